@@ -1,0 +1,196 @@
+# dopy - distributed objects for C.  One non-recursive Makefile.
+#
+#   make            library and programs
+#   make demo       dopyclient against dopyd over a pipe, then one dopy-rsh call
+#   make check      unit and end-to-end tests, the same under ASan+UBSan,
+#                   the fuzzers for a short while, man page lint
+#   make bench      speed figures as ratios against raw limits
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# demo and check install missing Debian packages first (see deps).
+
+VERSION	= 0.1.0
+SOMAJOR	= 0
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+LIBDIR	?= $(PREFIX)/lib
+INCDIR	?= $(PREFIX)/include
+MANDIR	?= $(PREFIX)/share/man
+PKGDIR	?= $(LIBDIR)/pkgconfig
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BSD_CFLAGS != pkg-config --cflags libbsd-overlay 2>/dev/null || true
+BSD_LIBS   != pkg-config --libs libbsd-overlay 2>/dev/null || echo -lbsd
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(BSD_CFLAGS) -Ilib $(CFLAGS)
+LIBS	= -ltpl $(BSD_LIBS) -lpthread
+
+SONAME	= libdopy.so.$(SOMAJOR)
+SOFILE	= lib/libdopy.so.$(VERSION)
+
+LIB_SRCS  = $(sort $(wildcard lib/*.c))
+LIB_OBJS  = $(LIB_SRCS:.c=.o)
+PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient
+MANPAGES  = $(wildcard man/*.[1-9])
+UNIT_SRCS = $(sort $(wildcard tests/test_*.c))
+E2E_SRCS  = $(sort $(wildcard tests/e2e_*.c))
+TEST_HDRS = $(wildcard tests/*.h)
+
+CRIT_CFLAGS != pkg-config --cflags criterion 2>/dev/null || true
+CRIT_LIBS   != pkg-config --libs criterion 2>/dev/null || echo -lcriterion
+
+.PHONY: all deps deps-check demo check unit e2e asan fuzz lint-man symbols \
+	bench install uninstall clean
+
+all: lib/libdopy.a lib/libdopy.so $(PROGS) lib/dopy.pc
+
+# ---- library ----
+lib/%.o: lib/%.c lib/dopy.h lib/internal.h
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+lib/libdopy.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+$(SOFILE): $(LIB_OBJS) lib/dopy.sym
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/dopy.sym \
+	    $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
+
+lib/libdopy.so: $(SOFILE)
+	ln -sf libdopy.so.$(VERSION) lib/$(SONAME)
+	ln -sf libdopy.so.$(VERSION) $@
+
+lib/dopy.pc: lib/dopy.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/dopy.pc.in > $@
+
+# ---- programs: linked to the shared library, found beside them ----
+PROG_LDFLAGS = -Llib -Wl,-rpath,'$$ORIGIN/../lib' $(LDFLAGS)
+
+bin/%.o: bin/%.c lib/dopy.h $(wildcard bin/*.h)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+bin/dopyd: bin/dopyd.o bin/testobj.o lib/libdopy.so
+	$(CC) -o $@ bin/dopyd.o bin/testobj.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
+
+bin/dopy-rsh: bin/dopy-rsh.o lib/libdopy.so
+	$(CC) -o $@ bin/dopy-rsh.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
+
+bin/dopyclient: bin/dopyclient.o lib/libdopy.so
+	$(CC) -o $@ bin/dopyclient.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
+
+# ---- Debian packages ----
+# Build needs; check adds the test tools.
+DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev
+DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang libclang-rt-14-dev \
+	mandoc procps
+
+deps:
+	@sh tests/install-deps.sh $(DEPS_BUILD)
+deps-check:
+	@sh tests/install-deps.sh $(DEPS_CHECK)
+
+# ---- demo ----
+demo: deps
+	@$(MAKE) --no-print-directory all
+	bin/dopyclient
+	bin/dopy-rsh bin/dopyd test greet name=World
+
+# ---- tests ----
+tests/unit: $(UNIT_SRCS) $(TEST_HDRS) lib/libdopy.a
+	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -o $@ $(UNIT_SRCS) lib/libdopy.a \
+	    $(CRIT_LIBS) $(LIBS)
+
+tests/e2e: $(E2E_SRCS) $(TEST_HDRS) lib/libdopy.a
+	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -o $@ $(E2E_SRCS) lib/libdopy.a \
+	    $(CRIT_LIBS) $(LIBS)
+
+# DOPY_BIN tells the end-to-end tests which programs to run.
+unit: tests/unit
+	tests/unit
+e2e: tests/e2e $(PROGS)
+	DOPY_BIN=$(CURDIR)/bin tests/e2e
+
+# The whole suite again with AddressSanitizer and UBSan, in tests/asan.
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+asan:
+	@$(MAKE) --no-print-directory -f Makefile asan-build
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    sh tests/run-asan.sh $(CURDIR)/tests/asan
+asan-build:
+	mkdir -p tests/asan/lib tests/asan/bin
+	for f in $(LIB_SRCS); do \
+	    $(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -c -o tests/asan/$${f%.c}.o $$f \
+	    || exit 1; done
+	ar rcs tests/asan/lib/libdopy.a tests/asan/lib/*.o
+	for p in dopyd:testobj dopy-rsh dopyclient; do \
+	    srcs=""; for s in $$(echo $$p | tr : ' '); do \
+	    srcs="$$srcs bin/$$s.c"; done; \
+	    $(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o tests/asan/bin/$${p%%:*} \
+	    $$srcs tests/asan/lib/libdopy.a $(LIBS) || exit 1; done
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) -o tests/asan/unit \
+	    $(UNIT_SRCS) tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) -o tests/asan/e2e \
+	    $(E2E_SRCS) tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
+
+# libFuzzer harnesses over the frame and value decoders.
+FUZZ_CC	= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_TIME ?= 20
+tests/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) lib/dopy.h lib/internal.h
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib $(FUZZ_FLAGS) \
+	    -o $@ $< $(LIB_SRCS) $(LIBS)
+fuzz: tests/fuzz_frame tests/fuzz_value
+	sh tests/run-fuzz.sh $(FUZZ_TIME)
+
+lint-man:
+	@out=$$(mandoc -Tlint -Wwarning $(MANPAGES) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	echo "mandoc -Tlint: $(words $(MANPAGES)) pages clean"
+
+# Exported symbols must be exactly the functions of dopy.h.
+symbols: lib/libdopy.so
+	sh tests/check-symbols.sh
+
+check: deps-check
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit e2e symbols lint-man
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz
+
+# ---- bench ----
+tests/bench_raw: tests/bench_raw.c
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+bench: all tests/bench_raw
+	sh tests/bench.sh
+
+# ---- install ----
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(INCDIR) $(DESTDIR)$(PKGDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	install -m 644 lib/libdopy.a $(DESTDIR)$(LIBDIR)
+	install -m 755 $(SOFILE) $(DESTDIR)$(LIBDIR)
+	ln -sf libdopy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf libdopy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libdopy.so
+	install -m 644 lib/dopy.h $(DESTDIR)$(INCDIR)
+	install -m 644 lib/dopy.pc $(DESTDIR)$(PKGDIR)
+	for m in $(MANPAGES); do \
+	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS)))
+	rm -f $(DESTDIR)$(LIBDIR)/libdopy.* $(DESTDIR)$(INCDIR)/dopy.h
+	rm -f $(DESTDIR)$(PKGDIR)/dopy.pc
+
+clean:
+	rm -f lib/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
+	    tests/unit tests/e2e tests/fuzz_frame tests/fuzz_value \
+	    tests/bench_raw
+	rm -rf tests/asan tests/.work

@@ -1,0 +1,28 @@
+/*
+ * dopyd - the stock dopy server: serves the `test` object (and the
+ * built-in `dopy` object) on stdin/stdout.  See dopyd(8).
+ */
+#include <stdio.h>
+
+#include "dopy.h"
+#include "testobj.h"
+
+int
+main(int argc, char *argv[])
+{
+	dopy_server *srv;
+	int status;
+
+	if ((srv = dopy_server_new()) == NULL) {
+		fprintf(stderr, "dopyd: out of memory\n");
+		return 1;
+	}
+	if (dopy_server_add(srv, &dopy_test_object, NULL) < 0) {
+		fprintf(stderr, "dopyd: %s\n", dopy_server_errmsg(srv));
+		dopy_server_free(srv);
+		return 1;
+	}
+	status = dopy_main(srv, argc, argv);
+	dopy_server_free(srv);
+	return status;
+}

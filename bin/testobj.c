@@ -1,0 +1,75 @@
+/*
+ * testobj.c - the `test` object: what dopyclient, dopy-rsh examples and
+ * the end-to-end tests call.  Each method shows one part of the API.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "testobj.h"
+
+static int
+test_add(dopy_call *c)
+{
+	int64_t a = dopy_call_int(c, 0), b = dopy_call_int(c, 1), sum;
+
+	if (__builtin_add_overflow(a, b, &sum))
+		return dopy_raise(c, "test.Overflow", "%lld + %lld overflows",
+		    (long long)a, (long long)b);
+	return dopy_return_int(c, sum);
+}
+
+static int
+test_echo(dopy_call *c)
+{
+	size_t len;
+	const void *p = dopy_call_bytes(c, 0, &len);
+
+	return dopy_return_bytes(c, p, len);
+}
+
+static int
+test_greet(dopy_call *c)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s, %s", dopy_call_string(c, 1),
+	    dopy_call_string(c, 0));
+	return dopy_return_string(c, buf);
+}
+
+static int
+test_fail(dopy_call *c)
+{
+	return dopy_raise(c, "test.Failure", "%s", dopy_call_string(c, 0));
+}
+
+/* Writes where a careless method would: the stdout guard must keep
+ * this off the wire. */
+static int
+test_noisy(dopy_call *c)
+{
+	printf("noise on stdout from test.noisy\n");
+	fflush(stdout);
+	fprintf(stderr, "noise on stderr from test.noisy\n");
+	if (write(STDOUT_FILENO, "raw noise\n", 10) < 0)
+		return dopy_raise(c, "test.Failure", "write to fd 1 failed");
+	return dopy_return_string(c, "quiet");
+}
+
+static const struct dopy_method test_methods[] = {
+	{ "add", test_add, "a:int, b:int", "int", "Add two integers." },
+	{ "echo", test_echo, "data:bytes", "bytes",
+	    "Return the bytes unchanged." },
+	{ "greet", test_greet, "name:string, greeting:string=Hello",
+	    "string", "Return \"<greeting>, <name>\"." },
+	{ "fail", test_fail, "message:string", NULL,
+	    "Raise test.Failure with the message." },
+	{ "noisy", test_noisy, "", "string",
+	    "Write to stdout and stderr, then return \"quiet\"." },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct dopy_object_def dopy_test_object = {
+	"test", "Methods for trying dopy out and for its tests.",
+	test_methods, NULL, NULL
+};

@@ -1,0 +1,467 @@
+/*
+ * codec.c - values <-> tpl images.  The only file that includes <tpl.h>.
+ *
+ * tpl 1.6.1 must never see unchecked peer bytes (DEPENDENCIES.md):
+ *  - we read frames ourselves and hand tpl only memory images whose
+ *    preamble we checked: magic, flag bits 0-1 only, the new string
+ *    encoding whenever the format has 's', a length that fits;
+ *  - before unpacking array k we require tpl_Alen(k) >= 0 (bug 1: a count
+ *    of 0x80000000 or more reads out of bounds), again for each nested
+ *    array after each parent unpack, and no more elements than bytes;
+ *  - tpl_hook.oops prints and tpl_hook.fatal exits by default: both are
+ *    replaced, fatal by a jump back into the codec call that reached it.
+ *
+ * Each image holds one value.  An array nests A(...) around its element;
+ * every type has one leaf (a scalar, a string, bytes or a structure)
+ * mapped to one slot of memory, and array k (counted from the outside,
+ * 1-based) is the one at nesting depth k.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tpl.h>
+
+/* Defined by libtpl, not declared in its header. */
+extern tpl_hook_t tpl_hook;
+
+#include "internal.h"
+
+static _Thread_local jmp_buf *fatal_jmp;
+
+static void
+fatal_hook(const char *fmt, ...)
+{
+	(void)fmt;
+	if (fatal_jmp != NULL)
+		longjmp(*fatal_jmp, 1);
+	abort();	/* tpl reached outside the codec: a libdopy bug */
+}
+
+static int
+oops_hook(const char *fmt, ...)
+{
+	(void)fmt;
+	return 0;
+}
+
+static void
+set_hooks(void)
+{
+	tpl_hook.oops = oops_hook;
+	tpl_hook.fatal = fatal_hook;
+}
+
+void
+dopy_codec_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, set_hooks);
+}
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the preamble guard ---- */
+
+static uint32_t
+image_len(const uint8_t *p)
+{
+	if (p[3] & 1)		/* writer was big-endian */
+		return (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+		    (uint32_t)p[6] << 8 | p[7];
+	return (uint32_t)p[7] << 24 | (uint32_t)p[6] << 16 |
+	    (uint32_t)p[5] << 8 | p[4];
+}
+
+static int
+check_image(const uint8_t *p, size_t avail, struct dopy_image *img,
+    char *err, size_t errlen)
+{
+	const char *fmt;
+	uint32_t len;
+
+	if (avail < 9 || memcmp(p, "tpl", 3) != 0) {
+		seterr(err, errlen, "not a tpl image");
+		return DOPY_E_PROTO;
+	}
+	if (p[3] & ~3) {
+		seterr(err, errlen, "tpl image with unknown flags 0x%02x",
+		    p[3]);
+		return DOPY_E_PROTO;
+	}
+	len = image_len(p);
+	if (len < 9 || len > avail) {
+		seterr(err, errlen, "tpl image length %u does not fit the "
+		    "%zu bytes left", len, avail);
+		return DOPY_E_PROTO;
+	}
+	fmt = (const char *)p + 8;
+	if (memchr(fmt, '\0', len - 8) == NULL ||
+	    strspn(fmt, "AS()cIUfsB") != strlen(fmt) || *fmt == '\0') {
+		seterr(err, errlen, "tpl image with a bad format string");
+		return DOPY_E_PROTO;
+	}
+	if (strchr(fmt, 's') != NULL && !(p[3] & 2)) {
+		seterr(err, errlen, "tpl image with the old string encoding");
+		return DOPY_E_PROTO;
+	}
+	img->p = p;
+	img->len = len;
+	img->fmt = fmt;
+	return 0;
+}
+
+int
+dopy_images_split(const uint8_t *p, size_t len, struct dopy_image *imgs,
+    size_t max, size_t *n, char *err, size_t errlen)
+{
+	size_t off = 0;
+	int r;
+
+	*n = 0;
+	while (off < len) {
+		if (*n == max) {
+			seterr(err, errlen, "more than %zu values", max);
+			return DOPY_E_PROTO;
+		}
+		if ((r = check_image(p + off, len - off, &imgs[*n], err,
+		    errlen)) < 0)
+			return r;
+		off += imgs[(*n)++].len;
+	}
+	return 0;
+}
+
+/* ---- the leaf slot ---- */
+
+static const dopy_type *
+leaf_of(const dopy_type *t)
+{
+	while (t->kind == DOPY_ARRAY)
+		t = t->elem;
+	return t;
+}
+
+static size_t
+slot_size(const dopy_type *leaf)
+{
+	if (leaf->kind == DOPY_STRUCT)
+		return leaf->size;
+	if (leaf->kind == DOPY_BYTES)
+		return sizeof(tpl_bin);
+	return 8;
+}
+
+static size_t
+field_off(const dopy_type *st, size_t i)
+{
+	size_t off = 0, k;
+	const dopy_type *f;
+
+	for (k = 0; k <= i; k++) {
+		f = st->fields[k];
+		off = (off + f->align - 1) / f->align * f->align;
+		if (k < i)
+			off += f->size;
+	}
+	return off;
+}
+
+static int
+fill(uint8_t *slot, const dopy_value *v)
+{
+	tpl_bin bin;
+	size_t i;
+
+	switch (v->type->kind) {
+	case DOPY_BOOL:
+		*slot = (uint8_t)v->u.b;
+		break;
+	case DOPY_INT:
+	case DOPY_UINT:
+	case DOPY_DOUBLE:
+		memcpy(slot, &v->u, 8);
+		break;
+	case DOPY_STRING:
+		memcpy(slot, &v->u.s.p, sizeof(char *));
+		break;
+	case DOPY_BYTES:
+		if (v->u.s.len > UINT32_MAX)
+			return DOPY_E_TOOBIG;
+		bin.addr = v->u.s.p;
+		bin.sz = (uint32_t)v->u.s.len;
+		memcpy(slot, &bin, sizeof(bin));
+		break;
+	case DOPY_STRUCT:
+		for (i = 0; i < v->u.a.n; i++)
+			fill(slot + field_off(v->type, i), v->u.a.v[i]);
+		break;
+	default:
+		return DOPY_E_INVAL;
+	}
+	return 0;
+}
+
+/* Pack v as one element of array d (d == 0: the top level). */
+static int
+emit(tpl_node *tn, const dopy_value *v, int d, uint8_t *slot)
+{
+	size_t i;
+	int r;
+
+	if (v->type->kind == DOPY_ARRAY) {
+		for (i = 0; i < v->u.a.n; i++)
+			if ((r = emit(tn, v->u.a.v[i], d + 1, slot)) < 0)
+				return r;
+	} else if ((r = fill(slot, v)) < 0)
+		return r;
+	return tpl_pack(tn, d) == 0 ? 0 : DOPY_E_NOMEM;
+}
+
+int
+dopy_encode(const dopy_value *v, struct dopy_buf *b)
+{
+	jmp_buf jb;
+	uint8_t *slot = NULL, *dst;
+	tpl_node *tn = NULL;
+	size_t sz = 0;
+	int r;
+
+	if (v == NULL)
+		return DOPY_E_INVAL;
+	dopy_codec_init();
+	if ((slot = calloc(1, slot_size(leaf_of(v->type)))) == NULL)
+		return DOPY_E_NOMEM;
+	fatal_jmp = &jb;
+	if (setjmp(jb) != 0) {
+		fatal_jmp = NULL;	/* tpl ran out of memory: leak it */
+		return DOPY_E_NOMEM;
+	}
+	if ((tn = tpl_map(v->type->tpl, slot)) == NULL)
+		r = DOPY_E_NOMEM;
+	else if ((r = emit(tn, v, 0, slot)) < 0)
+		;
+	else if (tpl_dump(tn, TPL_GETSIZE, &sz) != 0)
+		r = DOPY_E_NOMEM;
+	else if ((dst = dopy_buf_reserve(b, sz)) == NULL)
+		r = DOPY_E_NOMEM;
+	else if (tpl_dump(tn, TPL_MEM | TPL_PREALLOCD, dst, sz) != 0)
+		r = DOPY_E_NOMEM;
+	else
+		b->len += sz;
+	fatal_jmp = NULL;
+	if (tn != NULL)
+		tpl_free(tn);
+	free(slot);
+	return r;
+}
+
+/* ---- decoding ---- */
+
+struct reader {
+	tpl_node	*tn;
+	uint8_t		*slot;
+	size_t		 budget;	/* elements left, at most one a byte */
+	char		*err;
+	size_t		 errlen;
+};
+
+static void
+free_slot_strings(const dopy_type *leaf, uint8_t *slot)
+{
+	char *s;
+	size_t i;
+	tpl_bin bin;
+
+	if (leaf->kind == DOPY_STRING) {
+		memcpy(&s, slot, sizeof(s));
+		free(s);
+	} else if (leaf->kind == DOPY_BYTES) {
+		memcpy(&bin, slot, sizeof(bin));
+		free(bin.addr);
+	} else if (leaf->kind == DOPY_STRUCT)
+		for (i = 0; i < leaf->nfields; i++)
+			free_slot_strings(leaf->fields[i],
+			    slot + field_off(leaf, i));
+	memset(slot, 0, slot_size(leaf));
+}
+
+static dopy_value *
+take_string(struct reader *rd, const dopy_type *t, uint8_t *slot)
+{
+	char *s, *p;
+	tpl_bin bin;
+	size_t len;
+
+	if (t->kind == DOPY_STRING) {
+		memcpy(&s, slot, sizeof(s));
+		memset(slot, 0, sizeof(s));
+		if (s == NULL) {
+			seterr(rd->err, rd->errlen, "null string");
+			return NULL;
+		}
+		return dopy_value_take_str((dopy_type *)t, s, strlen(s));
+	}
+	memcpy(&bin, slot, sizeof(bin));
+	memset(slot, 0, sizeof(bin));
+	len = bin.sz;
+	/* Our bytes keep a NUL after the data. */
+	if ((p = realloc(bin.addr, len + 1)) == NULL) {
+		free(bin.addr);
+		return NULL;
+	}
+	p[len] = '\0';
+	return dopy_value_take_str((dopy_type *)t, p, len);
+}
+
+static dopy_value *
+take_leaf(struct reader *rd, const dopy_type *t, uint8_t *slot)
+{
+	dopy_value *v;
+	size_t i;
+
+	switch (t->kind) {
+	case DOPY_BOOL:
+		if (*slot > 1) {
+			seterr(rd->err, rd->errlen, "bool other than 0 or 1");
+			return NULL;
+		}
+		return dopy_value_bool(*slot);
+	case DOPY_INT:
+	case DOPY_UINT:
+	case DOPY_DOUBLE:
+		if ((v = dopy_value_new(t)) != NULL)
+			memcpy(&v->u, slot, 8);
+		return v;
+	case DOPY_STRING:
+	case DOPY_BYTES:
+		return take_string(rd, t, slot);
+	case DOPY_STRUCT:
+		if ((v = dopy_value_new(t)) == NULL)
+			return NULL;
+		for (i = 0; i < t->nfields; i++) {
+			dopy_value_free(v->u.a.v[i]);
+			v->u.a.v[i] = take_leaf(rd, t->fields[i],
+			    slot + field_off(t, i));
+			if (v->u.a.v[i] == NULL) {
+				dopy_value_free(v);
+				return NULL;
+			}
+		}
+		return v;
+	default:
+		return NULL;
+	}
+}
+
+/* The element of array d (or the top, d == 0) has been unpacked. */
+static dopy_value *
+take(struct reader *rd, const dopy_type *t, int d)
+{
+	dopy_value *a, *item;
+	int n, i;
+
+	if (t->kind != DOPY_ARRAY)
+		return take_leaf(rd, t, rd->slot);
+	n = tpl_Alen(rd->tn, d + 1);
+	if (n < 0 || (size_t)n > rd->budget) {
+		seterr(rd->err, rd->errlen, "array count %d is impossible",
+		    n);
+		return NULL;
+	}
+	rd->budget -= (size_t)n;
+	if ((a = dopy_value_new(t)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (tpl_unpack(rd->tn, d + 1) <= 0) {
+			seterr(rd->err, rd->errlen, "short array");
+			goto fail;
+		}
+		if ((item = take(rd, t->elem, d + 1)) == NULL ||
+		    dopy_value_append(a, item) < 0)
+			goto fail;
+	}
+	return a;
+fail:
+	dopy_value_free(a);
+	return NULL;
+}
+
+static dopy_type *
+image_type(const struct dopy_image *img, const dopy_type *expect, char *err,
+    size_t errlen)
+{
+	dopy_type *t;
+
+	if (expect != NULL) {
+		if (strcmp(expect->tpl, img->fmt) == 0)
+			return dopy_type_ref(expect);
+		t = dopy_type_from_tpl(img->fmt);
+		seterr(err, errlen, "expected %s, got %s", expect->name,
+		    t != NULL ? t->name : img->fmt);
+		dopy_type_free(t);
+		return NULL;
+	}
+	if ((t = dopy_type_from_tpl(img->fmt)) == NULL)
+		seterr(err, errlen, "no dopy type has tpl format %s",
+		    img->fmt);
+	return t;
+}
+
+int
+dopy_decode(const struct dopy_image *img, const dopy_type *expect,
+    dopy_value **out, char *err, size_t errlen)
+{
+	struct reader rd = { NULL, NULL, img->len, err, errlen };
+	dopy_type *t;
+	jmp_buf jb;
+	volatile int r = DOPY_E_PROTO;
+
+	*out = NULL;
+	dopy_codec_init();
+	if ((t = image_type(img, expect, err, errlen)) == NULL)
+		return DOPY_E_TYPE;
+	seterr(err, errlen, "out of memory");
+	if ((rd.slot = calloc(1, slot_size(leaf_of(t)))) == NULL) {
+		dopy_type_free(t);
+		return DOPY_E_NOMEM;
+	}
+	fatal_jmp = &jb;
+	if (setjmp(jb) != 0) {
+		fatal_jmp = NULL;	/* guarded against; leak if reached */
+		seterr(err, errlen, "tpl refused the image");
+		return DOPY_E_PROTO;
+	}
+	if ((rd.tn = tpl_map(t->tpl, rd.slot)) == NULL)
+		r = DOPY_E_NOMEM;
+	else if (tpl_load(rd.tn, TPL_MEM, (void *)img->p, img->len) != 0)
+		seterr(err, errlen, "malformed tpl image");
+	else if (tpl_unpack(rd.tn, 0) < 0)
+		seterr(err, errlen, "malformed tpl data");
+	else if ((*out = take(&rd, t, 0)) != NULL)
+		r = 0;
+	fatal_jmp = NULL;
+	free_slot_strings(leaf_of(t), rd.slot);
+	if (rd.tn != NULL)
+		tpl_free(rd.tn);
+	free(rd.slot);
+	dopy_type_free(t);
+	return r;
+}

@@ -1,0 +1,220 @@
+/*
+ * conn.c - the client's connection: a spawned command or an fd pair,
+ * the HELLO exchange, and closing (reaping a spawned server).
+ *
+ * No globals: two connections in one process share nothing.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static dopy_conn *
+conn_new(int in, int out)
+{
+	dopy_conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	dopy_codec_init();
+	dopy_chan_init(&c->chan, in, out);
+	c->pid = -1;
+	c->next_id = 1;
+	return c;
+}
+
+/* The answer to our HELLO: the server's HELLO, or an ERROR. */
+static int
+hello_answer(dopy_conn *c, const struct dopy_frame *f, dopy_error **ep)
+{
+	struct dopy_hello h;
+	dopy_error *e;
+	char err[200];
+	int r;
+
+	if (f->type == DOPY_F_ERROR) {
+		if ((r = dopy_msg_error_get(f->payload, f->len, &e)) == 0)
+			r = e->code;
+		if (ep != NULL)
+			*ep = e;
+		else
+			dopy_error_free(e);
+		return r < 0 ? r : DOPY_E_PROTO;
+	}
+	if (f->type != DOPY_F_HELLO)
+		return dopy_error_set(ep, DOPY_E_PROTO, "server answered "
+		    "HELLO with %s", dopy_frame_type_name(f->type));
+	if (dopy_msg_hello_get(f->payload, f->len, &h, err, sizeof(err)) < 0)
+		return dopy_error_set(ep, DOPY_E_PROTO, "malformed HELLO "
+		    "from server: %s", err);
+	if (h.proto != DOPY_PROTOCOL) {
+		r = dopy_error_set(ep, DOPY_E_VERSION, "protocol version "
+		    "mismatch: client speaks %u (%s), server speaks %u (%s)",
+		    DOPY_PROTOCOL, DOPY_SOFTWARE, h.proto, h.software);
+		dopy_msg_hello_release(&h);
+		return r;
+	}
+	if (h.max_frame < c->chan.max_frame)
+		c->chan.max_frame = h.max_frame < DOPY_FRAME_MIN ?
+		    DOPY_FRAME_MIN : h.max_frame;
+	c->server_software = h.software;	/* keep it */
+	return 0;
+}
+
+int
+dopy_conn_hello(dopy_conn *c, dopy_error **ep)
+{
+	struct dopy_hello mine = { DOPY_PROTOCOL, DOPY_FRAME_DEFAULT, 0,
+	    DOPY_SOFTWARE };
+	struct dopy_frame f;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);	/* a dead server is EPIPE, not death */
+	dopy_chan_begin(&c->chan);
+	if ((r = dopy_msg_hello_put(&c->chan.wbuf, &mine)) < 0 ||
+	    (r = dopy_chan_send(&c->chan, DOPY_F_HELLO, 0)) < 0 ||
+	    (r = dopy_chan_read(&c->chan, &f)) < 0) {
+		c->broken = 1;
+		if (r == DOPY_E_CLOSED)
+			return dopy_error_set(ep, r, "connection closed "
+			    "before the server said HELLO");
+		return dopy_error_set(ep, r, "HELLO exchange failed: %s%s%s",
+		    dopy_strerror(r), r == DOPY_E_SYS ? ": " : "",
+		    r == DOPY_E_SYS ? strerror(errno) : "");
+	}
+	/* Our limit holds for what we read; after HELLO, the smaller. */
+	c->chan.max_frame = DOPY_FRAME_DEFAULT;
+	if ((r = hello_answer(c, &f, ep)) < 0)
+		c->broken = 1;
+	return r;
+}
+
+int
+dopy_conn_fds(int in, int out, dopy_conn **cp, dopy_error **ep)
+{
+	dopy_conn *c;
+	int r;
+
+	*cp = NULL;
+	if ((c = conn_new(in, out)) == NULL)
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	if ((r = dopy_conn_hello(c, ep)) < 0) {
+		dopy_conn_close(c);
+		return r;
+	}
+	*cp = c;
+	return 0;
+}
+
+/* Wait up to ms for a child that closed its stdout to exit. */
+static int
+reap(pid_t pid, int ms, int *status)
+{
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, ms > 0 ? WNOHANG : 0);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r == 0 && ms <= 0)
+			return -1;
+		if (r == 0) {
+			poll(NULL, 0, 10);
+			ms -= 10;
+		}
+	}
+}
+
+/* "closed before HELLO" says little when the command failed to start. */
+static int
+explain_exit(dopy_conn *c, const char *command, int r, dopy_error **ep)
+{
+	int status;
+
+	if (r != DOPY_E_CLOSED || c->pid < 0)
+		return r;
+	close(c->chan.out);
+	c->chan.out = -1;
+	if (reap(c->pid, 1000, &status) < 0)
+		return r;
+	c->pid = -1;
+	if (WIFEXITED(status))
+		return dopy_error_set(ep, DOPY_E_SPAWN, "server command '%s' "
+		    "exited with status %d before HELLO%s", command,
+		    WEXITSTATUS(status), WEXITSTATUS(status) == 127 ?
+		    " (command not found)" : "");
+	return dopy_error_set(ep, DOPY_E_SPAWN, "server command '%s' killed "
+	    "by signal %d before HELLO", command, WTERMSIG(status));
+}
+
+int
+dopy_conn_spawn(const char *command, dopy_conn **cp, dopy_error **ep)
+{
+	dopy_conn *c;
+	int in, out, r;
+	pid_t pid;
+
+	*cp = NULL;
+	if (command == NULL || *command == '\0')
+		return dopy_error_set(ep, DOPY_E_INVAL, "empty command");
+	if ((r = dopy_spawn(command, &in, &out, &pid, ep)) < 0)
+		return r;
+	if ((c = conn_new(in, out)) == NULL) {
+		close(in);
+		close(out);
+		kill(pid, SIGTERM);
+		reap(pid, 0, &r);
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	}
+	c->pid = pid;
+	if ((r = dopy_conn_hello(c, ep)) < 0) {
+		r = explain_exit(c, command, r, ep);
+		dopy_conn_close(c);
+		return r;
+	}
+	*cp = c;
+	return 0;
+}
+
+int
+dopy_connect(const char *target, dopy_conn **cp, dopy_error **ep)
+{
+	if (target == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "no target");
+	if (strncmp(target, "exec:", 5) == 0)
+		target += 5;
+	return dopy_conn_spawn(target, cp, ep);
+}
+
+int
+dopy_conn_close(dopy_conn *c)
+{
+	int status = -1;
+
+	if (c == NULL)
+		return -1;
+	if (c->chan.out >= 0)
+		close(c->chan.out);	/* EOF: the server ends cleanly */
+	if (c->chan.in >= 0 && c->chan.in != c->chan.out)
+		close(c->chan.in);
+	if (c->pid > 0 && reap(c->pid, 0, &status) == 0)
+		status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    128 + WTERMSIG(status);
+	dopy_chan_release(&c->chan);
+	free(c->server_software);
+	free(c);
+	return status;
+}
+
+const char *
+dopy_conn_server_version(const dopy_conn *c)
+{
+	return c != NULL && c->server_software ? c->server_software : "";
+}

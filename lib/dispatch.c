@@ -1,0 +1,359 @@
+/*
+ * dispatch.c - one CALL: find the object and method in the tables, bind
+ * positional and named arguments to the declared parameters, apply
+ * defaults, run before / method / after, and check the result.
+ *
+ * Every refusal names object, method and parameter, what was expected
+ * and what came, because the caller may be a person at a shell.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "internal.h"
+
+static int
+vraise(dopy_call *c, const char *name, const char *fmt, va_list ap)
+{
+	const char *obj = c->obj != NULL ? c->obj->def->name : "";
+	const char *meth = c->obj != NULL ?
+	    c->obj->def->methods[c->midx].name : "";
+
+	dopy_error_free(c->err);
+	if ((c->err = dopy_error_vnew(dopy_error_code_for(name), fmt, ap)) ==
+	    NULL)
+		return DOPY_E_NOMEM;
+	dopy_error_set_fields(c->err, name, obj, meth, c->srv->host,
+	    c->srv->pid);
+	return DOPY_E_REMOTE;
+}
+
+/* An error of the library's own, raised on behalf of the caller. */
+static int
+fail(dopy_call *c, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(dopy_call *c, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vraise(c, name, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+dopy_call_raise_at(dopy_call *c, const char *file, int line,
+    const char *func, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vraise(c, name != NULL ? name : "dopy.Error", fmt, ap);
+	va_end(ap);
+	dopy_call_trace_at(c, file, line, func);
+	return r;
+}
+
+void
+dopy_call_trace_at(dopy_call *c, const char *file, int line,
+    const char *func)
+{
+	char buf[512];
+
+	if (c->err == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s:%d %s", file, line, func);
+	dopy_error_add_trace(c->err, buf);
+}
+
+static const char *
+mname(const dopy_call *c)
+{
+	return c->obj->def->methods[c->midx].name;
+}
+
+static int
+find_method(dopy_call *c, const struct dopy_object *o, const char *method)
+{
+	size_t i;
+
+	c->obj = (struct dopy_object *)o;
+	for (i = 0; i < o->nmethods; i++)
+		if (strcmp(o->def->methods[i].name, method) == 0) {
+			c->midx = i;
+			c->sig = o->sigs[i];
+			return 0;
+		}
+	c->obj = NULL;		/* the error names no method */
+	return fail(c, "dopy.UnknownMethod", "%s: no method '%s'",
+	    o->def->name, method);
+}
+
+static int
+bind_one(dopy_call *c, size_t k, const struct dopy_image *img)
+{
+	char err[200];
+	int r;
+
+	if (c->argv[k] != NULL)
+		return fail(c, "dopy.ArgumentError", "%s.%s: parameter %s "
+		    "given twice", c->obj->def->name, mname(c),
+		    c->sig->p[k].name);
+	r = dopy_decode(img, c->sig->p[k].type, &c->argv[k], err,
+	    sizeof(err));
+	if (r == DOPY_E_TYPE)
+		return fail(c, "dopy.TypeError", "%s.%s: parameter %s: %s",
+		    c->obj->def->name, mname(c), c->sig->p[k].name, err);
+	if (r < 0)
+		return fail(c, "dopy.ProtocolError", "%s.%s: parameter %s: "
+		    "%s", c->obj->def->name, mname(c), c->sig->p[k].name,
+		    err);
+	return 0;
+}
+
+static int
+bind_args(dopy_call *c, const struct dopy_callmsg *m)
+{
+	const char *on = c->obj->def->name, *mn = mname(c);
+	size_t i, k;
+	int idx, r, named = 0;
+
+	for (i = 0; i < m->argc; i++) {
+		if (m->names[i][0] == '\0') {
+			if (named)
+				return fail(c, "dopy.ArgumentError", "%s.%s: "
+				    "positional argument after a named one",
+				    on, mn);
+			if (i >= c->sig->n)
+				return fail(c, "dopy.ArgumentError", "%s.%s: "
+				    "takes %zu arguments, got %zu", on, mn,
+				    c->sig->n, m->argc);
+			k = i;
+		} else {
+			named = 1;
+			if ((idx = dopy_sig_find(c->sig, m->names[i])) < 0)
+				return fail(c, "dopy.ArgumentError", "%s.%s: "
+				    "no parameter '%s'", on, mn, m->names[i]);
+			k = (size_t)idx;
+		}
+		if ((r = bind_one(c, k, &m->args[i])) < 0)
+			return r;
+	}
+	for (k = 0; k < c->sig->n; k++) {
+		if (c->argv[k] != NULL)
+			continue;
+		if (c->sig->p[k].def == NULL)
+			return fail(c, "dopy.ArgumentError", "%s.%s: missing "
+			    "argument for parameter %s (%s)", on, mn,
+			    c->sig->p[k].name, c->sig->p[k].type->name);
+		if ((c->argv[k] = dopy_value_copy(c->sig->p[k].def)) == NULL)
+			return fail(c, "dopy.InternalError", "out of memory");
+	}
+	return 0;
+}
+
+/* A method that failed without saying why still gets a named error. */
+static void
+ensure_error(dopy_call *c, const char *what)
+{
+	if (c->err == NULL)
+		fail(c, "dopy.InternalError", "%s.%s: %s failed without "
+		    "raising an error", c->obj->def->name, mname(c), what);
+}
+
+static void
+check_result(dopy_call *c)
+{
+	const dopy_type *want = c->obj->results[c->midx];
+
+	if (want == NULL && c->result != NULL) {
+		dopy_value_free(c->result);	/* nothing was promised */
+		c->result = NULL;
+	} else if (want != NULL && c->result == NULL)
+		fail(c, "dopy.ResultError", "%s.%s: returned no %s",
+		    c->obj->def->name, mname(c), want->name);
+	else if (want != NULL && !dopy_type_equal(want, c->result->type))
+		fail(c, "dopy.ResultError", "%s.%s: returned %s, declared %s",
+		    c->obj->def->name, mname(c), c->result->type->name,
+		    want->name);
+}
+
+static void
+run(dopy_server *s, dopy_call *c)
+{
+	const struct dopy_object_def *d = c->obj->def;
+	dopy_error *keep;
+
+	if (d->before != NULL && d->before(c) < 0) {
+		ensure_error(c, "before-call hook");
+		return;
+	}
+	if (d->methods[c->midx].fn(c) < 0)
+		ensure_error(c, "method");
+	else
+		check_result(c);
+	if (d->after == NULL)
+		return;
+	/* The reply is settled: an after-call error is logged only. */
+	keep = c->err;
+	c->err = NULL;
+	if (d->after(c) < 0)
+		dopy_log(&s->log, LOG_WARNING, "%s.%s: after-call hook: %s",
+		    d->name, mname(c), c->err != NULL ?
+		    dopy_error_message(c->err) : "failed");
+	dopy_error_free(c->err);
+	c->err = keep;
+}
+
+void
+dopy_dispatch(dopy_server *s, struct dopy_callmsg *m, dopy_call *c)
+{
+	const struct dopy_object *o;
+	char line[600];
+
+	memset(c, 0, sizeof(*c));
+	c->srv = s;
+	if ((o = dopy_server_find(s, m->object)) == NULL)
+		fail(c, "dopy.UnknownObject", "no object '%s'", m->object);
+	else if (find_method(c, o, m->method) == 0 && bind_args(c, m) == 0)
+		run(s, c);
+	if (c->err == NULL)
+		return;
+	dopy_value_free(c->result);
+	c->result = NULL;
+	snprintf(line, sizeof(line), "in %s.%s on host %s pid %ld", m->object,
+	    m->method, s->host, s->pid);
+	dopy_error_add_trace(c->err, line);
+}
+
+void
+dopy_call_release(dopy_call *c)
+{
+	size_t i;
+
+	for (i = 0; i < DOPY_MAX_ARGS; i++)
+		dopy_value_free(c->argv[i]);
+	dopy_value_free(c->result);
+	dopy_error_free(c->err);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- inside a method ---- */
+
+void *
+dopy_call_state(dopy_call *c)
+{
+	return c->obj != NULL ? c->obj->state : NULL;
+}
+
+const char *
+dopy_call_object(dopy_call *c)
+{
+	return c->obj != NULL ? c->obj->def->name : "";
+}
+
+const char *
+dopy_call_method(dopy_call *c)
+{
+	return c->obj != NULL ? mname(c) : "";
+}
+
+size_t
+dopy_call_argc(dopy_call *c)
+{
+	return c->sig != NULL ? c->sig->n : 0;
+}
+
+const dopy_value *
+dopy_call_arg(dopy_call *c, size_t i)
+{
+	return i < dopy_call_argc(c) ? c->argv[i] : NULL;
+}
+
+int64_t
+dopy_call_int(dopy_call *c, size_t i)
+{
+	return dopy_value_get_int(dopy_call_arg(c, i));
+}
+
+uint64_t
+dopy_call_uint(dopy_call *c, size_t i)
+{
+	return dopy_value_get_uint(dopy_call_arg(c, i));
+}
+
+double
+dopy_call_double(dopy_call *c, size_t i)
+{
+	return dopy_value_get_double(dopy_call_arg(c, i));
+}
+
+int
+dopy_call_bool(dopy_call *c, size_t i)
+{
+	return dopy_value_get_bool(dopy_call_arg(c, i));
+}
+
+const char *
+dopy_call_string(dopy_call *c, size_t i)
+{
+	return dopy_value_get_string(dopy_call_arg(c, i));
+}
+
+const void *
+dopy_call_bytes(dopy_call *c, size_t i, size_t *len)
+{
+	return dopy_value_get_bytes(dopy_call_arg(c, i), len);
+}
+
+int
+dopy_call_return(dopy_call *c, dopy_value *v)
+{
+	if (v == NULL)
+		return fail(c, "dopy.InternalError", "out of memory");
+	dopy_value_free(c->result);
+	c->result = v;
+	return 0;
+}
+
+int
+dopy_return_int(dopy_call *c, int64_t i)
+{
+	return dopy_call_return(c, dopy_value_int(i));
+}
+
+int
+dopy_return_uint(dopy_call *c, uint64_t u)
+{
+	return dopy_call_return(c, dopy_value_uint(u));
+}
+
+int
+dopy_return_double(dopy_call *c, double d)
+{
+	return dopy_call_return(c, dopy_value_double(d));
+}
+
+int
+dopy_return_bool(dopy_call *c, int b)
+{
+	return dopy_call_return(c, dopy_value_bool(b));
+}
+
+int
+dopy_return_string(dopy_call *c, const char *s)
+{
+	return dopy_call_return(c, dopy_value_string(s));
+}
+
+int
+dopy_return_bytes(dopy_call *c, const void *p, size_t len)
+{
+	return dopy_call_return(c, dopy_value_bytes(p, len));
+}

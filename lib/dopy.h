@@ -1,0 +1,311 @@
+/*
+ * dopy.h - distributed objects for C in the inetd/rsh tradition.
+ *
+ * The one installed header.  Every type is opaque; every fallible call
+ * returns 0 (DOPY_OK) or a negative DOPY_E_* code, and where a caller may
+ * want the whole story it also fills a dopy_error (free it with
+ * dopy_error_free()).  All *_free() functions accept NULL.
+ *
+ * libdopy never prints and never calls exit(); the one exception is
+ * dopy_main(), which stands in for a server's main() and writes --help and
+ * option errors to the terminal before it starts serving.
+ *
+ * libdopy replaces tpl's global tpl_hook.oops and tpl_hook.fatal (the
+ * defaults print and exit): a program that also uses tpl directly shares
+ * these hooks.
+ */
+#ifndef DOPY_H
+#define DOPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DOPY_VERSION	"0.1.0"
+#define DOPY_PROTOCOL	1		/* wire protocol version, dopy(5) */
+
+/* Error codes.  dopy_strerror() has a string for every one. */
+#define DOPY_OK		  0
+#define DOPY_E_NOMEM	 -1	/* out of memory */
+#define DOPY_E_SYS	 -2	/* a system call failed (message has errno) */
+#define DOPY_E_CLOSED	 -3	/* connection closed by the peer */
+#define DOPY_E_PROTO	 -4	/* protocol error: malformed or unexpected frame */
+#define DOPY_E_VERSION	 -5	/* protocol version mismatch */
+#define DOPY_E_TOOBIG	 -6	/* frame or value larger than the maximum */
+#define DOPY_E_REMOTE	 -7	/* the remote method raised an error */
+#define DOPY_E_USAGE	 -8	/* unknown object or method, bad arguments */
+#define DOPY_E_TYPE	 -9	/* a value does not have the expected type */
+#define DOPY_E_SPAWN	-10	/* the server command could not be started */
+#define DOPY_E_INVAL	-11	/* invalid argument to a library call */
+#define DOPY_E_LAST	-11
+
+const char	*dopy_strerror(int code);
+
+/* ------------------------------------------------------------------ */
+/* Types.  Written as text: bool int uint double string bytes, T[] for an
+ * array of T, (T1,T2,...) for a structure of scalars and strings (tpl
+ * S(...)), so (int,string)[] is an array of structures.  See dopy(5). */
+
+typedef struct dopy_type dopy_type;
+
+enum dopy_kind {
+	DOPY_VOID = 0,
+	DOPY_BOOL,
+	DOPY_INT,		/* int64_t  */
+	DOPY_UINT,		/* uint64_t */
+	DOPY_DOUBLE,
+	DOPY_STRING,		/* NUL-terminated, no embedded NUL */
+	DOPY_BYTES,		/* any bytes, with a length */
+	DOPY_ARRAY,
+	DOPY_STRUCT
+};
+
+/* Parse a type; NULL on error with a message in err (if errlen > 0). */
+dopy_type	*dopy_type_parse(const char *text, char *err, size_t errlen);
+dopy_type	*dopy_type_copy(const dopy_type *);
+void		 dopy_type_free(dopy_type *);
+enum dopy_kind	 dopy_type_kind(const dopy_type *);
+const dopy_type	*dopy_type_elem(const dopy_type *);	/* arrays */
+size_t		 dopy_type_nfields(const dopy_type *);	/* structs */
+const dopy_type	*dopy_type_field(const dopy_type *, size_t);
+const char	*dopy_type_name(const dopy_type *);	/* "int[]" */
+const char	*dopy_type_tpl(const dopy_type *);	/* "A(I)" */
+int		 dopy_type_equal(const dopy_type *, const dopy_type *);
+
+/* ------------------------------------------------------------------ */
+/* Values: a typed tree, passed by copy. */
+
+typedef struct dopy_value dopy_value;
+
+dopy_value	*dopy_value_bool(int);
+dopy_value	*dopy_value_int(int64_t);
+dopy_value	*dopy_value_uint(uint64_t);
+dopy_value	*dopy_value_double(double);
+dopy_value	*dopy_value_string(const char *);	/* copies */
+dopy_value	*dopy_value_bytes(const void *, size_t);	/* copies */
+/* An empty array or a zeroed structure of the given type (copied). */
+dopy_value	*dopy_value_new(const dopy_type *);
+/* Append v to an array, taking ownership of v (freed on error too). */
+int		 dopy_value_append(dopy_value *array, dopy_value *v);
+/* Set field i of a structure, taking ownership of v. */
+int		 dopy_value_set_field(dopy_value *st, size_t i, dopy_value *v);
+dopy_value	*dopy_value_copy(const dopy_value *);
+void		 dopy_value_free(dopy_value *);
+
+const dopy_type	*dopy_value_type(const dopy_value *);
+enum dopy_kind	 dopy_value_kind(const dopy_value *);
+int		 dopy_value_get_bool(const dopy_value *);
+int64_t		 dopy_value_get_int(const dopy_value *);
+uint64_t	 dopy_value_get_uint(const dopy_value *);
+double		 dopy_value_get_double(const dopy_value *);
+const char	*dopy_value_get_string(const dopy_value *);
+const void	*dopy_value_get_bytes(const dopy_value *, size_t *len);
+size_t		 dopy_value_len(const dopy_value *);	/* array/struct */
+const dopy_value *dopy_value_at(const dopy_value *, size_t i);
+int		 dopy_value_equal(const dopy_value *, const dopy_value *);
+
+/* Text forms, as dopy-rsh(1) reads and writes them.  A top-level string
+ * or bytes value is taken verbatim; inside [..] and (..) strings are
+ * quoted.  Parse fills err on failure.  Format returns malloc'd text. */
+dopy_value	*dopy_value_parse(const dopy_type *, const char *text,
+		    char *err, size_t errlen);
+char		*dopy_value_format(const dopy_value *);
+char		*dopy_value_json(const dopy_value *);
+
+/* ------------------------------------------------------------------ */
+/* Signatures: a parsed parameter list "a:int, greeting:string=Hello". */
+
+typedef struct dopy_sig dopy_sig;
+
+dopy_sig	*dopy_sig_parse(const char *params, char *err, size_t errlen);
+void		 dopy_sig_free(dopy_sig *);
+size_t		 dopy_sig_len(const dopy_sig *);
+const char	*dopy_sig_name(const dopy_sig *, size_t i);
+const dopy_type	*dopy_sig_type(const dopy_sig *, size_t i);
+/* The default, or NULL when the parameter is required. */
+const dopy_value *dopy_sig_default(const dopy_sig *, size_t i);
+
+/* ------------------------------------------------------------------ */
+/* Errors: local failures and remote ones, with the remote trace. */
+
+typedef struct dopy_error dopy_error;
+
+dopy_error	*dopy_error_new(int code, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 dopy_error_free(dopy_error *);
+int		 dopy_error_code(const dopy_error *);
+const char	*dopy_error_name(const dopy_error *);	/* "test.Failure" */
+const char	*dopy_error_message(const dopy_error *);
+const char	*dopy_error_object(const dopy_error *);
+const char	*dopy_error_method(const dopy_error *);
+const char	*dopy_error_host(const dopy_error *);	/* remote host */
+long		 dopy_error_pid(const dopy_error *);	/* remote pid */
+size_t		 dopy_error_trace_len(const dopy_error *);
+const char	*dopy_error_trace(const dopy_error *, size_t i);
+/* The whole story: kind, name, message, where, remote trace (malloc'd). */
+char		*dopy_error_format(const dopy_error *);
+
+/* ------------------------------------------------------------------ */
+/* Server side. */
+
+typedef struct dopy_server dopy_server;
+typedef struct dopy_call dopy_call;
+
+typedef int (*dopy_method_fn)(dopy_call *);
+
+/*
+ * One method: params is a comma-separated list of NAME:TYPE[=DEFAULT]
+ * ("name:string, greeting:string=Hello"); result is a type or NULL for
+ * none.  A method returns 0, or the (negative) value of dopy_raise().
+ */
+struct dopy_method {
+	const char	*name;
+	dopy_method_fn	 fn;
+	const char	*params;
+	const char	*result;
+	const char	*doc;
+};
+
+/*
+ * One object.  methods ends with an entry whose name is NULL.  before
+ * runs ahead of every method; an error it raises goes to the caller and
+ * the method does not run.  after runs once the reply is settled; an
+ * error it raises is logged and ignored.
+ */
+struct dopy_object_def {
+	const char		 *name;
+	const char		 *doc;
+	const struct dopy_method *methods;
+	int			(*before)(dopy_call *);
+	int			(*after)(dopy_call *);
+};
+
+dopy_server	*dopy_server_new(void);
+void		 dopy_server_free(dopy_server *);
+/* Register an object.  On a bad signature returns DOPY_E_USAGE with the
+ * reason in dopy_server_errmsg(). */
+int		 dopy_server_add(dopy_server *, const struct dopy_object_def *,
+		    void *state);
+const char	*dopy_server_errmsg(const dopy_server *);
+
+/* Logging: syslog (default), stderr, or a file; never stdout. */
+enum dopy_log_sink { DOPY_LOG_SYSLOG, DOPY_LOG_STDERR, DOPY_LOG_FILE };
+int		 dopy_server_set_log(dopy_server *, enum dopy_log_sink,
+		    const char *path, int verbose);
+void		 dopy_server_set_max_frame(dopy_server *, uint32_t);
+
+/*
+ * Serve one connection on in/out until the peer closes.  Returns 0 after
+ * a clean EOF between frames, or a negative code after a fatal protocol
+ * or I/O error (already logged).
+ */
+int		 dopy_server_serve(dopy_server *, int in, int out);
+
+/*
+ * Move the protocol off fds 0 and 1 onto private descriptors, point fd 1
+ * (and fd 2 when it is the same channel, as under inetd) away from the
+ * peer, and return the private pair.  Call before serving stdio.
+ */
+int		 dopy_stdio_guard(dopy_server *, int *in, int *out);
+
+/* The standard server options and the stdio loop: returns an exit status
+ * for main().  Options: -d (log to stderr), -L FILE (log to file), -v
+ * (trace frames), -m BYTES (max frame), -h. */
+int		 dopy_main(dopy_server *, int argc, char *argv[]);
+
+/* Inside a method. */
+void		*dopy_call_state(dopy_call *);
+const char	*dopy_call_object(dopy_call *);
+const char	*dopy_call_method(dopy_call *);
+size_t		 dopy_call_argc(dopy_call *);
+/* Argument i in declared order, after names and defaults are applied. */
+const dopy_value *dopy_call_arg(dopy_call *, size_t i);
+int64_t		 dopy_call_int(dopy_call *, size_t i);
+uint64_t	 dopy_call_uint(dopy_call *, size_t i);
+double		 dopy_call_double(dopy_call *, size_t i);
+int		 dopy_call_bool(dopy_call *, size_t i);
+const char	*dopy_call_string(dopy_call *, size_t i);
+const void	*dopy_call_bytes(dopy_call *, size_t i, size_t *len);
+/* Set the result; takes ownership of v and checks its type. */
+int		 dopy_call_return(dopy_call *, dopy_value *v);
+int		 dopy_return_int(dopy_call *, int64_t);
+int		 dopy_return_uint(dopy_call *, uint64_t);
+int		 dopy_return_double(dopy_call *, double);
+int		 dopy_return_bool(dopy_call *, int);
+int		 dopy_return_string(dopy_call *, const char *);
+int		 dopy_return_bytes(dopy_call *, const void *, size_t);
+
+/* Raise an error from a method: returns DOPY_E_REMOTE for `return`. */
+int		 dopy_call_raise_at(dopy_call *, const char *file, int line,
+		    const char *func, const char *name, const char *fmt, ...)
+		    __attribute__((format(printf, 6, 7)));
+#define dopy_raise(call, name, ...) \
+	dopy_call_raise_at((call), __FILE__, __LINE__, __func__, (name), \
+	    __VA_ARGS__)
+/* Add a frame to the trace of the error being raised (callers up the
+ * stack of a method may add where they were). */
+void		 dopy_call_trace_at(dopy_call *, const char *file, int line,
+		    const char *func);
+#define dopy_trace(call) \
+	dopy_call_trace_at((call), __FILE__, __LINE__, __func__)
+
+/* ------------------------------------------------------------------ */
+/* Client side. */
+
+typedef struct dopy_conn dopy_conn;
+typedef struct dopy_proxy dopy_proxy;
+typedef struct dopy_args dopy_args;
+
+/* Run a shell command (`ssh host dopyd`, `bin/dopyd`) with pipes to its
+ * stdin and stdout, and do the HELLO exchange. */
+int		 dopy_conn_spawn(const char *command, dopy_conn **,
+		    dopy_error **);
+/* Use an existing pair of descriptors (closed by dopy_conn_close). */
+int		 dopy_conn_fds(int in, int out, dopy_conn **, dopy_error **);
+/* Connect to a target string (see dopy-rsh(1)); now a command, or
+ * exec:COMMAND. */
+int		 dopy_connect(const char *target, dopy_conn **, dopy_error **);
+/* Close; waits for a spawned server.  Returns its exit status or -1. */
+int		 dopy_conn_close(dopy_conn *);
+const char	*dopy_conn_server_version(const dopy_conn *);
+
+dopy_proxy	*dopy_proxy_new(dopy_conn *, const char *object);
+void		 dopy_proxy_free(dopy_proxy *);
+
+dopy_args	*dopy_args_new(void);
+void		 dopy_args_free(dopy_args *);
+/* Add an argument: name NULL for positional (positional ones first).
+ * Takes ownership of v, also on error. */
+int		 dopy_args_add(dopy_args *, const char *name, dopy_value *v);
+int		 dopy_args_int(dopy_args *, const char *name, int64_t);
+int		 dopy_args_uint(dopy_args *, const char *name, uint64_t);
+int		 dopy_args_double(dopy_args *, const char *name, double);
+int		 dopy_args_bool(dopy_args *, const char *name, int);
+int		 dopy_args_string(dopy_args *, const char *name, const char *);
+int		 dopy_args_bytes(dopy_args *, const char *name, const void *,
+		    size_t);
+
+/*
+ * Call method with args (may be NULL).  On success *result holds the
+ * result (NULL for a method without one).  On failure returns the code
+ * and, if err is not NULL, the details; a remote error carries its name,
+ * message and remote trace.
+ */
+int		 dopy_proxy_call(dopy_proxy *, const char *method,
+		    const dopy_args *args, dopy_value **result, dopy_error **err);
+
+/* Introspection (the built-in "dopy" object): object names; one
+ * object's methods as (name, params, result, doc) structures. */
+int		 dopy_list_objects(dopy_conn *, dopy_value **names,
+		    dopy_error **);
+int		 dopy_describe(dopy_conn *, const char *object,
+		    dopy_value **methods, dopy_error **);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DOPY_H */

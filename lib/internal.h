@@ -1,0 +1,279 @@
+/*
+ * internal.h - struct layouts and helpers shared inside lib/.
+ * Never installed.  The layers run bytes (buf) -> frames (frame, chan)
+ * -> values (type, value, codec, literal) -> messages (msg) -> the
+ * server (registry, dispatch, serve) and the client (conn, proxy).
+ */
+#ifndef DOPY_INTERNAL_H
+#define DOPY_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dopy.h"
+
+#define DOPY_SOFTWARE		"dopy " DOPY_VERSION
+#define DOPY_HELLO_MAX		4096u		/* frame limit before HELLO */
+#define DOPY_FRAME_MIN		4096u
+#define DOPY_FRAME_DEFAULT	(16u * 1024 * 1024)
+#define DOPY_HDR_LEN		12
+#define DOPY_MAGIC0		0x64		/* 'd' */
+#define DOPY_MAGIC1		0x70		/* 'p' */
+#define DOPY_MAX_ARGS		64		/* per call */
+#define DOPY_MAX_DEPTH		8		/* array nesting */
+
+/* Frame types, dopy(5). */
+enum dopy_ftype {
+	DOPY_F_HELLO = 1,
+	DOPY_F_CALL = 2,
+	DOPY_F_REPLY = 3,
+	DOPY_F_ERROR = 4,
+	/* 5..10 reserved: ONEWAY CANCEL PROGRESS CALLBACK CALLBACK_REPLY
+	 * RELEASE */
+};
+
+/* ---- buf.c: a bounded growable byte buffer ---- */
+struct dopy_buf {
+	uint8_t	*data;
+	size_t	 off;		/* first unread byte */
+	size_t	 len;		/* end of valid bytes */
+	size_t	 cap;
+};
+void	 dopy_buf_init(struct dopy_buf *);
+void	 dopy_buf_release(struct dopy_buf *);
+void	 dopy_buf_reset(struct dopy_buf *);
+/* Make room for n more bytes at data+len; returns that pointer. */
+uint8_t	*dopy_buf_reserve(struct dopy_buf *, size_t n);
+int	 dopy_buf_put(struct dopy_buf *, const void *, size_t);
+size_t	 dopy_buf_avail(const struct dopy_buf *);
+void	 dopy_buf_consume(struct dopy_buf *, size_t);
+
+/* ---- frame.c: the 12-byte header ---- */
+struct dopy_frame {
+	uint8_t		 type;
+	uint8_t		 flags;
+	uint32_t	 id;
+	uint32_t	 len;		/* payload length */
+	const uint8_t	*payload;	/* valid until the next read */
+};
+void	 dopy_frame_encode(uint8_t hdr[DOPY_HDR_LEN], uint8_t type,
+	    uint32_t id, uint32_t len);
+/* 0, DOPY_E_PROTO (bad magic) or DOPY_E_TOOBIG (len > max). */
+int	 dopy_frame_decode(const uint8_t hdr[DOPY_HDR_LEN], uint32_t max,
+	    struct dopy_frame *);
+const char *dopy_frame_type_name(uint8_t type);
+
+/* ---- chan.c: a framed channel over an fd pair ---- */
+struct dopy_chan {
+	int		 in, out;
+	uint32_t	 max_frame;
+	struct dopy_buf	 rbuf;
+	struct dopy_buf	 wbuf;
+	uint64_t	 bytes_in, bytes_out;
+};
+void	 dopy_chan_init(struct dopy_chan *, int in, int out);
+void	 dopy_chan_release(struct dopy_chan *);
+/* 0 with a frame; DOPY_E_CLOSED at EOF between frames; DOPY_E_PROTO at
+ * EOF inside one or a bad header; DOPY_E_TOOBIG; DOPY_E_SYS. */
+int	 dopy_chan_read(struct dopy_chan *, struct dopy_frame *);
+/* Write one frame whose payload is in wbuf after DOPY_HDR_LEN reserved
+ * bytes (dopy_chan_begin), with a single write where the pipe allows. */
+void	 dopy_chan_begin(struct dopy_chan *);
+int	 dopy_chan_send(struct dopy_chan *, uint8_t type, uint32_t id);
+
+/* ---- type.c ---- */
+struct dopy_type {
+	enum dopy_kind	  kind;
+	int		  refs;		/* < 0: static, never freed */
+	struct dopy_type *elem;		/* ARRAY */
+	size_t		  nfields;	/* STRUCT */
+	struct dopy_type **fields;
+	size_t		  size, align;	/* C layout of the tpl slot */
+	char		 *name;
+	char		 *tpl;
+};
+extern struct dopy_type dopy_type_bool_, dopy_type_int_, dopy_type_uint_,
+    dopy_type_double_, dopy_type_string_, dopy_type_bytes_;
+/* From a tpl format string such as "A(S(Is))"; NULL if dopy has no such
+ * type. */
+dopy_type *dopy_type_from_tpl(const char *fmt);
+dopy_type *dopy_type_ref(const dopy_type *);
+
+/* ---- value.c ---- */
+struct dopy_value {
+	dopy_type	*type;
+	union {
+		int		 b;
+		int64_t		 i;
+		uint64_t	 u;
+		double		 d;
+		struct {
+			char	*p;
+			size_t	 len;
+		} s;				/* STRING, BYTES */
+		struct {
+			dopy_value **v;
+			size_t	 n, cap;
+		} a;				/* ARRAY, STRUCT */
+	} u;
+};
+/* A value of type t taking ownership of a malloc'd string or bytes. */
+dopy_value *dopy_value_take_str(dopy_type *t, char *p, size_t len);
+
+/* ---- codec.c: values <-> tpl images (the only user of tpl.h) ---- */
+struct dopy_image {
+	const uint8_t	*p;
+	size_t		 len;
+	const char	*fmt;		/* points into p */
+};
+/* Split a payload into images, checking each preamble (tpl guards).
+ * At most max images; n receives the count. */
+int	 dopy_images_split(const uint8_t *p, size_t len,
+	    struct dopy_image *imgs, size_t max, size_t *n, char *err,
+	    size_t errlen);
+/* Append the image of v to b. */
+int	 dopy_encode(const dopy_value *v, struct dopy_buf *b);
+/* Decode an image; if expect is not NULL its format must match. */
+int	 dopy_decode(const struct dopy_image *, const dopy_type *expect,
+	    dopy_value **out, char *err, size_t errlen);
+void	 dopy_codec_init(void);
+
+/* ---- sig.c ---- */
+struct dopy_param {
+	char		*name;
+	dopy_type	*type;
+	dopy_value	*def;		/* NULL: required */
+};
+struct dopy_sig {
+	size_t			 n;
+	struct dopy_param	*p;
+	char			*text;	/* normalised */
+};
+/* Index of the parameter called name, or -1. */
+int	 dopy_sig_find(const dopy_sig *, const char *name);
+
+/* ---- error.c ---- */
+struct dopy_error {
+	int	  code;
+	char	 *name, *message, *object, *method, *host;
+	long	  pid;
+	size_t	  ntrace;
+	char	**trace;
+};
+dopy_error *dopy_error_vnew(int code, const char *fmt, va_list ap);
+int	 dopy_error_set(dopy_error **, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	 dopy_error_add_trace(dopy_error *, const char *line);
+int	 dopy_error_set_fields(dopy_error *, const char *name,
+	    const char *object, const char *method, const char *host,
+	    long pid);
+/* The client kind of a remote error name (dopy.TypeError -> E_TYPE). */
+int	 dopy_error_code_for(const char *name);
+
+/* ---- msg.c: HELLO, CALL, ERROR payloads ---- */
+struct dopy_hello {
+	uint32_t	 proto;
+	uint32_t	 max_frame;
+	uint64_t	 features;
+	char		*software;
+};
+int	 dopy_msg_hello_put(struct dopy_buf *, const struct dopy_hello *);
+int	 dopy_msg_hello_get(const uint8_t *, size_t, struct dopy_hello *,
+	    char *err, size_t errlen);
+void	 dopy_msg_hello_release(struct dopy_hello *);
+int	 dopy_msg_error_put(struct dopy_buf *, const dopy_error *);
+int	 dopy_msg_error_get(const uint8_t *, size_t, dopy_error **);
+/* CALL: the header images; arguments are appended with dopy_encode. */
+int	 dopy_msg_call_put(struct dopy_buf *, const char *object,
+	    const char *method, const char *const *names, size_t argc);
+struct dopy_callmsg {
+	char			*object, *method;
+	size_t			 argc;
+	char			*names[DOPY_MAX_ARGS];
+	struct dopy_image	 args[DOPY_MAX_ARGS];
+};
+int	 dopy_msg_call_get(const uint8_t *, size_t, struct dopy_callmsg *,
+	    char *err, size_t errlen);
+void	 dopy_msg_call_release(struct dopy_callmsg *);
+
+/* ---- log.c ---- */
+struct dopy_log {
+	enum dopy_log_sink	 sink;
+	int			 fd;	/* STDERR/FILE */
+	int			 verbose;
+	char			 ident[32];
+};
+void	 dopy_log_init(struct dopy_log *);
+int	 dopy_log_open(struct dopy_log *, enum dopy_log_sink, const char *);
+void	 dopy_log_close(struct dopy_log *);
+void	 dopy_log(struct dopy_log *, int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Debug trace of one frame, peer strings made safe with strvis. */
+void	 dopy_log_frame(struct dopy_log *, const char *dir,
+	    const struct dopy_frame *);
+
+/* ---- server side ---- */
+struct dopy_object {
+	const struct dopy_object_def	*def;
+	void				*state;
+	size_t				 nmethods;
+	struct dopy_sig			**sigs;		/* per method */
+	dopy_type			**results;	/* per method or NULL */
+};
+struct dopy_server {
+	struct dopy_object	*objs;
+	size_t			 nobjs;
+	struct dopy_log		 log;
+	uint32_t		 max_frame;
+	char			 errmsg[256];
+	char			 host[256];
+	long			 pid;
+	uint64_t		 ncalls;
+};
+struct dopy_call {
+	dopy_server		*srv;
+	struct dopy_object	*obj;
+	size_t			 midx;
+	const struct dopy_sig	*sig;
+	dopy_value		*argv[DOPY_MAX_ARGS];
+	dopy_value		*result;
+	dopy_error		*err;
+};
+const struct dopy_object *dopy_server_find(const dopy_server *,
+	    const char *name);
+/* Run one decoded CALL; leaves a result or an error in call. */
+void	 dopy_dispatch(dopy_server *, struct dopy_callmsg *,
+	    struct dopy_call *);
+void	 dopy_call_release(struct dopy_call *);
+int	 dopy_introspect_add(dopy_server *);
+
+/* ---- client side ---- */
+struct dopy_conn {
+	struct dopy_chan	 chan;
+	pid_t			 pid;		/* spawned server, or -1 */
+	uint32_t		 next_id;
+	char			*server_software;
+	int			 broken;	/* after a fatal error */
+};
+struct dopy_proxy {
+	dopy_conn	*conn;
+	char		*object;
+};
+struct dopy_args {
+	size_t		 n;
+	char		*names[DOPY_MAX_ARGS];
+	dopy_value	*v[DOPY_MAX_ARGS];
+};
+/* Spawn /bin/sh -c command with pipes; returns the child's pid. */
+int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
+	    dopy_error **);
+int	 dopy_conn_hello(dopy_conn *, dopy_error **);
+
+/* misc */
+char	*dopy_strdup(const char *);
+char	*dopy_asprintf(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+#endif /* DOPY_INTERNAL_H */

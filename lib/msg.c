@@ -1,0 +1,279 @@
+/*
+ * msg.c - the payloads of HELLO, CALL and ERROR, built from values so
+ * that every image on the wire goes through the one guarded codec.
+ *
+ *	HELLO	(uint,uint,uint,string)		S(UUUs)
+ *		protocol, max frame, feature bits, software
+ *	CALL	(string,string) string[] ARG...	S(ss) A(s) ...
+ *		object, method; argument names ("" positional); arguments
+ *	ERROR	(string,string,string,string,string,int) string[]
+ *		name, message, object, method, host, pid; trace
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static dopy_type *t_hello, *t_callhdr, *t_strings, *t_errhdr;
+
+static void
+make_types(void)
+{
+	t_hello = dopy_type_parse("(uint,uint,uint,string)", NULL, 0);
+	t_callhdr = dopy_type_parse("(string,string)", NULL, 0);
+	t_strings = dopy_type_parse("string[]", NULL, 0);
+	t_errhdr = dopy_type_parse("(string,string,string,string,string,int)",
+	    NULL, 0);
+}
+
+static int
+types(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, make_types);
+	if (!t_hello || !t_callhdr || !t_strings || !t_errhdr)
+		return DOPY_E_NOMEM;
+	return 0;
+}
+
+/* Encode v into b and free it; a NULL v is the allocation that failed. */
+static int
+put(struct dopy_buf *b, dopy_value *v)
+{
+	int r;
+
+	if (v == NULL)
+		return DOPY_E_NOMEM;
+	r = dopy_encode(v, b);
+	dopy_value_free(v);
+	return r;
+}
+
+static dopy_value *
+strings(const char *const *s, size_t n)
+{
+	dopy_value *a;
+	size_t i;
+
+	if ((a = dopy_value_new(t_strings)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (dopy_value_append(a, dopy_value_string(s[i])) < 0) {
+			dopy_value_free(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* A structure from its fields, taking ownership of all of them. */
+static dopy_value *
+record(dopy_type *t, dopy_value **fields, size_t n)
+{
+	dopy_value *v;
+	size_t i;
+
+	v = dopy_value_new(t);
+	for (i = 0; i < n; i++) {
+		if (v == NULL)
+			dopy_value_free(fields[i]);
+		else if (dopy_value_set_field(v, i, fields[i]) < 0) {
+			dopy_value_free(v);	/* set_field freed fields[i] */
+			v = NULL;
+		}
+	}
+	return v;
+}
+
+int
+dopy_msg_hello_put(struct dopy_buf *b, const struct dopy_hello *h)
+{
+	dopy_value *f[4];
+
+	if (types() < 0)
+		return DOPY_E_NOMEM;
+	f[0] = dopy_value_uint(h->proto);
+	f[1] = dopy_value_uint(h->max_frame);
+	f[2] = dopy_value_uint(h->features);
+	f[3] = dopy_value_string(h->software);
+	return put(b, record(t_hello, f, 4));
+}
+
+int
+dopy_msg_hello_get(const uint8_t *p, size_t len, struct dopy_hello *h,
+    char *err, size_t errlen)
+{
+	struct dopy_image img[8];
+	dopy_value *v;
+	uint64_t proto, max;
+	size_t n;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = types()) < 0 ||
+	    (r = dopy_images_split(p, len, img, 8, &n, err, errlen)) < 0)
+		return r;
+	if (n < 1) {
+		snprintf(err, errlen, "empty HELLO");
+		return DOPY_E_PROTO;
+	}
+	/* Images after the first are extensions for later versions. */
+	if ((r = dopy_decode(&img[0], t_hello, &v, err, errlen)) < 0)
+		return DOPY_E_PROTO;
+	proto = dopy_value_get_uint(dopy_value_at(v, 0));
+	max = dopy_value_get_uint(dopy_value_at(v, 1));
+	h->proto = proto > UINT32_MAX ? UINT32_MAX : (uint32_t)proto;
+	h->max_frame = max > UINT32_MAX ? UINT32_MAX : (uint32_t)max;
+	h->features = dopy_value_get_uint(dopy_value_at(v, 2));
+	h->software = dopy_strdup(dopy_value_get_string(dopy_value_at(v, 3)));
+	dopy_value_free(v);
+	return h->software != NULL ? 0 : DOPY_E_NOMEM;
+}
+
+void
+dopy_msg_hello_release(struct dopy_hello *h)
+{
+	free(h->software);
+	h->software = NULL;
+}
+
+int
+dopy_msg_error_put(struct dopy_buf *b, const dopy_error *e)
+{
+	dopy_value *f[6];
+	int r;
+
+	if (types() < 0)
+		return DOPY_E_NOMEM;
+	f[0] = dopy_value_string(dopy_error_name(e));
+	f[1] = dopy_value_string(dopy_error_message(e));
+	f[2] = dopy_value_string(dopy_error_object(e));
+	f[3] = dopy_value_string(dopy_error_method(e));
+	f[4] = dopy_value_string(dopy_error_host(e));
+	f[5] = dopy_value_int(dopy_error_pid(e));
+	if ((r = put(b, record(t_errhdr, f, 6))) < 0)
+		return r;
+	return put(b, strings((const char *const *)e->trace, e->ntrace));
+}
+
+static const char *
+field_str(const dopy_value *v, size_t i)
+{
+	return dopy_value_get_string(dopy_value_at(v, i));
+}
+
+int
+dopy_msg_error_get(const uint8_t *p, size_t len, dopy_error **ep)
+{
+	struct dopy_image img[2];
+	dopy_value *hv = NULL, *tv = NULL;
+	dopy_error *e;
+	char err[256];
+	size_t n, i;
+	int r;
+
+	*ep = NULL;
+	if ((r = types()) < 0)
+		return r;
+	if ((r = dopy_images_split(p, len, img, 2, &n, err, sizeof(err))) < 0 ||
+	    n != 2 || (r = dopy_decode(&img[0], t_errhdr, &hv, err, sizeof(err))) < 0 ||
+	    (r = dopy_decode(&img[1], t_strings, &tv, err, sizeof(err))) < 0) {
+		dopy_value_free(hv);
+		*ep = dopy_error_new(DOPY_E_PROTO, "malformed ERROR frame: %s",
+		    n != 2 && r == 0 ? "not two values" : err);
+		return DOPY_E_PROTO;
+	}
+	e = dopy_error_new(dopy_error_code_for(field_str(hv, 0)), "%s",
+	    field_str(hv, 1));
+	if (e == NULL || dopy_error_set_fields(e, field_str(hv, 0),
+	    field_str(hv, 2), field_str(hv, 3), field_str(hv, 4),
+	    (long)dopy_value_get_int(dopy_value_at(hv, 5))) < 0)
+		r = DOPY_E_NOMEM;
+	for (i = 0; r == 0 && i < dopy_value_len(tv); i++)
+		r = dopy_error_add_trace(e, field_str(tv, i));
+	dopy_value_free(hv);
+	dopy_value_free(tv);
+	if (r < 0) {
+		dopy_error_free(e);
+		return r;
+	}
+	*ep = e;
+	return 0;
+}
+
+int
+dopy_msg_call_put(struct dopy_buf *b, const char *object, const char *method,
+    const char *const *names, size_t argc)
+{
+	dopy_value *f[2];
+	int r;
+
+	if (types() < 0)
+		return DOPY_E_NOMEM;
+	f[0] = dopy_value_string(object);
+	f[1] = dopy_value_string(method);
+	if ((r = put(b, record(t_callhdr, f, 2))) < 0)
+		return r;
+	return put(b, strings(names, argc));
+}
+
+int
+dopy_msg_call_get(const uint8_t *p, size_t len, struct dopy_callmsg *m,
+    char *err, size_t errlen)
+{
+	struct dopy_image img[DOPY_MAX_ARGS + 2];
+	dopy_value *hv = NULL, *nv = NULL;
+	size_t n, i;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if ((r = types()) < 0 || (r = dopy_images_split(p, len, img,
+	    DOPY_MAX_ARGS + 2, &n, err, errlen)) < 0)
+		return r;
+	if (n < 2) {
+		snprintf(err, errlen, "CALL needs object, method and names");
+		return DOPY_E_PROTO;
+	}
+	if ((r = dopy_decode(&img[0], t_callhdr, &hv, err, errlen)) < 0 ||
+	    (r = dopy_decode(&img[1], t_strings, &nv, err, errlen)) < 0)
+		goto out;
+	r = DOPY_E_PROTO;
+	if (dopy_value_len(nv) != n - 2) {
+		snprintf(err, errlen, "CALL names %zu arguments but carries "
+		    "%zu", dopy_value_len(nv), n - 2);
+		goto out;
+	}
+	m->argc = n - 2;
+	m->object = dopy_strdup(field_str(hv, 0));
+	m->method = dopy_strdup(field_str(hv, 1));
+	for (i = 0; i < m->argc; i++) {
+		m->names[i] = dopy_strdup(field_str(nv, i));
+		m->args[i] = img[i + 2];
+		if (m->names[i] == NULL)
+			goto out;
+	}
+	if (m->object != NULL && m->method != NULL)
+		r = 0;
+out:
+	if (r < 0 && r != DOPY_E_NOMEM)
+		r = DOPY_E_PROTO;
+	if (r < 0)
+		dopy_msg_call_release(m);
+	dopy_value_free(hv);
+	dopy_value_free(nv);
+	return r;
+}
+
+void
+dopy_msg_call_release(struct dopy_callmsg *m)
+{
+	size_t i;
+
+	free(m->object);
+	free(m->method);
+	for (i = 0; i < m->argc; i++)
+		free(m->names[i]);
+	memset(m, 0, sizeof(*m));
+}

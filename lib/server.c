@@ -1,0 +1,183 @@
+/*
+ * server.c - the registry of named objects (DOPY's hub).
+ *
+ * Each object's method table is checked and its signatures parsed once,
+ * at registration, so a bad signature is the server author's error at
+ * start-up, never a client's surprise.  Objects are kept sorted by name.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+dopy_server *
+dopy_server_new(void)
+{
+	dopy_server *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	dopy_codec_init();
+	dopy_log_init(&s->log);
+	s->max_frame = DOPY_FRAME_DEFAULT;
+	s->pid = (long)getpid();
+	if (gethostname(s->host, sizeof(s->host)) != 0)
+		strlcpy(s->host, "localhost", sizeof(s->host));
+	s->host[sizeof(s->host) - 1] = '\0';
+	if (dopy_introspect_add(s) < 0) {
+		dopy_server_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+object_release(struct dopy_object *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nmethods; i++) {
+		if (o->sigs != NULL)
+			dopy_sig_free(o->sigs[i]);
+		if (o->results != NULL)
+			dopy_type_free(o->results[i]);
+	}
+	free(o->sigs);
+	free(o->results);
+}
+
+void
+dopy_server_free(dopy_server *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nobjs; i++)
+		object_release(&s->objs[i]);
+	free(s->objs);
+	dopy_log_close(&s->log);
+	free(s);
+}
+
+const char *
+dopy_server_errmsg(const dopy_server *s)
+{
+	return s->errmsg;
+}
+
+static int
+bad(dopy_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+bad(dopy_server *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return DOPY_E_USAGE;
+}
+
+/* Parse every method's signature and result type. */
+static int
+object_prepare(dopy_server *s, struct dopy_object *o)
+{
+	const struct dopy_object_def *d = o->def;
+	const struct dopy_method *m;
+	char err[200];
+	size_t i;
+
+	for (m = d->methods; m->name != NULL; m++)
+		o->nmethods++;
+	o->sigs = calloc(o->nmethods + 1, sizeof(*o->sigs));
+	o->results = calloc(o->nmethods + 1, sizeof(*o->results));
+	if (o->sigs == NULL || o->results == NULL)
+		return bad(s, "out of memory");
+	for (i = 0; i < o->nmethods; i++) {
+		m = &d->methods[i];
+		if (m->fn == NULL)
+			return bad(s, "%s.%s: no function", d->name, m->name);
+		if ((o->sigs[i] = dopy_sig_parse(m->params, err,
+		    sizeof(err))) == NULL)
+			return bad(s, "%s.%s: %s", d->name, m->name, err);
+		if (m->result != NULL && *m->result != '\0' &&
+		    (o->results[i] = dopy_type_parse(m->result, err,
+		    sizeof(err))) == NULL)
+			return bad(s, "%s.%s: result: %s", d->name, m->name,
+			    err);
+	}
+	return 0;
+}
+
+int
+dopy_server_add(dopy_server *s, const struct dopy_object_def *def,
+    void *state)
+{
+	struct dopy_object o, *no;
+	size_t i;
+
+	if (s == NULL || def == NULL || def->name == NULL ||
+	    def->methods == NULL)
+		return DOPY_E_INVAL;
+	if (*def->name == '\0' || strchr(def->name, '/') != NULL)
+		return bad(s, "bad object name '%s'", def->name);
+	if (dopy_server_find(s, def->name) != NULL)
+		return bad(s, "object %s registered twice", def->name);
+	memset(&o, 0, sizeof(o));
+	o.def = def;
+	o.state = state;
+	if (object_prepare(s, &o) < 0) {
+		object_release(&o);
+		return DOPY_E_USAGE;
+	}
+	no = reallocarray(s->objs, s->nobjs + 1, sizeof(*no));
+	if (no == NULL) {
+		object_release(&o);
+		return bad(s, "out of memory");
+	}
+	s->objs = no;
+	for (i = s->nobjs; i > 0 && strcmp(s->objs[i - 1].def->name,
+	    def->name) > 0; i--)
+		s->objs[i] = s->objs[i - 1];
+	s->objs[i] = o;
+	s->nobjs++;
+	return 0;
+}
+
+const struct dopy_object *
+dopy_server_find(const dopy_server *s, const char *name)
+{
+	size_t lo = 0, hi = s->nobjs, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(name, s->objs[mid].def->name)) == 0)
+			return &s->objs[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+int
+dopy_server_set_log(dopy_server *s, enum dopy_log_sink sink,
+    const char *path, int verbose)
+{
+	s->log.verbose = verbose;
+	return dopy_log_open(&s->log, sink, path);
+}
+
+void
+dopy_server_set_max_frame(dopy_server *s, uint32_t max)
+{
+	s->max_frame = max < DOPY_FRAME_MIN ? DOPY_FRAME_MIN : max;
+}

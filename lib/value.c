@@ -1,0 +1,377 @@
+/*
+ * value.c - typed value trees.  Arguments and results travel by copy, so
+ * a value owns everything below it; its type is shared by reference.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static dopy_value *
+alloc(const dopy_type *t)
+{
+	dopy_value *v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return NULL;
+	v->type = dopy_type_ref(t);
+	return v;
+}
+
+dopy_value *
+dopy_value_bool(int b)
+{
+	dopy_value *v;
+
+	if ((v = alloc(&dopy_type_bool_)) != NULL)
+		v->u.b = b != 0;
+	return v;
+}
+
+dopy_value *
+dopy_value_int(int64_t i)
+{
+	dopy_value *v;
+
+	if ((v = alloc(&dopy_type_int_)) != NULL)
+		v->u.i = i;
+	return v;
+}
+
+dopy_value *
+dopy_value_uint(uint64_t u)
+{
+	dopy_value *v;
+
+	if ((v = alloc(&dopy_type_uint_)) != NULL)
+		v->u.u = u;
+	return v;
+}
+
+dopy_value *
+dopy_value_double(double d)
+{
+	dopy_value *v;
+
+	if ((v = alloc(&dopy_type_double_)) != NULL)
+		v->u.d = d;
+	return v;
+}
+
+dopy_value *
+dopy_value_take_str(dopy_type *t, char *p, size_t len)
+{
+	dopy_value *v;
+
+	if ((v = alloc(t)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	v->u.s.p = p;
+	v->u.s.len = len;
+	return v;
+}
+
+/* Strings and bytes keep a NUL after their bytes, so a string's bytes
+ * are always a C string. */
+static dopy_value *
+dup_bytes(dopy_type *t, const void *p, size_t len)
+{
+	char *c;
+
+	if (len == SIZE_MAX || (c = malloc(len + 1)) == NULL)
+		return NULL;
+	if (len > 0)
+		memcpy(c, p, len);
+	c[len] = '\0';
+	return dopy_value_take_str(t, c, len);
+}
+
+dopy_value *
+dopy_value_string(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	return dup_bytes(&dopy_type_string_, s, strlen(s));
+}
+
+dopy_value *
+dopy_value_bytes(const void *p, size_t len)
+{
+	if (p == NULL && len > 0)
+		return NULL;
+	return dup_bytes(&dopy_type_bytes_, p != NULL ? p : "", len);
+}
+
+static dopy_value *zero(const dopy_type *);
+
+dopy_value *
+dopy_value_new(const dopy_type *t)
+{
+	dopy_value *v;
+	size_t i;
+
+	if (t == NULL)
+		return NULL;
+	switch (t->kind) {
+	case DOPY_ARRAY:
+		return alloc(t);
+	case DOPY_STRUCT:
+		if ((v = alloc(t)) == NULL)
+			return NULL;
+		v->u.a.v = calloc(t->nfields, sizeof(*v->u.a.v));
+		if (v->u.a.v == NULL) {
+			dopy_value_free(v);
+			return NULL;
+		}
+		v->u.a.n = v->u.a.cap = t->nfields;
+		for (i = 0; i < t->nfields; i++)
+			if ((v->u.a.v[i] = zero(t->fields[i])) == NULL) {
+				dopy_value_free(v);
+				return NULL;
+			}
+		return v;
+	default:
+		return zero(t);
+	}
+}
+
+static dopy_value *
+zero(const dopy_type *t)
+{
+	switch (t->kind) {
+	case DOPY_STRING:
+	case DOPY_BYTES:
+		return dup_bytes((dopy_type *)t, "", 0);
+	case DOPY_ARRAY:
+	case DOPY_STRUCT:
+		return dopy_value_new(t);
+	default:
+		return alloc(t);	/* calloc: 0, false, 0.0 */
+	}
+}
+
+/* Arrays hold their elements by pointer; grow by doubling. */
+static int
+push(dopy_value *a, dopy_value *v)
+{
+	dopy_value **nv;
+	size_t ncap;
+
+	if (a->u.a.n == a->u.a.cap) {
+		ncap = a->u.a.cap ? a->u.a.cap * 2 : 4;
+		if ((nv = reallocarray(a->u.a.v, ncap, sizeof(*nv))) == NULL)
+			return DOPY_E_NOMEM;
+		a->u.a.v = nv;
+		a->u.a.cap = ncap;
+	}
+	a->u.a.v[a->u.a.n++] = v;
+	return 0;
+}
+
+int
+dopy_value_append(dopy_value *a, dopy_value *v)
+{
+	int r;
+
+	if (a == NULL || v == NULL || a->type->kind != DOPY_ARRAY)
+		r = DOPY_E_INVAL;
+	else if (!dopy_type_equal(a->type->elem, v->type))
+		r = DOPY_E_TYPE;
+	else if ((r = push(a, v)) == 0)
+		return 0;
+	dopy_value_free(v);
+	return r;
+}
+
+int
+dopy_value_set_field(dopy_value *st, size_t i, dopy_value *v)
+{
+	int r;
+
+	if (st == NULL || v == NULL || st->type->kind != DOPY_STRUCT ||
+	    i >= st->u.a.n)
+		r = DOPY_E_INVAL;
+	else if (!dopy_type_equal(st->type->fields[i], v->type))
+		r = DOPY_E_TYPE;
+	else {
+		dopy_value_free(st->u.a.v[i]);
+		st->u.a.v[i] = v;
+		return 0;
+	}
+	dopy_value_free(v);
+	return r;
+}
+
+dopy_value *
+dopy_value_copy(const dopy_value *v)
+{
+	dopy_value *c;
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	switch (v->type->kind) {
+	case DOPY_STRING:
+	case DOPY_BYTES:
+		return dup_bytes(v->type, v->u.s.p, v->u.s.len);
+	case DOPY_ARRAY:
+	case DOPY_STRUCT:
+		if ((c = alloc(v->type)) == NULL)
+			return NULL;
+		for (i = 0; i < v->u.a.n; i++)
+			if (push(c, dopy_value_copy(v->u.a.v[i])) < 0 ||
+			    c->u.a.v[i] == NULL) {
+				dopy_value_free(c);
+				return NULL;
+			}
+		return c;
+	default:
+		if ((c = alloc(v->type)) != NULL)
+			c->u = v->u;
+		return c;
+	}
+}
+
+void
+dopy_value_free(dopy_value *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	switch (v->type->kind) {
+	case DOPY_STRING:
+	case DOPY_BYTES:
+		free(v->u.s.p);
+		break;
+	case DOPY_ARRAY:
+	case DOPY_STRUCT:
+		for (i = 0; i < v->u.a.n; i++)
+			dopy_value_free(v->u.a.v[i]);
+		free(v->u.a.v);
+		break;
+	default:
+		break;
+	}
+	dopy_type_free(v->type);
+	free(v);
+}
+
+const dopy_type *
+dopy_value_type(const dopy_value *v)
+{
+	return v != NULL ? v->type : NULL;
+}
+
+enum dopy_kind
+dopy_value_kind(const dopy_value *v)
+{
+	return v != NULL ? v->type->kind : DOPY_VOID;
+}
+
+/* Accessors return a zero value for the wrong kind rather than crash:
+ * the signature check in dispatch makes that a caller's bug. */
+int
+dopy_value_get_bool(const dopy_value *v)
+{
+	return v != NULL && v->type->kind == DOPY_BOOL ? v->u.b : 0;
+}
+
+int64_t
+dopy_value_get_int(const dopy_value *v)
+{
+	return v != NULL && v->type->kind == DOPY_INT ? v->u.i : 0;
+}
+
+uint64_t
+dopy_value_get_uint(const dopy_value *v)
+{
+	return v != NULL && v->type->kind == DOPY_UINT ? v->u.u : 0;
+}
+
+double
+dopy_value_get_double(const dopy_value *v)
+{
+	return v != NULL && v->type->kind == DOPY_DOUBLE ? v->u.d : 0.0;
+}
+
+const char *
+dopy_value_get_string(const dopy_value *v)
+{
+	if (v == NULL || (v->type->kind != DOPY_STRING &&
+	    v->type->kind != DOPY_BYTES))
+		return NULL;
+	return v->u.s.p;
+}
+
+const void *
+dopy_value_get_bytes(const dopy_value *v, size_t *len)
+{
+	if (v == NULL || (v->type->kind != DOPY_STRING &&
+	    v->type->kind != DOPY_BYTES)) {
+		if (len != NULL)
+			*len = 0;
+		return NULL;
+	}
+	if (len != NULL)
+		*len = v->u.s.len;
+	return v->u.s.p;
+}
+
+size_t
+dopy_value_len(const dopy_value *v)
+{
+	if (v == NULL)
+		return 0;
+	if (v->type->kind == DOPY_ARRAY || v->type->kind == DOPY_STRUCT)
+		return v->u.a.n;
+	if (v->type->kind == DOPY_STRING || v->type->kind == DOPY_BYTES)
+		return v->u.s.len;
+	return 0;
+}
+
+const dopy_value *
+dopy_value_at(const dopy_value *v, size_t i)
+{
+	if (v == NULL || (v->type->kind != DOPY_ARRAY &&
+	    v->type->kind != DOPY_STRUCT) || i >= v->u.a.n)
+		return NULL;
+	return v->u.a.v[i];
+}
+
+int
+dopy_value_equal(const dopy_value *a, const dopy_value *b)
+{
+	size_t i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (!dopy_type_equal(a->type, b->type))
+		return 0;
+	switch (a->type->kind) {
+	case DOPY_BOOL:
+		return a->u.b == b->u.b;
+	case DOPY_INT:
+		return a->u.i == b->u.i;
+	case DOPY_UINT:
+		return a->u.u == b->u.u;
+	case DOPY_DOUBLE:
+		return a->u.d == b->u.d || (isnan(a->u.d) && isnan(b->u.d));
+	case DOPY_STRING:
+	case DOPY_BYTES:
+		return a->u.s.len == b->u.s.len &&
+		    memcmp(a->u.s.p, b->u.s.p, a->u.s.len) == 0;
+	case DOPY_ARRAY:
+	case DOPY_STRUCT:
+		if (a->u.a.n != b->u.a.n)
+			return 0;
+		for (i = 0; i < a->u.a.n; i++)
+			if (!dopy_value_equal(a->u.a.v[i], b->u.a.v[i]))
+				return 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
