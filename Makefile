@@ -163,10 +163,10 @@ check: deps-check
 	@$(MAKE) --no-print-directory fuzz
 
 # ---- bench ----
-tests/bench_raw: tests/bench_raw.c
-	$(CC) $(ALL_CFLAGS) -o $@ $<
-bench: all tests/bench_raw
-	sh tests/bench.sh
+tests/bench: tests/bench.c lib/libdopy.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libdopy.a $(LIBS)
+bench: all tests/bench
+	tests/bench $(CURDIR)/bin
 
 # ---- install ----
 install: all
@@ -192,5 +192,5 @@ uninstall:
 clean:
 	rm -f lib/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
 	    tests/unit tests/e2e tests/fuzz_frame tests/fuzz_value \
-	    tests/bench_raw
+	    tests/bench
 	rm -rf tests/asan tests/.work

@@ -354,13 +354,12 @@ take_leaf(struct reader *rd, const dopy_type *t, uint8_t *slot)
 	case DOPY_BYTES:
 		return take_string(rd, t, slot);
 	case DOPY_STRUCT:
-		if ((v = dopy_value_new(t)) == NULL)
+		if ((v = dopy_value_new_empty(t)) == NULL)
 			return NULL;
 		for (i = 0; i < t->nfields; i++) {
-			dopy_value_free(v->u.a.v[i]);
-			v->u.a.v[i] = take_leaf(rd, t->fields[i],
+			v->u.a.v[v->u.a.n] = take_leaf(rd, t->fields[i],
 			    slot + field_off(t, i));
-			if (v->u.a.v[i] == NULL) {
+			if (v->u.a.v[v->u.a.n++] == NULL) {
 				dopy_value_free(v);
 				return NULL;
 			}
@@ -438,8 +437,8 @@ dopy_decode(const struct dopy_image *img, const dopy_type *expect,
 	dopy_codec_init();
 	if ((t = image_type(img, expect, err, errlen)) == NULL)
 		return DOPY_E_TYPE;
-	seterr(err, errlen, "out of memory");
 	if ((rd.slot = calloc(1, slot_size(leaf_of(t)))) == NULL) {
+		seterr(err, errlen, "out of memory");
 		dopy_type_free(t);
 		return DOPY_E_NOMEM;
 	}

@@ -119,6 +119,8 @@ struct dopy_value {
 		} a;				/* ARRAY, STRUCT */
 	} u;
 };
+/* An array, or a structure whose fields are not yet set (n == 0). */
+dopy_value *dopy_value_new_empty(const dopy_type *t);
 /* A value of type t taking ownership of a malloc'd string or bytes. */
 dopy_value *dopy_value_take_str(dopy_type *t, char *p, size_t len);
 

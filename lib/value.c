@@ -106,6 +106,24 @@ dopy_value_bytes(const void *p, size_t len)
 
 static dopy_value *zero(const dopy_type *);
 
+/* An array or structure with room for its elements and none set: the
+ * decoder fills it without making zero values first. */
+dopy_value *
+dopy_value_new_empty(const dopy_type *t)
+{
+	dopy_value *v;
+	size_t n = t->kind == DOPY_STRUCT ? t->nfields : 0;
+
+	if ((v = alloc(t)) == NULL || n == 0)
+		return v;
+	if ((v->u.a.v = calloc(n, sizeof(*v->u.a.v))) == NULL) {
+		dopy_value_free(v);
+		return NULL;
+	}
+	v->u.a.cap = n;
+	return v;
+}
+
 dopy_value *
 dopy_value_new(const dopy_type *t)
 {
