@@ -80,6 +80,9 @@ invoke(dopy_proxy *p, const char *method, dopy_args *args,
 		return r;
 	}
 	msg = err != NULL ? dopy_error_format(err) : NULL;
+	/* The first line; a remote trace would break up the report. */
+	if (msg != NULL)
+		msg[strcspn(msg, "\n")] = '\0';
 	snprintf(why, len, "%s: %s", method, msg != NULL ? msg :
 	    dopy_strerror(r));
 	free(msg);
@@ -140,12 +143,14 @@ check_echo(dopy_proxy *p, char *why, size_t len)
 	if (invoke(p, "echo", a, &v, NULL, why, len) < 0)
 		return why;
 	q = dopy_value_get_bytes(v, &n);
-	if (dopy_value_kind(v) != DOPY_BYTES || n != sizeof(buf) ||
-	    memcmp(q, buf, n) != 0) {
-		snprintf(why, len, "echo of %zu bytes came back as %zu "
-		    "different ones", sizeof(buf), n);
+	if (dopy_value_kind(v) != DOPY_BYTES)
+		bad = unexpected("echo", v, why, len);
+	else if (n != sizeof(buf)) {
+		snprintf(why, len, "echo of %zu bytes returned %zu",
+		    sizeof(buf), n);
 		bad = why;
-	}
+	} else if (memcmp(q, buf, n) != 0)
+		bad = "echo returned different bytes";
 	dopy_value_free(v);
 	return bad;
 }

@@ -260,6 +260,7 @@ static int
 unescape(struct lit *ps, const char **pp, int bytes)
 {
 	const char *p = *pp;
+	char buf[SNIP + 4];
 	int c, hi, lo;
 
 	switch (c = (unsigned char)*p++) {
@@ -281,15 +282,18 @@ unescape(struct lit *ps, const char **pp, int bytes)
 	case 'x':
 		if ((hi = hexval((unsigned char)p[0])) < 0 ||
 		    (lo = hexval((unsigned char)p[1])) < 0) {
-			fail(ps, "bad escape '\\x%.2s': want two hex digits", p);
+			fail(ps, "bad escape '\\x%s': want two hex digits",
+			    snip(buf, p, strnlen(p, 2)));
 			return -1;
 		}
 		c = hi << 4 | lo;
 		p += 2;
 		break;
 	default:
-		fail(ps, c == '\0' ? "unterminated string" :
-		    "unknown escape '\\%c'", c);
+		if (c == '\0')
+			fail(ps, "unterminated string");
+		else
+			fail(ps, "unknown escape '\\%s'", snip(buf, p - 1, 1));
 		return -1;
 	}
 	if (c == 0 && !bytes) {
