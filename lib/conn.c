@@ -184,16 +184,6 @@ dopy_conn_spawn(const char *command, dopy_conn **cp, dopy_error **ep)
 }
 
 int
-dopy_connect(const char *target, dopy_conn **cp, dopy_error **ep)
-{
-	if (target == NULL)
-		return dopy_error_set(ep, DOPY_E_INVAL, "no target");
-	if (strncmp(target, "exec:", 5) == 0)
-		target += 5;
-	return dopy_conn_spawn(target, cp, ep);
-}
-
-int
 dopy_conn_close(dopy_conn *c)
 {
 	int status = -1;

@@ -266,8 +266,22 @@ int		 dopy_conn_spawn(const char *command, dopy_conn **,
 		    dopy_error **);
 /* Use an existing pair of descriptors (closed by dopy_conn_close). */
 int		 dopy_conn_fds(int in, int out, dopy_conn **, dopy_error **);
-/* Connect to a target string (see dopy-rsh(1)); now a command, or
- * exec:COMMAND. */
+/*
+ * Targets, one syntax everywhere (dopy-rsh(1)):
+ *	tcp://HOST:PORT[/OBJECT]   tcp:HOST:PORT[:OBJECT]   unix:PATH[#OBJECT]
+ *	ssh://[USER@]HOST[:PORT][/COMMAND][#OBJECT]   exec:COMMAND   COMMAND
+ * ssh runs in batch mode without a tty; $DOPY_SSH replaces "ssh".
+ */
+typedef struct dopy_target dopy_target;
+
+int		 dopy_target_parse(const char *text, dopy_target **,
+		    dopy_error **);
+void		 dopy_target_free(dopy_target *);
+/* The object the target names, or NULL. */
+const char	*dopy_target_object(const dopy_target *);
+int		 dopy_target_connect(const dopy_target *, dopy_conn **,
+		    dopy_error **);
+/* Parse and connect in one call. */
 int		 dopy_connect(const char *target, dopy_conn **, dopy_error **);
 /* Close; waits for a spawned server.  Returns its exit status or -1. */
 int		 dopy_conn_close(dopy_conn *);

@@ -268,6 +268,17 @@ struct dopy_args {
 	char		*names[DOPY_MAX_ARGS];
 	dopy_value	*v[DOPY_MAX_ARGS];
 };
+enum dopy_target_kind {
+	DOPY_TARGET_EXEC, DOPY_TARGET_TCP, DOPY_TARGET_UNIX, DOPY_TARGET_SSH
+};
+struct dopy_target {
+	enum dopy_target_kind	 kind;
+	char			*host, *port;	/* TCP, SSH (port may be NULL) */
+	char			*path;		/* UNIX */
+	char			*user;		/* SSH, may be NULL */
+	char			*command;	/* EXEC, SSH */
+	char			*object;	/* may be NULL */
+};
 /* Spawn /bin/sh -c command with pipes; returns the child's pid. */
 int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
 	    dopy_error **);

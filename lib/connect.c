@@ -1,0 +1,160 @@
+/*
+ * connect.c - from a parsed target to a connection: a TCP or UNIX
+ * socket, ssh as a remote command, or any shell command over pipes.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int
+tcp_socket(const dopy_target *t, int *fdp, dopy_error **ep)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, r, one = 1, saved = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((r = getaddrinfo(t->host, t->port, &hints, &res)) != 0)
+		return dopy_error_set(ep, DOPY_E_SYS, "%s port %s: %s",
+		    t->host, t->port, gai_strerror(r));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return dopy_error_set(ep, DOPY_E_SYS, "connect to %s port %s: "
+		    "%s", t->host, t->port, strerror(saved));
+	/* Small calls must not wait for Nagle. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	*fdp = fd;
+	return 0;
+}
+
+static int
+unix_socket(const dopy_target *t, int *fdp, dopy_error **ep)
+{
+	struct sockaddr_un sun;
+	int fd, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, t->path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return dopy_error_set(ep, DOPY_E_USAGE, "socket path too "
+		    "long: %s", t->path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return dopy_error_set(ep, DOPY_E_SYS, "socket: %s",
+		    strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		saved = errno;
+		close(fd);
+		return dopy_error_set(ep, DOPY_E_SYS, "connect to %s: %s",
+		    t->path, strerror(saved));
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* Append s to f in single quotes, safe for sh -c. */
+static void
+shquote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* ssh -T -o BatchMode=yes [-p PORT] [-l USER] -- HOST COMMAND */
+static char *
+ssh_command(const dopy_target *t)
+{
+	const char *ssh = getenv("DOPY_SSH");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&out, &len)) == NULL)
+		return NULL;
+	fprintf(f, "exec %s -T -o BatchMode=yes", ssh != NULL && *ssh ?
+	    ssh : "ssh");
+	if (t->port != NULL) {
+		fputs(" -p ", f);
+		shquote(f, t->port);
+	}
+	if (t->user != NULL) {
+		fputs(" -l ", f);
+		shquote(f, t->user);
+	}
+	fputs(" -- ", f);
+	shquote(f, t->host);
+	fputc(' ', f);
+	shquote(f, t->command);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int
+dopy_target_connect(const dopy_target *t, dopy_conn **cp, dopy_error **ep)
+{
+	char *cmd;
+	int fd = -1, r;
+
+	*cp = NULL;
+	switch (t->kind) {
+	case DOPY_TARGET_TCP:
+		if ((r = tcp_socket(t, &fd, ep)) < 0)
+			return r;
+		return dopy_conn_fds(fd, fd, cp, ep);
+	case DOPY_TARGET_UNIX:
+		if ((r = unix_socket(t, &fd, ep)) < 0)
+			return r;
+		return dopy_conn_fds(fd, fd, cp, ep);
+	case DOPY_TARGET_SSH:
+		if ((cmd = ssh_command(t)) == NULL)
+			return dopy_error_set(ep, DOPY_E_NOMEM, "no memory");
+		r = dopy_conn_spawn(cmd, cp, ep);
+		free(cmd);
+		return r;
+	default:
+		return dopy_conn_spawn(t->command, cp, ep);
+	}
+}
+
+int
+dopy_connect(const char *text, dopy_conn **cp, dopy_error **ep)
+{
+	dopy_target *t;
+	int r;
+
+	*cp = NULL;
+	if ((r = dopy_target_parse(text, &t, ep)) < 0)
+		return r;
+	r = dopy_target_connect(t, cp, ep);
+	dopy_target_free(t);
+	return r;
+}
