@@ -61,10 +61,11 @@ lib/libdopy.so: $(SOFILE)
 	ln -sf libdopy.so.$(VERSION) lib/$(SONAME)
 	ln -sf libdopy.so.$(VERSION) $@
 
+# Made again at install time, for the PREFIX given there.
+MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' lib/dopy.pc.in
 lib/dopy.pc: lib/dopy.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    lib/dopy.pc.in > $@
+	$(MAKE_PC) > $@
 
 # ---- programs: linked to the shared library, found beside them ----
 PROG_LDFLAGS = -Llib -Wl,-rpath,'$$ORIGIN/../lib' $(LDFLAGS)
@@ -180,7 +181,7 @@ install: all
 	ln -sf libdopy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libdopy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libdopy.so
 	install -m 644 lib/dopy.h $(DESTDIR)$(INCDIR)
-	install -m 644 lib/dopy.pc $(DESTDIR)$(PKGDIR)
+	$(MAKE_PC) > $(DESTDIR)$(PKGDIR)/dopy.pc
 	for m in $(MANPAGES); do \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
 

@@ -102,7 +102,7 @@ hello(struct conn *c)
 		return fatal(c, r) < 0 ? r : DOPY_E_CLOSED;
 	dopy_log_frame(&c->srv->log, "recv", &f);
 	if (f.type != DOPY_F_HELLO) {
-		conn_error(c, f.id, "dopy.ProtocolError", "expected HELLO, "
+		conn_error(c, 0, "dopy.ProtocolError", "expected HELLO, "
 		    "got %s", dopy_frame_type_name(f.type));
 		return DOPY_E_PROTO;
 	}
