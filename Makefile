@@ -24,7 +24,7 @@ WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BSD_CFLAGS != pkg-config --cflags libbsd-overlay 2>/dev/null || true
 BSD_LIBS   != pkg-config --libs libbsd-overlay 2>/dev/null || echo -lbsd
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(BSD_CFLAGS) -Ilib $(CFLAGS)
-LIBS	= -ltpl $(BSD_LIBS) -lpthread
+LIBS	= -ltpl -lsodium $(BSD_LIBS) -lpthread
 
 SONAME	= libdopy.so.$(SOMAJOR)
 SOFILE	= lib/libdopy.so.$(VERSION)
@@ -84,7 +84,7 @@ bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 
 # ---- Debian packages ----
 # Build needs; check adds the test tools.
-DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev
+DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev libsodium-dev
 DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang libclang-rt-14-dev \
 	mandoc procps
 

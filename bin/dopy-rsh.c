@@ -26,7 +26,8 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: %s [-hj] target [object [method [arg | name=value ...]]]\n",
+	    "usage: %s [-hj] [-k keyfile] target [object [method "
+	    "[arg | name=value ...]]]\n",
 	    getprogname());
 	exit(status);
 }
@@ -45,6 +46,8 @@ code_status(int code)
 	case DOPY_E_TOOBIG:
 	case DOPY_E_SPAWN:
 	case DOPY_E_SYS:
+	case DOPY_E_AUTH:
+	case DOPY_E_TIMEOUT:
 		return ST_CONN;
 	default:
 		return ST_REMOTE;
@@ -319,19 +322,41 @@ call(dopy_conn *conn, const char *object, const char *method, int argc,
 	return st;
 }
 
+/* Connect to the target, with the key if one was given. */
+static int
+open_target(const char *text, const char *keyfile, dopy_target **tp,
+    dopy_conn **conn)
+{
+	dopy_error *err = NULL;
+	dopy_key *key = NULL;
+	int r;
+
+	if ((r = dopy_target_parse(text, tp, &err)) < 0)
+		return failed(r, err);
+	if (keyfile != NULL && (r = dopy_key_load(keyfile, &key, &err)) < 0)
+		return failed(r, err);
+	r = dopy_target_connect_key(*tp, key, conn, &err);
+	dopy_key_free(key);
+	return r < 0 ? failed(r, err) : ST_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
+	const char *keyfile = NULL, *object;
+	dopy_target *target = NULL;
 	dopy_conn *conn;
-	dopy_error *err = NULL;
-	int ch, r, st;
+	int ch, st;
 
-	while ((ch = getopt(argc, argv, "+hj")) != -1) {
+	while ((ch = getopt(argc, argv, "+hjk:")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(0);
 		case 'j':
 			jflag = 1;
+			break;
+		case 'k':
+			keyfile = optarg;
 			break;
 		default:
 			usage(ST_USAGE);
@@ -341,9 +366,17 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage(ST_USAGE);
-
-	if ((r = dopy_connect(argv[0], &conn, &err)) < 0)
-		return failed(r, err);
+	if ((st = open_target(argv[0], keyfile, &target, &conn)) != ST_OK) {
+		dopy_target_free(target);
+		return st;
+	}
+	/* A target that names its object (tcp:host:9600:test) shifts the
+	 * rest: dopy-rsh TARGET [METHOD [ARG ...]]. */
+	if ((object = dopy_target_object(target)) != NULL) {
+		argv--;
+		argc++;
+		argv[1] = (char *)object;
+	}
 	if (argc == 1)
 		st = list_objects(conn);
 	else if (argc == 2)
@@ -351,6 +384,7 @@ main(int argc, char *argv[])
 	else
 		st = call(conn, argv[1], argv[2], argc - 3, argv + 3);
 	dopy_conn_close(conn);
+	dopy_target_free(target);
 	if (fflush(stdout) == EOF && st == ST_OK) {
 		warn("stdout");
 		st = ST_REMOTE;

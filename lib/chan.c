@@ -7,6 +7,8 @@
  * program (dopy_main and dopy_conn_* do it): a vanished peer is EPIPE.
  */
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -22,6 +24,43 @@ dopy_chan_init(struct dopy_chan *c, int in, int out)
 	dopy_buf_init(&c->rbuf);
 	dopy_buf_init(&c->wbuf);
 	c->bytes_in = c->bytes_out = 0;
+	c->deadline = 0;
+}
+
+int64_t
+dopy_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+dopy_chan_deadline(struct dopy_chan *c, int ms)
+{
+	c->deadline = ms > 0 ? dopy_now_ms() + ms : 0;
+}
+
+/* Wait until c->in is readable or the deadline passes. */
+static int
+wait_readable(struct dopy_chan *c)
+{
+	struct pollfd pfd = { c->in, POLLIN, 0 };
+	int64_t left;
+	int n;
+
+	if (c->deadline == 0)
+		return 0;
+	for (;;) {
+		if ((left = c->deadline - dopy_now_ms()) <= 0)
+			return DOPY_E_TIMEOUT;
+		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return DOPY_E_SYS;
+	}
 }
 
 void
@@ -45,6 +84,8 @@ fill(struct dopy_chan *c, size_t need)
 			want = READ_CHUNK;
 		if ((p = dopy_buf_reserve(&c->rbuf, want)) == NULL)
 			return DOPY_E_NOMEM;
+		if ((n = wait_readable(c)) < 0)
+			return (int)n;
 		n = read(c->in, p, want);
 		if (n < 0 && errno == EINTR)
 			continue;

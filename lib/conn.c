@@ -28,24 +28,61 @@ conn_new(int in, int out)
 	return c;
 }
 
+/* An ERROR frame as the caller's error; returns its code. */
+static int
+take_error(const struct dopy_frame *f, dopy_error **ep)
+{
+	dopy_error *e;
+	int r;
+
+	if ((r = dopy_msg_error_get(f->payload, f->len, &e)) == 0)
+		r = e->code;
+	if (ep != NULL) {
+		dopy_error_free(*ep);
+		*ep = e;
+	} else
+		dopy_error_free(e);
+	return r < 0 ? r : DOPY_E_PROTO;
+}
+
+/* Our MAC over both nonces in an AUTH frame; the server acks with AUTH. */
+static int
+respond(dopy_conn *c, const uint8_t *ns, dopy_error **ep)
+{
+	uint8_t mac[DOPY_MAC_LEN];
+	struct dopy_frame f;
+	dopy_value *v;
+	int r;
+
+	if (dopy_auth_mac(c->key, "client", c->nonce, ns, mac) < 0 ||
+	    (v = dopy_value_bytes(mac, sizeof(mac))) == NULL)
+		return dopy_error_set(ep, DOPY_E_NOMEM, "cannot compute MAC");
+	dopy_chan_begin(&c->chan);
+	r = dopy_encode(v, &c->chan.wbuf);
+	dopy_value_free(v);
+	if (r < 0 || (r = dopy_chan_send(&c->chan, DOPY_F_AUTH, 0)) < 0 ||
+	    (r = dopy_chan_read(&c->chan, &f)) < 0)
+		return dopy_error_set(ep, r == DOPY_E_CLOSED ? DOPY_E_AUTH : r,
+		    "%s", r == DOPY_E_CLOSED ?
+		    "the server closed the connection" : dopy_strerror(r));
+	if (f.type == DOPY_F_ERROR)
+		return take_error(&f, ep);
+	if (f.type != DOPY_F_AUTH)
+		return dopy_error_set(ep, DOPY_E_PROTO, "server answered AUTH "
+		    "with %s", dopy_frame_type_name(f.type));
+	return 0;
+}
+
 /* The answer to our HELLO: the server's HELLO, or an ERROR. */
 static int
 hello_answer(dopy_conn *c, const struct dopy_frame *f, dopy_error **ep)
 {
 	struct dopy_hello h;
-	dopy_error *e;
 	char err[200];
 	int r;
 
-	if (f->type == DOPY_F_ERROR) {
-		if ((r = dopy_msg_error_get(f->payload, f->len, &e)) == 0)
-			r = e->code;
-		if (ep != NULL)
-			*ep = e;
-		else
-			dopy_error_free(e);
-		return r < 0 ? r : DOPY_E_PROTO;
-	}
+	if (f->type == DOPY_F_ERROR)
+		return take_error(f, ep);
 	if (f->type != DOPY_F_HELLO)
 		return dopy_error_set(ep, DOPY_E_PROTO, "server answered "
 		    "HELLO with %s", dopy_frame_type_name(f->type));
@@ -63,18 +100,33 @@ hello_answer(dopy_conn *c, const struct dopy_frame *f, dopy_error **ep)
 		c->chan.max_frame = h.max_frame < DOPY_FRAME_MIN ?
 		    DOPY_FRAME_MIN : h.max_frame;
 	c->server_software = h.software;	/* keep it */
-	return 0;
+	if (c->key == NULL)
+		return 0;
+	if (!(h.features & DOPY_FEAT_AUTH) || h.next < 2)
+		return dopy_error_set(ep, DOPY_E_AUTH, "the server did not "
+		    "prove it holds the key (does it run with -k?)");
+	if (dopy_auth_verify(c->key, "server", c->nonce, h.ext[0],
+	    h.ext[1]) < 0)
+		return dopy_error_set(ep, DOPY_E_AUTH, "the server holds a "
+		    "different key");
+	return respond(c, h.ext[0], ep);
 }
 
 int
 dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 {
-	struct dopy_hello mine = { DOPY_PROTOCOL, DOPY_FRAME_DEFAULT, 0,
-	    DOPY_SOFTWARE };
+	struct dopy_hello mine = { .proto = DOPY_PROTOCOL,
+	    .max_frame = DOPY_FRAME_DEFAULT, .software = DOPY_SOFTWARE };
 	struct dopy_frame f;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);	/* a dead server is EPIPE, not death */
+	if (c->key != NULL) {
+		mine.features |= DOPY_FEAT_AUTH;
+		dopy_auth_nonce(c->nonce);
+		memcpy(mine.ext[0], c->nonce, DOPY_NONCE_LEN);
+		mine.next = 1;
+	}
 	dopy_chan_begin(&c->chan);
 	if ((r = dopy_msg_hello_put(&c->chan.wbuf, &mine)) < 0 ||
 	    (r = dopy_chan_send(&c->chan, DOPY_F_HELLO, 0)) < 0 ||
@@ -91,11 +143,19 @@ dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 	c->chan.max_frame = DOPY_FRAME_DEFAULT;
 	if ((r = hello_answer(c, &f, ep)) < 0)
 		c->broken = 1;
+	c->key = NULL;		/* the caller's; not kept past HELLO */
 	return r;
 }
 
 int
 dopy_conn_fds(int in, int out, dopy_conn **cp, dopy_error **ep)
+{
+	return dopy_conn_fds_key(in, out, NULL, cp, ep);
+}
+
+int
+dopy_conn_fds_key(int in, int out, const dopy_key *key, dopy_conn **cp,
+    dopy_error **ep)
 {
 	dopy_conn *c;
 	int r;
@@ -103,6 +163,7 @@ dopy_conn_fds(int in, int out, dopy_conn **cp, dopy_error **ep)
 	*cp = NULL;
 	if ((c = conn_new(in, out)) == NULL)
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	c->key = key;
 	if ((r = dopy_conn_hello(c, ep)) < 0) {
 		dopy_conn_close(c);
 		return r;
@@ -157,6 +218,13 @@ explain_exit(dopy_conn *c, const char *command, int r, dopy_error **ep)
 int
 dopy_conn_spawn(const char *command, dopy_conn **cp, dopy_error **ep)
 {
+	return dopy_conn_spawn_key(command, NULL, cp, ep);
+}
+
+int
+dopy_conn_spawn_key(const char *command, const dopy_key *key,
+    dopy_conn **cp, dopy_error **ep)
+{
 	dopy_conn *c;
 	int in, out, r;
 	pid_t pid;
@@ -174,6 +242,7 @@ dopy_conn_spawn(const char *command, dopy_conn **cp, dopy_error **ep)
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	}
 	c->pid = pid;
+	c->key = key;
 	if ((r = dopy_conn_hello(c, ep)) < 0) {
 		r = explain_exit(c, command, r, ep);
 		dopy_conn_close(c);

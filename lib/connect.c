@@ -121,6 +121,13 @@ ssh_command(const dopy_target *t)
 int
 dopy_target_connect(const dopy_target *t, dopy_conn **cp, dopy_error **ep)
 {
+	return dopy_target_connect_key(t, NULL, cp, ep);
+}
+
+int
+dopy_target_connect_key(const dopy_target *t, const dopy_key *key,
+    dopy_conn **cp, dopy_error **ep)
+{
 	char *cmd;
 	int fd = -1, r;
 
@@ -129,24 +136,31 @@ dopy_target_connect(const dopy_target *t, dopy_conn **cp, dopy_error **ep)
 	case DOPY_TARGET_TCP:
 		if ((r = tcp_socket(t, &fd, ep)) < 0)
 			return r;
-		return dopy_conn_fds(fd, fd, cp, ep);
+		return dopy_conn_fds_key(fd, fd, key, cp, ep);
 	case DOPY_TARGET_UNIX:
 		if ((r = unix_socket(t, &fd, ep)) < 0)
 			return r;
-		return dopy_conn_fds(fd, fd, cp, ep);
+		return dopy_conn_fds_key(fd, fd, key, cp, ep);
 	case DOPY_TARGET_SSH:
 		if ((cmd = ssh_command(t)) == NULL)
 			return dopy_error_set(ep, DOPY_E_NOMEM, "no memory");
-		r = dopy_conn_spawn(cmd, cp, ep);
+		r = dopy_conn_spawn_key(cmd, key, cp, ep);
 		free(cmd);
 		return r;
 	default:
-		return dopy_conn_spawn(t->command, cp, ep);
+		return dopy_conn_spawn_key(t->command, key, cp, ep);
 	}
 }
 
 int
 dopy_connect(const char *text, dopy_conn **cp, dopy_error **ep)
+{
+	return dopy_connect_key(text, NULL, cp, ep);
+}
+
+int
+dopy_connect_key(const char *text, const dopy_key *key, dopy_conn **cp,
+    dopy_error **ep)
 {
 	dopy_target *t;
 	int r;
@@ -154,7 +168,7 @@ dopy_connect(const char *text, dopy_conn **cp, dopy_error **ep)
 	*cp = NULL;
 	if ((r = dopy_target_parse(text, &t, ep)) < 0)
 		return r;
-	r = dopy_target_connect(t, cp, ep);
+	r = dopy_target_connect_key(t, key, cp, ep);
 	dopy_target_free(t);
 	return r;
 }

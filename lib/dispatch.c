@@ -214,11 +214,19 @@ run(dopy_server *s, dopy_call *c)
 void
 dopy_dispatch(dopy_server *s, struct dopy_callmsg *m, dopy_call *c)
 {
+	dopy_dispatch_in(s, NULL, m, c);
+}
+
+void
+dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
+    struct dopy_callmsg *m, dopy_call *c)
+{
 	const struct dopy_object *o;
 	char line[600];
 
 	memset(c, 0, sizeof(*c));
 	c->srv = s;
+	c->sess = sess;
 	if ((o = dopy_server_find(s, m->object)) == NULL)
 		fail(c, "dopy.UnknownObject", "no object '%s'", m->object);
 	else if (find_method(c, o, m->method) == 0 && bind_args(c, m) == 0)

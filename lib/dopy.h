@@ -41,7 +41,9 @@ extern "C" {
 #define DOPY_E_TYPE	 -9	/* a value does not have the expected type */
 #define DOPY_E_SPAWN	-10	/* the server command could not be started */
 #define DOPY_E_INVAL	-11	/* invalid argument to a library call */
-#define DOPY_E_LAST	-11
+#define DOPY_E_TIMEOUT	-12	/* no answer in time */
+#define DOPY_E_AUTH	-13	/* authentication failed */
+#define DOPY_E_LAST	-13
 
 const char	*dopy_strerror(int code);
 
@@ -192,6 +194,19 @@ int		 dopy_server_add(dopy_server *, const struct dopy_object_def *,
 		    void *state);
 const char	*dopy_server_errmsg(const dopy_server *);
 
+/*
+ * Shared keys (dopy(7)): a file of 16 to 4096 random bytes, mode 600,
+ * on both sides.  A server with a key serves only clients that prove
+ * they hold it, and proves it holds it too (HMAC-SHA256 challenge and
+ * response in the HELLO exchange; the key never crosses the wire).
+ */
+typedef struct dopy_key dopy_key;
+
+int		 dopy_key_load(const char *path, dopy_key **, dopy_error **);
+void		 dopy_key_free(dopy_key *);
+/* Require the key in path of every client (the -k option). */
+int		 dopy_server_set_key_file(dopy_server *, const char *path);
+
 /* Logging: syslog (default), stderr, or a file; never stdout. */
 enum dopy_log_sink { DOPY_LOG_SYSLOG, DOPY_LOG_STDERR, DOPY_LOG_FILE };
 int		 dopy_server_set_log(dopy_server *, enum dopy_log_sink,
@@ -230,6 +245,20 @@ double		 dopy_call_double(dopy_call *, size_t i);
 int		 dopy_call_bool(dopy_call *, size_t i);
 const char	*dopy_call_string(dopy_call *, size_t i);
 const void	*dopy_call_bytes(dopy_call *, size_t i, size_t *len);
+/*
+ * Who called (Pyro's TLS caller), the same whichever launcher started
+ * the process.  Transport is "tcp", "unix", "ssh" or "pipe"; address and
+ * port are "" when unknown (pipes); uid and gid are -1 except for UNIX
+ * socket peers; the ssh connection is $SSH_CONNECTION or "".
+ * Authenticated is 1 when the peer proved it holds the shared key.
+ */
+const char	*dopy_call_transport(dopy_call *);
+const char	*dopy_call_peer_addr(dopy_call *);
+const char	*dopy_call_peer_port(dopy_call *);
+long		 dopy_call_peer_uid(dopy_call *);
+long		 dopy_call_peer_gid(dopy_call *);
+const char	*dopy_call_ssh_connection(dopy_call *);
+int		 dopy_call_authenticated(dopy_call *);
 /* Set the result; takes ownership of v and checks its type. */
 int		 dopy_call_return(dopy_call *, dopy_value *v);
 int		 dopy_return_int(dopy_call *, int64_t);
@@ -283,6 +312,14 @@ int		 dopy_target_connect(const dopy_target *, dopy_conn **,
 		    dopy_error **);
 /* Parse and connect in one call. */
 int		 dopy_connect(const char *target, dopy_conn **, dopy_error **);
+/* The same, proving the shared key (and requiring the server's proof);
+ * key may be NULL. */
+int		 dopy_connect_key(const char *target, const dopy_key *,
+		    dopy_conn **, dopy_error **);
+int		 dopy_target_connect_key(const dopy_target *, const dopy_key *,
+		    dopy_conn **, dopy_error **);
+int		 dopy_conn_fds_key(int in, int out, const dopy_key *,
+		    dopy_conn **, dopy_error **);
 /* Close; waits for a spawned server.  Returns its exit status or -1. */
 int		 dopy_conn_close(dopy_conn *);
 const char	*dopy_conn_server_version(const dopy_conn *);

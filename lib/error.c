@@ -25,6 +25,8 @@ static const char *const errstr[] = {
 	"type error",					/* -9 */
 	"could not start server",			/* -10 */
 	"invalid argument",				/* -11 */
+	"timed out",					/* -12 */
+	"authentication failed",			/* -13 */
 };
 
 const char *
@@ -160,6 +162,9 @@ dopy_error_code_for(const char *name)
 		{ "dopy.UnknownMethod", DOPY_E_USAGE },
 		{ "dopy.ArgumentError", DOPY_E_USAGE },
 		{ "dopy.TypeError", DOPY_E_TYPE },
+		{ "dopy.AuthFailed", DOPY_E_AUTH },
+		{ "dopy.Timeout", DOPY_E_TIMEOUT },
+		{ "dopy.Busy", DOPY_E_CLOSED },
 	};
 	size_t i;
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "dopy.h"
@@ -32,6 +33,7 @@ enum dopy_ftype {
 	DOPY_F_ERROR = 4,
 	/* 5..10 reserved: ONEWAY CANCEL PROGRESS CALLBACK CALLBACK_REPLY
 	 * RELEASE */
+	DOPY_F_AUTH = 11,	/* the client's MAC; the server's empty ack */
 };
 
 /* ---- buf.c: a bounded growable byte buffer ---- */
@@ -69,6 +71,7 @@ const char *dopy_frame_type_name(uint8_t type);
 struct dopy_chan {
 	int		 in, out;
 	uint32_t	 max_frame;
+	int64_t		 deadline;	/* dopy_now_ms() limit for reads, or 0 */
 	struct dopy_buf	 rbuf;
 	struct dopy_buf	 wbuf;
 	uint64_t	 bytes_in, bytes_out;
@@ -81,6 +84,9 @@ int	 dopy_chan_read(struct dopy_chan *, struct dopy_frame *);
 /* Write one frame whose payload is in wbuf after DOPY_HDR_LEN reserved
  * bytes (dopy_chan_begin), with a single write where the pipe allows. */
 void	 dopy_chan_begin(struct dopy_chan *);
+/* Reads fail with DOPY_E_TIMEOUT after ms from now (0: never). */
+void	 dopy_chan_deadline(struct dopy_chan *, int ms);
+int64_t	 dopy_now_ms(void);
 int	 dopy_chan_send(struct dopy_chan *, uint8_t type, uint32_t id);
 
 /* ---- type.c ---- */
@@ -175,11 +181,19 @@ int	 dopy_error_set_fields(dopy_error *, const char *name,
 int	 dopy_error_code_for(const char *name);
 
 /* ---- msg.c: HELLO, CALL, ERROR payloads ---- */
+#define DOPY_FEAT_AUTH		1u	/* shared-key challenge, auth.c */
+#define DOPY_NONCE_LEN		32
+#define DOPY_MAC_LEN		32
+#define DOPY_HELLO_EXT		2
+/* HELLO; with DOPY_FEAT_AUTH the extension images are 32-byte bytes
+ * values: the client's nonce, or the server's nonce and MAC. */
 struct dopy_hello {
 	uint32_t	 proto;
 	uint32_t	 max_frame;
 	uint64_t	 features;
 	char		*software;
+	size_t		 next;
+	uint8_t		 ext[DOPY_HELLO_EXT][32];
 };
 int	 dopy_msg_hello_put(struct dopy_buf *, const struct dopy_hello *);
 int	 dopy_msg_hello_get(const uint8_t *, size_t, struct dopy_hello *,
@@ -199,6 +213,22 @@ struct dopy_callmsg {
 int	 dopy_msg_call_get(const uint8_t *, size_t, struct dopy_callmsg *,
 	    char *err, size_t errlen);
 void	 dopy_msg_call_release(struct dopy_callmsg *);
+
+/* ---- auth.c: the shared-key challenge inside HELLO ---- */
+struct dopy_key {
+	uint8_t	*bytes;
+	size_t	 len;
+};
+/* A fresh nonce. */
+void	 dopy_auth_nonce(uint8_t nonce[DOPY_NONCE_LEN]);
+/* HMAC-SHA256(key, label(role) || nc || ns); role "server" or "client". */
+int	 dopy_auth_mac(const dopy_key *, const char *role,
+	    const uint8_t nc[DOPY_NONCE_LEN], const uint8_t ns[DOPY_NONCE_LEN],
+	    uint8_t mac[DOPY_MAC_LEN]);
+/* 0 when mac is right, in constant time. */
+int	 dopy_auth_verify(const dopy_key *, const char *role,
+	    const uint8_t nc[DOPY_NONCE_LEN], const uint8_t ns[DOPY_NONCE_LEN],
+	    const uint8_t mac[DOPY_MAC_LEN]);
 
 /* ---- log.c ---- */
 struct dopy_log {
@@ -224,18 +254,61 @@ struct dopy_object {
 	struct dopy_sig			**sigs;		/* per method */
 	dopy_type			**results;	/* per method or NULL */
 };
+struct dopy_listen_opts {
+	const char	*addr;		/* -l */
+	unsigned	 maxconn;	/* -c */
+	unsigned	 perpeer;	/* -C, 0: no cap */
+	int		 announce;	/* -B: print the bound port */
+	const char	*pidfile;	/* -p */
+	const char	*user;		/* -u USER[:GROUP] */
+	int		 single;	/* -s: one process, calls serialised */
+	int		 grace;		/* seconds children get on SIGTERM */
+};
 struct dopy_server {
 	struct dopy_object	*objs;
 	size_t			 nobjs;
 	struct dopy_log		 log;
 	uint32_t		 max_frame;
+	int			 handshake_ms;	/* HELLO deadline */
+	int			 idle_ms;	/* 0: no idle timeout */
+	int			 proctitle;	/* show peer and method in ps */
+	struct dopy_listen_opts	 lopt;
+	pthread_mutex_t		 lock;		/* dispatch, in -s mode */
+	int			 locking;
 	char			 errmsg[256];
+	dopy_key		*key;		/* -k: required of clients */
 	char			 host[256];
 	long			 pid;
 	uint64_t		 ncalls;
 };
+/* Who is on the other end, whichever launcher started us. */
+struct dopy_peer {
+	char	transport[8];	/* "pipe" "tcp" "unix" "ssh" */
+	char	addr[64];	/* IP address, or "" */
+	char	port[8];
+	long	uid, gid;	/* UNIX socket peers, else -1 */
+	char	ssh[128];	/* $SSH_CONNECTION */
+	int	verified;	/* the shared key was checked */
+};
+/* One connection being served. */
+struct dopy_session {
+	dopy_server		*srv;
+	struct dopy_chan	 ch;
+	struct dopy_peer	 peer;
+	uint64_t		 calls;
+	int64_t			 start_ms;
+};
+void	 dopy_peer_detect(struct dopy_peer *, int fd);
+int	 dopy_session_serve(struct dopy_session *, int in, int out);
+/* The forking (or, with -s, threaded) listener.  Returns like dopy_main:
+ * in the parent after a graceful stop, in each child after its
+ * connection; *child tells which. */
+int	 dopy_listen_run(dopy_server *, int *child);
+/* systemd socket activation: the listening fds passed in LISTEN_FDS. */
+int	 dopy_systemd_fds(int *fds, int max);
 struct dopy_call {
 	dopy_server		*srv;
+	struct dopy_session	*sess;
 	struct dopy_object	*obj;
 	size_t			 midx;
 	const struct dopy_sig	*sig;
@@ -248,6 +321,9 @@ const struct dopy_object *dopy_server_find(const dopy_server *,
 /* Run one decoded CALL; leaves a result or an error in call. */
 void	 dopy_dispatch(dopy_server *, struct dopy_callmsg *,
 	    struct dopy_call *);
+/* The same, for a call arriving on a session (caller identity). */
+void	 dopy_dispatch_in(dopy_server *, struct dopy_session *,
+	    struct dopy_callmsg *, struct dopy_call *);
 void	 dopy_call_release(struct dopy_call *);
 int	 dopy_introspect_add(dopy_server *);
 
@@ -258,6 +334,8 @@ struct dopy_conn {
 	uint32_t		 next_id;
 	char			*server_software;
 	int			 broken;	/* after a fatal error */
+	const dopy_key		*key;		/* during HELLO only */
+	uint8_t			 nonce[DOPY_NONCE_LEN];
 };
 struct dopy_proxy {
 	dopy_conn	*conn;
@@ -283,6 +361,8 @@ struct dopy_target {
 int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
 	    dopy_error **);
 int	 dopy_conn_hello(dopy_conn *, dopy_error **);
+int	 dopy_conn_spawn_key(const char *command, const dopy_key *,
+	    dopy_conn **, dopy_error **);
 
 /* misc */
 char	*dopy_strdup(const char *);

@@ -1,88 +1,166 @@
 /*
  * main.c - the standard server options, so every server built on libdopy
- * takes the same ones (and later issues add listening, timeouts and keys
- * here once, for all of them).  The only code in libdopy that writes to
- * the terminal: -h and option errors, before anything is served.
+ * takes the same ones: logging, limits, the listener, timeouts, keys.
+ * The only code in libdopy that writes to the terminal: -h, option
+ * errors and -B's port, before anything is served.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "internal.h"
 
+extern char **environ;
+
+#define OPTSTRING	"Bc:C:dhi:k:l:L:m:p:st:T:u:v"
+
 static void
 usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [-dhv] [-L logfile] [-m maxframe]\n", prog);
+	fprintf(f, "usage: %s [-Bdhsv] [-C perpeer] [-c maxconn] [-i idle] "
+	    "[-k keyfile] [-L logfile]\n"
+	    "       %*s [-l address] [-m maxframe] [-p pidfile] "
+	    "[-T grace] [-t handshake] [-u user[:group]]\n",
+	    prog, (int)strlen(prog), "");
 }
 
 static void
 help(const char *prog)
 {
 	usage(stdout, prog);
-	printf("Serve dopy objects on stdin/stdout (dopy(5)).\n"
-	    "  -d          log to stderr instead of syslog\n"
-	    "  -h          show this help\n"
-	    "  -L logfile  log to logfile instead of syslog\n"
-	    "  -m maxframe largest frame accepted, in bytes "
+	printf("Serve dopy objects on stdin/stdout, or listen with -l "
+	    "(dopyd(8), dopy(5)).\n"
+	    "  -B           print the bound port (or socket path) once "
+	    "listening\n"
+	    "  -C perpeer   at most perpeer connections from one address "
+	    "(default: no cap)\n"
+	    "  -c maxconn   at most maxconn connections at once "
+	    "(default 64)\n"
+	    "  -d           log to stderr instead of syslog\n"
+	    "  -h           show this help\n"
+	    "  -i idle      close a connection idle for idle seconds "
+	    "(default: never)\n"
+	    "  -k keyfile   require clients to prove they hold this shared "
+	    "key\n"
+	    "  -L logfile   log to logfile instead of syslog\n"
+	    "  -l address   listen on [host:]port, [v6addr]:port or "
+	    "unix:path; fork per connection\n"
+	    "  -m maxframe  largest frame accepted, in bytes "
 	    "(default %u, at least %u)\n"
-	    "  -v          log every frame (debug)\n",
+	    "  -p pidfile   write the listener's pid to pidfile\n"
+	    "  -s           serve all connections in this one process, one "
+	    "call at a time\n"
+	    "  -T grace     seconds connections get to finish on SIGTERM "
+	    "(default 10)\n"
+	    "  -t handshake seconds a client gets to complete HELLO "
+	    "(default 20)\n"
+	    "  -u user      switch to user[:group] after binding\n"
+	    "  -v           log every frame (debug)\n",
 	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN);
 }
 
-int
-dopy_main(dopy_server *s, int argc, char *argv[])
+/* A number option, range-checked; returns -1 after printing why. */
+static long long
+number(const char *prog, int opt, const char *arg, long long min,
+    long long max)
 {
-	enum dopy_log_sink sink = DOPY_LOG_SYSLOG;
-	const char *prog, *logfile = NULL, *errstr;
-	int ch, verbose = 0, in, out, r;
-	long long max;
+	const char *errstr;
+	long long v;
 
-	prog = argc > 0 && argv[0] != NULL ? getprogname() : "dopy";
-	strlcpy(s->log.ident, prog, sizeof(s->log.ident));
+	v = strtonum(arg, min, max, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "%s: -%c %s: %s\n", prog, opt, arg, errstr);
+		return -1;
+	}
+	return v;
+}
+
+struct opts {
+	enum dopy_log_sink	 sink;
+	const char		*logfile;
+	const char		*keyfile;
+	int			 verbose;
+};
+
+static int
+parse(dopy_server *s, struct opts *o, int argc, char *argv[],
+    const char *prog)
+{
+	struct dopy_listen_opts *l = &s->lopt;
+	long long v = 0;
+	int ch;
+
 	optind = 1;
-	while ((ch = getopt(argc, argv, "dhL:m:v")) != -1) {
+	while ((ch = getopt(argc, argv, OPTSTRING)) != -1) {
 		switch (ch) {
-		case 'd':
-			sink = DOPY_LOG_STDERR;
+		case 'B': l->announce = 1; break;
+		case 'c': v = number(prog, ch, optarg, 1, 100000);
+			l->maxconn = (unsigned)v;
 			break;
-		case 'h':
-			help(prog);
-			return 0;
-		case 'L':
-			sink = DOPY_LOG_FILE;
-			logfile = optarg;
+		case 'C': v = number(prog, ch, optarg, 1, 100000);
+			l->perpeer = (unsigned)v;
 			break;
-		case 'm':
-			max = strtonum(optarg, DOPY_FRAME_MIN, UINT32_MAX,
-			    &errstr);
-			if (errstr != NULL) {
-				fprintf(stderr, "%s: -m %s: %s\n", prog,
-				    optarg, errstr);
-				return 2;
-			}
-			dopy_server_set_max_frame(s, (uint32_t)max);
+		case 'd': o->sink = DOPY_LOG_STDERR; break;
+		case 'h': help(prog); return 1;
+		case 'i': v = number(prog, ch, optarg, 1, 86400);
+			s->idle_ms = (int)v * 1000;
 			break;
-		case 'v':
-			verbose = 1;
+		case 'k': o->keyfile = optarg; break;
+		case 'l': l->addr = optarg; break;
+		case 'L': o->sink = DOPY_LOG_FILE;
+			o->logfile = optarg;
 			break;
-		default:
-			usage(stderr, prog);
-			return 2;
+		case 'm': v = number(prog, ch, optarg, DOPY_FRAME_MIN,
+			    UINT32_MAX);
+			dopy_server_set_max_frame(s, (uint32_t)v);
+			break;
+		case 'p': l->pidfile = optarg; break;
+		case 's': l->single = 1; break;
+		case 'T': v = number(prog, ch, optarg, 0, 3600);
+			l->grace = (int)v;
+			break;
+		case 't': v = number(prog, ch, optarg, 1, 3600);
+			s->handshake_ms = (int)v * 1000;
+			break;
+		case 'u': l->user = optarg; break;
+		case 'v': o->verbose = 1; break;
+		default: usage(stderr, prog); return 2;
 		}
+		if (v < 0)
+			return 2;
 	}
 	if (optind != argc) {
 		usage(stderr, prog);
 		return 2;
 	}
-	if (dopy_server_set_log(s, sink, logfile, verbose) < 0) {
-		fprintf(stderr, "%s: cannot open log %s: %s\n", prog,
-		    logfile ? logfile : "stderr", strerror(errno));
-		return 2;
+	return 0;
+}
+
+static int
+is_listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+	    on;
+}
+
+/* stdin/stdout, or a connection systemd passed as fd 3 (Accept=yes). */
+static int
+serve_stdio(dopy_server *s)
+{
+	int in, out, r, fds[1];
+
+	if (dopy_systemd_fds(fds, 1) == 1) {
+		r = dopy_server_serve(s, fds[0], fds[0]);
+		close(fds[0]);
+		return r == 0 ? 0 : 1;
 	}
 	if ((r = dopy_stdio_guard(s, &in, &out)) < 0) {
 		dopy_log(&s->log, LOG_ERR, "cannot set up stdio: %s",
@@ -93,4 +171,41 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 	close(in);
 	close(out);
 	return r == 0 ? 0 : 1;
+}
+
+int
+dopy_main(dopy_server *s, int argc, char *argv[])
+{
+	struct opts o = { DOPY_LOG_SYSLOG, NULL, NULL, 0 };
+	const char *prog;
+	int r, child;
+
+	/* libbsd moves argv and environ so ps(1) can show the peer and the
+	 * current method; it must happen before anything reads them. */
+	if (argc > 0 && argv[0] != NULL) {
+		setproctitle_init(argc, argv, environ);
+		s->proctitle = 1;
+	}
+	prog = getprogname() != NULL ? getprogname() : "dopy";
+	strlcpy(s->log.ident, prog, sizeof(s->log.ident));
+	if ((r = parse(s, &o, argc, argv, prog)) != 0)
+		return r == 1 ? 0 : r;
+	if (dopy_server_set_log(s, o.sink, o.logfile, o.verbose) < 0) {
+		fprintf(stderr, "%s: cannot open log %s: %s\n", prog,
+		    o.logfile ? o.logfile : "stderr", strerror(errno));
+		return 2;
+	}
+	if (o.keyfile != NULL &&
+	    (r = dopy_server_set_key_file(s, o.keyfile)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
+		return 2;
+	}
+	/* systemd Accept=no hands over a listening socket as fd 3. */
+	if (s->lopt.addr == NULL && !(getenv("LISTEN_FDS") != NULL &&
+	    is_listening(3)))
+		return serve_stdio(s);
+	r = dopy_listen_run(s, &child);
+	if (child)
+		return r;
+	return r == 0 ? 0 : (r == DOPY_E_USAGE ? 2 : 1);
 }

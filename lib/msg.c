@@ -91,6 +91,8 @@ int
 dopy_msg_hello_put(struct dopy_buf *b, const struct dopy_hello *h)
 {
 	dopy_value *f[4];
+	size_t i;
+	int r;
 
 	if (types() < 0)
 		return DOPY_E_NOMEM;
@@ -98,7 +100,34 @@ dopy_msg_hello_put(struct dopy_buf *b, const struct dopy_hello *h)
 	f[1] = dopy_value_uint(h->max_frame);
 	f[2] = dopy_value_uint(h->features);
 	f[3] = dopy_value_string(h->software);
-	return put(b, record(t_hello, f, 4));
+	if ((r = put(b, record(t_hello, f, 4))) < 0)
+		return r;
+	for (i = 0; i < h->next; i++)
+		if ((r = put(b, dopy_value_bytes(h->ext[i],
+		    sizeof(h->ext[i])))) < 0)
+			return r;
+	return 0;
+}
+
+/* The 32-byte extension values of DOPY_FEAT_AUTH; others are ignored. */
+static int
+hello_ext(struct dopy_hello *h, const struct dopy_image *img, size_t n,
+    char *err, size_t errlen)
+{
+	dopy_value *v;
+	size_t i, len;
+	const void *p;
+
+	for (i = 0; i < n && i < DOPY_HELLO_EXT; i++) {
+		if (dopy_decode(&img[i], &dopy_type_bytes_, &v, err,
+		    errlen) < 0)
+			return 0;	/* not ours: a later version's */
+		p = dopy_value_get_bytes(v, &len);
+		if (len == sizeof(h->ext[0]))
+			memcpy(h->ext[h->next++], p, len);
+		dopy_value_free(v);
+	}
+	return 0;
 }
 
 int
@@ -119,9 +148,13 @@ dopy_msg_hello_get(const uint8_t *p, size_t len, struct dopy_hello *h,
 		snprintf(err, errlen, "empty HELLO");
 		return DOPY_E_PROTO;
 	}
-	/* Images after the first are extensions for later versions. */
+	/* Images after the first are extensions, announced by features. */
 	if ((r = dopy_decode(&img[0], t_hello, &v, err, errlen)) < 0)
 		return DOPY_E_PROTO;
+	if ((r = hello_ext(h, img + 1, n - 1, err, errlen)) < 0) {
+		dopy_value_free(v);
+		return r;
+	}
 	proto = dopy_value_get_uint(dopy_value_at(v, 0));
 	max = dopy_value_get_uint(dopy_value_at(v, 1));
 	h->proto = proto > UINT32_MAX ? UINT32_MAX : (uint32_t)proto;

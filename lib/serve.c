@@ -15,13 +15,8 @@
 
 #include "internal.h"
 
-struct conn {
-	dopy_server	*srv;
-	struct dopy_chan ch;
-};
-
 static int
-send_frame(struct conn *c, uint8_t type, uint32_t id)
+send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
 {
 	struct dopy_frame f = { type, 0, id,
 	    (uint32_t)(c->ch.wbuf.len - DOPY_HDR_LEN),
@@ -32,7 +27,7 @@ send_frame(struct conn *c, uint8_t type, uint32_t id)
 }
 
 static int
-send_error(struct conn *c, uint32_t id, const dopy_error *e)
+send_error(struct dopy_session *c, uint32_t id, const dopy_error *e)
 {
 	int r;
 
@@ -44,11 +39,11 @@ send_error(struct conn *c, uint32_t id, const dopy_error *e)
 
 /* An error about the connection itself, not one method. */
 static int
-conn_error(struct conn *c, uint32_t id, const char *name, const char *fmt,
+conn_error(struct dopy_session *c, uint32_t id, const char *name, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
 static int
-conn_error(struct conn *c, uint32_t id, const char *name, const char *fmt,
+conn_error(struct dopy_session *c, uint32_t id, const char *name, const char *fmt,
     ...)
 {
 	dopy_server *s = c->srv;
@@ -74,11 +69,14 @@ conn_error(struct conn *c, uint32_t id, const char *name, const char *fmt,
 
 /* Framing is lost: say why once (best effort) and stop. */
 static int
-fatal(struct conn *c, int r)
+fatal(struct dopy_session *c, int r)
 {
 	if (r == DOPY_E_CLOSED)
 		return 0;
-	if (r == DOPY_E_TOOBIG)
+	if (r == DOPY_E_TIMEOUT)
+		conn_error(c, 0, "dopy.Timeout", "no complete frame in time; "
+		    "closing");
+	else if (r == DOPY_E_TOOBIG)
 		conn_error(c, 0, "dopy.FrameTooLarge", "frame longer than "
 		    "the maximum of %u bytes", c->ch.max_frame);
 	else if (r == DOPY_E_PROTO)
@@ -90,14 +88,82 @@ fatal(struct conn *c, int r)
 	return r;
 }
 
-static int
-hello(struct conn *c)
+static const char *
+peer_text(const struct dopy_session *c)
 {
-	struct dopy_hello h, mine = { DOPY_PROTOCOL, 0, 0, DOPY_SOFTWARE };
+	return c->peer.addr[0] ? c->peer.addr : c->peer.transport;
+}
+
+static int
+auth_failed(struct dopy_session *c, const char *why)
+{
+	dopy_log(&c->srv->log, LOG_WARNING, "authentication failed for %s: "
+	    "%s", peer_text(c), why);
+	conn_error(c, 0, "dopy.AuthFailed", "%s", why);
+	return DOPY_E_AUTH;
+}
+
+/* Our half of the challenge goes into our HELLO: Ns and our MAC. */
+static int
+challenge(struct dopy_session *c, const struct dopy_hello *h,
+    struct dopy_hello *mine)
+{
+	if (!(h->features & DOPY_FEAT_AUTH) || h->next < 1)
+		return auth_failed(c, "this server requires a shared key");
+	mine->features |= DOPY_FEAT_AUTH;
+	dopy_auth_nonce(mine->ext[0]);
+	if (dopy_auth_mac(c->srv->key, "server", h->ext[0], mine->ext[0],
+	    mine->ext[1]) < 0)
+		return auth_failed(c, "cannot compute a MAC");
+	mine->next = 2;
+	return 0;
+}
+
+/* The client's AUTH frame must carry its MAC over both nonces. */
+static int
+check_response(struct dopy_session *c, const uint8_t *nc, const uint8_t *ns)
+{
+	struct dopy_image img[2];
+	struct dopy_frame f;
+	dopy_value *v = NULL;
+	const void *mac;
+	char err[200];
+	size_t n, len = 0;
+	int r;
+
+	if ((r = dopy_chan_read(&c->ch, &f)) < 0)
+		return auth_failed(c, r == DOPY_E_CLOSED ? "the client left "
+		    "(it holds another key or none)" : dopy_strerror(r));
+	dopy_log_frame(&c->srv->log, "recv", &f);
+	if (f.type != DOPY_F_AUTH ||
+	    dopy_images_split(f.payload, f.len, img, 2, &n, err,
+	    sizeof(err)) < 0 || n != 1 ||
+	    dopy_decode(&img[0], &dopy_type_bytes_, &v, err, sizeof(err)) < 0)
+		return auth_failed(c, "expected AUTH with the client's MAC");
+	mac = dopy_value_get_bytes(v, &len);
+	r = len == DOPY_MAC_LEN ? dopy_auth_verify(c->srv->key, "client", nc,
+	    ns, mac) : DOPY_E_AUTH;
+	dopy_value_free(v);
+	if (r < 0)
+		return auth_failed(c, "the client does not hold the key");
+	c->peer.verified = 1;
+	dopy_log(&c->srv->log, LOG_INFO, "authenticated %s", peer_text(c));
+	dopy_chan_begin(&c->ch);
+	return send_frame(c, DOPY_F_AUTH, 0);
+}
+
+static int
+hello(struct dopy_session *c)
+{
+	struct dopy_hello h, mine = { .proto = DOPY_PROTOCOL,
+	    .software = DOPY_SOFTWARE };
 	struct dopy_frame f;
 	char err[200];
 	int r;
 
+	/* A client that connects and says nothing is gone at the deadline
+	 * (Pyro's name server used 20 s). */
+	dopy_chan_deadline(&c->ch, c->srv->handshake_ms);
 	if ((r = dopy_chan_read(&c->ch, &f)) < 0)
 		return fatal(c, r) < 0 ? r : DOPY_E_CLOSED;
 	dopy_log_frame(&c->srv->log, "recv", &f);
@@ -121,10 +187,16 @@ hello(struct conn *c)
 	mine.max_frame = c->srv->max_frame;
 	dopy_log(&c->srv->log, LOG_DEBUG, "HELLO from %s, max frame %u",
 	    h.software, h.max_frame);
+	if (c->srv->key != NULL && (r = challenge(c, &h, &mine)) < 0) {
+		dopy_msg_hello_release(&h);
+		return r;
+	}
 	dopy_chan_begin(&c->ch);
 	r = dopy_msg_hello_put(&c->ch.wbuf, &mine);
 	if (r == 0)
 		r = send_frame(c, DOPY_F_HELLO, 0);
+	if (r == 0 && c->srv->key != NULL)
+		r = check_response(c, h.ext[0], mine.ext[0]);
 	c->ch.max_frame = h.max_frame < mine.max_frame ? h.max_frame :
 	    mine.max_frame;
 	if (c->ch.max_frame < DOPY_FRAME_MIN)
@@ -134,7 +206,7 @@ hello(struct conn *c)
 }
 
 static int
-reply(struct conn *c, uint32_t id, dopy_call *call)
+reply(struct dopy_session *c, uint32_t id, dopy_call *call)
 {
 	int r;
 
@@ -155,7 +227,7 @@ reply(struct conn *c, uint32_t id, dopy_call *call)
 }
 
 static int
-handle_call(struct conn *c, const struct dopy_frame *f)
+handle_call(struct dopy_session *c, const struct dopy_frame *f)
 {
 	struct dopy_callmsg m;
 	dopy_call call;
@@ -165,8 +237,16 @@ handle_call(struct conn *c, const struct dopy_frame *f)
 	if (dopy_msg_call_get(f->payload, f->len, &m, err, sizeof(err)) < 0)
 		return conn_error(c, f->id, "dopy.ProtocolError",
 		    "malformed CALL: %s", err);
+	c->calls++;
+	if (c->srv->proctitle)
+		setproctitle("%s %s.%s", c->peer.addr[0] ? c->peer.addr :
+		    c->peer.transport, m.object, m.method);
+	if (c->srv->locking)
+		pthread_mutex_lock(&c->srv->lock);
 	c->srv->ncalls++;
-	dopy_dispatch(c->srv, &m, &call);
+	dopy_dispatch_in(c->srv, c, &m, &call);
+	if (c->srv->locking)
+		pthread_mutex_unlock(&c->srv->lock);
 	dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
 	    m.object, m.method, call.err ? dopy_error_name(call.err) : "ok");
 	r = reply(c, f->id, &call);
@@ -176,7 +256,7 @@ handle_call(struct conn *c, const struct dopy_frame *f)
 }
 
 static int
-handle(struct conn *c, const struct dopy_frame *f)
+handle(struct dopy_session *c, const struct dopy_frame *f)
 {
 	switch (f->type) {
 	case DOPY_F_CALL:
@@ -196,28 +276,42 @@ handle(struct conn *c, const struct dopy_frame *f)
 }
 
 int
-dopy_server_serve(dopy_server *s, int in, int out)
+dopy_session_serve(struct dopy_session *c, int in, int out)
 {
-	struct conn c;
 	struct dopy_frame f;
 	int r;
 
 	/* A vanished client must be an EPIPE we log, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
-	c.srv = s;
-	dopy_chan_init(&c.ch, in, out);
-	if ((r = hello(&c)) == DOPY_E_CLOSED)
+	c->start_ms = dopy_now_ms();
+	dopy_chan_init(&c->ch, in, out);
+	if ((r = hello(c)) == DOPY_E_CLOSED)
 		r = 0;
 	while (r == 0) {
-		if ((r = dopy_chan_read(&c.ch, &f)) < 0) {
-			r = fatal(&c, r);
+		if (c->srv->proctitle)
+			setproctitle("%s idle", c->peer.addr[0] ?
+			    c->peer.addr : c->peer.transport);
+		dopy_chan_deadline(&c->ch, c->srv->idle_ms);
+		if ((r = dopy_chan_read(&c->ch, &f)) < 0) {
+			r = fatal(c, r);
 			break;
 		}
-		dopy_log_frame(&s->log, "recv", &f);
-		if ((r = handle(&c, &f)) < 0)
-			dopy_log(&s->log, LOG_ERR, "cannot reply: %s",
+		dopy_log_frame(&c->srv->log, "recv", &f);
+		if ((r = handle(c, &f)) < 0)
+			dopy_log(&c->srv->log, LOG_ERR, "cannot reply: %s",
 			    dopy_strerror(r));
 	}
-	dopy_chan_release(&c.ch);
+	dopy_chan_release(&c->ch);
 	return r;
+}
+
+int
+dopy_server_serve(dopy_server *s, int in, int out)
+{
+	struct dopy_session c;
+
+	memset(&c, 0, sizeof(c));
+	c.srv = s;
+	dopy_peer_detect(&c.peer, in);
+	return dopy_session_serve(&c, in, out);
 }

@@ -23,6 +23,10 @@ dopy_server_new(void)
 	dopy_codec_init();
 	dopy_log_init(&s->log);
 	s->max_frame = DOPY_FRAME_DEFAULT;
+	s->handshake_ms = 20000;
+	s->lopt.maxconn = 64;
+	s->lopt.grace = 10;
+	pthread_mutex_init(&s->lock, NULL);
 	s->pid = (long)getpid();
 	if (gethostname(s->host, sizeof(s->host)) != 0)
 		strlcpy(s->host, "localhost", sizeof(s->host));
@@ -60,6 +64,7 @@ dopy_server_free(dopy_server *s)
 		object_release(&s->objs[i]);
 	free(s->objs);
 	dopy_log_close(&s->log);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 

@@ -1,0 +1,667 @@
+/*
+ * listen.c - the built-in listener (DOPY's makeServer(9600)), in the
+ * tcpserver tradition: accept, fork, serve the socket in the child with
+ * the UCSPI environment set; cap concurrent connections overall and per
+ * peer; one log line per accept and per exit; graceful stop on SIGTERM.
+ *
+ * With -s every connection is served by a thread of this one process and
+ * calls are serialised by the server lock, so objects may keep shared
+ * in-memory state without locking of their own (DOPY's select mode).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libutil.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAXLISTEN	8
+
+struct child {
+	pid_t	pid;		/* or 0 for a thread in -s mode */
+	int	fd;		/* a thread's connection, else -1 */
+	char	peer[64];
+};
+
+struct listener {
+	dopy_server	*srv;
+	int		 fds[MAXLISTEN];
+	int		 nfds;
+	char		*unix_path;	/* to unlink at the end */
+	struct child	*kids;
+	unsigned	 nkids;
+	pthread_mutex_t	 kidlock;	/* -s: threads leave on their own */
+};
+
+static int sigpipe_fds[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	/* The self-pipe wakes poll(); a full pipe already has a wake-up. */
+	if (write(sigpipe_fds[1], &c, 1) < 0)
+		(void)0;
+	errno = saved;
+}
+
+static int
+lfail(struct listener *l, const char *what)
+{
+	dopy_log(&l->srv->log, LOG_ERR, "%s: %m", what);
+	return DOPY_E_SYS;
+}
+
+static int
+bind_unix(struct listener *l, const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		dopy_log(&l->srv->log, LOG_ERR, "socket path too long: %s",
+		    path);
+		return DOPY_E_USAGE;
+	}
+	/* A stale socket from an earlier run; never remove anything else. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(fd, 128) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return lfail(l, path);
+	}
+	l->fds[l->nfds++] = fd;
+	l->unix_path = strdup(path);
+	return 0;
+}
+
+/* [HOST:]PORT or [V6]:PORT; no host means every address. */
+static int
+split_hostport(char *a, char **host, char **port)
+{
+	char *c;
+
+	if (*a == '[') {
+		if ((c = strchr(a, ']')) == NULL || c[1] != ':')
+			return -1;
+		*c = '\0';
+		*host = a + 1;
+		*port = c + 2;
+	} else if ((c = strrchr(a, ':')) != NULL) {
+		*c = '\0';
+		*host = *a ? a : NULL;
+		*port = c + 1;
+	} else {
+		*host = NULL;
+		*port = a;
+	}
+	return **port ? 0 : -1;
+}
+
+static int
+bind_tcp(struct listener *l, const char *addr)
+{
+	struct addrinfo hints, *res, *ai;
+	char *a, *host, *port;
+	int fd, one = 1, r;
+
+	if ((a = strdup(addr)) == NULL || split_hostport(a, &host, &port)) {
+		free(a);
+		dopy_log(&l->srv->log, LOG_ERR, "bad listen address %s", addr);
+		return DOPY_E_USAGE;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		dopy_log(&l->srv->log, LOG_ERR, "%s: %s", addr,
+		    gai_strerror(r));
+		free(a);
+		return DOPY_E_USAGE;
+	}
+	for (ai = res; ai != NULL && l->nfds < MAXLISTEN; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+		    listen(fd, 128) != 0) {
+			dopy_log(&l->srv->log, LOG_ERR, "bind %s: %m", addr);
+			close(fd);
+			continue;
+		}
+		l->fds[l->nfds++] = fd;
+		/* Port 0: every further address must get the same port. */
+		if (strcmp(port, "0") == 0)
+			break;
+	}
+	freeaddrinfo(res);
+	free(a);
+	return l->nfds > 0 ? 0 : DOPY_E_SYS;
+}
+
+int
+dopy_systemd_fds(int *fds, int max)
+{
+	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+	int count, i;
+
+	if (pid == NULL || n == NULL || atol(pid) != (long)getpid())
+		return 0;
+	count = atoi(n);
+	if (count < 0)
+		count = 0;
+	for (i = 0; i < count && i < max; i++) {
+		fds[i] = 3 + i;
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return i;
+}
+
+static void
+announce(struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char port[16] = "";
+
+	if (l->unix_path != NULL)
+		printf("%s\n", l->unix_path);
+	else if (getsockname(l->fds[0], (struct sockaddr *)&ss, &len) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, len, NULL, 0, port,
+	    sizeof(port), NI_NUMERICSERV) == 0)
+		printf("%s\n", port);
+	fflush(stdout);
+}
+
+/* -u USER[:GROUP]: after binding, so privileged ports still work. */
+static int
+drop_privileges(struct listener *l, const char *spec)
+{
+	char *u = strdup(spec), *g;
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+	int r = DOPY_E_USAGE;
+
+	if (u == NULL)
+		return DOPY_E_NOMEM;
+	if ((g = strchr(u, ':')) != NULL)
+		*g++ = '\0';
+	if ((pw = getpwnam(u)) == NULL) {
+		dopy_log(&l->srv->log, LOG_ERR, "no user %s", u);
+		goto out;
+	}
+	gid = pw->pw_gid;
+	if (g != NULL) {
+		if ((gr = getgrnam(g)) == NULL) {
+			dopy_log(&l->srv->log, LOG_ERR, "no group %s", g);
+			goto out;
+		}
+		gid = gr->gr_gid;
+	}
+	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		r = lfail(l, "dropping privileges");
+		goto out;
+	}
+	r = 0;
+out:
+	free(u);
+	return r;
+}
+
+static void
+peer_name(const struct dopy_peer *p, char *buf, size_t len)
+{
+	if (strcmp(p->transport, "tcp") == 0)
+		snprintf(buf, len, "%s", p->addr);
+	else if (p->uid >= 0)
+		snprintf(buf, len, "uid %ld", p->uid);
+	else
+		snprintf(buf, len, "%s", p->transport);
+}
+
+static unsigned
+count_peer(struct listener *l, const char *peer)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < l->nkids; i++)
+		if (strcmp(l->kids[i].peer, peer) == 0)
+			n++;
+	return n;
+}
+
+/* Over a cap: a short ERROR frame, best effort, then close. */
+static void
+refuse(struct listener *l, int fd, const char *peer, const char *why)
+{
+	dopy_error *e = dopy_error_new(DOPY_E_CLOSED, "server busy: %s", why);
+	struct dopy_chan ch;
+
+	dopy_log(&l->srv->log, LOG_WARNING, "refused %s: %s", peer, why);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	dopy_chan_init(&ch, fd, fd);
+	dopy_chan_begin(&ch);
+	if (e != NULL && dopy_error_set_fields(e, "dopy.Busy", "", "",
+	    l->srv->host, l->srv->pid) == 0 &&
+	    dopy_msg_error_put(&ch.wbuf, e) == 0)
+		dopy_chan_send(&ch, DOPY_F_ERROR, 0);
+	dopy_chan_release(&ch);
+	dopy_error_free(e);
+	close(fd);
+}
+
+static void
+ucspi_env(const struct dopy_peer *p, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[64], port[8], num[32];
+
+	if (strcmp(p->transport, "tcp") == 0) {
+		setenv("PROTO", "TCP", 1);
+		setenv("TCPREMOTEIP", p->addr, 1);
+		setenv("TCPREMOTEPORT", p->port, 1);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+		    getnameinfo((struct sockaddr *)&ss, len, host,
+		    sizeof(host), port, sizeof(port),
+		    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+			setenv("TCPLOCALIP", host, 1);
+			setenv("TCPLOCALPORT", port, 1);
+		}
+		return;
+	}
+	setenv("PROTO", "UNIX", 1);
+	snprintf(num, sizeof(num), "%ld", p->uid);
+	setenv("UNIXREMOTEEUID", num, 1);
+	snprintf(num, sizeof(num), "%ld", p->gid);
+	setenv("UNIXREMOTEEGID", num, 1);
+}
+
+/* In the child: serve, log the exit line, return the exit status. */
+static int
+serve_child(struct listener *l, int fd, struct dopy_session *sess)
+{
+	dopy_server *s = l->srv;
+	char peer[64];
+	int r, status;
+
+	peer_name(&sess->peer, peer, sizeof(peer));
+	r = dopy_session_serve(sess, fd, fd);
+	status = r == 0 ? 0 : 1;
+	dopy_log(&s->log, LOG_INFO, "exit %s duration=%.3fs calls=%llu "
+	    "bytes_in=%llu bytes_out=%llu status=%d", peer,
+	    (dopy_now_ms() - sess->start_ms) / 1000.0,
+	    (unsigned long long)sess->calls,
+	    (unsigned long long)sess->ch.bytes_in,
+	    (unsigned long long)sess->ch.bytes_out, status);
+	return status;
+}
+
+static int
+add_kid(struct listener *l, pid_t pid, int fd, const char *peer)
+{
+	struct child *k;
+
+	k = reallocarray(l->kids, l->nkids + 1, sizeof(*k));
+	if (k == NULL)
+		return DOPY_E_NOMEM;
+	l->kids = k;
+	l->kids[l->nkids].pid = pid;
+	l->kids[l->nkids].fd = fd;
+	strlcpy(l->kids[l->nkids].peer, peer, sizeof(k->peer));
+	l->nkids++;
+	return 0;
+}
+
+static void
+del_kid(struct listener *l, pid_t pid, int fd)
+{
+	unsigned i;
+
+	for (i = 0; i < l->nkids; i++)
+		if (l->kids[i].pid == pid && (pid != 0 ||
+		    l->kids[i].fd == fd)) {
+			l->kids[i] = l->kids[--l->nkids];
+			return;
+		}
+}
+
+static void
+reap(struct listener *l)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		del_kid(l, pid, -1);
+		/* A child that died by a signal could not log its exit. */
+		if (WIFSIGNALED(st))
+			dopy_log(&l->srv->log, LOG_WARNING, "child %ld killed "
+			    "by signal %d", (long)pid, WTERMSIG(st));
+	}
+}
+
+struct thread_arg {
+	struct listener		*l;
+	int			 fd;
+	struct dopy_session	 sess;
+	char			 peer[64];
+};
+
+static void *
+thread_main(void *p)
+{
+	struct thread_arg *t = p;
+
+	serve_child(t->l, t->fd, &t->sess);
+	pthread_mutex_lock(&t->l->kidlock);
+	del_kid(t->l, 0, t->fd);
+	pthread_mutex_unlock(&t->l->kidlock);
+	close(t->fd);
+	free(t);
+	return NULL;
+}
+
+static int
+spawn_thread(struct listener *l, int fd, const struct dopy_peer *peer,
+    const char *name)
+{
+	struct thread_arg *t;
+	pthread_t tid;
+	int r;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return DOPY_E_NOMEM;
+	t->l = l;
+	t->fd = fd;
+	t->sess.srv = l->srv;
+	t->sess.peer = *peer;
+	strlcpy(t->peer, name, sizeof(t->peer));
+	pthread_mutex_lock(&l->kidlock);
+	r = add_kid(l, 0, fd, name);
+	pthread_mutex_unlock(&l->kidlock);
+	if (r == 0 && pthread_create(&tid, NULL, thread_main, t) == 0) {
+		pthread_detach(tid);
+		return 0;
+	}
+	pthread_mutex_lock(&l->kidlock);
+	del_kid(l, 0, fd);
+	pthread_mutex_unlock(&l->kidlock);
+	free(t);
+	return DOPY_E_SYS;
+}
+
+/* Accept one connection; returns 1 in a forked child (fd in *cfd). */
+static int
+accept_one(struct listener *l, int lfd, int *cfd, struct dopy_session *sess)
+{
+	dopy_server *s = l->srv;
+	struct dopy_listen_opts *o = &s->lopt;
+	char peer[64];
+	int fd, one = 1;
+	unsigned n;
+	pid_t pid;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return 0;	/* EAGAIN, ECONNABORTED, EMFILE: go on */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(sess, 0, sizeof(*sess));
+	sess->srv = s;
+	dopy_peer_detect(&sess->peer, fd);
+	peer_name(&sess->peer, peer, sizeof(peer));
+	pthread_mutex_lock(&l->kidlock);
+	n = l->nkids;
+	pthread_mutex_unlock(&l->kidlock);
+	if (n >= o->maxconn) {
+		refuse(l, fd, peer, "too many connections");
+		return 0;
+	}
+	if (o->perpeer > 0 && count_peer(l, peer) >= o->perpeer) {
+		refuse(l, fd, peer, "too many connections from this peer");
+		return 0;
+	}
+	dopy_log(&s->log, LOG_INFO, "accept %s%s%s", peer,
+	    sess->peer.port[0] ? " port " : "", sess->peer.port);
+	if (o->single) {
+		if (spawn_thread(l, fd, &sess->peer, peer) < 0) {
+			dopy_log(&s->log, LOG_ERR, "cannot start a thread");
+			close(fd);
+		}
+		return 0;
+	}
+	if ((pid = fork()) < 0) {
+		lfail(l, "fork");
+		close(fd);
+		return 0;
+	}
+	if (pid == 0) {
+		s->pid = (long)getpid();	/* for remote traces */
+		*cfd = fd;
+		return 1;
+	}
+	close(fd);
+	if (add_kid(l, pid, -1, peer) < 0)
+		dopy_log(&s->log, LOG_ERR, "out of memory tracking children");
+	return 0;
+}
+
+/* SIGTERM: stop accepting, give children the grace time, then end them. */
+static void
+drain(struct listener *l)
+{
+	int64_t end = dopy_now_ms() + l->srv->lopt.grace * 1000LL;
+	unsigned i, n;
+
+	dopy_log(&l->srv->log, LOG_INFO, "stopping; %u connections open",
+	    l->nkids);
+	for (;;) {
+		reap(l);
+		pthread_mutex_lock(&l->kidlock);
+		n = l->nkids;
+		pthread_mutex_unlock(&l->kidlock);
+		if (n == 0 || dopy_now_ms() >= end)
+			break;
+		poll(NULL, 0, 50);
+	}
+	/* Past the grace time: processes get SIGTERM, threads an EOF. */
+	pthread_mutex_lock(&l->kidlock);
+	for (i = 0; i < l->nkids; i++)
+		if (l->kids[i].pid > 0)
+			kill(l->kids[i].pid, SIGTERM);
+		else
+			shutdown(l->kids[i].fd, SHUT_RDWR);
+	pthread_mutex_unlock(&l->kidlock);
+	for (i = 0; i < 40; i++) {
+		reap(l);
+		pthread_mutex_lock(&l->kidlock);
+		n = l->nkids;
+		pthread_mutex_unlock(&l->kidlock);
+		if (n == 0)
+			break;
+		poll(NULL, 0, 50);
+	}
+}
+
+static void
+set_signals(void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = fn == SIG_DFL ? 0 : SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The accept loop; returns 1 in a child with *cfd set. */
+static int
+loop(struct listener *l, int *cfd, struct dopy_session *sess)
+{
+	struct pollfd pfd[MAXLISTEN + 1];
+	unsigned char sig;
+	int i, stop = 0;
+
+	for (i = 0; i < l->nfds; i++)
+		pfd[i] = (struct pollfd){ l->fds[i], POLLIN, 0 };
+	pfd[l->nfds] = (struct pollfd){ sigpipe_fds[0], POLLIN, 0 };
+	while (!stop) {
+		if (poll(pfd, (nfds_t)l->nfds + 1, -1) < 0 && errno != EINTR)
+			return lfail(l, "poll");
+		while (pfd[l->nfds].revents &&
+		    read(sigpipe_fds[0], &sig, 1) == 1)
+			if (sig != SIGCHLD && sig != SIGHUP)
+				stop = 1;
+		reap(l);
+		for (i = 0; i < l->nfds && !stop; i++)
+			if ((pfd[i].revents & POLLIN) &&
+			    accept_one(l, l->fds[i], cfd, sess) == 1)
+				return 1;
+	}
+	return 0;
+}
+
+static int
+open_listeners(struct listener *l)
+{
+	const char *a = l->srv->lopt.addr;
+	int r;
+
+	l->nfds = dopy_systemd_fds(l->fds, MAXLISTEN);
+	if (a == NULL)
+		return l->nfds > 0 ? 0 : DOPY_E_USAGE;
+	if (strncmp(a, "unix:", 5) == 0)
+		r = bind_unix(l, a + 5);
+	else
+		r = bind_tcp(l, a);
+	return r;
+}
+
+static void
+close_listeners(struct listener *l)
+{
+	int i;
+
+	for (i = 0; i < l->nfds; i++)
+		close(l->fds[i]);
+	l->nfds = 0;
+}
+
+static int
+run(struct listener *l, int *child)
+{
+	struct dopy_listen_opts *o = &l->srv->lopt;
+	struct dopy_session sess;
+	struct pidfh *pfh = NULL;
+	int r, cfd = -1;
+
+	if ((r = open_listeners(l)) < 0)
+		return r;
+	if (o->announce)
+		announce(l);
+	if (o->pidfile != NULL && (pfh = pidfile_open(o->pidfile, 0644,
+	    NULL)) == NULL)
+		return lfail(l, o->pidfile);
+	if (pfh != NULL)
+		pidfile_write(pfh);
+	if (o->user != NULL && (r = drop_privileges(l, o->user)) < 0)
+		goto out;
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+		r = lfail(l, "pipe");
+		goto out;
+	}
+	set_signals(on_signal);
+	if (o->single)
+		l->srv->locking = 1;
+	dopy_log(&l->srv->log, LOG_INFO, "listening on %s (%s mode, at most "
+	    "%u connections)", o->addr ? o->addr : "systemd sockets",
+	    o->single ? "single-process" : "forking", o->maxconn);
+	if (loop(l, &cfd, &sess) == 1) {
+		/* The child: nothing of the listener's stays open. */
+		set_signals(SIG_DFL);
+		close_listeners(l);
+		close(sigpipe_fds[0]);
+		close(sigpipe_fds[1]);
+		if (pfh != NULL)
+			pidfile_close(pfh);
+		ucspi_env(&sess.peer, cfd);
+		*child = 1;
+		r = serve_child(l, cfd, &sess);
+		close(cfd);
+		return r;
+	}
+	close_listeners(l);
+	drain(l);
+	r = 0;
+out:
+	if (l->unix_path != NULL)
+		unlink(l->unix_path);
+	if (pfh != NULL)
+		pidfile_remove(pfh);
+	return r;
+}
+
+int
+dopy_listen_run(dopy_server *s, int *child)
+{
+	struct listener *l;
+	int r;
+
+	*child = 0;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return DOPY_E_NOMEM;
+	l->srv = s;
+	pthread_mutex_init(&l->kidlock, NULL);
+	r = run(l, child);
+	free(l->unix_path);
+	l->unix_path = NULL;
+	/* A thread still inside a method after the grace time keeps the
+	 * listener it points to: leak it rather than pull it away. */
+	if (!*child && l->nkids > 0) {
+		dopy_log(&s->log, LOG_WARNING, "%u connections did not end",
+		    l->nkids);
+		return r;
+	}
+	free(l->kids);
+	pthread_mutex_destroy(&l->kidlock);
+	free(l);
+	return r;
+}
