@@ -86,7 +86,8 @@ bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 # Build needs; check adds the test tools.
 DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev libsodium-dev
 DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang libclang-rt-14-dev \
-	mandoc procps
+	mandoc procps openbsd-inetd xinetd ucspi-tcp openssh-server \
+	openssh-client systemd netcat-openbsd
 
 deps:
 	@sh tests/install-deps.sh $(DEPS_BUILD)
