@@ -17,7 +17,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status == 0 ? stdout : stderr, "usage: %s [-h] [target]\n",
+	fprintf(status == 0 ? stdout : stderr, "usage: %s [-h] [-k keyfile] [target]\n",
 	    getprogname());
 	exit(status);
 }
@@ -278,16 +278,36 @@ run_checks(dopy_conn *conn)
 	return nfail > 0;
 }
 
+/* Connect, with the shared key when one is given. */
+static int
+open_conn(const char *target, const char *keyfile, dopy_conn **conn,
+    dopy_error **e)
+{
+	dopy_key *key = NULL;
+	int r;
+
+	if (keyfile != NULL && (r = dopy_key_load(keyfile, &key, e)) < 0)
+		return r;
+	r = dopy_connect_key(target, key, conn, e);
+	dopy_key_free(key);
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
+	const char *keyfile = NULL;
 	dopy_conn *conn;
 	dopy_error *e = NULL;
 	char *target, *msg;
 	int ch, st;
 
-	while ((ch = getopt(argc, argv, "h")) != -1)
-		usage(ch == 'h' ? 0 : 2);
+	while ((ch = getopt(argc, argv, "hk:")) != -1) {
+		if (ch == 'k')
+			keyfile = optarg;
+		else
+			usage(ch == 'h' ? 0 : 2);
+	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
@@ -301,7 +321,7 @@ main(int argc, char *argv[])
 
 	printf("connecting to %s...\n", target);
 	fflush(stdout);
-	if (dopy_connect(target, &conn, &e) < 0) {
+	if (open_conn(target, keyfile, &conn, &e) < 0) {
 		msg = dopy_error_format(e);
 		warnx("%s: %s", target, msg != NULL ? msg : "cannot connect");
 		free(msg);
