@@ -8,10 +8,14 @@
  * measurement could not be made at all.
  */
 #include <err.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
@@ -181,13 +185,281 @@ bench_small_call_pipe(const char *dopyd)
 	report("small_call_pipe", d * 1e6, "us", d / r, "<=", 1.3);
 }
 
+/* ---- TCP ---- */
+
+static int
+tcp_listener(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd, one = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(fd, 128) || getsockname(fd, (struct sockaddr *)&sin, &len))
+		err(1, "listen");
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static int
+tcp_connect(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd, one = 1;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(port);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		err(1, "connect");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* Raw TCP ping-pong over one connection, both ends TCP_NODELAY. */
+static double
+raw_tcp(size_t req, size_t rep, int n)
+{
+	char buf[4096] = { 0 };
+	int lfd, port, fd, one = 1;
+	pid_t pid;
+	double t;
+
+	lfd = tcp_listener(&port);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = accept(lfd, NULL, NULL);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		for (int i = 0; i < n; i++) {
+			readfull(fd, buf, req);
+			writefull(fd, buf, rep);
+		}
+		_exit(0);
+	}
+	close(lfd);
+	fd = tcp_connect(port);
+	t = now();
+	for (int i = 0; i < n; i++) {
+		writefull(fd, buf, req);
+		readfull(fd, buf, rep);
+	}
+	t = now() - t;
+	close(fd);
+	waitpid(pid, NULL, 0);
+	return t / n;
+}
+
+/* Start `dopyd -l 127.0.0.1:0 -B [extra]` and read its port. */
+static pid_t
+start_listener(const char *dopyd, const char *extra, int *port)
+{
+	char cmd[4200], line[64];
+	int p[2];
+	pid_t pid;
+	ssize_t n;
+
+	snprintf(cmd, sizeof(cmd), "exec %s -l 127.0.0.1:0 -B -c 1000 %s "
+	    "2>/dev/null", dopyd, extra);
+	if (pipe(p))
+		err(1, "pipe");
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		close(p[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	if ((n = read(p[0], line, sizeof(line) - 1)) <= 0)
+		errx(1, "%s printed no port", dopyd);
+	line[n] = '\0';
+	close(p[0]);
+	*port = atoi(line);
+	return pid;
+}
+
+static void
+stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+static void
+bench_small_call_tcp(const char *dopyd)
+{
+	double raw[REPS], dp[REPS], r, d;
+	char target[64];
+	dopy_conn *c;
+	dopy_proxy *p;
+	dopy_error *e = NULL;
+	size_t req, rep;
+	int n = 10000, port;
+	pid_t pid;
+
+	add_sizes(&req, &rep);
+	pid = start_listener(dopyd, "", &port);
+	snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", port);
+	if (dopy_connect(target, &c, &e) != 0)
+		errx(1, "%s", dopy_error_message(e));
+	p = dopy_proxy_new(c, "test");
+	dopy_add(p, 1000);
+	for (int i = 0; i < REPS; i++) {
+		raw[i] = raw_tcp(req, rep, n);
+		dp[i] = dopy_add(p, n);
+	}
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	stop(pid);
+	r = median(raw, REPS);
+	d = median(dp, REPS);
+	printf("bench: # small call over TCP loopback: raw %.2f us, dopy "
+	    "%.2f us\n", r * 1e6, d * 1e6);
+	report("small_call_tcp", d * 1e6, "us", d / r, "<=", 1.1);
+}
+
+/* ---- connection rates ---- */
+
+/* A raw server: accept, fork, and in the child answer one 32-byte
+ * message, or exec argv (the inetd way) with the socket on 0 and 1. */
+static pid_t
+raw_server(int lfd, char *const *argv)
+{
+	char buf[32];
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGCHLD, SIG_IGN);		/* no zombies */
+	for (;;) {
+		if ((fd = accept(lfd, NULL, NULL)) < 0)
+			continue;
+		if (fork() == 0) {
+			if (argv != NULL) {
+				dup2(fd, 0);
+				dup2(fd, 1);
+				execv(argv[0], argv);
+				_exit(127);
+			}
+			readfull(fd, buf, sizeof(buf));
+			writefull(fd, buf, sizeof(buf));
+			_exit(0);
+		}
+		close(fd);
+	}
+}
+
+/* n raw connections: connect, 32 bytes each way, close. */
+static double
+raw_conns(int port, int n)
+{
+	char buf[32] = { 0 };
+	double t = now();
+	int fd;
+
+	for (int i = 0; i < n; i++) {
+		fd = tcp_connect(port);
+		writefull(fd, buf, sizeof(buf));
+		readfull(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	return (now() - t) / n;
+}
+
+/* n dopy connections: connect, HELLO, test.add, close. */
+static double
+dopy_conns(int port, int n)
+{
+	char target[64];
+	dopy_conn *c;
+	dopy_proxy *p;
+	double t = now();
+
+	snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", port);
+	for (int i = 0; i < n; i++) {
+		if (dopy_connect(target, &c, NULL) != 0)
+			errx(1, "connect to %s failed", target);
+		p = dopy_proxy_new(c, "test");
+		dopy_add(p, 1);
+		dopy_proxy_free(p);
+		dopy_conn_close(c);
+	}
+	return (now() - t) / n;
+}
+
+static void
+bench_conn_rate(const char *dopyd, const char *self)
+{
+	double raw[REPS], dp[REPS], rawx[REPS], dpx[REPS], r, d;
+	char *echo_argv[] = { (char *)self, "echo-child", NULL };
+	char *dopyd_argv[] = { (char *)dopyd, NULL };
+	int n = 200, lport, rport, xport, dxport, lfd, xfd, dxfd;
+	pid_t lpid, rpid, xpid, dxpid;
+
+	lpid = start_listener(dopyd, "", &lport);
+	lfd = tcp_listener(&rport);
+	rpid = raw_server(lfd, NULL);
+	xfd = tcp_listener(&xport);
+	xpid = raw_server(xfd, echo_argv);
+	dxfd = tcp_listener(&dxport);
+	dxpid = raw_server(dxfd, dopyd_argv);
+	close(lfd);
+	close(xfd);
+	close(dxfd);
+	for (int i = 0; i < REPS; i++) {
+		raw[i] = raw_conns(rport, n);
+		dp[i] = dopy_conns(lport, n);
+		rawx[i] = raw_conns(xport, n);
+		dpx[i] = dopy_conns(dxport, n);
+	}
+	stop(lpid);
+	stop(rpid);
+	stop(xpid);
+	stop(dxpid);
+	r = median(raw, REPS);
+	d = median(dp, REPS);
+	printf("bench: # connection (connect+HELLO+call+close): raw "
+	    "accept+fork %.0f us, dopyd -l %.0f us\n", r * 1e6, d * 1e6);
+	report("conn_rate_listener", 1 / d, "conn/s", r / d, ">=", 0.7);
+	r = median(rawx, REPS);
+	d = median(dpx, REPS);
+	printf("bench: # connection, exec per connection: raw accept+fork+exec "
+	    "of a C echo %.0f us, of dopyd %.0f us\n", r * 1e6, d * 1e6);
+	report("conn_rate_exec", 1 / d, "conn/s", r / d, ">=", 0.8);
+}
+
+/* The trivial C echo the exec baseline runs: 32 bytes back. */
+static int
+echo_child(void)
+{
+	char buf[32];
+
+	readfull(0, buf, sizeof(buf));
+	writefull(1, buf, sizeof(buf));
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *bindir = argc > 1 ? argv[1] : "bin";
-	char dopyd[4096];
+	char dopyd[4096], self[4096];
+	ssize_t n;
 
+	if (argc > 1 && strcmp(argv[1], "echo-child") == 0)
+		return echo_child();
+	signal(SIGPIPE, SIG_IGN);
 	snprintf(dopyd, sizeof(dopyd), "%s/dopyd", bindir);
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
+		err(1, "readlink");
+	self[n] = '\0';
 	bench_small_call_pipe(dopyd);
+	bench_small_call_tcp(dopyd);
+	bench_conn_rate(dopyd, self);
 	return 0;
 }
