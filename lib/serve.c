@@ -239,8 +239,7 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f)
 		    "malformed CALL: %s", err);
 	c->calls++;
 	if (c->srv->proctitle)
-		setproctitle("%s %s.%s", c->peer.addr[0] ? c->peer.addr :
-		    c->peer.transport, m.object, m.method);
+		setproctitle("%s %s.%s", peer_text(c), m.object, m.method);
 	if (c->srv->locking)
 		pthread_mutex_lock(&c->srv->lock);
 	c->srv->ncalls++;
@@ -285,12 +284,13 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	signal(SIGPIPE, SIG_IGN);
 	c->start_ms = dopy_now_ms();
 	dopy_chan_init(&c->ch, in, out);
+	if (c->srv->proctitle)
+		setproctitle("%s hello", peer_text(c));
 	if ((r = hello(c)) == DOPY_E_CLOSED)
 		r = 0;
 	while (r == 0) {
 		if (c->srv->proctitle)
-			setproctitle("%s idle", c->peer.addr[0] ?
-			    c->peer.addr : c->peer.transport);
+			setproctitle("%s idle", peer_text(c));
 		dopy_chan_deadline(&c->ch, c->srv->idle_ms);
 		if ((r = dopy_chan_read(&c->ch, &f)) < 0) {
 			r = fatal(c, r);
