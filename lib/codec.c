@@ -184,93 +184,94 @@ field_off(const dopy_type *st, size_t i)
 	return off;
 }
 
+/*
+ * Encoding writes the tpl image directly rather than through tpl_map,
+ * tpl_pack and tpl_dump, which malloc per node and copy every byte
+ * twice: the layout is simple and fixed (tpl.h 1.6), the output is
+ * byte-for-byte what tpl_dump writes (tests/test_codec.c compares the
+ * two), and peers still decode it with tpl.  After the preamble each
+ * value's data is, in the writer's byte order: c one byte; I U f eight;
+ * s a u32 of length+1 then the bytes; B a u32 length then the bytes;
+ * A(...) a u32 count then the elements; S(...) its fields in order.
+ */
 static int
-fill(uint8_t *slot, const dopy_value *v)
+put_u32(struct dopy_buf *b, uint32_t v)
 {
-	tpl_bin bin;
+	return dopy_buf_put(b, &v, sizeof(v));
+}
+
+static int
+put_data(struct dopy_buf *b, const dopy_value *v)
+{
 	size_t i;
+	uint8_t c;
+	int r;
 
 	switch (v->type->kind) {
 	case DOPY_BOOL:
-		*slot = (uint8_t)v->u.b;
-		break;
+		c = (uint8_t)v->u.b;
+		return dopy_buf_put(b, &c, 1);
 	case DOPY_INT:
 	case DOPY_UINT:
 	case DOPY_DOUBLE:
-		memcpy(slot, &v->u, 8);
-		break;
+		return dopy_buf_put(b, &v->u, 8);
 	case DOPY_STRING:
-		memcpy(slot, &v->u.s.p, sizeof(char *));
-		break;
 	case DOPY_BYTES:
-		if (v->u.s.len > UINT32_MAX)
+		if (v->u.s.len >= UINT32_MAX)
 			return DOPY_E_TOOBIG;
-		bin.addr = v->u.s.p;
-		bin.sz = (uint32_t)v->u.s.len;
-		memcpy(slot, &bin, sizeof(bin));
-		break;
+		if ((r = put_u32(b, (uint32_t)v->u.s.len +
+		    (v->type->kind == DOPY_STRING))) < 0)
+			return r;
+		return dopy_buf_put(b, v->u.s.p, v->u.s.len);
+	case DOPY_ARRAY:
+		if (v->u.a.n > UINT32_MAX)
+			return DOPY_E_TOOBIG;
+		if ((r = put_u32(b, (uint32_t)v->u.a.n)) < 0)
+			return r;
+		/* FALLTHROUGH */
 	case DOPY_STRUCT:
 		for (i = 0; i < v->u.a.n; i++)
-			fill(slot + field_off(v->type, i), v->u.a.v[i]);
-		break;
+			if ((r = put_data(b, v->u.a.v[i])) < 0)
+				return r;
+		return 0;
 	default:
 		return DOPY_E_INVAL;
 	}
-	return 0;
-}
-
-/* Pack v as one element of array d (d == 0: the top level). */
-static int
-emit(tpl_node *tn, const dopy_value *v, int d, uint8_t *slot)
-{
-	size_t i;
-	int r;
-
-	if (v->type->kind == DOPY_ARRAY) {
-		for (i = 0; i < v->u.a.n; i++)
-			if ((r = emit(tn, v->u.a.v[i], d + 1, slot)) < 0)
-				return r;
-	} else if ((r = fill(slot, v)) < 0)
-		return r;
-	return tpl_pack(tn, d) == 0 ? 0 : DOPY_E_NOMEM;
 }
 
 int
 dopy_encode(const dopy_value *v, struct dopy_buf *b)
 {
-	jmp_buf jb;
-	uint8_t *slot = NULL, *dst;
-	tpl_node *tn = NULL;
-	size_t sz = 0;
+	const char *fmt;
+	size_t start, flen, len;
+	uint32_t len32;
+	uint8_t pre[8] = { 't', 'p', 'l', 0 };
 	int r;
 
 	if (v == NULL)
 		return DOPY_E_INVAL;
-	dopy_codec_init();
-	if ((slot = calloc(1, slot_size(leaf_of(v->type)))) == NULL)
-		return DOPY_E_NOMEM;
-	fatal_jmp = &jb;
-	if (setjmp(jb) != 0) {
-		fatal_jmp = NULL;	/* tpl ran out of memory: leak it */
-		return DOPY_E_NOMEM;
+	fmt = v->type->tpl;
+	flen = strlen(fmt) + 1;
+	start = b->len;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	pre[3] |= 1;
+#endif
+	if (strchr(fmt, 's') != NULL)
+		pre[3] |= 2;			/* the new string encoding */
+	if ((r = dopy_buf_put(b, pre, sizeof(pre))) < 0 ||
+	    (r = dopy_buf_put(b, fmt, flen)) < 0 ||
+	    (r = put_data(b, v)) < 0) {
+		b->len = start;
+		return r;
 	}
-	if ((tn = tpl_map(v->type->tpl, slot)) == NULL)
-		r = DOPY_E_NOMEM;
-	else if ((r = emit(tn, v, 0, slot)) < 0)
-		;
-	else if (tpl_dump(tn, TPL_GETSIZE, &sz) != 0)
-		r = DOPY_E_NOMEM;
-	else if ((dst = dopy_buf_reserve(b, sz)) == NULL)
-		r = DOPY_E_NOMEM;
-	else if (tpl_dump(tn, TPL_MEM | TPL_PREALLOCD, dst, sz) != 0)
-		r = DOPY_E_NOMEM;
-	else
-		b->len += sz;
-	fatal_jmp = NULL;
-	if (tn != NULL)
-		tpl_free(tn);
-	free(slot);
-	return r;
+	len = b->len - start;
+	if (len > UINT32_MAX) {
+		b->len = start;
+		return DOPY_E_TOOBIG;
+	}
+	len32 = (uint32_t)len;
+	memcpy(b->data + start + 4, &len32, sizeof(len32));
+	return 0;
 }
 
 /* ---- decoding ---- */

@@ -297,6 +297,7 @@ struct dopy_session {
 	struct dopy_peer	 peer;
 	uint64_t		 calls;
 	int64_t			 start_ms;
+	char			 title_obj[32], title_meth[32];
 };
 void	 dopy_peer_detect(struct dopy_peer *, int fd);
 int	 dopy_session_serve(struct dopy_session *, int in, int out);

@@ -238,8 +238,15 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f)
 		return conn_error(c, f->id, "dopy.ProtocolError",
 		    "malformed CALL: %s", err);
 	c->calls++;
-	if (c->srv->proctitle)
+	/* ps(1) shows the current or last method; setproctitle costs
+	 * thousands of instructions, so only when the method changes. */
+	if (c->srv->proctitle && (c->calls == 1 ||
+	    strcmp(m.object, c->title_obj) != 0 ||
+	    strcmp(m.method, c->title_meth) != 0)) {
+		strlcpy(c->title_obj, m.object, sizeof(c->title_obj));
+		strlcpy(c->title_meth, m.method, sizeof(c->title_meth));
 		setproctitle("%s %s.%s", peer_text(c), m.object, m.method);
+	}
 	if (c->srv->locking)
 		pthread_mutex_lock(&c->srv->lock);
 	c->srv->ncalls++;
@@ -289,8 +296,6 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	if ((r = hello(c)) == DOPY_E_CLOSED)
 		r = 0;
 	while (r == 0) {
-		if (c->srv->proctitle)
-			setproctitle("%s idle", peer_text(c));
 		dopy_chan_deadline(&c->ch, c->srv->idle_ms);
 		if ((r = dopy_chan_read(&c->ch, &f)) < 0) {
 			r = fatal(c, r);
