@@ -425,11 +425,90 @@ image_type(const struct dopy_image *img, const dopy_type *expect, char *err,
 	return t;
 }
 
+/*
+ * tpl_map and tpl_free cost more than the decoding itself (a malloc per
+ * node), so each thread keeps its last few maps, keyed by format, and
+ * tpl_load resets one for the next image.  A map whose load or unpack
+ * failed is freed, never reused.
+ */
+#define MAPCACHE	8
+
+struct cached_map {
+	char		 fmt[64];
+	tpl_node	*tn;
+	uint8_t		*slot;
+};
+
+struct mapcache {
+	struct cached_map	 m[MAPCACHE];
+	unsigned		 next;
+};
+
+static pthread_key_t cache_key;
+static _Thread_local struct mapcache *cache;
+
+static void
+map_release(struct cached_map *m)
+{
+	if (m->tn != NULL)
+		tpl_free(m->tn);
+	free(m->slot);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+cache_free(void *p)
+{
+	struct mapcache *c = p;
+	unsigned i;
+
+	for (i = 0; i < MAPCACHE; i++)
+		map_release(&c->m[i]);
+	free(c);
+}
+
+static void
+cache_key_init(void)
+{
+	pthread_key_create(&cache_key, cache_free);
+}
+
+/* A map for t, from the cache or new; NULL when out of memory. */
+static struct cached_map *
+map_get(const dopy_type *t)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct cached_map *m;
+	unsigned i;
+
+	if (cache == NULL) {
+		pthread_once(&once, cache_key_init);
+		if ((cache = calloc(1, sizeof(*cache))) == NULL)
+			return NULL;
+		pthread_setspecific(cache_key, cache);
+	}
+	for (i = 0; i < MAPCACHE; i++)
+		if (cache->m[i].tn != NULL &&
+		    strcmp(cache->m[i].fmt, t->tpl) == 0)
+			return &cache->m[i];
+	m = &cache->m[cache->next++ % MAPCACHE];
+	map_release(m);
+	if (strlcpy(m->fmt, t->tpl, sizeof(m->fmt)) >= sizeof(m->fmt))
+		m->fmt[0] = '\0';	/* too long to find again: used once */
+	if ((m->slot = calloc(1, slot_size(leaf_of(t)))) == NULL ||
+	    (m->tn = tpl_map(t->tpl, m->slot)) == NULL) {
+		map_release(m);
+		return NULL;
+	}
+	return m;
+}
+
 int
 dopy_decode(const struct dopy_image *img, const dopy_type *expect,
     dopy_value **out, char *err, size_t errlen)
 {
 	struct reader rd = { NULL, NULL, img->len, err, errlen };
+	struct cached_map *volatile m = NULL;
 	dopy_type *t;
 	jmp_buf jb;
 	volatile int r = DOPY_E_PROTO;
@@ -438,30 +517,32 @@ dopy_decode(const struct dopy_image *img, const dopy_type *expect,
 	dopy_codec_init();
 	if ((t = image_type(img, expect, err, errlen)) == NULL)
 		return DOPY_E_TYPE;
-	if ((rd.slot = calloc(1, slot_size(leaf_of(t)))) == NULL) {
-		seterr(err, errlen, "out of memory");
-		dopy_type_free(t);
-		return DOPY_E_NOMEM;
-	}
 	fatal_jmp = &jb;
 	if (setjmp(jb) != 0) {
 		fatal_jmp = NULL;	/* guarded against; leak if reached */
+		if (m != NULL)
+			memset(m, 0, sizeof(*m));
 		seterr(err, errlen, "tpl refused the image");
 		return DOPY_E_PROTO;
 	}
-	if ((rd.tn = tpl_map(t->tpl, rd.slot)) == NULL)
+	if ((m = map_get(t)) == NULL) {
+		seterr(err, errlen, "out of memory");
 		r = DOPY_E_NOMEM;
-	else if (tpl_load(rd.tn, TPL_MEM, (void *)img->p, img->len) != 0)
+		goto out;
+	}
+	rd.tn = m->tn;
+	rd.slot = m->slot;
+	if (tpl_load(rd.tn, TPL_MEM, (void *)img->p, img->len) != 0)
 		seterr(err, errlen, "malformed tpl image");
 	else if (tpl_unpack(rd.tn, 0) < 0)
 		seterr(err, errlen, "malformed tpl data");
 	else if ((*out = take(&rd, t, 0)) != NULL)
 		r = 0;
-	fatal_jmp = NULL;
 	free_slot_strings(leaf_of(t), rd.slot);
-	if (rd.tn != NULL)
-		tpl_free(rd.tn);
-	free(rd.slot);
+	if (r != 0)
+		map_release(m);
+out:
+	fatal_jmp = NULL;
 	dopy_type_free(t);
 	return r;
 }
