@@ -43,7 +43,7 @@ dopy_buf_reserve(struct dopy_buf *b, size_t n)
 	if (n > SIZE_MAX - b->len)
 		return NULL;
 	need = b->len + n;
-	if (need <= b->cap)
+	if (need <= b->cap && b->data != NULL)
 		return b->data + b->len;
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < need)

@@ -239,6 +239,29 @@ put_data(struct dopy_buf *b, const dopy_value *v)
 	}
 }
 
+/* The size put_data() writes for v. */
+static size_t
+data_size(const dopy_value *v)
+{
+	size_t i, n;
+
+	switch (v->type->kind) {
+	case DOPY_BOOL:
+		return 1;
+	case DOPY_STRING:
+	case DOPY_BYTES:
+		return 4 + v->u.s.len;
+	case DOPY_ARRAY:
+	case DOPY_STRUCT:
+		n = v->type->kind == DOPY_ARRAY ? 4 : 0;
+		for (i = 0; i < v->u.a.n; i++)
+			n += data_size(v->u.a.v[i]);
+		return n;
+	default:
+		return 8;
+	}
+}
+
 int
 dopy_encode(const dopy_value *v, struct dopy_buf *b)
 {
@@ -410,7 +433,7 @@ image_type(const struct dopy_image *img, const dopy_type *expect, char *err,
 {
 	dopy_type *t;
 
-	if (expect != NULL) {
+	if (expect != NULL && expect->kind != DOPY_ANY) {
 		if (strcmp(expect->tpl, img->fmt) == 0)
 			return dopy_type_ref(expect);
 		t = dopy_type_from_tpl(img->fmt);
@@ -538,6 +561,15 @@ dopy_decode(const struct dopy_image *img, const dopy_type *expect,
 		seterr(err, errlen, "malformed tpl data");
 	else if ((*out = take(&rd, t, 0)) != NULL)
 		r = 0;
+	/* tpl ends a string at its first NUL and does not say so: a value
+	 * that re-encodes shorter than its image had one (or junk). */
+	if (r == 0 && 8 + strlen(img->fmt) + 1 + data_size(*out) != img->len) {
+		seterr(err, errlen, "string with a NUL byte, or bytes after "
+		    "the value");
+		dopy_value_free(*out);
+		*out = NULL;
+		r = DOPY_E_PROTO;
+	}
 	free_slot_strings(leaf_of(t), rd.slot);
 	if (r != 0)
 		map_release(m);

@@ -50,7 +50,9 @@ const char	*dopy_strerror(int code);
 /* ------------------------------------------------------------------ */
 /* Types.  Written as text: bool int uint double string bytes, T[] for an
  * array of T, (T1,T2,...) for a structure of scalars and strings (tpl
- * S(...)), so (int,string)[] is an array of structures.  See dopy(5). */
+ * S(...)), so (int,string)[] is an array of structures.  See dopy(5).
+ * A parameter or result may be declared `any` (never inside another
+ * type): it takes a value of whatever type the image says. */
 
 typedef struct dopy_type dopy_type;
 
@@ -63,7 +65,8 @@ enum dopy_kind {
 	DOPY_STRING,		/* NUL-terminated, no embedded NUL */
 	DOPY_BYTES,		/* any bytes, with a length */
 	DOPY_ARRAY,
-	DOPY_STRUCT
+	DOPY_STRUCT,
+	DOPY_ANY		/* signatures only: a value of any type */
 };
 
 /* Parse a type; NULL on error with a message in err (if errlen > 0). */

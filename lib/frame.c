@@ -59,7 +59,7 @@ dopy_frame_type_name(uint8_t type)
 {
 	static const char *names[] = {
 		"?", "HELLO", "CALL", "REPLY", "ERROR", "ONEWAY", "CANCEL",
-		"PROGRESS", "CALLBACK", "CALLBACK_REPLY", "RELEASE"
+		"PROGRESS", "CALLBACK", "CALLBACK_REPLY", "RELEASE", "AUTH"
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]))

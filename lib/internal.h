@@ -101,7 +101,7 @@ struct dopy_type {
 	char		 *tpl;
 };
 extern struct dopy_type dopy_type_bool_, dopy_type_int_, dopy_type_uint_,
-    dopy_type_double_, dopy_type_string_, dopy_type_bytes_;
+    dopy_type_double_, dopy_type_string_, dopy_type_bytes_, dopy_type_any_;
 /* From a tpl format string such as "A(S(Is))"; NULL if dopy has no such
  * type. */
 dopy_type *dopy_type_from_tpl(const char *fmt);

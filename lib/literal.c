@@ -492,6 +492,25 @@ parse_top_scalar(struct lit *ps, const dopy_type *t)
 	return scalar(ps, t, ps->p, n);
 }
 
+/* For an `any` parameter the text says what it is: an int, a double,
+ * true or false, or else a string. */
+static dopy_value *
+parse_any(const char *text)
+{
+	static const dopy_type *const guesses[] = {
+		&dopy_type_int_, &dopy_type_double_, &dopy_type_bool_
+	};
+	dopy_value *v;
+	char err[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(guesses) / sizeof(guesses[0]); i++)
+		if (*text != '\0' && (v = dopy_value_parse(guesses[i], text,
+		    err, sizeof(err))) != NULL)
+			return v;
+	return dopy_value_string(text);
+}
+
 dopy_value *
 dopy_value_parse(const dopy_type *t, const char *text, char *err,
     size_t errlen)
@@ -513,6 +532,8 @@ dopy_value_parse(const dopy_type *t, const char *text, char *err,
 	case DOPY_ARRAY:
 	case DOPY_STRUCT:
 		return parse_top_list(&ps, t);
+	case DOPY_ANY:
+		return parse_any(text);
 	default:
 		return parse_top_scalar(&ps, t);
 	}

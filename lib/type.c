@@ -25,6 +25,7 @@ STATIC_TYPE(dopy_type_uint_, DOPY_UINT, "uint", "U", 8);
 STATIC_TYPE(dopy_type_double_, DOPY_DOUBLE, "double", "f", 8);
 STATIC_TYPE(dopy_type_string_, DOPY_STRING, "string", "s", sizeof(char *));
 STATIC_TYPE(dopy_type_bytes_, DOPY_BYTES, "bytes", "B", 0);
+STATIC_TYPE(dopy_type_any_, DOPY_ANY, "any", "", 0);
 
 static struct dopy_type *const scalars[] = {
 	&dopy_type_bool_, &dopy_type_int_, &dopy_type_uint_,
@@ -127,7 +128,7 @@ static int
 field_ok(const dopy_type *f)
 {
 	return f->kind != DOPY_ARRAY && f->kind != DOPY_BYTES &&
-	    f->kind != DOPY_STRUCT;
+	    f->kind != DOPY_STRUCT && f->kind != DOPY_ANY;
 }
 
 struct parser {
@@ -215,30 +216,39 @@ parse_base(struct parser *ps)
 			ps->p += n;
 			return scalars[i];
 		}
-	return perr(ps, "unknown type");
+	if (n == 3 && strncmp(ps->p, "any", 3) == 0 && ps->depth == 1) {
+		ps->p += n;
+		return &dopy_type_any_;
+	}
+	return perr(ps, n == 3 && strncmp(ps->p, "any", 3) == 0 ?
+	    "any is only for a whole parameter or result" : "unknown type");
 }
 
+/* Depth counts nesting (structures and array levels), not width. */
 static dopy_type *
 parse_type(struct parser *ps)
 {
+	int depth = ps->depth;
 	dopy_type *t;
 
 	if (++ps->depth > DOPY_MAX_DEPTH)
 		return perr(ps, "type nested too deeply");
-	if ((t = parse_base(ps)) == NULL)
-		return NULL;
-	for (;;) {
+	t = parse_base(ps);
+	while (t != NULL) {
 		skipws(ps);
 		if (ps->p[0] != '[' || ps->p[1] != ']')
 			break;
 		ps->p += 2;
-		if (++ps->depth > DOPY_MAX_DEPTH) {
+		if (t->kind == DOPY_ANY) {
+			t = perr(ps, "any is only for a whole parameter or "
+			    "result");
+		} else if (++ps->depth > DOPY_MAX_DEPTH) {
 			dopy_type_free(t);
-			return perr(ps, "type nested too deeply");
-		}
-		if ((t = array_of(t)) == NULL)
-			return perr(ps, "out of memory");
+			t = perr(ps, "type nested too deeply");
+		} else if ((t = array_of(t)) == NULL)
+			t = perr(ps, "out of memory");
 	}
+	ps->depth = depth;
 	return t;
 }
 

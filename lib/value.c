@@ -130,7 +130,7 @@ dopy_value_new(const dopy_type *t)
 	dopy_value *v;
 	size_t i;
 
-	if (t == NULL)
+	if (t == NULL || t->kind == DOPY_ANY)
 		return NULL;
 	switch (t->kind) {
 	case DOPY_ARRAY:
