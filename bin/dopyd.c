@@ -1,6 +1,8 @@
 /*
  * dopyd - the stock dopy server: serves the `test` object (and the
- * built-in `dopy` object) on stdin/stdout.  See dopyd(8).
+ * built-in `dopy` object) on stdin/stdout, or listening; with -N and -P
+ * the naming service and pos, with the demo classes counter and note.
+ * See dopyd(8).
  */
 #include <stdio.h>
 
@@ -17,7 +19,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "dopyd: out of memory\n");
 		return 1;
 	}
-	if (dopy_server_add(srv, &dopy_test_object, NULL) < 0) {
+	if (dopy_server_add(srv, &dopy_test_object, NULL) < 0 ||
+	    dopy_server_add_pclass(srv, &dopy_counter_class) < 0 ||
+	    dopy_server_add_pclass(srv, &dopy_note_class) < 0) {
 		fprintf(stderr, "dopyd: %s\n", dopy_server_errmsg(srv));
 		dopy_server_free(srv);
 		return 1;

@@ -73,3 +73,59 @@ const struct dopy_object_def dopy_test_object = {
 	"test", "Methods for trying dopy out and for its tests.",
 	test_methods, NULL, NULL
 };
+
+/* ---- the demo persistent classes (dopyd -P dir) ---- */
+
+static int
+counter_incr(dopy_call *c)
+{
+	int64_t n = dopy_value_get_int(dopy_call_pstate(c)) +
+	    dopy_call_int(c, 0);
+
+	if (dopy_call_set_pstate(c, dopy_value_int(n)) < 0)
+		return -1;
+	return dopy_return_int(c, n);
+}
+
+static int
+counter_get(dopy_call *c)
+{
+	return dopy_return_int(c, dopy_value_get_int(dopy_call_pstate(c)));
+}
+
+static const struct dopy_method counter_methods[] = {
+	{ "incr", counter_incr, "by:int=1", "int",
+	    "Add by to the counter and return the new value." },
+	{ "get", counter_get, "", "int", "The counter's value." },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct dopy_pclass dopy_counter_class = {
+	"counter", "A persistent counter.", "int", counter_methods, "get",
+	NULL, NULL, NULL
+};
+
+static int
+note_set(dopy_call *c)
+{
+	return dopy_call_set_pstate(c, dopy_value_string(
+	    dopy_call_string(c, 0)));
+}
+
+static int
+note_get(dopy_call *c)
+{
+	return dopy_return_string(c, dopy_value_get_string(
+	    dopy_call_pstate(c)));
+}
+
+static const struct dopy_method note_methods[] = {
+	{ "set", note_set, "text:string", NULL, "Replace the note's text." },
+	{ "get", note_get, "", "string", "The note's text." },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct dopy_pclass dopy_note_class = {
+	"note", "A persistent note.", "string", note_methods, "get",
+	NULL, NULL, NULL
+};

@@ -5,5 +5,6 @@
 #include "dopy.h"
 
 extern const struct dopy_object_def dopy_test_object;
+extern const struct dopy_pclass dopy_counter_class, dopy_note_class;
 
 #endif

@@ -324,7 +324,9 @@ free_slot_strings(const dopy_type *leaf, uint8_t *slot)
 		for (i = 0; i < leaf->nfields; i++)
 			free_slot_strings(leaf->fields[i],
 			    slot + field_off(leaf, i));
-	memset(slot, 0, slot_size(leaf));
+	/* A field's own size: a bool in a structure is one byte. */
+	memset(slot, 0, leaf->kind == DOPY_BYTES ? sizeof(tpl_bin) :
+	    leaf->size);
 }
 
 static dopy_value *

@@ -118,6 +118,67 @@ ssh_command(const dopy_target *t)
 	return out;
 }
 
+/*
+ * name:NAME (Pyro's PYRONAME): ask the naming service at $DOPY_NS for
+ * NAME's target and object, then connect there.  The object found is
+ * remembered in the target for dopy_target_object().
+ */
+static int
+connect_name(dopy_target *t, const dopy_key *key, dopy_conn **cp,
+    dopy_error **ep)
+{
+	const char *ns = getenv("DOPY_NS"), *obj;
+	dopy_target *nst = NULL, *rt = NULL;
+	dopy_value *entry = NULL;
+	dopy_conn *nc = NULL;
+	dopy_proxy *p = NULL;
+	dopy_args *a = NULL;
+	int r;
+
+	if (ns == NULL || *ns == '\0')
+		return dopy_error_set(ep, DOPY_E_USAGE, "name:%s: set DOPY_NS "
+		    "to the naming service's target", t->command);
+	if ((r = dopy_target_parse(ns, &nst, ep)) < 0)
+		return r;
+	if (nst->kind == DOPY_TARGET_NAME) {
+		r = dopy_error_set(ep, DOPY_E_USAGE, "DOPY_NS may not be a "
+		    "name: target");
+		goto out;
+	}
+	if ((r = dopy_target_connect_key(nst, key, &nc, ep)) < 0)
+		goto out;
+	p = dopy_proxy_new(nc, nst->object != NULL ? nst->object : "naming");
+	a = dopy_args_new();
+	if (p == NULL || a == NULL || (r = dopy_args_string(a, NULL,
+	    t->command)) < 0) {
+		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = dopy_proxy_call(p, "resolve", a, &entry, ep)) < 0)
+		goto out;
+	if ((r = dopy_target_parse(dopy_value_get_string(dopy_value_at(entry,
+	    0)), &rt, ep)) < 0)
+		goto out;
+	obj = dopy_value_get_string(dopy_value_at(entry, 1));
+	if (obj != NULL && *obj != '\0') {
+		free(rt->object);
+		rt->object = strdup(obj);
+	}
+	if ((r = dopy_target_connect_key(rt, key, cp, ep)) == 0 &&
+	    rt->object != NULL) {
+		free(t->object);
+		t->object = strdup(rt->object);
+	}
+out:
+	dopy_value_free(entry);
+	dopy_args_free(a);
+	dopy_proxy_free(p);
+	dopy_conn_close(nc);
+	dopy_target_free(nst);
+	dopy_target_free(rt);
+	return r;
+}
+
 int
 dopy_target_connect(const dopy_target *t, dopy_conn **cp, dopy_error **ep)
 {
@@ -141,6 +202,8 @@ dopy_target_connect_key(const dopy_target *t, const dopy_key *key,
 		if ((r = unix_socket(t, &fd, ep)) < 0)
 			return r;
 		return dopy_conn_fds_key(fd, fd, key, cp, ep);
+	case DOPY_TARGET_NAME:
+		return connect_name((dopy_target *)t, key, cp, ep);
 	case DOPY_TARGET_SSH:
 		if ((cmd = ssh_command(t)) == NULL)
 			return dopy_error_set(ep, DOPY_E_NOMEM, "no memory");

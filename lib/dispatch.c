@@ -213,6 +213,42 @@ run(dopy_server *s, dopy_call *c)
 }
 
 void
+dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
+    struct dopy_callmsg *m, dopy_call *c)
+{
+	if (find_method(c, o, m->method) == 0 && bind_args(c, m) == 0)
+		run(s, c);
+}
+
+/* "pos/a/b": the object before the first '/', if it routes keys. */
+static const struct dopy_object *
+route_of(dopy_server *s, const char *key)
+{
+	const struct dopy_object *o;
+	const char *slash = strchr(key, '/');
+	char prefix[64];
+
+	if (slash == NULL || (size_t)(slash - key) >= sizeof(prefix))
+		return NULL;
+	memcpy(prefix, key, (size_t)(slash - key));
+	prefix[slash - key] = '\0';
+	o = dopy_server_find(s, prefix);
+	return o != NULL && o->route != NULL ? o : NULL;
+}
+
+const struct dopy_object *
+dopy_object_lookup(dopy_server *s, const char *key)
+{
+	const struct dopy_object *o;
+
+	if ((o = dopy_server_find(s, key)) != NULL)
+		return o;
+	if ((o = route_of(s, key)) == NULL || o->resolve == NULL)
+		return NULL;
+	return o->resolve(s, o, strchr(key, '/') + 1);
+}
+
+void
 dopy_dispatch(dopy_server *s, struct dopy_callmsg *m, dopy_call *c)
 {
 	dopy_dispatch_in(s, NULL, m, c);
@@ -228,10 +264,12 @@ dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
 	memset(c, 0, sizeof(*c));
 	c->srv = s;
 	c->sess = sess;
-	if ((o = dopy_server_find(s, m->object)) == NULL)
+	if ((o = dopy_server_find(s, m->object)) != NULL)
+		dopy_dispatch_object(s, o, m, c);
+	else if ((o = route_of(s, m->object)) != NULL)
+		o->route(s, o, m, c, strchr(m->object, '/') + 1);
+	else
 		fail(c, "dopy.UnknownObject", "no object '%s'", m->object);
-	else if (find_method(c, o, m->method) == 0 && bind_args(c, m) == 0)
-		run(s, c);
 	if (c->err == NULL)
 		return;
 	dopy_value_free(c->result);
@@ -249,6 +287,7 @@ dopy_call_release(dopy_call *c)
 	for (i = 0; i < DOPY_MAX_ARGS; i++)
 		dopy_value_free(c->argv[i]);
 	dopy_value_free(c->result);
+	dopy_value_free(c->pstate);
 	dopy_error_free(c->err);
 	memset(c, 0, sizeof(*c));
 }
@@ -365,4 +404,31 @@ int
 dopy_return_bytes(dopy_call *c, const void *p, size_t len)
 {
 	return dopy_call_return(c, dopy_value_bytes(p, len));
+}
+
+dopy_value *
+dopy_call_pstate(dopy_call *c)
+{
+	return c->pstate;
+}
+
+int
+dopy_call_set_pstate(dopy_call *c, dopy_value *v)
+{
+	if (v == NULL || c->pstate == NULL ||
+	    !dopy_type_equal(v->type, c->pstate->type)) {
+		dopy_value_free(v);
+		return fail(c, "dopy.TypeError", "%s.%s: new state is not a %s",
+		    dopy_call_object(c), dopy_call_method(c), c->pstate ?
+		    c->pstate->type->name : "persistent object's state");
+	}
+	dopy_value_free(c->pstate);
+	c->pstate = v;
+	return 0;
+}
+
+const char *
+dopy_call_path(dopy_call *c)
+{
+	return c->path != NULL ? c->path : "";
 }

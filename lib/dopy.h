@@ -210,6 +210,42 @@ void		 dopy_key_free(dopy_key *);
 /* Require the key in path of every client (the -k option). */
 int		 dopy_server_set_key_file(dopy_server *, const char *path);
 
+/*
+ * The naming service (dopy-naming(7)): publish object "naming" over a
+ * store directory shared by every server process (dopyd -N dir).
+ */
+int		 dopy_server_add_naming(dopy_server *, const char *dir);
+
+/*
+ * Persistence (dopy-pos(7)), DOPY's pos: object "pos" stores values in a
+ * directory tree (dopyd -P dir), and persistent objects live there as
+ * files.  A call to object key "pos/PATH" loads the object at PATH under
+ * an exclusive lock, runs the method on its state, saves it atomically
+ * and unlocks; methods named in readonly (space-separated) take a shared
+ * lock and never rewrite the file.  A class says the type of its state;
+ * set_path runs when an object is loaded (DOPY's dopy_setPath), then
+ * before, the method, and after.
+ */
+struct dopy_pclass {
+	const char		 *name;
+	const char		 *doc;
+	const char		 *state;	/* a type, e.g. "int" */
+	const struct dopy_method *methods;
+	const char		 *readonly;	/* "get size" */
+	int			(*before)(dopy_call *);
+	int			(*after)(dopy_call *);
+	int			(*set_path)(dopy_call *, const char *path);
+};
+/* Register a class (before or after dopy_server_add_pos). */
+int		 dopy_server_add_pclass(dopy_server *,
+		    const struct dopy_pclass *);
+int		 dopy_server_add_pos(dopy_server *, const char *dir);
+/* Inside a persistent object's method: its state, which the method may
+ * change in place (dopy_value_set_field) or replace; and its path. */
+dopy_value	*dopy_call_pstate(dopy_call *);
+int		 dopy_call_set_pstate(dopy_call *, dopy_value *);
+const char	*dopy_call_path(dopy_call *);
+
 /* Logging: syslog (default), stderr, or a file; never stdout. */
 enum dopy_log_sink { DOPY_LOG_SYSLOG, DOPY_LOG_STDERR, DOPY_LOG_FILE };
 int		 dopy_server_set_log(dopy_server *, enum dopy_log_sink,

@@ -230,6 +230,31 @@ int	 dopy_auth_verify(const dopy_key *, const char *role,
 	    const uint8_t nc[DOPY_NONCE_LEN], const uint8_t ns[DOPY_NONCE_LEN],
 	    const uint8_t mac[DOPY_MAC_LEN]);
 
+/* ---- store.c: files shared by every server process ---- */
+struct dopy_store {
+	int	dirfd;
+};
+int	 dopy_store_open(const char *root, struct dopy_store *, char *err,
+	    size_t errlen);
+void	 dopy_store_close(struct dopy_store *);
+/* Normalise a relative path, refusing what could escape or alias. */
+int	 dopy_store_path(const char *in, char *out, size_t outlen, char *err,
+	    size_t errlen);
+int	 dopy_store_parent(struct dopy_store *, const char *path, int create,
+	    int *dfd, const char **base, char *err, size_t errlen);
+int	 dopy_store_read(struct dopy_store *, const char *path,
+	    struct dopy_buf *, char *err, size_t errlen);
+int	 dopy_store_write(struct dopy_store *, const char *path,
+	    const void *, size_t, int excl, char *err, size_t errlen);
+int	 dopy_store_remove(struct dopy_store *, const char *path, char *err,
+	    size_t errlen);
+int	 dopy_store_lock(struct dopy_store *, const char *path, int exclusive,
+	    int *lfd, char *err, size_t errlen);
+void	 dopy_store_unlock(int lfd);
+/* Names under path (files "a", directories "d/"; recursive: all files). */
+int	 dopy_store_list(struct dopy_store *, const char *path, int recursive,
+	    dopy_value *out, char *err, size_t errlen);
+
 /* ---- log.c ---- */
 struct dopy_log {
 	enum dopy_log_sink	 sink;
@@ -247,9 +272,16 @@ void	 dopy_log_frame(struct dopy_log *, const char *dir,
 	    const struct dopy_frame *);
 
 /* ---- server side ---- */
+struct dopy_callmsg;
 struct dopy_object {
 	const struct dopy_object_def	*def;
 	void				*state;
+	/* Keys "NAME/PATH" go here (pos): the call is the route's. */
+	void	(*route)(dopy_server *, const struct dopy_object *,
+		    struct dopy_callmsg *, struct dopy_call *, const char *);
+	/* For introspection: the object a routed key stands for. */
+	const struct dopy_object *(*resolve)(dopy_server *,
+		    const struct dopy_object *, const char *);
 	size_t				 nmethods;
 	struct dopy_sig			**sigs;		/* per method */
 	dopy_type			**results;	/* per method or NULL */
@@ -277,6 +309,18 @@ struct dopy_server {
 	int			 locking;
 	char			 errmsg[256];
 	dopy_key		*key;		/* -k: required of clients */
+	struct dopy_pclass_ent {
+		const struct dopy_pclass	*def;
+		struct dopy_object_def		 odef;
+		struct dopy_object		 obj;
+		dopy_type			*state;
+	}			*pclasses;
+	size_t			 npclasses;
+	struct dopy_owned {
+		void	 *p;
+		void	(*free)(void *);
+	}			*owned;		/* freed with the server */
+	size_t			 nowned;
 	char			 host[256];
 	long			 pid;
 	uint64_t		 ncalls;
@@ -316,12 +360,25 @@ struct dopy_call {
 	dopy_value		*argv[DOPY_MAX_ARGS];
 	dopy_value		*result;
 	dopy_error		*err;
+	dopy_value		*pstate;	/* persistent objects */
+	const char		*path;
 };
 const struct dopy_object *dopy_server_find(const dopy_server *,
 	    const char *name);
+/* Free p with fn when the server is freed; on failure frees it now. */
+int	 dopy_server_own(dopy_server *, void *p, void (*fn)(void *));
 /* Run one decoded CALL; leaves a result or an error in call. */
 void	 dopy_dispatch(dopy_server *, struct dopy_callmsg *,
 	    struct dopy_call *);
+/* An object by key, including routed keys ("pos/a/b"); NULL if none. */
+const struct dopy_object *dopy_object_lookup(dopy_server *,
+	    const char *key);
+/* Method lookup, binding and running against one object. */
+void	 dopy_dispatch_object(dopy_server *, const struct dopy_object *,
+	    struct dopy_callmsg *, struct dopy_call *);
+/* Prepare an object (signatures, results) as dopy_server_add does. */
+int	 dopy_object_prepare(dopy_server *, struct dopy_object *);
+void	 dopy_object_release(struct dopy_object *);
 /* The same, for a call arriving on a session (caller identity). */
 void	 dopy_dispatch_in(dopy_server *, struct dopy_session *,
 	    struct dopy_callmsg *, struct dopy_call *);
@@ -348,14 +405,15 @@ struct dopy_args {
 	dopy_value	*v[DOPY_MAX_ARGS];
 };
 enum dopy_target_kind {
-	DOPY_TARGET_EXEC, DOPY_TARGET_TCP, DOPY_TARGET_UNIX, DOPY_TARGET_SSH
+	DOPY_TARGET_EXEC, DOPY_TARGET_TCP, DOPY_TARGET_UNIX, DOPY_TARGET_SSH,
+	DOPY_TARGET_NAME
 };
 struct dopy_target {
 	enum dopy_target_kind	 kind;
 	char			*host, *port;	/* TCP, SSH (port may be NULL) */
 	char			*path;		/* UNIX */
 	char			*user;		/* SSH, may be NULL */
-	char			*command;	/* EXEC, SSH */
+	char			*command;	/* EXEC, SSH; NAME: the name */
 	char			*object;	/* may be NULL */
 };
 /* Spawn /bin/sh -c command with pipes; returns the child's pid. */

@@ -17,16 +17,17 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:dhi:k:l:L:m:p:st:T:u:v"
+#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:st:T:u:v"
 
 static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f, "usage: %s [-Bdhsv] [-C perpeer] [-c maxconn] [-i idle] "
 	    "[-k keyfile] [-L logfile]\n"
-	    "       %*s [-l address] [-m maxframe] [-p pidfile] "
-	    "[-T grace] [-t handshake] [-u user[:group]]\n",
-	    prog, (int)strlen(prog), "");
+	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
+	    "[-P posdir] [-p pidfile]\n"
+	    "       %*s [-T grace] [-t handshake] [-u user[:group]]\n",
+	    prog, (int)strlen(prog), "", (int)strlen(prog), "");
 }
 
 static void
@@ -52,6 +53,8 @@ help(const char *prog)
 	    "unix:path; fork per connection\n"
 	    "  -m maxframe  largest frame accepted, in bytes "
 	    "(default %u, at least %u)\n"
+	    "  -N dir       serve the naming service over the store dir\n"
+	    "  -P dir       serve pos: values and persistent objects in dir\n"
 	    "  -p pidfile   write the listener's pid to pidfile\n"
 	    "  -s           serve all connections in this one process, one "
 	    "call at a time\n"
@@ -84,6 +87,7 @@ struct opts {
 	enum dopy_log_sink	 sink;
 	const char		*logfile;
 	const char		*keyfile;
+	const char		*naming, *pos;
 	int			 verbose;
 };
 
@@ -119,7 +123,9 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 			    UINT32_MAX);
 			dopy_server_set_max_frame(s, (uint32_t)v);
 			break;
+		case 'N': o->naming = optarg; break;
 		case 'p': l->pidfile = optarg; break;
+		case 'P': o->pos = optarg; break;
 		case 's': l->single = 1; break;
 		case 'T': v = number(prog, ch, optarg, 0, 3600);
 			l->grace = (int)v;
@@ -176,7 +182,7 @@ serve_stdio(dopy_server *s)
 int
 dopy_main(dopy_server *s, int argc, char *argv[])
 {
-	struct opts o = { DOPY_LOG_SYSLOG, NULL, NULL, 0 };
+	struct opts o = { .sink = DOPY_LOG_SYSLOG };
 	const char *prog;
 	int r, child;
 
@@ -197,6 +203,11 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 	}
 	if (o.keyfile != NULL &&
 	    (r = dopy_server_set_key_file(s, o.keyfile)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
+		return 2;
+	}
+	if ((o.naming != NULL && dopy_server_add_naming(s, o.naming) < 0) ||
+	    (o.pos != NULL && dopy_server_add_pos(s, o.pos) < 0)) {
 		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
 		return 2;
 	}

@@ -290,6 +290,7 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	/* A vanished client must be an EPIPE we log, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	c->start_ms = dopy_now_ms();
+	c->srv->pid = (long)getpid();	/* a server forked after dopy_server_new */
 	dopy_chan_init(&c->ch, in, out);
 	if (c->srv->proctitle)
 		setproctitle("%s hello", peer_text(c));

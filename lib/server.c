@@ -38,8 +38,8 @@ dopy_server_new(void)
 	return s;
 }
 
-static void
-object_release(struct dopy_object *o)
+void
+dopy_object_release(struct dopy_object *o)
 {
 	size_t i;
 
@@ -61,8 +61,17 @@ dopy_server_free(dopy_server *s)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->nobjs; i++)
-		object_release(&s->objs[i]);
+		dopy_object_release(&s->objs[i]);
 	free(s->objs);
+	for (i = 0; i < s->npclasses; i++) {
+		dopy_object_release(&s->pclasses[i].obj);
+		dopy_type_free(s->pclasses[i].state);
+	}
+	free(s->pclasses);
+	for (i = 0; i < s->nowned; i++)
+		s->owned[i].free(s->owned[i].p);
+	free(s->owned);
+	dopy_key_free(s->key);
 	dopy_log_close(&s->log);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -90,8 +99,8 @@ bad(dopy_server *s, const char *fmt, ...)
 }
 
 /* Parse every method's signature and result type. */
-static int
-object_prepare(dopy_server *s, struct dopy_object *o)
+int
+dopy_object_prepare(dopy_server *s, struct dopy_object *o)
 {
 	const struct dopy_object_def *d = o->def;
 	const struct dopy_method *m;
@@ -137,13 +146,13 @@ dopy_server_add(dopy_server *s, const struct dopy_object_def *def,
 	memset(&o, 0, sizeof(o));
 	o.def = def;
 	o.state = state;
-	if (object_prepare(s, &o) < 0) {
-		object_release(&o);
+	if (dopy_object_prepare(s, &o) < 0) {
+		dopy_object_release(&o);
 		return DOPY_E_USAGE;
 	}
 	no = reallocarray(s->objs, s->nobjs + 1, sizeof(*no));
 	if (no == NULL) {
-		object_release(&o);
+		dopy_object_release(&o);
 		return bad(s, "out of memory");
 	}
 	s->objs = no;
@@ -185,4 +194,20 @@ void
 dopy_server_set_max_frame(dopy_server *s, uint32_t max)
 {
 	s->max_frame = max < DOPY_FRAME_MIN ? DOPY_FRAME_MIN : max;
+}
+
+int
+dopy_server_own(dopy_server *s, void *p, void (*fn)(void *))
+{
+	struct dopy_owned *o;
+
+	o = reallocarray(s->owned, s->nowned + 1, sizeof(*o));
+	if (o == NULL) {
+		fn(p);
+		return DOPY_E_NOMEM;
+	}
+	s->owned = o;
+	s->owned[s->nowned].p = p;
+	s->owned[s->nowned++].free = fn;
+	return 0;
 }

@@ -6,6 +6,8 @@
  *	tcp:HOST:PORT[:OBJECT]		DOPY's form
  *	unix:PATH[#OBJECT]
  *	ssh://[USER@]HOST[:PORT][/COMMAND][#OBJECT]
+ *	name:NAME			resolved by the naming service at
+ *					$DOPY_NS (itself a target)
  *	exec:COMMAND			a shell command, verbatim
  *	anything else			a shell command, verbatim
  */
@@ -171,6 +173,10 @@ dopy_target_parse(const char *text, dopy_target **tp, dopy_error **ep)
 		end = fragment(t, text + 5);
 		t->path = strndup(text + 5, (size_t)(end - text - 5));
 		r = t->path == NULL || *t->path == '\0' ? -1 : 0;
+	} else if (strncmp(text, "name:", 5) == 0) {
+		t->kind = DOPY_TARGET_NAME;
+		t->command = strdup(text + 5);
+		r = t->command == NULL || *t->command == '\0' ? -1 : 0;
 	} else if (strncmp(text, "ssh://", 6) == 0) {
 		t->kind = DOPY_TARGET_SSH;
 		r = parse_ssh(t, text + 6);
