@@ -161,8 +161,12 @@ dopy_conn_fds_key(int in, int out, const dopy_key *key, dopy_conn **cp,
 	int r;
 
 	*cp = NULL;
-	if ((c = conn_new(in, out)) == NULL)
+	if ((c = conn_new(in, out)) == NULL) {
+		close(in);
+		if (out != in)
+			close(out);
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	}
 	c->key = key;
 	if ((r = dopy_conn_hello(c, ep)) < 0) {
 		dopy_conn_close(c);

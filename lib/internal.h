@@ -343,7 +343,10 @@ struct dopy_session {
 	int64_t			 start_ms;
 	char			 title_obj[32], title_meth[32];
 };
-void	 dopy_peer_detect(struct dopy_peer *, int fd);
+/* Who is on fd.  accepted: from our own listener, so never ssh. */
+void	 dopy_peer_detect(struct dopy_peer *, int fd, int accepted);
+/* Point fds 0-2 away from the connection on in/out (stdio.c). */
+int	 dopy_stdio_away(dopy_server *, int in, int out);
 int	 dopy_session_serve(struct dopy_session *, int in, int out);
 /* The forking (or, with -s, threaded) listener.  Returns like dopy_main:
  * in the parent after a graceful stop, in each child after its

@@ -46,6 +46,7 @@ struct listener {
 	struct child	*kids;
 	unsigned	 nkids;
 	pthread_mutex_t	 kidlock;	/* -s: threads leave on their own */
+	int		 starting;	/* errors go to stderr too */
 };
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -62,10 +63,32 @@ on_signal(int sig)
 	errno = saved;
 }
 
+/*
+ * An error: logged, and while the listener is starting also told on
+ * stderr, so `dopyd -l badaddr` does not fail silently into syslog.
+ */
+static void
+lerr(struct listener *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+lerr(struct listener *l, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dopy_log(&l->srv->log, LOG_ERR, "%s", msg);
+	if (l->starting && l->srv->log.sink != DOPY_LOG_STDERR)
+		fprintf(stderr, "%s: %s\n", l->srv->log.ident, msg);
+}
+
 static int
 lfail(struct listener *l, const char *what)
 {
-	dopy_log(&l->srv->log, LOG_ERR, "%s: %m", what);
+	lerr(l, "%s: %s", what, strerror(errno));
 	return DOPY_E_SYS;
 }
 
@@ -80,7 +103,7 @@ bind_unix(struct listener *l, const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
-		dopy_log(&l->srv->log, LOG_ERR, "socket path too long: %s",
+		lerr(l, "socket path too long: %s",
 		    path);
 		return DOPY_E_USAGE;
 	}
@@ -97,6 +120,18 @@ bind_unix(struct listener *l, const char *path)
 	l->fds[l->nfds++] = fd;
 	l->unix_path = strdup(path);
 	return 0;
+}
+
+/* 0 (any free port) to 65535, digits only. */
+static int
+valid_port(const char *p)
+{
+	const char *errstr;
+
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
+		return 0;
+	strtonum(p, 0, 65535, &errstr);
+	return errstr == NULL;
 }
 
 /* [HOST:]PORT or [V6]:PORT; no host means every address. */
@@ -119,7 +154,7 @@ split_hostport(char *a, char **host, char **port)
 		*host = NULL;
 		*port = a;
 	}
-	return **port ? 0 : -1;
+	return valid_port(*port) ? 0 : -1;
 }
 
 static int
@@ -131,7 +166,7 @@ bind_tcp(struct listener *l, const char *addr)
 
 	if ((a = strdup(addr)) == NULL || split_hostport(a, &host, &port)) {
 		free(a);
-		dopy_log(&l->srv->log, LOG_ERR, "bad listen address %s", addr);
+		lerr(l, "bad listen address %s (want [host:]port, [v6]:port or unix:path)", addr);
 		return DOPY_E_USAGE;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -139,7 +174,7 @@ bind_tcp(struct listener *l, const char *addr)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
 	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-		dopy_log(&l->srv->log, LOG_ERR, "%s: %s", addr,
+		lerr(l, "%s: %s", addr,
 		    gai_strerror(r));
 		free(a);
 		return DOPY_E_USAGE;
@@ -155,7 +190,7 @@ bind_tcp(struct listener *l, const char *addr)
 			    sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
 		    listen(fd, 128) != 0) {
-			dopy_log(&l->srv->log, LOG_ERR, "bind %s: %m", addr);
+			lerr(l, "bind %s: %s", addr, strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -221,13 +256,13 @@ drop_privileges(struct listener *l, const char *spec)
 	if ((g = strchr(u, ':')) != NULL)
 		*g++ = '\0';
 	if ((pw = getpwnam(u)) == NULL) {
-		dopy_log(&l->srv->log, LOG_ERR, "no user %s", u);
+		lerr(l, "no user %s", u);
 		goto out;
 	}
 	gid = pw->pw_gid;
 	if (g != NULL) {
 		if ((gr = getgrnam(g)) == NULL) {
-			dopy_log(&l->srv->log, LOG_ERR, "no group %s", g);
+			lerr(l, "no group %s", g);
 			goto out;
 		}
 		gid = gr->gr_gid;
@@ -442,7 +477,7 @@ accept_one(struct listener *l, int lfd, int *cfd, struct dopy_session *sess)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	memset(sess, 0, sizeof(*sess));
 	sess->srv = s;
-	dopy_peer_detect(&sess->peer, fd);
+	dopy_peer_detect(&sess->peer, fd, 1);
 	peer_name(&sess->peer, peer, sizeof(peer));
 	pthread_mutex_lock(&l->kidlock);
 	n = l->nkids;
@@ -614,6 +649,7 @@ run(struct listener *l, int *child)
 	dopy_log(&l->srv->log, LOG_INFO, "listening on %s (%s mode, at most "
 	    "%u connections)", o->addr ? o->addr : "systemd sockets",
 	    o->single ? "single-process" : "forking", o->maxconn);
+	l->starting = 0;
 	if (loop(l, &cfd, &sess) == 1) {
 		/* The child: nothing of the listener's stays open. */
 		set_signals(SIG_DFL);
@@ -649,6 +685,7 @@ dopy_listen_run(dopy_server *s, int *child)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return DOPY_E_NOMEM;
 	l->srv = s;
+	l->starting = 1;
 	pthread_mutex_init(&l->kidlock, NULL);
 	r = run(l, child);
 	free(l->unix_path);

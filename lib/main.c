@@ -147,6 +147,15 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 	return 0;
 }
 
+/* Options that mean nothing to a server of one stdio connection. */
+static int
+listener_only(const struct dopy_listen_opts *l)
+{
+	return l->announce || l->perpeer || l->maxconn != 64 ||
+	    l->pidfile != NULL || l->single || l->grace != 10 ||
+	    l->user != NULL;
+}
+
 static int
 is_listening(int fd)
 {
@@ -164,6 +173,9 @@ serve_stdio(dopy_server *s)
 	int in, out, r, fds[1];
 
 	if (dopy_systemd_fds(fds, 1) == 1) {
+		/* StandardOutput=socket puts the connection on fd 1 too. */
+		if (dopy_stdio_away(s, fds[0], fds[0]) < 0)
+			dopy_log(&s->log, LOG_ERR, "cannot guard stdio: %m");
 		r = dopy_server_serve(s, fds[0], fds[0]);
 		close(fds[0]);
 		return r == 0 ? 0 : 1;
@@ -213,8 +225,14 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 	}
 	/* systemd Accept=no hands over a listening socket as fd 3. */
 	if (s->lopt.addr == NULL && !(getenv("LISTEN_FDS") != NULL &&
-	    is_listening(3)))
+	    is_listening(3))) {
+		if (listener_only(&s->lopt)) {
+			fprintf(stderr, "%s: -B -C -c -p -s -T -u need a "
+			    "listener (-l, or systemd sockets)\n", prog);
+			return 2;
+		}
 		return serve_stdio(s);
+	}
 	r = dopy_listen_run(s, &child);
 	if (child)
 		return r;

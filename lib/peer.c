@@ -36,12 +36,18 @@ inet_peer(struct dopy_peer *p, const struct sockaddr_storage *ss)
 	}
 }
 
+/*
+ * A TCP socket is always itself.  Otherwise $SSH_CONNECTION means sshd
+ * started us (its channel may be a socketpair, which must not pass for
+ * a UNIX-socket client) — unless the fd came from our own listener,
+ * whose environment says nothing about its clients.
+ */
 void
-dopy_peer_detect(struct dopy_peer *p, int fd)
+dopy_peer_detect(struct dopy_peer *p, int fd, int accepted)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	const char *ssh = getenv("SSH_CONNECTION");
+	const char *ssh = accepted ? NULL : getenv("SSH_CONNECTION");
 	uid_t uid;
 	gid_t gid;
 

@@ -318,6 +318,6 @@ dopy_server_serve(dopy_server *s, int in, int out)
 
 	memset(&c, 0, sizeof(c));
 	c.srv = s;
-	dopy_peer_detect(&c.peer, in);
+	dopy_peer_detect(&c.peer, in, 0);
 	return dopy_session_serve(&c, in, out);
 }

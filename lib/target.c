@@ -111,8 +111,16 @@ parse_tcp_dopy(dopy_target *t, const char *s)
 {
 	const char *end = s + strlen(s), *c1, *c2;
 
-	if (*s == '[')
-		return parse_tcp_url(t, s);	/* tcp:[::1]:PORT */
+	if (*s == '[') {			/* tcp:[::1]:PORT[:OBJECT] */
+		if ((c1 = strstr(s, "]:")) == NULL)
+			return -1;
+		if ((c2 = strchr(c1 + 2, ':')) != NULL) {
+			if ((t->object = strdup(c2 + 1)) == NULL)
+				return -1;
+			end = c2;
+		}
+		return hostport(t, s, end);
+	}
 	if ((c1 = strchr(s, ':')) == NULL)
 		return -1;
 	if ((c2 = strchr(c1 + 1, ':')) != NULL) {
