@@ -26,8 +26,8 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: %s [-hj] [-k keyfile] target [object [method "
-	    "[arg | name=value ...]]]\n",
+	    "usage: %s [-hj] [-k keyfile] [-t timeout] target [object "
+	    "[method [arg | name=value ...]]]\n",
 	    getprogname());
 	exit(status);
 }
@@ -343,12 +343,12 @@ open_target(const char *text, const char *keyfile, dopy_target **tp,
 int
 main(int argc, char *argv[])
 {
-	const char *keyfile = NULL, *object;
+	const char *keyfile = NULL, *object, *errstr;
 	dopy_target *target = NULL;
 	dopy_conn *conn;
-	int ch, st;
+	int ch, st, timeout = 0;
 
-	while ((ch = getopt(argc, argv, "+hjk:")) != -1) {
+	while ((ch = getopt(argc, argv, "+hjk:t:")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(0);
@@ -357,6 +357,13 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 't':
+			timeout = (int)strtonum(optarg, 1, 86400, &errstr);
+			if (errstr != NULL) {
+				warnx("-t %s: %s", optarg, errstr);
+				usage(ST_USAGE);
+			}
 			break;
 		default:
 			usage(ST_USAGE);
@@ -370,6 +377,7 @@ main(int argc, char *argv[])
 		dopy_target_free(target);
 		return st;
 	}
+	dopy_conn_set_timeout(conn, timeout * 1000);
 	/* A target that names its object (tcp:host:9600:test) shifts the
 	 * rest: dopy-rsh TARGET [METHOD [ARG ...]]. */
 	if ((object = dopy_target_object(target)) != NULL) {

@@ -56,6 +56,18 @@ test_noisy(dopy_call *c)
 	return dopy_return_string(c, "quiet");
 }
 
+/* A slow method, for timeouts. */
+static int
+test_sleep(dopy_call *c)
+{
+	int64_t ms = dopy_call_int(c, 0);
+
+	if (ms < 0 || ms > 60000)
+		return dopy_raise(c, "test.Failure", "sleep: 0 to 60000 ms");
+	usleep((useconds_t)ms * 1000);
+	return 0;
+}
+
 static const struct dopy_method test_methods[] = {
 	{ "add", test_add, "a:int, b:int", "int", "Add two integers." },
 	{ "echo", test_echo, "data:bytes", "bytes",
@@ -66,6 +78,8 @@ static const struct dopy_method test_methods[] = {
 	    "Raise test.Failure with the message." },
 	{ "noisy", test_noisy, "", "string",
 	    "Write to stdout and stderr, then return \"quiet\"." },
+	{ "sleep", test_sleep, "ms:int", NULL,
+	    "Sleep for ms milliseconds (at most a minute)." },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -256,6 +256,31 @@ dopy_conn_spawn_key(const char *command, const dopy_key *key,
 	return 0;
 }
 
+/*
+ * Reap a spawned server after we closed its input.  A broken connection
+ * (a timeout, say) may have a server still busy: it gets half a second
+ * to see EOF, then SIGTERM, then SIGKILL, rather than hang the caller.
+ */
+static int
+end_child(pid_t pid, int broken)
+{
+	int status;
+
+	if (!broken || reap(pid, 500, &status) < 0) {
+		if (broken) {
+			kill(pid, SIGTERM);
+			if (reap(pid, 500, &status) == 0)
+				goto done;
+			kill(pid, SIGKILL);
+		}
+		if (reap(pid, 0, &status) < 0)
+			return -1;
+	}
+done:
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+	    128 + WTERMSIG(status);
+}
+
 int
 dopy_conn_close(dopy_conn *c)
 {
@@ -267,9 +292,8 @@ dopy_conn_close(dopy_conn *c)
 		close(c->chan.out);	/* EOF: the server ends cleanly */
 	if (c->chan.in >= 0 && c->chan.in != c->chan.out)
 		close(c->chan.in);
-	if (c->pid > 0 && reap(c->pid, 0, &status) == 0)
-		status = WIFEXITED(status) ? WEXITSTATUS(status) :
-		    128 + WTERMSIG(status);
+	if (c->pid > 0)
+		status = end_child(c->pid, c->broken);
 	dopy_chan_release(&c->chan);
 	free(c->server_software);
 	free(c);

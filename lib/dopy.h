@@ -366,6 +366,16 @@ const char	*dopy_conn_server_version(const dopy_conn *);
 dopy_proxy	*dopy_proxy_new(dopy_conn *, const char *object);
 void		 dopy_proxy_free(dopy_proxy *);
 
+/*
+ * Call timeouts (Pyro's _setTimeout), in milliseconds, 0 for none (the
+ * default).  A proxy's own timeout, if set (> 0), overrides its
+ * connection's.  A call that gets no reply in time fails with
+ * DOPY_E_TIMEOUT, and the connection is closed for further calls: the
+ * call may or may not have run (at-most-once, never retried).
+ */
+void		 dopy_conn_set_timeout(dopy_conn *, int ms);
+void		 dopy_proxy_set_timeout(dopy_proxy *, int ms);
+
 dopy_args	*dopy_args_new(void);
 void		 dopy_args_free(dopy_args *);
 /* Add an argument: name NULL for positional (positional ones first).

@@ -396,11 +396,13 @@ struct dopy_conn {
 	char			*server_software;
 	int			 broken;	/* after a fatal error */
 	const dopy_key		*key;		/* during HELLO only */
+	int			 timeout_ms;	/* per call, 0: none */
 	uint8_t			 nonce[DOPY_NONCE_LEN];
 };
 struct dopy_proxy {
 	dopy_conn	*conn;
 	char		*object;
+	int		 timeout_ms;	/* 0: the connection's */
 };
 struct dopy_args {
 	size_t		 n;

@@ -138,14 +138,35 @@ send_call(dopy_proxy *p, const char *method, const dopy_args *a,
 	return 0;
 }
 
+void
+dopy_conn_set_timeout(dopy_conn *c, int ms)
+{
+	if (c != NULL)
+		c->timeout_ms = ms > 0 ? ms : 0;
+}
+
+void
+dopy_proxy_set_timeout(dopy_proxy *p, int ms)
+{
+	if (p != NULL)
+		p->timeout_ms = ms > 0 ? ms : 0;
+}
+
 static int
 read_reply(dopy_proxy *p, const char *method, uint32_t id,
     struct dopy_frame *f, dopy_error **ep)
 {
-	int r;
+	int r, ms = p->timeout_ms > 0 ? p->timeout_ms : p->conn->timeout_ms;
 
-	if ((r = dopy_chan_read(&p->conn->chan, f)) < 0) {
+	dopy_chan_deadline(&p->conn->chan, ms);
+	r = dopy_chan_read(&p->conn->chan, f);
+	dopy_chan_deadline(&p->conn->chan, 0);
+	if (r < 0) {
 		p->conn->broken = 1;
+		if (r == DOPY_E_TIMEOUT)
+			return dopy_error_set(ep, r, "no reply to %s.%s within "
+			    "%d ms; whether it ran is unknown", p->object,
+			    method, ms);
 		if (r == DOPY_E_CLOSED)
 			return dopy_error_set(ep, r, "connection closed by "
 			    "the server during %s.%s", p->object, method);
@@ -227,7 +248,7 @@ static int
 introspect(dopy_conn *c, const char *method, const char *object,
     dopy_value **out, dopy_error **ep)
 {
-	dopy_proxy p = { c, "dopy" };
+	dopy_proxy p = { .conn = c, .object = "dopy" };
 	dopy_args a = { 0 };
 	int r;
 
