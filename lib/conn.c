@@ -176,21 +176,22 @@ dopy_conn_fds_key(int in, int out, const dopy_key *key, dopy_conn **cp,
 	return 0;
 }
 
-/* Wait up to ms for a child that closed its stdout to exit. */
+/* Wait for a child: forever when ms is 0, else up to ms; 0 if reaped. */
 static int
 reap(pid_t pid, int ms, int *status)
 {
+	int flags = ms > 0 ? WNOHANG : 0;
 	pid_t r;
 
 	for (;;) {
-		r = waitpid(pid, status, ms > 0 ? WNOHANG : 0);
+		r = waitpid(pid, status, flags);
 		if (r == pid)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (r == 0 && ms <= 0)
-			return -1;
 		if (r == 0) {
+			if (ms <= 0)
+				return -1;
 			poll(NULL, 0, 10);
 			ms -= 10;
 		}
@@ -268,10 +269,10 @@ end_child(pid_t pid, int broken)
 
 	if (!broken || reap(pid, 500, &status) < 0) {
 		if (broken) {
-			kill(pid, SIGTERM);
+			kill(-pid, SIGTERM);	/* its process group */
 			if (reap(pid, 500, &status) == 0)
 				goto done;
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 		}
 		if (reap(pid, 0, &status) < 0)
 			return -1;

@@ -17,6 +17,7 @@ dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
     dopy_error **ep)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, r;
 	char *argv[] = { "sh", "-c", (char *)command, NULL };
 
@@ -28,7 +29,13 @@ dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, to[0], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, from[1], STDOUT_FILENO);
-	r = posix_spawn(pid, "/bin/sh", &fa, NULL, argv, environ);
+	/* Its own process group, so that ending a stuck server ends what
+	 * the shell started too (dash does not exec the last command). */
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	r = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		goto fail;
