@@ -333,6 +333,7 @@ struct dopy_peer {
 	long	uid, gid;	/* UNIX socket peers, else -1 */
 	char	ssh[128];	/* $SSH_CONNECTION */
 	int	verified;	/* the shared key was checked */
+	char	name[72];	/* for logs and caps: address, "uid N", ... */
 };
 /* One connection being served. */
 struct dopy_session {
@@ -352,6 +353,8 @@ int	 dopy_session_serve(struct dopy_session *, int in, int out);
  * in the parent after a graceful stop, in each child after its
  * connection; *child tells which. */
 int	 dopy_listen_run(dopy_server *, int *child);
+/* Whether fd is a listening socket. */
+int	 dopy_is_listening(int fd);
 /* systemd socket activation: the listening fds passed in LISTEN_FDS. */
 int	 dopy_systemd_fds(int *fds, int max);
 struct dopy_call {

@@ -47,6 +47,7 @@ struct listener {
 	unsigned	 nkids;
 	pthread_mutex_t	 kidlock;	/* -s: threads leave on their own */
 	int		 starting;	/* errors go to stderr too */
+	const char	*from;		/* "systemd sockets", "stdin" or -l */
 };
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -278,17 +279,6 @@ out:
 	return r;
 }
 
-static void
-peer_name(const struct dopy_peer *p, char *buf, size_t len)
-{
-	if (strcmp(p->transport, "tcp") == 0)
-		snprintf(buf, len, "%s", p->addr);
-	else if (p->uid >= 0)
-		snprintf(buf, len, "uid %ld", p->uid);
-	else
-		snprintf(buf, len, "%s", p->transport);
-}
-
 static unsigned
 count_peer(struct listener *l, const char *peer)
 {
@@ -347,24 +337,12 @@ ucspi_env(const struct dopy_peer *p, int fd)
 	setenv("UNIXREMOTEEGID", num, 1);
 }
 
-/* In the child: serve, log the exit line, return the exit status. */
+/* In the child (or thread): serve; the session logs its exit line. */
 static int
 serve_child(struct listener *l, int fd, struct dopy_session *sess)
 {
-	dopy_server *s = l->srv;
-	char peer[64];
-	int r, status;
-
-	peer_name(&sess->peer, peer, sizeof(peer));
-	r = dopy_session_serve(sess, fd, fd);
-	status = r == 0 ? 0 : 1;
-	dopy_log(&s->log, LOG_INFO, "exit %s duration=%.3fs calls=%llu "
-	    "bytes_in=%llu bytes_out=%llu status=%d", peer,
-	    (dopy_now_ms() - sess->start_ms) / 1000.0,
-	    (unsigned long long)sess->calls,
-	    (unsigned long long)sess->ch.bytes_in,
-	    (unsigned long long)sess->ch.bytes_out, status);
-	return status;
+	(void)l;
+	return dopy_session_serve(sess, fd, fd) == 0 ? 0 : 1;
 }
 
 static int
@@ -478,7 +456,7 @@ accept_one(struct listener *l, int lfd, int *cfd, struct dopy_session *sess)
 	memset(sess, 0, sizeof(*sess));
 	sess->srv = s;
 	dopy_peer_detect(&sess->peer, fd, 1);
-	peer_name(&sess->peer, peer, sizeof(peer));
+	strlcpy(peer, sess->peer.name, sizeof(peer));
 	pthread_mutex_lock(&l->kidlock);
 	n = l->nkids;
 	pthread_mutex_unlock(&l->kidlock);
@@ -601,6 +579,16 @@ open_listeners(struct listener *l)
 	int r;
 
 	l->nfds = dopy_systemd_fds(l->fds, MAXLISTEN);
+	/* inetd "wait" or systemd Accept=no with StandardInput=socket:
+	 * the listening socket is stdin. */
+	if (a == NULL && l->nfds == 0 && dopy_is_listening(STDIN_FILENO) &&
+	    (l->fds[0] = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)) >= 0) {
+		l->nfds = 1;
+		l->from = "stdin";
+		/* fd 1 is that socket too: keep methods' output off it. */
+		dopy_stdio_away(l->srv, l->fds[0], l->fds[0]);
+	} else if (a == NULL)
+		l->from = "systemd sockets";
 	if (a == NULL)
 		return l->nfds > 0 ? 0 : DOPY_E_USAGE;
 	if (strncmp(a, "unix:", 5) == 0)
@@ -618,6 +606,26 @@ close_listeners(struct listener *l)
 	for (i = 0; i < l->nfds; i++)
 		close(l->fds[i]);
 	l->nfds = 0;
+}
+
+static void
+log_listening(struct listener *l)
+{
+	const struct dopy_listen_opts *o = &l->srv->lopt;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[64] = "", port[16] = "";
+
+	if (l->unix_path != NULL)
+		snprintf(host, sizeof(host), "unix:%.58s", l->unix_path);
+	else if (getsockname(l->fds[0], (struct sockaddr *)&ss, &len) == 0)
+		getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host),
+		    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	dopy_log(&l->srv->log, LOG_INFO, "listening on %s%s%s%s%s%s (%s mode, "
+	    "at most %u connection%s)", l->from ? l->from : "",
+	    l->from ? ", " : "", host, *port ? " port " : "", port,
+	    l->nfds > 1 ? " and more" : "", o->single ? "single-process" :
+	    "forking", o->maxconn, o->maxconn == 1 ? "" : "s");
 }
 
 static int
@@ -646,9 +654,7 @@ run(struct listener *l, int *child)
 	set_signals(on_signal);
 	if (o->single)
 		l->srv->locking = 1;
-	dopy_log(&l->srv->log, LOG_INFO, "listening on %s (%s mode, at most "
-	    "%u connections)", o->addr ? o->addr : "systemd sockets",
-	    o->single ? "single-process" : "forking", o->maxconn);
+	log_listening(l);
 	l->starting = 0;
 	if (loop(l, &cfd, &sess) == 1) {
 		/* The child: nothing of the listener's stays open. */

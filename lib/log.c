@@ -118,7 +118,7 @@ dopy_log_frame(struct dopy_log *l, const char *dir, const struct dopy_frame *f)
 	vis[0] = '\0';
 	if (f->payload != NULL && n > 0)
 		strvisx(vis, (const char *)f->payload, n,
-		    VIS_CSTYLE | VIS_OCTAL);
+		    VIS_CSTYLE | VIS_OCTAL | VIS_NL | VIS_TAB);
 	dopy_log(l, LOG_DEBUG, "%s %s id=%u len=%u %s%s", dir,
 	    dopy_frame_type_name(f->type), f->id, f->len, vis,
 	    f->len > 64 ? "..." : "");

@@ -156,8 +156,8 @@ listener_only(const struct dopy_listen_opts *l)
 	    l->user != NULL;
 }
 
-static int
-is_listening(int fd)
+int
+dopy_is_listening(int fd)
 {
 	int on = 0;
 	socklen_t len = sizeof(on);
@@ -223,9 +223,10 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
 		return 2;
 	}
-	/* systemd Accept=no hands over a listening socket as fd 3. */
+	/* A listening socket may come from systemd (Accept=no, fd 3) or
+	 * as stdin (inetd "wait", systemd with StandardInput=socket). */
 	if (s->lopt.addr == NULL && !(getenv("LISTEN_FDS") != NULL &&
-	    is_listening(3))) {
+	    dopy_is_listening(3)) && !dopy_is_listening(STDIN_FILENO)) {
 		if (listener_only(&s->lopt)) {
 			fprintf(stderr, "%s: -B -C -c -p -s -T -u need a "
 			    "listener (-l, or systemd sockets)\n", prog);

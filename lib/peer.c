@@ -57,29 +57,31 @@ dopy_peer_detect(struct dopy_peer *p, int fd, int accepted)
 	if (ssh != NULL)
 		strlcpy(p->ssh, ssh, sizeof(p->ssh));
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
-	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
 		inet_peer(p, &ss);
-		return;
-	}
-	if (ssh != NULL) {
+	else if (ssh != NULL) {
 		/* "client-ip client-port server-ip server-port" */
 		strlcpy(p->transport, "ssh", sizeof(p->transport));
 		sscanf(ssh, "%63s %7s", p->addr, p->port);
-		return;
-	}
-	if (len > 0 && ss.ss_family == AF_UNIX &&
+	} else if (len > 0 && ss.ss_family == AF_UNIX &&
 	    getpeereid(fd, &uid, &gid) == 0) {
 		strlcpy(p->transport, "unix", sizeof(p->transport));
 		p->uid = (long)uid;
 		p->gid = (long)gid;
 	}
+	if (p->addr[0] != '\0')
+		snprintf(p->name, sizeof(p->name), "%s", p->addr);
+	else if (p->uid >= 0)
+		snprintf(p->name, sizeof(p->name), "uid %ld", p->uid);
+	else
+		snprintf(p->name, sizeof(p->name), "%s", p->transport);
 }
 
 static const struct dopy_peer *
 peer(dopy_call *c)
 {
 	static const struct dopy_peer none = { "pipe", "", "", -1, -1, "",
-	    0 };
+	    0, "pipe" };
 
 	return c != NULL && c->sess != NULL ? &c->sess->peer : &none;
 }

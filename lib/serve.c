@@ -91,7 +91,7 @@ fatal(struct dopy_session *c, int r)
 static const char *
 peer_text(const struct dopy_session *c)
 {
-	return c->peer.addr[0] ? c->peer.addr : c->peer.transport;
+	return c->peer.name;
 }
 
 static int
@@ -307,6 +307,12 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 			dopy_log(&c->srv->log, LOG_ERR, "cannot reply: %s",
 			    dopy_strerror(r));
 	}
+	dopy_log(&c->srv->log, LOG_INFO, "exit %s duration=%.3fs calls=%llu "
+	    "bytes_in=%llu bytes_out=%llu status=%d", peer_text(c),
+	    (dopy_now_ms() - c->start_ms) / 1000.0,
+	    (unsigned long long)c->calls,
+	    (unsigned long long)c->ch.bytes_in,
+	    (unsigned long long)c->ch.bytes_out, r == 0 ? 0 : 1);
 	dopy_chan_release(&c->ch);
 	return r;
 }
@@ -319,5 +325,8 @@ dopy_server_serve(dopy_server *s, int in, int out)
 	memset(&c, 0, sizeof(c));
 	c.srv = s;
 	dopy_peer_detect(&c.peer, in, 0);
+	dopy_log(&s->log, LOG_INFO, "connection from %s%s%s (%s)",
+	    peer_text(&c), c.peer.port[0] ? " port " : "", c.peer.port,
+	    c.peer.transport);
 	return dopy_session_serve(&c, in, out);
 }

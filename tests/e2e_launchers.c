@@ -1,0 +1,1476 @@
+/*
+ * e2e_launchers.c - dopyd under the launchers it is made for, on
+ * loopback: openbsd-inetd, xinetd, systemd-socket-activate (inetd style,
+ * Accept=yes on fd 3, and $LISTEN_FDS), tcpserver, sshd (a command= key,
+ * a ForceCommand account, a subsystem), and its own listener (TCP, UNIX,
+ * single-process, shared keys, the handshake deadline, the caps).
+ *
+ * Each daemon is a private foreground copy with its configuration in the
+ * test's directory, started by the test and stopped by its pid (SIGTERM,
+ * a bounded wait, then SIGKILL).  e2e_spawn() gives every child
+ * PR_SET_PDEATHSIG, so a test that crashes or times out takes its
+ * daemon with it.  Ports come from the launcher itself where it can say
+ * which it bound (dopyd -B, tcpserver -1); elsewhere from binding port 0,
+ * and the test waits until the daemon's own pid holds a listening socket
+ * on that port (so a port taken by someone else in the meantime means a
+ * retry, never a test against the wrong server).
+ *
+ * The configurations are made from the ready-to-install files in inetd/
+ * and ssh/, with the port, address, user and path to dopyd replaced, so
+ * those files are tested too.  A launcher that is not installed fails
+ * its test (make deps-check installs them); nothing is skipped.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "e2e_util.h"
+
+#define STOP_MS		5000	/* a daemon gets this long after SIGTERM */
+#define LISTEN_MS	5000	/* and this long to start listening */
+
+static const char *const CLIENT_OK[] = {
+	"test of basic method invocation ok",
+	"test of keyword parms ok",
+	"test of exceptions ok",
+};
+
+/* ------------------------------------------------------------------ */
+/* Small things. */
+
+/*
+ * Strings made here live as long as the test (one process): kept
+ * reachable from this table rather than freed one by one, so
+ * LeakSanitizer in the ASan run has nothing to say about them.
+ */
+static void	*kept[2048];
+static size_t	 nkept;
+
+static void *
+keep(void *p)
+{
+	cr_assert_not_null(p, "out of memory");
+	cr_assert(nkept < sizeof(kept) / sizeof(kept[0]), "keep: full");
+	kept[nkept++] = p;
+	return p;
+}
+
+static char *
+xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	cr_assert(n >= 0, "out of memory");
+	return keep(s);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* A file in the test's private directory. */
+static char *
+tpath(const char *name)
+{
+	return xasprintf("%s/%s", e2e_tmpdir(), name);
+}
+
+/* $DOPY_BIN/prog as an absolute path: launchers insist on one. */
+static char *
+bin(const char *prog)
+{
+	char buf[PATH_MAX];
+
+	cr_assert_not_null(realpath(e2e_bin(prog), buf), "realpath %s",
+	    e2e_bin(prog));
+	return keep(strdup(buf));
+}
+
+/* A ready-to-install file from the source tree. */
+static char *
+shipped(const char *rel)
+{
+	char *top = keep(e2e_top()), *path = xasprintf("%s/%s", top, rel);
+	char *text = e2e_slurp(path, NULL);
+
+	cr_assert_not_null(text, "%s: %s", path, strerror(errno));
+	return keep(text);
+}
+
+static void
+spit(const char *path, const char *text)
+{
+	cr_assert(e2e_spit(path, text) == 0, "%s: %s", path, strerror(errno));
+}
+
+/* Every from in text replaced by to. */
+static char *
+replace_all(const char *text, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	const char *p, *q;
+	char *out, *o;
+
+	for (p = text; (q = strstr(p, from)) != NULL; p = q + fl)
+		n++;
+	out = keep(malloc(strlen(text) + n * tl + 1));
+	for (o = out, p = text; (q = strstr(p, from)) != NULL; p = q + fl) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, tl);
+		o += tl;
+	}
+	strcpy(o, p);
+	return out;
+}
+
+/* How many times needle is in the file (0 when it is not there). */
+static int
+count_in_file(const char *path, const char *needle)
+{
+	char *text = e2e_slurp(path, NULL);
+	const char *p;
+	int n = 0;
+
+	if (text == NULL)
+		return 0;
+	for (p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	free(text);
+	return n;
+}
+
+/* Wait until needle is in the file n times; returns the count. */
+static int
+wait_in_file(const char *path, const char *needle, int n, int ms)
+{
+	int64_t end = now_ms() + ms;
+	int c;
+
+	while ((c = count_in_file(path, needle)) < n && now_ms() < end)
+		nap_ms(20);
+	return c;
+}
+
+/*
+ * The exit statuses a launcher logged for the servers it ran: on every
+ * line holding `line`, the number after `after`.  All must be 0 (a
+ * sanitizer report or a protocol error in dopyd shows here, since under
+ * inetd its stderr is the socket).  Returns how many there were.
+ */
+static int
+statuses_zero(const char *path, const char *line, const char *after)
+{
+	char *text = e2e_slurp(path, NULL), *p, *eol, *a, *end;
+	long v;
+	int n = 0;
+
+	cr_assert_not_null(text, "%s", path);
+	keep(text);
+	for (p = text; (p = strstr(p, line)) != NULL; p = eol) {
+		if ((eol = strchr(p, '\n')) == NULL)
+			eol = p + strlen(p);
+		if ((a = strstr(p, after)) == NULL || a > eol)
+			continue;
+		v = strtol(a + strlen(after), &end, 0);
+		cr_assert(end != a + strlen(after) && v == 0,
+		    "a server exited with status %.*s\n%s",
+		    (int)(eol - a), a, text);
+		n++;
+	}
+	return n;
+}
+
+static void
+log_file(const char *what, const char *path)
+{
+	char *text = e2e_slurp(path, NULL);
+
+	cr_log_info("%s (%s):\n%s", what, path, text ? text : "(none)");
+	free(text);
+}
+
+/* ------------------------------------------------------------------ */
+/* Clients. */
+
+static void
+assert_exit(const struct e2e_run *r, int code, const char *what)
+{
+	cr_assert(e2e_exited(r->status, code),
+	    "%s: %s, want exit %d\nstdout: %s\nstderr: %s", what,
+	    e2e_status(r->status), code, r->out, r->err);
+}
+
+/* Run argv with input; its output stays for the rest of the test. */
+static void
+run(struct e2e_run *r, const char *input, int ms, char *const argv[])
+{
+	e2e_run_ms(r, input, input ? strlen(input) : 0, ms, argv);
+	keep(r->out);
+	keep(r->err);
+}
+
+/* dopyclient passes: exit 0 and its four lines. */
+static void
+client_ok(const char *target, const char *keyfile)
+{
+	char *want = xasprintf("connecting to %s...\n%s\n%s\n%s\n", target,
+	    CLIENT_OK[0], CLIENT_OK[1], CLIENT_OK[2]);
+	char *argv[5];
+	struct e2e_run r;
+	int i = 0;
+
+	argv[i++] = (char *)e2e_bin("dopyclient");
+	if (keyfile != NULL) {
+		argv[i++] = "-k";
+		argv[i++] = (char *)keyfile;
+	}
+	argv[i++] = (char *)target;
+	argv[i] = NULL;
+	run(&r, NULL, 20000, argv);
+	assert_exit(&r, 0, "dopyclient");
+	cr_assert_str_eq(r.out, want, "dopyclient %s printed:\n%s\nwant:\n%s"
+	    "stderr: %s", target, r.out, want, r.err);
+}
+
+/* dopy-rsh [-k keyfile] target test method [arg...] */
+static void
+rsh(struct e2e_run *r, const char *keyfile, const char *target,
+    const char *method, const char *a1, const char *a2)
+{
+	char *argv[9];
+	int i = 0;
+
+	argv[i++] = (char *)e2e_bin("dopy-rsh");
+	if (keyfile != NULL) {
+		argv[i++] = "-k";
+		argv[i++] = (char *)keyfile;
+	}
+	argv[i++] = (char *)target;
+	argv[i++] = "test";
+	argv[i++] = (char *)method;
+	if (a1 != NULL)
+		argv[i++] = (char *)a1;
+	if (a2 != NULL)
+		argv[i++] = (char *)a2;
+	argv[i] = NULL;
+	run(r, NULL, 20000, argv);
+}
+
+static void
+rsh_ok(const char *keyfile, const char *target, const char *method,
+    const char *a1, const char *a2, const char *want)
+{
+	struct e2e_run r;
+
+	rsh(&r, keyfile, target, method, a1, a2);
+	assert_exit(&r, 0, "dopy-rsh");
+	cr_assert_str_eq(r.out, want, "dopy-rsh %s test %s: '%s', want '%s'"
+	    "\nstderr: %s", target, method, r.out, want, r.err);
+}
+
+/*
+ * What every launcher must carry: dopyclient's self-test, a call, and a
+ * method that writes to stdout and stderr (under inetd both are the
+ * socket) without spoiling the stream.  Three connections.
+ */
+static void
+serves(const char *target)
+{
+	client_ok(target, NULL);
+	rsh_ok(NULL, target, "add", "2", "3", "5\n");
+	rsh_ok(NULL, target, "noisy", NULL, NULL, "quiet\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Raw connections. */
+
+static int
+tcp_connect(const char *from, int port)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	if (from != NULL) {
+		inet_pton(AF_INET, from, &sin.sin_addr);
+		cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+		    "bind %s: %s", from, strerror(errno));
+	}
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	cr_assert(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "connect 127.0.0.1 port %d: %s", port, strerror(errno));
+	return fd;
+}
+
+/* A port nobody had a moment ago. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0,
+	    "bind port 0: %s", strerror(errno));
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Send a HELLO and read the server's; the connection is then served. */
+static void
+raw_hello(int fd)
+{
+	struct dopy_buf b;
+	struct e2e_frame f;
+
+	dopy_buf_init(&b);
+	e2e_hello(&b, DOPY_PROTOCOL, DOPY_FRAME_DEFAULT);
+	cr_assert(e2e_write(fd, b.data + b.off, b.len - b.off) == 0,
+	    "write HELLO: %s", strerror(errno));
+	dopy_buf_release(&b);
+	cr_assert(e2e_read_frame(fd, &f, E2E_WAIT_MS) == 1,
+	    "no HELLO came back");
+	keep(f.payload);
+	cr_assert(f.type == DOPY_F_HELLO, "frame type %u, want HELLO",
+	    f.type);
+}
+
+/*
+ * Read what a server that drops us sends: either one ERROR frame named
+ * name, then EOF (returns 1), or EOF alone (returns 0).  Anything else,
+ * a reset included, fails.
+ */
+static int
+read_dropped(int fd, const char *name, int ms)
+{
+	struct e2e_frame f;
+	dopy_error *e = NULL;
+	int r;
+
+	r = e2e_read_frame(fd, &f, ms);
+	cr_assert(r >= 0, "want ERROR %s or EOF; got a bad frame, a reset "
+	    "(%s) or nothing within %d ms", name, strerror(errno), ms);
+	if (r == 0)
+		return 0;
+	keep(f.payload);
+	cr_assert(f.type == DOPY_F_ERROR, "frame type %u (%s), want ERROR %s",
+	    f.type, dopy_frame_type_name(f.type), name);
+	cr_assert(dopy_msg_error_get(f.payload, f.len, &e) == 0,
+	    "malformed ERROR payload");
+	keep(e);
+	cr_assert_str_eq(dopy_error_name(e), name, "ERROR %s (%s), want %s",
+	    dopy_error_name(e), dopy_error_message(e), name);
+	r = e2e_read_frame(fd, &f, ms);
+	cr_assert(r == 0, "no EOF after ERROR %s (%d)", name, r);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Daemons. */
+
+/* The inode of the socket listening on 127.0.0.1:port, or 0. */
+static unsigned long
+listen_inode(int port)
+{
+	char line[512], want[32], local[64];
+	unsigned long ino, found = 0;
+	unsigned st;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "%08X:%04X",
+	    (unsigned)htonl(INADDR_LOOPBACK), (unsigned)port);
+	if ((f = fopen("/proc/net/tcp", "re")) == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*u: %63s %*s %x %*s %*s %*s %*u %*u %lu",
+		    local, &st, &ino) == 3 && st == 0x0A &&
+		    strcasecmp(local, want) == 0)
+			found = ino;
+	fclose(f);
+	return found;
+}
+
+static int
+pid_holds(pid_t pid, unsigned long ino)
+{
+	char dir[64], path[PATH_MAX], link[128], want[64];
+	struct dirent *d;
+	ssize_t n;
+	DIR *dp;
+	int yes = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while (!yes && (d = readdir(dp)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			yes = strcmp(link, want) == 0;
+		}
+	}
+	closedir(dp);
+	return yes;
+}
+
+/*
+ * Wait until p itself listens on 127.0.0.1:port.  0 when it does; -1
+ * when it died (reaped) or did not get there in time (still running).
+ */
+static int
+wait_listening(struct e2e_proc *p, int port, int ms)
+{
+	int64_t end = now_ms() + ms;
+	unsigned long ino;
+	int status;
+
+	for (;;) {
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			cr_log_warn("%s exited (%s) before listening on "
+			    "port %d", p->name, e2e_status(status), port);
+			p->pid = 0;
+			e2e_close(p);
+			return -1;
+		}
+		if ((ino = listen_inode(port)) != 0 && pid_holds(p->pid, ino))
+			return 0;
+		if (now_ms() > end)
+			return -1;
+		nap_ms(10);
+	}
+}
+
+/* SIGTERM, a bounded wait (e2e_wait kills and fails after it). */
+static int
+stop(struct e2e_proc *p)
+{
+	if (p->pid <= 0)
+		return 0;
+	kill(p->pid, SIGTERM);
+	return e2e_wait(p, STOP_MS);
+}
+
+static void
+discard(struct e2e_proc *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		e2e_wait(p, STOP_MS);
+	}
+}
+
+typedef void launch_fn(struct e2e_proc *, int port, void *arg);
+
+/* Start a daemon on a free port; a few tries if the port gets taken. */
+static int
+start_on_port(struct e2e_proc *p, launch_fn *launch, void *arg)
+{
+	int tries, port = 0;
+
+	for (tries = 0; tries < 5; tries++) {
+		port = free_port();
+		launch(p, port, arg);
+		if (wait_listening(p, port, LISTEN_MS) == 0)
+			return port;
+		log_file("its stderr", p->errpath);
+		discard(p);
+	}
+	cr_assert_fail("%s never listened on 127.0.0.1 (last port %d)",
+	    p->name, port);
+	return -1;
+}
+
+/* A line from fd within ms (the port dopyd -B and tcpserver -1 print). */
+static char *
+read_line(int fd, int ms)
+{
+	char buf[PATH_MAX];
+	size_t n = 0;
+
+	while (n < sizeof(buf) - 1) {
+		cr_assert(e2e_read(fd, buf + n, 1, ms) == 1,
+		    "no line within %d ms (got '%.*s')", ms, (int)n, buf);
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return keep(strdup(buf));
+}
+
+/* Find a launcher: installed, or unpacked by tests/install-deps.sh (the
+ * two inetds conflict as Debian packages). */
+static char *
+launcher(const char *pkg, const char *sys)
+{
+	char *top = keep(e2e_top()), *p = xasprintf("%s/tests/.work/%s%s",
+	    top, pkg, sys);
+
+	if (access(p, X_OK) == 0)
+		return p;
+	cr_assert(access(sys, X_OK) == 0, "%s (%s) is not installed: run "
+	    "make deps-check, or sh tests/install-deps.sh %s", sys, pkg, pkg);
+	return (char *)sys;
+}
+
+/* ------------------------------------------------------------------ */
+/* openbsd-inetd, from inetd/inetd.conf. */
+
+/* The shipped line with our address, port, user and path. */
+static char *
+inetd_conf(int port, const char *server)
+{
+	char *text = shipped("inetd/inetd.conf"), *line, *save, *fs, *f[16];
+	char *out = NULL, *rest;
+	int i, n;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || strspn(line, " \t") == strlen(line))
+			continue;
+		f[0] = strtok_r(line, " \t", &fs);
+		for (n = 1; n < 16 && (f[n] = strtok_r(NULL, " \t", &fs)) !=
+		    NULL; n++)
+			;
+		cr_assert(n >= 7 && strcmp(f[5] + strlen(f[5]) - 6, "/dopyd")
+		    == 0, "inetd/inetd.conf: want 'port stream tcp nowait "
+		    "user /path/dopyd dopyd [options]'");
+		rest = f[6];
+		for (i = 7; i < n; i++)
+			rest = xasprintf("%s %s", rest, f[i]);
+		out = xasprintf("127.0.0.1:%d\t%s\t%s\t%s\troot\t%s\t%s\n",
+		    port, f[1], f[2], f[3], server, rest);
+		break;
+	}
+	cr_assert_not_null(out, "inetd/inetd.conf has no service line");
+	return out;
+}
+
+static void
+launch_inetd(struct e2e_proc *p, int port, void *arg)
+{
+	char *conf = tpath("inetd.conf");
+	char *argv[] = { (char *)arg, "-d", conf, NULL };
+
+	spit(conf, inetd_conf(port, bin("dopyd")));
+	e2e_spawn(p, argv);
+}
+
+Test(launch, openbsd_inetd, .timeout = 40)
+{
+	struct e2e_proc p;
+	char *target;
+	int port;
+
+	port = start_on_port(&p, launch_inetd,
+	    launcher("openbsd-inetd", "/usr/sbin/inetd"));
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	target = xasprintf("tcp:127.0.0.1:%d", port);
+	rsh_ok(NULL, target, "add", "40", "2", "42\n");
+	/* inetd -d says "PID reaped, status N" for each dopyd. */
+	cr_assert(wait_in_file(p.errpath, "reaped, status", 4, 5000) >= 4,
+	    "inetd reaped fewer than 4 servers");
+	cr_assert_eq(statuses_zero(p.errpath, "reaped", "status "), 4);
+	stop(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* xinetd, from inetd/xinetd.d/dopy. */
+
+/* The shipped service with these keys set (commented out or not). */
+static char *
+xinetd_service(const char *const keys[], const char *const vals[],
+    size_t nkeys)
+{
+	char *text = shipped("inetd/xinetd.d/dopy"), *line, *save, *out;
+	char key[32];
+	int used[8] = { 0 };
+	size_t i;
+	const char *k;
+
+	cr_assert(nkeys <= 8);
+	out = "";
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		k = line + strspn(line, " \t#");
+		if (sscanf(k, "%31[a-z_] =", key) == 1 &&
+		    strchr(k, '=') != NULL) {
+			for (i = 0; i < nkeys; i++)
+				if (strcmp(key, keys[i]) == 0)
+					break;
+			if (i < nkeys) {
+				out = xasprintf("%s\t%s = %s\n", out, keys[i],
+				    vals[i]);
+				used[i] = 1;
+				continue;
+			}
+		}
+		if (strcmp(line + strspn(line, " \t"), "}") == 0)
+			for (i = 0; i < nkeys; i++)
+				if (!used[i])
+					out = xasprintf("%s\t%s = %s\n", out,
+					    keys[i], vals[i]);
+		out = xasprintf("%s%s\n", out, line);
+	}
+	return out;
+}
+
+static void
+launch_xinetd(struct e2e_proc *p, int port, void *arg)
+{
+	static const char *const keys[] = { "port", "bind", "user", "server" };
+	char *conf = tpath("xinetd.conf"), *pid = tpath("xinetd.pid");
+	char *argv[] = { (char *)arg, "-dontfork", "-stayalive", "-f", conf,
+	    "-pidfile", pid, NULL };
+	const char *vals[4];
+
+	vals[0] = xasprintf("%d", port);
+	vals[1] = "127.0.0.1";
+	vals[2] = "root";
+	vals[3] = bin("dopyd");
+	spit(conf, xasprintf("defaults\n{\n\tlog_type = FILE %s\n}\n\n%s",
+	    tpath("xinetd.log"), xinetd_service(keys, vals, 4)));
+	e2e_spawn(p, argv);
+}
+
+Test(launch, xinetd, .timeout = 40)
+{
+	struct e2e_proc p;
+	char *target, *log = tpath("xinetd.log");
+	int port;
+
+	port = start_on_port(&p, launch_xinetd,
+	    launcher("xinetd", "/usr/sbin/xinetd"));
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	cr_assert(wait_in_file(log, "EXIT: dopy", 3, 5000) >= 3,
+	    "xinetd logged fewer than 3 exits");
+	cr_assert_eq(statuses_zero(log, "EXIT: dopy", "status="), 3);
+	cr_assert_eq(count_in_file(log, "START: dopy"), 3);
+	stop(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* systemd-socket-activate: the units in inetd/ without systemd. */
+
+/* ExecStart= of a shipped unit as argv, dopyd from $DOPY_BIN. */
+static char **
+unit_exec(const char *unit, char **argv, size_t max)
+{
+	char *text = shipped(unit), *line, *save, *w;
+	size_t n = 0;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "ExecStart=", 10) == 0)
+			break;
+	cr_assert_not_null(line, "%s has no ExecStart=", unit);
+	for (w = strtok_r(line + 10, " \t", &save); w != NULL &&
+	    n < max - 1; w = strtok_r(NULL, " \t", &save), n++)
+		argv[n] = n == 0 ? bin("dopyd") : w;
+	cr_assert(n > 0 && n < max - 1);
+	argv[n] = NULL;
+	return argv;
+}
+
+struct ssa {
+	const char	*mode[2];	/* --inetd, --accept, or NULL */
+	const char	*unit;		/* whose ExecStart= to run */
+};
+
+static void
+launch_ssa(struct e2e_proc *p, int port, void *arg)
+{
+	struct ssa *s = arg;
+	char *argv[32], *cmd[24];
+	size_t i, n = 0;
+
+	argv[n++] = "systemd-socket-activate";
+	for (i = 0; i < 2; i++)
+		if (s->mode[i] != NULL)
+			argv[n++] = (char *)s->mode[i];
+	argv[n++] = "-l";
+	argv[n++] = xasprintf("127.0.0.1:%d", port);
+	unit_exec(s->unit, cmd, 24);
+	for (i = 0; cmd[i] != NULL; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+	e2e_spawn(p, argv);
+}
+
+/*
+ * Accept=yes with StandardInput=socket (dopy.socket + dopy@.service):
+ * one dopyd per connection, the connection on fd 0 and 1.
+ */
+Test(launch, socket_activate_inetd_accept, .timeout = 40)
+{
+	struct ssa s = { { "--inetd", "--accept" }, "inetd/dopy@.service" };
+	struct e2e_proc p;
+	char *target;
+	int port;
+
+	launcher("systemd", "/usr/bin/systemd-socket-activate");
+	port = start_on_port(&p, launch_ssa, &s);
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	cr_assert(wait_in_file(p.errpath, "died with code", 3, 5000) >= 3);
+	cr_assert_eq(statuses_zero(p.errpath, "Child ", "died with code "),
+	    3);
+	stop(&p);
+}
+
+/* Accept=yes without StandardInput=socket: the connection is fd 3
+ * ($LISTEN_FDS=1) and stdin/stdout are not the peer. */
+Test(launch, socket_activate_accept_fd3, .timeout = 40)
+{
+	struct ssa s = { { "--accept", NULL }, "inetd/dopy@.service" };
+	struct e2e_proc p;
+	char *target;
+	int port;
+
+	launcher("systemd", "/usr/bin/systemd-socket-activate");
+	port = start_on_port(&p, launch_ssa, &s);
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	cr_assert(wait_in_file(p.errpath, "died with code", 3, 5000) >= 3);
+	cr_assert_eq(statuses_zero(p.errpath, "Child ", "died with code "),
+	    3);
+	stop(&p);
+}
+
+/*
+ * Accept=no (dopy-listen.socket + dopy-listen.service): dopyd takes the
+ * listening socket from $LISTEN_FDS, accepts and forks per connection,
+ * and stops cleanly on SIGTERM.  systemd-socket-activate execs it in
+ * place, so the pid we hold is dopyd's.
+ */
+Test(launch, socket_activate_listen_fds, .timeout = 40)
+{
+	struct ssa s = { { NULL, NULL }, "inetd/dopy-listen.service" };
+	struct e2e_proc p;
+	char *target;
+	int port, status;
+
+	launcher("systemd", "/usr/bin/systemd-socket-activate");
+	port = start_on_port(&p, launch_ssa, &s);
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	serves(target);
+	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.1", 6, 5000) >= 6,
+	    "want 6 connections in dopyd's log");
+	cr_assert_eq(statuses_zero(p.errpath, "]: exit ", "status="), 6);
+	cr_assert(count_in_file(p.errpath, "listening on systemd") == 1);
+	status = stop(&p);
+	cr_assert(e2e_exited(status, 0), "dopyd after SIGTERM: %s",
+	    e2e_status(status));
+	cr_assert(count_in_file(p.errpath, "stopping") == 1);
+}
+
+/*
+ * systemd-socket-activate --inetd without --accept (systemd Accept=no
+ * with StandardInput=socket; inetd.conf "wait" for a stream service):
+ * the LISTENING socket is on fd 0 and 1.  dopyd must accept on it, as it
+ * does on a $LISTEN_FDS socket, rather than read from it.
+ */
+Test(launch, socket_activate_inetd_listening_stdin, .timeout = 40)
+{
+	struct ssa s = { { "--inetd", NULL }, "inetd/dopy@.service" };
+	struct e2e_proc p;
+	char *target;
+	int port;
+
+	launcher("systemd", "/usr/bin/systemd-socket-activate");
+	port = start_on_port(&p, launch_ssa, &s);
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	stop(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* tcpserver (ucspi-tcp). */
+
+/* Rules for tcpserver -x, compiled with tcprules into path. */
+static void
+tcprules(const char *path, const char *rules)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	char *argv[] = { "tcprules", (char *)path, tmp, NULL };
+	struct e2e_run r;
+
+	run(&r, rules, E2E_WAIT_MS, argv);
+	assert_exit(&r, 0, "tcprules");
+}
+
+/* tcpserver with -1 prints the port it bound (port 0: no race). */
+static int
+start_tcpserver(struct e2e_proc *p, const char *rules)
+{
+	char *cdb = tpath("tcp.cdb"), *line;
+	char *argv[] = { "tcpserver", "-1", "-v", "-c", "40", "-R", "-H",
+	    "-l", "0", "-x", cdb, "127.0.0.1", "0", bin("dopyd"), "-d", NULL };
+	int port;
+
+	launcher("ucspi-tcp", "/usr/bin/tcpserver");
+	tcprules(cdb, rules);
+	e2e_spawn(p, argv);
+	line = read_line(p->out, E2E_WAIT_MS);
+	port = atoi(line);
+	cr_assert(port > 0, "tcpserver -1 printed '%s'", line);
+	return port;
+}
+
+Test(launch, tcpserver, .timeout = 40)
+{
+	struct e2e_proc p;
+	char *target;
+	int port;
+
+	port = start_tcpserver(&p, "127.0.0.1:allow\n:deny\n");
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	cr_assert(wait_in_file(p.errpath, "tcpserver: end ", 3, 5000) >= 3);
+	cr_assert_eq(statuses_zero(p.errpath, "tcpserver: end ", "status "),
+	    3);
+	stop(&p);
+}
+
+/* The launcher's access rules turn a peer away before dopyd runs. */
+Test(launch, tcpserver_rules_deny, .timeout = 40)
+{
+	struct e2e_proc p;
+	struct e2e_run r;
+	char *target;
+	int port;
+
+	port = start_tcpserver(&p, "127.0.0.1:deny\n:allow\n");
+	target = xasprintf("tcp:127.0.0.1:%d", port);
+	rsh(&r, NULL, target, "add", "2", "3");
+	assert_exit(&r, 3, "dopy-rsh refused by tcpserver rules");
+	cr_assert_str_eq(r.out, "");
+	cr_assert(wait_in_file(p.errpath, "tcpserver: deny ", 1, 5000) == 1,
+	    "tcpserver logged no deny");
+	cr_assert_eq(count_in_file(p.errpath, "tcpserver: ok "), 0,
+	    "tcpserver ran dopyd for a denied peer");
+	stop(&p);
+}
+
+/*
+ * The shipped daemontools run script, with envuidgid stubbed (it only
+ * sets $UID and $GID for -U), port 0 and -1, and its own rules file.
+ */
+Test(launch, tcpserver_run_script, .timeout = 40)
+{
+	char *script = tpath("run"), *stub = tpath("envuidgid");
+	char *cdb = tpath("tcp.cdb"), *text, *t, *line, *target;
+	char *argv[] = { "/bin/sh", script, NULL };
+	struct e2e_proc p;
+	int port = 0, i;
+
+	launcher("ucspi-tcp", "/usr/bin/tcpserver");
+	tcprules(cdb, "127.0.0.1:allow\n:deny\n");
+	spit(stub, "#!/bin/sh\nshift\nUID=0 GID=0 exec \"$@\"\n");
+	chmod(stub, 0755);
+	text = shipped("inetd/tcpserver.run");
+	cr_assert_not_null(strstr(text, " 0 9600 /usr/local/bin/dopyd"),
+	    "inetd/tcpserver.run: want '0 9600 /usr/local/bin/dopyd'");
+	t = replace_all(text, "/usr/local/bin/dopyd", bin("dopyd"));
+	t = replace_all(t, " 0 9600 ", " 127.0.0.1 0 ");
+	t = replace_all(t, "tcpserver -v", "tcpserver -1 -v");
+	t = replace_all(t, "exec envuidgid ", xasprintf("exec %s ", stub));
+	t = replace_all(t, "/etc/dopy/tcp.cdb", cdb);
+	cr_assert(strcmp(t, text) != 0);
+	spit(script, t);
+	e2e_spawn(&p, argv);
+	/* stderr goes to stdout (exec 2>&1): the port is one of the lines. */
+	for (i = 0; i < 10 && port == 0; i++) {
+		line = read_line(p.out, E2E_WAIT_MS);
+		if (line[0] != '\0' && strspn(line, "0123456789") ==
+		    strlen(line))
+			port = atoi(line);
+	}
+	cr_assert(port > 0, "the run script's tcpserver printed no port");
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	stop(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* sshd: ssh/authorized_keys.example and ssh/sshd_config.snippet. */
+
+struct sshd {
+	struct e2e_proc	 p;
+	int		 port;
+	const char	*rootlogin;	/* PermitRootLogin */
+	char		*extra;		/* config lines after ours */
+	char		*ssh;		/* the client command, for DOPY_SSH */
+};
+
+static void
+keygen(const char *path)
+{
+	char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+	    "-C", "dopy-e2e", "-f", (char *)path, NULL };
+	struct e2e_run r;
+
+	run(&r, NULL, E2E_WAIT_MS, argv);
+	assert_exit(&r, 0, "ssh-keygen");
+}
+
+static void
+launch_sshd(struct e2e_proc *p, int port, void *arg)
+{
+	struct sshd *s = arg;
+	char *conf = tpath("sshd_config");
+	char *argv[] = { "/usr/sbin/sshd", "-D", "-e", "-f", conf, NULL };
+
+	spit(conf, xasprintf(
+	    "ListenAddress 127.0.0.1\n"
+	    "Port %d\n"
+	    "HostKey %s\n"
+	    "AuthorizedKeysFile %s\n"
+	    "PidFile %s\n"
+	    "StrictModes no\n"
+	    "UsePAM no\n"
+	    "PasswordAuthentication no\n"
+	    "KbdInteractiveAuthentication no\n"
+	    "PubkeyAuthentication yes\n"
+	    "PermitRootLogin %s\n"
+	    "LogLevel VERBOSE\n"
+	    "%s",
+	    port, tpath("host_key"), tpath("authorized_keys"),
+	    tpath("sshd.pid"), s->rootlogin, s->extra ? s->extra : ""));
+	e2e_spawn(p, argv);
+}
+
+/*
+ * A private sshd as root on 127.0.0.1 with keys made here; opts are the
+ * authorized_keys options for the client's key.
+ */
+static void
+start_sshd(struct sshd *s, const char *opts)
+{
+	char *pub;
+	struct stat st;
+
+	launcher("openssh-server", "/usr/sbin/sshd");
+	launcher("openssh-client", "/usr/bin/ssh");
+	cr_assert(geteuid() == 0, "sshd tests run as root (sshd needs it "
+	    "to switch to the user; ours is root)");
+	/* Privilege separation needs this, normally made by the service. */
+	if (stat("/run/sshd", &st) < 0)
+		cr_assert(mkdir("/run/sshd", 0755) == 0 || errno == EEXIST,
+		    "mkdir /run/sshd: %s", strerror(errno));
+	keygen(tpath("host_key"));
+	keygen(tpath("user_key"));
+	pub = keep(e2e_slurp(tpath("user_key.pub"), NULL));
+	spit(tpath("authorized_keys"), xasprintf("%s %s", opts, pub));
+	s->port = start_on_port(&s->p, launch_sshd, s);
+	s->ssh = xasprintf("ssh -F /dev/null -i %s -o IdentitiesOnly=yes "
+	    "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=no "
+	    "-o LogLevel=ERROR", tpath("user_key"), tpath("known_hosts"));
+	cr_assert(setenv("DOPY_SSH", s->ssh, 1) == 0);
+	unsetenv("SSH_AUTH_SOCK");
+}
+
+/* The options of the first key in ssh/authorized_keys.example. */
+static char *
+example_key_options(void)
+{
+	char *text = shipped("ssh/authorized_keys.example"), *line, *save;
+	char *k;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#' && (k = strstr(line, " ssh-")) != NULL) {
+			*k = '\0';
+			cr_assert_not_null(strstr(line, "/usr/local/bin/dopyd"),
+			    "authorized_keys.example: first key not for dopyd");
+			return replace_all(line, "/usr/local/bin/dopyd",
+			    bin("dopyd"));
+		}
+	cr_assert_fail("ssh/authorized_keys.example has no key line");
+	return NULL;
+}
+
+/* The snippet with our dopyd, its Match User block for user. */
+static char *
+snippet(const char *user)
+{
+	char *text = shipped("ssh/sshd_config.snippet"), *t, *m;
+
+	cr_assert_not_null(strstr(text, "Match User dopy\n"));
+	t = replace_all(text, "/usr/local/bin/dopyd", bin("dopyd"));
+	m = xasprintf("Match User %s\n", user);
+	return replace_all(t, "Match User dopy\n", m);
+}
+
+/*
+ * A key tied to dopyd with restrict,command= (authorized_keys.example):
+ * whatever command the client names, it gets dopyd.
+ */
+Test(launch, sshd_forced_command_key, .timeout = 60)
+{
+	struct sshd s = { .rootlogin = "forced-commands-only" };
+	char *target;
+
+	start_sshd(&s, example_key_options());
+	target = xasprintf("ssh://root@127.0.0.1:%d", s.port);
+	serves(target);
+	target = xasprintf("ssh://root@127.0.0.1:%d/dopyd", s.port);
+	rsh_ok(NULL, target, "add", "2", "3", "5\n");
+	target = xasprintf("ssh://root@127.0.0.1:%d/bin/false", s.port);
+	rsh_ok(NULL, target, "add", "4", "5", "9\n");
+	cr_assert(count_in_file(s.p.errpath,
+	    "Starting session: forced-command (key-option)") >= 5,
+	    "sshd did not run the key's command=");
+	stop(&s.p);
+}
+
+/* The snippet's Match block (ForceCommand) for a plain key. */
+Test(launch, sshd_match_force_command, .timeout = 60)
+{
+	struct sshd s = { .rootlogin = "prohibit-password" };
+	char *target;
+
+	s.extra = snippet("root");
+	start_sshd(&s, "restrict");
+	target = xasprintf("ssh://root@127.0.0.1:%d/bin/false", s.port);
+	client_ok(target, NULL);
+	rsh_ok(NULL, target, "add", "2", "3", "5\n");
+	cr_assert(count_in_file(s.p.errpath,
+	    "Starting session: forced-command (config)") >= 2,
+	    "sshd did not run the ForceCommand");
+	stop(&s.p);
+}
+
+/* The snippet's Subsystem line: ssh -s host dopy (a bare command target). */
+Test(launch, sshd_subsystem, .timeout = 60)
+{
+	struct sshd s = { .rootlogin = "prohibit-password" };
+	char *target;
+
+	s.extra = snippet("dopy");		/* root is not matched */
+	start_sshd(&s, "restrict");
+	target = xasprintf("%s -T -o BatchMode=yes -p %d -s root@127.0.0.1 "
+	    "dopy", s.ssh, s.port);
+	client_ok(target, NULL);
+	rsh_ok(NULL, target, "add", "2", "3", "5\n");
+	cr_assert(count_in_file(s.p.errpath,
+	    "Starting session: subsystem 'dopy'") >= 2,
+	    "sshd did not start the dopy subsystem");
+	stop(&s.p);
+}
+
+/* ------------------------------------------------------------------ */
+/* dopyd's own listener. */
+
+/*
+ * dopyd -d -B -l addr [more options...]: the port (or path) it prints.
+ * -T 1 bounds its goodbye at SIGTERM.  Its log is p->errpath.
+ */
+static char *
+start_dopyd(struct e2e_proc *p, const char *addr, const char *const *opts)
+{
+	char *argv[24], *line;
+	size_t n = 0;
+
+	argv[n++] = bin("dopyd");
+	argv[n++] = "-d";
+	argv[n++] = "-B";
+	argv[n++] = "-T";
+	argv[n++] = "1";
+	argv[n++] = "-l";
+	argv[n++] = (char *)addr;
+	while (opts != NULL && *opts != NULL && n < 23)
+		argv[n++] = (char *)*opts++;
+	argv[n] = NULL;
+	e2e_spawn(p, argv);
+	line = read_line(p->out, E2E_WAIT_MS);
+	cr_assert(line[0] != '\0', "dopyd -B printed an empty line");
+	return line;
+}
+
+static int
+start_dopyd_tcp(struct e2e_proc *p, const char *const *opts)
+{
+	char *line = start_dopyd(p, "127.0.0.1:0", opts);
+	int port = atoi(line);
+
+	cr_assert(port > 0 && port < 65536, "dopyd -B printed '%s'", line);
+	return port;
+}
+
+/* Stop dopyd: SIGTERM must end it with status 0. */
+static void
+stop_dopyd(struct e2e_proc *p)
+{
+	int status = stop(p);
+
+	cr_assert(e2e_exited(status, 0), "dopyd after SIGTERM: %s",
+	    e2e_status(status));
+}
+
+Test(launch, listener_tcp, .timeout = 40)
+{
+	struct e2e_proc p;
+	char *target;
+	int port;
+
+	port = start_dopyd_tcp(&p, NULL);
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	/* tcp:HOST:PORT:OBJECT names the object: the method comes next. */
+	target = xasprintf("tcp:127.0.0.1:%d:test", port);
+	{
+		char *argv[] = { (char *)e2e_bin("dopy-rsh"), target, "greet",
+		    "name=World", NULL };
+		struct e2e_run r;
+
+		run(&r, NULL, E2E_WAIT_MS, argv);
+		assert_exit(&r, 0, "dopy-rsh tcp:HOST:PORT:OBJECT");
+		cr_assert_str_eq(r.out, "Hello, World\n", "stderr: %s", r.err);
+	}
+	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.1", 4, 5000) >= 4);
+	cr_assert_eq(statuses_zero(p.errpath, "]: exit ", "status="), 4);
+	stop_dopyd(&p);
+}
+
+Test(launch, listener_unix, .timeout = 40)
+{
+	char *path = tpath("dopy.sock"), *addr = xasprintf("unix:%s", path);
+	struct e2e_proc p;
+	struct stat st;
+	char *line;
+
+	line = start_dopyd(&p, addr, NULL);
+	cr_assert_str_eq(line, path, "dopyd -B printed '%s', want '%s'",
+	    line, path);
+	cr_assert(stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+	serves(addr);
+	stop_dopyd(&p);
+	cr_assert(stat(path, &st) < 0 && errno == ENOENT,
+	    "dopyd left %s behind", path);
+}
+
+/*
+ * -s: every connection in the one process.  A client that sits after
+ * its HELLO does not keep the others out, and no child is forked (every
+ * log line carries the listener's pid).
+ */
+Test(launch, listener_single_process, .timeout = 40)
+{
+	static const char *const opts[] = { "-s", NULL };
+	struct e2e_proc p;
+	char *target, *mine;
+	int port, fd, all, ours;
+
+	port = start_dopyd_tcp(&p, opts);
+	mine = xasprintf("dopyd[%d]: ", (int)p.pid);
+	fd = tcp_connect(NULL, port);
+	raw_hello(fd);
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	close(fd);
+	cr_assert(wait_in_file(p.errpath, "]: exit ", 4, 5000) >= 4);
+	cr_assert_eq(statuses_zero(p.errpath, "]: exit ", "status="), 4);
+	stop_dopyd(&p);
+	all = count_in_file(p.errpath, "]: ");
+	ours = count_in_file(p.errpath, mine);
+	if (all != ours || all < 10)
+		log_file("dopyd -s", p.errpath);
+	cr_assert(all >= 10, "%d log lines, want 10 or more", all);
+	cr_assert_eq(ours, all, "-s forked: %d of %d log lines are not from "
+	    "the listener", all - ours, all);
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared keys. */
+
+static char *
+make_key(const char *name, mode_t mode)
+{
+	char *path = tpath(name);
+	unsigned char k[32];
+	int fd;
+
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	cr_assert(fd >= 0 && e2e_read(fd, k, sizeof(k), 1000) ==
+	    (ssize_t)sizeof(k));
+	close(fd);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert(fd >= 0 && e2e_write(fd, k, sizeof(k)) == 0);
+	close(fd);
+	chmod(path, mode);
+	return path;
+}
+
+/*
+ * The exit line logged by the process that logged the line at `at` in
+ * the log text: "... dopyd[PID]: exit ..." further on.
+ */
+static char *
+exit_line_of(const char *text, const char *at)
+{
+	const char *b, *q;
+	char *tag;
+
+	for (b = at; b > text && b[-1] != '\n'; b--)
+		;
+	b = strchr(b, '[');
+	cr_assert(b != NULL && b < at, "no [pid] on the line of '%.40s'", at);
+	tag = xasprintf("[%d]: exit ", atoi(b + 1));
+	q = strstr(at, tag);
+	cr_assert_not_null(q, "no '%s' after '%.40s' in the log:\n%s", tag,
+	    at, text);
+	return keep(strndup(q, strcspn(q, "\n")));
+}
+
+#define FAILED	"authentication failed for 127.0.0.1"
+
+Test(launch, key_required, .timeout = 40)
+{
+	char *k1 = make_key("k1", 0600), *k2 = make_key("k2", 0600);
+	char *log = tpath("dopyd.log"), *text, *l, *ex, *target;
+	const char *opts[] = { "-k", k1, "-L", log, NULL };
+	struct e2e_proc p;
+	struct e2e_run r;
+	int port;
+
+	port = start_dopyd_tcp(&p, opts);
+	target = xasprintf("tcp:127.0.0.1:%d", port);
+	rsh_ok(k1, target, "add", "2", "3", "5\n");
+
+	rsh(&r, NULL, target, "add", "2", "3");
+	assert_exit(&r, 3, "dopy-rsh without a key");
+	cr_assert_str_eq(r.out, "");
+	cr_assert_not_null(strstr(r.err, "authentication failed"),
+	    "stderr: %s", r.err);
+
+	rsh(&r, k2, target, "add", "2", "3");
+	assert_exit(&r, 3, "dopy-rsh with the wrong key");
+	cr_assert_str_eq(r.out, "");
+	cr_assert_not_null(strstr(r.err, "authentication failed"),
+	    "stderr: %s", r.err);
+
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	client_ok(target, k1);
+
+	cr_assert(wait_in_file(log, "]: exit 127.0.0.1", 4, 5000) >= 4,
+	    "want 4 exit lines in %s", log);
+	stop_dopyd(&p);
+	text = keep(e2e_slurp(log, NULL));
+	cr_assert_eq(count_in_file(log, "authentication failed for 127.0.0.1"),
+	    2, "want 2 failures logged with the peer:\n%s", text);
+	cr_assert_eq(count_in_file(log, "authenticated 127.0.0.1"), 2);
+	/* The refused ones ran no method. */
+	for (l = strstr(text, FAILED); l != NULL; l = strstr(l + 1, FAILED)) {
+		ex = exit_line_of(text, l);
+		cr_assert_not_null(strstr(ex, " calls=0 "), "%s", ex);
+		cr_assert_not_null(strstr(ex, " status=1"), "%s", ex);
+	}
+}
+
+/* A key file others can read is refused at start, before listening. */
+Test(launch, key_file_mode, .timeout = 20)
+{
+	char *k = make_key("k644", 0644);
+	char *argv[] = { bin("dopyd"), "-d", "-B", "-l", "127.0.0.1:0", "-k",
+	    k, NULL };
+	struct e2e_run r;
+
+	run(&r, NULL, E2E_WAIT_MS, argv);
+	assert_exit(&r, 2, "dopyd -k with a mode 644 key");
+	cr_assert_str_eq(r.out, "", "it listened: %s", r.out);
+	cr_assert_not_null(strstr(r.err, "644"), "stderr: %s", r.err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Deadlines and caps. */
+
+/* -t 1: a client that says nothing, or half a header, is dropped. */
+Test(launch, handshake_deadline, .timeout = 10)
+{
+	static const char *const opts[] = { "-t", "1", NULL };
+	struct e2e_proc p;
+	int64_t t0, dt;
+	int port, fd, i;
+
+	port = start_dopyd_tcp(&p, opts);
+	for (i = 0; i < 2; i++) {
+		fd = tcp_connect(NULL, port);
+		if (i == 1)
+			cr_assert(e2e_write(fd, "dp\001", 3) == 0);
+		t0 = now_ms();
+		read_dropped(fd, "dopy.Timeout", 5000);
+		dt = now_ms() - t0;
+		cr_assert(dt >= 700 && dt <= 3500,
+		    "dropped after %lld ms, want about 1000",
+		    (long long)dt);
+		close(fd);
+	}
+	cr_assert(wait_in_file(p.errpath, "dopy.Timeout", 2, 3000) == 2);
+	stop_dopyd(&p);
+}
+
+/*
+ * -c 3: three clients sit; twenty more are turned away cleanly (ERROR
+ * dopy.Busy, or just EOF) and so is a real client; the listener stays
+ * up and serves again once the three have gone.
+ */
+Test(launch, connection_cap_flood, .timeout = 40)
+{
+	static const char *const opts[] = { "-c", "3", NULL };
+	struct e2e_proc p;
+	struct e2e_run r;
+	int64_t end;
+	char *target;
+	int port, sit[3], extra[20], busy = 0, i, status;
+
+	port = start_dopyd_tcp(&p, opts);
+	for (i = 0; i < 3; i++) {
+		sit[i] = tcp_connect(NULL, port);
+		if (i != 1)
+			raw_hello(sit[i]);	/* one has said nothing yet */
+	}
+	cr_assert(wait_in_file(p.errpath, "accept 127.0.0.1", 3, 5000) == 3);
+	for (i = 0; i < 20; i++)
+		extra[i] = tcp_connect(NULL, port);
+	for (i = 0; i < 20; i++) {
+		busy += read_dropped(extra[i], "dopy.Busy", 5000);
+		close(extra[i]);
+	}
+	cr_log_info("%d of 20 refused with dopy.Busy, the rest with EOF",
+	    busy);
+	target = xasprintf("tcp:127.0.0.1:%d", port);
+	rsh(&r, NULL, target, "add", "2", "3");
+	assert_exit(&r, 3, "dopy-rsh while full");
+	cr_assert_not_null(strstr(r.err, "dopy.Busy"), "stderr: %s", r.err);
+	cr_assert(waitpid(p.pid, &status, WNOHANG) == 0,
+	    "the listener died: %s", e2e_status(status));
+	cr_assert(wait_in_file(p.errpath, "too many connections", 21, 5000)
+	    == 21, "want 21 refusals logged");
+	cr_assert_eq(count_in_file(p.errpath, "accept 127.0.0.1"), 3,
+	    "a refused connection was served");
+
+	/* The sitters go; the listener reaps them and serves again. */
+	for (i = 0; i < 3; i++)
+		close(sit[i]);
+	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.1", 3, 5000) == 3);
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	for (end = now_ms() + 3000;; nap_ms(50)) {
+		rsh(&r, NULL, target, "add", "2", "3");
+		if (e2e_exited(r.status, 0) || now_ms() > end)
+			break;
+	}
+	assert_exit(&r, 0, "dopy-rsh after the sitters left");
+	client_ok(target, NULL);
+	stop_dopyd(&p);
+}
+
+/* -C 2: a third connection from 127.0.0.1 is refused, one from
+ * 127.0.0.2 is served. */
+Test(launch, per_peer_cap, .timeout = 40)
+{
+	static const char *const opts[] = { "-C", "2", NULL };
+	struct e2e_proc p;
+	int port, a, b, c, d;
+
+	port = start_dopyd_tcp(&p, opts);
+	a = tcp_connect("127.0.0.1", port);
+	raw_hello(a);
+	b = tcp_connect("127.0.0.1", port);
+	raw_hello(b);
+	c = tcp_connect("127.0.0.1", port);
+	read_dropped(c, "dopy.Busy", 5000);
+	d = tcp_connect("127.0.0.2", port);
+	raw_hello(d);
+	cr_assert_eq(count_in_file(p.errpath, "accept 127.0.0.2"), 1);
+	cr_assert(wait_in_file(p.errpath, "refused 127.0.0.1", 1, 3000) == 1);
+	close(a);
+	close(b);
+	close(c);
+	close(d);
+	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.", 3, 5000) == 3);
+	stop_dopyd(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* The systemd units, checked by systemd itself. */
+
+Test(launch, systemd_units_verify, .timeout = 30)
+{
+	static const char *const units[] = { "dopy.socket", "dopy@.service",
+	    "dopy-listen.socket", "dopy-listen.service" };
+	char *argv[8], *rel, *path;
+	struct e2e_run r;
+	size_t i;
+
+	launcher("systemd", "/usr/bin/systemd-analyze");
+	argv[0] = "systemd-analyze";
+	argv[1] = "verify";
+	argv[2] = "--man=no";
+	for (i = 0; i < 4; i++) {
+		rel = xasprintf("inetd/%s", units[i]);
+		path = tpath(units[i]);
+		spit(path, replace_all(shipped(rel), "/usr/local/bin/dopyd",
+		    bin("dopyd")));
+		argv[3 + i] = path;
+	}
+	argv[7] = NULL;
+	run(&r, NULL, E2E_WAIT_MS, argv);
+	assert_exit(&r, 0, "systemd-analyze verify");
+	cr_assert_str_eq(r.err, "", "systemd-analyze verify:\n%s", r.err);
+}
