@@ -128,21 +128,29 @@ dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 		mine.next = 1;
 	}
 	dopy_chan_begin(&c->chan);
+	/* A server that never answers must not hang the caller: the same
+	 * deadline the server gives its clients. */
+	dopy_chan_deadline(&c->chan, DOPY_HELLO_TIMEOUT_MS);
 	if ((r = dopy_msg_hello_put(&c->chan.wbuf, &mine)) < 0 ||
 	    (r = dopy_chan_send(&c->chan, DOPY_F_HELLO, 0)) < 0 ||
 	    (r = dopy_chan_read(&c->chan, &f)) < 0) {
 		c->broken = 1;
+		dopy_chan_deadline(&c->chan, 0);
 		if (r == DOPY_E_CLOSED)
 			return dopy_error_set(ep, r, "connection closed "
 			    "before the server said HELLO");
+		if (r == DOPY_E_TIMEOUT)
+			return dopy_error_set(ep, r, "no HELLO from the server "
+			    "within %d s", DOPY_HELLO_TIMEOUT_MS / 1000);
 		return dopy_error_set(ep, r, "HELLO exchange failed: %s%s%s",
 		    dopy_strerror(r), r == DOPY_E_SYS ? ": " : "",
 		    r == DOPY_E_SYS ? strerror(errno) : "");
 	}
 	/* Our limit holds for what we read; after HELLO, the smaller. */
 	c->chan.max_frame = DOPY_FRAME_DEFAULT;
-	if ((r = hello_answer(c, &f, ep)) < 0)
+	if ((r = hello_answer(c, &f, ep)) < 0)	/* AUTH still has the deadline */
 		c->broken = 1;
+	dopy_chan_deadline(&c->chan, 0);
 	c->key = NULL;		/* the caller's; not kept past HELLO */
 	return r;
 }

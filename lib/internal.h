@@ -23,6 +23,7 @@
 #define DOPY_MAGIC0		0x64		/* 'd' */
 #define DOPY_MAGIC1		0x70		/* 'p' */
 #define DOPY_MAX_ARGS		64		/* per call */
+#define DOPY_HELLO_TIMEOUT_MS	20000		/* both sides */
 #define DOPY_MAX_DEPTH		8		/* array nesting */
 
 /* Frame types, dopy(5). */

@@ -65,17 +65,37 @@ dopy_log_close(struct dopy_log *l)
 	l->fd = -1;
 }
 
+/*
+ * Messages quote peers (software versions, names, payload bytes): no
+ * control character of theirs may end a line and forge the next one.
+ * dst holds 4 bytes per byte of src.
+ */
+static void
+defang(char *dst, const char *src)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)src; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			dst += sprintf(dst, "\\%03o", *p);
+		else
+			*dst++ = (char)*p;
+	}
+	*dst = '\0';
+}
+
 static void
 vlog(struct dopy_log *l, int prio, const char *fmt, va_list ap)
 {
-	char msg[1024], line[1200];
+	char raw[1024], msg[4 * 1024 + 1], line[4200];
 	struct tm tm;
 	time_t now;
 	int n;
 
 	if (prio == LOG_DEBUG && !l->verbose)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	defang(msg, raw);
 	if (l->sink == DOPY_LOG_SYSLOG) {
 		syslog(prio, "%s", msg);
 		return;

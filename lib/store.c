@@ -374,7 +374,8 @@ dopy_store_list(struct dopy_store *st, const char *path, int recursive,
 	int dfd, fd, r;
 
 	if (*path == '\0')
-		fd = fcntl(st->dirfd, F_DUPFD_CLOEXEC, 3);
+		fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);	/* not a dup: its offset would be shared */
 	else {
 		if ((r = dopy_store_parent(st, path, 0, &dfd, &base, err,
 		    errlen)) < 0)
