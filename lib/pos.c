@@ -189,6 +189,7 @@ static int
 p_fetch(dopy_call *c)
 {
 	struct pos *p = dopy_call_state(c);
+	const struct dopy_pclass_ent *e;
 	char path[PATHLEN], err[300], *cls;
 	dopy_value *v;
 	int r;
@@ -198,6 +199,14 @@ p_fetch(dopy_call *c)
 	/* rename(2) makes every read see one whole version: no lock. */
 	if ((r = load(p, path, &cls, &v, err, sizeof(err))) < 0)
 		return pos_error(c, r, err);
+	if ((e = find_class(c->srv, cls)) != NULL &&
+	    !dopy_type_equal(v->type, e->state)) {
+		dopy_value_free(v);
+		r = dopy_raise(c, "pos.Corrupt", "%s: a %s whose state is not "
+		    "a %s", path, cls, e->state->name);
+		free(cls);
+		return r;
+	}
 	free(cls);
 	return dopy_call_return(c, v);
 }

@@ -1,0 +1,670 @@
+/*
+ * e2e_util.c - spawning, reading and waiting with deadlines, and frames
+ * by hand, for the end-to-end tests (see e2e_util.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "e2e_util.h"
+
+static char	tmpdir[256];
+static int	nspawned;
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void __attribute__((destructor))
+rm_tmpdir(void)
+{
+	if (tmpdir[0] != '\0')
+		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+e2e_tmpdir(void)
+{
+	const char *base;
+
+	if (tmpdir[0] == '\0') {
+		if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
+			base = "/tmp";
+		snprintf(tmpdir, sizeof(tmpdir), "%s/dopy-e2e.XXXXXX", base);
+		cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir,
+		    strerror(errno));
+	}
+	return tmpdir;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where the programs are: $DOPY_BIN, else bin/ next to or above us. */
+static const char *
+bindir(void)
+{
+	static char dir[PATH_MAX + 16];
+	char exe[PATH_MAX], *slash;
+	const char *env;
+	ssize_t n;
+
+	if (dir[0] != '\0')
+		return dir;
+	if ((env = getenv("DOPY_BIN")) != NULL && *env != '\0') {
+		snprintf(dir, sizeof(dir), "%s", env);
+		return dir;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	cr_assert(n > 0, "set DOPY_BIN to the directory of the programs");
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	snprintf(dir, sizeof(dir), "%s/bin", exe);
+	if (!is_dir(dir))
+		snprintf(dir, sizeof(dir), "%s/../bin", exe);
+	cr_assert(is_dir(dir), "set DOPY_BIN to the directory of the programs");
+	return dir;
+}
+
+const char *
+e2e_bin(const char *prog)
+{
+	static char bufs[8][PATH_MAX];
+	static int next;
+	char *b = bufs[next++ % 8];
+
+	snprintf(b, PATH_MAX, "%s/%s", bindir(), prog);
+	cr_assert(access(b, X_OK) == 0, "%s: %s (DOPY_BIN)", b,
+	    strerror(errno));
+	return b;
+}
+
+char *
+e2e_top(void)
+{
+	char path[PATH_MAX], probe[PATH_MAX + 32];
+	int i;
+
+	cr_assert_not_null(realpath(bindir(), path), "realpath %s", bindir());
+	for (i = 0; i < 8; i++) {
+		snprintf(probe, sizeof(probe), "%s/lib/dopy.h", path);
+		if (access(probe, R_OK) == 0) {
+			snprintf(probe, sizeof(probe), "%s/Makefile", path);
+			if (access(probe, R_OK) == 0)
+				return strdup(path);
+		}
+		if (strcmp(path, "/") == 0)
+			break;
+		*strrchr(path, '/') = '\0';
+		if (path[0] == '\0')
+			strcpy(path, "/");
+	}
+	cr_assert_fail("no source tree (Makefile, lib/dopy.h) above %s",
+	    bindir());
+	return NULL;
+}
+
+/* ---- children ---- */
+
+static void
+child(char *const argv[], int in, int out, int errfd, pid_t parent)
+{
+	/* Between fork and exec only async-signal-safe calls. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+		_exit(126);
+	close_range(3, ~0U, 0);
+	signal(SIGPIPE, SIG_DFL);	/* we ignore it; they must not */
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+void
+e2e_spawn(struct e2e_proc *p, char *const argv[])
+{
+	int ip[2], op[2], errfd;
+	const char *base;
+	pid_t parent = getpid();
+
+	signal(SIGPIPE, SIG_IGN);	/* a dead child is EPIPE here */
+	memset(p, 0, sizeof(*p));
+	base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	snprintf(p->name, sizeof(p->name), "%s", base);
+	snprintf(p->errpath, sizeof(p->errpath), "%s/stderr.%d.%s",
+	    e2e_tmpdir(), nspawned++, p->name);
+	errfd = open(p->errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600);
+	cr_assert(errfd >= 0, "%s: %s", p->errpath, strerror(errno));
+	cr_assert(pipe2(ip, O_CLOEXEC) == 0 && pipe2(op, O_CLOEXEC) == 0,
+	    "pipe: %s", strerror(errno));
+	p->pid = fork();
+	cr_assert(p->pid >= 0, "fork: %s", strerror(errno));
+	if (p->pid == 0)
+		child(argv, ip[0], op[1], errfd, parent);
+	close(ip[0]);
+	close(op[1]);
+	close(errfd);
+	p->in = ip[1];
+	p->out = op[0];
+	fcntl(p->in, F_SETFL, O_NONBLOCK);
+}
+
+void
+e2e_close(struct e2e_proc *p)
+{
+	if (p->in >= 0)
+		close(p->in);
+	if (p->out >= 0)
+		close(p->out);
+	p->in = p->out = -1;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+e2e_wait(struct e2e_proc *p, int ms)
+{
+	struct timespec nap = { 0, 1000000 };
+	int64_t end = now_ms() + ms;
+	int status = 0;
+	pid_t r;
+
+	cr_assert(p->pid > 0, "%s: not running", p->name);
+	while ((r = waitpid(p->pid, &status, WNOHANG)) == 0 &&
+	    now_ms() < end) {
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 10000000)
+			nap.tv_nsec *= 2;
+	}
+	if (r == 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &status, 0);
+		p->pid = 0;
+		e2e_close(p);
+		cr_assert_fail("%s did not exit within %d ms (killed)",
+		    p->name, ms);
+	}
+	cr_assert(r == p->pid, "waitpid %s: %s", p->name, strerror(errno));
+	p->pid = 0;
+	e2e_close(p);
+	e2e_check_sanitizers(p->errpath, p->name);
+	return status;
+}
+
+void
+e2e_check_sanitizers(const char *path, const char *who)
+{
+	static const char *marks[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+		"runtime error:", "UndefinedBehaviorSanitizer",
+	};
+	char *text;
+	size_t i;
+
+	if ((text = e2e_slurp(path, NULL)) == NULL)
+		return;
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(text, marks[i]) != NULL)
+			break;
+	if (i < sizeof(marks) / sizeof(marks[0]))
+		cr_log_error("stderr of %s:\n%s", who, text);
+	free(text);
+	if (i < sizeof(marks) / sizeof(marks[0]))
+		cr_assert_fail("%s: sanitizer report (%s) on its stderr", who,
+		    marks[i]);
+}
+
+const char *
+e2e_status(int status)
+{
+	static char buf[64];
+
+	if (WIFEXITED(status))
+		snprintf(buf, sizeof(buf), "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, sizeof(buf), "signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, sizeof(buf), "status 0x%x", status);
+	return buf;
+}
+
+int
+e2e_exited(int status, int code)
+{
+	return WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+/* ---- reading and writing with deadlines ---- */
+
+static int
+wait_fd(int fd, short events, int64_t end)
+{
+	struct pollfd pfd = { fd, events, 0 };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		if ((left = end - now_ms()) < 0)
+			left = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return -1;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+ssize_t
+e2e_read(int fd, void *buf, size_t len, int ms)
+{
+	int64_t end = now_ms() + ms;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		if (wait_fd(fd, POLLIN, end) < 0)
+			return -1;
+		n = read(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+char *
+e2e_read_all(int fd, size_t *lenp, int ms)
+{
+	int64_t end = now_ms() + ms;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	cr_assert_not_null(buf);
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+		cr_assert(wait_fd(fd, POLLIN, end) == 0,
+		    "no EOF within %d ms (read %zu bytes)", ms, len);
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}
+
+int
+e2e_write(int fd, const void *buf, size_t len)
+{
+	int64_t end = now_ms() + E2E_WAIT_MS;
+	size_t done = 0;
+	ssize_t n;
+
+	/* Our pipe ends are non-blocking: a child that stops reading must
+	 * not hang the test past its deadline. */
+	while (done < len) {
+		n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+			cr_assert(wait_fd(fd, POLLOUT, end) == 0, "write: "
+			    "no progress within %d ms (%zu of %zu bytes)",
+			    E2E_WAIT_MS, done, len);
+			continue;
+		}
+		if (n < 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+char *
+e2e_slurp(const char *path, size_t *lenp)
+{
+	char *buf;
+	size_t len;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	buf = e2e_read_all(fd, &len, E2E_WAIT_MS);
+	close(fd);
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}
+
+int
+e2e_spit(const char *path, const char *text)
+{
+	int fd, r;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) < 0)
+		return -1;
+	r = e2e_write(fd, text, strlen(text));
+	return close(fd) == 0 ? r : -1;
+}
+
+/*
+ * Feed input and collect stdout at once: a child that writes a lot
+ * before it reads everything must not block us both.
+ */
+void
+e2e_run_ms(struct e2e_run *r, const void *input, size_t len, int ms,
+    char *const argv[])
+{
+	struct e2e_proc p;
+	struct pollfd pfd[2];
+	int64_t end = now_ms() + ms;
+	size_t done = 0, cap = 4096;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	e2e_spawn(&p, argv);
+	r->out = malloc(cap);
+	cr_assert_not_null(r->out);
+	if (len == 0) {
+		close(p.in);
+		p.in = -1;
+	}
+	while (p.out >= 0) {
+		pfd[0] = (struct pollfd){ p.out, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ p.in, POLLOUT, 0 };
+		n = poll(pfd, p.in >= 0 ? 2 : 1, (int)(end - now_ms()));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* the deadline: e2e_wait says so */
+		if (p.in >= 0 && pfd[1].revents != 0) {
+			n = write(p.in, (const char *)input + done,
+			    len - done);
+			if (n > 0)
+				done += (size_t)n;
+			if ((n < 0 && errno != EINTR && errno != EAGAIN) ||
+			    done == len) {
+				close(p.in);
+				p.in = -1;
+			}
+		}
+		if (pfd[0].revents == 0)
+			continue;
+		if (r->outlen + 1 >= cap) {
+			cap *= 2;
+			r->out = realloc(r->out, cap);
+			cr_assert_not_null(r->out);
+		}
+		n = read(p.out, r->out + r->outlen, cap - r->outlen - 1);
+		if (n > 0)
+			r->outlen += (size_t)n;
+		else if (n == 0 || errno != EINTR) {
+			close(p.out);
+			p.out = -1;
+		}
+	}
+	r->out[r->outlen] = '\0';
+	if (now_ms() > end)
+		end = now_ms();
+	r->status = e2e_wait(&p, (int)(end - now_ms()) + 100);
+	r->err = e2e_slurp(p.errpath, NULL);
+	if (r->err == NULL)
+		r->err = strdup("");
+}
+
+void
+e2e_run_free(struct e2e_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+/* ---- frames ---- */
+
+void
+e2e_frame(struct dopy_buf *b, uint8_t type, uint32_t id, const void *payload,
+    size_t len)
+{
+	uint8_t hdr[DOPY_HDR_LEN];
+
+	dopy_frame_encode(hdr, type, id, (uint32_t)len);
+	cr_assert(dopy_buf_put(b, hdr, sizeof(hdr)) == 0);
+	if (len > 0)
+		cr_assert(dopy_buf_put(b, payload, len) == 0);
+}
+
+void
+e2e_hello(struct dopy_buf *b, uint32_t proto, uint32_t max)
+{
+	struct dopy_hello h;
+	struct dopy_buf pl;
+
+	memset(&h, 0, sizeof(h));
+	h.proto = proto;
+	h.max_frame = max;
+	h.software = "dopy-e2e/x";
+	dopy_buf_init(&pl);
+	cr_assert(dopy_msg_hello_put(&pl, &h) == 0);
+	e2e_frame(b, DOPY_F_HELLO, 0, pl.data, pl.len);
+	dopy_buf_release(&pl);
+}
+
+void
+e2e_call(struct dopy_buf *b, uint32_t id, const char *object,
+    const char *method, size_t argc, const char *const *names,
+    dopy_value *const *args)
+{
+	const char *none[DOPY_MAX_ARGS + 8];
+	struct dopy_buf pl;
+	size_t i;
+
+	cr_assert(argc <= sizeof(none) / sizeof(none[0]));
+	for (i = 0; i < argc; i++)
+		none[i] = "";
+	dopy_buf_init(&pl);
+	cr_assert(dopy_msg_call_put(&pl, object, method,
+	    names != NULL ? names : none, argc) == 0);
+	for (i = 0; i < argc; i++) {
+		cr_assert(dopy_encode(args[i], &pl) == 0);
+		dopy_value_free(args[i]);
+	}
+	e2e_frame(b, DOPY_F_CALL, id, pl.data, pl.len);
+	dopy_buf_release(&pl);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+int
+e2e_read_frame(int fd, struct e2e_frame *f, int ms)
+{
+	uint8_t hdr[DOPY_HDR_LEN];
+	ssize_t n;
+
+	memset(f, 0, sizeof(*f));
+	if ((n = e2e_read(fd, hdr, sizeof(hdr), ms)) == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(hdr) || hdr[0] != DOPY_MAGIC0 ||
+	    hdr[1] != DOPY_MAGIC1)
+		return -1;
+	f->type = hdr[2];
+	f->id = get32(hdr + 4);
+	f->len = get32(hdr + 8);
+	if (f->len > DOPY_FRAME_DEFAULT)
+		return -1;
+	f->payload = malloc(f->len + 1);
+	cr_assert_not_null(f->payload);
+	if (e2e_read(fd, f->payload, f->len, ms) != (ssize_t)f->len) {
+		free(f->payload);
+		f->payload = NULL;
+		return -1;
+	}
+	return 1;
+}
+
+dopy_error *
+e2e_expect_error(int fd, uint32_t id, const char *name)
+{
+	struct e2e_frame f;
+	dopy_error *e = NULL;
+	int r;
+
+	r = e2e_read_frame(fd, &f, E2E_WAIT_MS);
+	cr_assert(r == 1, "no frame came back (want ERROR %s)", name);
+	cr_assert(f.type == DOPY_F_ERROR, "frame type %u (%s), want ERROR %s",
+	    f.type, dopy_frame_type_name(f.type), name);
+	r = dopy_msg_error_get(f.payload, f.len, &e);
+	free(f.payload);
+	cr_assert(r == 0, "malformed ERROR payload: %s",
+	    e != NULL ? dopy_error_message(e) : dopy_strerror(r));
+	cr_assert(f.id == id, "ERROR %s has call id %u, want %u",
+	    dopy_error_name(e), f.id, id);
+	cr_assert_str_eq(dopy_error_name(e), name, "error %s: %s, want %s",
+	    dopy_error_name(e), dopy_error_message(e), name);
+	return e;
+}
+
+dopy_value *
+e2e_expect_reply(int fd, uint32_t id)
+{
+	struct dopy_image img[2];
+	struct e2e_frame f;
+	dopy_error *e = NULL;
+	dopy_value *v = NULL;
+	char err[200];
+	size_t n;
+	int r;
+
+	r = e2e_read_frame(fd, &f, E2E_WAIT_MS);
+	cr_assert(r == 1, "no frame came back (want REPLY %u)", id);
+	if (f.type == DOPY_F_ERROR &&
+	    dopy_msg_error_get(f.payload, f.len, &e) == 0)
+		cr_assert_fail("ERROR %s: %s, want REPLY",
+		    dopy_error_name(e), dopy_error_message(e));
+	cr_assert(f.type == DOPY_F_REPLY, "frame type %u, want REPLY",
+	    f.type);
+	cr_assert(f.id == id, "REPLY has call id %u, want %u", f.id, id);
+	r = dopy_images_split(f.payload, f.len, img, 2, &n, err,
+	    sizeof(err));
+	cr_assert(r == 0 && n <= 1, "REPLY payload: %s", err);
+	if (n == 1)
+		cr_assert(dopy_decode(&img[0], NULL, &v, err,
+		    sizeof(err)) == 0, "REPLY value: %s", err);
+	free(f.payload);
+	return v;
+}
+
+size_t
+e2e_all_errors(const uint8_t *p, size_t len, char **first)
+{
+	struct dopy_frame f;
+	dopy_error *e;
+	size_t off = 0, n = 0;
+
+	if (first != NULL)
+		*first = NULL;
+	while (off < len) {
+		cr_assert(len - off >= DOPY_HDR_LEN, "%zu stray bytes at "
+		    "offset %zu of the output", len - off, off);
+		cr_assert(dopy_frame_decode(p + off, DOPY_FRAME_DEFAULT,
+		    &f) == 0, "bad frame header at offset %zu", off);
+		cr_assert(f.len <= len - off - DOPY_HDR_LEN, "frame at "
+		    "offset %zu runs past the output", off);
+		cr_assert(f.type == DOPY_F_ERROR, "frame type %u at offset "
+		    "%zu, want only ERROR frames", f.type, off);
+		cr_assert(dopy_msg_error_get(p + off + DOPY_HDR_LEN, f.len,
+		    &e) == 0, "malformed ERROR at offset %zu", off);
+		if (first != NULL && *first == NULL)
+			*first = strdup(dopy_error_name(e));
+		dopy_error_free(e);
+		off += DOPY_HDR_LEN + f.len;
+		n++;
+	}
+	return n;
+}
+
+void
+e2e_send(struct e2e_proc *p, const struct dopy_buf *b)
+{
+	cr_assert(e2e_write(p->in, b->data + b->off, b->len - b->off) == 0,
+	    "write to %s: %s", p->name, strerror(errno));
+}
+
+void
+e2e_dopyd(struct e2e_proc *p, int hello, uint32_t max, const char *opt)
+{
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", (char *)opt, NULL };
+	struct dopy_buf b;
+	struct e2e_frame f;
+	struct dopy_hello h;
+	char err[200];
+
+	e2e_spawn(p, argv);
+	if (!hello)
+		return;
+	dopy_buf_init(&b);
+	e2e_hello(&b, DOPY_PROTOCOL, max);
+	e2e_send(p, &b);
+	dopy_buf_release(&b);
+	cr_assert(e2e_read_frame(p->out, &f, E2E_WAIT_MS) == 1,
+	    "dopyd sent no HELLO");
+	cr_assert(f.type == DOPY_F_HELLO && f.id == 0,
+	    "dopyd answered HELLO with frame type %u", f.type);
+	cr_assert(dopy_msg_hello_get(f.payload, f.len, &h, err,
+	    sizeof(err)) == 0, "dopyd's HELLO: %s", err);
+	cr_assert(h.proto == DOPY_PROTOCOL, "dopyd speaks protocol %u",
+	    h.proto);
+	dopy_msg_hello_release(&h);
+	free(f.payload);
+}

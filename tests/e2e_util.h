@@ -1,0 +1,118 @@
+/*
+ * e2e_util.h - helpers for the end-to-end tests: run the real programs
+ * from $DOPY_BIN with pipes, read and wait with deadlines, and talk the
+ * wire protocol to dopyd by hand.
+ *
+ * Criterion does not run .fini after a crash or a timeout, so every
+ * child is made safe at spawn time: it dies with its parent
+ * (PR_SET_PDEATHSIG), checks it was not already orphaned, and writes its
+ * stderr to a file in the test's private directory.  Every wait has a
+ * deadline and kills the child after it; every reaped child's stderr is
+ * searched for sanitizer reports (the ASan run builds the programs with
+ * ASan too), and one fails the test.
+ */
+#ifndef E2E_UTIL_H
+#define E2E_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+#define E2E_WAIT_MS	10000	/* deadline for a child by default */
+
+struct e2e_proc {
+	pid_t	pid;		/* 0 once reaped */
+	int	in;		/* our end of the child's stdin, or -1 */
+	int	out;		/* our end of the child's stdout, or -1 */
+	char	errpath[512];	/* the child's stderr */
+	char	name[64];	/* for messages */
+};
+
+/* The outcome of e2e_run(). */
+struct e2e_run {
+	int	 status;	/* as from waitpid(2) */
+	char	*out;		/* stdout, NUL-terminated */
+	size_t	 outlen;
+	char	*err;		/* stderr, NUL-terminated */
+};
+
+/* The test's private directory, made on first use, removed at exit. */
+const char	*e2e_tmpdir(void);
+/* $DOPY_BIN/prog (a static buffer, one of several in rotation).  Without
+ * $DOPY_BIN, bin/ beside or above the test binary. */
+const char	*e2e_bin(const char *prog);
+/* The source tree: the first directory at or above $DOPY_BIN with a
+ * Makefile and lib/dopy.h (malloc'd). */
+char		*e2e_top(void);
+
+/* Start argv[0] (searched in PATH) with pipes on stdin and stdout. */
+void		 e2e_spawn(struct e2e_proc *, char *const argv[]);
+/* Close our ends of the pipes (EOF for the child). */
+void		 e2e_close(struct e2e_proc *);
+/* Reap the child within ms or kill it and fail; fails the test too when
+ * its stderr holds a sanitizer report.  Returns the wait status. */
+int		 e2e_wait(struct e2e_proc *, int ms);
+/* Run argv to completion with input on its stdin; everything it wrote is
+ * in r.  Fails the test if it takes longer than ms. */
+void		 e2e_run_ms(struct e2e_run *r, const void *input, size_t len,
+		    int ms, char *const argv[]);
+#define e2e_run(r, argv)	e2e_run_ms((r), NULL, 0, E2E_WAIT_MS, (argv))
+void		 e2e_run_free(struct e2e_run *);
+
+/* Read until len bytes, EOF or the deadline; returns the count or -1. */
+ssize_t		 e2e_read(int fd, void *buf, size_t len, int ms);
+/* Read to EOF within ms (fails the test at the deadline); malloc'd and
+ * NUL-terminated. */
+char		*e2e_read_all(int fd, size_t *len, int ms);
+/* Write it all; 0, or -1 when the reader has gone (EPIPE). */
+int		 e2e_write(int fd, const void *buf, size_t len);
+/* A whole file, NUL-terminated, or NULL. */
+char		*e2e_slurp(const char *path, size_t *len);
+int		 e2e_spit(const char *path, const char *text);
+/* Fail the test if the file holds an ASan, LSan or UBSan report. */
+void		 e2e_check_sanitizers(const char *path, const char *who);
+/* "exit 3" or "signal 9", for messages (a static buffer). */
+const char	*e2e_status(int status);
+int		 e2e_exited(int status, int code);
+
+/* ---- the wire, by hand ---- */
+
+/* Append a frame with this payload to b. */
+void		 e2e_frame(struct dopy_buf *b, uint8_t type, uint32_t id,
+		    const void *payload, size_t len);
+/* Append a HELLO frame. */
+void		 e2e_hello(struct dopy_buf *b, uint32_t proto, uint32_t max);
+/* Append a CALL frame; names may be NULL (all positional); takes the
+ * values. */
+void		 e2e_call(struct dopy_buf *b, uint32_t id, const char *object,
+		    const char *method, size_t argc, const char *const *names,
+		    dopy_value *const *args);
+
+struct e2e_frame {
+	uint8_t		 type;
+	uint32_t	 id;
+	uint32_t	 len;
+	uint8_t		*payload;	/* malloc'd */
+};
+/* 1 with a frame, 0 at EOF before one, -1 on a bad header, EOF inside
+ * a frame or the deadline. */
+int		 e2e_read_frame(int fd, struct e2e_frame *, int ms);
+/* The next frame must be an ERROR with this call id and error name;
+ * returns the decoded error (free it). */
+dopy_error	*e2e_expect_error(int fd, uint32_t id, const char *name);
+/* The next frame must be a REPLY with this id; returns its value. */
+dopy_value	*e2e_expect_reply(int fd, uint32_t id);
+/* Every frame in p..p+len must be a well-formed ERROR; returns how many,
+ * and the name of the first in first (if not NULL, malloc'd). */
+size_t		 e2e_all_errors(const uint8_t *p, size_t len, char **first);
+
+/* Start `dopyd -d` (extra options may follow) and, with hello, do the
+ * HELLO exchange offering max as the frame limit. */
+void		 e2e_dopyd(struct e2e_proc *, int hello, uint32_t max,
+		    const char *opt);
+/* Send all of b to the child's stdin. */
+void		 e2e_send(struct e2e_proc *, const struct dopy_buf *b);
+
+#endif /* E2E_UTIL_H */

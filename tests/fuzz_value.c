@@ -1,0 +1,144 @@
+/*
+ * fuzz_value.c - libFuzzer harness for the value codec, the code that
+ * stands between tpl 1.6.1 and a peer's bytes (DEPENDENCIES.md).
+ *
+ * The input is a payload: tpl images back to back.  dopy_images_split
+ * checks the preambles; each image is decoded with no expected type and
+ * against a few expected types.  Whatever decodes must survive a round
+ * trip: encoded again, split and decoded again, it must be equal, and
+ * encoding that must give the same bytes.  A mismatch aborts (a crash
+ * to libFuzzer).  The text and JSON forms are made too, for the
+ * sanitizers' sake.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_IMAGES	8
+
+static const char *type_texts[] = {
+	"int", "uint", "double", "bool", "string", "bytes",
+	"int[]", "string[]", "bytes[]", "int[][]", "string[][]",
+	"double[][][]", "(int,string)", "(int,string)[]",
+	"(int,string,double,bool,uint)[]", "(uint,uint,uint,string)",
+	"(string,string,string,string,string,int)",
+};
+#define NTYPES	(sizeof(type_texts) / sizeof(type_texts[0]))
+
+static dopy_type *types[NTYPES];
+
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char err[200];
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	for (i = 0; i < NTYPES; i++)
+		if ((types[i] = dopy_type_parse(type_texts[i], err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "fuzz_value: %s: %s\n", type_texts[i],
+			    err);
+			abort();
+		}
+	return 0;
+}
+
+static void
+fail(const char *what, const dopy_value *v, const char *err)
+{
+	char *s = dopy_value_format(v);
+
+	fprintf(stderr, "fuzz_value: %s: %s (%s): %s\n", what,
+	    s != NULL ? s : "?", dopy_type_name(dopy_value_type(v)),
+	    err != NULL ? err : "");
+	free(s);
+	abort();
+}
+
+/* Encode, split, decode: the same value, and the same bytes again. */
+static void
+round_trip(const dopy_value *v)
+{
+	struct dopy_buf b1, b2;
+	struct dopy_image img[2];
+	dopy_value *w;
+	char err[256] = "";
+	size_t n;
+
+	dopy_buf_init(&b1);
+	dopy_buf_init(&b2);
+	if (dopy_encode(v, &b1) < 0)
+		fail("cannot encode a decoded value", v, NULL);
+	if (dopy_images_split(b1.data, b1.len, img, 2, &n, err,
+	    sizeof(err)) < 0 || n != 1)
+		fail("own image refused by split", v, err);
+	if (dopy_decode(&img[0], dopy_value_type(v), &w, err,
+	    sizeof(err)) < 0)
+		fail("own image refused by decode", v, err);
+	if (!dopy_value_equal(v, w))
+		fail("round trip changed the value", v, NULL);
+	if (dopy_encode(w, &b2) < 0 || b1.len != b2.len ||
+	    memcmp(b1.data, b2.data, b1.len) != 0)
+		fail("encoding is not deterministic", v, NULL);
+	dopy_value_free(w);
+	dopy_buf_release(&b1);
+	dopy_buf_release(&b2);
+}
+
+static void
+exercise(const dopy_value *v)
+{
+	free(dopy_value_format(v));
+	free(dopy_value_json(v));
+	round_trip(v);
+}
+
+static void
+one_image(const struct dopy_image *img)
+{
+	dopy_value *v;
+	char err[256];
+	size_t i;
+
+	if (dopy_decode(img, NULL, &v, err, sizeof(err)) == 0) {
+		exercise(v);
+		dopy_value_free(v);
+	}
+	for (i = 0; i < NTYPES; i++) {
+		if (dopy_decode(img, types[i], &v, err, sizeof(err)) < 0)
+			continue;
+		if (!dopy_type_equal(dopy_value_type(v), types[i]))
+			fail("decoded to another type than expected", v,
+			    type_texts[i]);
+		exercise(v);
+		dopy_value_free(v);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dopy_image imgs[MAX_IMAGES];
+	char err[256];
+	uint8_t *p;
+	size_t n, i;
+
+	/* A buffer of exactly the input's size: ASan sees over-reads. */
+	if ((p = malloc(size ? size : 1)) == NULL)
+		return 0;
+	memcpy(p, data, size);
+	if (dopy_images_split(p, size, imgs, MAX_IMAGES, &n, err,
+	    sizeof(err)) == 0)
+		for (i = 0; i < n; i++)
+			one_image(&imgs[i]);
+	free(p);
+	return 0;
+}

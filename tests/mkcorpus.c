@@ -1,0 +1,660 @@
+/*
+ * mkcorpus.c - write the seed corpora for the fuzzers (and the frame
+ * corpus the end-to-end tests replay against dopyd), so that they can be
+ * made again and every file is explained in tests/corpus/README.
+ *
+ *	cc -std=c11 -D_GNU_SOURCE -Ilib -o /tmp/mkcorpus tests/mkcorpus.c \
+ *	    lib/libdopy.a -ltpl -lsodium -lbsd -lpthread
+ *	/tmp/mkcorpus tests/corpus
+ *
+ * frame/	byte streams as a client would send them: frames one after
+ *		another (tests/fuzz_frame.c, e2e dopyd::frame_corpus)
+ * value/	tpl images, one or more back to back (tests/fuzz_value.c)
+ *
+ * The three tpl 1.6.1 bugs of DEPENDENCIES.md are in both, as bare images
+ * in value/ and as CALL arguments in frame/.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+static const char *outdir;
+
+static void
+save(const char *sub, const char *name, const struct dopy_buf *b)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, sub, name);
+	if ((f = fopen(path, "wb")) == NULL)
+		err(1, "%s", path);
+	if (b->len > 0 && fwrite(b->data, 1, b->len, f) != b->len)
+		err(1, "%s", path);
+	if (fclose(f) != 0)
+		err(1, "%s", path);
+}
+
+static void
+put(struct dopy_buf *b, const void *p, size_t n)
+{
+	if (dopy_buf_put(b, p, n) < 0)
+		errx(1, "out of memory");
+}
+
+static dopy_type *
+type(const char *text)
+{
+	dopy_type *t;
+	char err[200];
+
+	if ((t = dopy_type_parse(text, err, sizeof(err))) == NULL)
+		errx(1, "type %s: %s", text, err);
+	return t;
+}
+
+/* ---- values ---- */
+
+static dopy_value *
+array_of(const char *t, size_t n, dopy_value **items)
+{
+	dopy_type *ty = type(t);
+	dopy_value *a = dopy_value_new(ty);
+	size_t i;
+
+	dopy_type_free(ty);
+	for (i = 0; i < n; i++)
+		if (dopy_value_append(a, items[i]) < 0)
+			errx(1, "append");
+	return a;
+}
+
+static dopy_value *
+struct_of(const char *t, size_t n, dopy_value **fields)
+{
+	dopy_type *ty = type(t);
+	dopy_value *s = dopy_value_new(ty);
+	size_t i;
+
+	dopy_type_free(ty);
+	for (i = 0; i < n; i++)
+		if (dopy_value_set_field(s, i, fields[i]) < 0)
+			errx(1, "set field");
+	return s;
+}
+
+static dopy_value *
+row(int64_t i, const char *s, double d, int b, uint64_t u)
+{
+	dopy_value *f[] = { dopy_value_int(i), dopy_value_string(s),
+	    dopy_value_double(d), dopy_value_bool(b), dopy_value_uint(u) };
+
+	return struct_of("(int,string,double,bool,uint)", 5, f);
+}
+
+/* Append the image of v (freed). */
+static void
+image(struct dopy_buf *b, dopy_value *v)
+{
+	if (v == NULL || dopy_encode(v, b) < 0)
+		errx(1, "encode");
+	dopy_value_free(v);
+}
+
+static void
+value_file(const char *name, dopy_value *v)
+{
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	image(&b, v);
+	save("value", name, &b);
+	dopy_buf_release(&b);
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+/*
+ * The tpl bug images.  Layout: "tpl", flags, u32 length (little-endian
+ * here), the format and its NUL, then the data; an array's data starts
+ * with its u32 element count.
+ */
+
+/* Bug 1: A(I) with no elements and a count of 0x80000000 (17 bytes). */
+static void
+bug1_alen(struct dopy_buf *b)
+{
+	size_t at = b->len;
+
+	image(b, array_of("int[]", 0, NULL));
+	put_le32(b->data + at + 13, 0x80000000u);
+}
+
+/* Bug 1, nested: A(A(s)), one outer element whose own count is
+ * 0x80000000 (24 bytes); the guard must check the child after each
+ * parent unpack. */
+static void
+bug1_nested(struct dopy_buf *b)
+{
+	dopy_value *inner[1];
+	size_t at = b->len;
+
+	inner[0] = array_of("string[]", 0, NULL);
+	image(b, array_of("string[][]", 1, inner));
+	put_le32(b->data + at + 20, 0x80000000u);
+}
+
+/* Bug 2: "s" with flag bit 1 clear: the old string encoding (length
+ * without the +1), which makes tpl_load call the fatal hook. */
+static void
+bug2_oldstr(struct dopy_buf *b)
+{
+	size_t at = b->len;
+
+	image(b, dopy_value_string("hi"));
+	b->data[at + 3] &= ~2;
+	put_le32(b->data + at + 10, 2);
+}
+
+/* Bug 3: a header length below 8 (tpl_gather and TPL_FD write past a
+ * tiny buffer with it; 0 makes the gather loop forever). */
+static void
+bug3_len(struct dopy_buf *b, uint32_t len)
+{
+	size_t at = b->len;
+
+	image(b, dopy_value_string("World"));
+	put_le32(b->data + at + 4, len);
+}
+
+static void
+bug_values(void)
+{
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	bug1_alen(&b);
+	save("value", "tpl-bug1-alen.bin", &b);
+	dopy_buf_reset(&b);
+	bug1_nested(&b);
+	save("value", "tpl-bug1-nested.bin", &b);
+	dopy_buf_reset(&b);
+	bug2_oldstr(&b);
+	save("value", "tpl-bug2-oldstr.bin", &b);
+	dopy_buf_reset(&b);
+	bug3_len(&b, 4);
+	save("value", "tpl-bug3-shortlen.bin", &b);
+	dopy_buf_reset(&b);
+	bug3_len(&b, 0);
+	save("value", "tpl-bug3-zerolen.bin", &b);
+	dopy_buf_release(&b);
+}
+
+static void
+good_values(void)
+{
+	dopy_value *v[4], *nest[3];
+	uint8_t all[256];
+	size_t i;
+
+	value_file("int.bin", dopy_value_int(-42));
+	value_file("uint.bin", dopy_value_uint(UINT64_MAX));
+	value_file("double.bin", dopy_value_double(3.25));
+	value_file("double-nan.bin", dopy_value_double(0.0 / 0.0));
+	value_file("bool.bin", dopy_value_bool(1));
+	value_file("string.bin", dopy_value_string("h\xc3\xa9llo, world"));
+	value_file("string-empty.bin", dopy_value_string(""));
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = (uint8_t)i;
+	value_file("bytes.bin", dopy_value_bytes(all, sizeof(all)));
+	v[0] = dopy_value_int(1);
+	v[1] = dopy_value_int(-2);
+	v[2] = dopy_value_int(INT64_MAX);
+	value_file("int-array.bin", array_of("int[]", 3, v));
+	value_file("int-array-empty.bin", array_of("int[]", 0, NULL));
+	v[0] = dopy_value_string("a");
+	v[1] = dopy_value_string("");
+	v[2] = dopy_value_string("ccc");
+	value_file("string-array.bin", array_of("string[]", 3, v));
+	v[0] = dopy_value_bytes("\0\1", 2);
+	v[1] = dopy_value_bytes("", 0);
+	value_file("bytes-array.bin", array_of("bytes[]", 2, v));
+	v[0] = dopy_value_int(1);
+	v[1] = dopy_value_int(2);
+	nest[0] = array_of("int[]", 2, v);
+	nest[1] = array_of("int[]", 0, NULL);
+	v[0] = dopy_value_int(3);
+	nest[2] = array_of("int[]", 1, v);
+	value_file("nested-array.bin", array_of("int[][]", 3, nest));
+	value_file("struct.bin", row(-1, "x", 2.5, 0, 99));
+	v[0] = row(1, "one", 1.0, 1, 1);
+	v[1] = row(2, "", -0.0, 0, 0);
+	value_file("struct-array.bin",
+	    array_of("(int,string,double,bool,uint)[]", 2, v));
+}
+
+/* Whole payloads: several images back to back. */
+static void
+payload_values(void)
+{
+	struct dopy_hello h;
+	struct dopy_buf b;
+	dopy_error *e;
+
+	dopy_buf_init(&b);
+	memset(&h, 0, sizeof(h));
+	h.proto = DOPY_PROTOCOL;
+	h.max_frame = 1u << 20;
+	h.software = "dopy mkcorpus";
+	if (dopy_msg_hello_put(&b, &h) < 0)
+		errx(1, "hello");
+	save("value", "hello.bin", &b);
+
+	dopy_buf_reset(&b);
+	e = dopy_error_new(DOPY_E_REMOTE, "boom");
+	dopy_error_set_fields(e, "test.Failure", "test", "fail", "host", 42);
+	dopy_error_add_trace(e, "bin/testobj.c:43 test_fail");
+	dopy_error_add_trace(e, "in test.fail on host host pid 42");
+	if (dopy_msg_error_put(&b, e) < 0)
+		errx(1, "error");
+	dopy_error_free(e);
+	save("value", "error.bin", &b);
+
+	dopy_buf_reset(&b);
+	if (dopy_msg_call_put(&b, "test", "add", (const char *[]){ "", "b" },
+	    2) < 0)
+		errx(1, "call");
+	image(&b, dopy_value_int(2));
+	image(&b, dopy_value_int(3));
+	save("value", "call.bin", &b);
+	dopy_buf_release(&b);
+}
+
+/* Images no decoder may accept (or must survive). */
+static void
+bad_values(void)
+{
+	static const uint8_t be_int[] = {	/* a big-endian writer's 5 */
+		't', 'p', 'l', 0x01, 0, 0, 0, 18, 'I', 0,
+		0, 0, 0, 0, 0, 0, 0, 5
+	};
+	struct dopy_buf b;
+	size_t len;
+
+	dopy_buf_init(&b);
+	put(&b, be_int, sizeof(be_int));
+	save("value", "int-big-endian.bin", &b);
+
+	dopy_buf_reset(&b);
+	image(&b, dopy_value_int(7));
+	b.data[0] = 'T';
+	save("value", "bad-magic.bin", &b);
+	b.data[0] = 't';
+	b.data[3] = 0x04;
+	save("value", "bad-flags.bin", &b);
+	b.data[3] = 0;
+	b.data[8] = 'X';
+	save("value", "bad-format.bin", &b);
+	b.data[8] = 'I';
+	b.len -= 3;
+	save("value", "truncated.bin", &b);
+
+	dopy_buf_reset(&b);
+	image(&b, dopy_value_int(7));
+	len = b.len;
+	put_le32(b.data + 4, (uint32_t)len + 100);
+	save("value", "length-too-long.bin", &b);
+
+	dopy_buf_reset(&b);
+	image(&b, dopy_value_bool(1));
+	b.data[b.len - 1] = 2;
+	save("value", "bool-2.bin", &b);
+
+	dopy_buf_reset(&b);
+	image(&b, dopy_value_string(""));
+	put_le32(b.data + 10, 0);	/* length+1 of 0: a NULL string */
+	save("value", "string-null.bin", &b);
+
+	dopy_buf_reset(&b);
+	image(&b, dopy_value_string("abc"));
+	b.data[15] = '\0';		/* an embedded NUL */
+	save("value", "string-nul.bin", &b);
+	dopy_buf_release(&b);
+}
+
+/* ---- frames ---- */
+
+static void
+frame(struct dopy_buf *b, uint8_t ty, uint32_t id, const struct dopy_buf *pl)
+{
+	uint8_t hdr[DOPY_HDR_LEN];
+
+	dopy_frame_encode(hdr, ty, id, (uint32_t)pl->len);
+	put(b, hdr, sizeof(hdr));
+	put(b, pl->data, pl->len);
+}
+
+static void
+hello(struct dopy_buf *b, uint32_t proto)
+{
+	struct dopy_hello h;
+	struct dopy_buf pl;
+
+	memset(&h, 0, sizeof(h));
+	h.proto = proto;
+	h.max_frame = 1u << 20;
+	h.software = "dopy mkcorpus";
+	dopy_buf_init(&pl);
+	if (dopy_msg_hello_put(&pl, &h) < 0)
+		errx(1, "hello");
+	frame(b, DOPY_F_HELLO, 0, &pl);
+	dopy_buf_release(&pl);
+}
+
+/* A CALL frame; names NULL for all positional; takes the values. */
+static void
+call(struct dopy_buf *b, uint32_t id, const char *obj, const char *method,
+    size_t argc, const char *const *names, dopy_value **args)
+{
+	const char *none[DOPY_MAX_ARGS + 2];
+	struct dopy_buf pl;
+	size_t i;
+
+	for (i = 0; i < argc; i++)
+		none[i] = "";
+	dopy_buf_init(&pl);
+	if (dopy_msg_call_put(&pl, obj, method, names ? names : none,
+	    argc) < 0)
+		errx(1, "call");
+	for (i = 0; i < argc; i++)
+		image(&pl, args[i]);
+	frame(b, DOPY_F_CALL, id, &pl);
+	dopy_buf_release(&pl);
+}
+
+/* A CALL whose one argument is the raw image made by fn. */
+static void
+call_raw(struct dopy_buf *b, uint32_t id, const char *obj,
+    const char *method, void (*fn)(struct dopy_buf *))
+{
+	static const char *names[] = { "" };
+	struct dopy_buf pl;
+
+	dopy_buf_init(&pl);
+	if (dopy_msg_call_put(&pl, obj, method, names, 1) < 0)
+		errx(1, "call");
+	fn(&pl);
+	frame(b, DOPY_F_CALL, id, &pl);
+	dopy_buf_release(&pl);
+}
+
+static void
+add(struct dopy_buf *b, uint32_t id)
+{
+	dopy_value *a[] = { dopy_value_int(2), dopy_value_int(3) };
+
+	call(b, id, "test", "add", 2, NULL, a);
+}
+
+static void
+save_frames(const char *name, struct dopy_buf *b)
+{
+	save("frame", name, b);
+	dopy_buf_reset(b);
+}
+
+static void
+good_frames(void)
+{
+	static const char *named[] = { "name" };
+	static const char *mixed[] = { "", "greeting" };
+	static const uint8_t bytes[] = { 0, 1, 2, 0xfe, 0xff };
+	dopy_value *a[3], *rows[2], *inner[2];
+	struct dopy_buf b, pl;
+	dopy_error *e;
+
+	dopy_buf_init(&b);
+	hello(&b, DOPY_PROTOCOL);
+	save_frames("hello.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	add(&b, 1);
+	save_frames("hello-call-add.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	add(&b, 1);
+	a[0] = dopy_value_string("World");
+	call(&b, 2, "test", "greet", 1, named, a);
+	a[0] = dopy_value_string("World");
+	a[1] = dopy_value_string("Hi");
+	call(&b, 3, "test", "greet", 2, mixed, a);
+	a[0] = dopy_value_bytes(bytes, sizeof(bytes));
+	call(&b, 4, "test", "echo", 1, NULL, a);
+	a[0] = dopy_value_string("boom");
+	call(&b, 5, "test", "fail", 1, NULL, a);
+	call(&b, 6, "dopy", "objects", 0, NULL, NULL);
+	a[0] = dopy_value_string("test");
+	call(&b, 7, "dopy", "describe", 1, NULL, a);
+	call(&b, 8, "test", "noisy", 0, NULL, NULL);
+	save_frames("session.bin", &b);
+
+	/* Array arguments: methods of the fuzzers' test object. */
+	hello(&b, DOPY_PROTOCOL);
+	a[0] = dopy_value_int(1);
+	a[1] = dopy_value_int(2);
+	a[2] = dopy_value_int(3);
+	a[0] = array_of("int[]", 3, a);
+	call(&b, 1, "test", "sum", 1, NULL, a);
+	rows[0] = row(1, "a", 1.5, 1, 7);
+	rows[1] = row(-2, "", 0.0, 0, 0);
+	a[0] = array_of("(int,string,double,bool,uint)[]", 2, rows);
+	call(&b, 2, "test", "rows", 1, NULL, a);
+	inner[0] = dopy_value_string("a");
+	inner[1] = dopy_value_string("b");
+	a[0] = array_of("string[]", 2, inner);
+	a[1] = array_of("string[]", 0, NULL);
+	a[0] = array_of("string[][]", 2, a);
+	call(&b, 3, "test", "nest", 1, NULL, a);
+	save_frames("session-arrays.bin", &b);
+
+	/* What a server sends: REPLY with and without a value, ERROR. */
+	dopy_buf_init(&pl);
+	image(&pl, dopy_value_int(5));
+	frame(&b, DOPY_F_REPLY, 1, &pl);
+	dopy_buf_reset(&pl);
+	frame(&b, DOPY_F_REPLY, 2, &pl);
+	save_frames("reply.bin", &b);
+	e = dopy_error_new(DOPY_E_REMOTE, "boom");
+	dopy_error_set_fields(e, "test.Failure", "test", "fail", "host", 42);
+	dopy_error_add_trace(e, "bin/testobj.c:43 test_fail");
+	dopy_error_add_trace(e, "in test.fail on host host pid 42");
+	if (dopy_msg_error_put(&pl, e) < 0)
+		errx(1, "error");
+	dopy_error_free(e);
+	frame(&b, DOPY_F_ERROR, 5, &pl);
+	save_frames("error.bin", &b);
+	dopy_buf_release(&pl);
+	dopy_buf_release(&b);
+}
+
+static void
+bad_frames(void)
+{
+	static const char garbage[] = "GET / HTTP/1.0\r\n\r\n";
+	static const char *names2[] = { "" };
+	uint8_t hdr[DOPY_HDR_LEN];
+	dopy_value *many[DOPY_MAX_ARGS + 1];
+	struct dopy_buf b, pl;
+	size_t i;
+
+	dopy_buf_init(&b);
+	dopy_buf_init(&pl);
+	add(&b, 1);
+	save_frames("call-before-hello.bin", &b);
+
+	hello(&b, 2);
+	save_frames("hello-v2.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	b.len = 7;
+	save_frames("truncated-header.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	b.len -= 5;
+	save_frames("truncated-payload.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	add(&b, 1);
+	b.len -= 9;
+	save_frames("truncated-call.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	dopy_frame_encode(hdr, DOPY_F_CALL, 1, UINT32_MAX);
+	put(&b, hdr, sizeof(hdr));
+	save_frames("oversize-len.bin", &b);
+
+	dopy_frame_encode(hdr, DOPY_F_HELLO, 0, DOPY_HELLO_MAX + 1);
+	put(&b, hdr, sizeof(hdr));
+	put(&b, garbage, sizeof(garbage) - 1);
+	save_frames("hello-oversize.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	b.data[0] = 'X';
+	save_frames("bad-magic.bin", &b);
+
+	put(&b, garbage, sizeof(garbage) - 1);
+	save_frames("garbage.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	put(&pl, "xyz", 3);
+	frame(&b, 77, 0x01020304, &pl);
+	add(&b, 2);
+	save_frames("unknown-type.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	dopy_buf_reset(&pl);
+	put(&pl, garbage, sizeof(garbage) - 1);
+	frame(&b, DOPY_F_CALL, 1, &pl);
+	add(&b, 2);
+	save_frames("call-garbage.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	hello(&b, DOPY_PROTOCOL);
+	add(&b, 1);
+	save_frames("hello-twice.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	many[0] = dopy_value_int(2);
+	many[1] = dopy_value_string("x");
+	call(&b, 1, "test", "add", 2, NULL, many);
+	add(&b, 2);
+	save_frames("call-type-error.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	for (i = 0; i < DOPY_MAX_ARGS + 1; i++)
+		many[i] = dopy_value_int((int64_t)i);
+	call(&b, 1, "test", "add", DOPY_MAX_ARGS + 1, NULL, many);
+	add(&b, 2);
+	save_frames("call-too-many-args.bin", &b);
+
+	/* The names image says one argument; two follow. */
+	hello(&b, DOPY_PROTOCOL);
+	dopy_buf_reset(&pl);
+	if (dopy_msg_call_put(&pl, "test", "add", names2, 1) < 0)
+		errx(1, "call");
+	image(&pl, dopy_value_int(2));
+	image(&pl, dopy_value_int(3));
+	frame(&b, DOPY_F_CALL, 1, &pl);
+	add(&b, 2);
+	save_frames("call-names-mismatch.bin", &b);
+	dopy_buf_release(&pl);
+	dopy_buf_release(&b);
+}
+
+static void bug3_short(struct dopy_buf *b) { bug3_len(b, 4); }
+static void bug3_zero(struct dopy_buf *b) { bug3_len(b, 0); }
+
+static void
+bug_frames(void)
+{
+	struct dopy_buf b, pl;
+
+	dopy_buf_init(&b);
+	dopy_buf_init(&pl);
+	hello(&b, DOPY_PROTOCOL);
+	call_raw(&b, 1, "test", "sum", bug1_alen);
+	add(&b, 2);
+	save_frames("tpl-bug1-alen.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	call_raw(&b, 1, "test", "nest", bug1_nested);
+	add(&b, 2);
+	save_frames("tpl-bug1-nested.bin", &b);
+
+	/* The names image of the CALL itself: A(s) with a huge count. */
+	hello(&b, DOPY_PROTOCOL);
+	/* No names, so the A(s) image is 17 bytes and tpl_load takes it
+	 * with any count: the S(ss) image first, the names after it. */
+	if (dopy_msg_call_put(&pl, "test", "greet", (const char *[]){ "" },
+	    0) < 0)
+		errx(1, "call");
+	put_le32(pl.data + (pl.data[4] | pl.data[5] << 8) + 13,
+	    0x80000000u);
+	image(&pl, dopy_value_string("World"));
+	frame(&b, DOPY_F_CALL, 1, &pl);
+	add(&b, 2);
+	save_frames("tpl-bug1-names.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	call_raw(&b, 1, "test", "greet", bug2_oldstr);
+	add(&b, 2);
+	save_frames("tpl-bug2-oldstr.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	call_raw(&b, 1, "test", "greet", bug3_short);
+	add(&b, 2);
+	save_frames("tpl-bug3-shortlen.bin", &b);
+
+	hello(&b, DOPY_PROTOCOL);
+	call_raw(&b, 1, "test", "greet", bug3_zero);
+	add(&b, 2);
+	save_frames("tpl-bug3-zerolen.bin", &b);
+	dopy_buf_release(&pl);
+	dopy_buf_release(&b);
+}
+
+int
+main(int argc, char *argv[])
+{
+	char path[4096];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkcorpus dir\n");
+		return 2;
+	}
+	outdir = argv[1];
+	snprintf(path, sizeof(path), "%s/frame", outdir);
+	mkdir(outdir, 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/value", outdir);
+	mkdir(path, 0755);
+	good_values();
+	payload_values();
+	bad_values();
+	bug_values();
+	good_frames();
+	bad_frames();
+	bug_frames();
+	return 0;
+}
