@@ -159,6 +159,11 @@ connect_name(dopy_target *t, const dopy_key *key, dopy_conn **cp,
 	if ((r = dopy_target_parse(dopy_value_get_string(dopy_value_at(entry,
 	    0)), &rt, ep)) < 0)
 		goto out;
+	if (rt->kind == DOPY_TARGET_NAME) {	/* no loops, no chains */
+		r = dopy_error_set(ep, DOPY_E_USAGE, "name:%s is bound to "
+		    "another name: target", t->command);
+		goto out;
+	}
 	obj = dopy_value_get_string(dopy_value_at(entry, 1));
 	if (obj != NULL && *obj != '\0') {
 		free(rt->object);

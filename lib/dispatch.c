@@ -16,9 +16,11 @@
 static int
 vraise(dopy_call *c, const char *name, const char *fmt, va_list ap)
 {
-	const char *obj = c->obj != NULL ? c->obj->def->name : "";
+	const char *obj = c->obj != NULL ? c->obj->def->name :
+	    c->msg != NULL ? c->msg->object : "";
 	const char *meth = c->obj != NULL ?
-	    c->obj->def->methods[c->midx].name : "";
+	    c->obj->def->methods[c->midx].name :
+	    c->msg != NULL ? c->msg->method : "";
 
 	dopy_error_free(c->err);
 	if ((c->err = dopy_error_vnew(dopy_error_code_for(name), fmt, ap)) ==
@@ -264,6 +266,7 @@ dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
 	memset(c, 0, sizeof(*c));
 	c->srv = s;
 	c->sess = sess;
+	c->msg = m;
 	if ((o = dopy_server_find(s, m->object)) != NULL)
 		dopy_dispatch_object(s, o, m, c);
 	else if ((o = route_of(s, m->object)) != NULL)

@@ -232,6 +232,9 @@ int	 dopy_auth_verify(const dopy_key *, const char *role,
 	    const uint8_t mac[DOPY_MAC_LEN]);
 
 /* ---- store.c: files shared by every server process ---- */
+/* Store results beside the DOPY_E_* codes; never leave the library. */
+#define DOPY_S_NOTFOUND		-100
+#define DOPY_S_EXISTS		-101
 struct dopy_store {
 	int	dirfd;
 };
@@ -249,8 +252,9 @@ int	 dopy_store_write(struct dopy_store *, const char *path,
 	    const void *, size_t, int excl, char *err, size_t errlen);
 int	 dopy_store_remove(struct dopy_store *, const char *path, char *err,
 	    size_t errlen);
+/* create: make missing directories (a store); else they must exist. */
 int	 dopy_store_lock(struct dopy_store *, const char *path, int exclusive,
-	    int *lfd, char *err, size_t errlen);
+	    int create, int *lfd, char *err, size_t errlen);
 void	 dopy_store_unlock(int lfd);
 /* Names under path (files "a", directories "d/"; recursive: all files). */
 int	 dopy_store_list(struct dopy_store *, const char *path, int recursive,
@@ -367,6 +371,7 @@ struct dopy_call {
 	dopy_value		*argv[DOPY_MAX_ARGS];
 	dopy_value		*result;
 	dopy_error		*err;
+	const struct dopy_callmsg *msg;		/* names errors before obj */
 	dopy_value		*pstate;	/* persistent objects */
 	const char		*path;
 };

@@ -46,11 +46,10 @@ name_path(dopy_call *c, const char *name, char *path, size_t len)
 static int
 store_error(dopy_call *c, int r, const char *name, const char *err)
 {
-	if (strstr(err, "exists") != NULL)
+	if (r == DOPY_S_EXISTS)
 		return dopy_raise(c, "naming.Exists", "%s is already bound",
 		    name);
-	if (strstr(err, "not found") != NULL || strstr(err, "no such") !=
-	    NULL)
+	if (r == DOPY_S_NOTFOUND)
 		return dopy_raise(c, "naming.NotFound", "%s is not bound",
 		    name);
 	return dopy_raise(c, r == DOPY_E_USAGE ? NAME_ERR :
@@ -152,13 +151,17 @@ n_list(dopy_call *c)
 {
 	struct naming *ns = dopy_call_state(c);
 	const char *group = dopy_call_string(c, 0);
-	char path[1100] = "", err[200], *s;
+	char path[1100] = "", err[200], g[1100], *s;
 	dopy_value *out;
-	size_t i;
+	size_t i, gl;
 	int r;
 
-	if (*group != '\0' && !(*group == ':' && group[1] == '\0') &&
-	    name_path(c, group, path, sizeof(path)) < 0)
+	/* "Test." as list prints it names the group Test. */
+	strlcpy(g, group, sizeof(g));
+	if ((gl = strlen(g)) > 1 && g[gl - 1] == '.')
+		g[gl - 1] = '\0';
+	if (*g != '\0' && !(*g == ':' && g[1] == '\0') &&
+	    name_path(c, g, path, sizeof(path)) < 0)
 		return DOPY_E_REMOTE;
 	if ((out = dopy_value_new(c->obj->results[c->midx])) == NULL)
 		return dopy_raise(c, "dopy.InternalError", "out of memory");

@@ -156,9 +156,9 @@ path_arg(dopy_call *c, const char *in, char *out)
 static int
 pos_error(dopy_call *c, int r, const char *err)
 {
-	if (strstr(err, "not found") != NULL || strstr(err, "no such") != NULL)
+	if (r == DOPY_S_NOTFOUND)
 		return dopy_raise(c, "pos.NotFound", "%s", err);
-	if (strstr(err, "exists") != NULL)
+	if (r == DOPY_S_EXISTS)
 		return dopy_raise(c, "pos.Exists", "%s", err);
 	if (r == DOPY_E_PROTO)
 		return dopy_raise(c, "pos.Corrupt", "%s", err);
@@ -177,7 +177,7 @@ p_store(dopy_call *c)
 
 	if (path_arg(c, dopy_call_string(c, 0), path) < 0)
 		return DOPY_E_REMOTE;
-	if ((r = dopy_store_lock(&p->st, path, 1, &lfd, err,
+	if ((r = dopy_store_lock(&p->st, path, 1, 1, &lfd, err,
 	    sizeof(err))) < 0)
 		return pos_error(c, r, err);
 	r = save(p, path, "", dopy_call_arg(c, 1), 0, err, sizeof(err));
@@ -242,7 +242,7 @@ p_remove(dopy_call *c)
 
 	if (path_arg(c, dopy_call_string(c, 0), path) < 0)
 		return DOPY_E_REMOTE;
-	if ((r = dopy_store_lock(&p->st, path, 1, &lfd, err,
+	if ((r = dopy_store_lock(&p->st, path, 1, 0, &lfd, err,
 	    sizeof(err))) < 0)
 		return pos_error(c, r, err);
 	r = dopy_store_remove(&p->st, path, err, sizeof(err));
@@ -320,7 +320,6 @@ pos_route(dopy_server *s, const struct dopy_object *po,
 	dopy_value *state = NULL;
 	int lfd = -1, ro, r;
 
-	c->obj = (struct dopy_object *)po;	/* errors name pos until loaded */
 	if (path_arg(c, key, path) < 0)
 		return;
 	/* The class decides the lock; the file is read again under it. */
@@ -338,7 +337,7 @@ pos_route(dopy_server *s, const struct dopy_object *po,
 	ro = is_readonly(e->def, m->method);
 	free(cls);
 	cls = NULL;
-	if ((r = dopy_store_lock(&p->st, path, !ro, &lfd, err,
+	if ((r = dopy_store_lock(&p->st, path, !ro, 0, &lfd, err,
 	    sizeof(err))) < 0 ||
 	    (r = load(p, path, &cls, &state, err, sizeof(err))) < 0) {
 		route_fail(c, r, err);

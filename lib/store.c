@@ -153,7 +153,7 @@ dopy_store_parent(struct dopy_store *st, const char *path, int create,
 		close(fd);
 		if (nfd < 0)
 			return serr(err, errlen, errno == ENOENT ?
-			    DOPY_E_USAGE : DOPY_E_SYS, "%s: %s", path,
+			    DOPY_S_NOTFOUND : DOPY_E_SYS, "%s: %s", path,
 			    errno == ELOOP || errno == ENOTDIR ?
 			    "a directory in the path is a symlink or a file" :
 			    errno == ENOENT ? "no such directory" :
@@ -183,7 +183,7 @@ dopy_store_read(struct dopy_store *st, const char *path, struct dopy_buf *b,
 	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	close(dfd);
 	if (fd < 0)
-		return serr(err, errlen, errno == ENOENT ? DOPY_E_USAGE :
+		return serr(err, errlen, errno == ENOENT ? DOPY_S_NOTFOUND :
 		    DOPY_E_SYS, "%s: %s", path, errno == ENOENT ?
 		    "not found" : errno == ELOOP ? "is a symlink" :
 		    strerror(errno));
@@ -260,11 +260,13 @@ dopy_store_write(struct dopy_store *st, const char *path, const void *p,
 	saved = errno;
 	if (excl || r != 0)
 		unlinkat(dfd, tmp, 0);
-	if (r == 0)
-		fsync(dfd);
+	if (r == 0 && fsync(dfd) != 0) {
+		r = -1;		/* the new name may not survive a crash */
+		saved = errno;
+	}
 	close(dfd);
 	if (r != 0)
-		return serr(err, errlen, saved == EEXIST ? DOPY_E_USAGE :
+		return serr(err, errlen, saved == EEXIST ? DOPY_S_EXISTS :
 		    DOPY_E_SYS, "%s: %s", path, saved == EEXIST ?
 		    "exists" : strerror(saved));
 	return 0;
@@ -282,11 +284,13 @@ dopy_store_remove(struct dopy_store *st, const char *path, char *err,
 		return r;
 	r = unlinkat(dfd, base, 0);
 	saved = errno;
-	if (r == 0)
-		fsync(dfd);
+	if (r == 0 && fsync(dfd) != 0) {
+		r = -1;
+		saved = errno;
+	}
 	close(dfd);
 	if (r != 0)
-		return serr(err, errlen, saved == ENOENT ? DOPY_E_USAGE :
+		return serr(err, errlen, saved == ENOENT ? DOPY_S_NOTFOUND :
 		    DOPY_E_SYS, "%s: %s", path, saved == ENOENT ?
 		    "not found" : strerror(saved));
 	return 0;
@@ -296,13 +300,13 @@ dopy_store_remove(struct dopy_store *st, const char *path, char *err,
  * writers.  Returns the fd to pass to dopy_store_unlock. */
 int
 dopy_store_lock(struct dopy_store *st, const char *path, int exclusive,
-    int *lfd, char *err, size_t errlen)
+    int create, int *lfd, char *err, size_t errlen)
 {
 	char name[NAME_MAXLEN + 8];
 	const char *base;
 	int dfd, fd, r;
 
-	if ((r = dopy_store_parent(st, path, exclusive, &dfd, &base, err,
+	if ((r = dopy_store_parent(st, path, create, &dfd, &base, err,
 	    errlen)) < 0)
 		return r;
 	snprintf(name, sizeof(name), ".%s.lock", base);
@@ -337,6 +341,7 @@ static int
 list_dir(int fd, const char *prefix, int recursive, dopy_value *out)
 {
 	struct dirent *de;
+	struct stat sb;
 	char *name;
 	DIR *d;
 	int sub, isdir, r = 0;
@@ -348,6 +353,10 @@ list_dir(int fd, const char *prefix, int recursive, dopy_value *out)
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;		/* ours: locks, temporaries */
+		if (de->d_type == DT_UNKNOWN && fstatat(dirfd(d), de->d_name,
+		    &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			de->d_type = S_ISDIR(sb.st_mode) ? DT_DIR :
+			    S_ISREG(sb.st_mode) ? DT_REG : DT_UNKNOWN;
 		isdir = de->d_type == DT_DIR;
 		if (!isdir && de->d_type != DT_REG)
 			continue;		/* symlinks and such: not ours */
@@ -385,7 +394,7 @@ dopy_store_list(struct dopy_store *st, const char *path, int recursive,
 		close(dfd);
 	}
 	if (fd < 0)
-		return serr(err, errlen, errno == ENOENT ? DOPY_E_USAGE :
+		return serr(err, errlen, errno == ENOENT ? DOPY_S_NOTFOUND :
 		    DOPY_E_SYS, "%s: %s", *path ? path : ".", errno == ENOENT ?
 		    "no such directory" : strerror(errno));
 	if ((r = list_dir(fd, path, recursive, out)) < 0)
