@@ -68,6 +68,35 @@ test_sleep(dopy_call *c)
 	return 0;
 }
 
+/* Who called, as libdopy sees it under whichever launcher. */
+static int
+test_caller(dopy_call *c)
+{
+	char err[100];
+	dopy_type *t = dopy_type_parse("(string,string,string,int,string,"
+	    "bool)", err, sizeof(err));
+	dopy_value *v = dopy_value_new(t);
+
+	dopy_type_free(t);
+	if (v == NULL ||
+	    dopy_value_set_field(v, 0, dopy_value_string(
+	    dopy_call_transport(c))) < 0 ||
+	    dopy_value_set_field(v, 1, dopy_value_string(
+	    dopy_call_peer_addr(c))) < 0 ||
+	    dopy_value_set_field(v, 2, dopy_value_string(
+	    dopy_call_peer_port(c))) < 0 ||
+	    dopy_value_set_field(v, 3, dopy_value_int(
+	    dopy_call_peer_uid(c))) < 0 ||
+	    dopy_value_set_field(v, 4, dopy_value_string(
+	    dopy_call_ssh_connection(c))) < 0 ||
+	    dopy_value_set_field(v, 5, dopy_value_bool(
+	    dopy_call_authenticated(c))) < 0) {
+		dopy_value_free(v);
+		return dopy_raise(c, "test.Failure", "out of memory");
+	}
+	return dopy_call_return(c, v);
+}
+
 static const struct dopy_method test_methods[] = {
 	{ "add", test_add, "a:int, b:int", "int", "Add two integers." },
 	{ "echo", test_echo, "data:bytes", "bytes",
@@ -80,6 +109,9 @@ static const struct dopy_method test_methods[] = {
 	    "Write to stdout and stderr, then return \"quiet\"." },
 	{ "sleep", test_sleep, "ms:int", NULL,
 	    "Sleep for ms milliseconds (at most a minute)." },
+	{ "caller", test_caller, "", "(string,string,string,int,string,bool)",
+	    "Who called: transport, address, port, uid, SSH_CONNECTION, "
+	    "whether the key was verified." },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
