@@ -375,6 +375,13 @@ void		 dopy_proxy_free(dopy_proxy *);
  */
 void		 dopy_conn_set_timeout(dopy_conn *, int ms);
 void		 dopy_proxy_set_timeout(dopy_proxy *, int ms);
+/*
+ * Oneway calls (Pyro's _setOneway): calls of method through this proxy
+ * are sent as ONEWAY frames and return at once with no result; the
+ * server runs them in order with the connection's other calls and logs
+ * their errors.  on = 0 makes method an ordinary call again.
+ */
+int		 dopy_proxy_set_oneway(dopy_proxy *, const char *method, int on);
 
 dopy_args	*dopy_args_new(void);
 void		 dopy_args_free(dopy_args *);

@@ -32,8 +32,8 @@ enum dopy_ftype {
 	DOPY_F_CALL = 2,
 	DOPY_F_REPLY = 3,
 	DOPY_F_ERROR = 4,
-	/* 5..10 reserved: ONEWAY CANCEL PROGRESS CALLBACK CALLBACK_REPLY
-	 * RELEASE */
+	DOPY_F_ONEWAY = 5,	/* a CALL that gets no answer */
+	/* 6..10 reserved: CANCEL PROGRESS CALLBACK CALLBACK_REPLY RELEASE */
 	DOPY_F_AUTH = 11,	/* the client's MAC; the server's empty ack */
 };
 
@@ -412,6 +412,8 @@ struct dopy_proxy {
 	dopy_conn	*conn;
 	char		*object;
 	int		 timeout_ms;	/* 0: the connection's */
+	char		**oneway;	/* methods called without an answer */
+	size_t		 noneway;
 };
 struct dopy_args {
 	size_t		 n;

@@ -28,10 +28,50 @@ dopy_proxy_new(dopy_conn *c, const char *object)
 void
 dopy_proxy_free(dopy_proxy *p)
 {
+	size_t i;
+
 	if (p == NULL)
 		return;
+	for (i = 0; i < p->noneway; i++)
+		free(p->oneway[i]);
+	free(p->oneway);
 	free(p->object);
 	free(p);
+}
+
+static int
+oneway_index(const dopy_proxy *p, const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < p->noneway; i++)
+		if (strcmp(p->oneway[i], method) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+dopy_proxy_set_oneway(dopy_proxy *p, const char *method, int on)
+{
+	char **nv, *m;
+	int i;
+
+	if (p == NULL || method == NULL)
+		return DOPY_E_INVAL;
+	if ((i = oneway_index(p, method)) >= 0 && !on) {
+		free(p->oneway[i]);
+		p->oneway[i] = p->oneway[--p->noneway];
+	} else if (i < 0 && on) {
+		nv = reallocarray(p->oneway, p->noneway + 1, sizeof(*nv));
+		if (nv == NULL || (m = strdup(method)) == NULL) {
+			if (nv != NULL)
+				p->oneway = nv;
+			return DOPY_E_NOMEM;
+		}
+		p->oneway = nv;
+		p->oneway[p->noneway++] = m;
+	}
+	return 0;
 }
 
 dopy_args *
@@ -111,7 +151,7 @@ dopy_args_bytes(dopy_args *a, const char *name, const void *p, size_t len)
 
 static int
 send_call(dopy_proxy *p, const char *method, const dopy_args *a,
-    uint32_t id, dopy_error **ep)
+    uint32_t id, uint8_t type, dopy_error **ep)
 {
 	struct dopy_chan *ch = &p->conn->chan;
 	size_t i, n = a != NULL ? a->n : 0;
@@ -125,7 +165,7 @@ send_call(dopy_proxy *p, const char *method, const dopy_args *a,
 	if (r < 0)
 		return dopy_error_set(ep, r, "cannot encode the call of "
 		    "%s.%s: %s", p->object, method, dopy_strerror(r));
-	if ((r = dopy_chan_send(ch, DOPY_F_CALL, id)) == DOPY_E_TOOBIG)
+	if ((r = dopy_chan_send(ch, type, id)) == DOPY_E_TOOBIG)
 		return dopy_error_set(ep, r, "the call of %s.%s is %zu bytes,"
 		    " more than the maximum frame of %u", p->object, method,
 		    ch->wbuf.len - DOPY_HDR_LEN, ch->max_frame);
@@ -222,7 +262,9 @@ dopy_proxy_call(dopy_proxy *p, const char *method, const dopy_args *args,
 		    " after an earlier failure");
 	if ((id = p->conn->next_id++) == 0)
 		id = p->conn->next_id++;
-	if ((r = send_call(p, method, args, id, ep)) < 0 ||
+	if (oneway_index(p, method) >= 0)
+		return send_call(p, method, args, id, DOPY_F_ONEWAY, ep);
+	if ((r = send_call(p, method, args, id, DOPY_F_CALL, ep)) < 0 ||
 	    (r = read_reply(p, method, id, &f, ep)) < 0)
 		return r;
 	if (f.type == DOPY_F_REPLY)

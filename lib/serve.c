@@ -226,17 +226,26 @@ reply(struct dopy_session *c, uint32_t id, dopy_call *call)
 	return r;
 }
 
+/*
+ * A CALL, or a ONEWAY: the same payload, but no answer at all (Pyro's
+ * oneway); what goes wrong is logged here instead of sent.
+ */
 static int
-handle_call(struct dopy_session *c, const struct dopy_frame *f)
+handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 {
 	struct dopy_callmsg m;
 	dopy_call call;
 	char err[200];
 	int r;
 
-	if (dopy_msg_call_get(f->payload, f->len, &m, err, sizeof(err)) < 0)
-		return conn_error(c, f->id, "dopy.ProtocolError",
-		    "malformed CALL: %s", err);
+	if (dopy_msg_call_get(f->payload, f->len, &m, err, sizeof(err)) < 0) {
+		if (!oneway)
+			return conn_error(c, f->id, "dopy.ProtocolError",
+			    "malformed CALL: %s", err);
+		dopy_log(&c->srv->log, LOG_WARNING, "malformed ONEWAY %u: %s",
+		    f->id, err);
+		return 0;
+	}
 	c->calls++;
 	/* ps(1) shows the current or last method; setproctitle costs
 	 * thousands of instructions, so only when the method changes. */
@@ -255,7 +264,16 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f)
 		pthread_mutex_unlock(&c->srv->lock);
 	dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
 	    m.object, m.method, call.err ? dopy_error_name(call.err) : "ok");
-	r = reply(c, f->id, &call);
+	if (!oneway)
+		r = reply(c, f->id, &call);
+	else {
+		if (call.err != NULL)
+			dopy_log(&c->srv->log, LOG_WARNING, "oneway %s.%s: "
+			    "%s: %s", m.object, m.method,
+			    dopy_error_name(call.err),
+			    dopy_error_message(call.err));
+		r = 0;
+	}
 	dopy_call_release(&call);
 	dopy_msg_call_release(&m);
 	return r;
@@ -266,7 +284,9 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 {
 	switch (f->type) {
 	case DOPY_F_CALL:
-		return handle_call(c, f);
+		return handle_call(c, f, 0);
+	case DOPY_F_ONEWAY:
+		return handle_call(c, f, 1);
 	case DOPY_F_HELLO:
 		return conn_error(c, f->id, "dopy.ProtocolError",
 		    "HELLO after HELLO");
