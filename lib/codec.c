@@ -544,7 +544,8 @@ dopy_decode(const struct dopy_image *img, const dopy_type *expect,
 		return DOPY_E_TYPE;
 	fatal_jmp = &jb;
 	if (setjmp(jb) != 0) {
-		fatal_jmp = NULL;	/* guarded against; leak if reached */
+		fatal_jmp = NULL;	/* guarded against; the map leaks */
+		dopy_type_free(t);
 		if (m != NULL)
 			memset(m, 0, sizeof(*m));
 		seterr(err, errlen, "tpl refused the image");

@@ -95,6 +95,8 @@ parse_param(struct dopy_param *p, const char *b, const char *e, char *err,
 	int r = DOPY_E_USAGE;
 
 	if ((colon = memchr(b, ':', (size_t)(e - b))) == NULL) {
+		while (b < e && isspace((unsigned char)*b))
+			b++;
 		snprintf(err, errlen, "parameter '%.*s' has no :TYPE",
 		    (int)(e - b), b);
 		return r;

@@ -621,12 +621,31 @@ unguarded_child(void *arg, int fd)
 	char err[200] = "";
 	int r;
 
+	dopy_type *t;
+	struct dopy_buf b;
+	struct dopy_image good;
+
 	(void)fd;
 	r = dopy_decode(&im, NULL, &v, err, sizeof(err));
 	if (r == 0)
 		return 2;		/* accepted: wrong */
 	if (v != NULL || err[0] == '\0')
 		return 3;
+	/* The decoder still works for the same format afterwards. */
+	t = dopy_type_parse("string[]", NULL, 0);
+	v = dopy_value_parse(t, "[a, \"\", bc]", NULL, 0);
+	dopy_buf_init(&b);
+	if (v == NULL || dopy_encode(v, &b) < 0)
+		return 4;
+	good = (struct dopy_image){ b.data, b.len, (const char *)b.data + 8 };
+	dopy_value_free(v);
+	if (dopy_decode(&good, t, &v, err, sizeof(err)) < 0 ||
+	    dopy_value_len(v) != 3 ||
+	    strcmp(dopy_value_get_string(dopy_value_at(v, 2)), "bc") != 0)
+		return 5;
+	dopy_value_free(v);
+	dopy_type_free(t);
+	dopy_buf_release(&b);
 	return 0;
 }
 
@@ -648,7 +667,7 @@ Test(codec, fatal_hook_does_not_exit, .timeout = 10)
 	st = tu_wait(pid, TU_WAIT_MS);
 	close(fd);
 	cr_assert_eq(tu_exit_code(st), 0, "child status 0x%x (255: tpl's "
-	    "exit(-1); 2: accepted)", st);
+	    "exit(-1); 2: accepted; 4, 5: a good image failed after)", st);
 }
 
 /* ---- the preamble ---- */
@@ -845,22 +864,76 @@ Test(codec, null_string_is_refused)
 	refused(&m, "string[]", "NULL string in an array");
 }
 
-/* A string holding a NUL cannot be a dopy string (no embedded NUL):
- * whatever comes back must be a proper C string of the stated length. */
+/* A string holding a NUL cannot be a dopy string (no embedded NUL);
+ * tpl would silently cut it short. */
 Test(codec, string_with_embedded_nul)
+{
+	uint8_t data[4 + 3];
+	struct img m;
+
+	put_u32_host(data, 3 + 1);
+	memcpy(data + 4, "a\0b", 3);
+	mkimg(&m, 2, "s", data, sizeof(data));
+	refused(&m, "string", "string with a NUL");
+	refused(&m, NULL, "string with a NUL, untyped");
+	mkimg(&m, 2, "S(Is)", "\0\0\0\0\0\0\0\0\4\0\0\0a\0b", 15);
+	refused(&m, NULL, "structure with a string with a NUL");
+}
+
+/* Bytes may hold NULs, of course. */
+Test(codec, bytes_with_nul_accepted)
 {
 	uint8_t data[4 + 3];
 	struct img m;
 	dopy_value *v = NULL;
 	char err[200] = "";
+	size_t len;
 
-	put_u32_host(data, 3 + 1);
+	put_u32_host(data, 3);
 	memcpy(data + 4, "a\0b", 3);
-	mkimg(&m, 2, "s", data, sizeof(data));
-	if (split_decode(m.b, m.len, NULL, &v, err, sizeof(err)) == 0) {
-		cr_assert_eq(dopy_value_len(v),
-		    strlen(dopy_value_get_string(v)));
-		dopy_value_free(v);
+	mkimg(&m, 0, "B", data, sizeof(data));
+	cr_assert_eq(split_decode(m.b, m.len, NULL, &v, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(memcmp(dopy_value_get_bytes(v, &len), "a\0b", 3), 0);
+	cr_assert_eq(len, 3);
+	dopy_value_free(v);
+}
+
+/*
+ * The decoder keeps tpl maps between calls: a refused image must not
+ * spoil the next good one of the same format, and many formats in turn
+ * (more than it keeps) all decode.
+ */
+Test(codec, good_after_bad)
+{
+	static const char *const types[] = { "int[]", "int[][]", "string[]",
+	    "(int,string)", "(int,string)[]", "bool", "bytes[]", "uint",
+	    "double[]", "string", "(bool,double)", "string[][]", "bytes" };
+	static const char *const texts[] = { "[1, 2]", "[[1], []]", "[a, b]",
+	    "(1, x)", "[(1, x)]", "true", "[\"\\x00\"]", "7", "[0.5]", "s",
+	    "(true, 2.5)", "[[a], [b, c]]", "raw" };
+	uint8_t data[12];
+	struct img m;
+	int round;
+	size_t i;
+
+	memset(data, 0xff, sizeof(data));
+	for (round = 0; round < 3; round++) {
+		put_u32_host(data, 0x80000000u);
+		mkimg(&m, 0, "A(I)", data, sizeof(data));
+		refused(&m, "int[]", "huge count");
+		round_trip(val("int[]", "[1, 2, 3]"));
+		mkimg(&m, 0, "A(A(I))", data, sizeof(data));
+		refused(&m, "int[][]", "huge count");
+		round_trip(val("int[][]", "[[1], [2, 3]]"));
+		mkimg(&m, 2, "A(s)", data, sizeof(data));
+		refused(&m, "string[]", "huge count");
+		round_trip(val("string[]", "[x, \"\"]"));
+		mkimg(&m, 2, "S(Is)", data, 10);
+		refused(&m, NULL, "short structure");
+		round_trip(val("(int,string)", "(5, five)"));
+		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			round_trip(val(types[i], texts[i]));
 	}
 }
 

@@ -542,25 +542,35 @@ read_hello(struct dopy_chan *ch)
 }
 
 static int
-fake_version2(void *arg, int fd)
+fake_version2_run(struct dopy_chan *ch, void *arg, int fd)
 {
 	struct dopy_hello h = { .proto = 2, .max_frame = 65536,
 	    .software = "dopy 9.9.9" };
-	struct dopy_chan ch;
 	char buf[16];
 
 	(void)arg;
-	dopy_chan_init(&ch, fd, fd);
-	if (read_hello(&ch) < 0)
+	if (read_hello(ch) < 0)
 		return 10;
-	dopy_chan_begin(&ch);
-	if (dopy_msg_hello_put(&ch.wbuf, &h) < 0 ||
-	    dopy_chan_send(&ch, DOPY_F_HELLO, 0) < 0)
+	dopy_chan_begin(ch);
+	if (dopy_msg_hello_put(&ch->wbuf, &h) < 0 ||
+	    dopy_chan_send(ch, DOPY_F_HELLO, 0) < 0)
 		return 11;
 	/* Wait for the client to hang up. */
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	return 0;
+}
+
+static int
+fake_version2(void *arg, int fd)
+{
+	struct dopy_chan ch;
+	int r;
+
+	dopy_chan_init(&ch, fd, fd);
+	r = fake_version2_run(&ch, arg, fd);
+	dopy_chan_release(&ch);
+	return r;
 }
 
 struct junk {
@@ -570,13 +580,11 @@ struct junk {
 #define JUNK(s)	{ s, sizeof(s) - 1 }
 
 static int
-fake_garbage(void *arg, int fd)
+fake_garbage_run(struct dopy_chan *ch, void *arg, int fd)
 {
 	const struct junk *j = arg;
-	struct dopy_chan ch;
 
-	dopy_chan_init(&ch, fd, fd);
-	if (read_hello(&ch) < 0)
+	if (read_hello(ch) < 0)
 		return 10;
 	if (tu_write_all(fd, j->p, j->len) < 0)
 		return 11;
@@ -584,62 +592,107 @@ fake_garbage(void *arg, int fd)
 }
 
 static int
-fake_silent_close(void *arg, int fd)
+fake_garbage(void *arg, int fd)
 {
 	struct dopy_chan ch;
+	int r;
+
+	dopy_chan_init(&ch, fd, fd);
+	r = fake_garbage_run(&ch, arg, fd);
+	dopy_chan_release(&ch);
+	return r;
+}
+
+static int
+fake_silent_close_run(struct dopy_chan *ch, void *arg, int fd)
+{
 
 	(void)arg;
-	dopy_chan_init(&ch, fd, fd);
-	if (read_hello(&ch) < 0)
+	(void)fd;
+	if (read_hello(ch) < 0)
 		return 10;
 	return 0;		/* close without a word */
 }
 
+static int
+fake_silent_close(void *arg, int fd)
+{
+	struct dopy_chan ch;
+	int r;
+
+	dopy_chan_init(&ch, fd, fd);
+	r = fake_silent_close_run(&ch, arg, fd);
+	dopy_chan_release(&ch);
+	return r;
+}
+
 /* Answers HELLO with an ERROR, as a server that wants a key does. */
+static int
+fake_error_run(struct dopy_chan *ch, void *arg, int fd)
+{
+	dopy_error *e;
+	int r;
+
+	(void)arg;
+	(void)fd;
+	if (read_hello(ch) < 0)
+		return 10;
+	e = dopy_error_new(DOPY_E_AUTH, "this server requires a shared key");
+	dopy_error_set_fields(e, "dopy.AuthFailed", "", "", "fakehost", 1);
+	dopy_chan_begin(ch);
+	r = dopy_msg_error_put(&ch->wbuf, e) < 0 ||
+	    dopy_chan_send(ch, DOPY_F_ERROR, 0) < 0 ? 11 : 0;
+	dopy_error_free(e);
+	return r;
+}
+
 static int
 fake_error(void *arg, int fd)
 {
 	struct dopy_chan ch;
-	dopy_error *e;
+	int r;
 
-	(void)arg;
 	dopy_chan_init(&ch, fd, fd);
-	if (read_hello(&ch) < 0)
-		return 10;
-	e = dopy_error_new(DOPY_E_AUTH, "this server requires a shared key");
-	dopy_error_set_fields(e, "dopy.AuthFailed", "", "", "fakehost", 1);
-	dopy_chan_begin(&ch);
-	if (dopy_msg_error_put(&ch.wbuf, e) < 0 ||
-	    dopy_chan_send(&ch, DOPY_F_ERROR, 0) < 0)
-		return 11;
-	dopy_error_free(e);
-	return 0;
+	r = fake_error_run(&ch, arg, fd);
+	dopy_chan_release(&ch);
+	return r;
 }
 
 /* A proper HELLO, then for the first CALL a REPLY with another id. */
 static int
-fake_wrong_id(void *arg, int fd)
+fake_wrong_id_run(struct dopy_chan *ch, void *arg, int fd)
 {
 	struct dopy_hello h = { .proto = 1, .max_frame = 65536,
 	    .software = "fake" };
-	struct dopy_chan ch;
 	struct dopy_frame f;
 
 	(void)arg;
-	dopy_chan_init(&ch, fd, fd);
-	if (read_hello(&ch) < 0)
+	(void)fd;
+	if (read_hello(ch) < 0)
 		return 10;
-	dopy_chan_begin(&ch);
-	if (dopy_msg_hello_put(&ch.wbuf, &h) < 0 ||
-	    dopy_chan_send(&ch, DOPY_F_HELLO, 0) < 0)
+	dopy_chan_begin(ch);
+	if (dopy_msg_hello_put(&ch->wbuf, &h) < 0 ||
+	    dopy_chan_send(ch, DOPY_F_HELLO, 0) < 0)
 		return 11;
-	ch.max_frame = 65536;
-	if (dopy_chan_read(&ch, &f) < 0 || f.type != DOPY_F_CALL)
+	ch->max_frame = 65536;
+	if (dopy_chan_read(ch, &f) < 0 || f.type != DOPY_F_CALL)
 		return 12;
-	dopy_chan_begin(&ch);
-	if (dopy_chan_send(&ch, DOPY_F_REPLY, f.id + 1) < 0)
+	dopy_chan_begin(ch);
+	if (dopy_chan_send(ch, DOPY_F_REPLY, f.id + 1) < 0)
 		return 13;
 	return 0;
+}
+
+static int
+fake_wrong_id(void *arg, int fd)
+{
+	struct dopy_chan ch;
+	int r;
+
+	dopy_chan_init(&ch, fd, fd);
+	r = fake_wrong_id_run(&ch, arg, fd);
+	dopy_chan_release(&ch);
+	return r;
 }
 
 /* A fake server's verdict on a connection attempt. */
