@@ -223,6 +223,15 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+static int
+is_symlink(int dfd, const char *base)
+{
+	struct stat sb;
+
+	return fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(sb.st_mode);
+}
+
 /*
  * Write path whole: temporary file, fsync, then rename over the name
  * (or, with excl, link to it so an existing file wins), fsync the
@@ -253,6 +262,12 @@ dopy_store_write(struct dopy_store *st, const char *path, const void *p,
 		    strerror(saved));
 	}
 	close(fd);
+	if (is_symlink(dfd, base)) {		/* one name per file */
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+		return serr(err, errlen, DOPY_E_USAGE, "%s: is a symlink",
+		    path);
+	}
 	if (excl)
 		r = linkat(dfd, tmp, dfd, base, 0);
 	else
@@ -375,6 +390,14 @@ list_dir(int fd, const char *prefix, int recursive, dopy_value *out)
 	return r;
 }
 
+static int
+by_name(const void *a, const void *b)
+{
+	const dopy_value *const *x = a, *const *y = b;
+
+	return strcmp((*x)->u.s.p, (*y)->u.s.p);
+}
+
 int
 dopy_store_list(struct dopy_store *st, const char *path, int recursive,
     dopy_value *out, char *err, size_t errlen)
@@ -399,5 +422,7 @@ dopy_store_list(struct dopy_store *st, const char *path, int recursive,
 		    "no such directory" : strerror(errno));
 	if ((r = list_dir(fd, path, recursive, out)) < 0)
 		return serr(err, errlen, r, "listing %s failed", path);
+	/* Directory order varies; listings should not. */
+	qsort(out->u.a.v, out->u.a.n, sizeof(out->u.a.v[0]), by_name);
 	return 0;
 }
