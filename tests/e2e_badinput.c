@@ -495,7 +495,7 @@ Test(dopyd, frames_a_client_does_not_send, .timeout = 20)
 		uint8_t		 type;
 		const char	*name;
 	} cases[] = {
-		{ 5, "dopy.UnknownFrame" },
+		{ 6, "dopy.UnknownFrame" },	/* 5 is ONEWAY now */
 		{ 10, "dopy.UnknownFrame" },
 		{ 0, "dopy.UnknownFrame" },
 		{ 255, "dopy.UnknownFrame" },
