@@ -423,6 +423,7 @@ dopy_store_list(struct dopy_store *st, const char *path, int recursive,
 	if ((r = list_dir(fd, path, recursive, out)) < 0)
 		return serr(err, errlen, r, "listing %s failed", path);
 	/* Directory order varies; listings should not. */
-	qsort(out->u.a.v, out->u.a.n, sizeof(out->u.a.v[0]), by_name);
+	if (out->u.a.n > 1)
+		qsort(out->u.a.v, out->u.a.n, sizeof(out->u.a.v[0]), by_name);
 	return 0;
 }
