@@ -288,7 +288,7 @@ dopy_proxy_call(dopy_proxy *p, const char *method, const dopy_args *args,
 
 static int
 introspect(dopy_conn *c, const char *method, const char *object,
-    dopy_value **out, dopy_error **ep)
+    const char *want, dopy_value **out, dopy_error **ep)
 {
 	dopy_proxy p = { .conn = c, .object = "dopy" };
 	dopy_args a = { 0 };
@@ -302,18 +302,29 @@ introspect(dopy_conn *c, const char *method, const char *object,
 	}
 	r = dopy_proxy_call(&p, method, &a, out, ep);
 	dopy_value_free(a.v[0]);
+	/* A server that answers in another shape is not a dopy server we
+	 * can describe: say so rather than hand back a surprise. */
+	if (r == 0 && (*out == NULL ||
+	    strcmp(dopy_type_name(dopy_value_type(*out)), want) != 0)) {
+		r = dopy_error_set(ep, DOPY_E_PROTO, "dopy.%s answered %s, not "
+		    "%s", method, *out ? dopy_type_name(dopy_value_type(*out)) :
+		    "nothing", want);
+		dopy_value_free(*out);
+		*out = NULL;
+	}
 	return r;
 }
 
 int
 dopy_list_objects(dopy_conn *c, dopy_value **names, dopy_error **ep)
 {
-	return introspect(c, "objects", NULL, names, ep);
+	return introspect(c, "objects", NULL, "string[]", names, ep);
 }
 
 int
 dopy_describe(dopy_conn *c, const char *object, dopy_value **methods,
     dopy_error **ep)
 {
-	return introspect(c, "describe", object, methods, ep);
+	return introspect(c, "describe", object,
+	    "(string,string,string,string)[]", methods, ep);
 }
