@@ -287,7 +287,8 @@ dopy_call_release(dopy_call *c)
 {
 	size_t i;
 
-	for (i = 0; i < DOPY_MAX_ARGS; i++)
+	/* bind_args fills argv only below the signature's length. */
+	for (i = 0; c->sig != NULL && i < c->sig->n; i++)
 		dopy_value_free(c->argv[i]);
 	dopy_value_free(c->result);
 	dopy_value_free(c->pstate);

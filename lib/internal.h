@@ -441,6 +441,7 @@ int	 dopy_conn_spawn_key(const char *command, const dopy_key *,
 
 /* misc */
 char	*dopy_strdup(const char *);
+int	 dopy_port_ok(const char *port, int min);
 char	*dopy_asprintf(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 

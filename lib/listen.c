@@ -123,18 +123,6 @@ bind_unix(struct listener *l, const char *path)
 	return 0;
 }
 
-/* 0 (any free port) to 65535, digits only. */
-static int
-valid_port(const char *p)
-{
-	const char *errstr;
-
-	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
-		return 0;
-	strtonum(p, 0, 65535, &errstr);
-	return errstr == NULL;
-}
-
 /* [HOST:]PORT or [V6]:PORT; no host means every address. */
 static int
 split_hostport(char *a, char **host, char **port)
@@ -155,7 +143,7 @@ split_hostport(char *a, char **host, char **port)
 		*host = NULL;
 		*port = a;
 	}
-	return valid_port(*port) ? 0 : -1;
+	return dopy_port_ok(*port, 0) ? 0 : -1;	/* 0: any free port */
 }
 
 static int
@@ -337,14 +325,6 @@ ucspi_env(const struct dopy_peer *p, int fd)
 	setenv("UNIXREMOTEEGID", num, 1);
 }
 
-/* In the child (or thread): serve; the session logs its exit line. */
-static int
-serve_child(struct listener *l, int fd, struct dopy_session *sess)
-{
-	(void)l;
-	return dopy_session_serve(sess, fd, fd) == 0 ? 0 : 1;
-}
-
 static int
 add_kid(struct listener *l, pid_t pid, int fd, const char *peer)
 {
@@ -401,7 +381,7 @@ thread_main(void *p)
 {
 	struct thread_arg *t = p;
 
-	serve_child(t->l, t->fd, &t->sess);
+	dopy_session_serve(&t->sess, t->fd, t->fd);	/* logs its exit */
 	pthread_mutex_lock(&t->l->kidlock);
 	del_kid(t->l, 0, t->fd);
 	pthread_mutex_unlock(&t->l->kidlock);
@@ -483,7 +463,6 @@ accept_one(struct listener *l, int lfd, int *cfd, struct dopy_session *sess)
 		return 0;
 	}
 	if (pid == 0) {
-		s->pid = (long)getpid();	/* for remote traces */
 		*cfd = fd;
 		return 1;
 	}
@@ -666,7 +645,7 @@ run(struct listener *l, int *child)
 			pidfile_close(pfh);
 		ucspi_env(&sess.peer, cfd);
 		*child = 1;
-		r = serve_child(l, cfd, &sess);
+		r = dopy_session_serve(&sess, cfd, cfd) == 0 ? 0 : 1;
 		close(cfd);
 		return r;
 	}

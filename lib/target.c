@@ -39,17 +39,6 @@ bad(dopy_target *t, dopy_error **ep, const char *text, const char *why)
 	    why);
 }
 
-static int
-valid_port(const char *p)
-{
-	const char *errstr;
-
-	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
-		return 0;
-	strtonum(p, 1, 65535, &errstr);
-	return errstr == NULL;
-}
-
 /* HOST:PORT or [V6]:PORT at s, ending at end; fills host and port. */
 static int
 hostport(dopy_target *t, const char *s, const char *end)
@@ -75,7 +64,7 @@ hostport(dopy_target *t, const char *s, const char *end)
 		return -1;
 	t->host = strndup(hb, (size_t)(he - hb));
 	t->port = strndup(colon + 1, (size_t)(end - colon - 1));
-	if (t->host == NULL || t->port == NULL || !valid_port(t->port))
+	if (t->host == NULL || t->port == NULL || !dopy_port_ok(t->port, 1))
 		return -1;
 	return 0;
 }

@@ -8,6 +8,18 @@
 
 #include "internal.h"
 
+/* A port number in digits only, from min (0 or 1) to 65535. */
+int
+dopy_port_ok(const char *p, int min)
+{
+	const char *errstr;
+
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
+		return 0;
+	strtonum(p, min, 65535, &errstr);
+	return errstr == NULL;
+}
+
 char *
 dopy_strdup(const char *s)
 {

@@ -6,19 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "e2e_util.h"
-#include "dopy.h"
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
+#include "internal.h"	/* dopy_now_ms */
 
 static dopy_conn *
 open_dopyd(const char *log)
@@ -94,11 +84,11 @@ Test(oneway, runs_in_order, .timeout = 20)
 	p = dopy_proxy_new(c, "test");
 	dopy_proxy_set_oneway(p, "sleep", 1);
 	dopy_args_int(a, NULL, 300);
-	t0 = now_ms();
+	t0 = dopy_now_ms();
 	cr_assert_eq(dopy_proxy_call(p, "sleep", a, &r, NULL), 0);
-	sent = now_ms() - t0;
+	sent = dopy_now_ms() - t0;
 	cr_assert_eq(add(p, 1, 1), 2);
-	answered = now_ms() - t0;
+	answered = dopy_now_ms() - t0;
 	cr_assert_lt(sent, 250, "a oneway call returns at once (%ld ms)",
 	    sent);
 	cr_assert_geq(answered, 300, "the next call waits for the oneway "

@@ -185,26 +185,17 @@ e2e_close(struct e2e_proc *p)
 	p->in = p->out = -1;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 e2e_wait(struct e2e_proc *p, int ms)
 {
 	struct timespec nap = { 0, 1000000 };
-	int64_t end = now_ms() + ms;
+	int64_t end = dopy_now_ms() + ms;
 	int status = 0;
 	pid_t r;
 
 	cr_assert(p->pid > 0, "%s: not running", p->name);
 	while ((r = waitpid(p->pid, &status, WNOHANG)) == 0 &&
-	    now_ms() < end) {
+	    dopy_now_ms() < end) {
 		nanosleep(&nap, NULL);
 		if (nap.tv_nsec < 10000000)
 			nap.tv_nsec *= 2;
@@ -277,7 +268,7 @@ wait_fd(int fd, short events, int64_t end)
 	int n;
 
 	for (;;) {
-		if ((left = end - now_ms()) < 0)
+		if ((left = end - dopy_now_ms()) < 0)
 			left = 0;
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
@@ -292,7 +283,7 @@ wait_fd(int fd, short events, int64_t end)
 ssize_t
 e2e_read(int fd, void *buf, size_t len, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = dopy_now_ms() + ms;
 	size_t done = 0;
 	ssize_t n;
 
@@ -314,7 +305,7 @@ e2e_read(int fd, void *buf, size_t len, int ms)
 char *
 e2e_read_all(int fd, size_t *lenp, int ms)
 {
-	int64_t end = now_ms() + ms;
+	int64_t end = dopy_now_ms() + ms;
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 	ssize_t n;
@@ -344,7 +335,7 @@ e2e_read_all(int fd, size_t *lenp, int ms)
 int
 e2e_write(int fd, const void *buf, size_t len)
 {
-	int64_t end = now_ms() + E2E_WAIT_MS;
+	int64_t end = dopy_now_ms() + E2E_WAIT_MS;
 	size_t done = 0;
 	ssize_t n;
 
@@ -403,7 +394,7 @@ e2e_run_ms(struct e2e_run *r, const void *input, size_t len, int ms,
 {
 	struct e2e_proc p;
 	struct pollfd pfd[2];
-	int64_t end = now_ms() + ms;
+	int64_t end = dopy_now_ms() + ms;
 	size_t done = 0, cap = 4096;
 	ssize_t n;
 
@@ -418,7 +409,7 @@ e2e_run_ms(struct e2e_run *r, const void *input, size_t len, int ms,
 	while (p.out >= 0) {
 		pfd[0] = (struct pollfd){ p.out, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ p.in, POLLOUT, 0 };
-		n = poll(pfd, p.in >= 0 ? 2 : 1, (int)(end - now_ms()));
+		n = poll(pfd, p.in >= 0 ? 2 : 1, (int)(end - dopy_now_ms()));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -450,9 +441,9 @@ e2e_run_ms(struct e2e_run *r, const void *input, size_t len, int ms,
 		}
 	}
 	r->out[r->outlen] = '\0';
-	if (now_ms() > end)
-		end = now_ms();
-	r->status = e2e_wait(&p, (int)(end - now_ms()) + 100);
+	if (dopy_now_ms() > end)
+		end = dopy_now_ms();
+	r->status = e2e_wait(&p, (int)(end - dopy_now_ms()) + 100);
 	r->err = e2e_slurp(p.errpath, NULL);
 	if (r->err == NULL)
 		r->err = strdup("");
