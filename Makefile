@@ -73,8 +73,9 @@ PROG_LDFLAGS = -Llib -Wl,-rpath,'$$ORIGIN/../lib' $(LDFLAGS)
 bin/%.o: bin/%.c lib/dopy.h $(wildcard bin/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-bin/dopyd: bin/dopyd.o bin/testobj.o lib/libdopy.so
-	$(CC) -o $@ bin/dopyd.o bin/testobj.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
+TESTOBJ_OBJS = $(patsubst %.c,%.o,$(sort $(wildcard bin/testobj*.c)))
+bin/dopyd: bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.so
+	$(CC) -o $@ bin/dopyd.o $(TESTOBJ_OBJS) $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
 
 bin/dopy-rsh: bin/dopy-rsh.o lib/libdopy.so
 	$(CC) -o $@ bin/dopy-rsh.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
@@ -129,10 +130,10 @@ asan-build:
 	    $(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -c -o tests/asan/$${f%.c}.o $$f \
 	    || exit 1; done
 	ar rcs tests/asan/lib/libdopy.a tests/asan/lib/*.o
-	for p in dopyd:testobj dopy-rsh dopyclient; do \
-	    srcs=""; for s in $$(echo $$p | tr : ' '); do \
-	    srcs="$$srcs bin/$$s.c"; done; \
-	    $(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o tests/asan/bin/$${p%%:*} \
+	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
+	    dopy-rsh dopyclient; do \
+	    srcs=""; for s in $$p; do srcs="$$srcs bin/$$s.c"; done; \
+	    $(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o tests/asan/bin/$${p%% *} \
 	    $$srcs tests/asan/lib/libdopy.a $(LIBS) || exit 1; done
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) -o tests/asan/unit \
 	    $(UNIT_SRCS) tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)

@@ -43,7 +43,8 @@ extern "C" {
 #define DOPY_E_INVAL	-11	/* invalid argument to a library call */
 #define DOPY_E_TIMEOUT	-12	/* no answer in time */
 #define DOPY_E_AUTH	-13	/* authentication failed */
-#define DOPY_E_LAST	-13
+#define DOPY_E_LOST	-14	/* connection lost during the call: outcome unknown */
+#define DOPY_E_LAST	-14
 
 const char	*dopy_strerror(int code);
 
@@ -66,7 +67,8 @@ enum dopy_kind {
 	DOPY_BYTES,		/* any bytes, with a length */
 	DOPY_ARRAY,
 	DOPY_STRUCT,
-	DOPY_ANY		/* signatures only: a value of any type */
+	DOPY_ANY,		/* signatures only: a value of any type */
+	DOPY_REF		/* an object by reference (uint32 id, tpl `u') */
 };
 
 /* Parse a type; NULL on error with a message in err (if errlen > 0). */
@@ -92,6 +94,8 @@ dopy_value	*dopy_value_uint(uint64_t);
 dopy_value	*dopy_value_double(double);
 dopy_value	*dopy_value_string(const char *);	/* copies */
 dopy_value	*dopy_value_bytes(const void *, size_t);	/* copies */
+/* A reference to a remote object: its id on one connection (>= 1). */
+dopy_value	*dopy_value_ref(uint32_t id);
 /* An empty array or a zeroed structure of the given type (copied). */
 dopy_value	*dopy_value_new(const dopy_type *);
 /* Append v to an array, taking ownership of v (freed on error too). */
@@ -109,6 +113,7 @@ uint64_t	 dopy_value_get_uint(const dopy_value *);
 double		 dopy_value_get_double(const dopy_value *);
 const char	*dopy_value_get_string(const dopy_value *);
 const void	*dopy_value_get_bytes(const dopy_value *, size_t *len);
+uint32_t	 dopy_value_get_ref(const dopy_value *);	/* 0 if not a ref */
 size_t		 dopy_value_len(const dopy_value *);	/* array/struct */
 const dopy_value *dopy_value_at(const dopy_value *, size_t i);
 int		 dopy_value_equal(const dopy_value *, const dopy_value *);
@@ -159,6 +164,8 @@ char		*dopy_error_format(const dopy_error *);
 
 typedef struct dopy_server dopy_server;
 typedef struct dopy_call dopy_call;
+typedef struct dopy_conn dopy_conn;
+typedef struct dopy_proxy dopy_proxy;
 
 typedef int (*dopy_method_fn)(dopy_call *);
 
@@ -271,6 +278,86 @@ int		 dopy_stdio_guard(dopy_server *, int *in, int *out);
  * (trace frames), -m BYTES (max frame), -h. */
 int		 dopy_main(dopy_server *, int argc, char *argv[]);
 
+/*
+ * Attributes (RemoteCall's Setattr, Pyro's attribute proxy): typed
+ * values of an object that clients read with dopy_proxy_get() and, when
+ * writable, set with dopy_proxy_set().  On the wire they are the methods
+ * "get:NAME" and "set:NAME" (parameter value:TYPE), so introspection and
+ * dopy-rsh see them too.  get and set may be NULL: the attribute is then
+ * the member at offset in the object's state, of C type int (bool),
+ * int64_t (int), uint64_t (uint) or double (double).  get returns the
+ * value with dopy_call_return(); set receives the new value (checked
+ * against type) and may raise.  attrs ends with an entry whose name is
+ * NULL.
+ */
+struct dopy_attr {
+	const char	*name;
+	const char	*type;
+	int		 writable;
+	size_t		 offset;
+	int		(*get)(dopy_call *);
+	int		(*set)(dopy_call *, const dopy_value *);
+	const char	*doc;
+};
+/* Add attributes to the object called object (already added). */
+int		 dopy_server_add_attrs(dopy_server *, const char *object,
+		    const struct dopy_attr *attrs);
+
+/*
+ * Objects by reference (RemoteCall's agents, Pyro's transients).  A
+ * method with result type ref (or a type containing ref) returns objects
+ * made with dopy_call_new_ref(): they live in this connection's process
+ * under a small id, are called at object key "@ID", and die when the
+ * client releases them, when they have been unused for the reap age, or
+ * with the connection; gone() then runs with the reason.  On failure it
+ * returns NULL and the caller keeps state.
+ */
+enum dopy_ref_why { DOPY_REF_RELEASED = 1, DOPY_REF_REAPED, DOPY_REF_CLOSED };
+dopy_value	*dopy_call_new_ref(dopy_call *, const struct dopy_object_def *,
+		    void *state, void (*gone)(void *state, enum dopy_ref_why));
+/* The state of the object a ref value names on this connection, if it is
+ * an object of def (any object when def is NULL); NULL otherwise.  Refs
+ * among the arguments are checked before the method runs. */
+void		*dopy_call_ref_state(dopy_call *, const dopy_value *ref,
+		    const struct dopy_object_def *def);
+/* References unused for ms are reaped (Pyro's setTransientsCleanupAge);
+ * 0 (the default) keeps them until released or the connection ends. */
+void		 dopy_server_set_ref_age(dopy_server *, int ms);
+
+/*
+ * Progress (dopy(5) PROGRESS frames): a long method calls this now and
+ * then; the client's call timeout measures silence, so a call that keeps
+ * reporting progress is not timed out (an overall deadline still holds).
+ * Frames are sent at most every DOPY_PROGRESS_MS; returns 0 or an error
+ * code when the client is gone.
+ */
+#define DOPY_PROGRESS_MS	50
+int		 dopy_call_progress(dopy_call *);
+
+/*
+ * Callbacks over the same connection: a proxy for an object the client
+ * published with dopy_conn_publish().  dopy_proxy_call() on it sends a
+ * CALLBACK frame and, while it waits, serves the client's own calls, so
+ * nesting in both directions does not deadlock.  The proxy stays valid
+ * while the connection lasts (a method may keep it for later calls, from
+ * an fd watcher say); free it with dopy_proxy_free().
+ */
+dopy_proxy	*dopy_call_peer_proxy(dopy_call *, const char *object);
+/* Raise e (a callback's error, say) as this call's error: its name and
+ * message, its trace, then this method. */
+int		 dopy_call_raise_error(dopy_call *, const dopy_error *e);
+
+/*
+ * Event-loop integration (DOPY's reactors): the connection's loop also
+ * polls fd for events (POLLIN...) and runs fn when they occur, between
+ * calls.  fn returns 0 to keep watching, < 0 to stop.  Watchers belong to
+ * each connection's process; the threaded listener (-s) does not run
+ * them.
+ */
+typedef int (*dopy_fd_fn)(dopy_server *, int fd, short revents, void *arg);
+int		 dopy_server_watch_fd(dopy_server *, int fd, short events,
+		    dopy_fd_fn fn, void *arg);
+
 /* Inside a method. */
 void		*dopy_call_state(dopy_call *);
 const char	*dopy_call_object(dopy_call *);
@@ -324,8 +411,6 @@ void		 dopy_call_trace_at(dopy_call *, const char *file, int line,
 /* ------------------------------------------------------------------ */
 /* Client side. */
 
-typedef struct dopy_conn dopy_conn;
-typedef struct dopy_proxy dopy_proxy;
 typedef struct dopy_args dopy_args;
 
 /* Run a shell command (`ssh host dopyd`, `bin/dopyd`) with pipes to its
@@ -404,6 +489,102 @@ int		 dopy_args_bytes(dopy_args *, const char *name, const void *,
  */
 int		 dopy_proxy_call(dopy_proxy *, const char *method,
 		    const dopy_args *args, dopy_value **result, dopy_error **err);
+
+/* Attributes (dopy_server_add_attrs()): read one; set one (takes
+ * ownership of v). */
+int		 dopy_proxy_get(dopy_proxy *, const char *attr,
+		    dopy_value **v, dopy_error **);
+int		 dopy_proxy_set(dopy_proxy *, const char *attr, dopy_value *v,
+		    dopy_error **);
+
+/*
+ * An overall deadline per call in milliseconds (0: none), which progress
+ * frames do not extend; the timeout above measures silence.
+ */
+void		 dopy_conn_set_deadline(dopy_conn *, int ms);
+void		 dopy_proxy_set_deadline(dopy_proxy *, int ms);
+
+/*
+ * Release and reconnect (Pyro's _release and rebindURI).  Releasing drops
+ * the connection now; the next call reconnects to the same target (the
+ * connection must come from a target or a command, not from fds).  After
+ * a lost connection, calls that were waiting fail with DOPY_E_LOST (they
+ * may or may not have run: at-most-once, never retried); the next call
+ * reconnects when rebind allows it: up to tries attempts, wait_ms apart.
+ * Without rebind (tries 0, the default) it fails with DOPY_E_CLOSED.
+ * References and the server's per-connection state die with the old
+ * connection.  dopy_proxy_release() releases the proxy's connection.
+ */
+int		 dopy_conn_release(dopy_conn *);
+int		 dopy_proxy_release(dopy_proxy *);
+void		 dopy_conn_set_rebind(dopy_conn *, int tries, int wait_ms);
+/* How many times the connection has been (re)made: 1 after connect. */
+unsigned	 dopy_conn_generation(const dopy_conn *);
+
+/*
+ * References: a proxy for the object a ref value names (NULL if v is
+ * not a ref); it fails with DOPY_E_CLOSED after the connection it came
+ * from is gone.  Releasing tells the server it may drop the object now.
+ */
+dopy_proxy	*dopy_proxy_ref(dopy_conn *, const dopy_value *ref);
+int		 dopy_ref_release(dopy_conn *, const dopy_value *ref,
+		    dopy_error **);
+
+/*
+ * Callbacks: publish a local object the server may call back over this
+ * connection while any call is in progress (or while the caller runs
+ * dopy_conn_process()).  An error a callback raises goes to the server
+ * and is also passed to on_error, if set.
+ */
+int		 dopy_conn_publish(dopy_conn *, const struct dopy_object_def *,
+		    void *state);
+void		 dopy_conn_on_callback_error(dopy_conn *,
+		    void (*fn)(const dopy_error *, void *arg), void *arg);
+
+/*
+ * Asynchronous calls: send now, collect later.  Replies are matched by
+ * call id, so many calls may be in flight on one connection, from any
+ * number of threads (a dopy_conn and its proxies are thread-safe).  done,
+ * if not NULL, runs once the answer is in, in whichever thread read it;
+ * the result is then taken with dopy_future_wait(), which blocks until
+ * the answer (or the call's timeout) and returns like dopy_proxy_call().
+ * A future freed unanswered is forgotten (its answer is dropped).
+ */
+typedef struct dopy_future dopy_future;
+typedef void (*dopy_future_fn)(dopy_future *, void *arg);
+int		 dopy_proxy_call_async(dopy_proxy *, const char *method,
+		    const dopy_args *args, dopy_future_fn done, void *arg,
+		    dopy_future **, dopy_error **);
+int		 dopy_future_ready(dopy_future *);
+int		 dopy_future_wait(dopy_future *, dopy_value **result,
+		    dopy_error **);
+void		 dopy_future_free(dopy_future *);
+
+/*
+ * Batches (Pyro5's BatchProxy): calls queued with dopy_batch_add() go
+ * out in one write when dopy_batch_run() is called, which then waits for
+ * every answer.  Each call's own result or error is then read with
+ * dopy_batch_result(); run returns 0 when every call was sent and
+ * answered, even if some raised.
+ */
+typedef struct dopy_batch dopy_batch;
+dopy_batch	*dopy_batch_new(dopy_conn *);
+void		 dopy_batch_free(dopy_batch *);
+int		 dopy_batch_add(dopy_batch *, dopy_proxy *, const char *method,
+		    const dopy_args *);
+size_t		 dopy_batch_len(const dopy_batch *);
+int		 dopy_batch_run(dopy_batch *, dopy_error **);
+int		 dopy_batch_result(dopy_batch *, size_t i, dopy_value **result,
+		    dopy_error **);
+
+/*
+ * Event loops: the descriptor that becomes readable when the server has
+ * sent something, and a call that handles whatever can be read without
+ * blocking (answers, which complete futures; callbacks, which run).
+ * Returns 0, or an error code when the connection is lost.
+ */
+int		 dopy_conn_fd(const dopy_conn *);
+int		 dopy_conn_process(dopy_conn *, dopy_error **);
 
 /* Introspection (the built-in "dopy" object): object names; one
  * object's methods as (name, params, result, doc) structures. */

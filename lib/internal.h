@@ -33,9 +33,15 @@ enum dopy_ftype {
 	DOPY_F_REPLY = 3,
 	DOPY_F_ERROR = 4,
 	DOPY_F_ONEWAY = 5,	/* a CALL that gets no answer */
-	/* 6..10 reserved: CANCEL PROGRESS CALLBACK CALLBACK_REPLY RELEASE */
+	DOPY_F_CANCEL = 6,	/* reserved */
+	DOPY_F_PROGRESS = 7,	/* server: call id is still running */
+	DOPY_F_CALLBACK = 8,	/* server: a CALL of a client's object */
+	DOPY_F_CALLBACK_REPLY = 9,	/* client: its REPLY to a CALLBACK */
+	DOPY_F_RELEASE = 10,	/* client: drop reference id */
 	DOPY_F_AUTH = 11,	/* the client's MAC; the server's empty ack */
+	DOPY_F_CALLBACK_ERROR = 12,	/* client: its ERROR to a CALLBACK */
 };
+#define DOPY_MAX_NEST		16	/* calls and callbacks inside each other */
 
 /* ---- buf.c: a bounded growable byte buffer ---- */
 struct dopy_buf {
@@ -290,6 +296,8 @@ struct dopy_object {
 	size_t				 nmethods;
 	struct dopy_sig			**sigs;		/* per method */
 	dopy_type			**results;	/* per method or NULL */
+	/* attr.c: per method, the attribute a get:/set: method serves. */
+	const struct dopy_attr		**attrs;
 };
 struct dopy_listen_opts {
 	const char	*addr;		/* -l */
@@ -329,6 +337,14 @@ struct dopy_server {
 	char			 host[256];
 	long			 pid;
 	uint64_t		 ncalls;
+	int			 ref_age_ms;	/* ref.c: 0, never reaped */
+	struct dopy_watch {		/* watch.c: extra fds */
+		int		 fd;
+		short		 events;
+		dopy_fd_fn	 fn;
+		void		*arg;
+	}			*watches;
+	size_t			 nwatches;
 };
 /* Who is on the other end, whichever launcher started us. */
 struct dopy_peer {
@@ -348,7 +364,22 @@ struct dopy_session {
 	uint64_t		 calls;
 	int64_t			 start_ms;
 	char			 title_obj[32], title_meth[32];
+	struct dopy_reftab	*refs;		/* ref.c, NULL until the first */
+	dopy_conn		*peer_conn;	/* callback.c: calls to the client */
+	uint32_t		 next_cb_id;	/* CALLBACK ids */
+	int			 depth;		/* calls and callbacks nested */
+	int64_t			 progress_ms;	/* last PROGRESS sent */
 };
+/* ref.c: the session's references (serve.c calls these). */
+/* RELEASE frame: drop id (gone(RELEASED)); DOPY_E_USAGE if no such id. */
+int	 dopy_refs_release(struct dopy_session *, uint32_t id);
+/* Reap what is older than the age; ms until the next may be due, or -1. */
+int	 dopy_refs_reap(struct dopy_session *, int64_t now_ms);
+/* The connection ends: every object gone(CLOSED), table freed. */
+void	 dopy_refs_end(struct dopy_session *);
+/* The object at key "@ID" on this session, touched; NULL if none. */
+const struct dopy_object *dopy_refs_lookup(struct dopy_session *,
+	    const char *key);
 /* Who is on fd.  accepted: from our own listener, so never ssh. */
 void	 dopy_peer_detect(struct dopy_peer *, int fd, int accepted);
 /* Point fds 0-2 away from the connection on in/out (stdio.c). */
@@ -374,6 +405,7 @@ struct dopy_call {
 	const struct dopy_callmsg *msg;		/* names errors before obj */
 	dopy_value		*pstate;	/* persistent objects */
 	const char		*path;
+	uint32_t		 id;		/* frame id; 0 for ONEWAY */
 };
 const struct dopy_object *dopy_server_find(const dopy_server *,
 	    const char *name);
