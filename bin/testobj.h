@@ -7,4 +7,11 @@
 extern const struct dopy_object_def dopy_test_object;
 extern const struct dopy_pclass dopy_counter_class, dopy_note_class;
 
+/* More test objects, one file each: callbacks, progress and fd watching
+ * (testobj_cb.c), references (testobj_ref.c), attributes
+ * (testobj_attr.c).  Each returns 0 or the error of dopy_server_add. */
+int	testobj_cb_add(dopy_server *);
+int	testobj_ref_add(dopy_server *);
+int	testobj_attr_add(dopy_server *);
+
 #endif
