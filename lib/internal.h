@@ -439,6 +439,7 @@ struct dopy_conn {
 	const dopy_key		*key;		/* during HELLO only */
 	int			 timeout_ms;	/* per call, 0: none */
 	uint8_t			 nonce[DOPY_NONCE_LEN];
+	struct dopy_session	*sess;	/* server side: the client, callback.c */
 };
 struct dopy_proxy {
 	dopy_conn	*conn;
@@ -464,6 +465,13 @@ struct dopy_target {
 	char			*command;	/* EXEC, SSH; NAME: the name */
 	char			*object;	/* may be NULL */
 };
+/* callback.c: a proxy call made on the server to the client's object. */
+int	 dopy_session_callback(struct dopy_session *, const char *object,
+	    const char *method, const dopy_args *, dopy_value **result,
+	    dopy_error **);
+/* An empty frame from the client (RELEASE); thread-safe. */
+int	 dopy_conn_send_frame(dopy_conn *, uint8_t type, uint32_t id,
+	    dopy_error **);
 /* Spawn /bin/sh -c command with pipes; returns the child's pid. */
 int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
 	    dopy_error **);
