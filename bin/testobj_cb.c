@@ -1,9 +1,203 @@
-/* testobj_cb.c - test objects for issue 5 (filled in by its work). */
+/*
+ * testobj_cb.c - object "cb": callbacks to the client, progress frames
+ * and fd watchers, for the tests of issue 5 and for trying them by hand.
+ */
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "testobj.h"
+
+/* Call object.method on the client with one argument (taken). */
+static int
+call_back(dopy_call *c, const char *object, const char *method,
+    dopy_value *arg, dopy_value **out)
+{
+	dopy_proxy *p = dopy_call_peer_proxy(c, object);
+	dopy_args *a = dopy_args_new();
+	dopy_error *e = NULL;
+	int r;
+
+	*out = NULL;
+	if (p == NULL || a == NULL || dopy_args_add(a, NULL, arg) < 0)
+		r = dopy_raise(c, "cb.NoMemory", "cannot call %s.%s back",
+		    object, method);
+	else if (dopy_proxy_call(p, method, a, out, &e) < 0)
+		r = dopy_call_raise_error(c, e);
+	else
+		r = 0;
+	if (a == NULL)
+		dopy_value_free(arg);
+	dopy_error_free(e);
+	dopy_args_free(a);
+	dopy_proxy_free(p);
+	return r;
+}
+
+static int
+cb_call(dopy_call *c)
+{
+	dopy_value *v;
+	int r;
+
+	if ((r = call_back(c, dopy_call_string(c, 0), dopy_call_string(c, 1),
+	    dopy_value_string(dopy_call_string(c, 2)), &v)) < 0)
+		return r;
+	if (dopy_value_kind(v) != DOPY_STRING) {
+		dopy_value_free(v);
+		return dopy_raise(c, "cb.BadAnswer", "%s.%s did not return a "
+		    "string", dopy_call_string(c, 0), dopy_call_string(c, 1));
+	}
+	return dopy_call_return(c, v);
+}
+
+static int
+cb_nest(dopy_call *c)
+{
+	int64_t depth = dopy_call_int(c, 1);
+	dopy_value *v;
+	int r;
+
+	if (depth <= 0)
+		return dopy_return_int(c, 0);
+	if ((r = call_back(c, dopy_call_string(c, 0), "nest",
+	    dopy_value_int(depth), &v)) < 0)
+		return r;
+	if (dopy_value_kind(v) != DOPY_INT) {
+		dopy_value_free(v);
+		return dopy_raise(c, "cb.BadAnswer", "%s.nest did not return "
+		    "an int", dopy_call_string(c, 0));
+	}
+	r = dopy_return_int(c, dopy_value_get_int(v) + 1);
+	dopy_value_free(v);
+	return r;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+cb_progress(dopy_call *c)
+{
+	int64_t ms = dopy_call_int(c, 0), step = dopy_call_int(c, 1), n = 0;
+	int64_t end = now_ms() + ms;
+	struct timespec ts;
+
+	if (ms < 0 || ms > 60000 || step < 1 || step > ms + 1)
+		return dopy_raise(c, "cb.BadArgument", "want 0 <= ms <= 60000 "
+		    "and 1 <= step <= ms + 1");
+	ts.tv_sec = step / 1000;
+	ts.tv_nsec = (long)(step % 1000) * 1000000;
+	while (now_ms() < end) {
+		nanosleep(&ts, NULL);
+		if (dopy_call_progress(c) < 0)
+			return dopy_raise(c, "cb.Gone", "the client has gone");
+		n++;
+	}
+	return dopy_return_int(c, n);
+}
+
+/* A watch: a one-shot timerfd and the client object to tell. */
+struct tick {
+	dopy_proxy	*peer;
+	char		*method;
+};
+
+static void
+tick_free(struct tick *t)
+{
+	dopy_proxy_free(t->peer);
+	free(t->method);
+	free(t);
+}
+
+static int
+tick_fired(dopy_server *s, int fd, short revents, void *arg)
+{
+	struct tick *t = arg;
+	dopy_args *a = dopy_args_new();
+	dopy_value *v = NULL;
+	uint64_t n;
+
+	(void)s;
+	(void)revents;
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;		/* not yet: keep watching */
+	/* The answer does not matter here; the client sees the call. */
+	if (a != NULL && dopy_args_string(a, NULL, "tick") == 0)
+		dopy_proxy_call(t->peer, t->method, a, &v, NULL);
+	dopy_value_free(v);
+	dopy_args_free(a);
+	close(fd);
+	tick_free(t);
+	return -1;
+}
+
+static int
+cb_watch(dopy_call *c)
+{
+	struct itimerspec it = { { 0, 0 }, { 0, 0 } };
+	int64_t ms = dopy_call_int(c, 2);
+	struct tick *t;
+	int fd;
+
+	if (ms < 1 || ms > 60000)
+		return dopy_raise(c, "cb.BadArgument", "want 1 <= ms <= 60000");
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->peer = dopy_call_peer_proxy(c, dopy_call_string(c, 0))) ==
+	    NULL || (t->method = strdup(dopy_call_string(c, 1))) == NULL) {
+		if (t != NULL)
+			tick_free(t);
+		return dopy_raise(c, "cb.NoMemory", "out of memory");
+	}
+	if ((fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) < 0 || timerfd_settime(fd, 0, &it, NULL) < 0 ||
+	    dopy_server_watch_fd(dopy_call_server(c), fd, POLLIN, tick_fired,
+	    t) < 0) {
+		if (fd >= 0)
+			close(fd);
+		tick_free(t);
+		return dopy_raise(c, "cb.NoTimer", "cannot set a timer");
+	}
+	return 0;
+}
+
+static const struct dopy_method cb_methods[] = {
+	{ "call", cb_call, "object:string, method:string, arg:string",
+	    "string", "Call the client's object.method(arg) back and return "
+	    "its string; its error is raised as ours." },
+	{ "nest", cb_nest, "object:string, depth:int", "int",
+	    "0 if depth <= 0, else the client's object.nest(depth) + 1: the "
+	    "client may call cb.nest(object, depth - 1) from there." },
+	{ "progress", cb_progress, "ms:int, step:int", "int",
+	    "Run ms milliseconds, reporting progress every step ms; returns "
+	    "how many times it reported (frames are sent at most every "
+	    "50 ms)." },
+	{ "watch", cb_watch, "object:string, method:string, ms:int=100", NULL,
+	    "Return at once; after ms milliseconds a timerfd watcher calls "
+	    "the client's object.method(\"tick\") back (once)." },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct dopy_object_def cb_object = {
+	"cb", "Callbacks, progress and fd watchers (issue 5 tests).",
+	cb_methods, NULL, NULL
+};
 
 int
 testobj_cb_add(dopy_server *s)
 {
-	(void)s;
-	return 0;
+	return dopy_server_add(s, &cb_object, NULL);
 }

@@ -42,6 +42,23 @@ dopy_key_free(dopy_key *k)
 	free(k);
 }
 
+/* A private copy, for a connection that may have to dial again. */
+dopy_key *
+dopy_key_dup(const dopy_key *k)
+{
+	dopy_key *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	if ((d->bytes = malloc(k->len)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	memcpy(d->bytes, k->bytes, k->len);
+	d->len = k->len;
+	return d;
+}
+
 /* The key file must be private to its owner, like an ssh identity. */
 static int
 check_mode(int fd, const char *path, dopy_error **ep)

@@ -8,12 +8,15 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 
 #define READ_CHUNK	65536
+#define CORK_MAX	16384	/* larger frames are written at once */
 
 void
 dopy_chan_init(struct dopy_chan *c, int in, int out)
@@ -25,6 +28,11 @@ dopy_chan_init(struct dopy_chan *c, int in, int out)
 	dopy_buf_init(&c->wbuf);
 	c->bytes_in = c->bytes_out = 0;
 	c->deadline = 0;
+	c->drain = NULL;
+	c->drain_arg = NULL;
+	c->out_sock = 0;
+	c->cork = 0;
+	dopy_buf_init(&c->obuf);
 }
 
 int64_t
@@ -42,20 +50,23 @@ dopy_chan_deadline(struct dopy_chan *c, int ms)
 	c->deadline = ms > 0 ? dopy_now_ms() + ms : 0;
 }
 
-/* Wait until c->in is readable or the deadline passes. */
+/* Wait until c->in is readable or the deadline passes (none: forever,
+ * which a blocking fd does by itself, a non-blocking one here). */
 static int
-wait_readable(struct dopy_chan *c)
+wait_readable(struct dopy_chan *c, int force)
 {
 	struct pollfd pfd = { c->in, POLLIN, 0 };
-	int64_t left;
+	int64_t left = 0;
 	int n;
 
-	if (c->deadline == 0)
+	if (c->deadline == 0 && !force)
 		return 0;
 	for (;;) {
-		if ((left = c->deadline - dopy_now_ms()) <= 0)
+		if (c->deadline != 0 &&
+		    (left = c->deadline - dopy_now_ms()) <= 0)
 			return DOPY_E_TIMEOUT;
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		n = poll(&pfd, 1, c->deadline == 0 ? -1 :
+		    left > 60000 ? 60000 : (int)left);
 		if (n > 0)
 			return 0;
 		if (n < 0 && errno != EINTR)
@@ -68,6 +79,7 @@ dopy_chan_release(struct dopy_chan *c)
 {
 	dopy_buf_release(&c->rbuf);
 	dopy_buf_release(&c->wbuf);
+	dopy_buf_release(&c->obuf);
 }
 
 /* Read until at least need bytes are buffered.  0, or E_CLOSED at EOF. */
@@ -79,16 +91,24 @@ fill(struct dopy_chan *c, size_t need)
 	size_t want;
 
 	while (dopy_buf_avail(&c->rbuf) < need) {
+		/* About to wait for the peer: what we owe it goes first. */
+		if (c->obuf.len > 0 && (n = dopy_chan_flush(c)) < 0)
+			return (int)n;
 		want = need - dopy_buf_avail(&c->rbuf);
 		if (want < READ_CHUNK)
 			want = READ_CHUNK;
 		if ((p = dopy_buf_reserve(&c->rbuf, want)) == NULL)
 			return DOPY_E_NOMEM;
-		if ((n = wait_readable(c)) < 0)
+		if ((n = wait_readable(c, 0)) < 0)
 			return (int)n;
 		n = read(c->in, p, want);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if ((n = wait_readable(c, 1)) < 0)
+				return (int)n;
+			continue;
+		}
 		if (n < 0)
 			return DOPY_E_SYS;
 		if (n == 0)
@@ -131,20 +151,84 @@ dopy_chan_begin(struct dopy_chan *c)
 }
 
 int
-dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
+dopy_chan_nonblocking_writes(struct dopy_chan *c)
 {
-	size_t len, done;
+	int type, fl;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(c->out, SOL_SOCKET, SO_TYPE, &type, &len) == 0) {
+		c->out_sock = 1;
+		return 0;
+	}
+	if (c->out == c->in || (fl = fcntl(c->out, F_GETFL)) < 0 ||
+	    fcntl(c->out, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	return 0;
+}
+
+/* The read side may block; take only what is there now. */
+int
+dopy_chan_take_input(struct dopy_chan *c)
+{
+	uint8_t *p;
 	ssize_t n;
 
-	if (c->wbuf.len < DOPY_HDR_LEN)
-		return DOPY_E_NOMEM;	/* begin() could not reserve */
-	len = c->wbuf.len - DOPY_HDR_LEN;
-	if (len > c->max_frame)
-		return DOPY_E_TOOBIG;
-	dopy_frame_encode(c->wbuf.data, type, id, (uint32_t)len);
-	for (done = 0; done < c->wbuf.len; done += (size_t)n) {
-		n = write(c->out, c->wbuf.data + done, c->wbuf.len - done);
-		if (n < 0 && errno == EINTR) {
+	if ((p = dopy_buf_reserve(&c->rbuf, READ_CHUNK)) == NULL)
+		return DOPY_E_NOMEM;
+	if (c->in == c->out && c->out_sock)
+		n = recv(c->in, p, READ_CHUNK, MSG_DONTWAIT);
+	else {
+		struct pollfd pfd = { c->in, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 0) <= 0)
+			return 0;
+		n = read(c->in, p, READ_CHUNK);
+	}
+	if (n > 0) {
+		c->rbuf.len += (size_t)n;
+		c->bytes_in += (uint64_t)n;
+	}
+	return n == 0 ? DOPY_E_CLOSED : 0;
+}
+
+/* A write would block: wait for room, letting the drain hook take in
+ * what the peer sends meanwhile. */
+static int
+wait_writable(struct dopy_chan *c)
+{
+	struct pollfd pfd[2] = { { c->out, POLLOUT, 0 }, { c->in, POLLIN, 0 } };
+	nfds_t nfds = c->drain != NULL && c->in != c->out ? 2 : 1;
+	int n;
+
+	if (c->drain != NULL && c->in == c->out)
+		pfd[0].events |= POLLIN;	/* one socket, both ways */
+	/* The drain may find the read side taken by another thread, which
+	 * reads for us; look again now and then. */
+	if ((n = poll(pfd, nfds, c->drain != NULL ? 50 : -1)) < 0 &&
+	    errno != EINTR)
+		return DOPY_E_SYS;
+	if (c->drain != NULL && (pfd[nfds - 1].revents & (POLLIN | POLLHUP)))
+		c->drain(c->drain_arg);
+	return 0;
+}
+
+int
+dopy_chan_write(struct dopy_chan *c, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t done;
+	ssize_t n;
+	int r;
+
+	for (done = 0; done < len; done += (size_t)n) {
+		if (c->out_sock)
+			n = send(c->out, b + done, len - done,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			n = write(c->out, b + done, len - done);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+			if (errno == EAGAIN && (r = wait_writable(c)) < 0)
+				return r;
 			n = 0;
 			continue;
 		}
@@ -153,4 +237,35 @@ dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
 	}
 	c->bytes_out += done;
 	return 0;
+}
+
+int
+dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
+{
+	size_t len;
+	int r;
+
+	if (c->wbuf.len < DOPY_HDR_LEN)
+		return DOPY_E_NOMEM;	/* begin() could not reserve */
+	len = c->wbuf.len - DOPY_HDR_LEN;
+	if (len > c->max_frame)
+		return DOPY_E_TOOBIG;
+	dopy_frame_encode(c->wbuf.data, type, id, (uint32_t)len);
+	if (c->cork && c->wbuf.len <= CORK_MAX - c->obuf.len)
+		return dopy_buf_put(&c->obuf, c->wbuf.data, c->wbuf.len);
+	if (c->obuf.len > 0 && (r = dopy_chan_flush(c)) < 0)
+		return r;
+	return dopy_chan_write(c, c->wbuf.data, c->wbuf.len);
+}
+
+int
+dopy_chan_flush(struct dopy_chan *c)
+{
+	int r;
+
+	if (c->obuf.len == 0)
+		return 0;
+	r = dopy_chan_write(c, c->obuf.data, c->obuf.len);
+	dopy_buf_reset(&c->obuf);
+	return r;
 }

@@ -2,13 +2,17 @@
  * conn.c - the client's connection: a spawned command or an fd pair,
  * the HELLO exchange, and closing (reaping a spawned server).
  *
- * No globals: two connections in one process share nothing.
+ * A connection made from a target remembers it, so that it can be
+ * released and dialled again (Pyro's _release and rebind).  No globals:
+ * two connections in one process share nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,8 +27,19 @@ conn_new(int in, int out)
 		return NULL;
 	dopy_codec_init();
 	dopy_chan_init(&c->chan, in, out);
+	/* Writes that never block, so that a writer with many calls in
+	 * flight reads answers while it waits for room (chan.c's drain);
+	 * reads stay blocking, one system call each. */
+	if (dopy_chan_nonblocking_writes(&c->chan) == 0) {
+		c->chan.drain = dopy_conn_drain;
+		c->chan.drain_arg = c;
+	}
 	c->pid = -1;
 	c->next_id = 1;
+	c->gen = 1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->wlock, NULL);
+	pthread_cond_init(&c->cond, NULL);
 	return c;
 }
 
@@ -134,7 +149,7 @@ dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 	if ((r = dopy_msg_hello_put(&c->chan.wbuf, &mine)) < 0 ||
 	    (r = dopy_chan_send(&c->chan, DOPY_F_HELLO, 0)) < 0 ||
 	    (r = dopy_chan_read(&c->chan, &f)) < 0) {
-		c->broken = 1;
+		c->kill_child = 1;
 		dopy_chan_deadline(&c->chan, 0);
 		if (r == DOPY_E_CLOSED)
 			return dopy_error_set(ep, r, "connection closed "
@@ -149,9 +164,10 @@ dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 	/* Our limit holds for what we read; after HELLO, the smaller. */
 	c->chan.max_frame = DOPY_FRAME_DEFAULT;
 	if ((r = hello_answer(c, &f, ep)) < 0)	/* AUTH still has the deadline */
-		c->broken = 1;
+		c->kill_child = 1;
 	dopy_chan_deadline(&c->chan, 0);
-	c->key = NULL;		/* the caller's; not kept past HELLO */
+	c->key = NULL;		/* the caller's; a copy is kept to redial */
+	c->up = r == 0;
 	return r;
 }
 
@@ -261,22 +277,30 @@ dopy_conn_spawn_key(const char *command, const dopy_key *key,
 		dopy_conn_close(c);
 		return r;
 	}
+	/* A command can be run again: remember it as an exec: target. */
+	if ((c->target = calloc(1, sizeof(*c->target))) == NULL ||
+	    (c->target->command = strdup(command)) == NULL ||
+	    (key != NULL && (c->keycopy = dopy_key_dup(key)) == NULL)) {
+		dopy_conn_close(c);
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	}
+	c->target->kind = DOPY_TARGET_EXEC;
 	*cp = c;
 	return 0;
 }
 
 /*
- * Reap a spawned server after we closed its input.  A broken connection
- * (a timeout, say) may have a server still busy: it gets half a second
- * to see EOF, then SIGTERM, then SIGKILL, rather than hang the caller.
+ * Reap a spawned server after we closed its input.  One that may still
+ * be busy (a call timed out, the framing broke) gets half a second to
+ * see EOF, then SIGTERM, then SIGKILL, rather than hang the caller.
  */
 static int
-end_child(pid_t pid, int broken)
+end_child(pid_t pid, int busy)
 {
 	int status;
 
-	if (!broken || reap(pid, 500, &status) < 0) {
-		if (broken) {
+	if (!busy || reap(pid, 500, &status) < 0) {
+		if (busy) {
 			kill(-pid, SIGTERM);	/* its process group */
 			if (reap(pid, 500, &status) == 0)
 				goto done;
@@ -290,23 +314,185 @@ done:
 	    128 + WTERMSIG(status);
 }
 
-int
-dopy_conn_close(dopy_conn *c)
+/* Close the transport; the exit status of a spawned server, or -1. */
+static int
+drop(dopy_conn *c)
 {
 	int status = -1;
 
-	if (c == NULL)
-		return -1;
 	if (c->chan.out >= 0)
 		close(c->chan.out);	/* EOF: the server ends cleanly */
 	if (c->chan.in >= 0 && c->chan.in != c->chan.out)
 		close(c->chan.in);
+	c->chan.in = c->chan.out = -1;
 	if (c->pid > 0)
-		status = end_child(c->pid, c->broken);
+		status = end_child(c->pid, c->kill_child);
+	c->pid = -1;
+	c->up = 0;
+	c->kill_child = 0;
+	dopy_buf_reset(&c->chan.rbuf);
+	return status;
+}
+
+void
+dopy_conn_drop(dopy_conn *c)
+{
+	drop(c);
+}
+
+int
+dopy_conn_close(dopy_conn *c)
+{
+	int status;
+
+	if (c == NULL)
+		return -1;
+	if (c->sess != NULL)
+		return -1;	/* the server's own, freed with its session */
+	pthread_mutex_lock(&c->lock);
+	status = drop(c);
+	dopy_futures_detach(c);
+	pthread_mutex_unlock(&c->lock);
 	dopy_chan_release(&c->chan);
+	dopy_server_free(c->local);
+	dopy_target_free(c->target);
+	dopy_key_free(c->keycopy);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->wlock);
+	pthread_cond_destroy(&c->cond);
 	free(c->server_software);
 	free(c);
 	return status;
+}
+
+/* ---- release and reconnect ---- */
+
+int
+dopy_conn_release(dopy_conn *c)
+{
+	if (c == NULL || c->sess != NULL)
+		return DOPY_E_INVAL;
+	pthread_mutex_lock(&c->lock);
+	if (c->reading && c->chan.out >= 0) {
+		/* A thread is in read(): closing our output ends the server,
+		 * whose EOF ends that read; then the rest is ours. */
+		if (c->chan.out != c->chan.in)
+			close(c->chan.out);
+		else
+			shutdown(c->chan.out, SHUT_RDWR);
+		c->chan.out = c->chan.out == c->chan.in ? c->chan.out : -1;
+		while (c->reading)
+			pthread_cond_wait(&c->cond, &c->lock);
+	}
+	dopy_conn_lost(c, DOPY_E_LOST, NULL);
+	drop(c);
+	c->released = 1;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+void
+dopy_conn_set_rebind(dopy_conn *c, int tries, int wait_ms)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->rebind_tries = tries > 0 ? tries : 0;
+	c->rebind_wait_ms = wait_ms > 0 ? wait_ms : 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+unsigned
+dopy_conn_generation(const dopy_conn *c)
+{
+	return c != NULL ? c->gen : 0;
+}
+
+/* Dial the target again and take over the new connection's transport. */
+static int
+redial(dopy_conn *c, dopy_error **ep)
+{
+	dopy_conn *n;
+	int r;
+
+	if ((r = dopy_target_connect_key(c->target, c->keycopy, &n,
+	    ep)) < 0)
+		return r;
+	dopy_chan_release(&c->chan);
+	c->chan = n->chan;
+	c->chan.drain_arg = c;
+	c->pid = n->pid;
+	free(c->server_software);
+	c->server_software = n->server_software;
+	c->up = 1;
+	c->released = 0;
+	c->gen++;
+	dopy_chan_init(&n->chan, -1, -1);
+	n->pid = -1;
+	n->server_software = NULL;
+	dopy_conn_close(n);
+	return 0;
+}
+
+int
+dopy_conn_ensure(dopy_conn *c, dopy_error **ep)
+{
+	int i, tries, r = DOPY_E_CLOSED;
+
+	if (c->up)
+		return 0;
+	if (c->chan.in >= 0 || c->pid > 0)
+		drop(c);	/* lost: what is left of it */
+	tries = c->released ? (c->rebind_tries > 0 ? c->rebind_tries : 1) :
+	    c->rebind_tries;
+	if (c->target == NULL || tries == 0)
+		return dopy_error_set(ep, DOPY_E_CLOSED, "connection %s; %s",
+		    c->released ? "released" : "lost", c->target == NULL ?
+		    "one made from descriptors cannot reconnect" :
+		    "set a rebind to reconnect");
+	for (i = 0; i < tries; i++) {
+		if (i > 0 && c->rebind_wait_ms > 0)
+			poll(NULL, 0, c->rebind_wait_ms);
+		if (ep != NULL) {
+			dopy_error_free(*ep);
+			*ep = NULL;
+		}
+		if ((r = redial(c, ep)) == 0)
+			return 0;
+	}
+	return r;
+}
+
+/* Remember how to dial again (dopy_target_connect_key). */
+int
+dopy_conn_remember(dopy_conn *c, const dopy_target *t, const dopy_key *key)
+{
+	if ((c->target = dopy_target_dup(t)) == NULL)
+		return DOPY_E_NOMEM;
+	if (key != NULL && (c->keycopy = dopy_key_dup(key)) == NULL)
+		return DOPY_E_NOMEM;
+	return 0;
+}
+
+int
+dopy_conn_send_frame(dopy_conn *c, uint8_t type, uint32_t id,
+    dopy_error **ep)
+{
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = c->up ? 0 : DOPY_E_CLOSED;
+	pthread_mutex_unlock(&c->lock);
+	if (r < 0)
+		return dopy_error_set(ep, r, "connection closed");
+	pthread_mutex_lock(&c->wlock);
+	dopy_chan_begin(&c->chan);
+	r = dopy_chan_send(&c->chan, type, id);
+	pthread_mutex_unlock(&c->wlock);
+	if (r < 0)
+		return dopy_error_set(ep, r, "cannot send %s: %s",
+		    dopy_frame_type_name(type), dopy_strerror(r));
+	return 0;
 }
 
 const char *

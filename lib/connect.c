@@ -190,14 +190,14 @@ dopy_target_connect(const dopy_target *t, dopy_conn **cp, dopy_error **ep)
 	return dopy_target_connect_key(t, NULL, cp, ep);
 }
 
-int
-dopy_target_connect_key(const dopy_target *t, const dopy_key *key,
-    dopy_conn **cp, dopy_error **ep)
+/* Open the transport and say HELLO. */
+static int
+dial(const dopy_target *t, const dopy_key *key, dopy_conn **cp,
+    dopy_error **ep)
 {
 	char *cmd;
 	int fd = -1, r;
 
-	*cp = NULL;
 	switch (t->kind) {
 	case DOPY_TARGET_TCP:
 		if ((r = tcp_socket(t, &fd, ep)) < 0)
@@ -218,6 +218,28 @@ dopy_target_connect_key(const dopy_target *t, const dopy_key *key,
 	default:
 		return dopy_conn_spawn_key(t->command, key, cp, ep);
 	}
+}
+
+int
+dopy_target_connect_key(const dopy_target *t, const dopy_key *key,
+    dopy_conn **cp, dopy_error **ep)
+{
+	int r;
+
+	*cp = NULL;
+	if ((r = dial(t, key, cp, ep)) < 0)
+		return r;
+	/* The target as given (a name: is resolved again on redial). */
+	dopy_target_free((*cp)->target);
+	dopy_key_free((*cp)->keycopy);
+	(*cp)->target = NULL;
+	(*cp)->keycopy = NULL;
+	if (dopy_conn_remember(*cp, t, key) < 0) {
+		dopy_conn_close(*cp);
+		*cp = NULL;
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	}
+	return 0;
 }
 
 int

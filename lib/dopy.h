@@ -355,6 +355,8 @@ int		 dopy_call_raise_error(dopy_call *, const dopy_error *e);
  * them.
  */
 typedef int (*dopy_fd_fn)(dopy_server *, int fd, short revents, void *arg);
+/* The server a method runs in (to watch an fd from inside a call). */
+dopy_server	*dopy_call_server(dopy_call *);
 int		 dopy_server_watch_fd(dopy_server *, int fd, short events,
 		    dopy_fd_fn fn, void *arg);
 

@@ -27,6 +27,7 @@ static const char *const errstr[] = {
 	"invalid argument",				/* -11 */
 	"timed out",					/* -12 */
 	"authentication failed",			/* -13 */
+	"connection lost during the call: outcome unknown",	/* -14 */
 };
 
 const char *
@@ -160,6 +161,9 @@ dopy_error_code_for(const char *name)
 		{ "dopy.FrameTooLarge", DOPY_E_TOOBIG },
 		{ "dopy.UnknownObject", DOPY_E_USAGE },
 		{ "dopy.UnknownMethod", DOPY_E_USAGE },
+		{ "dopy.UnknownReference", DOPY_E_USAGE },
+		{ "dopy.NestingTooDeep", DOPY_E_USAGE },
+		{ "dopy.ConnectionLost", DOPY_E_LOST },
 		{ "dopy.ArgumentError", DOPY_E_USAGE },
 		{ "dopy.TypeError", DOPY_E_TYPE },
 		{ "dopy.AuthFailed", DOPY_E_AUTH },

@@ -82,6 +82,16 @@ struct dopy_chan {
 	struct dopy_buf	 rbuf;
 	struct dopy_buf	 wbuf;
 	uint64_t	 bytes_in, bytes_out;
+	/* With non-blocking fds: called when a write must wait and input is
+	 * readable, so a peer that is itself blocked writing answers to us
+	 * cannot deadlock a pipelining writer (the client sets it). */
+	void		(*drain)(void *);
+	void		*drain_arg;
+	int		 out_sock;	/* send(MSG_DONTWAIT), not write */
+	/* Corked (a server): small frames wait in obuf until the next read
+	 * would block, so pipelined answers share one write. */
+	int		 cork;
+	struct dopy_buf	 obuf;
 };
 void	 dopy_chan_init(struct dopy_chan *, int in, int out);
 void	 dopy_chan_release(struct dopy_chan *);
@@ -95,6 +105,17 @@ void	 dopy_chan_begin(struct dopy_chan *);
 void	 dopy_chan_deadline(struct dopy_chan *, int ms);
 int64_t	 dopy_now_ms(void);
 int	 dopy_chan_send(struct dopy_chan *, uint8_t type, uint32_t id);
+/* Make writes non-blocking without touching reads: O_NONBLOCK on a
+ * separate output fd, MSG_DONTWAIT on a socket.  -1 when neither works
+ * (one non-socket fd both ways): writes then block. */
+int	 dopy_chan_nonblocking_writes(struct dopy_chan *);
+/* Read what is there without waiting, into rbuf (drain helpers): 0, or
+ * DOPY_E_CLOSED at EOF. */
+int	 dopy_chan_take_input(struct dopy_chan *);
+/* Write what a corked channel holds back; 0 or an error code. */
+int	 dopy_chan_flush(struct dopy_chan *);
+/* Write len bytes of whole frames; DOPY_E_CLOSED on EPIPE. */
+int	 dopy_chan_write(struct dopy_chan *, const void *, size_t len);
 
 /* ---- type.c ---- */
 struct dopy_type {
@@ -113,6 +134,9 @@ extern struct dopy_type dopy_type_bool_, dopy_type_int_, dopy_type_uint_,
  * type. */
 dopy_type *dopy_type_from_tpl(const char *fmt);
 dopy_type *dopy_type_ref(const dopy_type *);
+/* type.c (references helper): the type `ref' (tpl `u'); its values
+ * hold the id in u.u. */
+extern struct dopy_type dopy_type_ref_;
 
 /* ---- value.c ---- */
 struct dopy_value {
@@ -226,6 +250,7 @@ struct dopy_key {
 	uint8_t	*bytes;
 	size_t	 len;
 };
+dopy_key *dopy_key_dup(const dopy_key *);
 /* A fresh nonce. */
 void	 dopy_auth_nonce(uint8_t nonce[DOPY_NONCE_LEN]);
 /* HMAC-SHA256(key, label(role) || nc || ns); role "server" or "client". */
@@ -385,6 +410,25 @@ void	 dopy_peer_detect(struct dopy_peer *, int fd, int accepted);
 /* Point fds 0-2 away from the connection on in/out (stdio.c). */
 int	 dopy_stdio_away(dopy_server *, int in, int out);
 int	 dopy_session_serve(struct dopy_session *, int in, int out);
+/* ---- serve.c, callback.c, watch.c (server runtime helper) ---- */
+/* serve.c: read one frame, waiting at most wait_ms of silence (0: no
+ * limit), and handle it; top: the connection's own loop (watchers run,
+ * references are reaped), else a callback wait.  0 after a frame;
+ * DOPY_E_TIMEOUT; or the code that ended the connection (reported
+ * already; DOPY_E_CLOSED at EOF). */
+int	 dopy_session_step(struct dopy_session *, int wait_ms, int top);
+/* callback.c: a CALLBACK_REPLY or CALLBACK_ERROR from the client. */
+void	 dopy_callback_answer(struct dopy_session *, const struct dopy_frame *);
+/* callback.c: whether the connection ended inside a callback wait, and
+ * how (code may be NULL); set_over records it. */
+int	 dopy_callback_over(struct dopy_session *, int *code);
+void	 dopy_callback_set_over(struct dopy_session *, int code);
+/* callback.c: the connection ends: free session->peer_conn. */
+void	 dopy_callback_end(struct dopy_session *);
+/* watch.c: poll in, and the watched fds if watchers, for ms (-1: no
+ * limit) and run the watchers that are ready.  1 when in is readable,
+ * else 0; DOPY_E_SYS, DOPY_E_NOMEM. */
+int	 dopy_watch_poll(dopy_server *, int in, int ms, int watchers);
 /* The forking (or, with -s, threaded) listener.  Returns like dopy_main:
  * in the parent after a graceful stop, in each child after its
  * connection; *child tells which. */
@@ -430,28 +474,83 @@ void	 dopy_call_release(struct dopy_call *);
 int	 dopy_introspect_add(dopy_server *);
 
 /* ---- client side ---- */
+/*
+ * A call awaiting its answer.  Reference counted: the pending table holds
+ * one, the caller one, a thread running its done callback one.
+ */
+struct dopy_future {
+	dopy_conn		*conn;		/* NULL once the conn is closed */
+	uint32_t		 id;
+	int			 refs;
+	int			 answered;	/* result/err/code are final */
+	int			 code;
+	dopy_value		*result;
+	dopy_error		*err;
+	int64_t			 sent_ms;
+	int64_t			 heard_ms;	/* sent, PROGRESS, CALLBACK */
+	int			 timeout_ms;	/* silence; 0: none */
+	int			 deadline_ms;	/* overall; 0: none */
+	dopy_future_fn		 fn;
+	void			*arg;
+	char			 what[80];	/* "object.method" */
+	struct dopy_future	*next;		/* in its hash bucket */
+};
+#define DOPY_PENDING_BUCKETS	256
+
 struct dopy_conn {
 	struct dopy_chan	 chan;
 	pid_t			 pid;		/* spawned server, or -1 */
 	uint32_t		 next_id;
 	char			*server_software;
-	int			 broken;	/* after a fatal error */
+	int			 up;		/* the transport is usable */
+	int			 released;	/* by the caller: redial once */
+	int			 kill_child;	/* it may still be busy */
 	const dopy_key		*key;		/* during HELLO only */
 	int			 timeout_ms;	/* per call, 0: none */
+	int			 deadline_ms;
 	uint8_t			 nonce[DOPY_NONCE_LEN];
 	struct dopy_session	*sess;	/* server side: the client, callback.c */
+
+	/* Lock order: wlock, then lock (the drain hook runs inside a
+	 * write and takes lock).  lock guards what follows and
+	 * the pending table; wlock guards chan.wbuf and writes.  The read
+	 * side belongs to whichever thread holds the reader role. */
+	pthread_mutex_t		 lock, wlock;
+	pthread_cond_t		 cond;		/* answers, role freed */
+	int			 reading;	/* a thread holds the role */
+	int			 waiting;	/* threads in cond_wait */
+	struct dopy_future	*pending[DOPY_PENDING_BUCKETS];
+	size_t			 npending;
+
+	/* Reconnecting: what to dial again (NULL for fd pairs). */
+	struct dopy_target	*target;
+	dopy_key		*keycopy;
+	unsigned		 gen;		/* 1 after the first connect */
+	int			 rebind_tries, rebind_wait_ms;
+
+	/* Callbacks (clientcb.c): our published objects. */
+	dopy_server		*local;
+	void			(*cb_error)(const dopy_error *, void *);
+	void			*cb_error_arg;
 };
 struct dopy_proxy {
 	dopy_conn	*conn;
 	char		*object;
+	unsigned	 gen;		/* a reference's connection, or 0 */
 	int		 timeout_ms;	/* 0: the connection's */
+	int		 deadline_ms;
 	char		**oneway;	/* methods called without an answer */
 	size_t		 noneway;
 };
+/* Small: most calls have a few arguments; more grow the arrays (up to
+ * DOPY_MAX_ARGS). */
+#define DOPY_ARGS_INLINE	4
 struct dopy_args {
-	size_t		 n;
-	char		*names[DOPY_MAX_ARGS];
-	dopy_value	*v[DOPY_MAX_ARGS];
+	size_t		 n, cap;
+	char		**names;
+	dopy_value	**v;
+	char		*names_in[DOPY_ARGS_INLINE];
+	dopy_value	*v_in[DOPY_ARGS_INLINE];
 };
 enum dopy_target_kind {
 	DOPY_TARGET_EXEC, DOPY_TARGET_TCP, DOPY_TARGET_UNIX, DOPY_TARGET_SSH,
@@ -476,6 +575,33 @@ int	 dopy_conn_send_frame(dopy_conn *, uint8_t type, uint32_t id,
 int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
 	    dopy_error **);
 int	 dopy_conn_hello(dopy_conn *, dopy_error **);
+/* conn.c: make the transport usable again (reconnect) or say why not;
+ * called with c->lock held. */
+int	 dopy_conn_ensure(dopy_conn *, dopy_error **);
+/* conn.c: remember how to dial again; DOPY_E_NOMEM. */
+int	 dopy_conn_remember(dopy_conn *, const dopy_target *, const dopy_key *);
+/* conn.c: drop the transport (fds, child); lock held, no reader. */
+void	 dopy_conn_drop(dopy_conn *);
+/* future.c: the transport is gone: every waiting call fails with code
+ * (DOPY_E_LOST unless the server said why in e); lock held. */
+void	 dopy_conn_lost(dopy_conn *, int code, const dopy_error *e);
+/* future.c: the drain hook of a client's channel (chan.c). */
+void	 dopy_conn_drain(void *);
+/* future.c: fail what is still pending at close; lock held. */
+void	 dopy_futures_detach(dopy_conn *);
+/* proxy.c: append a whole CALL (or ONEWAY, CALLBACK) frame to b. */
+int	 dopy_put_call(struct dopy_buf *, uint8_t type, uint32_t id,
+	    const char *object, const char *method, const dopy_args *,
+	    uint32_t max_frame, dopy_error **);
+/* future.c: a registered future for a call about to be sent. */
+int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
+	    void *, dopy_future **, dopy_error **);
+void	 dopy_future_cancel(dopy_future *);
+/* clientcb.c: run a CALLBACK frame's payload (a copy) and answer it. */
+void	 dopy_clientcb_run(dopy_conn *, uint32_t id, uint8_t *payload,
+	    size_t len);
+/* target.c */
+dopy_target *dopy_target_dup(const dopy_target *);
 int	 dopy_conn_spawn_key(const char *command, const dopy_key *,
 	    dopy_conn **, dopy_error **);
 

@@ -1,10 +1,8 @@
 /*
- * proxy.c - proxies, argument lists and the synchronous call.
- *
- * A call sends one CALL frame and reads frames until the REPLY or ERROR
- * with its id.  Anything that breaks the framing marks the connection
- * broken: later calls fail at once instead of reading garbage.
+ * proxy.c - proxies, argument lists, encoding a call, and the
+ * synchronous call: an asynchronous one (future.c) waited for at once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +75,45 @@ dopy_proxy_set_oneway(dopy_proxy *p, const char *method, int on)
 dopy_args *
 dopy_args_new(void)
 {
-	return calloc(1, sizeof(dopy_args));
+	dopy_args *a;
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return NULL;
+	a->n = 0;
+	a->cap = DOPY_ARGS_INLINE;
+	a->names = a->names_in;
+	a->v = a->v_in;
+	return a;
+}
+
+/* Room for one more argument: the inline slots, then the heap. */
+static int
+args_grow(dopy_args *a)
+{
+	char **nn;
+	dopy_value **nv;
+	size_t cap = a->cap * 2 > DOPY_MAX_ARGS ? DOPY_MAX_ARGS : a->cap * 2;
+
+	if (a->n < a->cap)
+		return 0;
+	if (a->n == DOPY_MAX_ARGS)
+		return DOPY_E_INVAL;
+	if ((nn = malloc(cap * sizeof(*nn))) == NULL)
+		return DOPY_E_NOMEM;
+	if ((nv = malloc(cap * sizeof(*nv))) == NULL) {
+		free(nn);
+		return DOPY_E_NOMEM;
+	}
+	memcpy(nn, a->names, a->n * sizeof(*nn));
+	memcpy(nv, a->v, a->n * sizeof(*nv));
+	if (a->names != a->names_in) {
+		free(a->names);
+		free(a->v);
+	}
+	a->names = nn;
+	a->v = nv;
+	a->cap = cap;
+	return 0;
 }
 
 void
@@ -91,6 +127,10 @@ dopy_args_free(dopy_args *a)
 		free(a->names[i]);
 		dopy_value_free(a->v[i]);
 	}
+	if (a->names != a->names_in) {
+		free(a->names);
+		free(a->v);
+	}
 	free(a);
 }
 
@@ -98,11 +138,16 @@ int
 dopy_args_add(dopy_args *a, const char *name, dopy_value *v)
 {
 	char *n;
+	int r;
 
-	if (a == NULL || v == NULL || a->n == DOPY_MAX_ARGS ||
+	if (a == NULL || v == NULL ||
 	    (name == NULL && a->n > 0 && a->names[a->n - 1][0] != '\0')) {
 		dopy_value_free(v);
 		return v == NULL ? DOPY_E_NOMEM : DOPY_E_INVAL;
+	}
+	if ((r = args_grow(a)) < 0) {
+		dopy_value_free(v);
+		return r;
 	}
 	if ((n = strdup(name != NULL ? name : "")) == NULL) {
 		dopy_value_free(v);
@@ -149,32 +194,35 @@ dopy_args_bytes(dopy_args *a, const char *name, const void *p, size_t len)
 	return dopy_args_add(a, name, dopy_value_bytes(p, len));
 }
 
-static int
-send_call(dopy_proxy *p, const char *method, const dopy_args *a,
-    uint32_t id, uint8_t type, dopy_error **ep)
+/* The whole frame of one call, header included, appended to b. */
+int
+dopy_put_call(struct dopy_buf *b, uint8_t type, uint32_t id,
+    const char *object, const char *method, const dopy_args *a,
+    uint32_t max_frame, dopy_error **ep)
 {
-	struct dopy_chan *ch = &p->conn->chan;
-	size_t i, n = a != NULL ? a->n : 0;
+	size_t i, n = a != NULL ? a->n : 0, start = b->len, len;
 	int r;
 
-	dopy_chan_begin(ch);
-	r = dopy_msg_call_put(&ch->wbuf, p->object, method,
+	if (dopy_buf_reserve(b, DOPY_HDR_LEN) == NULL)
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	b->len += DOPY_HDR_LEN;
+	r = dopy_msg_call_put(b, object, method,
 	    n ? (const char *const *)a->names : NULL, n);
 	for (i = 0; r == 0 && i < n; i++)
-		r = dopy_encode(a->v[i], &ch->wbuf);
-	if (r < 0)
-		return dopy_error_set(ep, r, "cannot encode the call of "
-		    "%s.%s: %s", p->object, method, dopy_strerror(r));
-	if ((r = dopy_chan_send(ch, type, id)) == DOPY_E_TOOBIG)
-		return dopy_error_set(ep, r, "the call of %s.%s is %zu bytes,"
-		    " more than the maximum frame of %u", p->object, method,
-		    ch->wbuf.len - DOPY_HDR_LEN, ch->max_frame);
+		r = dopy_encode(a->v[i], b);
+	len = b->len - start - DOPY_HDR_LEN;
+	if (r == 0 && len > max_frame)
+		r = DOPY_E_TOOBIG;
 	if (r < 0) {
-		p->conn->broken = 1;
-		return dopy_error_set(ep, r, "cannot send the call of %s.%s: "
-		    "%s", p->object, method, r == DOPY_E_CLOSED ?
-		    "the server has gone" : dopy_strerror(r));
+		b->len = start;
+		if (r == DOPY_E_TOOBIG)
+			return dopy_error_set(ep, r, "the call of %s.%s is %zu "
+			    "bytes, more than the maximum frame of %u", object,
+			    method, len, max_frame);
+		return dopy_error_set(ep, r, "cannot encode the call of "
+		    "%s.%s: %s", object, method, dopy_strerror(r));
 	}
+	dopy_frame_encode(b->data + start, type, id, (uint32_t)len);
 	return 0;
 }
 
@@ -192,96 +240,106 @@ dopy_proxy_set_timeout(dopy_proxy *p, int ms)
 		p->timeout_ms = ms > 0 ? ms : 0;
 }
 
-static int
-read_reply(dopy_proxy *p, const char *method, uint32_t id,
-    struct dopy_frame *f, dopy_error **ep)
+void
+dopy_conn_set_deadline(dopy_conn *c, int ms)
 {
-	int r, ms = p->timeout_ms > 0 ? p->timeout_ms : p->conn->timeout_ms;
-
-	dopy_chan_deadline(&p->conn->chan, ms);
-	r = dopy_chan_read(&p->conn->chan, f);
-	dopy_chan_deadline(&p->conn->chan, 0);
-	if (r < 0) {
-		p->conn->broken = 1;
-		if (r == DOPY_E_TIMEOUT)
-			return dopy_error_set(ep, r, "no reply to %s.%s within "
-			    "%d ms; whether it ran is unknown", p->object,
-			    method, ms);
-		if (r == DOPY_E_CLOSED)
-			return dopy_error_set(ep, r, "connection closed by "
-			    "the server during %s.%s", p->object, method);
-		return dopy_error_set(ep, r, "bad frame from the server "
-		    "during %s.%s: %s", p->object, method, dopy_strerror(r));
-	}
-	/* id 0 is the server's word about the whole connection. */
-	if (f->id != id && !(f->id == 0 && f->type == DOPY_F_ERROR)) {
-		p->conn->broken = 1;
-		return dopy_error_set(ep, DOPY_E_PROTO, "server answered call"
-		    " %u with id %u", id, f->id);
-	}
-	if (f->id == 0)
-		p->conn->broken = 1;
-	return 0;
+	if (c != NULL)
+		c->deadline_ms = ms > 0 ? ms : 0;
 }
 
-static int
-take_result(dopy_proxy *p, const char *method, const struct dopy_frame *f,
-    dopy_value **result, dopy_error **ep)
+void
+dopy_proxy_set_deadline(dopy_proxy *p, int ms)
 {
-	struct dopy_image img[2];
-	char err[200];
-	size_t n;
+	if (p != NULL)
+		p->deadline_ms = ms > 0 ? ms : 0;
+}
+
+/* A oneway call: registered nowhere, answered never. */
+static int
+call_oneway(dopy_proxy *p, const char *method, const dopy_args *args,
+    dopy_error **ep)
+{
+	dopy_conn *c = p->conn;
+	dopy_future *f;
+	uint32_t id;
 	int r;
 
-	if (f->len == 0)
-		return 0;		/* a method without a result */
-	if ((r = dopy_images_split(f->payload, f->len, img, 2, &n, err,
-	    sizeof(err))) < 0 || n != 1 ||
-	    (r = dopy_decode(&img[0], NULL, result, err, sizeof(err))) < 0)
-		return dopy_error_set(ep, DOPY_E_PROTO, "malformed REPLY to "
-		    "%s.%s: %s", p->object, method, r < 0 ? err :
-		    "more than one value");
-	return 0;
+	/* Start registers a future we do not need: cancel it at once; it
+	 * also reconnects and checks the reference's connection. */
+	if ((r = dopy_future_start(p, method, NULL, NULL, &f, ep)) < 0)
+		return r;
+	id = f->id;
+	dopy_future_cancel(f);
+	pthread_mutex_lock(&c->wlock);
+	dopy_buf_reset(&c->chan.wbuf);
+	r = dopy_put_call(&c->chan.wbuf, DOPY_F_ONEWAY, id, p->object, method,
+	    args, c->chan.max_frame, ep);
+	if (r == 0 && (r = dopy_chan_write(&c->chan, c->chan.wbuf.data,
+	    c->chan.wbuf.len)) < 0)
+		r = dopy_error_set(ep, r, "cannot send the oneway call of "
+		    "%s.%s: %s", p->object, method, r == DOPY_E_CLOSED ?
+		    "the server has gone" : dopy_strerror(r));
+	pthread_mutex_unlock(&c->wlock);
+	return r;
 }
 
 int
 dopy_proxy_call(dopy_proxy *p, const char *method, const dopy_args *args,
     dopy_value **result, dopy_error **ep)
 {
-	struct dopy_frame f;
-	dopy_error *e;
-	uint32_t id;
+	dopy_future *f;
 	int r;
 
 	if (result != NULL)
 		*result = NULL;
 	if (p == NULL || method == NULL || result == NULL)
 		return dopy_error_set(ep, DOPY_E_INVAL, "NULL argument");
-	if (p->conn->broken)
-		return dopy_error_set(ep, DOPY_E_CLOSED, "connection unusable"
-		    " after an earlier failure");
-	if ((id = p->conn->next_id++) == 0)
-		id = p->conn->next_id++;
+	if (p->conn->sess != NULL)	/* a server calling its client back */
+		return dopy_session_callback(p->conn->sess, p->object, method,
+		    args, result, ep);
 	if (oneway_index(p, method) >= 0)
-		return send_call(p, method, args, id, DOPY_F_ONEWAY, ep);
-	if ((r = send_call(p, method, args, id, DOPY_F_CALL, ep)) < 0 ||
-	    (r = read_reply(p, method, id, &f, ep)) < 0)
+		return call_oneway(p, method, args, ep);
+	if ((r = dopy_proxy_call_async(p, method, args, NULL, NULL, &f,
+	    ep)) < 0)
 		return r;
-	if (f.type == DOPY_F_REPLY)
-		return take_result(p, method, &f, result, ep);
-	if (f.type != DOPY_F_ERROR) {
-		p->conn->broken = 1;
-		return dopy_error_set(ep, DOPY_E_PROTO, "server answered a "
-		    "CALL with %s", dopy_frame_type_name(f.type));
-	}
-	if ((r = dopy_msg_error_get(f.payload, f.len, &e)) == 0)
-		r = e->code;
-	if (ep != NULL) {
-		dopy_error_free(*ep);
-		*ep = e;
-	} else
-		dopy_error_free(e);
+	r = dopy_future_wait(f, result, ep);
+	dopy_future_free(f);
 	return r;
+}
+
+dopy_proxy *
+dopy_proxy_ref(dopy_conn *c, const dopy_value *ref)
+{
+	char key[16];
+	dopy_proxy *p;
+	uint32_t id;
+
+	if (c == NULL || c->sess != NULL || (id = dopy_value_get_ref(ref)) == 0)
+		return NULL;
+	snprintf(key, sizeof(key), "@%u", id);
+	if ((p = dopy_proxy_new(c, key)) != NULL) {
+		pthread_mutex_lock(&c->lock);
+		p->gen = c->gen;
+		pthread_mutex_unlock(&c->lock);
+	}
+	return p;
+}
+
+int
+dopy_ref_release(dopy_conn *c, const dopy_value *ref, dopy_error **ep)
+{
+	uint32_t id;
+
+	if (c == NULL || c->sess != NULL || (id = dopy_value_get_ref(ref)) == 0)
+		return dopy_error_set(ep, DOPY_E_INVAL, "not a reference, or "
+		    "not a client's connection");
+	return dopy_conn_send_frame(c, DOPY_F_RELEASE, id, ep);
+}
+
+int
+dopy_proxy_release(dopy_proxy *p)
+{
+	return p != NULL ? dopy_conn_release(p->conn) : DOPY_E_INVAL;
 }
 
 /* ---- introspection through the built-in "dopy" object ---- */
@@ -291,7 +349,9 @@ introspect(dopy_conn *c, const char *method, const char *object,
     const char *want, dopy_value **out, dopy_error **ep)
 {
 	dopy_proxy p = { .conn = c, .object = "dopy" };
-	dopy_args a = { 0 };
+	char *names[1] = { "" };
+	dopy_value *v[1] = { NULL };
+	dopy_args a = { .names = names, .v = v };
 	int r;
 
 	if (object != NULL) {

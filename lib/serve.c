@@ -6,14 +6,36 @@
  * answered with an ERROR frame and the stream stays in sync; what breaks
  * the framing (bad magic, oversized length, EOF inside a frame) is
  * answered once with call id 0, logged, and ends the connection.
+ *
+ * One function reads and handles one frame (dopy_session_step): the
+ * connection's own loop calls it, and so does a method waiting for a
+ * callback's answer (callback.c), which serves the client's calls in the
+ * meantime.  A frame's payload lives in the read buffer only until the
+ * next read, so nothing of an outer call may point into it once its
+ * arguments are bound.
  */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "internal.h"
+
+/*
+ * dopy_dispatch_in() clears the call before the method runs, so the
+ * frame id PROGRESS needs is also found by the call's address: the
+ * calls running in this thread, innermost first.
+ */
+struct inflight {
+	const dopy_call		*call;
+	uint32_t		 id;
+	const struct inflight	*up;
+};
+static _Thread_local const struct inflight *inflight;
 
 static int
 send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
@@ -226,6 +248,69 @@ reply(struct dopy_session *c, uint32_t id, dopy_call *call)
 	return r;
 }
 
+/* The session ended inside a callback wait, other than by a plain EOF:
+ * the client has been told, nothing more goes out. */
+static int
+silenced(struct dopy_session *c)
+{
+	int code;
+
+	return dopy_callback_over(c, &code) && code != DOPY_E_CLOSED;
+}
+
+/*
+ * In -s mode user code (methods, a reference's gone hook) runs under the
+ * server's lock, taken by the outermost call only: calls nested in a
+ * callback run in the same thread, which holds it already.  Returns
+ * whether it locked, for serialise_end.
+ */
+static int
+serialise(struct dopy_session *c)
+{
+	if (!c->srv->locking || c->depth > 0)
+		return 0;
+	pthread_mutex_lock(&c->srv->lock);
+	return 1;
+}
+
+static void
+serialise_end(struct dopy_session *c, int locked)
+{
+	if (locked)
+		pthread_mutex_unlock(&c->srv->lock);
+}
+
+static void
+run_call(struct dopy_session *c, struct dopy_callmsg *m, dopy_call *call,
+    uint32_t id)
+{
+	struct inflight me = { call, id, inflight };
+	int locked = serialise(c);
+
+	c->srv->ncalls++;
+	c->depth++;
+	inflight = &me;
+	call->id = id;
+	dopy_dispatch_in(c->srv, c, m, call);
+	inflight = me.up;
+	c->depth--;
+	serialise_end(c, locked);
+}
+
+static void
+title(struct dopy_session *c, const struct dopy_callmsg *m)
+{
+	/* ps(1) shows the current or last method; setproctitle costs
+	 * thousands of instructions, so only when the method changes. */
+	if (c->srv->proctitle && (c->calls == 1 ||
+	    strcmp(m->object, c->title_obj) != 0 ||
+	    strcmp(m->method, c->title_meth) != 0)) {
+		strlcpy(c->title_obj, m->object, sizeof(c->title_obj));
+		strlcpy(c->title_meth, m->method, sizeof(c->title_meth));
+		setproctitle("%s %s.%s", peer_text(c), m->object, m->method);
+	}
+}
+
 /*
  * A CALL, or a ONEWAY: the same payload, but no answer at all (Pyro's
  * oneway); what goes wrong is logged here instead of sent.
@@ -236,7 +321,7 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	struct dopy_callmsg m;
 	dopy_call call;
 	char err[200];
-	int r;
+	int r = 0;
 
 	if (dopy_msg_call_get(f->payload, f->len, &m, err, sizeof(err)) < 0) {
 		if (!oneway)
@@ -247,36 +332,45 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 		return 0;
 	}
 	c->calls++;
-	/* ps(1) shows the current or last method; setproctitle costs
-	 * thousands of instructions, so only when the method changes. */
-	if (c->srv->proctitle && (c->calls == 1 ||
-	    strcmp(m.object, c->title_obj) != 0 ||
-	    strcmp(m.method, c->title_meth) != 0)) {
-		strlcpy(c->title_obj, m.object, sizeof(c->title_obj));
-		strlcpy(c->title_meth, m.method, sizeof(c->title_meth));
-		setproctitle("%s %s.%s", peer_text(c), m.object, m.method);
+	if (c->depth >= DOPY_MAX_NEST) {
+		dopy_msg_call_release(&m);
+		if (oneway) {
+			dopy_log(&c->srv->log, LOG_WARNING, "oneway %u: calls "
+			    "nested more than %d deep", f->id, DOPY_MAX_NEST);
+			return 0;
+		}
+		return conn_error(c, f->id, "dopy.NestingTooDeep", "calls and "
+		    "callbacks nested more than %d deep", DOPY_MAX_NEST);
 	}
-	if (c->srv->locking)
-		pthread_mutex_lock(&c->srv->lock);
-	c->srv->ncalls++;
-	dopy_dispatch_in(c->srv, c, &m, &call);
-	if (c->srv->locking)
-		pthread_mutex_unlock(&c->srv->lock);
+	title(c, &m);
+	/* From here on the arguments are bound values: the method may
+	 * read further frames (callbacks) over f->payload. */
+	run_call(c, &m, &call, oneway ? 0 : f->id);
 	dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
 	    m.object, m.method, call.err ? dopy_error_name(call.err) : "ok");
-	if (!oneway)
+	if (!oneway && !silenced(c))
 		r = reply(c, f->id, &call);
-	else {
-		if (call.err != NULL)
-			dopy_log(&c->srv->log, LOG_WARNING, "oneway %s.%s: "
-			    "%s: %s", m.object, m.method,
-			    dopy_error_name(call.err),
-			    dopy_error_message(call.err));
-		r = 0;
-	}
+	else if (oneway && call.err != NULL)
+		dopy_log(&c->srv->log, LOG_WARNING, "oneway %s.%s: %s: %s",
+		    m.object, m.method, dopy_error_name(call.err),
+		    dopy_error_message(call.err));
 	dopy_call_release(&call);
 	dopy_msg_call_release(&m);
 	return r;
+}
+
+/* RELEASE: the client is done with a reference; no answer either way. */
+static int
+handle_release(struct dopy_session *c, const struct dopy_frame *f)
+{
+	int locked = serialise(c), r;
+
+	r = dopy_refs_release(c, f->id);
+	serialise_end(c, locked);
+	if (r < 0)
+		dopy_log(&c->srv->log, LOG_NOTICE, "RELEASE of reference %u, "
+		    "which does not exist here", f->id);
+	return 0;
 }
 
 static int
@@ -287,11 +381,19 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 		return handle_call(c, f, 0);
 	case DOPY_F_ONEWAY:
 		return handle_call(c, f, 1);
+	case DOPY_F_RELEASE:
+		return handle_release(c, f);
+	case DOPY_F_CALLBACK_REPLY:
+	case DOPY_F_CALLBACK_ERROR:
+		dopy_callback_answer(c, f);
+		return 0;
 	case DOPY_F_HELLO:
 		return conn_error(c, f->id, "dopy.ProtocolError",
 		    "HELLO after HELLO");
 	case DOPY_F_REPLY:
 	case DOPY_F_ERROR:
+	case DOPY_F_PROGRESS:
+	case DOPY_F_CALLBACK:
 		return conn_error(c, f->id, "dopy.ProtocolError",
 		    "a client does not send %s",
 		    dopy_frame_type_name(f->type));
@@ -301,11 +403,171 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 	}
 }
 
+/* A whole frame (or a bad header, which the read reports) is buffered:
+ * reading it cannot block. */
+static int
+frame_ready(const struct dopy_chan *ch)
+{
+	struct dopy_frame f;
+	size_t avail = dopy_buf_avail(&ch->rbuf);
+
+	if (avail < DOPY_HDR_LEN)
+		return 0;
+	if (dopy_frame_decode(ch->rbuf.data + ch->rbuf.off, ch->max_frame,
+	    &f) < 0)
+		return 1;
+	return avail - DOPY_HDR_LEN >= f.len;
+}
+
+/* Take what the client has sent so far, whole frames or not, so that a
+ * slow frame does not hold up the watchers. */
+static int
+read_some(struct dopy_chan *ch)
+{
+	const size_t chunk = 65536;
+	uint8_t *p;
+	ssize_t n;
+
+	if ((p = dopy_buf_reserve(&ch->rbuf, chunk)) == NULL)
+		return DOPY_E_NOMEM;
+	while ((n = read(ch->in, p, chunk)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return errno == EAGAIN ? 0 : DOPY_E_SYS;
+	if (n == 0)		/* EOF inside a frame breaks the framing */
+		return dopy_buf_avail(&ch->rbuf) > 0 ? DOPY_E_PROTO :
+		    DOPY_E_CLOSED;
+	ch->rbuf.len += (size_t)n;
+	ch->bytes_in += (uint64_t)n;
+	return 0;
+}
+
+/* References due for reaping: when to look again (0: never). */
+static int64_t
+reap(struct dopy_session *c, int64_t now)
+{
+	int locked = serialise(c), ms;
+
+	ms = dopy_refs_reap(c, now);
+	serialise_end(c, locked);
+	return ms < 0 ? 0 : now + (ms > 0 ? ms : 1);
+}
+
+/* The nearer of two times (0: none) as a poll(2) timeout from now. */
+static int
+poll_ms(int64_t now, int64_t a, int64_t b)
+{
+	int64_t t = a == 0 ? b : b == 0 || a < b ? a : b;
+
+	if (t == 0)
+		return -1;
+	return t - now > 60000 ? 60000 : (int)(t - now);
+}
+
+/*
+ * Wait for the next whole frame, at most wait_ms (0: no limit) of
+ * silence.  At the top of the connection (not inside a callback wait)
+ * the watched fds are served meanwhile, and references reaped; frames
+ * the watchers' callbacks read restart the silence.
+ */
+static int
+next_frame(struct dopy_session *c, struct dopy_frame *f, int wait_ms,
+    int top)
+{
+	int watch = top && !c->srv->locking;
+	int64_t now = dopy_now_ms(), until, reap_at;
+	uint64_t seen;
+	int r, over;
+
+	until = wait_ms > 0 ? now + wait_ms : 0;
+	reap_at = top ? reap(c, now) : 0;
+	while (!frame_ready(&c->ch)) {
+		/* About to wait for the client: what we owe it goes first. */
+		if ((r = dopy_chan_flush(&c->ch)) < 0)
+			return r;
+		now = dopy_now_ms();
+		if (reap_at != 0 && now >= reap_at) {
+			reap_at = reap(c, now);
+			continue;
+		}
+		if (until != 0 && now >= until)
+			return DOPY_E_TIMEOUT;
+		seen = c->ch.bytes_in;
+		/* Nothing but the client to wait for: read blocks, and a
+		 * call costs no poll(2). */
+		if (until == 0 && reap_at == 0 && (!watch ||
+		    c->srv->nwatches == 0))
+			r = 1;
+		else
+			r = dopy_watch_poll(c->srv, c->ch.in, poll_ms(now,
+			    until, reap_at), watch);
+		if (dopy_callback_over(c, &over))	/* in a watcher */
+			return over;
+		if (c->ch.bytes_in != seen && wait_ms > 0)
+			until = dopy_now_ms() + wait_ms;
+		if (r > 0)
+			r = read_some(&c->ch);
+		if (r < 0)
+			return r;
+	}
+	return dopy_chan_read(&c->ch, f);
+}
+
 int
-dopy_session_serve(struct dopy_session *c, int in, int out)
+dopy_session_step(struct dopy_session *c, int wait_ms, int top)
 {
 	struct dopy_frame f;
 	int r;
+
+	if (dopy_callback_over(c, &r))
+		return r;
+	if ((r = next_frame(c, &f, wait_ms, top)) == DOPY_E_TIMEOUT)
+		return r;
+	if (r < 0) {
+		if (r != DOPY_E_CLOSED)
+			fatal(c, r);
+		dopy_callback_set_over(c, r);
+		return r;
+	}
+	dopy_log_frame(&c->srv->log, "recv", &f);
+	if ((r = handle(c, &f)) < 0)
+		dopy_log(&c->srv->log, LOG_ERR, "cannot reply: %s",
+		    dopy_strerror(r));
+	return 0;
+}
+
+int
+dopy_call_progress(dopy_call *call)
+{
+	const struct inflight *i;
+	struct dopy_session *c;
+	uint32_t id;
+	int64_t now;
+	int r;
+
+	if (call == NULL || (c = call->sess) == NULL)
+		return 0;
+	for (id = call->id, i = inflight; id == 0 && i != NULL; i = i->up)
+		if (i->call == call)
+			id = i->id;
+	if (id == 0)		/* ONEWAY: nobody is waiting */
+		return 0;
+	if (dopy_callback_over(c, NULL))
+		return DOPY_E_LOST;
+	now = dopy_now_ms();
+	if (c->progress_ms != 0 && now - c->progress_ms < DOPY_PROGRESS_MS)
+		return 0;
+	c->progress_ms = now;
+	dopy_chan_begin(&c->ch);
+	if ((r = send_frame(c, DOPY_F_PROGRESS, id)) < 0)
+		return r;
+	return dopy_chan_flush(&c->ch);		/* now, not after the call */
+}
+
+int
+dopy_session_serve(struct dopy_session *c, int in, int out)
+{
+	int r, locked;
 
 	/* A vanished client must be an EPIPE we log, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -316,23 +578,30 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 		setproctitle("%s hello", peer_text(c));
 	if ((r = hello(c)) == DOPY_E_CLOSED)
 		r = 0;
-	while (r == 0) {
-		dopy_chan_deadline(&c->ch, c->srv->idle_ms);
-		if ((r = dopy_chan_read(&c->ch, &f)) < 0) {
+	/* Answers wait in the channel until the next read would block, so
+	 * pipelined calls are answered with one write (chan.c). */
+	c->ch.cork = 1;
+	if (r == 0) {
+		while ((r = dopy_session_step(c, c->srv->idle_ms, 1)) == 0)
+			;
+		/* Silence between calls is fatal here, unlike in a
+		 * callback wait. */
+		if (r == DOPY_E_TIMEOUT)
 			r = fatal(c, r);
-			break;
-		}
-		dopy_log_frame(&c->srv->log, "recv", &f);
-		if ((r = handle(c, &f)) < 0)
-			dopy_log(&c->srv->log, LOG_ERR, "cannot reply: %s",
-			    dopy_strerror(r));
+		else if (r == DOPY_E_CLOSED)
+			r = 0;
 	}
+	dopy_chan_flush(&c->ch);	/* a last ERROR, say; best effort */
 	dopy_log(&c->srv->log, LOG_INFO, "exit %s duration=%.3fs calls=%llu "
 	    "bytes_in=%llu bytes_out=%llu status=%d", peer_text(c),
 	    (dopy_now_ms() - c->start_ms) / 1000.0,
 	    (unsigned long long)c->calls,
 	    (unsigned long long)c->ch.bytes_in,
 	    (unsigned long long)c->ch.bytes_out, r == 0 ? 0 : 1);
+	locked = serialise(c);
+	dopy_refs_end(c);
+	serialise_end(c, locked);
+	dopy_callback_end(c);
 	dopy_chan_release(&c->ch);
 	return r;
 }

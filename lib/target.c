@@ -201,3 +201,26 @@ dopy_target_object(const dopy_target *t)
 {
 	return t != NULL ? t->object : NULL;
 }
+
+/* A copy to dial again later (reconnecting); NULL without memory. */
+dopy_target *
+dopy_target_dup(const dopy_target *t)
+{
+	dopy_target *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->kind = t->kind;
+#define DUP(f) if (t->f != NULL && (d->f = strdup(t->f)) == NULL) goto fail
+	DUP(host);
+	DUP(port);
+	DUP(path);
+	DUP(user);
+	DUP(command);
+	DUP(object);
+#undef DUP
+	return d;
+fail:
+	dopy_target_free(d);
+	return NULL;
+}

@@ -186,6 +186,67 @@ bench_small_call_pipe(const char *dopyd)
 	report("small_call_pipe", d * 1e6, "us", d / r, "<=", 1.3);
 }
 
+/* ---- pipelining ---- */
+
+/* n calls of test.add sent before any answer is collected. */
+static double
+dopy_add_pipelined(dopy_proxy *p, int n, dopy_future **f)
+{
+	dopy_value *res;
+	dopy_args *a;
+	double t;
+
+	t = now();
+	for (int i = 0; i < n; i++) {
+		a = dopy_args_new();
+		dopy_args_int(a, NULL, i);
+		dopy_args_int(a, NULL, 3);
+		if (dopy_proxy_call_async(p, "add", a, NULL, NULL, &f[i],
+		    NULL) != 0)
+			errx(1, "test.add could not be sent");
+		dopy_args_free(a);
+	}
+	for (int i = 0; i < n; i++) {
+		if (dopy_future_wait(f[i], &res, NULL) != 0 ||
+		    dopy_value_get_int(res) != i + 3)
+			errx(1, "test.add failed");
+		dopy_value_free(res);
+		dopy_future_free(f[i]);
+	}
+	return (now() - t) / n;
+}
+
+static void
+bench_pipelined(const char *dopyd)
+{
+	double seq[REPS], pip[REPS], s, q;
+	dopy_future **f;
+	dopy_conn *c;
+	dopy_proxy *p;
+	dopy_error *e = NULL;
+	int n = 20000;
+
+	if ((f = calloc((size_t)n, sizeof(*f))) == NULL)
+		err(1, "calloc");
+	if (dopy_conn_spawn(dopyd, &c, &e) != 0)
+		errx(1, "%s", dopy_error_message(e));
+	p = dopy_proxy_new(c, "test");
+	dopy_add(p, 1000);			/* warm up */
+	for (int i = 0; i < REPS; i++) {
+		seq[i] = dopy_add(p, n);
+		pip[i] = dopy_add_pipelined(p, n, f);
+	}
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	free(f);
+	s = median(seq, REPS);
+	q = median(pip, REPS);
+	printf("bench: # pipelined test.add on one pipe connection: %.0f "
+	    "calls/s; sequential %.0f calls/s (medians of %d x %d)\n",
+	    1 / q, 1 / s, REPS, n);
+	report("pipelined_calls", 1 / q, "calls/s", s / q, ">=", 5);
+}
+
 /* ---- TCP ---- */
 
 static int
@@ -565,6 +626,7 @@ main(int argc, char *argv[])
 		err(1, "readlink");
 	self[n] = '\0';
 	bench_small_call_pipe(dopyd);
+	bench_pipelined(dopyd);
 	bench_small_call_tcp(dopyd);
 	bench_conn_rate(dopyd, self);
 	bench_pos(dopyd);

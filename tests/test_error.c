@@ -29,7 +29,9 @@ Test(error, named_codes)
 	cr_assert_str_eq(dopy_strerror(DOPY_E_NOMEM), "out of memory");
 	cr_assert_str_eq(dopy_strerror(DOPY_E_CLOSED), "connection closed");
 	cr_assert_str_eq(dopy_strerror(DOPY_E_AUTH), "authentication failed");
-	cr_assert_eq(DOPY_E_LAST, DOPY_E_AUTH);
+	cr_assert_str_eq(dopy_strerror(DOPY_E_LOST),
+	    "connection lost during the call: outcome unknown");
+	cr_assert_eq(DOPY_E_LAST, DOPY_E_LOST);
 }
 
 Test(error, unknown_codes)

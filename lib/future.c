@@ -1,0 +1,623 @@
+/*
+ * future.c - calls in flight on a client connection.
+ *
+ * Every call is a future in the connection's pending table, keyed by its
+ * call id; answers are matched by id, so any number of calls may be in
+ * flight from any number of threads.  There is no reader thread: a
+ * thread that waits takes the reader role if it is free, reads one
+ * frame, hands it to whichever future it answers, and gives the role up
+ * again (leader/follower).  So a single-threaded caller pays no thread
+ * switches, and the fd can also be driven from the caller's own poll
+ * loop (dopy_conn_process).
+ *
+ * Time: a call's timeout measures silence (since it was sent, or the
+ * last PROGRESS or CALLBACK); its deadline, the whole call.  A call that
+ * runs out of either is answered DOPY_E_TIMEOUT and forgotten; a late
+ * answer is dropped.  Whether it ran is unknown (at-most-once).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define BUCKET(id)	((id) % DOPY_PENDING_BUCKETS)
+
+/* ---- the pending table (lock held) ---- */
+
+static void
+table_add(dopy_conn *c, dopy_future *f)
+{
+	dopy_future **b = &c->pending[BUCKET(f->id)];
+
+	f->next = *b;
+	*b = f;
+	f->refs++;
+	c->npending++;
+}
+
+/* Take the future with id out of the table; NULL if none waits. */
+static dopy_future *
+table_take(dopy_conn *c, uint32_t id)
+{
+	dopy_future **pp, *f;
+
+	for (pp = &c->pending[BUCKET(id)]; (f = *pp) != NULL; pp = &f->next)
+		if (f->id == id) {
+			*pp = f->next;
+			f->next = NULL;
+			c->npending--;
+			return f;	/* the table's reference moves to the caller */
+		}
+	return NULL;
+}
+
+static void
+future_unref(dopy_future *f)
+{
+	if (--f->refs > 0)
+		return;
+	dopy_value_free(f->result);
+	dopy_error_free(f->err);
+	free(f);
+}
+
+/* Settle f (taken from the table); run its callback outside the lock. */
+static void
+settle(dopy_conn *c, dopy_future *f, int code, dopy_value *v, dopy_error *e)
+{
+	f->code = code;
+	f->result = v;
+	f->err = e;
+	f->answered = 1;
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+	if (f->fn != NULL) {
+		pthread_mutex_unlock(&c->lock);
+		f->fn(f, f->arg);
+		pthread_mutex_lock(&c->lock);
+	}
+	future_unref(f);
+}
+
+/* Settle f with an error made here. */
+static void
+fail(dopy_conn *c, dopy_future *f, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+fail(dopy_conn *c, dopy_future *f, int code, const char *fmt, ...)
+{
+	dopy_error *e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	e = dopy_error_vnew(code, fmt, ap);
+	va_end(ap);
+	settle(c, f, code, NULL, e);
+}
+
+/* Every future still in the table, taken out one at a time (settling
+ * one may drop the lock, and others may change the table). */
+static dopy_future *
+table_any(dopy_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < DOPY_PENDING_BUCKETS; i++)
+		if (c->pending[i] != NULL)
+			return table_take(c, c->pending[i]->id);
+	return NULL;
+}
+
+void
+dopy_conn_lost(dopy_conn *c, int code, const dopy_error *why)
+{
+	dopy_future *f;
+
+	c->up = 0;
+	while ((f = table_any(c)) != NULL) {
+		if (why != NULL)
+			fail(c, f, why->code, "%s%s%s", why->name ? why->name :
+			    "", why->name ? ": " : "", dopy_error_message(why));
+		else
+			fail(c, f, code, "connection lost during %s (%s): "
+			    "whether it ran is unknown", f->what,
+			    dopy_strerror(code == DOPY_E_LOST ? DOPY_E_CLOSED :
+			    code));
+	}
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
+void
+dopy_futures_detach(dopy_conn *c)
+{
+	dopy_future *f;
+
+	while ((f = table_any(c)) != NULL) {
+		f->conn = NULL;
+		fail(c, f, DOPY_E_CLOSED, "connection closed before %s was "
+		    "answered", f->what);
+	}
+}
+
+/* ---- the reader role ---- */
+
+/* Give the role back and let waiting threads look again. */
+static void
+role_free(dopy_conn *c)
+{
+	c->reading = 0;
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
+/* chan.c's drain hook: our write must wait, so take in what the server
+ * sends meanwhile, if no other thread is reading already. */
+void
+dopy_conn_drain(void *arg)
+{
+	dopy_conn *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->reading) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	c->reading = 1;
+	pthread_mutex_unlock(&c->lock);
+	dopy_chan_take_input(&c->chan);	/* EOF shows to the next reader */
+	pthread_mutex_lock(&c->lock);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A call's answer, decoded while we hold the role (the payload lives in
+ * the read buffer only until the next read). */
+static void
+on_answer(dopy_conn *c, const struct dopy_frame *fr)
+{
+	struct dopy_image img[2];
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	dopy_future *f;
+	char err[200];
+	size_t n;
+	int code = 0, r;
+
+	if (fr->type == DOPY_F_ERROR) {
+		if ((code = dopy_msg_error_get(fr->payload, fr->len, &e)) == 0)
+			code = e->code < 0 ? e->code : DOPY_E_PROTO;
+	} else if (fr->len > 0 && ((r = dopy_images_split(fr->payload,
+	    fr->len, img, 2, &n, err, sizeof(err))) < 0 || n != 1 ||
+	    (r = dopy_decode(&img[0], NULL, &v, err, sizeof(err))) < 0)) {
+		code = DOPY_E_PROTO;
+		e = dopy_error_new(code, "malformed REPLY: %s", r < 0 ? err :
+		    "more than one value");
+	}
+	pthread_mutex_lock(&c->lock);
+	role_free(c);
+	if ((f = table_take(c, fr->id)) != NULL)
+		settle(c, f, code, v, e);
+	else {				/* timed out or forgotten */
+		dopy_value_free(v);
+		dopy_error_free(e);
+		/* Ids go out in order from 1: a higher one was never sent,
+		 * and a server that says so is out of step with us. */
+		if (fr->id >= c->next_id && (e = dopy_error_new(DOPY_E_PROTO,
+		    "the server answered call %u, which was never sent",
+		    fr->id)) != NULL) {
+			c->kill_child = 1;
+			dopy_conn_lost(c, DOPY_E_PROTO, e);
+			dopy_error_free(e);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Something was heard about the calls: their silence starts again. */
+static void
+heard(dopy_conn *c, uint32_t id)
+{
+	int64_t now = dopy_now_ms();
+	dopy_future *f;
+	size_t i;
+
+	for (i = 0; i < DOPY_PENDING_BUCKETS; i++)
+		for (f = c->pending[i]; f != NULL; f = f->next)
+			if (id == 0 || f->id == id)
+				f->heard_ms = now;
+}
+
+/* The server calls one of our objects back: copy the request, free the
+ * role (the callback may call the server itself) and run it. */
+static void
+on_callback(dopy_conn *c, const struct dopy_frame *fr)
+{
+	uint8_t *copy = malloc(fr->len ? fr->len : 1);
+
+	if (copy != NULL)
+		memcpy(copy, fr->payload, fr->len);
+	pthread_mutex_lock(&c->lock);
+	heard(c, 0);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+	dopy_clientcb_run(c, fr->id, copy, copy != NULL ? fr->len : 0);
+	pthread_mutex_lock(&c->lock);
+	heard(c, 0);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The framing is gone or the server said goodbye: fail everything. */
+static void
+on_loss(dopy_conn *c, int r, const struct dopy_frame *fr)
+{
+	dopy_error *e = NULL;
+
+	if (fr != NULL && dopy_msg_error_get(fr->payload, fr->len, &e) < 0)
+		e = NULL;
+	pthread_mutex_lock(&c->lock);
+	c->kill_child |= r != DOPY_E_CLOSED;
+	dopy_conn_lost(c, r == DOPY_E_CLOSED ? DOPY_E_LOST : r, e);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+	dopy_error_free(e);
+}
+
+/* A frame no server sends: we are not talking to a dopy server. */
+static void
+unexpected(dopy_conn *c, const struct dopy_frame *fr)
+{
+	dopy_error *e;
+
+	e = dopy_error_new(DOPY_E_PROTO, "the server sent a %s frame (type "
+	    "%u), which no server sends", dopy_frame_type_name(fr->type),
+	    fr->type);
+	pthread_mutex_lock(&c->lock);
+	c->kill_child = 1;
+	dopy_conn_lost(c, DOPY_E_PROTO, e);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+	dopy_error_free(e);
+}
+
+/*
+ * Holding the role (and not the lock), read one frame by the deadline
+ * (absolute ms, 0: none) and hand it on; the role is free on return.
+ * 0, or DOPY_E_TIMEOUT when nothing came in time.
+ */
+static int
+read_one(dopy_conn *c, int64_t until)
+{
+	struct dopy_frame fr;
+	int r;
+
+	c->chan.deadline = until;
+	r = dopy_chan_read(&c->chan, &fr);
+	c->chan.deadline = 0;
+	if (r == DOPY_E_TIMEOUT) {
+		pthread_mutex_lock(&c->lock);
+		role_free(c);
+		pthread_mutex_unlock(&c->lock);
+		return r;
+	}
+	if (r < 0) {
+		on_loss(c, r, NULL);
+		return 0;
+	}
+	switch (fr.type) {
+	case DOPY_F_REPLY:
+	case DOPY_F_ERROR:
+		if (fr.id == 0 && fr.type == DOPY_F_ERROR)
+			on_loss(c, DOPY_E_PROTO, &fr);
+		else
+			on_answer(c, &fr);
+		break;
+	case DOPY_F_PROGRESS:
+		pthread_mutex_lock(&c->lock);
+		heard(c, fr.id);
+		role_free(c);
+		pthread_mutex_unlock(&c->lock);
+		break;
+	case DOPY_F_CALLBACK:
+		on_callback(c, &fr);
+		break;
+	default:
+		unexpected(c, &fr);
+		break;
+	}
+	return 0;
+}
+
+/* ---- waiting ---- */
+
+/* When f runs out of time (absolute ms), or 0 for never. */
+static int64_t
+expiry(const dopy_future *f, int *silence)
+{
+	int64_t t = 0, d = 0;
+
+	if (f->timeout_ms > 0)
+		t = f->heard_ms + f->timeout_ms;
+	if (f->deadline_ms > 0)
+		d = f->sent_ms + f->deadline_ms;
+	*silence = t != 0 && (d == 0 || t < d);
+	return *silence ? t : d;
+}
+
+static void
+timed_out(dopy_conn *c, dopy_future *f, int silence)
+{
+	if (table_take(c, f->id) == NULL)
+		return;		/* answered meanwhile */
+	c->kill_child = 1;	/* the server may be stuck in it */
+	if (silence)
+		fail(c, f, DOPY_E_TIMEOUT, "no word about %s for %d ms; "
+		    "whether it ran is unknown", f->what, f->timeout_ms);
+	else
+		fail(c, f, DOPY_E_TIMEOUT, "%s did not finish within its "
+		    "deadline of %d ms; whether it ran is unknown", f->what,
+		    f->deadline_ms);
+}
+
+static void
+cond_wait_until(dopy_conn *c, int64_t until)
+{
+	struct timespec ts;
+	int64_t left;
+
+	c->waiting++;
+	if (until == 0)
+		pthread_cond_wait(&c->cond, &c->lock);
+	else {
+		left = until - dopy_now_ms();
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += left / 1000;
+		ts.tv_nsec += (left % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+	}
+	c->waiting--;
+}
+
+/* Until f is answered, one way or another.  Lock held. */
+static void
+wait_answer(dopy_conn *c, dopy_future *f)
+{
+	int64_t until;
+	int silence;
+
+	while (!f->answered) {
+		until = expiry(f, &silence);
+		if (until != 0 && dopy_now_ms() >= until) {
+			timed_out(c, f, silence);
+			continue;
+		}
+		if (!c->up) {	/* dropped by a release in another thread */
+			if (table_take(c, f->id) != NULL)
+				fail(c, f, DOPY_E_LOST, "connection released "
+				    "during %s: whether it ran is unknown",
+				    f->what);
+			continue;
+		}
+		if (c->reading) {
+			cond_wait_until(c, until);
+			continue;
+		}
+		c->reading = 1;
+		pthread_mutex_unlock(&c->lock);
+		read_one(c, until);
+		pthread_mutex_lock(&c->lock);
+	}
+}
+
+/* ---- the API ---- */
+
+/* "object.method" for messages; snprintf would cost more than the rest
+ * of sending a small call. */
+static void
+what(char *w, size_t size, const char *object, const char *method)
+{
+	size_t n = strlcpy(w, object, size);
+
+	if (n + 1 < size) {
+		w[n] = '.';
+		strlcpy(w + n + 1, method, size - n - 1);
+	}
+}
+
+int
+dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
+    void *arg, dopy_future **fp, dopy_error **ep)
+{
+	dopy_conn *c = p->conn;
+	dopy_future *f;
+	int r;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	what(f->what, sizeof(f->what), p->object, method);
+	f->conn = c;
+	f->fn = fn;
+	f->arg = arg;
+	f->refs = 1;
+	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
+	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
+	pthread_mutex_lock(&c->lock);
+	if (p->gen != 0 && p->gen != c->gen)
+		r = dopy_error_set(ep, DOPY_E_CLOSED, "%s belongs to an "
+		    "earlier connection (references die with it)", p->object);
+	else
+		r = dopy_conn_ensure(c, ep);
+	if (r == 0) {
+		if ((f->id = c->next_id++) == 0)
+			f->id = c->next_id++;
+		f->sent_ms = f->heard_ms = dopy_now_ms();
+		table_add(c, f);	/* before sending: a reply may be quick */
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	*fp = f;
+	return 0;
+}
+
+/* Take f back out before it was sent (or for a oneway call). */
+void
+dopy_future_cancel(dopy_future *f)
+{
+	dopy_conn *c = f->conn;
+
+	pthread_mutex_lock(&c->lock);
+	if (table_take(c, f->id) != NULL)
+		f->refs--;		/* the table's */
+	future_unref(f);
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+dopy_proxy_call_async(dopy_proxy *p, const char *method,
+    const dopy_args *args, dopy_future_fn fn, void *arg, dopy_future **fp,
+    dopy_error **ep)
+{
+	dopy_future *f;
+	dopy_conn *c;
+	int r;
+
+	if (fp != NULL)
+		*fp = NULL;
+	if (p == NULL || method == NULL || fp == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "NULL argument");
+	if ((c = p->conn)->sess != NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "calls back to a "
+		    "client are synchronous");
+	if ((r = dopy_future_start(p, method, fn, arg, &f, ep)) < 0)
+		return r;
+	pthread_mutex_lock(&c->wlock);
+	dopy_buf_reset(&c->chan.wbuf);
+	r = dopy_put_call(&c->chan.wbuf, DOPY_F_CALL, f->id, p->object,
+	    method, args, c->chan.max_frame, ep);
+	if (r == 0 && (r = dopy_chan_write(&c->chan, c->chan.wbuf.data,
+	    c->chan.wbuf.len)) < 0)
+		r = dopy_error_set(ep, r, "cannot send the call of %s: %s",
+		    f->what, r == DOPY_E_CLOSED ? "the server has gone" :
+		    dopy_strerror(r));
+	pthread_mutex_unlock(&c->wlock);
+	if (r < 0) {
+		dopy_future_cancel(f);
+		return r;
+	}
+	*fp = f;
+	return 0;
+}
+
+int
+dopy_future_ready(dopy_future *f)
+{
+	int r;
+
+	if (f == NULL)
+		return 0;
+	if (f->conn == NULL)
+		return f->answered;
+	pthread_mutex_lock(&f->conn->lock);
+	r = f->answered;
+	pthread_mutex_unlock(&f->conn->lock);
+	return r;
+}
+
+int
+dopy_future_wait(dopy_future *f, dopy_value **result, dopy_error **ep)
+{
+	dopy_conn *c;
+	int r;
+
+	if (result != NULL)
+		*result = NULL;
+	if (f == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "NULL future");
+	if ((c = f->conn) != NULL) {
+		pthread_mutex_lock(&c->lock);
+		wait_answer(c, f);
+	}
+	if ((r = f->code) < 0 && ep != NULL) {
+		dopy_error_free(*ep);
+		*ep = f->err;
+		f->err = NULL;
+	} else if (r == 0 && result != NULL) {
+		*result = f->result;
+		f->result = NULL;
+	}
+	if (c != NULL)
+		pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+void
+dopy_future_free(dopy_future *f)
+{
+	dopy_conn *c;
+
+	if (f == NULL)
+		return;
+	if ((c = f->conn) == NULL) {
+		future_unref(f);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	future_unref(f);	/* the table keeps its own until answered */
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+dopy_conn_fd(const dopy_conn *c)
+{
+	return c != NULL && c->sess == NULL && c->up ? c->chan.in : -1;
+}
+
+/* Whether a whole frame is already buffered, or input is waiting. */
+static int
+readable(dopy_conn *c)
+{
+	struct pollfd pfd = { c->chan.in, POLLIN, 0 };
+	struct dopy_frame fr;
+	size_t have = dopy_buf_avail(&c->chan.rbuf);
+
+	if (have >= DOPY_HDR_LEN && dopy_frame_decode(c->chan.rbuf.data +
+	    c->chan.rbuf.off, c->chan.max_frame, &fr) == 0 &&
+	    have >= DOPY_HDR_LEN + (size_t)fr.len)
+		return 1;
+	return poll(&pfd, 1, 0) > 0;
+}
+
+int
+dopy_conn_process(dopy_conn *c, dopy_error **ep)
+{
+	int r = 0;
+
+	if (c == NULL || c->sess != NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "not a client's "
+		    "connection");
+	pthread_mutex_lock(&c->lock);
+	while (c->up && !c->reading && readable(c)) {
+		c->reading = 1;
+		pthread_mutex_unlock(&c->lock);
+		/* A frame that has begun arrives whole soon; a short wait
+		 * for its rest, and what came stays buffered if not. */
+		read_one(c, dopy_now_ms() + 100);
+		pthread_mutex_lock(&c->lock);
+	}
+	if (!c->up && c->gen > 0 && !c->released)
+		r = dopy_error_set(ep, DOPY_E_CLOSED, "connection lost");
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
