@@ -13,19 +13,6 @@
 #include "e2e_util.h"
 #include "internal.h"	/* dopy_now_ms */
 
-static dopy_conn *
-open_dopyd(void)
-{
-	char cmd[2048];
-	dopy_conn *c = NULL;
-	dopy_error *e = NULL;
-
-	snprintf(cmd, sizeof(cmd), "exec %s -L /dev/null", e2e_bin("dopyd"));
-	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
-	    dopy_error_message(e));
-	return c;
-}
-
 static dopy_args *
 two_ints(int64_t a, int64_t b)
 {
@@ -98,7 +85,7 @@ work(void *arg)
 
 Test(async, thousand_pipelined_calls_from_threads, .timeout = 60)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	struct worker w[THREADS];
 	pthread_t t[THREADS];
 	int i, total = 0;
@@ -123,7 +110,7 @@ Test(async, thousand_pipelined_calls_from_threads, .timeout = 60)
  */
 Test(async, one_thread_floods_without_deadlock, .timeout = 60)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	dopy_future **f = calloc(20000, sizeof(*f));
 	int i, right = 0;
@@ -144,7 +131,7 @@ Test(async, one_thread_floods_without_deadlock, .timeout = 60)
 /* The same with large frames both ways: 8 echoes of 1 MiB in flight. */
 Test(async, large_echoes_in_flight, .timeout = 60)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	size_t len = 1 << 20, got;
 	unsigned char *buf = malloc(len);
@@ -201,7 +188,7 @@ sync_work(void *arg)
 
 Test(async, sync_calls_from_threads_share_a_connection, .timeout = 60)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	struct worker w[THREADS];
 	pthread_t t[THREADS];
 	int i;
@@ -244,7 +231,7 @@ count_done(dopy_future *f, void *arg)
 Test(async, completion_callbacks_run_once_each, .timeout = 30)
 {
 	struct tally t = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	dopy_future *f[50];
 	int i, want = 0;
@@ -267,7 +254,7 @@ Test(async, completion_callbacks_run_once_each, .timeout = 30)
 
 Test(async, freed_future_answer_is_dropped, .timeout = 30)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	dopy_future *f;
 
@@ -284,7 +271,7 @@ Test(async, freed_future_answer_is_dropped, .timeout = 30)
 
 Test(async, batch_keeps_each_result_and_error, .timeout = 30)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	dopy_batch *b = dopy_batch_new(c);
 	dopy_args *a;
@@ -332,7 +319,7 @@ Test(async, batch_keeps_each_result_and_error, .timeout = 30)
 Test(async, event_loop_drives_the_connection, .timeout = 30)
 {
 	struct tally t = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	dopy_future *f[20];
 	struct pollfd pfd;
@@ -380,7 +367,7 @@ sleep_async(dopy_proxy *p, int ms)
  */
 Test(async, timeout_fires_within_tolerance, .timeout = 30)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	dopy_error *e = NULL;
 	dopy_future *f;
@@ -403,7 +390,7 @@ Test(async, timeout_fires_within_tolerance, .timeout = 30)
 
 Test(async, deadline_holds_without_timeout, .timeout = 30)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "test");
 	dopy_error *e = NULL;
 	dopy_future *f;
@@ -427,7 +414,7 @@ Test(async, deadline_holds_without_timeout, .timeout = 30)
 /* Two calls in flight, one with a short timeout: only that one fails. */
 Test(async, timeouts_are_per_call, .timeout = 30)
 {
-	dopy_conn *c = open_dopyd();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *slow = dopy_proxy_new(c, "test");
 	dopy_proxy *quick = dopy_proxy_new(c, "test");
 	dopy_future *a, *b;

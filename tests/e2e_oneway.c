@@ -10,19 +10,6 @@
 #include "e2e_util.h"
 #include "internal.h"	/* dopy_now_ms */
 
-static dopy_conn *
-open_dopyd(const char *log)
-{
-	char cmd[2048];
-	dopy_conn *c = NULL;
-	dopy_error *e = NULL;
-
-	snprintf(cmd, sizeof(cmd), "exec %s -L %s", e2e_bin("dopyd"), log);
-	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
-	    dopy_error_message(e));
-	return c;
-}
-
 static int64_t
 add(dopy_proxy *p, int a, int b)
 {
@@ -50,7 +37,7 @@ Test(oneway, error_is_logged_not_returned, .timeout = 20)
 	dopy_value *r = (dopy_value *)1;
 
 	snprintf(log, sizeof(log), "%s/oneway.log", e2e_tmpdir());
-	c = open_dopyd(log);
+	c = e2e_dopyd_conn(log);
 	p = dopy_proxy_new(c, "test");
 	cr_assert_eq(dopy_proxy_set_oneway(p, "fail", 1), 0);
 	dopy_args_string(a, NULL, "boom");
@@ -80,7 +67,7 @@ Test(oneway, runs_in_order, .timeout = 20)
 	long t0, sent, answered;
 
 	snprintf(log, sizeof(log), "%s/order.log", e2e_tmpdir());
-	c = open_dopyd(log);
+	c = e2e_dopyd_conn(log);
 	p = dopy_proxy_new(c, "test");
 	dopy_proxy_set_oneway(p, "sleep", 1);
 	dopy_args_int(a, NULL, 300);

@@ -224,24 +224,11 @@ lib_call(dopy_proxy *p, const char *method, int64_t x, int64_t y, int n,
 	return r;
 }
 
-static dopy_conn *
-lib_open(void)
-{
-	char cmd[1024];
-	dopy_conn *c = NULL;
-	dopy_error *e = NULL;
-
-	snprintf(cmd, sizeof(cmd), "exec %s -L /dev/null", e2e_bin("dopyd"));
-	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
-	    dopy_error_message(e));
-	return c;
-}
-
 /* A 300 ms timeout measures silence: a 1000 ms call that reports
  * progress completes, a silent one of the same length does not. */
 Test(progress, keeps_a_long_call_alive, .timeout = 30)
 {
-	dopy_conn *c = lib_open();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "cb"), *t = dopy_proxy_new(c, "test");
 	dopy_error *e = NULL;
 
@@ -259,7 +246,7 @@ Test(progress, keeps_a_long_call_alive, .timeout = 30)
 /* The overall deadline is not extended by progress. */
 Test(progress, does_not_extend_the_deadline, .timeout = 30)
 {
-	dopy_conn *c = lib_open();
+	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "cb");
 	dopy_error *e = NULL;
 	int64_t t0 = dopy_now_ms();

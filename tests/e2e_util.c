@@ -659,3 +659,17 @@ e2e_dopyd(struct e2e_proc *p, int hello, uint32_t max, const char *opt)
 	dopy_msg_hello_release(&h);
 	free(f.payload);
 }
+
+dopy_conn *
+e2e_dopyd_conn(const char *log)
+{
+	char cmd[2048];
+	dopy_conn *c = NULL;
+	dopy_error *e = NULL;
+
+	snprintf(cmd, sizeof(cmd), "exec %s -L %s", e2e_bin("dopyd"),
+	    log != NULL ? log : "/dev/null");
+	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
+	    dopy_error_message(e));
+	return c;
+}

@@ -47,6 +47,9 @@ const char	*e2e_bin(const char *prog);
  * Makefile and lib/dopy.h (malloc'd). */
 char		*e2e_top(void);
 
+/* A client connection to $DOPY_BIN/dopyd spawned over a pipe, its log
+ * to log (NULL: /dev/null); fails the test if it cannot connect. */
+dopy_conn	*e2e_dopyd_conn(const char *log);
 /* Start argv[0] (searched in PATH) with pipes on stdin and stdout. */
 void		 e2e_spawn(struct e2e_proc *, char *const argv[]);
 /* Close our ends of the pipes (EOF for the child). */
