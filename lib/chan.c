@@ -188,6 +188,8 @@ dopy_chan_take_input(struct dopy_chan *c)
 		c->rbuf.len += (size_t)n;
 		c->bytes_in += (uint64_t)n;
 	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return DOPY_E_SYS;
 	return n == 0 ? DOPY_E_CLOSED : 0;
 }
 

@@ -424,22 +424,12 @@ frame_ready(const struct dopy_chan *ch)
 static int
 read_some(struct dopy_chan *ch)
 {
-	const size_t chunk = 65536;
-	uint8_t *p;
-	ssize_t n;
+	int r = dopy_chan_take_input(ch);
 
-	if ((p = dopy_buf_reserve(&ch->rbuf, chunk)) == NULL)
-		return DOPY_E_NOMEM;
-	while ((n = read(ch->in, p, chunk)) < 0 && errno == EINTR)
-		;
-	if (n < 0)
-		return errno == EAGAIN ? 0 : DOPY_E_SYS;
-	if (n == 0)		/* EOF inside a frame breaks the framing */
-		return dopy_buf_avail(&ch->rbuf) > 0 ? DOPY_E_PROTO :
-		    DOPY_E_CLOSED;
-	ch->rbuf.len += (size_t)n;
-	ch->bytes_in += (uint64_t)n;
-	return 0;
+	/* EOF inside a frame breaks the framing. */
+	if (r == DOPY_E_CLOSED && dopy_buf_avail(&ch->rbuf) > 0)
+		return DOPY_E_PROTO;
+	return r;
 }
 
 /* References due for reaping: when to look again (0: never). */
