@@ -4,9 +4,14 @@
  * With no object, list the server's objects; with an object, its
  * methods; with a method, call it.  Arguments are converted against the
  * signature the server describes, so "2" is an int where the method
- * wants one and a string where it wants a string.
+ * wants one and a string where it wants a string.  With -b it reads
+ * calls from standard input, one a line, sends them pipelined over one
+ * connection and prints one line per call, in input order.
  */
 #include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +25,16 @@
 #define ST_USAGE	2	/* the call could not be made as asked */
 #define ST_CONN		3	/* connection or protocol failure */
 
-static int	jflag;
+static int	jflag, oflag;
 
 static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: %s [-hj] [-k keyfile] [-t timeout] target [object "
-	    "[method [arg | name=value ...]]]\n",
-	    getprogname());
+	    "usage: %s [-hjo] [-k keyfile] [-t timeout] target [object "
+	    "[method [arg | name=value ...]]]\n"
+	    "       %s -b [-j] [-k keyfile] [-t timeout] target [object]\n",
+	    getprogname(), getprogname());
 	exit(status);
 }
 
@@ -48,6 +54,7 @@ code_status(int code)
 	case DOPY_E_SYS:
 	case DOPY_E_AUTH:
 	case DOPY_E_TIMEOUT:
+	case DOPY_E_LOST:
 		return ST_CONN;
 	default:
 		return ST_REMOTE;
@@ -184,12 +191,31 @@ describe(dopy_conn *conn, const char *object)
 	return ST_OK;
 }
 
-/* One call being put together from the command line. */
+/* One call being put together from the command line or a batch line. */
 struct req {
 	const char	*object, *method;
 	dopy_sig	*sig;
 	dopy_args	*args;
+	const char	*why;		/* when it cannot be made: an error name */
+	char		 msg[256];	/* and the message */
 };
+
+/* The call cannot be made: say why in rq and return st. */
+static int
+refuse(struct req *rq, int st, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+refuse(struct req *rq, int st, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	rq->why = name;
+	va_start(ap, fmt);
+	vsnprintf(rq->msg, sizeof(rq->msg), fmt, ap);
+	va_end(ap);
+	return st;
+}
 
 /* The parameter an argument names ("b=3" names b if b is declared), or
  * -1 when the argument is positional. */
@@ -215,17 +241,16 @@ add_arg(struct req *rq, size_t i, const char *text, int named)
 {
 	const char *pname = dopy_sig_name(rq->sig, i);
 	dopy_value *v;
-	char msg[256];
+	char msg[200];
 
 	v = dopy_value_parse(dopy_sig_type(rq->sig, i), text, msg,
 	    sizeof(msg));
-	if (v == NULL) {
-		warnx("%s.%s: parameter %s: %s", rq->object, rq->method,
-		    pname, msg);
-		return ST_USAGE;
-	}
+	if (v == NULL)
+		return refuse(rq, ST_USAGE, "dopy.TypeError",
+		    "%s.%s: parameter %s: %s", rq->object, rq->method, pname,
+		    msg);
 	if (dopy_args_add(rq->args, named ? pname : NULL, v) < 0)
-		return failed(DOPY_E_NOMEM, NULL);
+		return refuse(rq, ST_REMOTE, "", "out of memory");
 	return ST_OK;
 }
 
@@ -238,15 +263,15 @@ add_args(struct req *rq, int argc, char *argv[])
 	for (i = 0; i < argc; i++) {
 		if ((p = named_param(rq, argv[i])) >= 0)
 			st = add_arg(rq, p, strchr(argv[i], '=') + 1, 1);
-		else if (npos < i) {
-			warnx("%s.%s: positional argument '%s' after named "
-			    "ones", rq->object, rq->method, argv[i]);
-			st = ST_USAGE;
-		} else if ((size_t)npos >= dopy_sig_len(rq->sig)) {
-			warnx("%s.%s: too many arguments (it takes %zu)",
+		else if (npos < i)
+			st = refuse(rq, ST_USAGE, "dopy.ArgumentError",
+			    "%s.%s: positional argument '%s' after named ones",
+			    rq->object, rq->method, argv[i]);
+		else if ((size_t)npos >= dopy_sig_len(rq->sig))
+			st = refuse(rq, ST_USAGE, "dopy.ArgumentError",
+			    "%s.%s: too many arguments (it takes %zu)",
 			    rq->object, rq->method, dopy_sig_len(rq->sig));
-			st = ST_USAGE;
-		} else
+		else
 			st = add_arg(rq, npos++, argv[i], 0);
 		if (st != ST_OK)
 			return st;
@@ -254,35 +279,50 @@ add_args(struct req *rq, int argc, char *argv[])
 	return ST_OK;
 }
 
-/* Learn the method's parameters from the server. */
+/* The method's parameters, from the object's description. */
 static int
-load_sig(dopy_conn *conn, struct req *rq)
+find_sig(struct req *rq, const dopy_value *methods)
 {
-	dopy_value *methods = NULL;
 	const dopy_value *m = NULL;
-	dopy_error *err = NULL;
-	char msg[256];
+	char msg[200];
 	size_t i;
-	int r;
 
-	if ((r = dopy_describe(conn, rq->object, &methods, &err)) < 0)
-		return failed(r, err);
 	for (i = 0; i < dopy_value_len(methods) && m == NULL; i++)
 		if (strcmp(mfield(dopy_value_at(methods, i), 0),
 		    rq->method) == 0)
 			m = dopy_value_at(methods, i);
-	if (m == NULL) {
-		warnx("%s: no method '%s'", rq->object, rq->method);
-		r = ST_USAGE;
-	} else if ((rq->sig = dopy_sig_parse(mfield(m, 1), msg,
-	    sizeof(msg))) == NULL) {
-		warnx("%s.%s: server sent a bad signature: %s", rq->object,
+	if (m == NULL)
+		return refuse(rq, ST_USAGE, "dopy.UnknownMethod",
+		    "%s: no method '%s'", rq->object, rq->method);
+	if ((rq->sig = dopy_sig_parse(mfield(m, 1), msg, sizeof(msg))) ==
+	    NULL)
+		return refuse(rq, ST_CONN, "dopy.ProtocolError",
+		    "%s.%s: server sent a bad signature: %s", rq->object,
 		    rq->method, msg);
-		r = ST_CONN;
-	} else
-		r = ST_OK;
-	dopy_value_free(methods);
-	return r;
+	return ST_OK;
+}
+
+/* Arguments typed by the signature in methods (the object's
+ * description, as dopy_describe() gives it). */
+static int
+prepare(struct req *rq, const dopy_value *methods, int argc, char *argv[])
+{
+	int st;
+
+	if ((st = find_sig(rq, methods)) != ST_OK)
+		return st;
+	if ((rq->args = dopy_args_new()) == NULL)
+		return refuse(rq, ST_REMOTE, "", "out of memory");
+	return add_args(rq, argc, argv);
+}
+
+static void
+req_release(struct req *rq)
+{
+	dopy_args_free(rq->args);
+	dopy_sig_free(rq->sig);
+	rq->args = NULL;
+	rq->sig = NULL;
 }
 
 static int
@@ -295,6 +335,10 @@ invoke(dopy_conn *conn, struct req *rq)
 
 	if ((proxy = dopy_proxy_new(conn, rq->object)) == NULL)
 		return failed(DOPY_E_NOMEM, NULL);
+	if (oflag && (r = dopy_proxy_set_oneway(proxy, rq->method, 1)) < 0) {
+		dopy_proxy_free(proxy);
+		return failed(r, NULL);
+	}
 	r = dopy_proxy_call(proxy, rq->method, rq->args, &result, &err);
 	dopy_proxy_free(proxy);
 	if (r < 0)
@@ -308,18 +352,539 @@ static int
 call(dopy_conn *conn, const char *object, const char *method, int argc,
     char *argv[])
 {
-	struct req rq = { object, method, NULL, NULL };
+	struct req rq = { object, method, NULL, NULL, NULL, "" };
+	dopy_value *methods = NULL;
+	dopy_error *err = NULL;
 	int st;
 
-	if ((st = load_sig(conn, &rq)) != ST_OK)
-		return st;
-	if ((rq.args = dopy_args_new()) == NULL)
-		st = failed(DOPY_E_NOMEM, NULL);
-	else if ((st = add_args(&rq, argc, argv)) == ST_OK)
+	if ((st = dopy_describe(conn, object, &methods, &err)) < 0)
+		return failed(st, err);
+	if ((st = prepare(&rq, methods, argc, argv)) != ST_OK)
+		warnx("%s", rq.msg);
+	else
 		st = invoke(conn, &rq);
-	dopy_args_free(rq.args);
-	dopy_sig_free(rq.sig);
+	dopy_value_free(methods);
+	req_release(&rq);
 	return st;
+}
+
+/* ---- batch mode (-b): calls from standard input, pipelined ---- */
+
+#define WINDOW		64	/* lines between reading and printing */
+#define MAXWORDS	66	/* object, method and 64 arguments */
+
+/* Standard input, read with read(2) so that we can tell whether a line
+ * is waiting (stdio would hide what it has buffered). */
+struct input {
+	char	*buf;
+	size_t	 off, len, cap;
+	int	 eof;
+	long	 lineno;
+};
+
+/* The end of the next whole line, if it is in the buffer. */
+static char *
+line_end(const struct input *in)
+{
+	if (in->off >= in->len)
+		return NULL;
+	return memchr(in->buf + in->off, '\n', in->len - in->off);
+}
+
+/* Whether next_line() would return without waiting. */
+static int
+input_ready(const struct input *in)
+{
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+
+	return in->eof || line_end(in) != NULL || poll(&pfd, 1, 0) > 0;
+}
+
+/* Room for more input after what is still unread. */
+static void
+input_room(struct input *in)
+{
+	char *nb;
+
+	if (in->off > 0) {
+		memmove(in->buf, in->buf + in->off, in->len - in->off);
+		in->len -= in->off;
+		in->off = 0;
+	}
+	if (in->cap - in->len >= 4096)
+		return;
+	in->cap = in->cap ? 2 * in->cap : 65536;
+	if ((nb = realloc(in->buf, in->cap)) == NULL)
+		err(ST_CONN, "reading standard input");
+	in->buf = nb;
+}
+
+/* The next line without its newline (valid until the next call), or
+ * NULL at the end of the input. */
+static char *
+next_line(struct input *in)
+{
+	char *line, *nl;
+	ssize_t n;
+
+	for (;;) {
+		line = in->buf + in->off;
+		if ((nl = line_end(in)) != NULL ||
+		    (in->eof && in->off < in->len)) {
+			if (nl == NULL)		/* room was left for this */
+				nl = in->buf + in->len++;
+			*nl = '\0';
+			in->off = nl + 1 - in->buf;
+			in->lineno++;
+			return line;
+		}
+		if (in->eof)
+			return NULL;
+		input_room(in);
+		n = read(STDIN_FILENO, in->buf + in->len, in->cap - in->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			warn("standard input");
+		if (n <= 0)
+			in->eof = 1;
+		else
+			in->len += n;
+	}
+}
+
+static int
+blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * Split line into words in place, as sh(1) would without expansions:
+ * blanks separate words; '...' keeps what it holds; "..." too, but a
+ * backslash in it escapes " \ $ and `; elsewhere a backslash keeps the
+ * next character; an unquoted # at the start of a word begins a comment.
+ * Returns the number of words, or -1 with the reason in *why.
+ */
+static int
+split(char *line, char **words, int max, const char **why)
+{
+	char *r = line, *w = line, *q;
+	int n = 0;
+
+	for (;;) {
+		while (blank(*r))
+			r++;
+		if (*r == '\0' || *r == '#')
+			return n;
+		if (n == max) {
+			*why = "too many words";
+			return -1;
+		}
+		words[n++] = w;
+		while (*r != '\0' && !blank(*r)) {
+			if (*r == '\\' && r[1] != '\0') {
+				*w++ = r[1];
+				r += 2;
+			} else if (*r == '\'') {
+				if ((q = strchr(r + 1, '\'')) == NULL) {
+					*why = "unterminated '";
+					return -1;
+				}
+				memmove(w, r + 1, q - r - 1);
+				w += q - r - 1;
+				r = q + 1;
+			} else if (*r == '"') {
+				for (r++; *r != '"'; *w++ = *r++) {
+					if (*r == '\0') {
+						*why = "unterminated \"";
+						return -1;
+					}
+					if (*r == '\\' && r[1] != '\0' &&
+					    strchr("\"\\$`", r[1]) != NULL)
+						r++;
+				}
+				r++;
+			} else
+				*w++ = *r++;
+		}
+		if (*r != '\0')
+			r++;		/* w is behind r: the blank is safe */
+		*w++ = '\0';
+	}
+}
+
+/* One input line on its way from the input to the output. */
+struct slot {
+	long		 line;
+	dopy_future	*f;		/* in flight, or NULL */
+	int		 code;		/* 0 or the failure's code */
+	int		 notrun;	/* never sent for want of a connection */
+	int		 unknown;	/* in flight when the connection went */
+	const char	*name;		/* a failure found here: its name */
+	dopy_value	*result;
+	dopy_error	*err;
+};
+
+/* An object's methods, described once per batch. */
+struct desc {
+	char		*object;
+	dopy_value	*methods;
+};
+
+struct batch {
+	dopy_conn	*conn;
+	const char	*object;	/* from the command line, or NULL */
+	struct slot	 ring[WINDOW];	/* in input order from head */
+	size_t		 head, n;
+	struct desc	*descs;
+	size_t		 ndescs;
+	int		 lost;		/* send no more */
+	int		 status;
+	long		 nnotrun;
+};
+
+static void
+local_failure(struct slot *s, int code, const char *name, const char *msg)
+{
+	s->code = code;
+	s->name = name;
+	s->err = dopy_error_new(code, "%s", msg);
+}
+
+/* The description of object, from the server on first use.  Failures
+ * are not kept: an "@ID" object may exist by the next line. */
+static int
+methods_of(struct batch *b, const char *object, const dopy_value **mp,
+    dopy_error **ep)
+{
+	struct desc *nd;
+	dopy_value *m = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < b->ndescs; i++)
+		if (strcmp(b->descs[i].object, object) == 0) {
+			*mp = b->descs[i].methods;
+			return 0;
+		}
+	if ((r = dopy_describe(b->conn, object, &m, ep)) < 0)
+		return r;
+	nd = reallocarray(b->descs, b->ndescs + 1, sizeof(*nd));
+	if (nd == NULL || (nd[b->ndescs].object = strdup(object)) == NULL)
+		err(ST_CONN, NULL);
+	b->descs = nd;
+	b->descs[b->ndescs++].methods = m;
+	*mp = m;
+	return 0;
+}
+
+/* The connection is gone: nothing more is sent. */
+static int
+conn_gone(struct batch *b, int code)
+{
+	return code == DOPY_E_LOST || code == DOPY_E_TIMEOUT ||
+	    code == DOPY_E_CLOSED || code == DOPY_E_SYS ||
+	    dopy_conn_fd(b->conn) < 0;
+}
+
+static void
+send_call(struct batch *b, struct slot *s, struct req *rq)
+{
+	dopy_proxy *proxy;
+	int r;
+
+	if ((proxy = dopy_proxy_new(b->conn, rq->object)) == NULL)
+		err(ST_CONN, NULL);
+	r = dopy_proxy_call_async(proxy, rq->method, rq->args, NULL, NULL,
+	    &s->f, &s->err);
+	dopy_proxy_free(proxy);
+	if (r < 0) {
+		s->code = r;
+		b->lost = s->notrun = conn_gone(b, r);
+	}
+}
+
+/* Parse one line and send its call, or say why not. */
+static void
+run_line(struct batch *b, struct slot *s, char *line)
+{
+	struct req rq = { NULL, NULL, NULL, NULL, NULL, "" };
+	const dopy_value *methods;
+	char *words[MAXWORDS];
+	const char *why;
+	int n, first = b->object == NULL, st;
+
+	if ((n = split(line, words, MAXWORDS, &why)) < 0 || n < first + 1) {
+		local_failure(s, DOPY_E_USAGE, "dopy-rsh.SyntaxError",
+		    n < 0 ? why : "no method");
+		return;
+	}
+	rq.object = first ? words[0] : b->object;
+	rq.method = words[first];
+	/* Without arguments there is nothing to type: no description. */
+	if (n > first + 1) {
+		if ((st = methods_of(b, rq.object, &methods, &s->err)) < 0) {
+			s->code = st;
+			b->lost = s->notrun = conn_gone(b, st);
+			return;
+		}
+		if ((st = prepare(&rq, methods, n - first - 1,
+		    words + first + 1)) != ST_OK) {
+			local_failure(s, st == ST_CONN ? DOPY_E_PROTO :
+			    DOPY_E_USAGE, rq.why, rq.msg);
+			req_release(&rq);
+			return;
+		}
+	}
+	send_call(b, s, &rq);
+	req_release(&rq);
+}
+
+/* What kind of failure, for the output (dopy-rsh(1), BATCH MODE). */
+static const char *
+kind_of(const struct slot *s)
+{
+	if (s->notrun)
+		return "notrun";
+	if (s->code == DOPY_E_REMOTE)
+		return "remote";
+	if (s->code == DOPY_E_TIMEOUT)
+		return "timeout";
+	return s->unknown ? "lost" : "usage";
+}
+
+/* A line's share of the exit status. */
+static int
+slot_status(const struct slot *s)
+{
+	const char *kind = kind_of(s);
+
+	if (s->code == 0)
+		return ST_OK;
+	if (strcmp(kind, "remote") == 0 || strcmp(kind, "usage") == 0)
+		return ST_REMOTE;
+	return ST_CONN;
+}
+
+/* A string of JSON (the library's own encoding). */
+static char *
+json_string(const char *text)
+{
+	dopy_value *v = dopy_value_string(text);
+	char *s = dopy_value_json(v);
+
+	dopy_value_free(v);
+	if (s == NULL)
+		err(ST_CONN, NULL);
+	return s;
+}
+
+/* A result on one line: text as the one-shot mode prints it, but a
+ * string with control characters, and bytes, quoted as inside [..]. */
+static char *
+line_text(const dopy_value *v)
+{
+	enum dopy_kind k = dopy_value_kind(v);
+	const unsigned char *p;
+	dopy_value *a = NULL;
+	dopy_type *t;
+	char tname[16], *s;
+	size_t i, n;
+
+	if (k == DOPY_STRING) {
+		p = dopy_value_get_bytes(v, &n);
+		for (i = 0; i < n && p[i] >= 0x20 && p[i] != 0x7f; i++)
+			;
+		if (i == n)
+			return dopy_value_format(v);
+	}
+	if (k != DOPY_STRING && k != DOPY_BYTES)
+		return dopy_value_format(v);
+	snprintf(tname, sizeof(tname), "%s[]", k == DOPY_STRING ? "string" :
+	    "bytes");
+	if ((t = dopy_type_parse(tname, NULL, 0)) != NULL &&
+	    (a = dopy_value_new(t)) != NULL)
+		dopy_value_append(a, dopy_value_copy(v));
+	dopy_type_free(t);
+	if ((s = dopy_value_format(a)) != NULL && (n = strlen(s)) >= 2) {
+		memmove(s, s + 1, n - 2);	/* the brackets go */
+		s[n - 2] = '\0';
+	}
+	dopy_value_free(a);
+	return s;
+}
+
+static void
+print_ok(const struct slot *s)
+{
+	char *text = NULL;
+
+	if (s->result != NULL && (text = jflag ? dopy_value_json(s->result) :
+	    line_text(s->result)) == NULL)
+		err(ST_CONN, NULL);
+	if (jflag)
+		printf("{\"line\":%ld,\"result\":%s}\n", s->line,
+		    text != NULL ? text : "null");
+	else
+		printf("%s\n", text != NULL ? text : "");
+	free(text);
+}
+
+static void
+print_failure(const struct slot *s)
+{
+	const char *name = s->name != NULL ? s->name : dopy_error_name(s->err);
+	char *jn, *jm, *m, *p;
+
+	if ((m = strdup(s->err != NULL ? dopy_error_message(s->err) :
+	    dopy_strerror(s->code))) == NULL)
+		err(ST_CONN, NULL);
+	for (p = m; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (jflag) {
+		jn = json_string(name);
+		jm = json_string(m);
+		printf("{\"line\":%ld,\"error\":{\"kind\":\"%s\",\"name\":%s,"
+		    "\"message\":%s}}\n", s->line, kind_of(s), jn, jm);
+		free(jn);
+		free(jm);
+	} else
+		printf("error: %s: %s%s%s\n", kind_of(s), name,
+		    *name != '\0' ? ": " : "", m);
+	free(m);
+}
+
+/* The whole story of a failure on standard error, as the one-shot mode
+ * tells it. */
+static void
+tell_failure(const struct slot *s)
+{
+	char *msg;
+	size_t n;
+
+	if (s->notrun || s->err == NULL)
+		return;
+	if (s->name != NULL) {		/* found here: no more to tell */
+		warnx("line %ld: %s", s->line, dopy_error_message(s->err));
+		return;
+	}
+	if ((msg = dopy_error_format(s->err)) == NULL)
+		err(ST_CONN, NULL);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	warnx("line %ld: %s", s->line, msg);
+	free(msg);
+}
+
+/* Wait for the oldest line's answer, print it and free its slot. */
+static void
+finish_oldest(struct batch *b)
+{
+	struct slot *s = &b->ring[b->head];
+	int st;
+
+	if (s->f != NULL) {
+		/* What is printed is seen before we wait. */
+		if (!dopy_future_ready(s->f) && fflush(stdout) == EOF)
+			err(ST_REMOTE, "stdout");
+		s->code = dopy_future_wait(s->f, &s->result, &s->err);
+		if (s->code < 0 && conn_gone(b, s->code))
+			b->lost = s->unknown = 1;
+	}
+	if (s->notrun)
+		b->lost = 1;
+	if (s->code == 0)
+		print_ok(s);
+	else {
+		print_failure(s);
+		tell_failure(s);
+	}
+	if ((st = slot_status(s)) > b->status)
+		b->status = st;
+	b->nnotrun += s->notrun;
+	dopy_future_free(s->f);
+	dopy_value_free(s->result);
+	dopy_error_free(s->err);
+	memset(s, 0, sizeof(*s));
+	b->head = (b->head + 1) % WINDOW;
+	b->n--;
+}
+
+static void
+finish_all(struct batch *b)
+{
+	while (b->n > 0)
+		finish_oldest(b);
+	if (fflush(stdout) == EOF)
+		err(ST_REMOTE, "stdout");
+}
+
+static struct slot *
+next_slot(struct batch *b, long line)
+{
+	struct slot *s;
+
+	if (b->n == WINDOW)
+		finish_oldest(b);
+	s = &b->ring[(b->head + b->n++) % WINDOW];
+	s->line = line;
+	return s;
+}
+
+/* A line of the batch that says nothing. */
+static int
+empty(const char *line)
+{
+	while (blank(*line))
+		line++;
+	return *line == '\0' || *line == '#';
+}
+
+static int
+batch(dopy_conn *conn, const char *object)
+{
+	struct batch b;
+	struct input in;
+	struct slot *s;
+	char *line;
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	memset(&in, 0, sizeof(in));
+	b.conn = conn;
+	b.object = object;
+	for (;;) {
+		/* Answers are printed before we wait for more input, so
+		 * that a person typing sees each as it comes. */
+		if (b.n > 0 && !input_ready(&in))
+			finish_all(&b);
+		if ((line = next_line(&in)) == NULL)
+			break;
+		if (empty(line))
+			continue;
+		s = next_slot(&b, in.lineno);
+		if (b.lost) {
+			s->notrun = 1;
+			s->code = DOPY_E_CLOSED;
+			s->err = dopy_error_new(DOPY_E_CLOSED, "not sent: the "
+			    "connection was lost before this line");
+		} else
+			run_line(&b, s, line);
+	}
+	finish_all(&b);
+	if (b.nnotrun > 0)
+		warnx("%ld line%s not run", b.nnotrun, b.nnotrun > 1 ? "s" :
+		    "");
+	for (i = 0; i < b.ndescs; i++) {
+		free(b.descs[i].object);
+		dopy_value_free(b.descs[i].methods);
+	}
+	free(b.descs);
+	free(in.buf);
+	return b.status;
 }
 
 /* Connect to the target, with the key if one was given. */
@@ -346,10 +911,13 @@ main(int argc, char *argv[])
 	const char *keyfile = NULL, *object, *errstr;
 	dopy_target *target = NULL;
 	dopy_conn *conn;
-	int ch, st, timeout = 0;
+	int bflag = 0, ch, st, timeout = 0;
 
-	while ((ch = getopt(argc, argv, "+hjk:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "+bhjk:ot:")) != -1) {
 		switch (ch) {
+		case 'b':
+			bflag = 1;
+			break;
 		case 'h':
 			usage(0);
 		case 'j':
@@ -357,6 +925,9 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			keyfile = optarg;
+			break;
+		case 'o':
+			oflag = 1;
 			break;
 		case 't':
 			timeout = (int)strtonum(optarg, 1, 86400, &errstr);
@@ -371,7 +942,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
+	if (argc < 1 || (bflag && (oflag || argc > 2)))
 		usage(ST_USAGE);
 	if ((st = open_target(argv[0], keyfile, &target, &conn)) != ST_OK) {
 		dopy_target_free(target);
@@ -385,7 +956,12 @@ main(int argc, char *argv[])
 		argc++;
 		argv[1] = (char *)object;
 	}
-	if (argc == 1)
+	if (bflag && argc > 2) {
+		warnx("%s names an object already", dopy_target_object(target));
+		st = ST_USAGE;
+	} else if (bflag)
+		st = batch(conn, argc == 2 ? argv[1] : NULL);
+	else if (argc == 1)
 		st = list_objects(conn);
 	else if (argc == 2)
 		st = describe(conn, argv[1]);

@@ -16,7 +16,6 @@
 #include "internal.h"
 
 #define READ_CHUNK	65536
-#define CORK_MAX	16384	/* larger frames are written at once */
 
 void
 dopy_chan_init(struct dopy_chan *c, int in, int out)
@@ -31,8 +30,7 @@ dopy_chan_init(struct dopy_chan *c, int in, int out)
 	c->drain = NULL;
 	c->drain_arg = NULL;
 	c->out_sock = 0;
-	c->cork = 0;
-	dopy_buf_init(&c->obuf);
+
 }
 
 int64_t
@@ -79,7 +77,6 @@ dopy_chan_release(struct dopy_chan *c)
 {
 	dopy_buf_release(&c->rbuf);
 	dopy_buf_release(&c->wbuf);
-	dopy_buf_release(&c->obuf);
 }
 
 /* Read until at least need bytes are buffered.  0, or E_CLOSED at EOF. */
@@ -91,9 +88,6 @@ fill(struct dopy_chan *c, size_t need)
 	size_t want;
 
 	while (dopy_buf_avail(&c->rbuf) < need) {
-		/* About to wait for the peer: what we owe it goes first. */
-		if (c->obuf.len > 0 && (n = dopy_chan_flush(c)) < 0)
-			return (int)n;
 		want = need - dopy_buf_avail(&c->rbuf);
 		if (want < READ_CHUNK)
 			want = READ_CHUNK;
@@ -245,7 +239,6 @@ int
 dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
 {
 	size_t len;
-	int r;
 
 	if (c->wbuf.len < DOPY_HDR_LEN)
 		return DOPY_E_NOMEM;	/* begin() could not reserve */
@@ -253,21 +246,5 @@ dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
 	if (len > c->max_frame)
 		return DOPY_E_TOOBIG;
 	dopy_frame_encode(c->wbuf.data, type, id, (uint32_t)len);
-	if (c->cork && c->wbuf.len <= CORK_MAX - c->obuf.len)
-		return dopy_buf_put(&c->obuf, c->wbuf.data, c->wbuf.len);
-	if (c->obuf.len > 0 && (r = dopy_chan_flush(c)) < 0)
-		return r;
 	return dopy_chan_write(c, c->wbuf.data, c->wbuf.len);
-}
-
-int
-dopy_chan_flush(struct dopy_chan *c)
-{
-	int r;
-
-	if (c->obuf.len == 0)
-		return 0;
-	r = dopy_chan_write(c, c->obuf.data, c->obuf.len);
-	dopy_buf_reset(&c->obuf);
-	return r;
 }

@@ -381,8 +381,10 @@ dopy_conn_release(dopy_conn *c)
 		else
 			shutdown(c->chan.out, SHUT_RDWR);
 		c->chan.out = c->chan.out == c->chan.in ? c->chan.out : -1;
+		c->waiting++;
 		while (c->reading)
 			pthread_cond_wait(&c->cond, &c->lock);
+		c->waiting--;
 	}
 	dopy_conn_lost(c, DOPY_E_LOST, NULL);
 	drop(c);

@@ -88,10 +88,6 @@ struct dopy_chan {
 	void		(*drain)(void *);
 	void		*drain_arg;
 	int		 out_sock;	/* send(MSG_DONTWAIT), not write */
-	/* Corked (a server): small frames wait in obuf until the next read
-	 * would block, so pipelined answers share one write. */
-	int		 cork;
-	struct dopy_buf	 obuf;
 };
 void	 dopy_chan_init(struct dopy_chan *, int in, int out);
 void	 dopy_chan_release(struct dopy_chan *);
@@ -112,8 +108,6 @@ int	 dopy_chan_nonblocking_writes(struct dopy_chan *);
 /* Read what is there without waiting, into rbuf (drain helpers): 0, or
  * DOPY_E_CLOSED at EOF. */
 int	 dopy_chan_take_input(struct dopy_chan *);
-/* Write what a corked channel holds back; 0 or an error code. */
-int	 dopy_chan_flush(struct dopy_chan *);
 /* Write len bytes of whole frames; DOPY_E_CLOSED on EPIPE. */
 int	 dopy_chan_write(struct dopy_chan *, const void *, size_t len);
 
@@ -405,6 +399,13 @@ void	 dopy_refs_end(struct dopy_session *);
 /* The object at key "@ID" on this session, touched; NULL if none. */
 const struct dopy_object *dopy_refs_lookup(struct dopy_session *,
 	    const char *key);
+/* ref.c, dispatch.c (references helper): a ref argument's id is live
+ * on this session (and now used): 0, or DOPY_E_USAGE. */
+int	 dopy_refs_use(struct dopy_session *, uint32_t id);
+/* dopy_object_lookup, with the session's "@ID" keys too (sess may be
+ * NULL). */
+const struct dopy_object *dopy_object_lookup_in(dopy_server *,
+	    struct dopy_session *, const char *key);
 /* Who is on fd.  accepted: from our own listener, so never ssh. */
 void	 dopy_peer_detect(struct dopy_peer *, int fd, int accepted);
 /* Point fds 0-2 away from the connection on in/out (stdio.c). */
@@ -453,6 +454,9 @@ struct dopy_call {
 };
 const struct dopy_object *dopy_server_find(const dopy_server *,
 	    const char *name);
+/* The reason for a refused registration into errmsg; DOPY_E_USAGE. */
+int	 dopy_server_fail(dopy_server *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* Free p with fn when the server is freed; on failure frees it now. */
 int	 dopy_server_own(dopy_server *, void *p, void (*fn)(void *));
 /* Run one decoded CALL; leaves a result or an error in call. */

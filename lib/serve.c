@@ -472,9 +472,6 @@ next_frame(struct dopy_session *c, struct dopy_frame *f, int wait_ms,
 	until = wait_ms > 0 ? now + wait_ms : 0;
 	reap_at = top ? reap(c, now) : 0;
 	while (!frame_ready(&c->ch)) {
-		/* About to wait for the client: what we owe it goes first. */
-		if ((r = dopy_chan_flush(&c->ch)) < 0)
-			return r;
 		now = dopy_now_ms();
 		if (reap_at != 0 && now >= reap_at) {
 			reap_at = reap(c, now);
@@ -533,7 +530,6 @@ dopy_call_progress(dopy_call *call)
 	struct dopy_session *c;
 	uint32_t id;
 	int64_t now;
-	int r;
 
 	if (call == NULL || (c = call->sess) == NULL)
 		return 0;
@@ -549,9 +545,7 @@ dopy_call_progress(dopy_call *call)
 		return 0;
 	c->progress_ms = now;
 	dopy_chan_begin(&c->ch);
-	if ((r = send_frame(c, DOPY_F_PROGRESS, id)) < 0)
-		return r;
-	return dopy_chan_flush(&c->ch);		/* now, not after the call */
+	return send_frame(c, DOPY_F_PROGRESS, id);
 }
 
 int
@@ -568,9 +562,6 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 		setproctitle("%s hello", peer_text(c));
 	if ((r = hello(c)) == DOPY_E_CLOSED)
 		r = 0;
-	/* Answers wait in the channel until the next read would block, so
-	 * pipelined calls are answered with one write (chan.c). */
-	c->ch.cork = 1;
 	if (r == 0) {
 		while ((r = dopy_session_step(c, c->srv->idle_ms, 1)) == 0)
 			;
@@ -581,7 +572,6 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 		else if (r == DOPY_E_CLOSED)
 			r = 0;
 	}
-	dopy_chan_flush(&c->ch);	/* a last ERROR, say; best effort */
 	dopy_log(&c->srv->log, LOG_INFO, "exit %s duration=%.3fs calls=%llu "
 	    "bytes_in=%llu bytes_out=%llu status=%d", peer_text(c),
 	    (dopy_now_ms() - c->start_ms) / 1000.0,

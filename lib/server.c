@@ -83,12 +83,8 @@ dopy_server_errmsg(const dopy_server *s)
 	return s->errmsg;
 }
 
-static int
-bad(dopy_server *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-bad(dopy_server *s, const char *fmt, ...)
+int
+dopy_server_fail(dopy_server *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -112,18 +108,18 @@ dopy_object_prepare(dopy_server *s, struct dopy_object *o)
 	o->sigs = calloc(o->nmethods + 1, sizeof(*o->sigs));
 	o->results = calloc(o->nmethods + 1, sizeof(*o->results));
 	if (o->sigs == NULL || o->results == NULL)
-		return bad(s, "out of memory");
+		return dopy_server_fail(s, "out of memory");
 	for (i = 0; i < o->nmethods; i++) {
 		m = &d->methods[i];
 		if (m->fn == NULL)
-			return bad(s, "%s.%s: no function", d->name, m->name);
+			return dopy_server_fail(s, "%s.%s: no function", d->name, m->name);
 		if ((o->sigs[i] = dopy_sig_parse(m->params, err,
 		    sizeof(err))) == NULL)
-			return bad(s, "%s.%s: %s", d->name, m->name, err);
+			return dopy_server_fail(s, "%s.%s: %s", d->name, m->name, err);
 		if (m->result != NULL && *m->result != '\0' &&
 		    (o->results[i] = dopy_type_parse(m->result, err,
 		    sizeof(err))) == NULL)
-			return bad(s, "%s.%s: result: %s", d->name, m->name,
+			return dopy_server_fail(s, "%s.%s: result: %s", d->name, m->name,
 			    err);
 	}
 	return 0;
@@ -140,9 +136,9 @@ dopy_server_add(dopy_server *s, const struct dopy_object_def *def,
 	    def->methods == NULL)
 		return DOPY_E_INVAL;
 	if (*def->name == '\0' || strchr(def->name, '/') != NULL)
-		return bad(s, "bad object name '%s'", def->name);
+		return dopy_server_fail(s, "bad object name '%s'", def->name);
 	if (dopy_server_find(s, def->name) != NULL)
-		return bad(s, "object %s registered twice", def->name);
+		return dopy_server_fail(s, "object %s registered twice", def->name);
 	memset(&o, 0, sizeof(o));
 	o.def = def;
 	o.state = state;
@@ -153,7 +149,7 @@ dopy_server_add(dopy_server *s, const struct dopy_object_def *def,
 	no = reallocarray(s->objs, s->nobjs + 1, sizeof(*no));
 	if (no == NULL) {
 		dopy_object_release(&o);
-		return bad(s, "out of memory");
+		return dopy_server_fail(s, "out of memory");
 	}
 	s->objs = no;
 	for (i = s->nobjs; i > 0 && strcmp(s->objs[i - 1].def->name,

@@ -411,6 +411,28 @@ Test(async, deadline_holds_without_timeout, .timeout = 30)
 	dopy_conn_close(c);
 }
 
+/* A quick call's answer is sent when it is ready, not held back until
+ * the slow call sent after it finishes. */
+Test(async, answers_are_not_held_behind_later_calls, .timeout = 30)
+{
+	dopy_conn *c = e2e_dopyd_conn(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_future *quick, *slow;
+	int64_t t0;
+
+	dopy_proxy_set_timeout(p, 800);
+	t0 = dopy_now_ms();
+	quick = add_async(p, 1, 1, NULL, NULL);
+	slow = sleep_async(p, 2000);
+	cr_assert_eq(take_int(quick), 2);
+	cr_assert_lt(dopy_now_ms() - t0, 800);
+	cr_assert_eq(dopy_future_wait(slow, NULL, NULL), DOPY_E_TIMEOUT);
+	dopy_future_free(quick);
+	dopy_future_free(slow);
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+}
+
 /* Two calls in flight, one with a short timeout: only that one fails. */
 Test(async, timeouts_are_per_call, .timeout = 30)
 {

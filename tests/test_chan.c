@@ -3,7 +3,6 @@
  * Frames arrive whole, in pieces, byte by byte, or not at all.
  */
 #include <criterion/criterion.h>
-#include <sys/ioctl.h>
 
 #include "testutil.h"
 
@@ -475,55 +474,4 @@ Test(chan, now_is_monotonic)
 	b = dopy_now_ms();
 	cr_assert_geq(b - a, 15);
 	cr_assert_lt(b - a, 5000);
-}
-
-/* ---- corked writes (the server's pipelined answers) ---- */
-
-static size_t
-pending_bytes(int fd)
-{
-	int n = 0;
-
-	cr_assert_eq(ioctl(fd, FIONREAD, &n), 0);
-	return (size_t)n;
-}
-
-Test(chan, cork_holds_small_frames_until_a_read_would_wait)
-{
-	struct dopy_chan ch;
-	struct dopy_frame f;
-	int a[2], b[2];
-	uint8_t hdr[DOPY_HDR_LEN];
-
-	cr_assert_eq(pipe(a), 0);	/* peer -> us */
-	cr_assert_eq(pipe(b), 0);	/* us -> peer */
-	dopy_chan_init(&ch, a[0], b[1]);
-	ch.cork = 1;
-	dopy_chan_begin(&ch);
-	cr_assert_eq(dopy_chan_send(&ch, DOPY_F_REPLY, 1), 0);
-	dopy_chan_begin(&ch);
-	cr_assert_eq(dopy_chan_send(&ch, DOPY_F_REPLY, 2), 0);
-	cr_assert_eq(pending_bytes(b[0]), 0, "held back");
-	/* A read that has to wait for the peer flushes first. */
-	dopy_frame_encode(hdr, DOPY_F_CALL, 3, 0);
-	cr_assert_eq(write(a[1], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
-	cr_assert_eq(dopy_chan_read(&ch, &f), 0);
-	cr_assert_eq(f.id, 3);
-	cr_assert_eq(pending_bytes(b[0]), 2 * DOPY_HDR_LEN, "both in one go");
-	/* A large frame is written at once, after what was held. */
-	dopy_chan_begin(&ch);
-	cr_assert_eq(dopy_chan_send(&ch, DOPY_F_REPLY, 4), 0);
-	cr_assert_eq(pending_bytes(b[0]), 2 * DOPY_HDR_LEN);
-	dopy_chan_begin(&ch);
-	cr_assert_not_null(dopy_buf_reserve(&ch.wbuf, 20000));
-	ch.wbuf.len += 20000;
-	ch.max_frame = 1 << 20;
-	cr_assert_eq(dopy_chan_send(&ch, DOPY_F_REPLY, 5), 0);
-	cr_assert_eq(pending_bytes(b[0]), 4 * DOPY_HDR_LEN + 20000);
-	cr_assert_eq(dopy_chan_flush(&ch), 0, "nothing left to flush");
-	dopy_chan_release(&ch);
-	close(a[0]);
-	close(a[1]);
-	close(b[0]);
-	close(b[1]);
 }
