@@ -68,6 +68,17 @@ test_sleep(dopy_call *c)
 	return 0;
 }
 
+/* Declared oneway by dopyd: the caller is answered before it runs. */
+static int
+test_notify(dopy_call *c)
+{
+	int r = test_sleep(c);
+
+	if (r == 0 && dopy_call_bool(c, 1))
+		return dopy_raise(c, "test.Failure", "notify failed, as asked");
+	return r;
+}
+
 /* Who called, as libdopy sees it under whichever launcher. */
 static int
 test_caller(dopy_call *c)
@@ -109,6 +120,9 @@ static const struct dopy_method test_methods[] = {
 	    "Write to stdout and stderr, then return \"quiet\"." },
 	{ "sleep", test_sleep, "ms:int", NULL,
 	    "Sleep for ms milliseconds (at most a minute)." },
+	{ "notify", test_notify, "ms:int, fail:bool=false", NULL,
+	    "Oneway on the server's side: answered at once, then sleeps ms "
+	    "and fails if asked (logged)." },
 	{ "caller", test_caller, "", "(string,string,string,int,string,bool)",
 	    "Who called: transport, address, port, uid, SSH_CONNECTION, "
 	    "whether the key was verified." },

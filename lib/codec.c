@@ -114,7 +114,7 @@ check_image(const uint8_t *p, size_t avail, struct dopy_image *img,
 	}
 	fmt = (const char *)p + 8;
 	if (memchr(fmt, '\0', len - 8) == NULL ||
-	    strspn(fmt, "AS()cIUfsB") != strlen(fmt) || *fmt == '\0') {
+	    strspn(fmt, "AS()cIUfsBu") != strlen(fmt) || *fmt == '\0') {
 		seterr(err, errlen, "tpl image with a bad format string");
 		return DOPY_E_PROTO;
 	}
@@ -190,8 +190,8 @@ field_off(const dopy_type *st, size_t i)
  * twice: the layout is simple and fixed (tpl.h 1.6), the output is
  * byte-for-byte what tpl_dump writes (tests/test_codec.c compares the
  * two), and peers still decode it with tpl.  After the preamble each
- * value's data is, in the writer's byte order: c one byte; I U f eight;
- * s a u32 of length+1 then the bytes; B a u32 length then the bytes;
+ * value's data is, in the writer's byte order: c one byte; u (a ref's
+ * id) four; I U f eight; s a u32 of length+1 then the bytes; B a u32 length then the bytes;
  * A(...) a u32 count then the elements; S(...) its fields in order.
  */
 static int
@@ -215,6 +215,10 @@ put_data(struct dopy_buf *b, const dopy_value *v)
 	case DOPY_UINT:
 	case DOPY_DOUBLE:
 		return dopy_buf_put(b, &v->u, 8);
+	case DOPY_REF:
+		if (v->u.u > UINT32_MAX)
+			return DOPY_E_INVAL;
+		return put_u32(b, (uint32_t)v->u.u);
 	case DOPY_STRING:
 	case DOPY_BYTES:
 		if (v->u.s.len >= UINT32_MAX)
@@ -248,6 +252,8 @@ data_size(const dopy_value *v)
 	switch (v->type->kind) {
 	case DOPY_BOOL:
 		return 1;
+	case DOPY_REF:
+		return 4;
 	case DOPY_STRING:
 	case DOPY_BYTES:
 		return 4 + v->u.s.len;
@@ -361,6 +367,7 @@ static dopy_value *
 take_leaf(struct reader *rd, const dopy_type *t, uint8_t *slot)
 {
 	dopy_value *v;
+	uint32_t id;
 	size_t i;
 
 	switch (t->kind) {
@@ -375,6 +382,14 @@ take_leaf(struct reader *rd, const dopy_type *t, uint8_t *slot)
 	case DOPY_DOUBLE:
 		if ((v = dopy_value_new(t)) != NULL)
 			memcpy(&v->u, slot, 8);
+		return v;
+	case DOPY_REF:
+		/* Any id decodes; whether it names a live object is the
+		 * reference table's question, asked on every use. */
+		if ((v = dopy_value_new(t)) != NULL) {
+			memcpy(&id, slot, sizeof(id));
+			v->u.u = id;
+		}
 		return v;
 	case DOPY_STRING:
 	case DOPY_BYTES:

@@ -5,6 +5,10 @@
  *
  * Every refusal names object, method and parameter, what was expected
  * and what came, because the caller may be a person at a shell.
+ *
+ * Objects by reference live in the session's table (ref.c) under keys
+ * "@ID"; a ref among the arguments must name one of them too, checked
+ * before the method runs, so a method never sees a dangling id.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +164,77 @@ bind_args(dopy_call *c, const struct dopy_callmsg *m)
 	return 0;
 }
 
+#define NO_REF	"no reference @%u on this connection (released, reaped, " \
+		"or from another connection)"
+
+/* Whether values of type t may hold a ref (a value's type: an `any'
+ * argument has the type it came with). */
+static int
+has_ref(const dopy_type *t)
+{
+	size_t i;
+
+	switch (t->kind) {
+	case DOPY_REF:
+		return 1;
+	case DOPY_ARRAY:
+		return has_ref(t->elem);
+	case DOPY_STRUCT:
+		for (i = 0; i < t->nfields; i++)
+			if (has_ref(t->fields[i]))
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Whether v holds a ref that names nothing live here (*id: the first);
+ * the live ones count as used (not reaped while clients pass them). */
+static int
+dead_ref(struct dopy_session *sess, const dopy_value *v, uint32_t *id)
+{
+	size_t i;
+
+	switch (v->type->kind) {
+	case DOPY_REF:
+		*id = (uint32_t)v->u.u;
+		return dopy_refs_use(sess, *id) < 0;
+	case DOPY_ARRAY:
+	case DOPY_STRUCT:
+		if (!has_ref(v->type))
+			return 0;
+		for (i = 0; i < v->u.a.n; i++)
+			if (dead_ref(sess, v->u.a.v[i], id))
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Refs among the arguments must be live objects of this connection.
+ * Without a session there is no table to check them against: a
+ * client's callback object (clientcb.c) gets refs that name the
+ * server's objects, and those are the server's to check.
+ */
+static int
+check_refs(dopy_call *c)
+{
+	uint32_t id;
+	size_t k;
+
+	if (c->sess == NULL)
+		return 0;
+	for (k = 0; k < c->sig->n; k++)
+		if (dead_ref(c->sess, c->argv[k], &id))
+			return fail(c, "dopy.UnknownReference", "%s.%s: "
+			    "parameter %s: " NO_REF, c->obj->def->name,
+			    mname(c), c->sig->p[k].name, id);
+	return 0;
+}
+
 /* A method that failed without saying why still gets a named error. */
 static void
 ensure_error(dopy_call *c, const char *what)
@@ -214,12 +289,29 @@ run(dopy_server *s, dopy_call *c)
 	c->err = keep;
 }
 
+/* A method the server declared oneway: the caller's answer goes out now,
+ * once the arguments are known good, and the method runs after. */
+static void
+answer_early(dopy_call *c)
+{
+	const struct dopy_object *o = c->obj;
+
+	if (c->sess == NULL || c->id == 0 || o->oneway == NULL ||
+	    c->midx >= o->noneway || !o->oneway[c->midx])
+		return;
+	if (dopy_session_answer_early(c->sess, c->id) == 0)
+		c->answered = 1;
+}
+
 void
 dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
     struct dopy_callmsg *m, dopy_call *c)
 {
-	if (find_method(c, o, m->method) == 0 && bind_args(c, m) == 0)
+	if (find_method(c, o, m->method) == 0 && bind_args(c, m) == 0 &&
+	    check_refs(c) == 0) {
+		answer_early(c);
 		run(s, c);
+	}
 }
 
 /* "pos/a/b": the object before the first '/', if it routes keys. */
@@ -241,8 +333,17 @@ route_of(dopy_server *s, const char *key)
 const struct dopy_object *
 dopy_object_lookup(dopy_server *s, const char *key)
 {
+	return dopy_object_lookup_in(s, NULL, key);
+}
+
+const struct dopy_object *
+dopy_object_lookup_in(dopy_server *s, struct dopy_session *sess,
+    const char *key)
+{
 	const struct dopy_object *o;
 
+	if (key[0] == '@')
+		return dopy_refs_lookup(sess, key);
 	if ((o = dopy_server_find(s, key)) != NULL)
 		return o;
 	if ((o = route_of(s, key)) == NULL || o->resolve == NULL)
@@ -262,12 +363,23 @@ dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
 {
 	const struct dopy_object *o;
 	char line[600];
+	/* serve.c sets the frame id first (PROGRESS needs it); other
+	 * callers may pass a call not yet initialised. */
+	uint32_t id = sess != NULL ? c->id : 0;
 
 	memset(c, 0, sizeof(*c));
 	c->srv = s;
 	c->sess = sess;
 	c->msg = m;
-	if ((o = dopy_server_find(s, m->object)) != NULL)
+	c->id = id;
+	if (m->object[0] == '@') {
+		if ((o = dopy_refs_lookup(sess, m->object)) != NULL)
+			dopy_dispatch_object(s, o, m, c);
+		else
+			fail(c, "dopy.UnknownObject", "no reference %s on this "
+			    "connection (released, reaped, or from another "
+			    "connection)", m->object);
+	} else if ((o = dopy_server_find(s, m->object)) != NULL)
 		dopy_dispatch_object(s, o, m, c);
 	else if ((o = route_of(s, m->object)) != NULL)
 		o->route(s, o, m, c, strchr(m->object, '/') + 1);

@@ -202,6 +202,14 @@ void		 dopy_server_free(dopy_server *);
  * reason in dopy_server_errmsg(). */
 int		 dopy_server_add(dopy_server *, const struct dopy_object_def *,
 		    void *state);
+/*
+ * Declare a method oneway on the server's side (Pyro's @oneway): once its
+ * arguments are bound, the caller gets an empty answer at once and the
+ * method runs after; what it returns or raises is logged, not sent.  So
+ * every client calls it without waiting, whatever its proxy says.
+ */
+int		 dopy_server_set_oneway(dopy_server *, const char *object,
+		    const char *method);
 const char	*dopy_server_errmsg(const dopy_server *);
 
 /*
@@ -275,7 +283,8 @@ int		 dopy_stdio_guard(dopy_server *, int *in, int *out);
 
 /* The standard server options and the stdio loop: returns an exit status
  * for main().  Options: -d (log to stderr), -L FILE (log to file), -v
- * (trace frames), -m BYTES (max frame), -h. */
+ * (trace frames), -m BYTES (max frame), -R SECONDS (reap references
+ * unused that long), -h; dopyd(8) lists them all. */
 int		 dopy_main(dopy_server *, int argc, char *argv[]);
 
 /*

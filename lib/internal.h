@@ -317,6 +317,10 @@ struct dopy_object {
 	dopy_type			**results;	/* per method or NULL */
 	/* attr.c: per method, the attribute a get:/set: method serves. */
 	const struct dopy_attr		**attrs;
+	/* server.c: methods declared oneway (the first noneway methods'
+	 * flags; NULL: none). */
+	unsigned char			*oneway;
+	size_t				 noneway;
 };
 struct dopy_listen_opts {
 	const char	*addr;		/* -l */
@@ -451,7 +455,12 @@ struct dopy_call {
 	dopy_value		*pstate;	/* persistent objects */
 	const char		*path;
 	uint32_t		 id;		/* frame id; 0 for ONEWAY */
+	int			 answered;	/* a declared-oneway method's
+						 * empty REPLY went out early */
 };
+/* serve.c: answer call id now with an empty REPLY (a method the server
+ * declared oneway); 0 or an error code. */
+int	 dopy_session_answer_early(struct dopy_session *, uint32_t id);
 const struct dopy_object *dopy_server_find(const dopy_server *,
 	    const char *name);
 /* The reason for a refused registration into errmsg; DOPY_E_USAGE. */

@@ -14,7 +14,7 @@ lookup(dopy_call *c, const struct dopy_object **op)
 	dopy_server *s = dopy_call_state(c);
 	const char *name = dopy_call_string(c, 0);
 
-	if ((*op = dopy_object_lookup(s, name)) == NULL)
+	if ((*op = dopy_object_lookup_in(s, c->sess, name)) == NULL)
 		return dopy_raise(c, "dopy.UnknownObject", "no object '%s'",
 		    name);
 	return 0;

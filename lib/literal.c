@@ -4,6 +4,8 @@
  *
  *	value	= scalar | string | "[" [ value { "," value } ] "]"
  *		| "(" value { "," value } ")"
+ *	ref	= "@" id		(decimal, 1 to 2^32-1, no sign or
+ *					 leading zero: "@7")
  *	string	= '"' { char | escape } '"' | word
  *	escape	= \" \\ \n \t \r \0 \xHH	(\0 and \x00 in bytes only)
  *	word	= anything up to , ] ) white space or the end
@@ -209,6 +211,25 @@ parse_double(const char *s, dopy_value **v)
 	return 0;
 }
 
+/* "@7": what dopy-rsh prints and the object key of the reference; the
+ * digits alone would read as an int, and the "@" says where it came
+ * from. */
+static int
+parse_ref(const char *s, dopy_value **v)
+{
+	const char *errstr;
+	long long id;
+
+	if (s[0] != '@' || s[1] < '1' || s[1] > '9' ||
+	    strspn(s + 1, "0123456789") != strlen(s + 1))
+		return BAD;
+	id = strtonum(s + 1, 1, UINT32_MAX, &errstr);
+	if (errstr != NULL)
+		return RANGE;
+	*v = dopy_value_ref((uint32_t)id);
+	return 0;
+}
+
 /* A scalar, string or bytes value from exactly the n bytes at s. */
 static dopy_value *
 scalar(struct lit *ps, const dopy_type *t, const char *s, size_t n)
@@ -233,6 +254,8 @@ scalar(struct lit *ps, const dopy_type *t, const char *s, size_t n)
 		r = parse_uint(tok, &v);
 	else if (t->kind == DOPY_DOUBLE)
 		r = parse_double(tok, &v);
+	else if (t->kind == DOPY_REF)
+		r = parse_ref(tok, &v);
 	else
 		r = BAD;
 	if (r == BAD)
@@ -493,12 +516,13 @@ parse_top_scalar(struct lit *ps, const dopy_type *t)
 }
 
 /* For an `any` parameter the text says what it is: an int, a double,
- * true or false, or else a string. */
+ * true or false, a reference "@7", or else a string. */
 static dopy_value *
 parse_any(const char *text)
 {
 	static const dopy_type *const guesses[] = {
-		&dopy_type_int_, &dopy_type_double_, &dopy_type_bool_
+		&dopy_type_int_, &dopy_type_double_, &dopy_type_bool_,
+		&dopy_type_ref_
 	};
 	dopy_value *v;
 	char err[8];
@@ -673,6 +697,11 @@ format_value(struct out *o, const dopy_value *v, int top)
 	case DOPY_DOUBLE:
 		put_double(o, dopy_value_get_double(v));
 		break;
+	case DOPY_REF:
+		/* v->u.u: a zeroed structure's ref is "@0", which names
+		 * nothing (get_ref cannot tell it from "not a ref"). */
+		putf(o, "@%" PRIu64, v->u.u);
+		break;
 	case DOPY_STRING:
 	case DOPY_BYTES:
 		if (!top)
@@ -786,6 +815,10 @@ json_value(struct out *o, const dopy_value *v)
 	case DOPY_STRING:
 	case DOPY_BYTES:
 		json_string(o, v);
+		break;
+	case DOPY_REF:
+		/* An object, so a reader can tell it from a number. */
+		putf(o, "{\"ref\":%" PRIu64 "}", v->u.u);
 		break;
 	case DOPY_ARRAY:
 	case DOPY_STRUCT:

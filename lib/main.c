@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:st:T:u:v"
+#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:R:st:T:u:v"
 
 static void
 usage(FILE *f, const char *prog)
@@ -26,7 +26,8 @@ usage(FILE *f, const char *prog)
 	    "[-k keyfile] [-L logfile]\n"
 	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
 	    "[-P posdir] [-p pidfile]\n"
-	    "       %*s [-T grace] [-t handshake] [-u user[:group]]\n",
+	    "       %*s [-R refage] [-T grace] [-t handshake] "
+	    "[-u user[:group]]\n",
 	    prog, (int)strlen(prog), "", (int)strlen(prog), "");
 }
 
@@ -56,6 +57,8 @@ help(const char *prog)
 	    "  -N dir       serve the naming service over the store dir\n"
 	    "  -P dir       serve pos: values and persistent objects in dir\n"
 	    "  -p pidfile   write the listener's pid to pidfile\n"
+	    "  -R refage    reap objects by reference unused for refage "
+	    "seconds (default: never)\n"
 	    "  -s           serve all connections in this one process, one "
 	    "call at a time\n"
 	    "  -T grace     seconds connections get to finish on SIGTERM "
@@ -126,6 +129,9 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'N': o->naming = optarg; break;
 		case 'p': l->pidfile = optarg; break;
 		case 'P': o->pos = optarg; break;
+		case 'R': v = number(prog, ch, optarg, 1, 86400);
+			dopy_server_set_ref_age(s, (int)v * 1000);
+			break;
 		case 's': l->single = 1; break;
 		case 'T': v = number(prog, ch, optarg, 0, 3600);
 			l->grace = (int)v;

@@ -25,18 +25,6 @@
 
 #include "internal.h"
 
-/*
- * dopy_dispatch_in() clears the call before the method runs, so the
- * frame id PROGRESS needs is also found by the call's address: the
- * calls running in this thread, innermost first.
- */
-struct inflight {
-	const dopy_call		*call;
-	uint32_t		 id;
-	const struct inflight	*up;
-};
-static _Thread_local const struct inflight *inflight;
-
 static int
 send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
 {
@@ -284,15 +272,12 @@ static void
 run_call(struct dopy_session *c, struct dopy_callmsg *m, dopy_call *call,
     uint32_t id)
 {
-	struct inflight me = { call, id, inflight };
 	int locked = serialise(c);
 
 	c->srv->ncalls++;
 	c->depth++;
-	inflight = &me;
-	call->id = id;
+	call->id = id;		/* kept by dispatch, for PROGRESS */
 	dopy_dispatch_in(c->srv, c, m, call);
-	inflight = me.up;
 	c->depth--;
 	serialise_end(c, locked);
 }
@@ -348,15 +333,22 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	run_call(c, &m, &call, oneway ? 0 : f->id);
 	dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
 	    m.object, m.method, call.err ? dopy_error_name(call.err) : "ok");
-	if (!oneway && !silenced(c))
+	if (!oneway && !call.answered && !silenced(c))
 		r = reply(c, f->id, &call);
-	else if (oneway && call.err != NULL)
+	else if ((oneway || call.answered) && call.err != NULL)
 		dopy_log(&c->srv->log, LOG_WARNING, "oneway %s.%s: %s: %s",
 		    m.object, m.method, dopy_error_name(call.err),
 		    dopy_error_message(call.err));
 	dopy_call_release(&call);
 	dopy_msg_call_release(&m);
 	return r;
+}
+
+int
+dopy_session_answer_early(struct dopy_session *c, uint32_t id)
+{
+	dopy_chan_begin(&c->ch);
+	return send_frame(c, DOPY_F_REPLY, id);
 }
 
 /* RELEASE: the client is done with a reference; no answer either way. */
@@ -526,17 +518,13 @@ dopy_session_step(struct dopy_session *c, int wait_ms, int top)
 int
 dopy_call_progress(dopy_call *call)
 {
-	const struct inflight *i;
 	struct dopy_session *c;
 	uint32_t id;
 	int64_t now;
 
 	if (call == NULL || (c = call->sess) == NULL)
 		return 0;
-	for (id = call->id, i = inflight; id == 0 && i != NULL; i = i->up)
-		if (i->call == call)
-			id = i->id;
-	if (id == 0)		/* ONEWAY: nobody is waiting */
+	if ((id = call->id) == 0)		/* ONEWAY: nobody is waiting */
 		return 0;
 	if (dopy_callback_over(c, NULL))
 		return DOPY_E_LOST;

@@ -207,3 +207,33 @@ dopy_server_own(dopy_server *s, void *p, void (*fn)(void *))
 	s->owned[s->nowned++].free = fn;
 	return 0;
 }
+
+int
+dopy_server_set_oneway(dopy_server *s, const char *object,
+    const char *method)
+{
+	struct dopy_object *o;
+	size_t i;
+
+	if (s == NULL || object == NULL || method == NULL)
+		return DOPY_E_INVAL;
+	if ((o = (struct dopy_object *)dopy_server_find(s, object)) == NULL)
+		return dopy_server_fail(s, "no object %s", object);
+	for (i = 0; i < o->nmethods; i++)
+		if (strcmp(o->def->methods[i].name, method) == 0)
+			break;
+	if (i == o->nmethods)
+		return dopy_server_fail(s, "%s: no method %s", object, method);
+	if (o->oneway == NULL || o->noneway < o->nmethods) {
+		unsigned char *f = calloc(o->nmethods, 1);
+
+		if (f == NULL || dopy_server_own(s, f, free) < 0)
+			return dopy_server_fail(s, "out of memory");
+		if (o->oneway != NULL)
+			memcpy(f, o->oneway, o->noneway);
+		o->oneway = f;
+		o->noneway = o->nmethods;
+	}
+	o->oneway[i] = 1;
+	return 0;
+}

@@ -3,11 +3,12 @@
  *
  *	type	= base { "[]" }
  *	base	= "bool" | "int" | "uint" | "double" | "string" | "bytes"
- *		| "(" type { "," type } ")"
+ *		| "ref" | "(" type { "," type } ")"
  *
  * A structure holds scalars and strings only: tpl cannot put A(...) or
  * B inside S(...).  Types are immutable and shared by reference count;
- * the scalar types are static.
+ * the scalar types are static.  A ref is a scalar too: an object's id
+ * on one connection, a uint32 on the wire (tpl `u').
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -25,11 +26,13 @@ STATIC_TYPE(dopy_type_uint_, DOPY_UINT, "uint", "U", 8);
 STATIC_TYPE(dopy_type_double_, DOPY_DOUBLE, "double", "f", 8);
 STATIC_TYPE(dopy_type_string_, DOPY_STRING, "string", "s", sizeof(char *));
 STATIC_TYPE(dopy_type_bytes_, DOPY_BYTES, "bytes", "B", 0);
+STATIC_TYPE(dopy_type_ref_, DOPY_REF, "ref", "u", 4);
 STATIC_TYPE(dopy_type_any_, DOPY_ANY, "any", "", 0);
 
 static struct dopy_type *const scalars[] = {
 	&dopy_type_bool_, &dopy_type_int_, &dopy_type_uint_,
 	&dopy_type_double_, &dopy_type_string_, &dopy_type_bytes_,
+	&dopy_type_ref_,
 };
 #define NSCALARS (sizeof(scalars) / sizeof(scalars[0]))
 

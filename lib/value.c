@@ -59,6 +59,19 @@ dopy_value_double(double d)
 	return v;
 }
 
+/* 0 names no object: ids start at 1 on every connection. */
+dopy_value *
+dopy_value_ref(uint32_t id)
+{
+	dopy_value *v;
+
+	if (id == 0)
+		return NULL;
+	if ((v = alloc(&dopy_type_ref_)) != NULL)
+		v->u.u = id;
+	return v;
+}
+
 dopy_value *
 dopy_value_take_str(dopy_type *t, char *p, size_t len)
 {
@@ -315,6 +328,12 @@ dopy_value_get_double(const dopy_value *v)
 	return v != NULL && v->type->kind == DOPY_DOUBLE ? v->u.d : 0.0;
 }
 
+uint32_t
+dopy_value_get_ref(const dopy_value *v)
+{
+	return v != NULL && v->type->kind == DOPY_REF ? (uint32_t)v->u.u : 0;
+}
+
 const char *
 dopy_value_get_string(const dopy_value *v)
 {
@@ -374,6 +393,7 @@ dopy_value_equal(const dopy_value *a, const dopy_value *b)
 	case DOPY_INT:
 		return a->u.i == b->u.i;
 	case DOPY_UINT:
+	case DOPY_REF:
 		return a->u.u == b->u.u;
 	case DOPY_DOUBLE:
 		return a->u.d == b->u.d || (isnan(a->u.d) && isnan(b->u.d));

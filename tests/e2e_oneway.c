@@ -84,3 +84,44 @@ Test(oneway, runs_in_order, .timeout = 20)
 	dopy_proxy_free(p);
 	dopy_conn_close(c);
 }
+
+/* test.notify is declared oneway by dopyd itself: an ordinary call gets
+ * its empty answer before the method runs, its error is logged, and the
+ * next call still waits its turn. */
+Test(oneway, declared_by_the_server, .timeout = 20)
+{
+	char log[512], *text;
+	dopy_conn *c;
+	dopy_proxy *p;
+	dopy_args *a = dopy_args_new();
+	dopy_value *r = (dopy_value *)1;
+	dopy_error *e = NULL;
+	int64_t t0;
+
+	snprintf(log, sizeof(log), "%s/declared.log", e2e_tmpdir());
+	c = e2e_dopyd_conn(log);
+	p = dopy_proxy_new(c, "test");
+	dopy_args_int(a, NULL, 600);
+	dopy_args_bool(a, "fail", 1);
+	t0 = dopy_now_ms();
+	cr_assert_eq(dopy_proxy_call(p, "notify", a, &r, &e), 0, "%s",
+	    dopy_error_message(e));
+	cr_assert_null(r);
+	cr_assert_lt(dopy_now_ms() - t0, 400, "answered before it ran");
+	cr_assert_eq(add(p, 1, 2), 3);
+	cr_assert_geq(dopy_now_ms() - t0, 600, "the next call ran after it");
+	/* Bad arguments are still refused, before any answer. */
+	dopy_args_free(a);
+	a = dopy_args_new();
+	dopy_args_string(a, NULL, "not a number");
+	cr_assert_eq(dopy_proxy_call(p, "notify", a, &r, &e), DOPY_E_TYPE);
+	dopy_error_free(e);
+	dopy_args_free(a);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+	text = e2e_slurp(log, NULL);
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "notify failed, as asked") != NULL, "log: %s",
+	    text);
+	free(text);
+}

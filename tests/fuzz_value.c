@@ -25,6 +25,7 @@ static const char *type_texts[] = {
 	"double[][][]", "(int,string)", "(int,string)[]",
 	"(int,string,double,bool,uint)[]", "(uint,uint,uint,string)",
 	"(string,string,string,string,string,int)",
+	"ref", "ref[]", "(string,ref)", "(bool,ref,bool)[]",
 };
 #define NTYPES	(sizeof(type_texts) / sizeof(type_texts[0]))
 

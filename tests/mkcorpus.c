@@ -201,6 +201,42 @@ bug_values(void)
 	dopy_buf_release(&b);
 }
 
+/* References: tpl `u', a uint32 id, alone, in arrays, in structures. */
+static void
+ref_values(void)
+{
+	dopy_value *v[3];
+	struct dopy_buf b;
+
+	value_file("ref.bin", dopy_value_ref(7));
+	v[0] = dopy_value_ref(1);
+	v[1] = dopy_value_ref(2);
+	v[2] = dopy_value_ref(UINT32_MAX);
+	value_file("ref-array.bin", array_of("ref[]", 3, v));
+	v[0] = dopy_value_string("name");
+	v[1] = dopy_value_ref(3);
+	value_file("ref-struct.bin", struct_of("(string,ref)", 2, v));
+	v[0] = dopy_value_bool(1);
+	v[1] = dopy_value_ref(4);
+	v[2] = dopy_value_bool(0);
+	v[0] = struct_of("(bool,ref,bool)", 3, v);
+	v[1] = dopy_value_new(dopy_value_type(v[0]));	/* id 0 */
+	value_file("ref-struct-array.bin",
+	    array_of("(bool,ref,bool)[]", 2, v));
+
+	/* Bad: an id of 3 bytes; bug 1 with a count of 0x80000000. */
+	dopy_buf_init(&b);
+	image(&b, dopy_value_ref(5));
+	b.len--;
+	put_le32(b.data + 4, (uint32_t)b.len);
+	save("value", "ref-short.bin", &b);
+	dopy_buf_reset(&b);
+	image(&b, array_of("ref[]", 0, NULL));
+	put_le32(b.data + 13, 0x80000000u);
+	save("value", "ref-array-huge.bin", &b);
+	dopy_buf_release(&b);
+}
+
 static void
 good_values(void)
 {
@@ -242,6 +278,7 @@ good_values(void)
 	v[1] = row(2, "", -0.0, 0, 0);
 	value_file("struct-array.bin",
 	    array_of("(int,string,double,bool,uint)[]", 2, v));
+	ref_values();
 }
 
 /* Whole payloads: several images back to back. */
@@ -467,6 +504,31 @@ good_frames(void)
 	a[0] = array_of("string[][]", 2, a);
 	call(&b, 3, "test", "nest", 1, NULL, a);
 	save_frames("session-arrays.bin", &b);
+
+	/* References (bin/testobj_ref.c): made, called, passed back,
+	 * released, then used and forged. */
+	hello(&b, DOPY_PROTOCOL);
+	a[0] = dopy_value_int(5);
+	call(&b, 1, "factory", "counter", 1, NULL, a);
+	call(&b, 2, "@1", "incr", 0, NULL, NULL);
+	a[0] = dopy_value_ref(1);
+	a[1] = dopy_value_ref(1);
+	a[0] = array_of("ref[]", 2, a);
+	call(&b, 3, "factory", "sum", 1, NULL, a);
+	a[0] = dopy_value_string("x");
+	a[1] = dopy_value_ref(1);
+	a[0] = struct_of("(string,ref)", 2, a);
+	call(&b, 4, "factory", "label", 1, NULL, a);
+	dopy_buf_init(&pl);
+	frame(&b, DOPY_F_RELEASE, 1, &pl);
+	frame(&b, DOPY_F_RELEASE, 1, &pl);
+	call(&b, 5, "@1", "get", 0, NULL, NULL);
+	a[0] = dopy_value_ref(99);
+	call(&b, 6, "factory", "value", 1, NULL, a);
+	call(&b, 7, "@0", "get", 0, NULL, NULL);
+	call(&b, 8, "@abc", "get", 0, NULL, NULL);
+	call(&b, 9, "factory", "live", 0, NULL, NULL);
+	save_frames("session-refs.bin", &b);
 
 	/* What a server sends: REPLY with and without a value, ERROR. */
 	dopy_buf_init(&pl);

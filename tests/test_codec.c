@@ -744,7 +744,7 @@ Test(codec, guard_bad_magic)
 Test(codec, guard_format_characters)
 {
 	static const char *const bad[] = {
-		"i", "#", "$", "I#", "A(I)#", "j", "u", "F", "S(i)", "x",
+		"i", "#", "$", "I#", "A(I)#", "j", "v", "F", "S(i)", "x",
 		" I", "I ", "A(I#)", "\x01", "\xff",
 	};
 	uint8_t data[16] = { 0 };
@@ -1217,4 +1217,146 @@ Test(codec, init_is_idempotent)
 	dopy_codec_init();
 	dopy_codec_init();
 	round_trip(dopy_value_int(1));
+}
+
+/* ---- references: tpl `u', a uint32 id ---- */
+
+Test(codec, round_trip_refs)
+{
+	round_trip(dopy_value_ref(1));
+	round_trip(dopy_value_ref(UINT32_MAX));
+	round_trip(val("ref[]", "[]"));
+	round_trip(val("ref[]", "[@1, @2, @4294967295]"));
+	round_trip(val("ref[][]", "[[@1], [], [@2, @3]]"));
+	round_trip(val("(string,ref)", "(\"a name\", @7)"));
+	round_trip(val("(bool,ref,bool)", "(true, @7, false)"));
+	round_trip(val("(ref,int,ref)[]", "[(@1, -1, @2), (@3, 5, @4)]"));
+}
+
+Test(codec, refs_match_tpl)
+{
+	struct { char *s; uint32_t r; } pair = { "x", 7 };
+	struct { char a; uint32_t r; char b; } mid = { 1, 0x01020304, 0 };
+	uint32_t id;
+	dopy_value *v;
+	tpl_node *tn;
+
+	dopy_codec_init();
+	v = dopy_value_ref(0xdeadbeef);
+	id = 0xdeadbeef;
+	tn = tpl_map("u", &id);
+	tpl_pack(tn, 0);
+	same_as_tpl(v, tn);
+	dopy_value_free(v);
+
+	v = val("ref[]", "[@5, @6]");
+	tn = tpl_map("A(u)", &id);
+	for (id = 5; id <= 6; id++)
+		tpl_pack(tn, 1);
+	same_as_tpl(v, tn);
+	dopy_value_free(v);
+
+	v = val("(string,ref)", "(x, @7)");
+	tn = tpl_map("S(su)", &pair);
+	tpl_pack(tn, 0);
+	same_as_tpl(v, tn);
+	dopy_value_free(v);
+
+	v = val("(bool,ref,bool)", "(true, @16909060, false)");
+	tn = tpl_map("S(cuc)", &mid);
+	tpl_pack(tn, 0);
+	same_as_tpl(v, tn);
+	dopy_value_free(v);
+}
+
+/* A plain tpl peer reads our refs where C puts them. */
+Test(codec, tpl_reads_our_refs)
+{
+	struct { char a; uint32_t r; char b; } mid = { 0, 0, 0 };
+	dopy_value *v = val("(bool,ref,bool)[]",
+	    "[(true, @1, false), (false, @4294967295, true)]");
+	struct dopy_buf b;
+	tpl_node *tn;
+
+	dopy_codec_init();
+	dopy_buf_init(&b);
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	tn = tpl_map("A(S(cuc))", &mid);
+	cr_assert_eq(tpl_load(tn, TPL_MEM, b.data, b.len), 0);
+	cr_assert_gt(tpl_unpack(tn, 1), 0);
+	cr_assert(mid.a == 1 && mid.r == 1 && mid.b == 0);
+	cr_assert_gt(tpl_unpack(tn, 1), 0);
+	cr_assert(mid.a == 0 && mid.r == UINT32_MAX && mid.b == 1);
+	tpl_free(tn);
+	dopy_buf_release(&b);
+	dopy_value_free(v);
+}
+
+/* Any id decodes: what it names is the reference table's question. */
+Test(codec, ref_id_zero_decodes)
+{
+	uint32_t zero = 0;
+	dopy_value *v = NULL;
+	char err[200] = "";
+	struct img m;
+
+	mkimg(&m, 0, "u", &zero, 4);
+	cr_assert_eq(split_decode(m.b, m.len, NULL, &v, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(dopy_value_kind(v), DOPY_REF);
+	cr_assert_eq(dopy_value_get_ref(v), 0);
+	dopy_value_free(v);
+}
+
+Test(codec, ref_is_not_uint)
+{
+	struct dopy_buf b;
+	struct dopy_image imgs[1];
+	dopy_value *v = dopy_value_ref(3), *back = NULL;
+	dopy_type *t = ty("uint"), *r = ty("ref");
+	char err[200] = "";
+	size_t n;
+
+	dopy_buf_init(&b);
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	cr_assert_eq(dopy_images_split(b.data, b.len, imgs, 1, &n, err,
+	    sizeof(err)), 0);
+	cr_assert_eq(dopy_decode(&imgs[0], t, &back, err, sizeof(err)),
+	    DOPY_E_TYPE);
+	cr_assert_null(back);
+	cr_assert(strstr(err, "expected uint, got ref") != NULL, "%s", err);
+	dopy_buf_reset(&b);
+	dopy_value_free(v);
+	v = dopy_value_uint(3);
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	cr_assert_eq(dopy_images_split(b.data, b.len, imgs, 1, &n, err,
+	    sizeof(err)), 0);
+	cr_assert_eq(dopy_decode(&imgs[0], r, &back, err, sizeof(err)),
+	    DOPY_E_TYPE);
+	cr_assert(strstr(err, "expected ref, got uint") != NULL, "%s", err);
+	dopy_value_free(v);
+	dopy_type_free(t);
+	dopy_type_free(r);
+	dopy_buf_release(&b);
+}
+
+/* Short, long and huge-count ref images are refused like any other. */
+Test(codec, ref_guards)
+{
+	uint8_t data[16] = { 1, 0, 0, 0, 2, 0, 0, 0 };
+	uint32_t huge = 0x80000000u;
+	struct img m;
+
+	mkimg(&m, 0, "u", data, 3);
+	refused(&m, NULL, "u with 3 bytes");
+	mkimg(&m, 0, "u", data, 8);
+	refused(&m, NULL, "u with 8 bytes");
+	mkimg(&m, 0, "u", data, 4);
+	put_u32_host(m.b + 4, (uint32_t)m.len + 1);
+	refused(&m, "ref", "length past the end");
+	mkimg(&m, 0, "A(u)", &huge, 4);
+	refused(&m, "ref[]", "A(u) count 0x80000000");
+	memset(data, 0, 4);		/* string length+1 of 0: NULL */
+	mkimg(&m, 2, "S(su)", data, 8);
+	refused(&m, "(string,ref)", "S(su) with a null string");
 }

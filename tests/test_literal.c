@@ -562,3 +562,76 @@ Test(literal, json_arrays_and_structs)
 	json_is(parse_ok("int[][]", "[[], [1]]"), "[[],[1]]");
 	json_is(parse_ok("double[]", "[nan, 1.5]"), "[null,1.5]");
 }
+
+/* ---- references: "@ID" and {"ref":ID} ---- */
+
+Test(literal, ref)
+{
+	dopy_value *v = parse_ok("ref", "@7");
+
+	cr_assert_eq(dopy_value_get_ref(v), 7);
+	dopy_value_free(v);
+	reads_as("ref", " @4294967295 ", "@4294967295");
+	reads_as("ref[]", "[@1, @2,@3]", "[@1, @2, @3]");
+	reads_as("ref[]", "@1,@2", "[@1, @2]");
+	reads_as("(string,ref)", "(\"a b\", @9)", "(\"a b\", @9)");
+	reads_as("(string,ref)[]", "[(a, @1), (b, @2)]",
+	    "[(\"a\", @1), (\"b\", @2)]");
+	format_parse("ref", "@12");
+	format_parse("(ref,ref)[]", "[(@1, @2)]");
+}
+
+/* One id, one spelling: the object key "@ID" has no other form. */
+Test(literal, ref_errors)
+{
+	parse_bad("ref", "7", "expected ref, got '7'");
+	parse_bad("ref", "@", "expected ref");
+	parse_bad("ref", "@0", "expected ref");
+	parse_bad("ref", "@07", "expected ref");
+	parse_bad("ref", "@-1", "expected ref");
+	parse_bad("ref", "@+1", "expected ref");
+	parse_bad("ref", "@abc", "expected ref");
+	parse_bad("ref", "@1x", "expected ref");
+	parse_bad("ref", "@0x10", "expected ref");
+	parse_bad("ref", "@ 1", "expected ref");
+	parse_bad("ref", "@4294967296", "out of range for ref");
+	parse_bad("ref", "@99999999999999999999999", "out of range for ref");
+	parse_bad("ref[]", "[@1, 2]", "expected ref, got '2'");
+	parse_bad("(string,ref)", "(a, b)", "expected ref, got 'b'");
+}
+
+Test(literal, ref_zero_formats_but_does_not_parse)
+{
+	dopy_type *t = ty("(string,ref)");
+	dopy_value *v = dopy_value_new(t);	/* a zeroed ref: id 0 */
+	char *f = dopy_value_format(v);
+
+	cr_assert_str_eq(f, "(\"\", @0)");
+	free(f);
+	dopy_value_free(v);
+	dopy_type_free(t);
+}
+
+Test(literal, any_takes_a_ref)
+{
+	dopy_type *t = ty("any");
+	dopy_value *v;
+	char err[100];
+
+	v = dopy_value_parse(t, "@3", err, sizeof(err));
+	cr_assert_eq(dopy_value_kind(v), DOPY_REF);
+	cr_assert_eq(dopy_value_get_ref(v), 3);
+	dopy_value_free(v);
+	v = dopy_value_parse(t, "@0", err, sizeof(err));
+	cr_assert_eq(dopy_value_kind(v), DOPY_STRING, "not an id: a string");
+	dopy_value_free(v);
+	dopy_type_free(t);
+}
+
+Test(literal, json_refs)
+{
+	json_is(dopy_value_ref(1), "{\"ref\":1}");
+	json_is(dopy_value_ref(UINT32_MAX), "{\"ref\":4294967295}");
+	json_is(parse_ok("ref[]", "[@1, @2]"), "[{\"ref\":1},{\"ref\":2}]");
+	json_is(parse_ok("(string,ref)", "(x, @5)"), "[\"x\",{\"ref\":5}]");
+}

@@ -64,6 +64,19 @@ Test(type, scalars)
 	check("double", DOPY_DOUBLE, "double", "f");
 	check("string", DOPY_STRING, "string", "s");
 	check("bytes", DOPY_BYTES, "bytes", "B");
+	check("ref", DOPY_REF, "ref", "u");
+}
+
+/* A ref goes wherever a scalar goes: arrays, structures. */
+Test(type, refs)
+{
+	check("ref[]", DOPY_ARRAY, "ref[]", "A(u)");
+	check("ref[][]", DOPY_ARRAY, "ref[][]", "A(A(u))");
+	check("(string,ref)", DOPY_STRUCT, "(string,ref)", "S(su)");
+	check("(string,ref)[]", DOPY_ARRAY, "(string,ref)[]", "A(S(su))");
+	check("(ref,ref,bool)", DOPY_STRUCT, "(ref,ref,bool)", "S(uuc)");
+	parse_bad("refs", "unknown type");
+	parse_bad("re", "unknown type");
 }
 
 Test(type, arrays)
@@ -294,7 +307,8 @@ Test(type, from_tpl_accepts)
 {
 	static const char *const good[] = {
 		"c", "I", "U", "f", "s", "B", "A(I)", "A(A(s))", "S(I)",
-		"S(cIUfs)", "A(S(Is))", "A(B)",
+		"S(cIUfs)", "A(S(Is))", "A(B)", "u", "A(u)", "S(su)",
+		"A(S(uIu))",
 	};
 	dopy_type *t, *u;
 	size_t i;
@@ -320,6 +334,10 @@ Test(type, struct_layout_matches_c)
 	struct s4 { char a; char *b; char c; };
 	struct s5 { double a; char b; };
 	struct s6 { char a; uint64_t b; double c; char *d; char e; };
+	struct s7 { char *a; uint32_t b; };
+	struct s8 { char a; uint32_t b; char c; };
+	struct s9 { uint32_t a, b, c; };
+	struct s10 { uint32_t a; int64_t b; };
 	static const struct {
 		const char *text;
 		size_t size, align;
@@ -332,6 +350,10 @@ Test(type, struct_layout_matches_c)
 		{ "(double,bool)", sizeof(struct s5), _Alignof(struct s5) },
 		{ "(bool,uint,double,string,bool)", sizeof(struct s6),
 		    _Alignof(struct s6) },
+		{ "(string,ref)", sizeof(struct s7), _Alignof(struct s7) },
+		{ "(bool,ref,bool)", sizeof(struct s8), _Alignof(struct s8) },
+		{ "(ref,ref,ref)", sizeof(struct s9), _Alignof(struct s9) },
+		{ "(ref,int)", sizeof(struct s10), _Alignof(struct s10) },
 	};
 	dopy_type *t;
 	size_t i;

@@ -394,3 +394,60 @@ Test(value, new_empty)
 	dopy_value_free(v);
 	dopy_type_free(t);
 }
+
+/* ---- references ---- */
+
+Test(value, ref)
+{
+	dopy_value *r = dopy_value_ref(7), *big = dopy_value_ref(UINT32_MAX);
+	dopy_value *i = dopy_value_int(7), *c;
+
+	cr_assert_eq(dopy_value_kind(r), DOPY_REF);
+	cr_assert_str_eq(dopy_type_name(dopy_value_type(r)), "ref");
+	cr_assert_eq(dopy_value_get_ref(r), 7);
+	cr_assert_eq(dopy_value_get_ref(big), UINT32_MAX);
+	/* Not a ref, or nothing: 0, which names no object. */
+	cr_assert_eq(dopy_value_get_ref(i), 0);
+	cr_assert_eq(dopy_value_get_ref(NULL), 0);
+	cr_assert_eq(dopy_value_get_int(r), 0);
+	cr_assert_eq(dopy_value_get_uint(r), 0);
+	cr_assert_null(dopy_value_ref(0), "ids start at 1");
+	c = dopy_value_copy(r);
+	cr_assert_eq(dopy_value_get_ref(c), 7);
+	cr_assert(dopy_value_equal(r, c));
+	cr_assert_not(dopy_value_equal(r, big));
+	cr_assert_not(dopy_value_equal(r, i), "a ref is not an int");
+	dopy_value_free(c);
+	dopy_value_free(r);
+	dopy_value_free(big);
+	dopy_value_free(i);
+}
+
+Test(value, refs_in_arrays_and_structs)
+{
+	dopy_type *ta = ty("ref[]"), *ts = ty("(string,ref)");
+	dopy_value *a = dopy_value_new(ta), *s = dopy_value_new(ts), *c;
+
+	cr_assert_eq(dopy_value_append(a, dopy_value_ref(1)), 0);
+	cr_assert_eq(dopy_value_append(a, dopy_value_ref(2)), 0);
+	cr_assert_eq(dopy_value_append(a, dopy_value_int(3)), DOPY_E_TYPE);
+	cr_assert_eq(dopy_value_len(a), 2);
+	cr_assert_eq(dopy_value_get_ref(dopy_value_at(a, 1)), 2);
+	/* A zeroed structure's ref is id 0: it names nothing. */
+	cr_assert_eq(dopy_value_kind(dopy_value_at(s, 1)), DOPY_REF);
+	cr_assert_eq(dopy_value_get_ref(dopy_value_at(s, 1)), 0);
+	cr_assert_eq(dopy_value_set_field(s, 1, dopy_value_ref(9)), 0);
+	cr_assert_eq(dopy_value_set_field(s, 1, dopy_value_uint(9)),
+	    DOPY_E_TYPE);
+	cr_assert_eq(dopy_value_get_ref(dopy_value_at(s, 1)), 9);
+	c = dopy_value_copy(s);
+	cr_assert(dopy_value_equal(s, c));
+	dopy_value_free(c);
+	c = dopy_value_copy(a);
+	cr_assert(dopy_value_equal(a, c));
+	dopy_value_free(c);
+	dopy_value_free(a);
+	dopy_value_free(s);
+	dopy_type_free(ta);
+	dopy_type_free(ts);
+}
