@@ -451,11 +451,11 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
 	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
 	pthread_mutex_lock(&c->lock);
-	if (p->gen != 0 && p->gen != c->gen)
+	/* Dial again first: a reference's connection may be gone only now. */
+	if ((r = dopy_conn_ensure(c, ep)) == 0 && p->gen != 0 &&
+	    p->gen != c->gen)
 		r = dopy_error_set(ep, DOPY_E_CLOSED, "%s belongs to an "
 		    "earlier connection (references die with it)", p->object);
-	else
-		r = dopy_conn_ensure(c, ep);
 	if (r == 0) {
 		if ((f->id = c->next_id++) == 0)
 			f->id = c->next_id++;

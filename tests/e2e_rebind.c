@@ -228,3 +228,35 @@ Test(rebind, connection_from_fds_cannot_reconnect, .timeout = 30)
 	dopy_conn_close(c);
 	cr_assert(e2e_exited(e2e_wait(&sp, 5000), 0), "EOF ends dopyd");
 }
+
+/* References die with the server process: a proxy for one made on the
+ * first connection refuses to call the second. */
+Test(rebind, reference_from_an_earlier_connection, .timeout = 30)
+{
+	char pidfile[512];
+	dopy_conn *c = open_dopyd(pidfile, sizeof(pidfile));
+	dopy_proxy *factory = dopy_proxy_new(c, "factory"), *counter;
+	dopy_value *ref = NULL, *v = NULL;
+	dopy_error *e = NULL;
+
+	cr_assert_eq(dopy_proxy_call(factory, "counter", NULL, &ref, &e), 0,
+	    "%s", dopy_error_message(e));
+	cr_assert_not_null(counter = dopy_proxy_ref(c, ref));
+	cr_assert_eq(dopy_proxy_call(counter, "incr", NULL, &v, &e), 0);
+	cr_assert_eq(dopy_value_get_int(v), 1);
+	dopy_value_free(v);
+	cr_assert_eq(dopy_conn_release(c), 0);
+	cr_assert_eq(dopy_proxy_call(counter, "incr", NULL, &v, &e),
+	    DOPY_E_CLOSED);
+	cr_assert(strstr(dopy_error_message(e), "earlier connection") != NULL,
+	    "%s", dopy_error_message(e));
+	/* The named proxy dials again; the new server has no @1. */
+	cr_assert_eq(dopy_proxy_call(factory, "live", NULL, &v, &e), 0);
+	cr_assert_eq(dopy_value_get_int(v), 0);
+	dopy_value_free(v);
+	dopy_error_free(e);
+	dopy_value_free(ref);
+	dopy_proxy_free(counter);
+	dopy_proxy_free(factory);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}

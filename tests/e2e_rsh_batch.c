@@ -360,3 +360,16 @@ Test(rsh_batch, empty_input, .timeout = 20)
 	assert_run(&r, 0, "");
 	e2e_run_free(&r);
 }
+
+/* A reference made on one line is an object on the lines after it: the
+ * batch is one connection.  Arguments to @ID are typed by describing it. */
+Test(rsh_batch, references_across_lines, .timeout = 20)
+{
+	char *argv[] = RSH("-b", (char *)e2e_bin("dopyd"));
+	struct e2e_run r;
+
+	batch(&r, "factory counter 5\n@1 incr\n@1 incr\nfactory value @1\n"
+	    "factory live\n", argv);
+	assert_run(&r, 0, "@1\n6\n7\n7\n1\n");
+	e2e_run_free(&r);
+}
