@@ -162,14 +162,16 @@ dopy_chan_nonblocking_writes(struct dopy_chan *c)
 
 /* The read side may block; take only what is there now. */
 int
-dopy_chan_take_input(struct dopy_chan *c)
+dopy_chan_take_input(struct dopy_chan *c, int wait)
 {
 	uint8_t *p;
 	ssize_t n;
 
 	if ((p = dopy_buf_reserve(&c->rbuf, READ_CHUNK)) == NULL)
 		return DOPY_E_NOMEM;
-	if (c->in == c->out && c->out_sock)
+	if (wait)
+		n = read(c->in, p, READ_CHUNK);
+	else if (c->in == c->out && c->out_sock)
 		n = recv(c->in, p, READ_CHUNK, MSG_DONTWAIT);
 	else {
 		struct pollfd pfd = { c->in, POLLIN, 0 };

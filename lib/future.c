@@ -170,7 +170,7 @@ dopy_conn_drain(void *arg)
 	}
 	c->reading = 1;
 	pthread_mutex_unlock(&c->lock);
-	dopy_chan_take_input(&c->chan);	/* EOF shows to the next reader */
+	dopy_chan_take_input(&c->chan, 0);	/* EOF shows to the next reader */
 	pthread_mutex_lock(&c->lock);
 	role_free(c);
 	pthread_mutex_unlock(&c->lock);

@@ -105,9 +105,9 @@ int	 dopy_chan_send(struct dopy_chan *, uint8_t type, uint32_t id);
  * separate output fd, MSG_DONTWAIT on a socket.  -1 when neither works
  * (one non-socket fd both ways): writes then block. */
 int	 dopy_chan_nonblocking_writes(struct dopy_chan *);
-/* Read what is there without waiting, into rbuf (drain helpers): 0, or
- * DOPY_E_CLOSED at EOF. */
-int	 dopy_chan_take_input(struct dopy_chan *);
+/* One read into rbuf: without waiting (the drain hook), or as the fd
+ * does (wait).  0, or DOPY_E_CLOSED at EOF. */
+int	 dopy_chan_take_input(struct dopy_chan *, int wait);
 /* Write len bytes of whole frames; DOPY_E_CLOSED on EPIPE. */
 int	 dopy_chan_write(struct dopy_chan *, const void *, size_t len);
 

@@ -416,7 +416,7 @@ frame_ready(const struct dopy_chan *ch)
 static int
 read_some(struct dopy_chan *ch)
 {
-	int r = dopy_chan_take_input(ch);
+	int r = dopy_chan_take_input(ch, 1);	/* poll said, or nothing else */
 
 	/* EOF inside a frame breaks the framing. */
 	if (r == DOPY_E_CLOSED && dopy_buf_avail(&ch->rbuf) > 0)
