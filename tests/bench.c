@@ -82,30 +82,43 @@ writefull(int fd, const void *p, size_t n)
 }
 
 /* Raw ping-pong: a child answers each req-byte message with rep bytes. */
+/*
+ * The raw limit over pipes: a ping-pong with a peer that, like dopyd
+ * spawned by a client, is a program exec'd on the other end (exec may
+ * place it on another CPU, which a forked copy would not be).
+ */
 static double
-raw_pipe(size_t req, size_t rep, int n)
+raw_pipe(const char *self, size_t req, size_t rep, int n)
 {
+	char sreq[32], srep[32], sn[32];
+	char *argv[] = { (char *)self, "pipe-echo", sreq, srep, sn, NULL };
 	int to[2], from[2];
-	char buf[4096] = { 0 };
+	char *buf = calloc(1, req > rep ? req : rep);
 	pid_t pid;
 	double t;
 
+	if (buf == NULL)
+		err(1, "calloc");
+	snprintf(sreq, sizeof(sreq), "%zu", req);
+	snprintf(srep, sizeof(srep), "%zu", rep);
+	snprintf(sn, sizeof(sn), "%d", n);
 	if (pipe(to) || pipe(from))
 		err(1, "pipe");
 	if ((pid = fork()) == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(to[0], 0) < 0 || dup2(from[1], 1) < 0)
+			_exit(1);
 		close(to[1]);
 		close(from[0]);
-		for (int i = 0; i < n; i++) {
-			readfull(to[0], buf, req);
-			writefull(from[1], buf, rep);
-		}
-		_exit(0);
+		execv(self, argv);
+		_exit(127);
 	}
 	close(to[0]);
 	close(from[1]);
+	writefull(to[1], buf, req);		/* warm up: it has started */
+	readfull(from[0], buf, rep);
 	t = now();
-	for (int i = 0; i < n; i++) {
+	for (int i = 1; i < n; i++) {
 		writefull(to[1], buf, req);
 		readfull(from[0], buf, rep);
 	}
@@ -113,7 +126,27 @@ raw_pipe(size_t req, size_t rep, int n)
 	close(to[1]);
 	close(from[0]);
 	waitpid(pid, NULL, 0);
-	return t / n;
+	free(buf);
+	return t / (n - 1);
+}
+
+/* The exec'd end of raw_pipe: n times, read req bytes, write rep. */
+static int
+pipe_echo(char *argv[])
+{
+	size_t req = strtoul(argv[2], NULL, 10), rep = strtoul(argv[3], NULL,
+	    10);
+	int n = atoi(argv[4]);
+	char *buf = calloc(1, req > rep ? req : rep);
+
+	if (buf == NULL)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		readfull(0, buf, req);
+		writefull(1, buf, rep);
+	}
+	free(buf);
+	return 0;
 }
 
 static double
@@ -158,7 +191,7 @@ add_sizes(size_t *req, size_t *rep)
 }
 
 static void
-bench_small_call_pipe(const char *dopyd)
+bench_small_call_pipe(const char *dopyd, const char *self)
 {
 	double raw[REPS], dp[REPS], r, d;
 	dopy_conn *c;
@@ -173,7 +206,7 @@ bench_small_call_pipe(const char *dopyd)
 	p = dopy_proxy_new(c, "test");
 	dopy_add(p, 1000);			/* warm up */
 	for (int i = 0; i < REPS; i++) {
-		raw[i] = raw_pipe(req, rep, n);
+		raw[i] = raw_pipe(self, req, rep, n);
 		dp[i] = dopy_add(p, n);
 	}
 	dopy_proxy_free(p);
@@ -181,7 +214,7 @@ bench_small_call_pipe(const char *dopyd)
 	r = median(raw, REPS);
 	d = median(dp, REPS);
 	printf("bench: # small call: %zu-byte CALL, %zu-byte REPLY; raw pipe "
-	    "round trip %.2f us, dopy %.2f us (medians of %d x %d)\n",
+	    "round trip with an exec'd peer %.2f us, dopy %.2f us (medians of %d x %d)\n",
 	    req, rep, r * 1e6, d * 1e6, REPS, n);
 	report("small_call_pipe", d * 1e6, "us", d / r, "<=", 1.3);
 }
@@ -245,6 +278,163 @@ bench_pipelined(const char *dopyd)
 	    "calls/s; sequential %.0f calls/s (medians of %d x %d)\n",
 	    1 / q, 1 / s, REPS, n);
 	report("pipelined_calls", 1 / q, "calls/s", s / q, ">=", 5);
+}
+
+/* ---- large payloads ---- */
+
+static double
+dopy_echo(dopy_proxy *p, const void *data, size_t len, int n)
+{
+	dopy_value *res;
+	dopy_args *a;
+	size_t got;
+	double t;
+
+	t = now();
+	for (int i = 0; i < n; i++) {
+		a = dopy_args_new();
+		dopy_args_bytes(a, NULL, data, len);
+		if (dopy_proxy_call(p, "echo", a, &res, NULL) != 0 ||
+		    (dopy_value_get_bytes(res, &got), got) != len)
+			errx(1, "test.echo failed");
+		dopy_value_free(res);
+		dopy_args_free(a);
+	}
+	return (now() - t) / n;
+}
+
+static void
+bench_echo_1mib(const char *dopyd, const char *self)
+{
+	size_t len = 1 << 20, req, rep;
+	double raw[REPS], dp[REPS], r, d;
+	char *data = calloc(1, len);
+	dopy_conn *c;
+	dopy_proxy *p;
+	dopy_error *e = NULL;
+	int n = 50;
+
+	if (data == NULL)
+		err(1, "calloc");
+	if (dopy_conn_spawn(dopyd, &c, &e) != 0)
+		errx(1, "%s", dopy_error_message(e));
+	p = dopy_proxy_new(c, "test");
+	dopy_echo(p, data, len, 3);		/* warm up */
+	/* The same bytes on the wire as the call and its reply. */
+	req = len + 100;
+	rep = len + 40;
+	for (int i = 0; i < REPS; i++) {
+		raw[i] = raw_pipe(self, req, rep, n);
+		dp[i] = dopy_echo(p, data, len, n);
+	}
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	free(data);
+	r = median(raw, REPS);
+	d = median(dp, REPS);
+	printf("bench: # 1 MiB test.echo over pipes: raw %.0f us, dopy %.0f us "
+	    "(medians of %d x %d)\n", r * 1e6, d * 1e6, REPS, n);
+	report("echo_1mib_pipe", d * 1e6, "us", d / r, "<=", 1.3);
+}
+
+/* ---- memory ---- */
+
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = atol(line + 6);
+	fclose(f);
+	return kib;
+}
+
+static void
+bench_rss(const char *dopyd)
+{
+	char cmd[4300], pidfile[] = "/tmp/dopy-bench-rss.XXXXXX";
+	dopy_conn *c;
+	dopy_proxy *p;
+	dopy_error *e = NULL;
+	pid_t pid;
+	long kib;
+	FILE *f;
+	int fd;
+
+	if ((fd = mkstemp(pidfile)) < 0)
+		err(1, "mkstemp");
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "echo $$ > %s; exec %s", pidfile, dopyd);
+	if (dopy_conn_spawn(cmd, &c, &e) != 0)
+		errx(1, "%s", dopy_error_message(e));
+	p = dopy_proxy_new(c, "test");
+	dopy_add(p, 1000);
+	if ((f = fopen(pidfile, "r")) == NULL || fscanf(f, "%d", &fd) != 1)
+		errx(1, "no pid in %s", pidfile);
+	fclose(f);
+	unlink(pidfile);
+	pid = (pid_t)fd;
+	kib = rss_kib(pid);
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	printf("bench: # dopyd resident set after HELLO and 1000 calls: %ld "
+	    "KiB (libc, libtpl, libsodium, libbsd mapped)\n", kib);
+	/* A size, not a ratio: the ratio column is the size over 2 MiB. */
+	report("server_rss", kib / 1024.0, "MiB", kib / 2048.0, "<=", 1.0);
+}
+
+/* ---- the shell client ---- */
+
+static double
+run_n(char *const argv[], int n)
+{
+	double t = now();
+	int status;
+	pid_t pid;
+
+	for (int i = 0; i < n; i++) {
+		if ((pid = fork()) == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			errx(1, "%s failed", argv[0]);
+	}
+	return (now() - t) / n;
+}
+
+static void
+bench_rsh(const char *bindir)
+{
+	char rsh[4096], dopyd[4096];
+	char *rsh_argv[] = { rsh, dopyd, "test", "add", "1", "2", NULL };
+	char *true_argv[] = { "/bin/true", NULL };
+	double raw[REPS], dp[REPS], r, d;
+	int n = 30;
+
+	snprintf(rsh, sizeof(rsh), "%s/dopy-rsh", bindir);
+	snprintf(dopyd, sizeof(dopyd), "%s/dopyd", bindir);
+	run_n(rsh_argv, 2);			/* warm up */
+	for (int i = 0; i < REPS; i++) {
+		raw[i] = 3 * run_n(true_argv, n);
+		dp[i] = run_n(rsh_argv, n);
+	}
+	r = median(raw, REPS);
+	d = median(dp, REPS);
+	printf("bench: # dopy-rsh DOPYD test add 1 2: %.0f us; 3 x fork+exec+"
+	    "wait of /bin/true %.0f us\n", d * 1e6, r * 1e6);
+	report("rsh_oneshot", d * 1e6, "us", d / r, "<=", 2);
 }
 
 /* ---- TCP ---- */
@@ -314,17 +504,19 @@ raw_tcp(size_t req, size_t rep, int n)
 	return t / n;
 }
 
-/* Start `dopyd -l 127.0.0.1:0 -B [extra]` and read its port. */
+/* Start `dopyd -l ADDR -B [extra]` and read the port or path it
+ * prints into line. */
 static pid_t
-start_listener(const char *dopyd, const char *extra, int *port)
+start_listener_at(const char *dopyd, const char *addr, const char *extra,
+    char *line, size_t len)
 {
-	char cmd[4200], line[64];
+	char cmd[4400];
 	int p[2];
 	pid_t pid;
 	ssize_t n;
 
-	snprintf(cmd, sizeof(cmd), "exec %s -l 127.0.0.1:0 -B -c 1000 %s "
-	    "2>/dev/null", dopyd, extra);
+	snprintf(cmd, sizeof(cmd), "exec %s -l %s -B -c 1000 %s "
+	    "2>/dev/null", dopyd, addr, extra);
 	if (pipe(p))
 		err(1, "pipe");
 	if ((pid = fork()) == 0) {
@@ -335,10 +527,21 @@ start_listener(const char *dopyd, const char *extra, int *port)
 		_exit(127);
 	}
 	close(p[1]);
-	if ((n = read(p[0], line, sizeof(line) - 1)) <= 0)
+	if ((n = read(p[0], line, len - 1)) <= 0)
 		errx(1, "%s printed no port", dopyd);
 	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
 	close(p[0]);
+	return pid;
+}
+
+static pid_t
+start_listener(const char *dopyd, const char *extra, int *port)
+{
+	char line[64];
+	pid_t pid = start_listener_at(dopyd, "127.0.0.1:0", extra, line,
+	    sizeof(line));
+
 	*port = atoi(line);
 	return pid;
 }
@@ -381,6 +584,77 @@ bench_small_call_tcp(const char *dopyd)
 	printf("bench: # small call over TCP loopback: raw %.2f us, dopy "
 	    "%.2f us\n", r * 1e6, d * 1e6);
 	report("small_call_tcp", d * 1e6, "us", d / r, "<=", 1.1);
+}
+
+/* ---- UNIX sockets ---- */
+
+/* Raw ping-pong over a UNIX stream socket, with a forked peer as the
+ * listener's children are. */
+static double
+raw_unix(size_t req, size_t rep, int n)
+{
+	char buf[4096] = { 0 };
+	int sv[2];
+	pid_t pid;
+	double t;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		err(1, "socketpair");
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sv[0]);
+		for (int i = 0; i < n; i++) {
+			readfull(sv[1], buf, req);
+			writefull(sv[1], buf, rep);
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	t = now();
+	for (int i = 0; i < n; i++) {
+		writefull(sv[0], buf, req);
+		readfull(sv[0], buf, rep);
+	}
+	t = now() - t;
+	close(sv[0]);
+	waitpid(pid, NULL, 0);
+	return t / n;
+}
+
+static void
+bench_small_call_unix(const char *dopyd)
+{
+	char addr[128], path[128], target[160];
+	double raw[REPS], dp[REPS], r, d;
+	dopy_conn *c;
+	dopy_proxy *p;
+	dopy_error *e = NULL;
+	size_t req, rep;
+	int n = 10000;
+	pid_t pid;
+
+	add_sizes(&req, &rep);
+	snprintf(addr, sizeof(addr), "unix:/tmp/dopy-bench.%d.sock",
+	    (int)getpid());
+	pid = start_listener_at(dopyd, addr, "", path, sizeof(path));
+	snprintf(target, sizeof(target), "%s", addr);
+	if (dopy_connect(target, &c, &e) != 0)
+		errx(1, "%s", dopy_error_message(e));
+	p = dopy_proxy_new(c, "test");
+	dopy_add(p, 1000);
+	for (int i = 0; i < REPS; i++) {
+		raw[i] = raw_unix(req, rep, n);
+		dp[i] = dopy_add(p, n);
+	}
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	stop(pid);
+	unlink(addr + 5);
+	r = median(raw, REPS);
+	d = median(dp, REPS);
+	printf("bench: # small call over a UNIX socket: raw %.2f us, dopy "
+	    "%.2f us\n", r * 1e6, d * 1e6);
+	report("small_call_unix", d * 1e6, "us", d / r, "<=", 1.2);
 }
 
 /* ---- connection rates ---- */
@@ -620,14 +894,20 @@ main(int argc, char *argv[])
 
 	if (argc > 1 && strcmp(argv[1], "echo-child") == 0)
 		return echo_child();
+	if (argc == 5 && strcmp(argv[1], "pipe-echo") == 0)
+		return pipe_echo(argv);
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(dopyd, sizeof(dopyd), "%s/dopyd", bindir);
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
 		err(1, "readlink");
 	self[n] = '\0';
-	bench_small_call_pipe(dopyd);
+	bench_small_call_pipe(dopyd, self);
 	bench_pipelined(dopyd);
+	bench_echo_1mib(dopyd, self);
+	bench_rss(dopyd);
+	bench_rsh(bindir);
 	bench_small_call_tcp(dopyd);
+	bench_small_call_unix(dopyd);
 	bench_conn_rate(dopyd, self);
 	bench_pos(dopyd);
 	return 0;
