@@ -92,15 +92,6 @@ dopy_batch_add(dopy_batch *b, dopy_proxy *p, const char *method,
 	return 0;
 }
 
-static void
-put_id(uint8_t *hdr, uint32_t id)
-{
-	hdr[4] = id >> 24;
-	hdr[5] = id >> 16;
-	hdr[6] = id >> 8;
-	hdr[7] = id;
-}
-
 int
 dopy_batch_run(dopy_batch *b, dopy_error **ep)
 {
@@ -116,7 +107,7 @@ dopy_batch_run(dopy_batch *b, dopy_error **ep)
 	for (i = 0; r == 0 && i < b->n; i++)
 		if ((r = dopy_future_start(b->items[i].proxy,
 		    b->items[i].method, NULL, NULL, &b->items[i].f, ep)) == 0)
-			put_id(b->frames.data + b->items[i].off,
+			dopy_frame_set_id(b->frames.data + b->items[i].off,
 			    b->items[i].f->id);
 	if (r == 0) {
 		pthread_mutex_lock(&c->wlock);

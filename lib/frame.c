@@ -38,6 +38,12 @@ dopy_frame_encode(uint8_t hdr[DOPY_HDR_LEN], uint8_t type, uint32_t id,
 	put32(hdr + 8, len);
 }
 
+void
+dopy_frame_set_id(uint8_t hdr[DOPY_HDR_LEN], uint32_t id)
+{
+	put32(hdr + 4, id);
+}
+
 int
 dopy_frame_decode(const uint8_t hdr[DOPY_HDR_LEN], uint32_t max,
     struct dopy_frame *f)

@@ -553,37 +553,52 @@ stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* A small call through dopyd's own listener at addr, against raw. */
 static void
-bench_small_call_tcp(const char *dopyd)
+small_call_via_listener(const char *dopyd, const char *addr,
+    const char *name, const char *what, double (*rawfn)(size_t, size_t,
+    int), double target)
 {
 	double raw[REPS], dp[REPS], r, d;
-	char target[64];
+	char bound[128], tgt[160];
 	dopy_conn *c;
 	dopy_proxy *p;
 	dopy_error *e = NULL;
 	size_t req, rep;
-	int n = 10000, port;
+	int n = 10000;
 	pid_t pid;
 
 	add_sizes(&req, &rep);
-	pid = start_listener(dopyd, "", &port);
-	snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", port);
-	if (dopy_connect(target, &c, &e) != 0)
+	pid = start_listener_at(dopyd, addr, "", bound, sizeof(bound));
+	if (strncmp(addr, "unix:", 5) == 0)
+		snprintf(tgt, sizeof(tgt), "%s", addr);
+	else
+		snprintf(tgt, sizeof(tgt), "tcp://127.0.0.1:%s", bound);
+	if (dopy_connect(tgt, &c, &e) != 0)
 		errx(1, "%s", dopy_error_message(e));
 	p = dopy_proxy_new(c, "test");
 	dopy_add(p, 1000);
 	for (int i = 0; i < REPS; i++) {
-		raw[i] = raw_tcp(req, rep, n);
+		raw[i] = rawfn(req, rep, n);
 		dp[i] = dopy_add(p, n);
 	}
 	dopy_proxy_free(p);
 	dopy_conn_close(c);
 	stop(pid);
+	if (strncmp(addr, "unix:", 5) == 0)
+		unlink(addr + 5);
 	r = median(raw, REPS);
 	d = median(dp, REPS);
-	printf("bench: # small call over TCP loopback: raw %.2f us, dopy "
-	    "%.2f us\n", r * 1e6, d * 1e6);
-	report("small_call_tcp", d * 1e6, "us", d / r, "<=", 1.1);
+	printf("bench: # small call over %s: raw %.2f us, dopy %.2f us\n",
+	    what, r * 1e6, d * 1e6);
+	report(name, d * 1e6, "us", d / r, "<=", target);
+}
+
+static void
+bench_small_call_tcp(const char *dopyd)
+{
+	small_call_via_listener(dopyd, "127.0.0.1:0", "small_call_tcp",
+	    "TCP loopback", raw_tcp, 1.1);
 }
 
 /* ---- UNIX sockets ---- */
@@ -624,37 +639,12 @@ raw_unix(size_t req, size_t rep, int n)
 static void
 bench_small_call_unix(const char *dopyd)
 {
-	char addr[128], path[128], target[160];
-	double raw[REPS], dp[REPS], r, d;
-	dopy_conn *c;
-	dopy_proxy *p;
-	dopy_error *e = NULL;
-	size_t req, rep;
-	int n = 10000;
-	pid_t pid;
+	char addr[128];
 
-	add_sizes(&req, &rep);
 	snprintf(addr, sizeof(addr), "unix:/tmp/dopy-bench.%d.sock",
 	    (int)getpid());
-	pid = start_listener_at(dopyd, addr, "", path, sizeof(path));
-	snprintf(target, sizeof(target), "%s", addr);
-	if (dopy_connect(target, &c, &e) != 0)
-		errx(1, "%s", dopy_error_message(e));
-	p = dopy_proxy_new(c, "test");
-	dopy_add(p, 1000);
-	for (int i = 0; i < REPS; i++) {
-		raw[i] = raw_unix(req, rep, n);
-		dp[i] = dopy_add(p, n);
-	}
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
-	stop(pid);
-	unlink(addr + 5);
-	r = median(raw, REPS);
-	d = median(dp, REPS);
-	printf("bench: # small call over a UNIX socket: raw %.2f us, dopy "
-	    "%.2f us\n", r * 1e6, d * 1e6);
-	report("small_call_unix", d * 1e6, "us", d / r, "<=", 1.2);
+	small_call_via_listener(dopyd, addr, "small_call_unix",
+	    "a UNIX socket", raw_unix, 1.2);
 }
 
 /* ---- connection rates ---- */

@@ -134,25 +134,6 @@ expect_int(struct e2e_proc *p, uint32_t id, int64_t want)
 	dopy_value_free(v);
 }
 
-/* EOF on dopyd's stdin; nothing more comes; it exits with code. */
-static void
-finish(struct e2e_proc *p, int code)
-{
-	char *rest;
-	size_t len;
-	int st;
-
-	close(p->in);
-	p->in = -1;
-	rest = e2e_read_all(p->out, &len, E2E_WAIT_MS);
-	free(rest);
-	cr_assert_eq(len, 0, "%zu unexpected bytes after the last answer",
-	    len);
-	st = e2e_wait(p, E2E_WAIT_MS);
-	cr_assert(e2e_exited(st, code), "dopyd: %s, want exit %d",
-	    e2e_status(st), code);
-}
-
 static char *
 log_of(struct e2e_proc *p)
 {
@@ -181,7 +162,7 @@ Test(callback, reply_comes_back, .timeout = 30)
 	cr_assert_eq(id, 2, "callback ids are the server's own counter");
 	answer(&p, id, dopy_value_string("yes"));
 	expect_string(&p, 2, "yes");
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 Test(callback, client_calls_are_served_while_it_waits, .timeout = 30)
@@ -198,7 +179,7 @@ Test(callback, client_calls_are_served_while_it_waits, .timeout = 30)
 	expect_int(&p, 3, 9);
 	answer(&p, id, dopy_value_string("done"));
 	expect_string(&p, 1, "done");
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 Test(callback, error_keeps_the_client_trace, .timeout = 30)
@@ -233,7 +214,7 @@ Test(callback, error_keeps_the_client_trace, .timeout = 30)
 	dopy_error_free(got);
 	call_add(&p, 2, 1, 1);		/* still in sync */
 	expect_int(&p, 2, 2);
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 /*
@@ -268,7 +249,7 @@ Test(callback, nesting_is_limited, .timeout = 30)
 		expect_int(&p, (uint32_t)n, (int64_t)(id - n));
 		n--;
 	}
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 Test(callback, client_gone_mid_callback, .timeout = 30)
@@ -285,7 +266,7 @@ Test(callback, client_gone_mid_callback, .timeout = 30)
 	cr_assert(strstr(dopy_error_message(e), "may or may not") != NULL,
 	    "%s", dopy_error_message(e));
 	dopy_error_free(e);
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 Test(callback, broken_framing_mid_callback_is_fatal, .timeout = 30)
@@ -300,7 +281,7 @@ Test(callback, broken_framing_mid_callback_is_fatal, .timeout = 30)
 	cr_assert_eq(e2e_write(p.in, junk, sizeof(junk)), 0);
 	e = e2e_expect_error(p.out, 0, "dopy.ProtocolError");
 	dopy_error_free(e);
-	finish(&p, 1);		/* and no answer to call 1 */
+	e2e_finish(&p, 1);		/* and no answer to call 1 */
 }
 
 Test(callback, unasked_answers_are_ignored, .timeout = 30)
@@ -316,7 +297,7 @@ Test(callback, unasked_answers_are_ignored, .timeout = 30)
 	dopy_error_free(e);
 	call_add(&p, 1, 20, 22);
 	expect_int(&p, 1, 42);
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 	log = log_of(&p);
 	cr_assert(strstr(log, "CALLBACK_REPLY 77 answers no waiting") != NULL,
 	    "log: %s", log);
@@ -344,7 +325,7 @@ Test(callback, silent_client_times_out, .timeout = 30)
 	answer(&p, id, dopy_value_string("too late"));
 	call_add(&p, 2, 1, 2);
 	expect_int(&p, 2, 3);
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 /*
@@ -386,7 +367,7 @@ Test(callback, watcher_calls_back_later, .timeout = 30)
 	answer(&p, id, dopy_value_string("ok"));
 	call_add(&p, 3, 1, 1);
 	expect_int(&p, 3, 2);
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 /* ---- the same through the client library (dopy_conn_publish) ---- */

@@ -38,23 +38,6 @@ expect_int(struct e2e_proc *p, uint32_t id, int64_t want)
 	dopy_value_free(v);
 }
 
-static void
-finish(struct e2e_proc *p, int code)
-{
-	char *rest;
-	size_t len;
-	int st;
-
-	close(p->in);
-	p->in = -1;
-	rest = e2e_read_all(p->out, &len, E2E_WAIT_MS);
-	free(rest);
-	cr_assert_eq(len, 0, "%zu unexpected bytes at the end", len);
-	st = e2e_wait(p, E2E_WAIT_MS);
-	cr_assert(e2e_exited(st, code), "dopyd: %s, want exit %d",
-	    e2e_status(st), code);
-}
-
 /* The int a REPLY frame carries. */
 static int64_t
 reply_int(const struct e2e_frame *f)
@@ -106,7 +89,7 @@ Test(progress, frames_carry_the_call_id_rate_limited, .timeout = 30)
 	    "frames in %lld ms", n, (long long)ms);
 	send_call(&p, DOPY_F_CALL, 8, "test", "add", 1, 2);
 	expect_int(&p, 8, 3);
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 Test(progress, none_for_oneway_calls, .timeout = 30)
@@ -117,7 +100,7 @@ Test(progress, none_for_oneway_calls, .timeout = 30)
 	send_call(&p, DOPY_F_ONEWAY, 5, "cb", "progress", 300, 2);
 	send_call(&p, DOPY_F_CALL, 6, "test", "add", 2, 3);
 	expect_int(&p, 6, 5);		/* the first frame back */
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 Test(progress, nested_call_reports_its_own_id, .timeout = 30)
@@ -161,7 +144,7 @@ Test(progress, nested_call_reports_its_own_id, .timeout = 30)
 	a[0] = e2e_expect_reply(p.out, 1);
 	cr_assert_str_eq(dopy_value_get_string(a[0]), "back");
 	dopy_value_free(a[0]);
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 }
 
 Test(progress, release_of_unknown_reference_is_harmless, .timeout = 30)
@@ -178,7 +161,7 @@ Test(progress, release_of_unknown_reference_is_harmless, .timeout = 30)
 	dopy_buf_release(&b);
 	send_call(&p, DOPY_F_CALL, 1, "test", "add", 40, 2);
 	expect_int(&p, 1, 42);		/* no answer to RELEASE */
-	finish(&p, 0);
+	e2e_finish(&p, 0);
 	log = e2e_slurp(p.errpath, NULL);
 	cr_assert(log != NULL && strstr(log, "RELEASE of reference 42") !=
 	    NULL, "log: %s", log != NULL ? log : "(none)");
@@ -202,7 +185,7 @@ Test(progress, idle_timeout_still_fires, .timeout = 30)
 	cr_assert(dopy_now_ms() - t0 >= 500 && dopy_now_ms() - t0 < 5000,
 	    "after %lld ms", (long long)(dopy_now_ms() - t0));
 	dopy_error_free(e);
-	finish(&p, 1);
+	e2e_finish(&p, 1);
 }
 
 /* ---- through the client library ---- */

@@ -673,3 +673,21 @@ e2e_dopyd_conn(const char *log)
 	    dopy_error_message(e));
 	return c;
 }
+
+void
+e2e_finish(struct e2e_proc *p, int code)
+{
+	char *rest;
+	size_t len;
+	int st;
+
+	close(p->in);
+	p->in = -1;
+	rest = e2e_read_all(p->out, &len, E2E_WAIT_MS);
+	free(rest);
+	cr_assert_eq(len, 0, "%zu unexpected bytes after the last answer",
+	    len);
+	st = e2e_wait(p, E2E_WAIT_MS);
+	cr_assert(e2e_exited(st, code), "%s: %s, want exit %d", p->name,
+	    e2e_status(st), code);
+}

@@ -115,6 +115,9 @@ size_t		 e2e_all_errors(const uint8_t *p, size_t len, char **first);
  * HELLO exchange offering max as the frame limit. */
 void		 e2e_dopyd(struct e2e_proc *, int hello, uint32_t max,
 		    const char *opt);
+/* EOF on the child's stdin: nothing more may come from it, and it must
+ * exit with code. */
+void		 e2e_finish(struct e2e_proc *, int code);
 /* Send all of b to the child's stdin. */
 void		 e2e_send(struct e2e_proc *, const struct dopy_buf *b);
 
