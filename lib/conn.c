@@ -127,14 +127,36 @@ hello_answer(dopy_conn *c, const struct dopy_frame *f, dopy_error **ep)
 	return respond(c, h.ext[0], ep);
 }
 
+/* The largest frame we take: $DOPY_MAX_FRAME (bytes), or the default,
+ * as dopyd -m sets the server's. */
+static int
+client_max_frame(uint32_t *max, dopy_error **ep)
+{
+	const char *env = getenv("DOPY_MAX_FRAME"), *why = NULL;
+	long long v;
+
+	*max = DOPY_FRAME_DEFAULT;
+	if (env == NULL || *env == '\0')
+		return 0;
+	v = strtonum(env, DOPY_FRAME_MIN, UINT32_MAX, &why);
+	if (why != NULL)
+		return dopy_error_set(ep, DOPY_E_USAGE, "DOPY_MAX_FRAME=%s: "
+		    "%s (from %u to %u bytes)", env, why, DOPY_FRAME_MIN,
+		    UINT32_MAX);
+	*max = (uint32_t)v;
+	return 0;
+}
+
 int
 dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 {
 	struct dopy_hello mine = { .proto = DOPY_PROTOCOL,
-	    .max_frame = DOPY_FRAME_DEFAULT, .software = DOPY_SOFTWARE };
+	    .software = DOPY_SOFTWARE };
 	struct dopy_frame f;
 	int r;
 
+	if ((r = client_max_frame(&mine.max_frame, ep)) < 0)
+		return r;
 	signal(SIGPIPE, SIG_IGN);	/* a dead server is EPIPE, not death */
 	if (c->key != NULL) {
 		mine.features |= DOPY_FEAT_AUTH;
@@ -162,7 +184,7 @@ dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 		    r == DOPY_E_SYS ? strerror(errno) : "");
 	}
 	/* Our limit holds for what we read; after HELLO, the smaller. */
-	c->chan.max_frame = DOPY_FRAME_DEFAULT;
+	c->chan.max_frame = mine.max_frame;
 	if ((r = hello_answer(c, &f, ep)) < 0)	/* AUTH still has the deadline */
 		c->kill_child = 1;
 	dopy_chan_deadline(&c->chan, 0);

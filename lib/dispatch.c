@@ -440,6 +440,18 @@ dopy_call_arg(dopy_call *c, size_t i)
 	return i < dopy_call_argc(c) ? c->argv[i] : NULL;
 }
 
+dopy_value *
+dopy_call_take_arg(dopy_call *c, size_t i)
+{
+	dopy_value *v;
+
+	if (i >= dopy_call_argc(c))
+		return NULL;
+	v = c->argv[i];
+	c->argv[i] = NULL;
+	return v;
+}
+
 int64_t
 dopy_call_int(dopy_call *c, size_t i)
 {

@@ -376,6 +376,9 @@ const char	*dopy_call_method(dopy_call *);
 size_t		 dopy_call_argc(dopy_call *);
 /* Argument i in declared order, after names and defaults are applied. */
 const dopy_value *dopy_call_arg(dopy_call *, size_t i);
+/* The same, handed over to the caller (to return it, say, without a
+ * copy of a large value); dopy_call_arg(i) is NULL after. */
+dopy_value	*dopy_call_take_arg(dopy_call *, size_t i);
 int64_t		 dopy_call_int(dopy_call *, size_t i);
 uint64_t	 dopy_call_uint(dopy_call *, size_t i);
 double		 dopy_call_double(dopy_call *, size_t i);

@@ -163,6 +163,49 @@ Test(async, large_echoes_in_flight, .timeout = 60)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
+/* Frames above the 16 MiB default: both ends raise their limit (dopyd -m,
+ * $DOPY_MAX_FRAME for the client); a bad setting is refused. */
+Test(async, max_frame_from_the_environment, .timeout = 60)
+{
+	size_t len = 64u << 20, got;
+	char cmd[2048], *buf = malloc(len);
+	dopy_conn *c = NULL;
+	dopy_proxy *p;
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	dopy_args *a;
+
+	cr_assert_not_null(buf);
+	memset(buf, 'x', len);
+	snprintf(cmd, sizeof(cmd), "exec %s -L /dev/null -m 100000000",
+	    e2e_bin("dopyd"));
+	cr_assert_eq(setenv("DOPY_MAX_FRAME", "12", 1), 0);
+	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), DOPY_E_USAGE);
+	cr_assert(strstr(dopy_error_message(e), "DOPY_MAX_FRAME") != NULL);
+	cr_assert_eq(unsetenv("DOPY_MAX_FRAME"), 0);
+	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0);
+	p = dopy_proxy_new(c, "test");
+	a = dopy_args_new();
+	dopy_args_bytes(a, NULL, buf, len);
+	cr_assert_eq(dopy_proxy_call(p, "echo", a, &v, &e), DOPY_E_TOOBIG,
+	    "above the default, refused before sending");
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	cr_assert_eq(setenv("DOPY_MAX_FRAME", "100000000", 1), 0);
+	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
+	    dopy_error_message(e));
+	p = dopy_proxy_new(c, "test");
+	cr_assert_eq(dopy_proxy_call(p, "echo", a, &v, &e), 0, "%s",
+	    dopy_error_message(e));
+	cr_assert(dopy_value_get_bytes(v, &got) != NULL && got == len);
+	dopy_value_free(v);
+	dopy_error_free(e);
+	dopy_args_free(a);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+	free(buf);
+}
+
 /* Synchronous calls from threads sharing one proxy. */
 static void *
 sync_work(void *arg)
