@@ -356,12 +356,6 @@ drop(dopy_conn *c)
 	return status;
 }
 
-void
-dopy_conn_drop(dopy_conn *c)
-{
-	drop(c);
-}
-
 int
 dopy_conn_close(dopy_conn *c)
 {

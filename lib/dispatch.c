@@ -331,12 +331,6 @@ route_of(dopy_server *s, const char *key)
 }
 
 const struct dopy_object *
-dopy_object_lookup(dopy_server *s, const char *key)
-{
-	return dopy_object_lookup_in(s, NULL, key);
-}
-
-const struct dopy_object *
 dopy_object_lookup_in(dopy_server *s, struct dopy_session *sess,
     const char *key)
 {

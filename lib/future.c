@@ -36,7 +36,6 @@ table_add(dopy_conn *c, dopy_future *f)
 	f->next = *b;
 	*b = f;
 	f->refs++;
-	c->npending++;
 }
 
 /* Take the future with id out of the table; NULL if none waits. */
@@ -49,7 +48,6 @@ table_take(dopy_conn *c, uint32_t id)
 		if (f->id == id) {
 			*pp = f->next;
 			f->next = NULL;
-			c->npending--;
 			return f;	/* the table's reference moves to the caller */
 		}
 	return NULL;
@@ -433,6 +431,35 @@ what(char *w, size_t size, const char *object, const char *method)
 	}
 }
 
+/* A usable connection for p and the next call id; lock held. */
+static int
+claim_id(dopy_proxy *p, uint32_t *id, dopy_error **ep)
+{
+	dopy_conn *c = p->conn;
+	int r;
+
+	/* Dial again first: a reference's connection may be gone only now. */
+	if ((r = dopy_conn_ensure(c, ep)) < 0)
+		return r;
+	if (p->gen != 0 && p->gen != c->gen)
+		return dopy_error_set(ep, DOPY_E_CLOSED, "%s belongs to an "
+		    "earlier connection (references die with it)", p->object);
+	if ((*id = c->next_id++) == 0)
+		*id = c->next_id++;
+	return 0;
+}
+
+int
+dopy_conn_claim_id(dopy_proxy *p, uint32_t *id, dopy_error **ep)
+{
+	int r;
+
+	pthread_mutex_lock(&p->conn->lock);
+	r = claim_id(p, id, ep);
+	pthread_mutex_unlock(&p->conn->lock);
+	return r;
+}
+
 int
 dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
     void *arg, dopy_future **fp, dopy_error **ep)
@@ -451,14 +478,7 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
 	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
 	pthread_mutex_lock(&c->lock);
-	/* Dial again first: a reference's connection may be gone only now. */
-	if ((r = dopy_conn_ensure(c, ep)) == 0 && p->gen != 0 &&
-	    p->gen != c->gen)
-		r = dopy_error_set(ep, DOPY_E_CLOSED, "%s belongs to an "
-		    "earlier connection (references die with it)", p->object);
-	if (r == 0) {
-		if ((f->id = c->next_id++) == 0)
-			f->id = c->next_id++;
+	if ((r = claim_id(p, &f->id, ep)) == 0) {
 		f->sent_ms = f->heard_ms = dopy_now_ms();
 		table_add(c, f);	/* before sending: a reply may be quick */
 	}
@@ -471,7 +491,7 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	return 0;
 }
 
-/* Take f back out before it was sent (or for a oneway call). */
+/* Take f back out: it could not be sent. */
 void
 dopy_future_cancel(dopy_future *f)
 {
@@ -490,29 +510,18 @@ dopy_proxy_call_async(dopy_proxy *p, const char *method,
     dopy_error **ep)
 {
 	dopy_future *f;
-	dopy_conn *c;
 	int r;
 
 	if (fp != NULL)
 		*fp = NULL;
 	if (p == NULL || method == NULL || fp == NULL)
 		return dopy_error_set(ep, DOPY_E_INVAL, "NULL argument");
-	if ((c = p->conn)->sess != NULL)
+	if (p->conn->sess != NULL)
 		return dopy_error_set(ep, DOPY_E_INVAL, "calls back to a "
 		    "client are synchronous");
 	if ((r = dopy_future_start(p, method, fn, arg, &f, ep)) < 0)
 		return r;
-	pthread_mutex_lock(&c->wlock);
-	dopy_buf_reset(&c->chan.wbuf);
-	r = dopy_put_call(&c->chan.wbuf, DOPY_F_CALL, f->id, p->object,
-	    method, args, c->chan.max_frame, ep);
-	if (r == 0 && (r = dopy_chan_write(&c->chan, c->chan.wbuf.data,
-	    c->chan.wbuf.len)) < 0)
-		r = dopy_error_set(ep, r, "cannot send the call of %s: %s",
-		    f->what, r == DOPY_E_CLOSED ? "the server has gone" :
-		    dopy_strerror(r));
-	pthread_mutex_unlock(&c->wlock);
-	if (r < 0) {
+	if ((r = dopy_send_call(p, DOPY_F_CALL, f->id, method, args, ep)) < 0) {
 		dopy_future_cancel(f);
 		return r;
 	}

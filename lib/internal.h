@@ -130,7 +130,7 @@ extern struct dopy_type dopy_type_bool_, dopy_type_int_, dopy_type_uint_,
  * type. */
 dopy_type *dopy_type_from_tpl(const char *fmt);
 dopy_type *dopy_type_ref(const dopy_type *);
-/* type.c (references helper): the type `ref' (tpl `u'); its values
+/* type.c: the type `ref' (tpl `u'); its values
  * hold the id in u.u. */
 extern struct dopy_type dopy_type_ref_;
 
@@ -405,11 +405,11 @@ void	 dopy_refs_end(struct dopy_session *);
 /* The object at key "@ID" on this session, touched; NULL if none. */
 const struct dopy_object *dopy_refs_lookup(struct dopy_session *,
 	    const char *key);
-/* ref.c, dispatch.c (references helper): a ref argument's id is live
- * on this session (and now used): 0, or DOPY_E_USAGE. */
+/* ref.c: a ref argument's id is live on this session (and now used):
+ * 0, or DOPY_E_USAGE. */
 int	 dopy_refs_use(struct dopy_session *, uint32_t id);
-/* dopy_object_lookup, with the session's "@ID" keys too (sess may be
- * NULL). */
+/* An object by key: a name, a routed key ("pos/a/b") or, with a
+ * session, "@ID"; NULL if none.  sess may be NULL. */
 const struct dopy_object *dopy_object_lookup_in(dopy_server *,
 	    struct dopy_session *, const char *key);
 /* Who is on fd.  accepted: from our own listener, so never ssh. */
@@ -417,7 +417,7 @@ void	 dopy_peer_detect(struct dopy_peer *, int fd, int accepted);
 /* Point fds 0-2 away from the connection on in/out (stdio.c). */
 int	 dopy_stdio_away(dopy_server *, int in, int out);
 int	 dopy_session_serve(struct dopy_session *, int in, int out);
-/* ---- serve.c, callback.c, watch.c (server runtime helper) ---- */
+/* ---- serve.c, callback.c, watch.c: the server runtime ---- */
 /* serve.c: read one frame, waiting at most wait_ms of silence (0: no
  * limit), and handle it; top: the connection's own loop (watchers run,
  * references are reaped), else a callback wait.  0 after a frame;
@@ -473,9 +473,6 @@ int	 dopy_server_own(dopy_server *, void *p, void (*fn)(void *));
 /* Run one decoded CALL; leaves a result or an error in call. */
 void	 dopy_dispatch(dopy_server *, struct dopy_callmsg *,
 	    struct dopy_call *);
-/* An object by key, including routed keys ("pos/a/b"); NULL if none. */
-const struct dopy_object *dopy_object_lookup(dopy_server *,
-	    const char *key);
 /* Method lookup, binding and running against one object. */
 void	 dopy_dispatch_object(dopy_server *, const struct dopy_object *,
 	    struct dopy_callmsg *, struct dopy_call *);
@@ -535,7 +532,6 @@ struct dopy_conn {
 	int			 reading;	/* a thread holds the role */
 	int			 waiting;	/* threads in cond_wait */
 	struct dopy_future	*pending[DOPY_PENDING_BUCKETS];
-	size_t			 npending;
 
 	/* Reconnecting: what to dial again (NULL for fd pairs). */
 	struct dopy_target	*target;
@@ -595,8 +591,6 @@ int	 dopy_conn_hello(dopy_conn *, dopy_error **);
 int	 dopy_conn_ensure(dopy_conn *, dopy_error **);
 /* conn.c: remember how to dial again; DOPY_E_NOMEM. */
 int	 dopy_conn_remember(dopy_conn *, const dopy_target *, const dopy_key *);
-/* conn.c: drop the transport (fds, child); lock held, no reader. */
-void	 dopy_conn_drop(dopy_conn *);
 /* future.c: the transport is gone: every waiting call fails with code
  * (DOPY_E_LOST unless the server said why in e); lock held. */
 void	 dopy_conn_lost(dopy_conn *, int code, const dopy_error *e);
@@ -608,6 +602,12 @@ void	 dopy_futures_detach(dopy_conn *);
 int	 dopy_put_call(struct dopy_buf *, uint8_t type, uint32_t id,
 	    const char *object, const char *method, const dopy_args *,
 	    uint32_t max_frame, dopy_error **);
+/* future.c: a usable connection (dialling again if allowed) and the
+ * next call id, for a oneway call. */
+int	 dopy_conn_claim_id(dopy_proxy *, uint32_t *id, dopy_error **);
+/* proxy.c: encode and write one call frame (CALL, ONEWAY). */
+int	 dopy_send_call(dopy_proxy *, uint8_t type, uint32_t id,
+	    const char *method, const dopy_args *, dopy_error **);
 /* future.c: a registered future for a call about to be sent. */
 int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
 	    void *, dopy_future **, dopy_error **);

@@ -254,33 +254,38 @@ dopy_proxy_set_deadline(dopy_proxy *p, int ms)
 		p->deadline_ms = ms > 0 ? ms : 0;
 }
 
+/* Encode and write one call frame of p's; the error says which call. */
+int
+dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
+    const dopy_args *args, dopy_error **ep)
+{
+	dopy_conn *c = p->conn;
+	int r;
+
+	pthread_mutex_lock(&c->wlock);
+	dopy_buf_reset(&c->chan.wbuf);
+	r = dopy_put_call(&c->chan.wbuf, type, id, p->object, method, args,
+	    c->chan.max_frame, ep);
+	if (r == 0 && (r = dopy_chan_write(&c->chan, c->chan.wbuf.data,
+	    c->chan.wbuf.len)) < 0)
+		r = dopy_error_set(ep, r, "cannot send the call of %s.%s: %s",
+		    p->object, method, r == DOPY_E_CLOSED ?
+		    "the server has gone" : dopy_strerror(r));
+	pthread_mutex_unlock(&c->wlock);
+	return r;
+}
+
 /* A oneway call: registered nowhere, answered never. */
 static int
 call_oneway(dopy_proxy *p, const char *method, const dopy_args *args,
     dopy_error **ep)
 {
-	dopy_conn *c = p->conn;
-	dopy_future *f;
 	uint32_t id;
 	int r;
 
-	/* Start registers a future we do not need: cancel it at once; it
-	 * also reconnects and checks the reference's connection. */
-	if ((r = dopy_future_start(p, method, NULL, NULL, &f, ep)) < 0)
+	if ((r = dopy_conn_claim_id(p, &id, ep)) < 0)
 		return r;
-	id = f->id;
-	dopy_future_cancel(f);
-	pthread_mutex_lock(&c->wlock);
-	dopy_buf_reset(&c->chan.wbuf);
-	r = dopy_put_call(&c->chan.wbuf, DOPY_F_ONEWAY, id, p->object, method,
-	    args, c->chan.max_frame, ep);
-	if (r == 0 && (r = dopy_chan_write(&c->chan, c->chan.wbuf.data,
-	    c->chan.wbuf.len)) < 0)
-		r = dopy_error_set(ep, r, "cannot send the oneway call of "
-		    "%s.%s: %s", p->object, method, r == DOPY_E_CLOSED ?
-		    "the server has gone" : dopy_strerror(r));
-	pthread_mutex_unlock(&c->wlock);
-	return r;
+	return dopy_send_call(p, DOPY_F_ONEWAY, id, method, args, ep);
 }
 
 int

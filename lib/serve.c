@@ -14,7 +14,6 @@
  * next read, so nothing of an outer call may point into it once its
  * arguments are bound.
  */
-#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
