@@ -169,7 +169,7 @@ check: deps-check
 tests/bench: tests/bench.c lib/libdopy.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libdopy.a $(LIBS)
 bench: all tests/bench
-	tests/bench $(CURDIR)/bin
+	tests/bench $(CURDIR)/bin $(ONLY)
 
 # ---- install ----
 install: all

@@ -877,31 +877,92 @@ echo_child(void)
 	return 0;
 }
 
+/* Sections whose runner needs other arguments than (dopyd, self). */
+static void
+echo_1mib(const char *dopyd, const char *self)
+{
+	bench_echo(dopyd, self, 1 << 20, 50, "echo_1mib_pipe");
+}
+
+static void
+echo_64mib(const char *dopyd, const char *self)
+{
+	bench_echo(dopyd, self, 64 << 20, 3, "echo_64mib_pipe");
+}
+
+#define ONLY_DOPYD(fn)							\
+	static void fn##_section(const char *dopyd, const char *self)	\
+	{								\
+		(void)self;						\
+		fn(dopyd);						\
+	}
+ONLY_DOPYD(bench_pipelined)
+ONLY_DOPYD(bench_rss)
+ONLY_DOPYD(bench_small_call_tcp)
+ONLY_DOPYD(bench_small_call_unix)
+ONLY_DOPYD(bench_pos)
+
+/* The sections in the order make bench runs them; a name on the command
+ * line (make bench ONLY="conn_rate echo_64mib") runs just those. */
+static const struct section {
+	const char	*name;
+	void		(*run)(const char *dopyd, const char *self);
+} sections[] = {
+	{ "small_call_pipe",	bench_small_call_pipe },
+	{ "pipelined",		bench_pipelined_section },
+	{ "echo_1mib",		echo_1mib },
+	{ "echo_64mib",		echo_64mib },
+	{ "rss",		bench_rss_section },
+	{ "rsh",		NULL },		/* takes the bin directory */
+	{ "small_call_tcp",	bench_small_call_tcp_section },
+	{ "small_call_unix",	bench_small_call_unix_section },
+	{ "conn_rate",		bench_conn_rate },
+	{ "pos",		bench_pos_section },
+};
+
+static int
+wanted(const char *name, int argc, char *argv[])
+{
+	if (argc <= 2)
+		return 1;
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *bindir = argc > 1 ? argv[1] : "bin";
 	char dopyd[4096], self[4096];
 	ssize_t n;
+	size_t i;
 
 	if (argc > 1 && strcmp(argv[1], "echo-child") == 0)
 		return echo_child();
 	if (argc == 5 && strcmp(argv[1], "pipe-echo") == 0)
 		return pipe_echo(argv);
+	for (i = 2; i < (size_t)argc; i++) {
+		size_t k;
+		for (k = 0; k < sizeof(sections) / sizeof(sections[0]); k++)
+			if (strcmp(argv[i], sections[k].name) == 0)
+				break;
+		if (k == sizeof(sections) / sizeof(sections[0]))
+			errx(2, "no section %s", argv[i]);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(dopyd, sizeof(dopyd), "%s/dopyd", bindir);
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
 		err(1, "readlink");
 	self[n] = '\0';
-	bench_small_call_pipe(dopyd, self);
-	bench_pipelined(dopyd);
-	bench_echo(dopyd, self, 1 << 20, 50, "echo_1mib_pipe");
-	bench_echo(dopyd, self, 64 << 20, 3, "echo_64mib_pipe");
-	bench_rss(dopyd);
-	bench_rsh(bindir);
-	bench_small_call_tcp(dopyd);
-	bench_small_call_unix(dopyd);
-	bench_conn_rate(dopyd, self);
-	bench_pos(dopyd);
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (!wanted(sections[i].name, argc, argv))
+			continue;
+		if (sections[i].run == NULL)
+			bench_rsh(bindir);
+		else
+			sections[i].run(dopyd, self);
+	}
 	return 0;
 }
