@@ -47,342 +47,6 @@ assert_stderr_has(const struct e2e_run *r, const char *what)
 	    what, r->err);
 }
 
-/* ---- calls ---- */
-
-Test(rsh, add, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "add", "2", "3");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_ok_output(&r, "5\n");
-	e2e_run_free(&r);
-}
-
-Test(rsh, add_negative, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "add", "-7",
-	    "b=3");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_ok_output(&r, "-4\n");
-	e2e_run_free(&r);
-}
-
-Test(rsh, greet_named, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "greet",
-	    "name=World");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_ok_output(&r, "Hello, World\n");
-	e2e_run_free(&r);
-}
-
-Test(rsh, greet_positional_and_named, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "greet",
-	    "World", "greeting=Hi");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_ok_output(&r, "Hi, World\n");
-	e2e_run_free(&r);
-}
-
-/* A string that looks like a number stays a string where one is due. */
-Test(rsh, greet_numeric_string, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "greet", "42",
-	    "greeting=7");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_ok_output(&r, "7, 42\n");
-	e2e_run_free(&r);
-}
-
-/* Bytes go to a pipe raw, without a newline added. */
-Test(rsh, echo_raw, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "echo",
-	    "hello there");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_ok_output(&r, "hello there");
-	e2e_run_free(&r);
-}
-
-Test(rsh, exec_target, .timeout = 20)
-{
-	char target[PATH_MAX + 8];
-	char *argv[] = RSH(target, "test", "add", "40", "2");
-	struct e2e_run r;
-
-	snprintf(target, sizeof(target), "exec:%s", e2e_bin("dopyd"));
-	rsh(&r, argv);
-	assert_ok_output(&r, "42\n");
-	e2e_run_free(&r);
-}
-
-/* ---- remote errors: exit 1, the story on stderr ---- */
-
-Test(rsh, fail_remote_trace, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "fail", "boom");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 1);
-	cr_assert_str_eq(r.out, "", "stdout: %s", r.out);
-	assert_stderr_has(&r, "boom");
-	assert_stderr_has(&r, "test.Failure");
-	assert_stderr_has(&r, "testobj.c");
-	assert_stderr_has(&r, "test.fail");
-	e2e_run_free(&r);
-}
-
-Test(rsh, overflow_is_remote_error, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "add",
-	    "9223372036854775807", "1");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 1);
-	assert_stderr_has(&r, "test.Overflow");
-	e2e_run_free(&r);
-}
-
-/* ---- usage errors: exit 2 ---- */
-
-Test(rsh, bad_int_argument, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "add", "2", "x");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 2);
-	cr_assert_str_eq(r.out, "");
-	assert_stderr_has(&r, "'x'");
-	e2e_run_free(&r);
-}
-
-Test(rsh, unknown_object, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "nosuch", "add", "1");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 2);
-	assert_stderr_has(&r, "nosuch");
-	e2e_run_free(&r);
-}
-
-Test(rsh, unknown_method, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "nosuch");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 2);
-	assert_stderr_has(&r, "nosuch");
-	e2e_run_free(&r);
-}
-
-Test(rsh, too_many_arguments, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "add", "1", "2",
-	    "3");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 2);
-	e2e_run_free(&r);
-}
-
-Test(rsh, missing_argument, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "add", "1");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 2);
-	assert_stderr_has(&r, "b");
-	e2e_run_free(&r);
-}
-
-Test(rsh, positional_after_named, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "add", "a=1",
-	    "2");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 2);
-	e2e_run_free(&r);
-}
-
-Test(rsh, no_target_is_usage, .timeout = 20)
-{
-	char *argv[] = { (char *)e2e_bin("dopy-rsh"), NULL };
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 2);
-	assert_stderr_has(&r, "usage");
-	e2e_run_free(&r);
-}
-
-Test(rsh, help, .timeout = 20)
-{
-	char *argv[] = RSH("-h");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 0);
-	cr_assert_not_null(strstr(r.out, "usage"), "stdout: %s", r.out);
-	e2e_run_free(&r);
-}
-
-/* ---- connection failures: exit 3 ---- */
-
-Test(rsh, missing_server, .timeout = 20)
-{
-	char *argv[] = RSH("/nonexistent/dopyd", "test", "add", "1", "2");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 3);
-	cr_assert_str_eq(r.out, "");
-	assert_stderr_has(&r, "/nonexistent/dopyd");
-	e2e_run_free(&r);
-}
-
-Test(rsh, server_exits_before_hello, .timeout = 20)
-{
-	char *argv[] = RSH("sh -c \"exit 0\"", "test", "add", "1", "2");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 3);
-	cr_assert_str_eq(r.out, "");
-	e2e_run_free(&r);
-}
-
-Test(rsh, server_speaks_garbage, .timeout = 20)
-{
-	char *argv[] = RSH("echo garbage", "test", "add", "1", "2");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 3);
-	e2e_run_free(&r);
-}
-
-/* cat echoes our own frames back: a HELLO, then a CALL as the "reply". */
-Test(rsh, server_is_a_mirror, .timeout = 20)
-{
-	char *argv[] = RSH("cat", "test", "add", "1", "2");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 3);
-	assert_stderr_has(&r, "CALL");
-	e2e_run_free(&r);
-}
-
-/* ---- the stdout guard ---- */
-
-Test(rsh, noisy_method_stays_off_the_wire, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test", "noisy");
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_ok_output(&r, "quiet\n");
-	/* dopyd's stdout went to its stderr, which is ours. */
-	assert_stderr_has(&r, "noise on stdout from test.noisy");
-	assert_stderr_has(&r, "raw noise");
-	e2e_run_free(&r);
-}
-
-/* ---- introspection and output forms ---- */
-
-Test(rsh, list_objects, .timeout = 20)
-{
-	char *argv[] = RSH((char *)e2e_bin("dopyd"));
-	struct e2e_run r;
-
-	rsh(&r, argv);
-	assert_exit(&r, 0);
-	/* One name a line; dopyd serves at least these two. */
-	cr_assert(strncmp(r.out, "dopy\n", 5) == 0 ||
-	    strstr(r.out, "\ndopy\n") != NULL, "no dopy line:\n%s", r.out);
-	cr_assert(strncmp(r.out, "test\n", 5) == 0 ||
-	    strstr(r.out, "\ntest\n") != NULL, "no test line:\n%s", r.out);
-	e2e_run_free(&r);
-}
-
-Test(rsh, describe_object, .timeout = 20)
-{
-	static const char *want[] = {
-		"add(a:int, b:int) -> int  Add two integers.\n",
-		"echo(data:bytes) -> bytes",
-		"greet(name:string, greeting:string=Hello) -> string",
-		"fail(message:string)  Raise test.Failure",
-		"noisy() -> string",
-	};
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test");
-	struct e2e_run r;
-	size_t i;
-
-	rsh(&r, argv);
-	assert_exit(&r, 0);
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		cr_assert_not_null(strstr(r.out, want[i]), "no '%s' in:\n%s",
-		    want[i], r.out);
-	e2e_run_free(&r);
-}
-
-static size_t
-count_lines(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		n += *s == '\n';
-	return n;
-}
-
-/* An array result: one element a line, each in the text form. */
-Test(rsh, array_one_per_line, .timeout = 20)
-{
-	static const char *method[] = { "add", "echo", "greet", "fail",
-	    "noisy" };
-	char *argv[] = RSH((char *)e2e_bin("dopyd"), "dopy", "describe",
-	    "test");
-	char want[64], *line;
-	struct e2e_run r;
-	size_t i;
-
-	rsh(&r, argv);
-	assert_exit(&r, 0);
-	cr_assert_geq(count_lines(r.out), 5, "want 5 lines:\n%s", r.out);
-	line = r.out;
-	for (i = 0; i < 5; i++) {
-		snprintf(want, sizeof(want), "(\"%s\", \"", method[i]);
-		cr_assert(strncmp(line, want, strlen(want)) == 0,
-		    "line %zu does not start with %s:\n%s", i + 1, want,
-		    r.out);
-		line = strchr(line, '\n') + 1;
-	}
-	e2e_run_free(&r);
-}
-
 /* ---- a small JSON checker for -j ---- */
 
 static const char *json_value(const char *p, int depth);
@@ -512,26 +176,198 @@ Test(json, checker_sanity, .timeout = 5)
 	cr_assert(!is_json("01"));
 }
 
-Test(rsh, json_scalar, .timeout = 20)
-{
-	char *argv[] = RSH("-j", (char *)e2e_bin("dopyd"), "test", "add", "2",
-	    "3");
-	struct e2e_run r;
+/* ---- calls, errors and exit statuses: one run, its verdict ---- */
 
+/*
+ * A run of dopy-rsh with these arguments ("@dopyd" in one stands for
+ * $DOPY_BIN/dopyd): it must exit with code, write exactly out (unless
+ * NULL) or at least out_has, and say each of err_has on stderr.
+ */
+struct rsh_case {
+	const char	*name;
+	const char	*args[8];
+	int		 code;
+	const char	*out;
+	const char	*out_has;
+	const char	*err_has[4];
+	int		 json;		/* stdout must be JSON too */
+};
+
+static const struct rsh_case rsh_cases[] = {
+	/* calls */
+	{ "add", { "@dopyd", "test", "add", "2", "3" }, 0, .out = "5\n" },
+	{ "add_negative", { "@dopyd", "test", "add", "-7", "b=3" }, 0,
+	    .out = "-4\n" },
+	{ "greet_named", { "@dopyd", "test", "greet", "name=World" }, 0,
+	    .out = "Hello, World\n" },
+	{ "greet_positional_and_named", { "@dopyd", "test", "greet", "World",
+	    "greeting=Hi" }, 0, .out = "Hi, World\n" },
+	/* A string that looks like a number stays a string where one is
+	 * due. */
+	{ "greet_numeric_string", { "@dopyd", "test", "greet", "42",
+	    "greeting=7" }, 0, .out = "7, 42\n" },
+	/* Bytes go to a pipe raw, without a newline added. */
+	{ "echo_raw", { "@dopyd", "test", "echo", "hello there" }, 0,
+	    .out = "hello there" },
+	{ "exec_target", { "exec:@dopyd", "test", "add", "40", "2" }, 0,
+	    .out = "42\n" },
+	/* remote errors: exit 1, the story on stderr */
+	{ "fail_remote_trace", { "@dopyd", "test", "fail", "boom" }, 1,
+	    .out = "", .err_has = { "boom", "test.Failure", "testobj.c",
+	    "test.fail" } },
+	{ "overflow_is_remote_error", { "@dopyd", "test", "add",
+	    "9223372036854775807", "1" }, 1, .err_has = { "test.Overflow" } },
+	/* usage errors: exit 2 */
+	{ "bad_int_argument", { "@dopyd", "test", "add", "2", "x" }, 2,
+	    .out = "", .err_has = { "'x'" } },
+	{ "unknown_object", { "@dopyd", "nosuch", "add", "1" }, 2,
+	    .err_has = { "nosuch" } },
+	{ "unknown_method", { "@dopyd", "test", "nosuch" }, 2,
+	    .err_has = { "nosuch" } },
+	{ "too_many_arguments", { "@dopyd", "test", "add", "1", "2", "3" },
+	    .code = 2 },
+	{ "missing_argument", { "@dopyd", "test", "add", "1" }, 2,
+	    .err_has = { "b" } },
+	{ "positional_after_named", { "@dopyd", "test", "add", "a=1", "2" },
+	    .code = 2 },
+	{ "no_target_is_usage", { NULL }, 2, .err_has = { "usage" } },
+	{ "help", { "-h" }, 0, .out_has = "usage" },
+	/* connection failures: exit 3 */
+	{ "missing_server", { "/nonexistent/dopyd", "test", "add", "1", "2" },
+	    3, .out = "", .err_has = { "/nonexistent/dopyd" } },
+	{ "server_exits_before_hello", { "sh -c \"exit 0\"", "test", "add",
+	    "1", "2" }, 3, .out = "" },
+	{ "server_speaks_garbage", { "echo garbage", "test", "add", "1",
+	    "2" }, .code = 3 },
+	/* cat echoes our own frames back: a HELLO, then a CALL as the
+	 * "reply". */
+	{ "server_is_a_mirror", { "cat", "test", "add", "1", "2" }, 3,
+	    .err_has = { "CALL" } },
+	/* The stdout guard: dopyd's stdout went to its stderr, which is
+	 * ours. */
+	{ "noisy_method_stays_off_the_wire", { "@dopyd", "test", "noisy" }, 0,
+	    .out = "quiet\n", .err_has = { "noise on stdout from test.noisy",
+	    "raw noise" } },
+	/* -j */
+	{ "json_scalar", { "-j", "@dopyd", "test", "add", "2", "3" }, 0,
+	    .out = "5\n" },
+	{ "json_string", { "-j", "@dopyd", "test", "greet", "W\"o\\rld",
+	    "greeting=Hi" }, 0, .out = "\"Hi, W\\\"o\\\\rld\"\n", .json = 1 },
+};
+
+E2E_TABLE_PARAMS(rsh, runs, rsh_cases)
+
+/* arg with "@dopyd" replaced, in buf. */
+static char *
+rsh_arg(const char *arg, char *buf, size_t len)
+{
+	const char *at = strstr(arg, "@dopyd");
+
+	if (at == NULL)
+		return (char *)arg;
+	snprintf(buf, len, "%.*s%s%s", (int)(at - arg), arg, e2e_bin("dopyd"),
+	    at + 6);
+	return buf;
+}
+
+ParameterizedTest(size_t *ip, rsh, runs, .timeout = 20)
+{
+	const struct rsh_case *c = &rsh_cases[*ip];
+	char *argv[10], bufs[8][PATH_MAX + 16];
+	struct e2e_run r;
+	size_t i;
+
+	argv[0] = (char *)e2e_bin("dopy-rsh");
+	for (i = 0; i < 8 && c->args[i] != NULL; i++)
+		argv[i + 1] = rsh_arg(c->args[i], bufs[i], sizeof(bufs[i]));
+	argv[i + 1] = NULL;
 	rsh(&r, argv);
-	assert_ok_output(&r, "5\n");
+	cr_assert(e2e_exited(r.status, c->code),
+	    "%s: %s, want exit %d\nstdout: %s\nstderr: %s", c->name,
+	    e2e_status(r.status), c->code, r.out, r.err);
+	if (c->out != NULL)
+		cr_assert_str_eq(r.out, c->out, "%s: stdout '%s', want '%s'\n"
+		    "stderr: %s", c->name, r.out, c->out, r.err);
+	if (c->out_has != NULL)
+		cr_assert_not_null(strstr(r.out, c->out_has), "%s: stdout: %s",
+		    c->name, r.out);
+	for (i = 0; i < 4 && c->err_has[i] != NULL; i++)
+		assert_stderr_has(&r, c->err_has[i]);
+	if (c->json)
+		cr_assert(is_json(r.out), "%s: not JSON: %s", c->name, r.out);
 	e2e_run_free(&r);
 }
 
-Test(rsh, json_string, .timeout = 20)
+/* ---- introspection and output forms ---- */
+
+Test(rsh, list_objects, .timeout = 20)
 {
-	char *argv[] = RSH("-j", (char *)e2e_bin("dopyd"), "test", "greet",
-	    "W\"o\\rld", "greeting=Hi");
+	char *argv[] = RSH((char *)e2e_bin("dopyd"));
 	struct e2e_run r;
 
 	rsh(&r, argv);
-	assert_ok_output(&r, "\"Hi, W\\\"o\\\\rld\"\n");
-	cr_assert(is_json(r.out));
+	assert_exit(&r, 0);
+	/* One name a line; dopyd serves at least these two. */
+	cr_assert(strncmp(r.out, "dopy\n", 5) == 0 ||
+	    strstr(r.out, "\ndopy\n") != NULL, "no dopy line:\n%s", r.out);
+	cr_assert(strncmp(r.out, "test\n", 5) == 0 ||
+	    strstr(r.out, "\ntest\n") != NULL, "no test line:\n%s", r.out);
+	e2e_run_free(&r);
+}
+
+Test(rsh, describe_object, .timeout = 20)
+{
+	static const char *want[] = {
+		"add(a:int, b:int) -> int  Add two integers.\n",
+		"echo(data:bytes) -> bytes",
+		"greet(name:string, greeting:string=Hello) -> string",
+		"fail(message:string)  Raise test.Failure",
+		"noisy() -> string",
+	};
+	char *argv[] = RSH((char *)e2e_bin("dopyd"), "test");
+	struct e2e_run r;
+	size_t i;
+
+	rsh(&r, argv);
+	assert_exit(&r, 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert_not_null(strstr(r.out, want[i]), "no '%s' in:\n%s",
+		    want[i], r.out);
+	e2e_run_free(&r);
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* An array result: one element a line, each in the text form. */
+Test(rsh, array_one_per_line, .timeout = 20)
+{
+	static const char *method[] = { "add", "echo", "greet", "fail",
+	    "noisy" };
+	char *argv[] = RSH((char *)e2e_bin("dopyd"), "dopy", "describe",
+	    "test");
+	char want[64], *line;
+	struct e2e_run r;
+	size_t i;
+
+	rsh(&r, argv);
+	assert_exit(&r, 0);
+	cr_assert_geq(count_lines(r.out), 5, "want 5 lines:\n%s", r.out);
+	line = r.out;
+	for (i = 0; i < 5; i++) {
+		snprintf(want, sizeof(want), "(\"%s\", \"", method[i]);
+		cr_assert(strncmp(line, want, strlen(want)) == 0,
+		    "line %zu does not start with %s:\n%s", i + 1, want,
+		    r.out);
+		line = strchr(line, '\n') + 1;
+	}
 	e2e_run_free(&r);
 }
 
@@ -566,37 +402,45 @@ Test(rsh, json_list_objects, .timeout = 20)
 
 /* ---- dopyclient ---- */
 
-Test(dopyclient, default_target_beside_it, .timeout = 30)
+/* dopyclient run so passes every check against target. */
+static void
+dopyclient_passes(char *const argv[], const char *target)
 {
-	char *argv[] = { (char *)e2e_bin("dopyclient"), NULL };
-	char dir[PATH_MAX], want[PATH_MAX + 200];
-	struct e2e_run r;
-
-	cr_assert_not_null(realpath(e2e_bin("dopyd"), dir));
-	*strrchr(dir, '/') = '\0';
-	snprintf(want, sizeof(want), "connecting to %s/dopyd...\n"
-	    "test of basic method invocation ok\n"
-	    "test of keyword parms ok\n"
-	    "test of exceptions ok\n", dir);
-	e2e_run(&r, argv);
-	assert_ok_output(&r, want);
-	e2e_run_free(&r);
-}
-
-Test(dopyclient, explicit_target, .timeout = 30)
-{
-	char *argv[] = { (char *)e2e_bin("dopyclient"),
-	    (char *)e2e_bin("dopyd"), NULL };
 	char want[PATH_MAX + 200];
 	struct e2e_run r;
 
 	snprintf(want, sizeof(want), "connecting to %s...\n"
 	    "test of basic method invocation ok\n"
 	    "test of keyword parms ok\n"
-	    "test of exceptions ok\n", argv[1]);
+	    "test of exceptions ok\n", target);
 	e2e_run(&r, argv);
 	assert_ok_output(&r, want);
 	e2e_run_free(&r);
+}
+
+static void
+assert_fails(const struct e2e_run *r)
+{
+	cr_assert(WIFEXITED(r->status) && WEXITSTATUS(r->status) != 0,
+	    "%s, want a failure exit", e2e_status(r->status));
+}
+
+Test(dopyclient, default_target_beside_it, .timeout = 30)
+{
+	char *argv[] = { (char *)e2e_bin("dopyclient"), NULL };
+	char dir[PATH_MAX + 8];
+
+	cr_assert_not_null(realpath(e2e_bin("dopyd"), dir));
+	strlcpy(strrchr(dir, '/'), "/dopyd", 7);
+	dopyclient_passes(argv, dir);
+}
+
+Test(dopyclient, explicit_target, .timeout = 30)
+{
+	char *argv[] = { (char *)e2e_bin("dopyclient"),
+	    (char *)e2e_bin("dopyd"), NULL };
+
+	dopyclient_passes(argv, argv[1]);
 }
 
 Test(dopyclient, not_a_dopy_server, .timeout = 30)
@@ -606,8 +450,7 @@ Test(dopyclient, not_a_dopy_server, .timeout = 30)
 	struct e2e_run r;
 
 	e2e_run(&r, argv);
-	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) != 0,
-	    "%s, want a failure exit", e2e_status(r.status));
+	assert_fails(&r);
 	cr_assert_not_null(strstr(r.err, "dopyclient:"), "stderr: %s", r.err);
 	cr_assert_not_null(strstr(r.err, "garbage"), "stderr: %s", r.err);
 	cr_assert_null(strstr(r.out, " ok\n"), "stdout: %s", r.out);
@@ -621,8 +464,7 @@ Test(dopyclient, missing_server, .timeout = 30)
 	struct e2e_run r;
 
 	e2e_run(&r, argv);
-	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) != 0,
-	    "%s, want a failure exit", e2e_status(r.status));
+	assert_fails(&r);
 	cr_assert_not_null(strstr(r.err, "/nonexistent/dopyd"), "stderr: %s",
 	    r.err);
 	e2e_run_free(&r);
@@ -635,8 +477,7 @@ Test(dopyclient, mirror_fails_every_check, .timeout = 30)
 	struct e2e_run r;
 
 	e2e_run(&r, argv);
-	cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) != 0,
-	    "%s, want a failure exit", e2e_status(r.status));
+	assert_fails(&r);
 	cr_assert_eq(count_lines(r.out), 4, "stdout:\n%s", r.out);
 	cr_assert_null(strstr(r.out, " ok\n"), "stdout: %s", r.out);
 	e2e_run_free(&r);
@@ -694,26 +535,10 @@ reply_with(struct dopy_buf *b, uint32_t id, dopy_value *v)
 	struct dopy_buf pl;
 
 	dopy_buf_init(&pl);
-	if (v != NULL) {
-		cr_assert(dopy_encode(v, &pl) == 0);
-		dopy_value_free(v);
-	}
+	if (v != NULL)
+		e2e_encode(&pl, v);
 	e2e_frame(b, DOPY_F_REPLY, id, pl.data, pl.len);
 	dopy_buf_release(&pl);
-}
-
-static dopy_value *
-value_of(const char *type, const char *text)
-{
-	dopy_type *t = dopy_type_parse(type, NULL, 0);
-	dopy_value *v;
-	char err[200];
-
-	cr_assert_not_null(t, "type %s", type);
-	v = dopy_value_parse(t, text, err, sizeof(err));
-	cr_assert_not_null(v, "%s as %s: %s", text, type, err);
-	dopy_type_free(t);
-	return v;
 }
 
 /* The reply to dopy.describe: one method m returning result. */
@@ -724,11 +549,12 @@ describe_m(struct dopy_buf *b, uint32_t id, const char *result)
 
 	snprintf(text, sizeof(text), "[(\"m\", \"\", \"%s\", \"doc\")]",
 	    result);
-	reply_with(b, id, value_of("(string,string,string,string)[]", text));
+	reply_with(b, id, e2e_value("(string,string,string,string)[]", text));
 }
 
+/* Run dopy-rsh against a fake server that sends script (released). */
 static void
-run_fake(struct e2e_run *r, const struct dopy_buf *script, const char *object,
+run_fake(struct e2e_run *r, struct dopy_buf *script, const char *object,
     const char *method)
 {
 	char target[1200];
@@ -740,6 +566,7 @@ run_fake(struct e2e_run *r, const struct dopy_buf *script, const char *object,
 	else if (method == NULL)
 		argv[3] = NULL;
 	e2e_run(r, argv);
+	dopy_buf_release(script);
 }
 
 /* Structures of booleans: their 1-byte fields must be handled as such
@@ -762,9 +589,8 @@ Test(badserver, struct_of_bools_result, .timeout = 20)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		server_hello(&b);
 		describe_m(&b, 1, cases[i].type);
-		reply_with(&b, 2, value_of(cases[i].type, cases[i].value));
+		reply_with(&b, 2, e2e_value(cases[i].type, cases[i].value));
 		run_fake(&r, &b, "obj", "m");
-		dopy_buf_release(&b);
 		assert_ok_output(&r, cases[i].want);
 		e2e_run_free(&r);
 	}
@@ -787,31 +613,13 @@ Test(badserver, describe_of_the_wrong_shape, .timeout = 20)
 
 	for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
 		server_hello(&b);
-		reply_with(&b, 1, value_of(replies[i][0], replies[i][1]));
+		reply_with(&b, 1, e2e_value(replies[i][0], replies[i][1]));
 		run_fake(&r, &b, "obj", "m");
-		dopy_buf_release(&b);
 		cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) >= 1 &&
 		    WEXITSTATUS(r.status) <= 3, "describe as %s: %s\n%s",
 		    replies[i][0], e2e_status(r.status), r.err);
 		e2e_run_free(&r);
 	}
-}
-
-static void
-put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-/* Append the image of v to b, and free v. */
-static void
-encode_to(struct dopy_buf *b, dopy_value *v)
-{
-	cr_assert(dopy_encode(v, b) == 0);
-	dopy_value_free(v);
 }
 
 /* A reply frame whose payload is the image of v with a 32-bit word
@@ -823,9 +631,8 @@ bad_reply(struct dopy_buf *b, uint32_t id, dopy_value *v, size_t at,
 	struct dopy_buf pl;
 
 	dopy_buf_init(&pl);
-	cr_assert(dopy_encode(v, &pl) == 0);
-	dopy_value_free(v);
-	put_le32(pl.data + at, word);
+	e2e_encode(&pl, v);
+	e2e_put_le32(pl.data + at, word);
 	e2e_frame(b, DOPY_F_REPLY, id, pl.data, pl.len);
 	dopy_buf_release(&pl);
 }
@@ -843,20 +650,20 @@ Test(badserver, broken_replies_exit_3, .timeout = 30)
 		dopy_buf_init(&pl);
 		switch (k) {
 		case 0:		/* tpl bug 1: A(s) with count 0x80000000 */
-			bad_reply(&b, 1, value_of("string[]", "[]"), 13,
+			bad_reply(&b, 1, e2e_value("string[]", "[]"), 13,
 			    0x80000000u);
 			break;
 		case 1:		/* tpl bug 2: old string encoding */
-			encode_to(&pl, value_of("string[]", "[\"a\"]"));
+			e2e_encode(&pl, e2e_value("string[]", "[\"a\"]"));
 			pl.data[3] &= ~2;
 			e2e_frame(&b, DOPY_F_REPLY, 1, pl.data, pl.len);
 			break;
 		case 2:		/* tpl bug 3: image length 4 */
-			bad_reply(&b, 1, value_of("string[]", "[\"a\"]"), 4,
+			bad_reply(&b, 1, e2e_value("string[]", "[\"a\"]"), 4,
 			    4);
 			break;
 		case 3:		/* an answer to a call never made */
-			reply_with(&b, 7, value_of("string[]", "[\"a\"]"));
+			reply_with(&b, 7, e2e_value("string[]", "[\"a\"]"));
 			break;
 		case 4:		/* the server speaks protocol 2 */
 			dopy_buf_reset(&b);
@@ -870,18 +677,17 @@ Test(badserver, broken_replies_exit_3, .timeout = 30)
 			e2e_frame(&b, DOPY_F_ERROR, 1, "junk", 4);
 			break;
 		case 7:		/* two values in a REPLY */
-			encode_to(&pl, value_of("string[]", "[]"));
-			encode_to(&pl, value_of("int", "1"));
+			e2e_encode(&pl, e2e_value("string[]", "[]"));
+			e2e_encode(&pl, e2e_value("int", "1"));
 			e2e_frame(&b, DOPY_F_REPLY, 1, pl.data, pl.len);
 			break;
 		default:	/* EOF in the middle of the reply */
-			reply_with(&b, 1, value_of("string[]", "[\"a\"]"));
+			reply_with(&b, 1, e2e_value("string[]", "[\"a\"]"));
 			b.len -= 3;
 			break;
 		}
 		dopy_buf_release(&pl);
 		run_fake(&r, &b, NULL, NULL);
-		dopy_buf_release(&b);
 		cr_assert(e2e_exited(r.status, 3), "case %d: %s, want exit 3"
 		    "\nstdout: %s\nstderr: %s", k, e2e_status(r.status),
 		    r.out, r.err);
@@ -909,7 +715,6 @@ Test(badserver, remote_error_exit_1, .timeout = 20)
 	e2e_frame(&b, DOPY_F_ERROR, 1, pl.data, pl.len);
 	dopy_buf_release(&pl);
 	run_fake(&r, &b, NULL, NULL);
-	dopy_buf_release(&b);
 	assert_exit(&r, 1);
 	assert_stderr_has(&r, "fake.Refused");
 	assert_stderr_has(&r, "no listing today");

@@ -510,6 +510,36 @@ e2e_call(struct dopy_buf *b, uint32_t id, const char *object,
 	dopy_buf_release(&pl);
 }
 
+void
+e2e_encode(struct dopy_buf *b, dopy_value *v)
+{
+	cr_assert(dopy_encode(v, b) == 0);
+	dopy_value_free(v);
+}
+
+dopy_value *
+e2e_value(const char *type, const char *text)
+{
+	dopy_type *t = dopy_type_parse(type, NULL, 0);
+	dopy_value *v;
+	char err[200];
+
+	cr_assert_not_null(t, "type %s", type);
+	v = dopy_value_parse(t, text, err, sizeof(err));
+	cr_assert_not_null(v, "%s as %s: %s", text, type, err);
+	dopy_type_free(t);
+	return v;
+}
+
+void
+e2e_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
 static uint32_t
 get32(const uint8_t *p)
 {
@@ -690,4 +720,14 @@ e2e_finish(struct e2e_proc *p, int code)
 	st = e2e_wait(p, E2E_WAIT_MS);
 	cr_assert(e2e_exited(st, code), "%s: %s, want exit %d", p->name,
 	    e2e_status(st), code);
+}
+
+struct criterion_test_params
+e2e_index_params(size_t *index, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		index[i] = i;
+	return cr_make_param_array(size_t, index, n);
 }

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <criterion/parameterized.h>
+
 #include "internal.h"
 
 #define E2E_WAIT_MS	10000	/* deadline for a child by default */
@@ -92,6 +94,12 @@ void		 e2e_hello(struct dopy_buf *b, uint32_t proto, uint32_t max);
 void		 e2e_call(struct dopy_buf *b, uint32_t id, const char *object,
 		    const char *method, size_t argc, const char *const *names,
 		    dopy_value *const *args);
+/* Append the image of v to b; takes v. */
+void		 e2e_encode(struct dopy_buf *b, dopy_value *v);
+/* text read as a value of type (fails the test if it does not read). */
+dopy_value	*e2e_value(const char *type, const char *text);
+/* Store v little-endian at p (to patch a field of a tpl image). */
+void		 e2e_put_le32(uint8_t *p, uint32_t v);
 
 struct e2e_frame {
 	uint8_t		 type;
@@ -120,5 +128,24 @@ void		 e2e_dopyd(struct e2e_proc *, int hello, uint32_t max,
 void		 e2e_finish(struct e2e_proc *, int code);
 /* Send all of b to the child's stdin. */
 void		 e2e_send(struct e2e_proc *, const struct dopy_buf *b);
+
+/* ---- tables as parameterized tests ---- */
+
+/*
+ * Criterion hands each parameterized test a copy of its parameter in
+ * another process, where pointers in a table mean nothing.  So the
+ * parameter is an index into the table: E2E_TABLE_PARAMS(suite, name,
+ * table) makes the parameters of ParameterizedTest(size_t *i, suite,
+ * name), one a row.
+ */
+struct criterion_test_params e2e_index_params(size_t *index, size_t n);
+#define E2E_TABLE_PARAMS(suite, name, table)				\
+	static size_t suite##_##name##_index[sizeof(table) /		\
+	    sizeof((table)[0])];					\
+	ParameterizedTestParameters(suite, name)			\
+	{								\
+		return e2e_index_params(suite##_##name##_index,		\
+		    sizeof(table) / sizeof((table)[0]));			\
+	}
 
 #endif /* E2E_UTIL_H */

@@ -99,39 +99,50 @@ static const struct dopy_object_def t_def = {
 	"t", "Test object.", t_methods, NULL, NULL
 };
 
-struct srv {
+/* A server child, a connection to it and a proxy for its object t. */
+struct real {
 	dopy_server	*s;
 	pid_t		 pid;
 	int		 fd;
+	dopy_conn	*c;
+	dopy_proxy	*p;
 };
 
-/* A server child and a connection to it. */
-static dopy_conn *
-connect_real(struct srv *sv)
+static void
+real_start(struct real *sv)
 {
-	dopy_conn *c = NULL;
 	dopy_error *e = NULL;
 
+	sv->c = NULL;
 	cr_assert_not_null(sv->s = tu_server());
 	cr_assert_eq(dopy_server_add(sv->s, &t_def, NULL), 0);
 	cr_assert_gt(sv->pid = tu_serve(sv->s, &sv->fd), 0);
-	cr_assert_eq(dopy_conn_fds(sv->fd, sv->fd, &c, &e), 0, "%s",
+	cr_assert_eq(dopy_conn_fds(sv->fd, sv->fd, &sv->c, &e), 0, "%s",
 	    dopy_error_message(e));
-	cr_assert_not_null(c);
+	cr_assert_not_null(sv->c);
 	cr_assert_null(e);
-	return c;
+	cr_assert_not_null(sv->p = dopy_proxy_new(sv->c, "t"));
 }
 
-/* Close, then the server's exit code. */
+/* Free the proxy, close, then the server's exit code. */
 static int
-finish(struct srv *sv, dopy_conn *c)
+real_end(struct real *sv)
 {
 	int st;
 
-	cr_assert_eq(dopy_conn_close(c), -1, "no spawned server to reap");
+	dopy_proxy_free(sv->p);
+	cr_assert_eq(dopy_conn_close(sv->c), -1, "no spawned server to reap");
 	st = tu_wait(sv->pid, TU_WAIT_MS);
 	dopy_server_free(sv->s);
 	return tu_exit_code(st);
+}
+
+/* The error's message has want in it. */
+static void
+msg_has(const dopy_error *e, const char *want)
+{
+	cr_assert(strstr(dopy_error_message(e), want) != NULL, "'%s' lacks "
+	    "'%s'", dopy_error_message(e), want);
 }
 
 static int64_t
@@ -155,47 +166,40 @@ add(dopy_proxy *p, int64_t a, int64_t b)
 
 Test(conn, hello_and_calls, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	int i;
 
-	cr_assert_str_eq(dopy_conn_server_version(c), DOPY_SOFTWARE);
-	cr_assert_not_null(p);
+	real_start(&sv);
+	cr_assert_str_eq(dopy_conn_server_version(sv.c), DOPY_SOFTWARE);
 	for (i = 0; i < 50; i++)
-		cr_assert_eq(add(p, i, 1000), i + 1000);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 0);
+		cr_assert_eq(add(sv.p, i, 1000), i + 1000);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, defaults_and_no_args, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	dopy_args *a = dopy_args_new();
 	dopy_value *r = (dopy_value *)1;
 	dopy_error *e = NULL;
 
+	real_start(&sv);
 	cr_assert_eq(dopy_args_int(a, NULL, 5), 0);
-	cr_assert_eq(dopy_proxy_call(p, "add", a, &r, &e), 0);
+	cr_assert_eq(dopy_proxy_call(sv.p, "add", a, &r, &e), 0);
 	cr_assert_eq(dopy_value_get_int(r), 105);
 	dopy_value_free(r);
 	/* No result: *result is NULL. */
 	r = (dopy_value *)1;
-	cr_assert_eq(dopy_proxy_call(p, "nothing", NULL, &r, &e), 0);
+	cr_assert_eq(dopy_proxy_call(sv.p, "nothing", NULL, &r, &e), 0);
 	cr_assert_null(r);
 	cr_assert_null(e);
 	dopy_args_free(a);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 0);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, bytes_and_big_values, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	size_t len, n = 3u << 20, i;
 	dopy_value *r = NULL;
 	dopy_error *e = NULL;
@@ -203,13 +207,14 @@ Test(conn, bytes_and_big_values, .timeout = 15)
 	uint8_t *big;
 	const uint8_t *got;
 
+	real_start(&sv);
 	cr_assert_not_null(big = malloc(n));
 	for (i = 0; i < n; i++)
 		big[i] = (uint8_t)(i * 13);
 	big[0] = big[5] = 0;
 	a = dopy_args_new();
 	cr_assert_eq(dopy_args_bytes(a, NULL, big, n), 0);
-	cr_assert_eq(dopy_proxy_call(p, "echo", a, &r, &e), 0, "%s",
+	cr_assert_eq(dopy_proxy_call(sv.p, "echo", a, &r, &e), 0, "%s",
 	    dopy_error_message(e));
 	got = dopy_value_get_bytes(r, &len);
 	cr_assert_eq(len, n);
@@ -217,22 +222,20 @@ Test(conn, bytes_and_big_values, .timeout = 15)
 	dopy_value_free(r);
 	dopy_args_free(a);
 	free(big);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 0);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, structured_result, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	dopy_args *a = dopy_args_new();
 	dopy_value *r = NULL;
 	dopy_error *e = NULL;
 
+	real_start(&sv);
 	cr_assert_eq(dopy_args_string(a, "text", "[(1, one), (2, \"t w o\")]"),
 	    0);
-	cr_assert_eq(dopy_proxy_call(p, "rows", a, &r, &e), 0, "%s",
+	cr_assert_eq(dopy_proxy_call(sv.p, "rows", a, &r, &e), 0, "%s",
 	    dopy_error_message(e));
 	cr_assert_str_eq(dopy_type_name(dopy_value_type(r)), "(int,string)[]");
 	cr_assert_eq(dopy_value_len(r), 2);
@@ -240,22 +243,20 @@ Test(conn, structured_result, .timeout = 15)
 	    1), 1)), "t w o");
 	dopy_value_free(r);
 	dopy_args_free(a);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 0);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, remote_error_fields, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	dopy_args *a = dopy_args_new();
 	dopy_value *r = (dopy_value *)1;
 	dopy_error *e = NULL;
 	char *text;
 
+	real_start(&sv);
 	cr_assert_eq(dopy_args_string(a, NULL, "on purpose"), 0);
-	cr_assert_eq(dopy_proxy_call(p, "fail", a, &r, &e), DOPY_E_REMOTE);
+	cr_assert_eq(dopy_proxy_call(sv.p, "fail", a, &r, &e), DOPY_E_REMOTE);
 	cr_assert_null(r);
 	cr_assert_not_null(e);
 	cr_assert_eq(dopy_error_code(e), DOPY_E_REMOTE);
@@ -279,56 +280,53 @@ Test(conn, remote_error_fields, .timeout = 15)
 	free(text);
 	dopy_error_free(e);
 	/* The connection is still good. */
-	cr_assert_eq(add(p, 1, 2), 3);
+	cr_assert_eq(add(sv.p, 1, 2), 3);
 	dopy_args_free(a);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 0);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, library_errors_map_to_codes, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t"), *ghost;
+	struct real sv;
+	dopy_proxy *ghost;
 	dopy_args *a = dopy_args_new();
 	dopy_value *r = NULL;
 	dopy_error *e = NULL;
 
+	real_start(&sv);
 	cr_assert_eq(dopy_args_string(a, NULL, "not an int"), 0);
-	cr_assert_eq(dopy_proxy_call(p, "add", a, &r, &e), DOPY_E_TYPE);
+	cr_assert_eq(dopy_proxy_call(sv.p, "add", a, &r, &e), DOPY_E_TYPE);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.TypeError");
-	cr_assert(strstr(dopy_error_message(e),
-	    "t.add: parameter a: expected int, got string") != NULL, "%s",
-	    dopy_error_message(e));
-	cr_assert_eq(dopy_proxy_call(p, "nosuch", NULL, &r, &e), DOPY_E_USAGE);
+	msg_has(e, "t.add: parameter a: expected int, got string");
+	cr_assert_eq(dopy_proxy_call(sv.p, "nosuch", NULL, &r, &e),
+	    DOPY_E_USAGE);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.UnknownMethod");
-	ghost = dopy_proxy_new(c, "ghost");
+	ghost = dopy_proxy_new(sv.c, "ghost");
 	cr_assert_eq(dopy_proxy_call(ghost, "x", NULL, &r, &e), DOPY_E_USAGE);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.UnknownObject");
 	/* Without an error pointer the code still comes back. */
 	cr_assert_eq(dopy_proxy_call(ghost, "x", NULL, &r, NULL), DOPY_E_USAGE);
 	dopy_error_free(e);
 	dopy_proxy_free(ghost);
-	cr_assert_eq(add(p, 2, 2), 4);
+	cr_assert_eq(add(sv.p, 2, 2), 4);
 	dopy_args_free(a);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 0);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, introspection, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
+	struct real sv;
 	dopy_value *v = NULL;
 	dopy_error *e = NULL;
 	const dopy_value *row;
 
-	cr_assert_eq(dopy_list_objects(c, &v, &e), 0);
+	real_start(&sv);
+	cr_assert_eq(dopy_list_objects(sv.c, &v, &e), 0);
 	cr_assert_eq(dopy_value_len(v), 2);
 	cr_assert_str_eq(dopy_value_get_string(dopy_value_at(v, 0)), "dopy");
 	cr_assert_str_eq(dopy_value_get_string(dopy_value_at(v, 1)), "t");
 	dopy_value_free(v);
-	cr_assert_eq(dopy_describe(c, "t", &v, &e), 0);
+	cr_assert_eq(dopy_describe(sv.c, "t", &v, &e), 0);
 	cr_assert_eq(dopy_value_len(v), 8);
 	row = dopy_value_at(v, 0);
 	cr_assert_str_eq(dopy_value_get_string(dopy_value_at(row, 0)), "add");
@@ -337,69 +335,63 @@ Test(conn, introspection, .timeout = 15)
 	cr_assert_str_eq(dopy_value_get_string(dopy_value_at(row, 2)), "int");
 	cr_assert_str_eq(dopy_value_get_string(dopy_value_at(row, 3)), "Add.");
 	dopy_value_free(v);
-	cr_assert_eq(dopy_describe(c, "nope", &v, &e), DOPY_E_USAGE);
+	cr_assert_eq(dopy_describe(sv.c, "nope", &v, &e), DOPY_E_USAGE);
 	cr_assert_null(v);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.UnknownObject");
 	dopy_error_free(e);
-	cr_assert_eq(finish(&sv, c), 0);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, two_connections_do_not_interfere, .timeout = 15)
 {
-	struct srv s1, s2;
-	dopy_conn *c1 = connect_real(&s1), *c2 = connect_real(&s2);
-	dopy_proxy *p1 = dopy_proxy_new(c1, "t"), *p2 = dopy_proxy_new(c2, "t");
+	struct real s1, s2;
 	dopy_value *r1 = NULL, *r2 = NULL;
 	dopy_error *e = NULL;
 	int i;
 
+	real_start(&s1);
+	real_start(&s2);
 	cr_assert_neq(s1.pid, s2.pid);
 	for (i = 0; i < 20; i++) {
-		cr_assert_eq(add(p1, i, 1), i + 1);
-		cr_assert_eq(add(p2, i, 2), i + 2);
+		cr_assert_eq(add(s1.p, i, 1), i + 1);
+		cr_assert_eq(add(s2.p, i, 2), i + 2);
 	}
 	/* Each talks to its own server. */
-	cr_assert_eq(dopy_proxy_call(p1, "pid", NULL, &r1, &e), 0);
-	cr_assert_eq(dopy_proxy_call(p2, "pid", NULL, &r2, &e), 0);
+	cr_assert_eq(dopy_proxy_call(s1.p, "pid", NULL, &r1, &e), 0);
+	cr_assert_eq(dopy_proxy_call(s2.p, "pid", NULL, &r2, &e), 0);
 	cr_assert_eq(dopy_value_get_int(r1), s1.pid);
 	cr_assert_eq(dopy_value_get_int(r2), s2.pid);
 	dopy_value_free(r1);
 	dopy_value_free(r2);
 	/* One failing leaves the other alone. */
-	cr_assert_eq(dopy_proxy_call(p1, "die", NULL, &r1, &e), DOPY_E_LOST);
-	cr_assert_eq(add(p2, 40, 2), 42);
+	cr_assert_eq(dopy_proxy_call(s1.p, "die", NULL, &r1, &e), DOPY_E_LOST);
+	cr_assert_eq(add(s2.p, 40, 2), 42);
 	dopy_error_free(e);
-	dopy_proxy_free(p1);
-	dopy_proxy_free(p2);
-	cr_assert_eq(finish(&s1, c1), 3);
-	cr_assert_eq(finish(&s2, c2), 0);
+	cr_assert_eq(real_end(&s1), 3);
+	cr_assert_eq(real_end(&s2), 0);
 }
 
 Test(conn, server_closes_mid_call, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	dopy_value *r = (dopy_value *)1;
 	dopy_error *e = NULL;
 	int64_t t0;
 
-	cr_assert_eq(dopy_proxy_call(p, "die", NULL, &r, &e), DOPY_E_LOST);
+	real_start(&sv);
+	cr_assert_eq(dopy_proxy_call(sv.p, "die", NULL, &r, &e), DOPY_E_LOST);
 	cr_assert_null(r);
 	cr_assert_eq(dopy_error_code(e), DOPY_E_LOST);
-	cr_assert(strstr(dopy_error_message(e), "whether it ran is unknown")
-	    != NULL, "%s", dopy_error_message(e));
-	cr_assert(strstr(dopy_error_message(e), "t.die") != NULL, "%s",
-	    dopy_error_message(e));
+	msg_has(e, "whether it ran is unknown");
+	msg_has(e, "t.die");
 	/* Later calls fail at once, without touching the stream. */
 	t0 = dopy_now_ms();
-	cr_assert_eq(dopy_proxy_call(p, "pid", NULL, &r, &e), DOPY_E_CLOSED);
-	cr_assert(strstr(dopy_error_message(e), "lost") != NULL, "%s",
-	    dopy_error_message(e));
+	cr_assert_eq(dopy_proxy_call(sv.p, "pid", NULL, &r, &e),
+	    DOPY_E_CLOSED);
+	msg_has(e, "lost");
 	cr_assert_lt(dopy_now_ms() - t0, 1000);
 	dopy_error_free(e);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 3);
+	cr_assert_eq(real_end(&sv), 3);
 }
 
 /* ---- call timeouts ---- */
@@ -424,72 +416,66 @@ call_sleep(dopy_proxy *p, int ms, dopy_error **e)
 
 Test(conn, call_timeout, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	dopy_error *e = NULL;
 	int64_t t0, dt;
 
-	dopy_conn_set_timeout(c, 2000);
-	cr_assert_eq(call_sleep(p, 10, &e), 0, "in time");
-	dopy_conn_set_timeout(c, 100);
+	real_start(&sv);
+	dopy_conn_set_timeout(sv.c, 2000);
+	cr_assert_eq(call_sleep(sv.p, 10, &e), 0, "in time");
+	dopy_conn_set_timeout(sv.c, 100);
 	t0 = dopy_now_ms();
-	cr_assert_eq(call_sleep(p, 3000, &e), DOPY_E_TIMEOUT);
+	cr_assert_eq(call_sleep(sv.p, 3000, &e), DOPY_E_TIMEOUT);
 	dt = dopy_now_ms() - t0;
 	cr_assert_geq(dt, 90, "gave up after %lld ms", (long long)dt);
 	cr_assert_lt(dt, 2000, "gave up after %lld ms", (long long)dt);
 	cr_assert_eq(dopy_error_code(e), DOPY_E_TIMEOUT);
-	cr_assert(strstr(dopy_error_message(e), "t.sleep") != NULL, "%s",
-	    dopy_error_message(e));
+	msg_has(e, "t.sleep");
 	/* Answers are matched by id: the connection stays usable, and the
 	 * late reply to the abandoned call is dropped. */
-	dopy_conn_set_timeout(c, 10000);
-	cr_assert_eq(call_sleep(p, 1, &e), 0, "%s", dopy_error_message(e));
+	dopy_conn_set_timeout(sv.c, 10000);
+	cr_assert_eq(call_sleep(sv.p, 1, &e), 0, "%s", dopy_error_message(e));
 	dopy_error_free(e);
-	dopy_proxy_free(p);
 	/* The server's late reply meets a closed socket: it ends (with
 	 * status 1 for the failed write), it does not crash. */
-	cr_assert_geq(finish(&sv, c), 0);
+	cr_assert_geq(real_end(&sv), 0);
 }
 
 Test(conn, proxy_timeout_overrides, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *fast = dopy_proxy_new(c, "t"), *slow = dopy_proxy_new(c,
-	    "t");
+	struct real sv;
+	dopy_proxy *slow;
 	dopy_error *e = NULL;
 
-	dopy_conn_set_timeout(c, 50);
+	real_start(&sv);
+	slow = dopy_proxy_new(sv.c, "t");
+	dopy_conn_set_timeout(sv.c, 50);
 	dopy_proxy_set_timeout(slow, 5000);
 	cr_assert_eq(call_sleep(slow, 300, &e), 0, "%s",
 	    dopy_error_message(e));
 	/* Zero or less is "none": the connection's applies. */
-	dopy_proxy_set_timeout(fast, -5);
-	cr_assert_eq(call_sleep(fast, 1000, &e), DOPY_E_TIMEOUT);
+	dopy_proxy_set_timeout(sv.p, -5);
+	cr_assert_eq(call_sleep(sv.p, 1000, &e), DOPY_E_TIMEOUT);
 	dopy_error_free(e);
-	dopy_proxy_free(fast);
 	dopy_proxy_free(slow);
 	/* The server's late reply meets a closed socket: it ends (with
 	 * status 1 for the failed write), it does not crash. */
-	cr_assert_geq(finish(&sv, c), 0);
+	cr_assert_geq(real_end(&sv), 0);
 }
 
 Test(conn, no_timeout_by_default, .timeout = 15)
 {
-	struct srv sv;
-	dopy_conn *c = connect_real(&sv);
-	dopy_proxy *p = dopy_proxy_new(c, "t");
+	struct real sv;
 	dopy_error *e = NULL;
 
-	cr_assert_eq(call_sleep(p, 500, &e), 0);
-	dopy_conn_set_timeout(c, 50);
-	dopy_conn_set_timeout(c, 0);
-	cr_assert_eq(call_sleep(p, 300, &e), 0);
+	real_start(&sv);
+	cr_assert_eq(call_sleep(sv.p, 500, &e), 0);
+	dopy_conn_set_timeout(sv.c, 50);
+	dopy_conn_set_timeout(sv.c, 0);
+	cr_assert_eq(call_sleep(sv.p, 300, &e), 0);
 	dopy_conn_set_timeout(NULL, 5);
 	dopy_proxy_set_timeout(NULL, 5);
-	dopy_proxy_free(p);
-	cr_assert_eq(finish(&sv, c), 0);
+	cr_assert_eq(real_end(&sv), 0);
 }
 
 Test(conn, bad_arguments)
@@ -532,48 +518,70 @@ Test(conn, args)
 
 /* ---- fake servers ---- */
 
-/* Read the client's HELLO on fd; 0 when it came. */
-static int
-read_hello(struct dopy_chan *ch)
-{
-	struct dopy_frame f;
+/* What a fake server does once the client's HELLO has come, on the
+ * channel ch over fd; returns its exit status. */
+typedef int (*fake_fn)(struct dopy_chan *ch, const void *arg, int fd);
 
-	dopy_chan_deadline(ch, TU_WAIT_MS);
-	if (dopy_chan_read(ch, &f) < 0 || f.type != DOPY_F_HELLO)
+struct fake {
+	fake_fn		 run;
+	const void	*arg;
+};
+
+/* The child: wait for the client's HELLO (exit 10 without one), then
+ * run the fake. */
+static int
+fake_child(void *arg, int fd)
+{
+	const struct fake *fk = arg;
+	struct dopy_chan ch;
+	struct dopy_frame f;
+	int r = 10;
+
+	dopy_chan_init(&ch, fd, fd);
+	dopy_chan_deadline(&ch, TU_WAIT_MS);
+	if (dopy_chan_read(&ch, &f) == 0 && f.type == DOPY_F_HELLO)
+		r = fk->run(&ch, fk->arg, fd);
+	dopy_chan_release(&ch);
+	return r;
+}
+
+/* Fork a fake server; *fd is our end. */
+static pid_t
+fake_fork(fake_fn run, const void *arg, int *fd)
+{
+	struct fake fk = { run, arg };
+	pid_t pid;
+
+	cr_assert_gt(pid = tu_fork(fake_child, &fk, fd), 0);
+	return pid;
+}
+
+/* The server's HELLO: 0, or -1 when it cannot be sent. */
+static int
+fake_hello(struct dopy_chan *ch, uint32_t proto, const char *software)
+{
+	struct dopy_hello h = { .proto = proto, .max_frame = 65536,
+	    .software = (char *)software };
+
+	dopy_chan_begin(ch);
+	if (dopy_msg_hello_put(&ch->wbuf, &h) < 0 ||
+	    dopy_chan_send(ch, DOPY_F_HELLO, 0) < 0)
 		return -1;
 	return 0;
 }
 
 static int
-fake_version2_run(struct dopy_chan *ch, void *arg, int fd)
+fake_version2(struct dopy_chan *ch, const void *arg, int fd)
 {
-	struct dopy_hello h = { .proto = 2, .max_frame = 65536,
-	    .software = "dopy 9.9.9" };
 	char buf[16];
 
 	(void)arg;
-	if (read_hello(ch) < 0)
-		return 10;
-	dopy_chan_begin(ch);
-	if (dopy_msg_hello_put(&ch->wbuf, &h) < 0 ||
-	    dopy_chan_send(ch, DOPY_F_HELLO, 0) < 0)
+	if (fake_hello(ch, 2, "dopy 9.9.9") < 0)
 		return 11;
 	/* Wait for the client to hang up. */
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	return 0;
-}
-
-static int
-fake_version2(void *arg, int fd)
-{
-	struct dopy_chan ch;
-	int r;
-
-	dopy_chan_init(&ch, fd, fd);
-	r = fake_version2_run(&ch, arg, fd);
-	dopy_chan_release(&ch);
-	return r;
 }
 
 struct junk {
@@ -583,63 +591,34 @@ struct junk {
 #define JUNK(s)	{ s, sizeof(s) - 1 }
 
 static int
-fake_garbage_run(struct dopy_chan *ch, void *arg, int fd)
+fake_garbage(struct dopy_chan *ch, const void *arg, int fd)
 {
 	const struct junk *j = arg;
 
-	if (read_hello(ch) < 0)
-		return 10;
+	(void)ch;
 	if (tu_write_all(fd, j->p, j->len) < 0)
 		return 11;
 	return 0;
 }
 
 static int
-fake_garbage(void *arg, int fd)
+fake_silent_close(struct dopy_chan *ch, const void *arg, int fd)
 {
-	struct dopy_chan ch;
-	int r;
-
-	dopy_chan_init(&ch, fd, fd);
-	r = fake_garbage_run(&ch, arg, fd);
-	dopy_chan_release(&ch);
-	return r;
-}
-
-static int
-fake_silent_close_run(struct dopy_chan *ch, void *arg, int fd)
-{
-
+	(void)ch;
 	(void)arg;
 	(void)fd;
-	if (read_hello(ch) < 0)
-		return 10;
 	return 0;		/* close without a word */
-}
-
-static int
-fake_silent_close(void *arg, int fd)
-{
-	struct dopy_chan ch;
-	int r;
-
-	dopy_chan_init(&ch, fd, fd);
-	r = fake_silent_close_run(&ch, arg, fd);
-	dopy_chan_release(&ch);
-	return r;
 }
 
 /* Answers HELLO with an ERROR, as a server that wants a key does. */
 static int
-fake_error_run(struct dopy_chan *ch, void *arg, int fd)
+fake_error(struct dopy_chan *ch, const void *arg, int fd)
 {
 	dopy_error *e;
 	int r;
 
 	(void)arg;
 	(void)fd;
-	if (read_hello(ch) < 0)
-		return 10;
 	e = dopy_error_new(DOPY_E_AUTH, "this server requires a shared key");
 	dopy_error_set_fields(e, "dopy.AuthFailed", "", "", "fakehost", 1);
 	dopy_chan_begin(ch);
@@ -649,33 +628,15 @@ fake_error_run(struct dopy_chan *ch, void *arg, int fd)
 	return r;
 }
 
-static int
-fake_error(void *arg, int fd)
-{
-	struct dopy_chan ch;
-	int r;
-
-	dopy_chan_init(&ch, fd, fd);
-	r = fake_error_run(&ch, arg, fd);
-	dopy_chan_release(&ch);
-	return r;
-}
-
 /* A proper HELLO, then for the first CALL a REPLY with another id. */
 static int
-fake_wrong_id_run(struct dopy_chan *ch, void *arg, int fd)
+fake_wrong_id(struct dopy_chan *ch, const void *arg, int fd)
 {
-	struct dopy_hello h = { .proto = 1, .max_frame = 65536,
-	    .software = "fake" };
 	struct dopy_frame f;
 
 	(void)arg;
 	(void)fd;
-	if (read_hello(ch) < 0)
-		return 10;
-	dopy_chan_begin(ch);
-	if (dopy_msg_hello_put(&ch->wbuf, &h) < 0 ||
-	    dopy_chan_send(ch, DOPY_F_HELLO, 0) < 0)
+	if (fake_hello(ch, 1, "fake") < 0)
 		return 11;
 	ch->max_frame = 65536;
 	if (dopy_chan_read(ch, &f) < 0 || f.type != DOPY_F_CALL)
@@ -686,32 +647,27 @@ fake_wrong_id_run(struct dopy_chan *ch, void *arg, int fd)
 	return 0;
 }
 
-static int
-fake_wrong_id(void *arg, int fd)
-{
-	struct dopy_chan ch;
-	int r;
-
-	dopy_chan_init(&ch, fd, fd);
-	r = fake_wrong_id_run(&ch, arg, fd);
-	dopy_chan_release(&ch);
-	return r;
-}
-
 /* A fake server's verdict on a connection attempt. */
 static int
-fake_connect(tu_child_fn fn, void *arg, dopy_error **e, pid_t *pid)
+fake_connect(fake_fn run, const void *arg, dopy_error **e, pid_t *pid)
 {
 	dopy_conn *c = (dopy_conn *)1;
 	int fd, r;
 
-	cr_assert_gt(*pid = tu_fork(fn, arg, &fd), 0);
+	*pid = fake_fork(run, arg, &fd);
 	r = dopy_conn_fds(fd, fd, &c, e);
 	if (r < 0)
 		cr_assert_null(c, "a connection despite the error");
 	else
 		dopy_conn_close(c);
 	return r;
+}
+
+/* The fake server ended well. */
+static void
+fake_exits_0(pid_t pid)
+{
+	cr_assert_eq(tu_exit_code(tu_wait(pid, TU_WAIT_MS)), 0);
 }
 
 Test(conn, server_speaks_version_2, .timeout = 15)
@@ -725,14 +681,11 @@ Test(conn, server_speaks_version_2, .timeout = 15)
 	cr_assert_eq(dopy_error_code(e), DOPY_E_VERSION);
 	snprintf(both[0], sizeof(both[0]), "client speaks %d", DOPY_PROTOCOL);
 	snprintf(both[1], sizeof(both[1]), "server speaks 2");
-	cr_assert(strstr(dopy_error_message(e), both[0]) != NULL, "%s",
-	    dopy_error_message(e));
-	cr_assert(strstr(dopy_error_message(e), both[1]) != NULL, "%s",
-	    dopy_error_message(e));
-	cr_assert(strstr(dopy_error_message(e), "dopy 9.9.9") != NULL, "%s",
-	    dopy_error_message(e));
+	msg_has(e, both[0]);
+	msg_has(e, both[1]);
+	msg_has(e, "dopy 9.9.9");
 	dopy_error_free(e);
-	cr_assert_eq(tu_exit_code(tu_wait(pid, TU_WAIT_MS)), 0);
+	fake_exits_0(pid);
 }
 
 Test(conn, server_sends_garbage, .timeout = 15)
@@ -756,7 +709,7 @@ Test(conn, server_sends_garbage, .timeout = 15)
 	int r;
 
 	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
-		r = fake_connect(fake_garbage, (void *)&junk[i], &e, &pid);
+		r = fake_connect(fake_garbage, &junk[i], &e, &pid);
 		cr_assert_eq(r, want[i], "junk %zu: %d %s", i, r,
 		    dopy_error_message(e));
 		cr_assert_eq(dopy_error_code(e), want[i]);
@@ -776,15 +729,13 @@ Test(conn, server_answers_nonsense, .timeout = 15)
 	dopy_error *e = NULL;
 	pid_t pid;
 
-	cr_assert_eq(fake_connect(fake_garbage, (void *)&reply, &e, &pid),
+	cr_assert_eq(fake_connect(fake_garbage, &reply, &e, &pid),
 	    DOPY_E_PROTO);
-	cr_assert(strstr(dopy_error_message(e), "REPLY") != NULL, "%s",
-	    dopy_error_message(e));
+	msg_has(e, "REPLY");
 	tu_wait(pid, TU_WAIT_MS);
-	cr_assert_eq(fake_connect(fake_garbage, (void *)&bad_hello, &e, &pid),
+	cr_assert_eq(fake_connect(fake_garbage, &bad_hello, &e, &pid),
 	    DOPY_E_PROTO);
-	cr_assert(strstr(dopy_error_message(e), "malformed HELLO") != NULL,
-	    "%s", dopy_error_message(e));
+	msg_has(e, "malformed HELLO");
 	tu_wait(pid, TU_WAIT_MS);
 	dopy_error_free(e);
 }
@@ -796,10 +747,9 @@ Test(conn, server_closes_before_hello, .timeout = 15)
 
 	cr_assert_eq(fake_connect(fake_silent_close, NULL, &e, &pid),
 	    DOPY_E_CLOSED);
-	cr_assert(strstr(dopy_error_message(e), "before the server said HELLO")
-	    != NULL, "%s", dopy_error_message(e));
+	msg_has(e, "before the server said HELLO");
 	dopy_error_free(e);
-	cr_assert_eq(tu_exit_code(tu_wait(pid, TU_WAIT_MS)), 0);
+	fake_exits_0(pid);
 }
 
 Test(conn, server_refuses_with_error, .timeout = 15)
@@ -810,9 +760,9 @@ Test(conn, server_refuses_with_error, .timeout = 15)
 	cr_assert_eq(fake_connect(fake_error, NULL, &e, &pid), DOPY_E_AUTH);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.AuthFailed");
 	cr_assert_str_eq(dopy_error_host(e), "fakehost");
-	cr_assert(strstr(dopy_error_message(e), "shared key") != NULL);
+	msg_has(e, "shared key");
 	dopy_error_free(e);
-	cr_assert_eq(tu_exit_code(tu_wait(pid, TU_WAIT_MS)), 0);
+	fake_exits_0(pid);
 }
 
 Test(conn, reply_with_wrong_id, .timeout = 15)
@@ -824,18 +774,17 @@ Test(conn, reply_with_wrong_id, .timeout = 15)
 	pid_t pid;
 	int fd;
 
-	cr_assert_gt(pid = tu_fork(fake_wrong_id, NULL, &fd), 0);
+	pid = fake_fork(fake_wrong_id, NULL, &fd);
 	cr_assert_eq(dopy_conn_fds(fd, fd, &c, &e), 0);
 	cr_assert_str_eq(dopy_conn_server_version(c), "fake");
 	p = dopy_proxy_new(c, "o");
 	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_PROTO);
-	cr_assert(strstr(dopy_error_message(e), "never sent") != NULL, "%s",
-	    dopy_error_message(e));
+	msg_has(e, "never sent");
 	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_CLOSED);
 	dopy_error_free(e);
 	dopy_proxy_free(p);
 	dopy_conn_close(c);
-	cr_assert_eq(tu_exit_code(tu_wait(pid, TU_WAIT_MS)), 0);
+	fake_exits_0(pid);
 }
 
 /* ---- spawning ---- */
@@ -849,12 +798,9 @@ Test(conn, spawn_command_not_found, .timeout = 15)
 	    "/nonexistent/dopy-no-such-server", &c, &e), DOPY_E_SPAWN);
 	cr_assert_null(c);
 	cr_assert_eq(dopy_error_code(e), DOPY_E_SPAWN);
-	cr_assert(strstr(dopy_error_message(e), "command not found") != NULL,
-	    "%s", dopy_error_message(e));
-	cr_assert(strstr(dopy_error_message(e), "127") != NULL, "%s",
-	    dopy_error_message(e));
-	cr_assert(strstr(dopy_error_message(e), "dopy-no-such-server") != NULL,
-	    "%s", dopy_error_message(e));
+	msg_has(e, "command not found");
+	msg_has(e, "127");
+	msg_has(e, "dopy-no-such-server");
 	dopy_error_free(e);
 }
 
@@ -864,14 +810,12 @@ Test(conn, spawn_exit_status, .timeout = 15)
 	dopy_error *e = NULL;
 
 	cr_assert_eq(dopy_conn_spawn("exit 3", &c, &e), DOPY_E_SPAWN);
-	cr_assert(strstr(dopy_error_message(e), "exited with status 3") !=
-	    NULL, "%s", dopy_error_message(e));
+	msg_has(e, "exited with status 3");
 	cr_assert_null(strstr(dopy_error_message(e), "not found"));
 	dopy_error_free(e);
 	e = NULL;
 	cr_assert_eq(dopy_conn_spawn("kill -9 $$", &c, &e), DOPY_E_SPAWN);
-	cr_assert(strstr(dopy_error_message(e), "killed by signal 9") != NULL,
-	    "%s", dopy_error_message(e));
+	msg_has(e, "killed by signal 9");
 	dopy_error_free(e);
 }
 

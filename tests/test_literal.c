@@ -76,6 +76,92 @@ json_is(dopy_value *v, const char *want)
 	dopy_value_free(v);
 }
 
+/* Format v (and free it); the text must be want. */
+static void
+formats_as(dopy_value *v, const char *want)
+{
+	char *f = dopy_value_format(v);
+
+	cr_assert_not_null(f);
+	cr_assert_str_eq(f, want);
+	free(f);
+	dopy_value_free(v);
+}
+
+/* A new (zeroed or empty) value of this type. */
+static dopy_value *
+new_of(const char *type)
+{
+	dopy_type *t = ty(type);
+	dopy_value *v = dopy_value_new(t);
+
+	cr_assert_not_null(v);
+	dopy_type_free(t);
+	return v;
+}
+
+/*
+ * text read as type, kept until the next call (or the test's end): for
+ * checking a scalar in one expression.
+ */
+static dopy_value *last;
+
+static const dopy_value *
+read_as(const char *type, const char *text)
+{
+	dopy_value_free(last);
+	last = parse_ok(type, text);
+	return last;
+}
+
+static void
+forget_last(void)
+{
+	dopy_value_free(last);
+	last = NULL;
+}
+
+TestSuite(literal, .fini = forget_last);
+
+static int
+bool_of(const char *text)
+{
+	return dopy_value_get_bool(read_as("bool", text));
+}
+
+static int64_t
+int_of(const char *text)
+{
+	return dopy_value_get_int(read_as("int", text));
+}
+
+static uint64_t
+uint_of(const char *text)
+{
+	return dopy_value_get_uint(read_as("uint", text));
+}
+
+static double
+double_of(const char *text)
+{
+	return dopy_value_get_double(read_as("double", text));
+}
+
+/* text read as `any` has this kind; the value (free it). */
+static dopy_value *
+any_as(const char *text, enum dopy_kind kind)
+{
+	dopy_type *t = ty("any");
+	char err[100] = "";
+	dopy_value *v = dopy_value_parse(t, text, err, sizeof(err));
+
+	cr_assert_not_null(v, "'%s': %s", text, err);
+	cr_assert_eq(dopy_value_kind(v), kind, "'%s' read as kind %d", text,
+	    (int)dopy_value_kind(v));
+	dopy_type_free(t);
+	return v;
+}
+
 /* ---- scalars ---- */
 
 Test(literal, bool)
@@ -83,19 +169,12 @@ Test(literal, bool)
 	static const char *const yes[] = { "true", "TRUE", "yes", "on", "1",
 	    " true ", "True" };
 	static const char *const no[] = { "false", "no", "off", "0", "OFF" };
-	dopy_value *v;
 	size_t i;
 
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		v = parse_ok("bool", yes[i]);
-		cr_assert_eq(dopy_value_get_bool(v), 1, "'%s'", yes[i]);
-		dopy_value_free(v);
-	}
-	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
-		v = parse_ok("bool", no[i]);
-		cr_assert_eq(dopy_value_get_bool(v), 0, "'%s'", no[i]);
-		dopy_value_free(v);
-	}
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_assert_eq(bool_of(yes[i]), 1, "'%s'", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_assert_eq(bool_of(no[i]), 0, "'%s'", no[i]);
 	parse_bad("bool", "maybe", "expected bool, got 'maybe'");
 	parse_bad("bool", "2", "expected bool");
 	parse_bad("bool", "", "expected bool");
@@ -105,23 +184,11 @@ Test(literal, bool)
 
 Test(literal, int)
 {
-	dopy_value *v;
-
-	v = parse_ok("int", "-9223372036854775808");
-	cr_assert_eq(dopy_value_get_int(v), INT64_MIN);
-	dopy_value_free(v);
-	v = parse_ok("int", "9223372036854775807");
-	cr_assert_eq(dopy_value_get_int(v), INT64_MAX);
-	dopy_value_free(v);
-	v = parse_ok("int", "0x7f");
-	cr_assert_eq(dopy_value_get_int(v), 127);
-	dopy_value_free(v);
-	v = parse_ok("int", "-0x10");
-	cr_assert_eq(dopy_value_get_int(v), -16);
-	dopy_value_free(v);
-	v = parse_ok("int", "  +42  ");
-	cr_assert_eq(dopy_value_get_int(v), 42);
-	dopy_value_free(v);
+	cr_assert_eq(int_of("-9223372036854775808"), INT64_MIN);
+	cr_assert_eq(int_of("9223372036854775807"), INT64_MAX);
+	cr_assert_eq(int_of("0x7f"), 127);
+	cr_assert_eq(int_of("-0x10"), -16);
+	cr_assert_eq(int_of("  +42  "), 42);
 	reads_as("int", "007", "7");
 	parse_bad("int", "9223372036854775808", "out of range for int");
 	parse_bad("int", "-9223372036854775809", "out of range");
@@ -138,17 +205,9 @@ Test(literal, int)
 
 Test(literal, uint)
 {
-	dopy_value *v;
-
-	v = parse_ok("uint", "18446744073709551615");
-	cr_assert_eq(dopy_value_get_uint(v), UINT64_MAX);
-	dopy_value_free(v);
-	v = parse_ok("uint", "0xFFFFFFFFFFFFFFFF");
-	cr_assert_eq(dopy_value_get_uint(v), UINT64_MAX);
-	dopy_value_free(v);
-	v = parse_ok("uint", "-0");
-	cr_assert_eq(dopy_value_get_uint(v), 0);
-	dopy_value_free(v);
+	cr_assert_eq(uint_of("18446744073709551615"), UINT64_MAX);
+	cr_assert_eq(uint_of("0xFFFFFFFFFFFFFFFF"), UINT64_MAX);
+	cr_assert_eq(uint_of("-0"), 0);
 	parse_bad("uint", "-1", "out of range for uint");
 	parse_bad("uint", "18446744073709551616", "out of range");
 	parse_bad("uint", "x", "expected uint");
@@ -156,27 +215,13 @@ Test(literal, uint)
 
 Test(literal, double)
 {
-	dopy_value *v;
-
-	v = parse_ok("double", "1.5");
-	cr_assert_eq(dopy_value_get_double(v), 1.5);
-	dopy_value_free(v);
-	v = parse_ok("double", "-2e-3");
-	cr_assert_eq(dopy_value_get_double(v), -2e-3);
-	dopy_value_free(v);
-	v = parse_ok("double", "7");
-	cr_assert_eq(dopy_value_get_double(v), 7.0);
-	dopy_value_free(v);
-	v = parse_ok("double", "inf");
-	cr_assert(isinf(dopy_value_get_double(v)));
-	dopy_value_free(v);
-	v = parse_ok("double", "nan");
-	cr_assert(isnan(dopy_value_get_double(v)));
-	dopy_value_free(v);
-	v = parse_ok("double", "1e-400");	/* underflow is as close as it
-						 * gets */
-	cr_assert_eq(dopy_value_get_double(v), 0.0);
-	dopy_value_free(v);
+	cr_assert_eq(double_of("1.5"), 1.5);
+	cr_assert_eq(double_of("-2e-3"), -2e-3);
+	cr_assert_eq(double_of("7"), 7.0);
+	cr_assert(isinf(double_of("inf")));
+	cr_assert(isnan(double_of("nan")));
+	/* Underflow is as close as it gets. */
+	cr_assert_eq(double_of("1e-400"), 0.0);
 	parse_bad("double", "1e400", "out of range for double");
 	parse_bad("double", "one", "expected double");
 	parse_bad("double", "1.5x", "expected double");
@@ -294,34 +339,22 @@ Test(literal, string_escape_errors)
 
 Test(literal, format_quotes_inside)
 {
-	dopy_type *t = ty("string[]");
-	dopy_value *a = dopy_value_new(t);
-	char *f;
+	dopy_value *a = new_of("string[]");
 
 	dopy_value_append(a, dopy_value_string("plain"));
 	dopy_value_append(a, dopy_value_string("q\"b\\"));
 	dopy_value_append(a, dopy_value_string("\n\t\r\x01\x7f"));
 	dopy_value_append(a, dopy_value_string("h\xc3\xa9"));
-	f = dopy_value_format(a);
-	cr_assert_str_eq(f, "[\"plain\", \"q\\\"b\\\\\", "
+	formats_as(a, "[\"plain\", \"q\\\"b\\\\\", "
 	    "\"\\n\\t\\r\\x01\\x7f\", \"h\xc3\xa9\"]");
-	free(f);
-	dopy_value_free(a);
-	dopy_type_free(t);
 }
 
 Test(literal, format_bytes_inside)
 {
-	dopy_type *t = ty("bytes[]");
-	dopy_value *a = dopy_value_new(t);
-	char *f;
+	dopy_value *a = new_of("bytes[]");
 
 	dopy_value_append(a, dopy_value_bytes("\0a\xff\xc3\xa9", 5));
-	f = dopy_value_format(a);
-	cr_assert_str_eq(f, "[\"\\x00a\\xff\\xc3\\xa9\"]");
-	free(f);
-	dopy_value_free(a);
-	dopy_type_free(t);
+	formats_as(a, "[\"\\x00a\\xff\\xc3\\xa9\"]");
 }
 
 /* ---- arrays and structures ---- */
@@ -440,28 +473,17 @@ Test(literal, error_text_is_snipped_and_safe)
 /* `any` takes what the text looks like. */
 Test(literal, any_guesses)
 {
-	dopy_type *t = ty("any");
 	dopy_value *v;
-	char err[100];
 
-	v = dopy_value_parse(t, "42", err, sizeof(err));
-	cr_assert_eq(dopy_value_kind(v), DOPY_INT);
+	v = any_as("42", DOPY_INT);
 	cr_assert_eq(dopy_value_get_int(v), 42);
 	dopy_value_free(v);
-	v = dopy_value_parse(t, "4.5", err, sizeof(err));
-	cr_assert_eq(dopy_value_kind(v), DOPY_DOUBLE);
-	dopy_value_free(v);
-	v = dopy_value_parse(t, "true", err, sizeof(err));
-	cr_assert_eq(dopy_value_kind(v), DOPY_BOOL);
-	dopy_value_free(v);
-	v = dopy_value_parse(t, "hello, world", err, sizeof(err));
-	cr_assert_eq(dopy_value_kind(v), DOPY_STRING);
+	dopy_value_free(any_as("4.5", DOPY_DOUBLE));
+	dopy_value_free(any_as("true", DOPY_BOOL));
+	v = any_as("hello, world", DOPY_STRING);
 	cr_assert_str_eq(dopy_value_get_string(v), "hello, world");
 	dopy_value_free(v);
-	v = dopy_value_parse(t, "", err, sizeof(err));
-	cr_assert_eq(dopy_value_kind(v), DOPY_STRING);
-	dopy_value_free(v);
-	dopy_type_free(t);
+	dopy_value_free(any_as("", DOPY_STRING));
 }
 
 /* ---- format, then parse: the same value ---- */
@@ -602,30 +624,18 @@ Test(literal, ref_errors)
 
 Test(literal, ref_zero_formats_but_does_not_parse)
 {
-	dopy_type *t = ty("(string,ref)");
-	dopy_value *v = dopy_value_new(t);	/* a zeroed ref: id 0 */
-	char *f = dopy_value_format(v);
-
-	cr_assert_str_eq(f, "(\"\", @0)");
-	free(f);
-	dopy_value_free(v);
-	dopy_type_free(t);
+	/* A zeroed ref: id 0. */
+	formats_as(new_of("(string,ref)"), "(\"\", @0)");
 }
 
 Test(literal, any_takes_a_ref)
 {
-	dopy_type *t = ty("any");
-	dopy_value *v;
-	char err[100];
+	dopy_value *v = any_as("@3", DOPY_REF);
 
-	v = dopy_value_parse(t, "@3", err, sizeof(err));
-	cr_assert_eq(dopy_value_kind(v), DOPY_REF);
 	cr_assert_eq(dopy_value_get_ref(v), 3);
 	dopy_value_free(v);
-	v = dopy_value_parse(t, "@0", err, sizeof(err));
-	cr_assert_eq(dopy_value_kind(v), DOPY_STRING, "not an id: a string");
-	dopy_value_free(v);
-	dopy_type_free(t);
+	/* Not an id: a string. */
+	dopy_value_free(any_as("@0", DOPY_STRING));
 }
 
 Test(literal, json_refs)
