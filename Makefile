@@ -73,9 +73,29 @@ PROG_LDFLAGS = -Llib -Wl,-rpath,'$$ORIGIN/../lib' $(LDFLAGS)
 bin/%.o: bin/%.c lib/dopy.h $(wildcard bin/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# dopyd forks per connection and is exec'd per connection by inetd, so
+# it takes the static libdopy: one shared object fewer to map at exec,
+# to copy at every fork and to keep resident.  With -z now the listener
+# binds every symbol once at start and its children inherit that,
+# instead of each child resolving them again on first call; read-only
+# relocations are a hardening as well.  libsodium and libbsd stay shared
+# so that their security updates reach dopyd without a rebuild;
+# make DOPYD_STATIC=static links them in too (about 190 KiB less
+# resident, measured with make bench ONLY=rss).
+SODIUM_SLIBS != pkg-config --static --libs libsodium 2>/dev/null || \
+	    echo -lsodium
+BSD_SLIBS != pkg-config --static --libs libbsd-overlay 2>/dev/null || \
+	    echo -lbsd -lmd
+DOPYD_STATIC ?=
+DOPYD_SHARED_LIBS = -lsodium $(BSD_LIBS)
+DOPYD_STATIC_LIBS = -Wl,-Bstatic $(BSD_SLIBS) $(SODIUM_SLIBS) -Wl,-Bdynamic
+DOPYD_LIBS = -ltpl $(if $(DOPYD_STATIC),$(DOPYD_STATIC_LIBS), \
+	    $(DOPYD_SHARED_LIBS)) -lpthread
+DOPYD_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
 TESTOBJ_OBJS = $(patsubst %.c,%.o,$(sort $(wildcard bin/testobj*.c)))
-bin/dopyd: bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.so
-	$(CC) -o $@ bin/dopyd.o $(TESTOBJ_OBJS) $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
+bin/dopyd: bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a
+	$(CC) -o $@ bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a \
+	    $(DOPYD_LDFLAGS) $(DOPYD_LIBS)
 
 bin/dopy-rsh: bin/dopy-rsh.o lib/libdopy.so
 	$(CC) -o $@ bin/dopy-rsh.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)

@@ -38,6 +38,12 @@ struct child {
 	char	peer[64];
 };
 
+/* A connection's UCSPI variables, "NAME=value" each, made before fork. */
+struct ucspi {
+	char	var[5][80];
+	int	n;
+};
+
 struct listener {
 	dopy_server	*srv;
 	int		 fds[MAXLISTEN];
@@ -48,6 +54,7 @@ struct listener {
 	pthread_mutex_t	 kidlock;	/* -s: threads leave on their own */
 	int		 starting;	/* errors go to stderr too */
 	const char	*from;		/* "systemd sockets", "stdin" or -l */
+	struct ucspi	 env;		/* of the connection being forked */
 };
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -298,31 +305,91 @@ refuse(struct listener *l, int fd, const char *peer, const char *why)
 	close(fd);
 }
 
+static const char *const ucspi_names[] = {
+	"PROTO=", "TCPREMOTEIP=", "TCPREMOTEPORT=", "TCPLOCALIP=",
+	"TCPLOCALPORT=", "UNIXREMOTEEUID=", "UNIXREMOTEEGID=",
+};
+
 static void
-ucspi_env(const struct dopy_peer *p, int fd)
+ucspi_add(struct ucspi *u, const char *name, const char *val)
+{
+	snprintf(u->var[u->n++], sizeof(u->var[0]), "%s=%s", name, val);
+}
+
+/*
+ * Made by the listener before fork: its code and data are warm there,
+ * while every page a child touches for the first time costs it a fault.
+ */
+static void
+ucspi_make(struct ucspi *u, const struct dopy_peer *p, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char host[64], port[8], num[32];
 
+	u->n = 0;
 	if (strcmp(p->transport, "tcp") == 0) {
-		setenv("PROTO", "TCP", 1);
-		setenv("TCPREMOTEIP", p->addr, 1);
-		setenv("TCPREMOTEPORT", p->port, 1);
+		ucspi_add(u, "PROTO", "TCP");
+		ucspi_add(u, "TCPREMOTEIP", p->addr);
+		ucspi_add(u, "TCPREMOTEPORT", p->port);
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
 		    getnameinfo((struct sockaddr *)&ss, len, host,
 		    sizeof(host), port, sizeof(port),
 		    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-			setenv("TCPLOCALIP", host, 1);
-			setenv("TCPLOCALPORT", port, 1);
+			ucspi_add(u, "TCPLOCALIP", host);
+			ucspi_add(u, "TCPLOCALPORT", port);
 		}
 		return;
 	}
-	setenv("PROTO", "UNIX", 1);
+	ucspi_add(u, "PROTO", "UNIX");
 	snprintf(num, sizeof(num), "%ld", p->uid);
-	setenv("UNIXREMOTEEUID", num, 1);
+	ucspi_add(u, "UNIXREMOTEEUID", num);
 	snprintf(num, sizeof(num), "%ld", p->gid);
-	setenv("UNIXREMOTEEGID", num, 1);
+	ucspi_add(u, "UNIXREMOTEEGID", num);
+}
+
+static int
+is_ucspi(const char *var)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ucspi_names) / sizeof(ucspi_names[0]); i++)
+		if (strncmp(var, ucspi_names[i], strlen(ucspi_names[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * In the child: a new environment in one allocation, the inherited one
+ * less any stale UCSPI variable, plus this connection's.  A setenv()
+ * per variable would copy the array and grow a tree each time, in
+ * every child.  environ points at it for the rest of the process.
+ */
+static int
+ucspi_install(const struct ucspi *u)
+{
+	size_t n = 0, i, j = 0, len = 0;
+	char **env, *s;
+	int k;
+
+	while (environ[n] != NULL)
+		n++;
+	for (k = 0; k < u->n; k++)
+		len += strlen(u->var[k]) + 1;
+	if ((env = malloc((n + (size_t)u->n + 1) * sizeof(*env) + len)) ==
+	    NULL)
+		return DOPY_E_NOMEM;
+	s = (char *)(env + n + u->n + 1);
+	for (i = 0; i < n; i++)
+		if (!is_ucspi(environ[i]))
+			env[j++] = environ[i];
+	for (k = 0; k < u->n; k++) {
+		env[j++] = s;
+		s = stpcpy(s, u->var[k]) + 1;
+	}
+	env[j] = NULL;
+	environ = env;
+	return 0;
 }
 
 static int
@@ -457,6 +524,7 @@ accept_one(struct listener *l, int lfd, int *cfd, struct dopy_session *sess)
 		}
 		return 0;
 	}
+	ucspi_make(&l->env, &sess->peer, fd);
 	if ((pid = fork()) < 0) {
 		lfail(l, "fork");
 		close(fd);
@@ -507,6 +575,25 @@ drain(struct listener *l)
 			break;
 		poll(NULL, 0, 50);
 	}
+}
+
+/*
+ * libtpl is not linked with -z now, and the message types are made on
+ * first use: decode one message here so that its lazy symbols are bound
+ * and the types made once, in the listener, rather than in every child.
+ */
+static void
+warm_decoder(void)
+{
+	dopy_error *e = dopy_error_new(DOPY_E_CLOSED, "warm-up"), *got = NULL;
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	if (e != NULL && dopy_msg_error_put(&b, e) == 0)
+		dopy_msg_error_get(b.data + b.off, b.len - b.off, &got);
+	dopy_buf_release(&b);
+	dopy_error_free(got);
+	dopy_error_free(e);
 }
 
 static void
@@ -605,6 +692,11 @@ log_listening(struct listener *l)
 	    l->from ? ", " : "", host, *port ? " port " : "", port,
 	    l->nfds > 1 ? " and more" : "", o->single ? "single-process" :
 	    "forking", o->maxconn, o->maxconn == 1 ? "" : "s");
+	/* Besides telling ps(1) what this is, the first title clears the
+	 * whole argv and environment area: once here, not in every child. */
+	if (l->srv->proctitle)
+		setproctitle("listening on %s%s%s", host, *port ? " port " : "",
+		    port);
 }
 
 static int
@@ -631,6 +723,8 @@ run(struct listener *l, int *child)
 		goto out;
 	}
 	set_signals(on_signal);
+	if (!o->single)
+		warm_decoder();
 	if (o->single)
 		l->srv->locking = 1;
 	log_listening(l);
@@ -643,7 +737,9 @@ run(struct listener *l, int *child)
 		close(sigpipe_fds[1]);
 		if (pfh != NULL)
 			pidfile_close(pfh);
-		ucspi_env(&sess.peer, cfd);
+		if (ucspi_install(&l->env) < 0)
+			dopy_log(&l->srv->log, LOG_ERR, "no memory for the "
+			    "UCSPI environment");
 		*child = 1;
 		r = dopy_session_serve(&sess, cfd, cfd) == 0 ? 0 : 1;
 		close(cfd);
