@@ -887,10 +887,14 @@ batch(dopy_conn *conn, const char *object)
 	return b.status;
 }
 
-/* Connect to the target, with the key if one was given. */
+/*
+ * Connect to the target, with the key if one was given.  flags
+ * DOPY_CONNECT_EARLY: the first call goes out with our HELLO, and a bad
+ * server shows in its answer (the library waits anyway with a key).
+ */
 static int
-open_target(const char *text, const char *keyfile, dopy_target **tp,
-    dopy_conn **conn)
+open_target(const char *text, const char *keyfile, int flags,
+    dopy_target **tp, dopy_conn **conn)
 {
 	dopy_error *err = NULL;
 	dopy_key *key = NULL;
@@ -900,7 +904,7 @@ open_target(const char *text, const char *keyfile, dopy_target **tp,
 		return failed(r, err);
 	if (keyfile != NULL && (r = dopy_key_load(keyfile, &key, &err)) < 0)
 		return failed(r, err);
-	r = dopy_target_connect_key(*tp, key, conn, &err);
+	r = dopy_target_connect_flags(*tp, key, flags, conn, &err);
 	dopy_key_free(key);
 	return r < 0 ? failed(r, err) : ST_OK;
 }
@@ -944,7 +948,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1 || (bflag && (oflag || argc > 2)))
 		usage(ST_USAGE);
-	if ((st = open_target(argv[0], keyfile, &target, &conn)) != ST_OK) {
+	/* One-shot: connect, HELLO and the first call in one round trip.
+	 * Batches keep the plain connect, whose failure ends them early. */
+	if ((st = open_target(argv[0], keyfile, bflag ? 0 : DOPY_CONNECT_EARLY,
+	    &target, &conn)) != ST_OK) {
 		dopy_target_free(target);
 		return st;
 	}

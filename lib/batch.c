@@ -68,6 +68,10 @@ dopy_batch_add(dopy_batch *b, dopy_proxy *p, const char *method,
 	if (b == NULL || p == NULL || method == NULL || p->conn != b->conn ||
 	    b->ran)
 		return DOPY_E_INVAL;
+	/* Calls are encoded now, against the negotiated frame limit: an
+	 * early connection's HELLO exchange must be over. */
+	if ((r = dopy_conn_settle(b->conn, NULL)) < 0)
+		return r;
 	if (b->n == b->cap) {
 		it = reallocarray(b->items, b->cap ? b->cap * 2 : 16,
 		    sizeof(*it));

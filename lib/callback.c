@@ -127,7 +127,7 @@ send_callback(struct dopy_session *s, uint32_t id, const char *object,
 	    s->ch.max_frame, ep)) < 0)
 		return r;
 	f = (struct dopy_frame){ DOPY_F_CALLBACK, 0, id,
-	    (uint32_t)(b->len - DOPY_HDR_LEN), b->data + DOPY_HDR_LEN };
+	    (uint32_t)(b->len - DOPY_HDR_LEN), b->data + DOPY_HDR_LEN, NULL };
 	dopy_log_frame(&s->srv->log, "send", &f);
 	if ((r = dopy_chan_write(&s->ch, b->data, b->len)) < 0)
 		return named(ep, dopy_error_set(ep, r, "cannot call back "

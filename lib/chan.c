@@ -5,17 +5,25 @@
  * each frame goes out in one write(2) from a buffer that holds the
  * header and the payload together.  SIGPIPE must be ignored by the
  * program (dopy_main and dopy_conn_* do it): a vanished peer is EPIPE.
+ *
+ * Large frames are not copied more than they must be: their payload is
+ * read into a block of its own, which a bytes value decoded from it can
+ * keep (codec.c), and large byte strings go out by reference, the frame
+ * in one writev(2) of the buffer's pieces and the strings.
  */
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 
 #define READ_CHUNK	65536
+#define BIG_FRAME	(256u * 1024)	/* read into a block of its own */
 
 void
 dopy_chan_init(struct dopy_chan *c, int in, int out)
@@ -25,11 +33,13 @@ dopy_chan_init(struct dopy_chan *c, int in, int out)
 	c->max_frame = DOPY_HELLO_MAX;
 	dopy_buf_init(&c->rbuf);
 	dopy_buf_init(&c->wbuf);
+	dopy_buf_init(&c->big);
 	c->bytes_in = c->bytes_out = 0;
 	c->deadline = 0;
 	c->drain = NULL;
 	c->drain_arg = NULL;
 	c->out_sock = 0;
+	c->big_open = 0;
 
 }
 
@@ -77,6 +87,31 @@ dopy_chan_release(struct dopy_chan *c)
 {
 	dopy_buf_release(&c->rbuf);
 	dopy_buf_release(&c->wbuf);
+	dopy_big_free(dopy_buf_take(&c->big));
+}
+
+/* One read of at most want bytes into p, by the deadline: the count,
+ * or E_CLOSED at EOF. */
+static ssize_t
+read_some(struct dopy_chan *c, uint8_t *p, size_t want)
+{
+	ssize_t n;
+
+	for (;;) {
+		if ((n = wait_readable(c, 0)) < 0)
+			return n;
+		if ((n = read(c->in, p, want)) > 0) {
+			c->bytes_in += (uint64_t)n;
+			return n;
+		}
+		if (n == 0)
+			return DOPY_E_CLOSED;
+		if (errno == EAGAIN) {
+			if ((n = wait_readable(c, 1)) < 0)
+				return n;
+		} else if (errno != EINTR)
+			return DOPY_E_SYS;
+	}
 }
 
 /* Read until at least need bytes are buffered.  0, or E_CLOSED at EOF. */
@@ -93,23 +128,65 @@ fill(struct dopy_chan *c, size_t need)
 			want = READ_CHUNK;
 		if ((p = dopy_buf_reserve(&c->rbuf, want)) == NULL)
 			return DOPY_E_NOMEM;
-		if ((n = wait_readable(c, 0)) < 0)
+		if ((n = read_some(c, p, want)) < 0)
 			return (int)n;
-		n = read(c->in, p, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			if ((n = wait_readable(c, 1)) < 0)
-				return (int)n;
-			continue;
-		}
-		if (n < 0)
-			return DOPY_E_SYS;
-		if (n == 0)
-			return DOPY_E_CLOSED;
 		c->rbuf.len += (size_t)n;
-		c->bytes_in += (uint64_t)n;
 	}
+	return 0;
+}
+
+/*
+ * A large frame is assembled in c->big: once its header is buffered it
+ * is taken off rbuf, the payload bytes buffered so far move to the block
+ * and the rest is read straight into it (by dopy_chan_read, or a piece
+ * at a time by dopy_chan_take_input).  One byte more than the payload is
+ * allocated: a bytes value keeping the block puts its NUL there.
+ */
+
+/* If rbuf starts with a large frame's header, open its block.  A bad
+ * header is left for dopy_chan_read to report. */
+static int
+big_open(struct dopy_chan *c)
+{
+	struct dopy_buf *b = &c->big;
+	struct dopy_frame f;
+	size_t have = dopy_buf_avail(&c->rbuf);
+
+	if (c->big_open || have < DOPY_HDR_LEN || dopy_frame_decode(
+	    c->rbuf.data + c->rbuf.off, c->max_frame, &f) < 0 ||
+	    f.len < BIG_FRAME)
+		return 0;
+	/* The last large frame's block, unless a value kept it. */
+	dopy_big_free(dopy_buf_take(b));
+	if ((b->data = dopy_big_alloc((size_t)f.len + 1)) == NULL)
+		return DOPY_E_NOMEM;
+	b->cap = (size_t)f.len + 1;
+	dopy_buf_consume(&c->rbuf, DOPY_HDR_LEN);
+	if ((have -= DOPY_HDR_LEN) > f.len)
+		have = f.len;
+	memcpy(b->data, c->rbuf.data + c->rbuf.off, have);
+	dopy_buf_consume(&c->rbuf, have);
+	b->len = have;
+	c->bigf = f;
+	c->big_open = 1;
+	return 0;
+}
+
+/* The rest of the open large frame, then the frame. */
+static int
+big_finish(struct dopy_chan *c, struct dopy_frame *f)
+{
+	struct dopy_buf *b = &c->big;
+	ssize_t n;
+
+	for (; b->len < c->bigf.len; b->len += (size_t)n)
+		if ((n = read_some(c, b->data + b->len,
+		    c->bigf.len - b->len)) < 0)
+			return n == DOPY_E_CLOSED ? DOPY_E_PROTO : (int)n;
+	c->big_open = 0;
+	*f = c->bigf;
+	f->payload = b->data;
+	f->lend = b;
 	return 0;
 }
 
@@ -119,6 +196,10 @@ dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
 	const uint8_t *hdr;
 	int r;
 
+	if ((r = big_open(c)) < 0)
+		return r;
+	if (c->big_open)
+		return big_finish(c, f);
 	if ((r = fill(c, DOPY_HDR_LEN)) < 0) {
 		if (r == DOPY_E_CLOSED && dopy_buf_avail(&c->rbuf) > 0)
 			return DOPY_E_PROTO;	/* EOF inside a header */
@@ -127,19 +208,43 @@ dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
 	hdr = c->rbuf.data + c->rbuf.off;
 	if ((r = dopy_frame_decode(hdr, c->max_frame, f)) < 0)
 		return r;
+	if ((r = big_open(c)) < 0)
+		return r;
+	if (c->big_open)
+		return big_finish(c, f);
+	dopy_big_free(dopy_buf_take(&c->big));
 	if ((r = fill(c, DOPY_HDR_LEN + (size_t)f->len)) < 0)
 		return r == DOPY_E_CLOSED ? DOPY_E_PROTO : r;
 	f->payload = c->rbuf.data + c->rbuf.off + DOPY_HDR_LEN;
+	f->lend = NULL;
 	/* The bytes stay in place until the next fill(): the payload is
 	 * valid until the next read. */
 	dopy_buf_consume(&c->rbuf, DOPY_HDR_LEN + (size_t)f->len);
 	return 0;
 }
 
+int
+dopy_chan_frame_ready(const struct dopy_chan *c)
+{
+	struct dopy_frame f;
+	size_t avail = dopy_buf_avail(&c->rbuf);
+
+	if (c->big_open)
+		return c->big.len >= c->bigf.len;
+	if (avail < DOPY_HDR_LEN)
+		return 0;
+	if (dopy_frame_decode(c->rbuf.data + c->rbuf.off, c->max_frame,
+	    &f) < 0)
+		return 1;
+	/* A large frame is read into its block (take_input opens it). */
+	return f.len < BIG_FRAME && avail - DOPY_HDR_LEN >= f.len;
+}
+
 void
 dopy_chan_begin(struct dopy_chan *c)
 {
 	dopy_buf_reset(&c->wbuf);
+	dopy_buf_allow_refs(&c->wbuf);
 	if (dopy_buf_reserve(&c->wbuf, DOPY_HDR_LEN) != NULL)
 		c->wbuf.len = DOPY_HDR_LEN;
 }
@@ -164,25 +269,33 @@ dopy_chan_nonblocking_writes(struct dopy_chan *c)
 int
 dopy_chan_take_input(struct dopy_chan *c, int wait)
 {
-	uint8_t *p;
+	struct dopy_buf *b = &c->rbuf;
+	size_t want = READ_CHUNK;
 	ssize_t n;
+	int r;
 
-	if ((p = dopy_buf_reserve(&c->rbuf, READ_CHUNK)) == NULL)
+	if ((r = big_open(c)) < 0)
+		return r;
+	if (c->big_open && c->big.len < c->bigf.len) {
+		b = &c->big;
+		want = c->bigf.len - c->big.len;
+	} else if (dopy_buf_reserve(b, want) == NULL)
 		return DOPY_E_NOMEM;
 	if (wait)
-		n = read(c->in, p, READ_CHUNK);
+		n = read(c->in, b->data + b->len, want);
 	else if (c->in == c->out && c->out_sock)
-		n = recv(c->in, p, READ_CHUNK, MSG_DONTWAIT);
+		n = recv(c->in, b->data + b->len, want, MSG_DONTWAIT);
 	else {
 		struct pollfd pfd = { c->in, POLLIN, 0 };
 
 		if (poll(&pfd, 1, 0) <= 0)
 			return 0;
-		n = read(c->in, p, READ_CHUNK);
+		n = read(c->in, b->data + b->len, want);
 	}
 	if (n > 0) {
-		c->rbuf.len += (size_t)n;
+		b->len += (size_t)n;
 		c->bytes_in += (uint64_t)n;
+		return big_open(c);
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return DOPY_E_SYS;
@@ -210,31 +323,88 @@ wait_writable(struct dopy_chan *c)
 	return 0;
 }
 
-int
-dopy_chan_write(struct dopy_chan *c, const void *p, size_t len)
+/* One write of the pieces; a single one goes out with write(2) or
+ * send(2), as small frames always do. */
+static ssize_t
+write_once(struct dopy_chan *c, const struct iovec *iov, int cnt)
 {
-	const uint8_t *b = p;
-	size_t done;
+	struct msghdr mh;
+
+	if (c->out_sock) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = (struct iovec *)iov;
+		mh.msg_iovlen = (size_t)cnt;
+		return sendmsg(c->out, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	if (cnt == 1)
+		return write(c->out, iov->iov_base, iov->iov_len);
+	return writev(c->out, iov, cnt);
+}
+
+static int
+write_iov(struct dopy_chan *c, struct iovec *iov, int cnt)
+{
 	ssize_t n;
 	int r;
 
-	for (done = 0; done < len; done += (size_t)n) {
-		if (c->out_sock)
-			n = send(c->out, b + done, len - done,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-		else
-			n = write(c->out, b + done, len - done);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-			if (errno == EAGAIN && (r = wait_writable(c)) < 0)
-				return r;
-			n = 0;
+	while (cnt > 0) {
+		if ((n = write_once(c, iov, cnt)) < 0) {
+			if (errno == EAGAIN) {
+				if ((r = wait_writable(c)) < 0)
+					return r;
+			} else if (errno != EINTR)
+				return errno == EPIPE ? DOPY_E_CLOSED :
+				    DOPY_E_SYS;
 			continue;
 		}
-		if (n < 0)
-			return errno == EPIPE ? DOPY_E_CLOSED : DOPY_E_SYS;
+		c->bytes_out += (uint64_t)n;
+		for (; cnt > 0 && (size_t)n >= iov->iov_len; iov++, cnt--)
+			n -= (ssize_t)iov->iov_len;
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
 	}
-	c->bytes_out += done;
 	return 0;
+}
+
+int
+dopy_chan_write(struct dopy_chan *c, const void *p, size_t len)
+{
+	struct iovec iov = { (void *)p, len };
+
+	return write_iov(c, &iov, len > 0);
+}
+
+/* Add a piece of len bytes unless empty; returns the new count. */
+static int
+piece(struct iovec *iov, int cnt, const void *p, size_t len)
+{
+	if (len == 0)
+		return cnt;
+	iov[cnt].iov_base = (void *)p;
+	iov[cnt].iov_len = len;
+	return cnt + 1;
+}
+
+int
+dopy_chan_flush(struct dopy_chan *c)
+{
+	struct dopy_buf *b = &c->wbuf;
+	struct iovec iov[2 * DOPY_BUF_REFS + 1];
+	size_t i, at = 0;
+	int cnt = 0, r;
+
+	for (i = 0; i < b->nrefs; i++) {
+		cnt = piece(iov, cnt, b->data + at, b->ref[i].at - at);
+		cnt = piece(iov, cnt, b->ref[i].p, b->ref[i].len);
+		at = b->ref[i].at;
+	}
+	cnt = piece(iov, cnt, b->data + at, b->len - at);
+	r = write_iov(c, iov, cnt);
+	/* What they point to is the caller's, and may go now. */
+	b->nrefs = 0;
+	return r;
 }
 
 int
@@ -244,9 +414,11 @@ dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
 
 	if (c->wbuf.len < DOPY_HDR_LEN)
 		return DOPY_E_NOMEM;	/* begin() could not reserve */
-	len = c->wbuf.len - DOPY_HDR_LEN;
-	if (len > c->max_frame)
+	len = dopy_buf_size(&c->wbuf, DOPY_HDR_LEN);
+	if (len > c->max_frame) {
+		c->wbuf.nrefs = 0;
 		return DOPY_E_TOOBIG;
+	}
 	dopy_frame_encode(c->wbuf.data, type, id, (uint32_t)len);
-	return dopy_chan_write(c, c->wbuf.data, c->wbuf.len);
+	return dopy_chan_flush(c);
 }

@@ -80,14 +80,21 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- the preamble guard ---- */
 
+/* A u32 of the image at q, in the writer's byte order. */
+static uint32_t
+image_u32(const uint8_t *img, const uint8_t *q)
+{
+	if (img[3] & 1)		/* writer was big-endian */
+		return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+		    (uint32_t)q[2] << 8 | q[3];
+	return (uint32_t)q[3] << 24 | (uint32_t)q[2] << 16 |
+	    (uint32_t)q[1] << 8 | q[0];
+}
+
 static uint32_t
 image_len(const uint8_t *p)
 {
-	if (p[3] & 1)		/* writer was big-endian */
-		return (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
-		    (uint32_t)p[6] << 8 | p[7];
-	return (uint32_t)p[7] << 24 | (uint32_t)p[6] << 16 |
-	    (uint32_t)p[5] << 8 | p[4];
+	return image_u32(p, p + 4);
 }
 
 static int
@@ -125,6 +132,7 @@ check_image(const uint8_t *p, size_t avail, struct dopy_image *img,
 	img->p = p;
 	img->len = len;
 	img->fmt = fmt;
+	img->lend = NULL;
 	return 0;
 }
 
@@ -226,7 +234,7 @@ put_data(struct dopy_buf *b, const dopy_value *v)
 		if ((r = put_u32(b, (uint32_t)v->u.s.len +
 		    (v->type->kind == DOPY_STRING))) < 0)
 			return r;
-		return dopy_buf_put(b, v->u.s.p, v->u.s.len);
+		return dopy_buf_put_ref(b, v->u.s.p, v->u.s.len);
 	case DOPY_ARRAY:
 		if (v->u.a.n > UINT32_MAX)
 			return DOPY_E_TOOBIG;
@@ -290,12 +298,12 @@ dopy_encode(const dopy_value *v, struct dopy_buf *b)
 	if ((r = dopy_buf_put(b, pre, sizeof(pre))) < 0 ||
 	    (r = dopy_buf_put(b, fmt, flen)) < 0 ||
 	    (r = put_data(b, v)) < 0) {
-		b->len = start;
+		dopy_buf_truncate(b, start);
 		return r;
 	}
-	len = b->len - start;
+	len = dopy_buf_size(b, start);
 	if (len > UINT32_MAX) {
-		b->len = start;
+		dopy_buf_truncate(b, start);
 		return DOPY_E_TOOBIG;
 	}
 	len32 = (uint32_t)len;
@@ -543,6 +551,63 @@ map_get(const dopy_type *t)
 	return m;
 }
 
+/*
+ * A bytes value alone in its image ("B"), the way large ones travel,
+ * once tpl_load has checked the image: read here, not by tpl_unpack,
+ * which copies the data into a fresh block that we would then grow for
+ * our NUL.  The data is "tpl", flags, length, "B\0", a u32 count and
+ * the bytes, which must end the image.
+ */
+#define B_DATA		14
+
+/* The frame's block, if the data can stay in it: it fills most of the
+ * block (a small value must not pin a large block) and ends it, so the
+ * byte after it, which becomes our NUL, is no other image's. */
+static uint8_t *
+lent_block(const struct dopy_image *img, size_t n)
+{
+	struct dopy_buf *b = img->lend;
+
+	if (b == NULL || b->data == NULL || img->p < b->data ||
+	    img->p + img->len != b->data + b->len || b->cap <= b->len ||
+	    n < b->len / 2)
+		return NULL;
+	return dopy_buf_take(b);
+}
+
+static int
+take_bytes_image(const struct dopy_image *img, dopy_value **out, char *err,
+    size_t errlen)
+{
+	uint8_t *block;
+	char *p;
+	uint32_t n;
+
+	if (img->len < B_DATA || img->len - B_DATA !=
+	    (n = image_u32(img->p, img->p + B_DATA - 4))) {
+		seterr(err, errlen, "bytes value that does not fill its "
+		    "image");
+		return DOPY_E_PROTO;
+	}
+	if ((block = lent_block(img, n)) != NULL)
+		p = (char *)img->p + B_DATA;
+	else if ((p = dopy_big_alloc((size_t)n + 1)) != NULL)
+		memcpy(p, img->p + B_DATA, n);
+	else {
+		seterr(err, errlen, "out of memory");
+		return DOPY_E_NOMEM;
+	}
+	p[n] = '\0';
+	if ((*out = dopy_value_take_block(&dopy_type_bytes_, block, p,
+	    n)) == NULL) {
+		if (block == NULL)
+			dopy_big_free(p);
+		seterr(err, errlen, "out of memory");
+		return DOPY_E_NOMEM;
+	}
+	return 0;
+}
+
 int
 dopy_decode(const struct dopy_image *img, const dopy_type *expect,
     dopy_value **out, char *err, size_t errlen)
@@ -575,6 +640,8 @@ dopy_decode(const struct dopy_image *img, const dopy_type *expect,
 	rd.slot = m->slot;
 	if (tpl_load(rd.tn, TPL_MEM, (void *)img->p, img->len) != 0)
 		seterr(err, errlen, "malformed tpl image");
+	else if (t->kind == DOPY_BYTES)
+		r = take_bytes_image(img, out, err, errlen);
 	else if (tpl_unpack(rd.tn, 0) < 0)
 		seterr(err, errlen, "malformed tpl data");
 	else if ((*out = take(&rd, t, 0)) != NULL)

@@ -2,6 +2,12 @@
  * conn.c - the client's connection: a spawned command or an fd pair,
  * the HELLO exchange, and closing (reaping a spawned server).
  *
+ * An early connection (DOPY_CONNECT_EARLY) does not wait for the
+ * server's HELLO: ours is queued, goes out in one write with the first
+ * call (proxy.c), and the server's is checked by whichever thread reads
+ * first (future.c).  Until then, calls are limited to the smallest frame
+ * limit a server may announce.
+ *
  * A connection made from a target remembers it, so that it can be
  * released and dialled again (Pyro's _release and rebind).  No globals:
  * two connections in one process share nothing.
@@ -34,6 +40,7 @@ conn_new(int in, int out)
 		c->chan.drain = dopy_conn_drain;
 		c->chan.drain_arg = c;
 	}
+	dopy_buf_init(&c->hello_out);
 	c->pid = -1;
 	c->next_id = 1;
 	c->gen = 1;
@@ -147,23 +154,51 @@ client_max_frame(uint32_t *max, dopy_error **ep)
 	return 0;
 }
 
-int
-dopy_conn_hello(dopy_conn *c, dopy_error **ep)
+/* Why the exchange failed when a read or write of it returned r. */
+static int
+hello_error(int r, dopy_error **ep)
 {
-	struct dopy_hello mine = { .proto = DOPY_PROTOCOL,
-	    .software = DOPY_SOFTWARE };
-	struct dopy_frame f;
+	if (r == DOPY_E_CLOSED)
+		return dopy_error_set(ep, r, "connection closed before the "
+		    "server said HELLO");
+	if (r == DOPY_E_TIMEOUT)
+		return dopy_error_set(ep, r, "no HELLO from the server within "
+		    "%d s", DOPY_HELLO_TIMEOUT_MS / 1000);
+	return dopy_error_set(ep, r, "HELLO exchange failed: %s%s%s",
+	    dopy_strerror(r), r == DOPY_E_SYS ? ": " : "",
+	    r == DOPY_E_SYS ? strerror(errno) : "");
+}
+
+/* Our HELLO, nonce included when we hold a key. */
+static int
+hello_mine(dopy_conn *c, struct dopy_hello *mine, dopy_error **ep)
+{
 	int r;
 
-	if ((r = client_max_frame(&mine.max_frame, ep)) < 0)
+	memset(mine, 0, sizeof(*mine));
+	mine->proto = DOPY_PROTOCOL;
+	mine->software = DOPY_SOFTWARE;
+	if ((r = client_max_frame(&mine->max_frame, ep)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);	/* a dead server is EPIPE, not death */
 	if (c->key != NULL) {
-		mine.features |= DOPY_FEAT_AUTH;
+		mine->features |= DOPY_FEAT_AUTH;
 		dopy_auth_nonce(c->nonce);
-		memcpy(mine.ext[0], c->nonce, DOPY_NONCE_LEN);
-		mine.next = 1;
+		memcpy(mine->ext[0], c->nonce, DOPY_NONCE_LEN);
+		mine->next = 1;
 	}
+	return 0;
+}
+
+int
+dopy_conn_hello(dopy_conn *c, dopy_error **ep)
+{
+	struct dopy_hello mine;
+	struct dopy_frame f;
+	int r;
+
+	if ((r = hello_mine(c, &mine, ep)) < 0)
+		return r;
 	dopy_chan_begin(&c->chan);
 	/* A server that never answers must not hang the caller: the same
 	 * deadline the server gives its clients. */
@@ -173,15 +208,7 @@ dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 	    (r = dopy_chan_read(&c->chan, &f)) < 0) {
 		c->kill_child = 1;
 		dopy_chan_deadline(&c->chan, 0);
-		if (r == DOPY_E_CLOSED)
-			return dopy_error_set(ep, r, "connection closed "
-			    "before the server said HELLO");
-		if (r == DOPY_E_TIMEOUT)
-			return dopy_error_set(ep, r, "no HELLO from the server "
-			    "within %d s", DOPY_HELLO_TIMEOUT_MS / 1000);
-		return dopy_error_set(ep, r, "HELLO exchange failed: %s%s%s",
-		    dopy_strerror(r), r == DOPY_E_SYS ? ": " : "",
-		    r == DOPY_E_SYS ? strerror(errno) : "");
+		return hello_error(r, ep);
 	}
 	/* Our limit holds for what we read; after HELLO, the smaller. */
 	c->chan.max_frame = mine.max_frame;
@@ -193,15 +220,107 @@ dopy_conn_hello(dopy_conn *c, dopy_error **ep)
 	return r;
 }
 
+/*
+ * Early: our HELLO, framed, waits in hello_out for the first call.  The
+ * server's max_frame is unknown until its HELLO is in, so we read that
+ * one against the opening limit and send calls up to the smallest
+ * max_frame any server may announce (dopy(5)).
+ */
+static int
+hello_queue(dopy_conn *c, dopy_error **ep)
+{
+	struct dopy_hello mine;
+	struct dopy_buf *b = &c->hello_out;
+	int r;
+
+	if ((r = hello_mine(c, &mine, ep)) < 0)
+		return r;
+	dopy_buf_reset(b);
+	if (dopy_buf_reserve(b, DOPY_HDR_LEN) == NULL)
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	b->len = DOPY_HDR_LEN;
+	if ((r = dopy_msg_hello_put(b, &mine)) < 0)
+		return dopy_error_set(ep, r, "cannot encode HELLO: %s",
+		    dopy_strerror(r));
+	dopy_frame_encode(b->data, DOPY_F_HELLO, 0,
+	    (uint32_t)(b->len - DOPY_HDR_LEN));
+	c->hello_max = mine.max_frame;
+	c->hello_state = DOPY_HELLO_QUEUED;
+	c->up = 1;
+	return 0;
+}
+
+/* Say HELLO now, or (early, without a key) queue it. */
+static int
+conn_open(dopy_conn *c, int flags, dopy_error **ep)
+{
+	if ((flags & DOPY_CONNECT_EARLY) && c->key == NULL)
+		return hello_queue(c, ep);
+	return dopy_conn_hello(c, ep);
+}
+
+uint32_t
+dopy_conn_send_max(const dopy_conn *c)
+{
+	return c->hello_state == DOPY_HELLO_DONE ? c->chan.max_frame :
+	    DOPY_FRAME_MIN;
+}
+
+static int explain_exit(dopy_conn *, const char *, int, int, dopy_error **);
+
+int
+dopy_conn_hello_sent(dopy_conn *c, int r, dopy_error **ep)
+{
+	dopy_error *e = NULL;
+
+	if (r == 0) {
+		pthread_mutex_lock(&c->lock);
+		c->hello_state = DOPY_HELLO_SENT;
+		c->hello_until = dopy_now_ms() + DOPY_HELLO_TIMEOUT_MS;
+		pthread_mutex_unlock(&c->lock);
+		dopy_buf_release(&c->hello_out);
+		return 0;
+	}
+	r = hello_error(r, &e);
+	if (c->command != NULL)
+		r = explain_exit(c, c->command, r, 0, &e);
+	pthread_mutex_lock(&c->lock);
+	dopy_conn_hello_fail(c, e);
+	r = dopy_conn_hello_error(c, ep);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int
+dopy_conn_hello_check(dopy_conn *c, const struct dopy_frame *f, int r,
+    dopy_error **ep)
+{
+	if (f == NULL) {
+		r = hello_error(r, ep);
+		return c->command != NULL ?
+		    explain_exit(c, c->command, r, 0, ep) : r;
+	}
+	/* Our limit holds for what we read; after HELLO, the smaller. */
+	c->chan.max_frame = c->hello_max;
+	return hello_answer(c, f, ep);
+}
+
 int
 dopy_conn_fds(int in, int out, dopy_conn **cp, dopy_error **ep)
 {
-	return dopy_conn_fds_key(in, out, NULL, cp, ep);
+	return dopy_conn_fds_flags(in, out, NULL, 0, cp, ep);
 }
 
 int
 dopy_conn_fds_key(int in, int out, const dopy_key *key, dopy_conn **cp,
     dopy_error **ep)
+{
+	return dopy_conn_fds_flags(in, out, key, 0, cp, ep);
+}
+
+int
+dopy_conn_fds_flags(int in, int out, const dopy_key *key, int flags,
+    dopy_conn **cp, dopy_error **ep)
 {
 	dopy_conn *c;
 	int r;
@@ -214,7 +333,7 @@ dopy_conn_fds_key(int in, int out, const dopy_key *key, dopy_conn **cp,
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	}
 	c->key = key;
-	if ((r = dopy_conn_hello(c, ep)) < 0) {
+	if ((r = conn_open(c, flags, ep)) < 0) {
 		dopy_conn_close(c);
 		return r;
 	}
@@ -244,16 +363,21 @@ reap(pid_t pid, int ms, int *status)
 	}
 }
 
-/* "closed before HELLO" says little when the command failed to start. */
+/* "closed before HELLO" says little when the command failed to start.
+ * Closing its input ends a server that still reads; an early
+ * connection's other threads may still write there, so it only waits. */
 static int
-explain_exit(dopy_conn *c, const char *command, int r, dopy_error **ep)
+explain_exit(dopy_conn *c, const char *command, int r, int closing,
+    dopy_error **ep)
 {
 	int status;
 
 	if (r != DOPY_E_CLOSED || c->pid < 0)
 		return r;
-	close(c->chan.out);
-	c->chan.out = -1;
+	if (closing) {
+		close(c->chan.out);
+		c->chan.out = -1;
+	}
 	if (reap(c->pid, 1000, &status) < 0)
 		return r;
 	c->pid = -1;
@@ -269,11 +393,18 @@ explain_exit(dopy_conn *c, const char *command, int r, dopy_error **ep)
 int
 dopy_conn_spawn(const char *command, dopy_conn **cp, dopy_error **ep)
 {
-	return dopy_conn_spawn_key(command, NULL, cp, ep);
+	return dopy_conn_spawn_flags(command, NULL, 0, cp, ep);
 }
 
 int
 dopy_conn_spawn_key(const char *command, const dopy_key *key,
+    dopy_conn **cp, dopy_error **ep)
+{
+	return dopy_conn_spawn_flags(command, key, 0, cp, ep);
+}
+
+int
+dopy_conn_spawn_flags(const char *command, const dopy_key *key, int flags,
     dopy_conn **cp, dopy_error **ep)
 {
 	dopy_conn *c;
@@ -294,19 +425,20 @@ dopy_conn_spawn_key(const char *command, const dopy_key *key,
 	}
 	c->pid = pid;
 	c->key = key;
-	if ((r = dopy_conn_hello(c, ep)) < 0) {
-		r = explain_exit(c, command, r, ep);
-		dopy_conn_close(c);
-		return r;
-	}
 	/* A command can be run again: remember it as an exec: target. */
 	if ((c->target = calloc(1, sizeof(*c->target))) == NULL ||
 	    (c->target->command = strdup(command)) == NULL ||
+	    (c->command = strdup(command)) == NULL ||
 	    (key != NULL && (c->keycopy = dopy_key_dup(key)) == NULL)) {
 		dopy_conn_close(c);
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	}
 	c->target->kind = DOPY_TARGET_EXEC;
+	if ((r = conn_open(c, flags, ep)) < 0) {
+		r = explain_exit(c, command, r, 1, ep);
+		dopy_conn_close(c);
+		return r;
+	}
 	*cp = c;
 	return 0;
 }
@@ -373,6 +505,9 @@ dopy_conn_close(dopy_conn *c)
 	dopy_server_free(c->local);
 	dopy_target_free(c->target);
 	dopy_key_free(c->keycopy);
+	dopy_buf_release(&c->hello_out);
+	dopy_error_free(c->hello_err);
+	free(c->command);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->wlock);
 	pthread_cond_destroy(&c->cond);
@@ -442,6 +577,12 @@ redial(dopy_conn *c, dopy_error **ep)
 	c->pid = n->pid;
 	free(c->server_software);
 	c->server_software = n->server_software;
+	free(c->command);
+	c->command = n->command;
+	n->command = NULL;
+	c->hello_state = DOPY_HELLO_DONE;
+	dopy_error_free(c->hello_err);
+	c->hello_err = NULL;
 	c->up = 1;
 	c->released = 0;
 	c->gen++;
@@ -463,6 +604,8 @@ dopy_conn_ensure(dopy_conn *c, dopy_error **ep)
 		drop(c);	/* lost: what is left of it */
 	tries = c->released ? (c->rebind_tries > 0 ? c->rebind_tries : 1) :
 	    c->rebind_tries;
+	if ((c->target == NULL || tries == 0) && c->hello_err != NULL)
+		return dopy_conn_hello_error(c, ep);
 	if (c->target == NULL || tries == 0)
 		return dopy_error_set(ep, DOPY_E_CLOSED, "connection %s; %s",
 		    c->released ? "released" : "lost", c->target == NULL ?

@@ -124,7 +124,7 @@ ssh_command(const dopy_target *t)
  * remembered in the target for dopy_target_object().
  */
 static int
-connect_name(dopy_target *t, const dopy_key *key, dopy_conn **cp,
+connect_name(dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
     dopy_error **ep)
 {
 	const char *ns = getenv("DOPY_NS"), *obj;
@@ -145,7 +145,7 @@ connect_name(dopy_target *t, const dopy_key *key, dopy_conn **cp,
 		    "name: target");
 		goto out;
 	}
-	if ((r = dopy_target_connect_key(nst, key, &nc, ep)) < 0)
+	if ((r = dopy_target_connect_flags(nst, key, flags, &nc, ep)) < 0)
 		goto out;
 	p = dopy_proxy_new(nc, nst->object != NULL ? nst->object : "naming");
 	a = dopy_args_new();
@@ -169,7 +169,7 @@ connect_name(dopy_target *t, const dopy_key *key, dopy_conn **cp,
 		free(rt->object);
 		rt->object = strdup(obj);
 	}
-	if ((r = dopy_target_connect_key(rt, key, cp, ep)) == 0 &&
+	if ((r = dopy_target_connect_flags(rt, key, flags, cp, ep)) == 0 &&
 	    rt->object != NULL) {
 		free(t->object);
 		t->object = strdup(rt->object);
@@ -190,9 +190,9 @@ dopy_target_connect(const dopy_target *t, dopy_conn **cp, dopy_error **ep)
 	return dopy_target_connect_key(t, NULL, cp, ep);
 }
 
-/* Open the transport and say HELLO. */
+/* Open the transport and say HELLO (or queue it, early). */
 static int
-dial(const dopy_target *t, const dopy_key *key, dopy_conn **cp,
+dial(const dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
     dopy_error **ep)
 {
 	char *cmd;
@@ -202,21 +202,21 @@ dial(const dopy_target *t, const dopy_key *key, dopy_conn **cp,
 	case DOPY_TARGET_TCP:
 		if ((r = tcp_socket(t, &fd, ep)) < 0)
 			return r;
-		return dopy_conn_fds_key(fd, fd, key, cp, ep);
+		return dopy_conn_fds_flags(fd, fd, key, flags, cp, ep);
 	case DOPY_TARGET_UNIX:
 		if ((r = unix_socket(t, &fd, ep)) < 0)
 			return r;
-		return dopy_conn_fds_key(fd, fd, key, cp, ep);
+		return dopy_conn_fds_flags(fd, fd, key, flags, cp, ep);
 	case DOPY_TARGET_NAME:
-		return connect_name((dopy_target *)t, key, cp, ep);
+		return connect_name((dopy_target *)t, key, flags, cp, ep);
 	case DOPY_TARGET_SSH:
 		if ((cmd = ssh_command(t)) == NULL)
 			return dopy_error_set(ep, DOPY_E_NOMEM, "no memory");
-		r = dopy_conn_spawn_key(cmd, key, cp, ep);
+		r = dopy_conn_spawn_flags(cmd, key, flags, cp, ep);
 		free(cmd);
 		return r;
 	default:
-		return dopy_conn_spawn_key(t->command, key, cp, ep);
+		return dopy_conn_spawn_flags(t->command, key, flags, cp, ep);
 	}
 }
 
@@ -224,10 +224,20 @@ int
 dopy_target_connect_key(const dopy_target *t, const dopy_key *key,
     dopy_conn **cp, dopy_error **ep)
 {
+	return dopy_target_connect_flags(t, key, 0, cp, ep);
+}
+
+int
+dopy_target_connect_flags(const dopy_target *t, const dopy_key *key,
+    int flags, dopy_conn **cp, dopy_error **ep)
+{
 	int r;
 
 	*cp = NULL;
-	if ((r = dial(t, key, cp, ep)) < 0)
+	if (t == NULL || (flags & ~DOPY_CONNECT_EARLY) != 0)
+		return dopy_error_set(ep, DOPY_E_INVAL, "no target, or unknown "
+		    "flags %#x", (unsigned)flags);
+	if ((r = dial(t, key, flags, cp, ep)) < 0)
 		return r;
 	/* The target as given (a name: is resolved again on redial). */
 	dopy_target_free((*cp)->target);
@@ -252,13 +262,20 @@ int
 dopy_connect_key(const char *text, const dopy_key *key, dopy_conn **cp,
     dopy_error **ep)
 {
+	return dopy_connect_flags(text, key, 0, cp, ep);
+}
+
+int
+dopy_connect_flags(const char *text, const dopy_key *key, int flags,
+    dopy_conn **cp, dopy_error **ep)
+{
 	dopy_target *t;
 	int r;
 
 	*cp = NULL;
 	if ((r = dopy_target_parse(text, &t, ep)) < 0)
 		return r;
-	r = dopy_target_connect_key(t, key, cp, ep);
+	r = dopy_target_connect_flags(t, key, flags, cp, ep);
 	dopy_target_free(t);
 	return r;
 }

@@ -458,6 +458,24 @@ int		 dopy_target_connect_key(const dopy_target *, const dopy_key *,
 		    dopy_conn **, dopy_error **);
 int		 dopy_conn_fds_key(int in, int out, const dopy_key *,
 		    dopy_conn **, dopy_error **);
+/*
+ * Connect with flags (key may be NULL).  DOPY_CONNECT_EARLY saves a
+ * round trip: connect does not wait for the server's HELLO; ours goes
+ * out in one write with the first call, and the first wait (that call's,
+ * or any later one) reads the server's HELLO.  If the server refuses or
+ * never says HELLO, every call in flight fails with the reason, as
+ * connect would have, and the server has run none of them.  A first call
+ * over 4096 bytes, a batch and dopy_conn_settle() wait for the HELLO
+ * first.  With a key the exchange needs the server's nonce, so connect
+ * waits as without the flag.  Unknown flags are DOPY_E_INVAL.
+ */
+#define DOPY_CONNECT_EARLY	0x1
+int		 dopy_connect_flags(const char *target, const dopy_key *,
+		    int flags, dopy_conn **, dopy_error **);
+int		 dopy_target_connect_flags(const dopy_target *,
+		    const dopy_key *, int flags, dopy_conn **, dopy_error **);
+/* Complete a pending HELLO exchange now: 0 at once if there is none. */
+int		 dopy_conn_settle(dopy_conn *, dopy_error **);
 /* Close; waits for a spawned server.  Returns its exit status or -1. */
 int		 dopy_conn_close(dopy_conn *);
 const char	*dopy_conn_server_version(const dopy_conn *);

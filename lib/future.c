@@ -131,6 +131,59 @@ dopy_conn_lost(dopy_conn *c, int code, const dopy_error *why)
 		pthread_cond_broadcast(&c->cond);
 }
 
+/* The whole error, name and remote trace included; NULL if e is. */
+static dopy_error *
+error_copy(const dopy_error *e)
+{
+	dopy_error *d;
+	size_t i;
+
+	if (e == NULL || (d = dopy_error_new(e->code, "%s",
+	    e->message != NULL ? e->message : "")) == NULL)
+		return NULL;
+	dopy_error_set_fields(d, e->name, e->object, e->method, e->host,
+	    e->pid);
+	for (i = 0; i < e->ntrace; i++)
+		dopy_error_add_trace(d, e->trace[i]);
+	return d;
+}
+
+int
+dopy_conn_hello_error(const dopy_conn *c, dopy_error **ep)
+{
+	int code = c->hello_err != NULL ? c->hello_err->code : DOPY_E_CLOSED;
+
+	if (ep != NULL) {
+		dopy_error_free(*ep);
+		*ep = error_copy(c->hello_err);
+	}
+	return code;
+}
+
+void
+dopy_conn_hello_fail(dopy_conn *c, dopy_error *e)
+{
+	dopy_error *model;
+	dopy_future *f;
+
+	if (e == NULL)
+		e = dopy_error_new(DOPY_E_NOMEM, "HELLO exchange failed: out "
+		    "of memory");
+	dopy_error_free(c->hello_err);
+	c->hello_err = e;
+	c->hello_state = DOPY_HELLO_DONE;
+	c->kill_child = 1;
+	c->up = 0;
+	/* settle() may drop the lock: copy from a model of our own. */
+	model = error_copy(e);
+	while ((f = table_any(c)) != NULL)
+		settle(c, f, model != NULL ? model->code : DOPY_E_NOMEM, NULL,
+		    error_copy(model));
+	dopy_error_free(model);
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
 void
 dopy_futures_detach(dopy_conn *c)
 {
@@ -192,7 +245,8 @@ on_answer(dopy_conn *c, const struct dopy_frame *fr)
 			code = e->code < 0 ? e->code : DOPY_E_PROTO;
 	} else if (fr->len > 0 && ((r = dopy_images_split(fr->payload,
 	    fr->len, img, 2, &n, err, sizeof(err))) < 0 || n != 1 ||
-	    (r = dopy_decode(&img[0], NULL, &v, err, sizeof(err))) < 0)) {
+	    (img[0].lend = fr->lend,	/* a large bytes answer keeps it */
+	    r = dopy_decode(&img[0], NULL, &v, err, sizeof(err))) < 0)) {
 		code = DOPY_E_PROTO;
 		e = dopy_error_new(code, "malformed REPLY: %s", r < 0 ? err :
 		    "more than one value");
@@ -283,6 +337,37 @@ unexpected(dopy_conn *c, const struct dopy_frame *fr)
 	dopy_error_free(e);
 }
 
+/* What an early connection reads first: the server's HELLO, or why
+ * there is none (f NULL, the read's error r). */
+static void
+on_hello(dopy_conn *c, const struct dopy_frame *fr, int r)
+{
+	dopy_error *e = NULL;
+
+	r = dopy_conn_hello_check(c, fr, r, &e);
+	pthread_mutex_lock(&c->lock);
+	if (r == 0)
+		c->hello_state = DOPY_HELLO_DONE;
+	else
+		dopy_conn_hello_fail(c, e);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Whether the next frame is an early connection's HELLO, and so read
+ * after a read that ended with r. */
+static int
+hello_due(dopy_conn *c, int r)
+{
+	int due;
+
+	pthread_mutex_lock(&c->lock);
+	due = c->hello_state == DOPY_HELLO_SENT && (r != DOPY_E_TIMEOUT ||
+	    dopy_now_ms() >= c->hello_until);
+	pthread_mutex_unlock(&c->lock);
+	return due;
+}
+
 /*
  * Holding the role (and not the lock), read one frame by the deadline
  * (absolute ms, 0: none) and hand it on; the role is free on return.
@@ -297,6 +382,10 @@ read_one(dopy_conn *c, int64_t until)
 	c->chan.deadline = until;
 	r = dopy_chan_read(&c->chan, &fr);
 	c->chan.deadline = 0;
+	if (hello_due(c, r)) {
+		on_hello(c, r < 0 ? NULL : &fr, r);
+		return 0;
+	}
 	if (r == DOPY_E_TIMEOUT) {
 		pthread_mutex_lock(&c->lock);
 		role_free(c);
@@ -385,6 +474,17 @@ cond_wait_until(dopy_conn *c, int64_t until)
 	c->waiting--;
 }
 
+/* The earlier of until and, while the server's HELLO is due, its
+ * deadline; lock held. */
+static int64_t
+hello_bound(const dopy_conn *c, int64_t until)
+{
+	if (c->hello_state == DOPY_HELLO_SENT &&
+	    (until == 0 || c->hello_until < until))
+		return c->hello_until;
+	return until;
+}
+
 /* Until f is answered, one way or another.  Lock held. */
 static void
 wait_answer(dopy_conn *c, dopy_future *f)
@@ -406,14 +506,62 @@ wait_answer(dopy_conn *c, dopy_future *f)
 			continue;
 		}
 		if (c->reading) {
-			cond_wait_until(c, until);
+			cond_wait_until(c, hello_bound(c, until));
 			continue;
 		}
 		c->reading = 1;
 		pthread_mutex_unlock(&c->lock);
-		read_one(c, until);
+		read_one(c, hello_bound(c, until));
 		pthread_mutex_lock(&c->lock);
 	}
+}
+
+/* Send a queued HELLO by itself; 0, or the exchange's error. */
+static int
+hello_flush(dopy_conn *c, dopy_error **ep)
+{
+	int queued, r = 0;
+
+	pthread_mutex_lock(&c->wlock);
+	pthread_mutex_lock(&c->lock);
+	queued = c->up && c->hello_state == DOPY_HELLO_QUEUED;
+	pthread_mutex_unlock(&c->lock);
+	if (queued)
+		r = dopy_conn_hello_sent(c, dopy_chan_write(&c->chan,
+		    c->hello_out.data, c->hello_out.len), ep);
+	pthread_mutex_unlock(&c->wlock);
+	return r;
+}
+
+int
+dopy_conn_settle(dopy_conn *c, dopy_error **ep)
+{
+	int r;
+
+	if (c == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "no connection");
+	if (c->sess != NULL)	/* a server's, to its client: no HELLO */
+		return 0;
+	if ((r = hello_flush(c, ep)) < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	while (c->up && c->hello_state == DOPY_HELLO_SENT) {
+		if (c->reading) {
+			cond_wait_until(c, c->hello_until);
+			continue;
+		}
+		c->reading = 1;
+		pthread_mutex_unlock(&c->lock);
+		read_one(c, c->hello_until);
+		pthread_mutex_lock(&c->lock);
+	}
+	if (c->hello_err != NULL)
+		r = dopy_conn_hello_error(c, ep);
+	else if (c->hello_state != DOPY_HELLO_DONE)
+		r = dopy_error_set(ep, DOPY_E_CLOSED, "connection released "
+		    "before the server said HELLO");
+	pthread_mutex_unlock(&c->lock);
+	return r;
 }
 
 /* ---- the API ---- */

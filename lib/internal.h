@@ -44,15 +44,53 @@ enum dopy_ftype {
 #define DOPY_MAX_NEST		16	/* calls and callbacks inside each other */
 
 /* ---- buf.c: a bounded growable byte buffer ---- */
+/*
+ * A buffer the channel writes (dopy_buf_allow_refs) may hold large byte
+ * strings by reference: dopy_chan_flush writes them from where they are
+ * (writev), so a large value is not copied into the buffer.  Whatever
+ * they point to must stay alive and unchanged until the frame is out.
+ */
+#define DOPY_BUF_REFS		8
+#define DOPY_REF_MIN		(64u * 1024)	/* smaller ones are copied */
+struct dopy_bufref {
+	size_t		 at;	/* the bytes come before data[at] */
+	const void	*p;
+	size_t		 len;
+};
 struct dopy_buf {
 	uint8_t	*data;
 	size_t	 off;		/* first unread byte */
 	size_t	 len;		/* end of valid bytes */
 	size_t	 cap;
+	int	 refok;		/* dopy_buf_put_ref may refer */
+	size_t	 nrefs;
+	struct dopy_bufref ref[DOPY_BUF_REFS];
 };
 void	 dopy_buf_init(struct dopy_buf *);
 void	 dopy_buf_release(struct dopy_buf *);
+/* Empty, holding no references and allowing none. */
 void	 dopy_buf_reset(struct dopy_buf *);
+void	 dopy_buf_allow_refs(struct dopy_buf *);
+/* Append n bytes: by reference when allowed and n >= DOPY_REF_MIN,
+ * else copied. */
+int	 dopy_buf_put_ref(struct dopy_buf *, const void *, size_t n);
+/* The bytes from offset from to the end, references included; one at
+ * from ends what comes before (it is the previous value's). */
+size_t	 dopy_buf_size(const struct dopy_buf *, size_t from);
+/* Cut back to len bytes, dropping the references after them. */
+void	 dopy_buf_truncate(struct dopy_buf *, size_t len);
+/* Hand the block over to the caller (who frees it with dopy_big_free)
+ * and leave the buffer empty. */
+uint8_t	*dopy_buf_take(struct dopy_buf *);
+/*
+ * Blocks of DOPY_BIG_MIN bytes and more: glibc maps each afresh and
+ * unmaps it on free, so every first touch of a page faults (about as
+ * costly as copying it twice).  The last few freed are kept for reuse.
+ * dopy_big_free takes any malloc'd block, large or not.
+ */
+#define DOPY_BIG_MIN		(32u * 1024 * 1024)
+void	*dopy_big_alloc(size_t n);
+void	 dopy_big_free(void *);
 /* Make room for n more bytes at data+len; returns that pointer. */
 uint8_t	*dopy_buf_reserve(struct dopy_buf *, size_t n);
 int	 dopy_buf_put(struct dopy_buf *, const void *, size_t);
@@ -66,6 +104,9 @@ struct dopy_frame {
 	uint32_t	 id;
 	uint32_t	 len;		/* payload length */
 	const uint8_t	*payload;	/* valid until the next read */
+	/* A large payload's own block, which a bytes value decoded from it
+	 * may keep (dopy_image.lend); NULL for small frames. */
+	struct dopy_buf	*lend;
 };
 void	 dopy_frame_encode(uint8_t hdr[DOPY_HDR_LEN], uint8_t type,
 	    uint32_t id, uint32_t len);
@@ -83,6 +124,9 @@ struct dopy_chan {
 	int64_t		 deadline;	/* dopy_now_ms() limit for reads, or 0 */
 	struct dopy_buf	 rbuf;
 	struct dopy_buf	 wbuf;
+	struct dopy_buf	 big;		/* a large frame's payload */
+	struct dopy_frame bigf;		/* its header */
+	int		 big_open;	/* big is being filled */
 	uint64_t	 bytes_in, bytes_out;
 	/* With non-blocking fds: called when a write must wait and input is
 	 * readable, so a peer that is itself blocked writing answers to us
@@ -103,6 +147,12 @@ void	 dopy_chan_begin(struct dopy_chan *);
 void	 dopy_chan_deadline(struct dopy_chan *, int ms);
 int64_t	 dopy_now_ms(void);
 int	 dopy_chan_send(struct dopy_chan *, uint8_t type, uint32_t id);
+/* Whether dopy_chan_read has a whole frame (or a bad header) without
+ * reading. */
+int	 dopy_chan_frame_ready(const struct dopy_chan *);
+/* Write the whole frames in wbuf, references included, and drop the
+ * references. */
+int	 dopy_chan_flush(struct dopy_chan *);
 /* Make writes non-blocking without touching reads: O_NONBLOCK on a
  * separate output fd, MSG_DONTWAIT on a socket.  -1 when neither works
  * (one non-socket fd both ways): writes then block. */
@@ -145,6 +195,7 @@ struct dopy_value {
 		struct {
 			char	*p;
 			size_t	 len;
+			void	*block;		/* holds p, or NULL: p */
 		} s;				/* STRING, BYTES */
 		struct {
 			dopy_value **v;
@@ -156,12 +207,20 @@ struct dopy_value {
 dopy_value *dopy_value_new_empty(const dopy_type *t);
 /* A value of type t taking ownership of a malloc'd string or bytes. */
 dopy_value *dopy_value_take_str(dopy_type *t, char *p, size_t len);
+/* The same for bytes at p inside the malloc'd block, with p[len] == 0:
+ * freeing the value frees the block. */
+dopy_value *dopy_value_take_block(dopy_type *t, void *block, char *p,
+	    size_t len);
 
 /* ---- codec.c: values <-> tpl images (the only user of tpl.h) ---- */
 struct dopy_image {
 	const uint8_t	*p;
 	size_t		 len;
 	const char	*fmt;		/* points into p */
+	/* The frame's block (dopy_frame.lend), or NULL.  A bytes value
+	 * filling most of it and ending it keeps the block instead of a
+	 * copy: images after one that did are valid while it lives. */
+	struct dopy_buf	*lend;
 };
 /* Split a payload into images, checking each preamble (tpl guards).
  * At most max images; n receives the count. */
@@ -539,6 +598,18 @@ struct dopy_conn {
 	unsigned		 gen;		/* 1 after the first connect */
 	int			 rebind_tries, rebind_wait_ms;
 
+	/* An early connection (DOPY_CONNECT_EARLY, conn.c): our HELLO
+	 * waits in hello_out to go out in one write with the first call
+	 * (QUEUED), then the server's HELLO for whichever thread reads
+	 * first (SENT, until hello_until); a failed exchange leaves its
+	 * error in hello_err for every later call.  Under lock. */
+	int			 hello_state;
+	struct dopy_buf		 hello_out;
+	uint32_t		 hello_max;	/* our max_frame */
+	int64_t			 hello_until;
+	dopy_error		*hello_err;
+	char			*command;	/* spawned, for messages */
+
 	/* Callbacks (clientcb.c): our published objects. */
 	dopy_server		*local;
 	void			(*cb_error)(const dopy_error *, void *);
@@ -586,6 +657,28 @@ int	 dopy_conn_send_frame(dopy_conn *, uint8_t type, uint32_t id,
 int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
 	    dopy_error **);
 int	 dopy_conn_hello(dopy_conn *, dopy_error **);
+/* conn.c: the early HELLO (hello_state) */
+enum { DOPY_HELLO_DONE = 0, DOPY_HELLO_QUEUED, DOPY_HELLO_SENT };
+/* The largest call payload that may go out now: DOPY_FRAME_MIN until
+ * the server's HELLO is in; lock held. */
+uint32_t dopy_conn_send_max(const dopy_conn *);
+/* hello_out went out (ahead of a call) with write result r: SENT, or
+ * the exchange failed with its error in ep.  wlock held, not lock. */
+int	 dopy_conn_hello_sent(dopy_conn *, int r, dopy_error **);
+/* The reader's frame while SENT, or (f NULL) its read error r: 0 with
+ * the server's HELLO taken, or why the exchange failed.  Role held. */
+int	 dopy_conn_hello_check(dopy_conn *, const struct dopy_frame *f,
+	    int r, dopy_error **);
+/* future.c: the exchange failed with e (taken): every call waiting fails
+ * with a copy, and so does every later one; lock held. */
+void	 dopy_conn_hello_fail(dopy_conn *, dopy_error *e);
+/* future.c: a copy of the failed exchange's error in ep; its code. */
+int	 dopy_conn_hello_error(const dopy_conn *, dopy_error **);
+/* conn.c, connect.c: the connect family with DOPY_CONNECT_* flags. */
+int	 dopy_conn_fds_flags(int in, int out, const dopy_key *, int flags,
+	    dopy_conn **, dopy_error **);
+int	 dopy_conn_spawn_flags(const char *command, const dopy_key *,
+	    int flags, dopy_conn **, dopy_error **);
 /* conn.c: make the transport usable again (reconnect) or say why not;
  * called with c->lock held. */
 int	 dopy_conn_ensure(dopy_conn *, dopy_error **);

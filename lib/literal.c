@@ -724,7 +724,7 @@ format_value(struct out *o, const dopy_value *v, int top)
 char *
 dopy_value_format(const dopy_value *v)
 {
-	struct out o = { { NULL, 0, 0, 0 }, 0 };
+	struct out o = { .failed = 0 };
 
 	if (v == NULL)
 		return NULL;
@@ -839,7 +839,7 @@ json_value(struct out *o, const dopy_value *v)
 char *
 dopy_value_json(const dopy_value *v)
 {
-	struct out o = { { NULL, 0, 0, 0 }, 0 };
+	struct out o = { .failed = 0 };
 
 	if (v == NULL)
 		return NULL;

@@ -210,11 +210,11 @@ dopy_put_call(struct dopy_buf *b, uint8_t type, uint32_t id,
 	    n ? (const char *const *)a->names : NULL, n);
 	for (i = 0; r == 0 && i < n; i++)
 		r = dopy_encode(a->v[i], b);
-	len = b->len - start - DOPY_HDR_LEN;
+	len = dopy_buf_size(b, start) - DOPY_HDR_LEN;
 	if (r == 0 && len > max_frame)
 		r = DOPY_E_TOOBIG;
 	if (r < 0) {
-		b->len = start;
+		dopy_buf_truncate(b, start);
 		if (r == DOPY_E_TOOBIG)
 			return dopy_error_set(ep, r, "the call of %s.%s is %zu "
 			    "bytes, more than the maximum frame of %u", object,
@@ -254,23 +254,59 @@ dopy_proxy_set_deadline(dopy_proxy *p, int ms)
 		p->deadline_ms = ms > 0 ? ms : 0;
 }
 
-/* Encode and write one call frame of p's; the error says which call. */
+/*
+ * Encode and write one call frame of p's; the error says which call.
+ * On an early connection the first call takes our queued HELLO along
+ * in the same write; one too big to go out before the server's HELLO
+ * says how big may waits for it (conn.c).
+ */
 int
 dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
     const dopy_args *args, dopy_error **ep)
 {
 	dopy_conn *c = p->conn;
-	int r;
+	uint32_t max;
+	int r, state;
 
 	pthread_mutex_lock(&c->wlock);
+	pthread_mutex_lock(&c->lock);
+	state = c->hello_state;
+	max = dopy_conn_send_max(c);
+	r = c->hello_err != NULL ? dopy_conn_hello_error(c, ep) : 0;
+	pthread_mutex_unlock(&c->lock);
+	if (r < 0) {
+		pthread_mutex_unlock(&c->wlock);
+		return r;
+	}
 	dopy_buf_reset(&c->chan.wbuf);
-	r = dopy_put_call(&c->chan.wbuf, type, id, p->object, method, args,
-	    c->chan.max_frame, ep);
-	if (r == 0 && (r = dopy_chan_write(&c->chan, c->chan.wbuf.data,
-	    c->chan.wbuf.len)) < 0)
-		r = dopy_error_set(ep, r, "cannot send the call of %s.%s: %s",
-		    p->object, method, r == DOPY_E_CLOSED ?
-		    "the server has gone" : dopy_strerror(r));
+	/* Large arguments go out from the caller's values (writev). */
+	dopy_buf_allow_refs(&c->chan.wbuf);
+	if (state == DOPY_HELLO_QUEUED && dopy_buf_put(&c->chan.wbuf,
+	    c->hello_out.data, c->hello_out.len) < 0)
+		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	if (r == 0)
+		r = dopy_put_call(&c->chan.wbuf, type, id, p->object, method,
+		    args, max, ep);
+	if (r == DOPY_E_TOOBIG && state != DOPY_HELLO_DONE) {
+		pthread_mutex_unlock(&c->wlock);
+		if (ep != NULL) {
+			dopy_error_free(*ep);
+			*ep = NULL;
+		}
+		if ((r = dopy_conn_settle(c, ep)) < 0)
+			return r;
+		return dopy_send_call(p, type, id, method, args, ep);
+	}
+	if (r == 0) {
+		r = dopy_chan_flush(&c->chan);
+		if (state == DOPY_HELLO_QUEUED)
+			r = dopy_conn_hello_sent(c, r, ep);
+		else if (r < 0)
+			r = dopy_error_set(ep, r, "cannot send the call of "
+			    "%s.%s: %s", p->object, method,
+			    r == DOPY_E_CLOSED ? "the server has gone" :
+			    dopy_strerror(r));
+	}
 	pthread_mutex_unlock(&c->wlock);
 	return r;
 }

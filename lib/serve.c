@@ -28,8 +28,8 @@ static int
 send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
 {
 	struct dopy_frame f = { type, 0, id,
-	    (uint32_t)(c->ch.wbuf.len - DOPY_HDR_LEN),
-	    c->ch.wbuf.data + DOPY_HDR_LEN };
+	    (uint32_t)dopy_buf_size(&c->ch.wbuf, DOPY_HDR_LEN),
+	    c->ch.wbuf.data + DOPY_HDR_LEN, NULL };
 
 	dopy_log_frame(&c->srv->log, "send", &f);
 	return dopy_chan_send(&c->ch, type, id);
@@ -305,6 +305,7 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	struct dopy_callmsg m;
 	dopy_call call;
 	char err[200];
+	size_t i;
 	int r = 0;
 
 	if (dopy_msg_call_get(f->payload, f->len, &m, err, sizeof(err)) < 0) {
@@ -327,6 +328,8 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 		    "callbacks nested more than %d deep", DOPY_MAX_NEST);
 	}
 	title(c, &m);
+	for (i = 0; i < m.argc; i++)	/* a large bytes argument keeps it */
+		m.args[i].lend = f->lend;
 	/* From here on the arguments are bound values: the method may
 	 * read further frames (callbacks) over f->payload. */
 	run_call(c, &m, &call, oneway ? 0 : f->id);
@@ -394,22 +397,6 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 	}
 }
 
-/* A whole frame (or a bad header, which the read reports) is buffered:
- * reading it cannot block. */
-static int
-frame_ready(const struct dopy_chan *ch)
-{
-	struct dopy_frame f;
-	size_t avail = dopy_buf_avail(&ch->rbuf);
-
-	if (avail < DOPY_HDR_LEN)
-		return 0;
-	if (dopy_frame_decode(ch->rbuf.data + ch->rbuf.off, ch->max_frame,
-	    &f) < 0)
-		return 1;
-	return avail - DOPY_HDR_LEN >= f.len;
-}
-
 /* Take what the client has sent so far, whole frames or not, so that a
  * slow frame does not hold up the watchers. */
 static int
@@ -462,7 +449,7 @@ next_frame(struct dopy_session *c, struct dopy_frame *f, int wait_ms,
 
 	until = wait_ms > 0 ? now + wait_ms : 0;
 	reap_at = top ? reap(c, now) : 0;
-	while (!frame_ready(&c->ch)) {
+	while (!dopy_chan_frame_ready(&c->ch)) {
 		now = dopy_now_ms();
 		if (reap_at != 0 && now >= reap_at) {
 			reap_at = reap(c, now);

@@ -86,6 +86,21 @@ dopy_value_take_str(dopy_type *t, char *p, size_t len)
 	return v;
 }
 
+dopy_value *
+dopy_value_take_block(dopy_type *t, void *block, char *p, size_t len)
+{
+	dopy_value *v;
+
+	if ((v = alloc(t)) == NULL) {
+		dopy_big_free(block);
+		return NULL;
+	}
+	v->u.s.p = p;
+	v->u.s.len = len;
+	v->u.s.block = block;
+	return v;
+}
+
 /* Strings and bytes keep a NUL after their bytes, so a string's bytes
  * are always a C string. */
 static dopy_value *
@@ -93,7 +108,7 @@ dup_bytes(dopy_type *t, const void *p, size_t len)
 {
 	char *c;
 
-	if (len == SIZE_MAX || (c = malloc(len + 1)) == NULL)
+	if (len == SIZE_MAX || (c = dopy_big_alloc(len + 1)) == NULL)
 		return NULL;
 	if (len > 0)
 		memcpy(c, p, len);
@@ -275,7 +290,7 @@ dopy_value_free(dopy_value *v)
 	switch (v->type->kind) {
 	case DOPY_STRING:
 	case DOPY_BYTES:
-		free(v->u.s.p);
+		dopy_big_free(v->u.s.block != NULL ? v->u.s.block : v->u.s.p);
 		break;
 	case DOPY_ARRAY:
 	case DOPY_STRUCT:

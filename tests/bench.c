@@ -699,7 +699,9 @@ raw_conns(int port, int n)
 	return (now() - t) / n;
 }
 
-/* n dopy connections: connect, HELLO, test.add, close. */
+/* n dopy connections: connect, HELLO, test.add, close.  Early
+ * (DOPY_CONNECT_EARLY), as dopy-rsh connects: the call goes out with
+ * the HELLO, one round trip like the raw ping-pong. */
 static double
 dopy_conns(int port, int n)
 {
@@ -710,7 +712,8 @@ dopy_conns(int port, int n)
 
 	snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", port);
 	for (int i = 0; i < n; i++) {
-		if (dopy_connect(target, &c, NULL) != 0)
+		if (dopy_connect_flags(target, NULL, DOPY_CONNECT_EARLY, &c,
+		    NULL) != 0)
 			errx(1, "connect to %s failed", target);
 		p = dopy_proxy_new(c, "test");
 		dopy_add(p, 1);

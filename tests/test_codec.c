@@ -616,7 +616,7 @@ static int
 unguarded_child(void *arg, int fd)
 {
 	struct img *m = arg;
-	struct dopy_image im = { m->b, m->len, (const char *)m->b + 8 };
+	struct dopy_image im = { m->b, m->len, (const char *)m->b + 8, NULL };
 	dopy_value *v = NULL;
 	char err[200] = "";
 	int r;
@@ -637,7 +637,8 @@ unguarded_child(void *arg, int fd)
 	dopy_buf_init(&b);
 	if (v == NULL || dopy_encode(v, &b) < 0)
 		return 4;
-	good = (struct dopy_image){ b.data, b.len, (const char *)b.data + 8 };
+	good = (struct dopy_image){ b.data, b.len, (const char *)b.data + 8,
+	    NULL };
 	dopy_value_free(v);
 	if (dopy_decode(&good, t, &v, err, sizeof(err)) < 0 ||
 	    dopy_value_len(v) != 3 ||

@@ -181,7 +181,7 @@ Test(log, long_message_is_one_line)
 Test(log, frame_trace_is_made_safe)
 {
 	struct dopy_frame f = { DOPY_F_CALL, 0, 7, 6,
-	    (const uint8_t *)"a\nb\0\x1b[" };
+	    (const uint8_t *)"a\nb\0\x1b[", NULL };
 	struct dopy_log l;
 	struct tmp t;
 	const char *s;
@@ -233,7 +233,8 @@ Test(log, never_stdout)
 	struct capture out, err;
 	struct tmp t;
 	char buf[4096], ebuf[4096];
-	struct dopy_frame f = { DOPY_F_HELLO, 0, 0, 3, (const uint8_t *)"abc" };
+	struct dopy_frame f = { DOPY_F_HELLO, 0, 0, 3, (const uint8_t *)"abc",
+	    NULL };
 	enum dopy_log_sink sinks[] = { DOPY_LOG_STDERR, DOPY_LOG_FILE,
 	    DOPY_LOG_SYSLOG };
 	size_t i;
