@@ -111,7 +111,7 @@ dopy_buf_reserve(struct dopy_buf *b, size_t n)
 }
 
 int
-dopy_buf_put(struct dopy_buf *b, const void *p, size_t n)
+dopy_buf_put_slow(struct dopy_buf *b, const void *p, size_t n)
 {
 	uint8_t *dst;
 

@@ -97,12 +97,37 @@ image_len(const uint8_t *p)
 	return image_u32(p, p + 4);
 }
 
+/* Whether the n bytes at fmt start with a NUL-terminated, non-empty
+ * format of the characters our types use; one pass, as every argument
+ * of every call comes through here. */
+static int
+format_ok(const char *fmt, size_t n, int *has_s)
+{
+	size_t i;
+
+	*has_s = 0;
+	for (i = 0; i < n && fmt[i] != '\0'; i++) {
+		switch (fmt[i]) {
+		case 's':
+			*has_s = 1;
+			break;
+		case 'A': case 'S': case '(': case ')': case 'c': case 'I':
+		case 'U': case 'f': case 'B': case 'u':
+			break;
+		default:
+			return 0;
+		}
+	}
+	return i > 0 && i < n;
+}
+
 static int
 check_image(const uint8_t *p, size_t avail, struct dopy_image *img,
     char *err, size_t errlen)
 {
 	const char *fmt;
 	uint32_t len;
+	int has_s;
 
 	if (avail < 9 || memcmp(p, "tpl", 3) != 0) {
 		seterr(err, errlen, "not a tpl image");
@@ -120,12 +145,11 @@ check_image(const uint8_t *p, size_t avail, struct dopy_image *img,
 		return DOPY_E_PROTO;
 	}
 	fmt = (const char *)p + 8;
-	if (memchr(fmt, '\0', len - 8) == NULL ||
-	    strspn(fmt, "AS()cIUfsBu") != strlen(fmt) || *fmt == '\0') {
+	if (!format_ok(fmt, len - 8, &has_s)) {
 		seterr(err, errlen, "tpl image with a bad format string");
 		return DOPY_E_PROTO;
 	}
-	if (strchr(fmt, 's') != NULL && !(p[3] & 2)) {
+	if (has_s && !(p[3] & 2)) {
 		seterr(err, errlen, "tpl image with the old string encoding");
 		return DOPY_E_PROTO;
 	}
@@ -608,9 +632,9 @@ take_bytes_image(const struct dopy_image *img, dopy_value **out, char *err,
 	return 0;
 }
 
-int
-dopy_decode(const struct dopy_image *img, const dopy_type *expect,
-    dopy_value **out, char *err, size_t errlen)
+static int
+decode(const struct dopy_image *img, const dopy_type *expect,
+    dopy_value **out, char *err, size_t errlen, int direct)
 {
 	struct reader rd = { NULL, NULL, img->len, err, errlen };
 	struct cached_map *volatile m = NULL;
@@ -622,6 +646,11 @@ dopy_decode(const struct dopy_image *img, const dopy_type *expect,
 	dopy_codec_init();
 	if ((t = image_type(img, expect, err, errlen)) == NULL)
 		return DOPY_E_TYPE;
+	if (direct && (r = dopy_image_leaf(img, t, out, err, errlen)) != 1) {
+		dopy_type_free(t);
+		return r;
+	}
+	r = DOPY_E_PROTO;
 	fatal_jmp = &jb;
 	if (setjmp(jb) != 0) {
 		fatal_jmp = NULL;	/* guarded against; the map leaks */
@@ -662,4 +691,18 @@ out:
 	fatal_jmp = NULL;
 	dopy_type_free(t);
 	return r;
+}
+
+int
+dopy_decode(const struct dopy_image *img, const dopy_type *expect,
+    dopy_value **out, char *err, size_t errlen)
+{
+	return decode(img, expect, out, err, errlen, 1);
+}
+
+int
+dopy_decode_tpl(const struct dopy_image *img, const dopy_type *expect,
+    dopy_value **out, char *err, size_t errlen)
+{
+	return decode(img, expect, out, err, errlen, 0);
 }

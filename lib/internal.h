@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <pthread.h>
 #include <sys/types.h>
 
@@ -93,7 +94,20 @@ void	*dopy_big_alloc(size_t n);
 void	 dopy_big_free(void *);
 /* Make room for n more bytes at data+len; returns that pointer. */
 uint8_t	*dopy_buf_reserve(struct dopy_buf *, size_t n);
-int	 dopy_buf_put(struct dopy_buf *, const void *, size_t);
+int	 dopy_buf_put_slow(struct dopy_buf *, const void *, size_t);
+/* Append n bytes; inline because encoding appends a few bytes at a time
+ * and the room is nearly always there. */
+static inline int
+dopy_buf_put(struct dopy_buf *b, const void *p, size_t n)
+{
+	if (b->data != NULL && n <= b->cap - b->len && n <= PTRDIFF_MAX) {
+		if (n > 0)
+			memcpy(b->data + b->len, p, n);
+		b->len += n;
+		return 0;
+	}
+	return dopy_buf_put_slow(b, p, n);
+}
 size_t	 dopy_buf_avail(const struct dopy_buf *);
 void	 dopy_buf_consume(struct dopy_buf *, size_t);
 
@@ -232,7 +246,25 @@ int	 dopy_encode(const dopy_value *v, struct dopy_buf *b);
 /* Decode an image; if expect is not NULL its format must match. */
 int	 dopy_decode(const struct dopy_image *, const dopy_type *expect,
 	    dopy_value **out, char *err, size_t errlen);
+/* The same, always through tpl (the fuzzers check the two agree). */
+int	 dopy_decode_tpl(const struct dopy_image *, const dopy_type *expect,
+	    dopy_value **out, char *err, size_t errlen);
 void	 dopy_codec_init(void);
+
+/* ---- image.c: the fixed-layout images, without tpl ---- */
+/* Decode a scalar, string or bytes image of type t (its format already
+ * matched); 1 when tpl must decode it instead, else 0 or an error. */
+int	 dopy_image_leaf(const struct dopy_image *, const dopy_type *t,
+	    dopy_value **out, char *err, size_t errlen);
+/* The strings of an S(s...) (max of them) or A(s) (at most max) image
+ * of format fmt, copied into one malloc'd block; 1 when tpl must read it
+ * instead (another format, another byte order). */
+int	 dopy_image_strings(const struct dopy_image *, const char *fmt,
+	    int array, char **out, size_t max, size_t *n, char **block,
+	    char *err, size_t errlen);
+/* Append the image of n strings: S(s...) or, with array set, A(s). */
+int	 dopy_image_put_strings(struct dopy_buf *, const char *fmt, int array,
+	    const char *const *s, size_t n);
 
 /* ---- sig.c ---- */
 struct dopy_param {
@@ -291,7 +323,8 @@ int	 dopy_msg_error_get(const uint8_t *, size_t, dopy_error **);
 int	 dopy_msg_call_put(struct dopy_buf *, const char *object,
 	    const char *method, const char *const *names, size_t argc);
 struct dopy_callmsg {
-	char			*object, *method;
+	char			*object, *method;	/* point into strs */
+	char			*strs[2];	/* header's, names' */
 	size_t			 argc;
 	char			*names[DOPY_MAX_ARGS];
 	struct dopy_image	 args[DOPY_MAX_ARGS];

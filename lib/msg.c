@@ -240,16 +240,95 @@ int
 dopy_msg_call_put(struct dopy_buf *b, const char *object, const char *method,
     const char *const *names, size_t argc)
 {
-	dopy_value *f[2];
+	const char *hdr[2] = { object, method };
+	size_t start = b->len;
 	int r;
 
-	if (types() < 0)
-		return DOPY_E_NOMEM;
-	f[0] = dopy_value_string(object);
-	f[1] = dopy_value_string(method);
-	if ((r = put(b, record(t_callhdr, f, 2))) < 0)
+	if ((r = dopy_image_put_strings(b, "S(ss)", 0, hdr, 2)) < 0 ||
+	    (r = dopy_image_put_strings(b, "A(s)", 1, names, argc)) < 0)
+		b->len = start;
+	return r;
+}
+
+/* n C strings copied into one block; out[i] point into it. */
+static char *
+copy_block(char **out, const char *const *s, size_t n)
+{
+	size_t i, total = 1, len;
+	char *b, *p;
+
+	for (i = 0; i < n; i++)
+		total += strlen(s[i]) + 1;
+	if ((p = b = malloc(total)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		len = strlen(s[i]) + 1;
+		memcpy(p, s[i], len);
+		out[i] = p;
+		p += len;
+	}
+	return b;
+}
+
+/* The header and names read in place (image.c); 1 if tpl must. */
+static int
+call_strings_direct(const struct dopy_image *img, struct dopy_callmsg *m,
+    char *err, size_t errlen)
+{
+	char *hdr[2];
+	size_t k;
+	int r;
+
+	if ((r = dopy_image_strings(&img[0], "S(ss)", 0, hdr, 2, &k,
+	    &m->strs[0], err, errlen)) != 0 ||
+	    (r = dopy_image_strings(&img[1], "A(s)", 1, m->names, m->argc,
+	    &k, &m->strs[1], err, errlen)) != 0)
 		return r;
-	return put(b, strings(names, argc));
+	m->object = hdr[0];
+	m->method = hdr[1];
+	if (k != m->argc) {
+		snprintf(err, errlen, "CALL names %zu arguments but carries "
+		    "%zu", k, m->argc);
+		return DOPY_E_PROTO;
+	}
+	return 0;
+}
+
+/* The same through tpl: another byte order, or something to report. */
+static int
+call_strings_tpl(const struct dopy_image *img, struct dopy_callmsg *m,
+    char *err, size_t errlen)
+{
+	dopy_value *hv = NULL, *nv = NULL;
+	const char *hdr[2], *names[DOPY_MAX_ARGS];
+	char *h[2];
+	size_t i;
+	int r;
+
+	if ((r = dopy_decode(&img[0], t_callhdr, &hv, err, errlen)) < 0 ||
+	    (r = dopy_decode(&img[1], t_strings, &nv, err, errlen)) < 0)
+		goto out;
+	r = DOPY_E_PROTO;
+	if (dopy_value_len(nv) != m->argc) {
+		snprintf(err, errlen, "CALL names %zu arguments but carries "
+		    "%zu", dopy_value_len(nv), m->argc);
+		goto out;
+	}
+	hdr[0] = field_str(hv, 0);
+	hdr[1] = field_str(hv, 1);
+	for (i = 0; i < m->argc; i++)
+		names[i] = field_str(nv, i);
+	r = DOPY_E_NOMEM;
+	if ((m->strs[0] = copy_block(h, hdr, 2)) == NULL ||
+	    (m->strs[1] = copy_block(m->names, names, m->argc)) == NULL)
+		goto out;
+	m->object = h[0];
+	m->method = h[1];
+	r = 0;
+out:
+	dopy_value_free(hv);
+	dopy_value_free(nv);
+	return r;
 }
 
 int
@@ -257,11 +336,14 @@ dopy_msg_call_get(const uint8_t *p, size_t len, struct dopy_callmsg *m,
     char *err, size_t errlen)
 {
 	struct dopy_image img[DOPY_MAX_ARGS + 2];
-	dopy_value *hv = NULL, *nv = NULL;
 	size_t n, i;
 	int r;
 
-	memset(m, 0, sizeof(*m));
+	/* Not a memset of *m: names and args are kilobytes, and only the
+	 * first argc of them are ever read. */
+	m->object = m->method = NULL;
+	m->strs[0] = m->strs[1] = NULL;
+	m->argc = 0;
 	if ((r = types()) < 0 || (r = dopy_images_split(p, len, img,
 	    DOPY_MAX_ARGS + 2, &n, err, errlen)) < 0)
 		return r;
@@ -269,44 +351,27 @@ dopy_msg_call_get(const uint8_t *p, size_t len, struct dopy_callmsg *m,
 		snprintf(err, errlen, "CALL needs object, method and names");
 		return DOPY_E_PROTO;
 	}
-	if ((r = dopy_decode(&img[0], t_callhdr, &hv, err, errlen)) < 0 ||
-	    (r = dopy_decode(&img[1], t_strings, &nv, err, errlen)) < 0)
-		goto out;
-	r = DOPY_E_PROTO;
-	if (dopy_value_len(nv) != n - 2) {
-		snprintf(err, errlen, "CALL names %zu arguments but carries "
-		    "%zu", dopy_value_len(nv), n - 2);
-		goto out;
-	}
 	m->argc = n - 2;
-	m->object = dopy_strdup(field_str(hv, 0));
-	m->method = dopy_strdup(field_str(hv, 1));
-	for (i = 0; i < m->argc; i++) {
-		m->names[i] = dopy_strdup(field_str(nv, i));
-		m->args[i] = img[i + 2];
-		if (m->names[i] == NULL)
-			goto out;
-	}
-	if (m->object != NULL && m->method != NULL)
-		r = 0;
-out:
-	if (r < 0 && r != DOPY_E_NOMEM)
-		r = DOPY_E_PROTO;
-	if (r < 0)
+	if ((r = call_strings_direct(img, m, err, errlen)) == 1) {
 		dopy_msg_call_release(m);
-	dopy_value_free(hv);
-	dopy_value_free(nv);
-	return r;
+		m->argc = n - 2;
+		r = call_strings_tpl(img, m, err, errlen);
+	}
+	if (r < 0) {
+		dopy_msg_call_release(m);
+		return r == DOPY_E_NOMEM ? r : DOPY_E_PROTO;
+	}
+	for (i = 0; i < m->argc; i++)
+		m->args[i] = img[i + 2];
+	return 0;
 }
 
 void
 dopy_msg_call_release(struct dopy_callmsg *m)
 {
-	size_t i;
-
-	free(m->object);
-	free(m->method);
-	for (i = 0; i < m->argc; i++)
-		free(m->names[i]);
-	memset(m, 0, sizeof(*m));
+	free(m->strs[0]);
+	free(m->strs[1]);
+	m->object = m->method = NULL;
+	m->strs[0] = m->strs[1] = NULL;
+	m->argc = 0;
 }

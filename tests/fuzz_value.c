@@ -6,8 +6,9 @@
  * checks the preambles; each image is decoded with no expected type and
  * against a few expected types.  Whatever decodes must survive a round
  * trip: encoded again, split and decoded again, it must be equal, and
- * encoding that must give the same bytes.  A mismatch aborts (a crash
- * to libFuzzer).  The text and JSON forms are made too, for the
+ * encoding that must give the same bytes.  Every decode is made twice,
+ * in place (image.c) and through tpl, and the two must agree.  A
+ * mismatch aborts (a crash to libFuzzer).  The text and JSON forms are made too, for the
  * sanitizers' sake.
  */
 #include <stdint.h>
@@ -102,19 +103,44 @@ exercise(const dopy_value *v)
 	round_trip(v);
 }
 
+/*
+ * Decode img as expect both ways: image.c reads scalars and strings in
+ * place, tpl reads everything; they must agree on every input, value
+ * for value and refusal for refusal.
+ */
+static int
+decode_both(const struct dopy_image *img, const dopy_type *expect,
+    dopy_value **out)
+{
+	dopy_value *t;
+	char err[256], terr[256];
+	int r, tr;
+
+	r = dopy_decode(img, expect, out, err, sizeof(err));
+	tr = dopy_decode_tpl(img, expect, &t, terr, sizeof(terr));
+	if (r != tr) {
+		fprintf(stderr, "fuzz_value: direct decode says %d (%s), tpl "
+		    "%d (%s)\n", r, r < 0 ? err : "", tr, tr < 0 ? terr : "");
+		abort();
+	}
+	if (r == 0 && !dopy_value_equal(*out, t))
+		fail("direct decode and tpl disagree", *out, NULL);
+	dopy_value_free(t);
+	return r;
+}
+
 static void
 one_image(const struct dopy_image *img)
 {
 	dopy_value *v;
-	char err[256];
 	size_t i;
 
-	if (dopy_decode(img, NULL, &v, err, sizeof(err)) == 0) {
+	if (decode_both(img, NULL, &v) == 0) {
 		exercise(v);
 		dopy_value_free(v);
 	}
 	for (i = 0; i < NTYPES; i++) {
-		if (dopy_decode(img, types[i], &v, err, sizeof(err)) < 0)
+		if (decode_both(img, types[i], &v) < 0)
 			continue;
 		if (!dopy_type_equal(dopy_value_type(v), types[i]))
 			fail("decoded to another type than expected", v,
