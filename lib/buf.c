@@ -5,10 +5,11 @@
  * reclaimed by moving the unread bytes down when more room is needed, so
  * a buffer used as a read queue does not grow without bound.
  */
-#include <malloc.h>
-#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -139,60 +140,28 @@ dopy_buf_consume(struct dopy_buf *b, size_t n)
 }
 
 /*
- * The big-block cache: two blocks cover a client's call (its argument
- * and the answer are alive together) and a server's.  A lock another
- * thread holds (or a fork left held) is not waited for: the block is
- * then allocated or freed as usual.
+ * A block for a large frame or value.  glibc maps each block this big
+ * afresh and unmaps it on free, so every page is a fault on first touch:
+ * 16384 of them for 64 MiB, which cost more than copying the data.
+ * Transparent huge pages (asked for, as the kernel's default is often
+ * "madvise") make that 32 faults.  Freed with free().
  */
-#define BIG_SLOTS	2
-#define BIG_ROUND	(1024u * 1024)	/* so sizes that differ a little fit */
-
-static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *big_slot[BIG_SLOTS];
+#define HUGE_MIN	(4u << 20)
+#define HUGE_PAGE	((uintptr_t)2 << 20)
 
 void *
-dopy_big_alloc(size_t n)
+dopy_alloc_large(size_t n)
 {
-	void *p = NULL;
-	size_t i, best = BIG_SLOTS, sz, bestsz = SIZE_MAX;
+	void *p = malloc(n);
+#ifdef MADV_HUGEPAGE
+	uintptr_t lo, hi;
 
-	if (n < DOPY_BIG_MIN)
-		return malloc(n);
-	if (pthread_mutex_trylock(&big_lock) == 0) {
-		for (i = 0; i < BIG_SLOTS; i++)
-			if (big_slot[i] != NULL &&
-			    (sz = malloc_usable_size(big_slot[i])) >= n &&
-			    sz < bestsz) {
-				best = i;
-				bestsz = sz;
-			}
-		if (best < BIG_SLOTS) {
-			p = big_slot[best];
-			big_slot[best] = NULL;
-		}
-		pthread_mutex_unlock(&big_lock);
+	if (p != NULL && n >= HUGE_MIN) {
+		lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+		hi = ((uintptr_t)p + n) & ~(HUGE_PAGE - 1);
+		if (hi > lo)	/* a hint: a kernel without THP says EINVAL */
+			(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 	}
-	if (p == NULL && n <= SIZE_MAX - BIG_ROUND)
-		p = malloc((n + BIG_ROUND - 1) / BIG_ROUND * BIG_ROUND);
+#endif
 	return p;
-}
-
-void
-dopy_big_free(void *p)
-{
-	size_t i;
-
-	if (p == NULL)
-		return;
-	if (malloc_usable_size(p) < DOPY_BIG_MIN ||
-	    pthread_mutex_trylock(&big_lock) != 0) {
-		free(p);
-		return;
-	}
-	/* Keep the most recent: the oldest goes. */
-	free(big_slot[BIG_SLOTS - 1]);
-	for (i = BIG_SLOTS - 1; i > 0; i--)
-		big_slot[i] = big_slot[i - 1];
-	big_slot[0] = p;
-	pthread_mutex_unlock(&big_lock);
 }

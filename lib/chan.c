@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -87,7 +88,7 @@ dopy_chan_release(struct dopy_chan *c)
 {
 	dopy_buf_release(&c->rbuf);
 	dopy_buf_release(&c->wbuf);
-	dopy_big_free(dopy_buf_take(&c->big));
+	free(dopy_buf_take(&c->big));
 }
 
 /* One read of at most want bytes into p, by the deadline: the count,
@@ -157,8 +158,8 @@ big_open(struct dopy_chan *c)
 	    f.len < BIG_FRAME)
 		return 0;
 	/* The last large frame's block, unless a value kept it. */
-	dopy_big_free(dopy_buf_take(b));
-	if ((b->data = dopy_big_alloc((size_t)f.len + 1)) == NULL)
+	free(dopy_buf_take(b));
+	if ((b->data = dopy_alloc_large((size_t)f.len + 1)) == NULL)
 		return DOPY_E_NOMEM;
 	b->cap = (size_t)f.len + 1;
 	dopy_buf_consume(&c->rbuf, DOPY_HDR_LEN);
@@ -212,7 +213,7 @@ dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
 		return r;
 	if (c->big_open)
 		return big_finish(c, f);
-	dopy_big_free(dopy_buf_take(&c->big));
+	free(dopy_buf_take(&c->big));
 	if ((r = fill(c, DOPY_HDR_LEN + (size_t)f->len)) < 0)
 		return r == DOPY_E_CLOSED ? DOPY_E_PROTO : r;
 	f->payload = c->rbuf.data + c->rbuf.off + DOPY_HDR_LEN;

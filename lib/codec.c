@@ -615,7 +615,7 @@ take_bytes_image(const struct dopy_image *img, dopy_value **out, char *err,
 	}
 	if ((block = lent_block(img, n)) != NULL)
 		p = (char *)img->p + B_DATA;
-	else if ((p = dopy_big_alloc((size_t)n + 1)) != NULL)
+	else if ((p = dopy_alloc_large((size_t)n + 1)) != NULL)
 		memcpy(p, img->p + B_DATA, n);
 	else {
 		seterr(err, errlen, "out of memory");
@@ -625,7 +625,7 @@ take_bytes_image(const struct dopy_image *img, dopy_value **out, char *err,
 	if ((*out = dopy_value_take_block(&dopy_type_bytes_, block, p,
 	    n)) == NULL) {
 		if (block == NULL)
-			dopy_big_free(p);
+			free(p);
 		seterr(err, errlen, "out of memory");
 		return DOPY_E_NOMEM;
 	}

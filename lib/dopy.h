@@ -512,6 +512,10 @@ int		 dopy_args_bool(dopy_args *, const char *name, int);
 int		 dopy_args_string(dopy_args *, const char *name, const char *);
 int		 dopy_args_bytes(dopy_args *, const char *name, const void *,
 		    size_t);
+/* The same without a copy: the bytes must stay as they are until the
+ * function that sends the arguments (a call, or dopy_batch_add) returns. */
+int		 dopy_args_bytes_ref(dopy_args *, const char *name,
+		    const void *, size_t);
 
 /*
  * Call method with args (may be NULL).  On success *result holds the

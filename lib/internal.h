@@ -80,18 +80,12 @@ int	 dopy_buf_put_ref(struct dopy_buf *, const void *, size_t n);
 size_t	 dopy_buf_size(const struct dopy_buf *, size_t from);
 /* Cut back to len bytes, dropping the references after them. */
 void	 dopy_buf_truncate(struct dopy_buf *, size_t len);
-/* Hand the block over to the caller (who frees it with dopy_big_free)
- * and leave the buffer empty. */
+/* Hand the block over to the caller (who frees it) and leave the
+ * buffer empty. */
 uint8_t	*dopy_buf_take(struct dopy_buf *);
-/*
- * Blocks of DOPY_BIG_MIN bytes and more: glibc maps each afresh and
- * unmaps it on free, so every first touch of a page faults (about as
- * costly as copying it twice).  The last few freed are kept for reuse.
- * dopy_big_free takes any malloc'd block, large or not.
- */
-#define DOPY_BIG_MIN		(32u * 1024 * 1024)
-void	*dopy_big_alloc(size_t n);
-void	 dopy_big_free(void *);
+/* malloc for a block that may be large (a frame, a bytes value): large
+ * ones are backed by huge pages where the kernel has them. */
+void	*dopy_alloc_large(size_t);
 /* Make room for n more bytes at data+len; returns that pointer. */
 uint8_t	*dopy_buf_reserve(struct dopy_buf *, size_t n);
 int	 dopy_buf_put_slow(struct dopy_buf *, const void *, size_t);
@@ -219,6 +213,9 @@ struct dopy_value {
 };
 /* An array, or a structure whose fields are not yet set (n == 0). */
 dopy_value *dopy_value_new_empty(const dopy_type *t);
+/* Bytes that stay the caller's: not copied, not freed, no NUL after;
+ * only for arguments, which are encoded and freed, never read. */
+dopy_value *dopy_value_borrow_bytes(const void *, size_t);
 /* A value of type t taking ownership of a malloc'd string or bytes. */
 dopy_value *dopy_value_take_str(dopy_type *t, char *p, size_t len);
 /* The same for bytes at p inside the malloc'd block, with p[len] == 0:

@@ -194,6 +194,13 @@ dopy_args_bytes(dopy_args *a, const char *name, const void *p, size_t len)
 	return dopy_args_add(a, name, dopy_value_bytes(p, len));
 }
 
+int
+dopy_args_bytes_ref(dopy_args *a, const char *name, const void *p,
+    size_t len)
+{
+	return dopy_args_add(a, name, dopy_value_borrow_bytes(p, len));
+}
+
 /* The whole frame of one call, header included, appended to b. */
 int
 dopy_put_call(struct dopy_buf *b, uint8_t type, uint32_t id,

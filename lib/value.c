@@ -98,12 +98,29 @@ dopy_value_take_block(dopy_type *t, void *block, char *p, size_t len)
 	dopy_value *v;
 
 	if ((v = alloc(t)) == NULL) {
-		dopy_big_free(block);
+		free(block);
 		return NULL;
 	}
 	v->u.s.p = p;
 	v->u.s.len = len;
 	v->u.s.block = block;
+	return v;
+}
+
+/* The block of bytes its creator keeps (dopy_args_bytes_ref): there is
+ * nothing to free, and no NUL after them. */
+static char borrowed;
+
+dopy_value *
+dopy_value_borrow_bytes(const void *p, size_t len)
+{
+	dopy_value *v;
+
+	if ((v = alloc(&dopy_type_bytes_)) == NULL)
+		return NULL;
+	v->u.s.p = (char *)p;
+	v->u.s.len = len;
+	v->u.s.block = &borrowed;
 	return v;
 }
 
@@ -114,7 +131,7 @@ dup_bytes(dopy_type *t, const void *p, size_t len)
 {
 	char *c;
 
-	if (len == SIZE_MAX || (c = dopy_big_alloc(len + 1)) == NULL)
+	if (len == SIZE_MAX || (c = dopy_alloc_large(len + 1)) == NULL)
 		return NULL;
 	if (len > 0)
 		memcpy(c, p, len);
@@ -296,7 +313,8 @@ dopy_value_free(dopy_value *v)
 	switch (v->type->kind) {
 	case DOPY_STRING:
 	case DOPY_BYTES:
-		dopy_big_free(v->u.s.block != NULL ? v->u.s.block : v->u.s.p);
+		if (v->u.s.block != &borrowed)
+			free(v->u.s.block != NULL ? v->u.s.block : v->u.s.p);
 		break;
 	case DOPY_ARRAY:
 	case DOPY_STRUCT:

@@ -275,17 +275,25 @@ Test(largebytes, eof_inside_a_large_frame_breaks_the_framing, .timeout = 20)
 	close(p[0]);
 }
 
-Test(largebytes, big_blocks_are_reused)
+Test(largebytes, borrowed_bytes_are_referenced_not_owned)
 {
-	void *p, *q;
+	size_t len = DOPY_REF_MIN * 2;
+	uint8_t *data = malloc(len);
+	struct dopy_buf b;
+	dopy_value *v;
 
-	cr_assert_not_null(p = dopy_big_alloc(DOPY_BIG_MIN + 10));
-	memset(p, 1, DOPY_BIG_MIN + 10);
-	dopy_big_free(p);
-	cr_assert_not_null(q = dopy_big_alloc(DOPY_BIG_MIN + 100));
-	cr_assert_eq(p, q, "a freed block that fits comes back");
-	dopy_big_free(q);
-	dopy_big_free(NULL);
-	cr_assert_not_null(p = dopy_big_alloc(10));
-	dopy_big_free(p);
+	cr_assert_not_null(data);
+	memset(data, 7, len);
+	v = dopy_value_borrow_bytes(data, len);
+	cr_assert_not_null(v);
+	dopy_buf_init(&b);
+	dopy_buf_allow_refs(&b);
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	cr_assert_eq(b.nrefs, 1);
+	cr_assert_eq(b.ref[0].p, data, "the caller's bytes, not a copy");
+	cr_assert_eq(dopy_buf_size(&b, 0), b.len + len);
+	dopy_value_free(v);		/* must leave data alone */
+	cr_assert_eq(data[len - 1], 7);
+	dopy_buf_release(&b);
+	free(data);			/* ASan: a double free if it did not */
 }
