@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,12 @@
 #define ST_CONN		3	/* connection or protocol failure */
 
 static int	jflag, oflag;
+
+/* --help, the one long option: what users of every other tool try. */
+static const struct option help_opt[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -917,7 +924,7 @@ main(int argc, char *argv[])
 	dopy_conn *conn;
 	int bflag = 0, ch, st, timeout = 0;
 
-	while ((ch = getopt(argc, argv, "+bhjk:ot:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+bhjk:ot:", help_opt, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			bflag = 1;

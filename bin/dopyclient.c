@@ -5,6 +5,7 @@
  */
 #include <err.h>
 #include <libgen.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,12 @@
 #include "dopy.h"
 
 #define ECHO_LEN	1000
+
+/* --help, the one long option: what users of every other tool try. */
+static const struct option help_opt[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -302,7 +309,7 @@ main(int argc, char *argv[])
 	char *target, *msg;
 	int ch, st;
 
-	while ((ch = getopt(argc, argv, "hk:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "hk:", help_opt, NULL)) != -1) {
 		if (ch == 'k')
 			keyfile = optarg;
 		else

@@ -19,6 +19,12 @@ extern char **environ;
 
 #define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:R:st:T:u:v"
 
+/* --help, the one long option: what users of every other tool try. */
+static const struct option help_opt[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
 static void
 usage(FILE *f, const char *prog)
 {
@@ -103,7 +109,7 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, OPTSTRING)) != -1) {
+	while ((ch = getopt_long(argc, argv, OPTSTRING, help_opt, NULL)) != -1) {
 		switch (ch) {
 		case 'B': l->announce = 1; break;
 		case 'c': v = number(prog, ch, optarg, 1, 100000);

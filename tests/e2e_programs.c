@@ -721,3 +721,35 @@ Test(badserver, remote_error_exit_1, .timeout = 20)
 	assert_stderr_has(&r, "fake.c:1 refuse");
 	e2e_run_free(&r);
 }
+
+/* Every program answers --help (and -h) with its usage on stdout and
+ * status 0, and an unknown long option with its usage on stderr. */
+Test(programs, help_long_option, .timeout = 30)
+{
+	const char *progs[] = { "dopyd", "dopy-rsh", "dopyclient" };
+	const char *flags[] = { "--help", "-h" };
+	struct e2e_run r;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		for (k = 0; k < 2; k++) {
+			char *argv[] = { (char *)e2e_bin(progs[i]),
+			    (char *)flags[k], NULL };
+
+			e2e_run(&r, argv);
+			cr_assert(e2e_exited(r.status, 0), "%s %s: %s",
+			    progs[i], flags[k], e2e_status(r.status));
+			cr_assert(strncmp(r.out, "usage: ", 7) == 0,
+			    "%s %s printed: %s", progs[i], flags[k], r.out);
+			e2e_run_free(&r);
+		}
+		char *argv[] = { (char *)e2e_bin(progs[i]), "--bogus",
+		    NULL };
+		e2e_run(&r, argv);
+		cr_assert(e2e_exited(r.status, 2), "%s --bogus: %s", progs[i],
+		    e2e_status(r.status));
+		cr_assert_eq(r.outlen, 0);
+		cr_assert(strstr(r.err, "usage: ") != NULL, "%s", r.err);
+		e2e_run_free(&r);
+	}
+}
