@@ -14,7 +14,9 @@ int
 main(int argc, char *argv[])
 {
 	dopy_server *srv;
+#if !defined(__SANITIZE_ADDRESS__)
 	pid_t pid = getpid();
+#endif
 	int status;
 
 	if ((srv = dopy_server_new()) == NULL) {

@@ -179,13 +179,15 @@ short_data:
 /*
  * The strings of an image of format fmt: S(s...), a structure of max
  * strings, or with array set A(s), at most max of them: as C strings copied into one
- * block: out[i] point into *block, which the caller frees.  1 when the
+ * block: room (roomlen bytes) when they fit, else *block, which the
+ * caller frees; out[i] point into it.  1 when the
  * image is not ours to read (tpl must, and says what is wrong with an
  * array longer than max), else 0 or an error.
  */
 int
 dopy_image_strings(const struct dopy_image *img, const char *fmt, int array,
-    char **out, size_t max, size_t *n, char **block, char *err, size_t errlen)
+    char **out, size_t max, size_t *n, char **block, char *room,
+    size_t roomlen, char *err, size_t errlen)
 {
 	struct span s;
 	const uint8_t *p;
@@ -206,8 +208,11 @@ dopy_image_strings(const struct dopy_image *img, const char *fmt, int array,
 			return 1;	/* tpl's path says what is wrong */
 	}
 	/* Each string's 4-byte count becomes a 1-byte NUL: the block needs
-	 * no more room than the data. */
-	if ((*block = b = malloc((size_t)(s.end - s.p) + 1)) == NULL) {
+	 * no more room than the data, and the caller's room nearly always
+	 * has that much. */
+	if ((size_t)(s.end - s.p) < roomlen)
+		b = room;
+	else if ((*block = b = malloc((size_t)(s.end - s.p) + 1)) == NULL) {
 		seterr(err, errlen, "out of memory");
 		return DOPY_E_NOMEM;
 	}

@@ -258,7 +258,7 @@ int	 dopy_image_leaf(const struct dopy_image *, const dopy_type *t,
  * instead (another format, another byte order). */
 int	 dopy_image_strings(const struct dopy_image *, const char *fmt,
 	    int array, char **out, size_t max, size_t *n, char **block,
-	    char *err, size_t errlen);
+	    char *room, size_t roomlen, char *err, size_t errlen);
 /* Append the image of n strings: S(s...) or, with array set, A(s). */
 int	 dopy_image_put_strings(struct dopy_buf *, const char *fmt, int array,
 	    const char *const *s, size_t n);
@@ -321,7 +321,8 @@ int	 dopy_msg_call_put(struct dopy_buf *, const char *object,
 	    const char *method, const char *const *names, size_t argc);
 struct dopy_callmsg {
 	char			*object, *method;	/* point into strs */
-	char			*strs[2];	/* header's, names' */
+	char			*strs[2];	/* header's, names', or NULL: */
+	char			 room[2][96];	/* they fit here */
 	size_t			 argc;
 	char			*names[DOPY_MAX_ARGS];
 	struct dopy_image	 args[DOPY_MAX_ARGS];

@@ -280,9 +280,10 @@ call_strings_direct(const struct dopy_image *img, struct dopy_callmsg *m,
 	int r;
 
 	if ((r = dopy_image_strings(&img[0], "S(ss)", 0, hdr, 2, &k,
-	    &m->strs[0], err, errlen)) != 0 ||
+	    &m->strs[0], m->room[0], sizeof(m->room[0]), err, errlen)) != 0 ||
 	    (r = dopy_image_strings(&img[1], "A(s)", 1, m->names, m->argc,
-	    &k, &m->strs[1], err, errlen)) != 0)
+	    &k, &m->strs[1], m->room[1], sizeof(m->room[1]), err,
+	    errlen)) != 0)
 		return r;
 	m->object = hdr[0];
 	m->method = hdr[1];

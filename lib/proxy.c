@@ -72,6 +72,10 @@ dopy_proxy_set_oneway(dopy_proxy *p, const char *method, int on)
 	return 0;
 }
 
+/* The name of every positional argument: most calls have only those, and
+ * need no copy of "" per argument. */
+static char positional[] = "";
+
 dopy_args *
 dopy_args_new(void)
 {
@@ -124,7 +128,8 @@ dopy_args_free(dopy_args *a)
 	if (a == NULL)
 		return;
 	for (i = 0; i < a->n; i++) {
-		free(a->names[i]);
+		if (a->names[i] != positional)
+			free(a->names[i]);
 		dopy_value_free(a->v[i]);
 	}
 	if (a->names != a->names_in) {
@@ -149,7 +154,9 @@ dopy_args_add(dopy_args *a, const char *name, dopy_value *v)
 		dopy_value_free(v);
 		return r;
 	}
-	if ((n = strdup(name != NULL ? name : "")) == NULL) {
+	if (name == NULL)
+		n = positional;
+	else if ((n = strdup(name)) == NULL) {
 		dopy_value_free(v);
 		return DOPY_E_NOMEM;
 	}
