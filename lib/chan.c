@@ -331,6 +331,9 @@ write_once(struct dopy_chan *c, const struct iovec *iov, int cnt)
 {
 	struct msghdr mh;
 
+	if (c->out_sock && cnt == 1)
+		return send(c->out, iov->iov_base, iov->iov_len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (c->out_sock) {
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = (struct iovec *)iov;
