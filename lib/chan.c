@@ -144,6 +144,15 @@ fill(struct dopy_chan *c, size_t need)
  * allocated: a bytes value keeping the block puts its NUL there.
  */
 
+/* The last large frame's block, unless a value kept it (and took it:
+ * a buffer without data is as new). */
+static void
+big_drop(struct dopy_chan *c)
+{
+	if (c->big.data != NULL)
+		free(dopy_buf_take(&c->big));
+}
+
 /* If rbuf starts with a large frame's header, open its block.  A bad
  * header is left for dopy_chan_read to report. */
 static int
@@ -152,13 +161,16 @@ big_open(struct dopy_chan *c)
 	struct dopy_buf *b = &c->big;
 	struct dopy_frame f;
 	size_t have = dopy_buf_avail(&c->rbuf);
+	uint32_t len;
 
-	if (c->big_open || have < DOPY_HDR_LEN || dopy_frame_decode(
-	    c->rbuf.data + c->rbuf.off, c->max_frame, &f) < 0 ||
-	    f.len < BIG_FRAME)
+	/* Every header comes here: peek, and decode only a large one. */
+	if (c->big_open || have < DOPY_HDR_LEN || dopy_frame_peek(
+	    c->rbuf.data + c->rbuf.off, c->max_frame, &len) < 0 ||
+	    len < BIG_FRAME)
 		return 0;
-	/* The last large frame's block, unless a value kept it. */
-	free(dopy_buf_take(b));
+	(void)dopy_frame_decode(c->rbuf.data + c->rbuf.off, c->max_frame,
+	    &f);			/* good: peek said so */
+	big_drop(c);
 	if ((b->data = dopy_alloc_large((size_t)f.len + 1)) == NULL)
 		return DOPY_E_NOMEM;
 	b->cap = (size_t)f.len + 1;
@@ -197,8 +209,8 @@ dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
 	const uint8_t *hdr;
 	int r;
 
-	if ((r = big_open(c)) < 0)
-		return r;
+	/* take_input may have opened one; a header already buffered is
+	 * opened below, once decoded. */
 	if (c->big_open)
 		return big_finish(c, f);
 	if ((r = fill(c, DOPY_HDR_LEN)) < 0) {
@@ -209,11 +221,11 @@ dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
 	hdr = c->rbuf.data + c->rbuf.off;
 	if ((r = dopy_frame_decode(hdr, c->max_frame, f)) < 0)
 		return r;
-	if ((r = big_open(c)) < 0)
+	if (f->len >= BIG_FRAME && (r = big_open(c)) < 0)
 		return r;
 	if (c->big_open)
 		return big_finish(c, f);
-	free(dopy_buf_take(&c->big));
+	big_drop(c);
 	if ((r = fill(c, DOPY_HDR_LEN + (size_t)f->len)) < 0)
 		return r == DOPY_E_CLOSED ? DOPY_E_PROTO : r;
 	f->payload = c->rbuf.data + c->rbuf.off + DOPY_HDR_LEN;
@@ -227,18 +239,18 @@ dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
 int
 dopy_chan_frame_ready(const struct dopy_chan *c)
 {
-	struct dopy_frame f;
 	size_t avail = dopy_buf_avail(&c->rbuf);
+	uint32_t len;
 
 	if (c->big_open)
 		return c->big.len >= c->bigf.len;
 	if (avail < DOPY_HDR_LEN)
 		return 0;
-	if (dopy_frame_decode(c->rbuf.data + c->rbuf.off, c->max_frame,
-	    &f) < 0)
+	if (dopy_frame_peek(c->rbuf.data + c->rbuf.off, c->max_frame,
+	    &len) < 0)
 		return 1;
 	/* A large frame is read into its block (take_input opens it). */
-	return f.len < BIG_FRAME && avail - DOPY_HDR_LEN >= f.len;
+	return len < BIG_FRAME && avail - DOPY_HDR_LEN >= len;
 }
 
 void

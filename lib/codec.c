@@ -81,7 +81,7 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 /* ---- the preamble guard ---- */
 
 /* A u32 of the image at q, in the writer's byte order. */
-static uint32_t
+static inline uint32_t
 image_u32(const uint8_t *img, const uint8_t *q)
 {
 	if (img[3] & 1)		/* writer was big-endian */
@@ -97,27 +97,30 @@ image_len(const uint8_t *p)
 	return image_u32(p, p + 4);
 }
 
+/* The characters our types' formats use: F_CHAR, and F_S for 's'. */
+#define F_CHAR	1
+#define F_S	2
+static const unsigned char format_chars[256] = {
+	['A'] = F_CHAR, ['S'] = F_CHAR, ['('] = F_CHAR, [')'] = F_CHAR,
+	['c'] = F_CHAR, ['I'] = F_CHAR, ['U'] = F_CHAR, ['f'] = F_CHAR,
+	['B'] = F_CHAR, ['u'] = F_CHAR, ['s'] = F_CHAR | F_S
+};
+
 /* Whether the n bytes at fmt start with a NUL-terminated, non-empty
- * format of the characters our types use; one pass, as every argument
- * of every call comes through here. */
+ * format of the characters our types use; one pass, by table, as every
+ * argument of every call comes through here. */
 static int
 format_ok(const char *fmt, size_t n, int *has_s)
 {
+	unsigned char k, seen = 0;
 	size_t i;
 
-	*has_s = 0;
 	for (i = 0; i < n && fmt[i] != '\0'; i++) {
-		switch (fmt[i]) {
-		case 's':
-			*has_s = 1;
-			break;
-		case 'A': case 'S': case '(': case ')': case 'c': case 'I':
-		case 'U': case 'f': case 'B': case 'u':
-			break;
-		default:
+		if ((k = format_chars[(unsigned char)fmt[i]]) == 0)
 			return 0;
-		}
+		seen |= k;
 	}
+	*has_s = (seen & F_S) != 0;
 	return i > 0 && i < n;
 }
 

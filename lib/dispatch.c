@@ -78,6 +78,14 @@ dopy_call_trace_at(dopy_call *c, const char *file, int line,
 	dopy_error_add_trace(c->err, buf);
 }
 
+/* Everything but argv: find_method clears that as far as the method's
+ * signature reaches. */
+static void
+call_init(dopy_call *c)
+{
+	memset(c, 0, offsetof(dopy_call, argv));
+}
+
 static const char *
 mname(const dopy_call *c)
 {
@@ -94,6 +102,7 @@ find_method(dopy_call *c, const struct dopy_object *o, const char *method)
 		if (strcmp(o->def->methods[i].name, method) == 0) {
 			c->midx = i;
 			c->sig = o->sigs[i];
+			memset(c->argv, 0, c->sig->n * sizeof(c->argv[0]));
 			return 0;
 		}
 	c->obj = NULL;		/* the error names no method */
@@ -213,6 +222,15 @@ dead_ref(struct dopy_session *sess, const dopy_value *v, uint32_t *id)
 	}
 }
 
+/* Whether v is a ref or holds values: not most arguments, which then
+ * cost no call of the recursive dead_ref. */
+static int
+may_hold_ref(const dopy_value *v)
+{
+	return v->type->kind == DOPY_REF || v->type->kind == DOPY_ARRAY ||
+	    v->type->kind == DOPY_STRUCT;
+}
+
 /*
  * Refs among the arguments must be live objects of this connection.
  * Without a session there is no table to check them against: a
@@ -228,7 +246,8 @@ check_refs(dopy_call *c)
 	if (c->sess == NULL)
 		return 0;
 	for (k = 0; k < c->sig->n; k++)
-		if (dead_ref(c->sess, c->argv[k], &id))
+		if (may_hold_ref(c->argv[k]) && dead_ref(c->sess, c->argv[k],
+		    &id))
 			return fail(c, "dopy.UnknownReference", "%s.%s: "
 			    "parameter %s: " NO_REF, c->obj->def->name,
 			    mname(c), c->sig->p[k].name, id);
@@ -361,7 +380,7 @@ dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
 	 * callers may pass a call not yet initialised. */
 	uint32_t id = sess != NULL ? c->id : 0;
 
-	memset(c, 0, sizeof(*c));
+	call_init(c);
 	c->srv = s;
 	c->sess = sess;
 	c->msg = m;
@@ -399,7 +418,7 @@ dopy_call_release(dopy_call *c)
 	dopy_value_free(c->result);
 	dopy_value_free(c->pstate);
 	dopy_error_free(c->err);
-	memset(c, 0, sizeof(*c));
+	call_init(c);
 }
 
 /* ---- inside a method ---- */
@@ -431,7 +450,9 @@ dopy_call_argc(dopy_call *c)
 const dopy_value *
 dopy_call_arg(dopy_call *c, size_t i)
 {
-	return i < dopy_call_argc(c) ? c->argv[i] : NULL;
+	/* Not through dopy_call_argc: every argument a method reads comes
+	 * here, and -fPIC code does not inline an exported function. */
+	return c->sig != NULL && i < c->sig->n ? c->argv[i] : NULL;
 }
 
 dopy_value *

@@ -34,14 +34,19 @@ struct span {
 static int
 span_of(const struct dopy_image *img, struct span *s)
 {
+	const char *q;
+
 	if ((img->p[3] & 1) != HOST_FLAGS)
 		return -1;
-	s->p = (const uint8_t *)img->fmt + strlen(img->fmt) + 1;
+	/* A format is a few characters: cheaper than a call of strlen. */
+	for (q = img->fmt; *q != '\0'; q++)
+		;
+	s->p = (const uint8_t *)q + 1;
 	s->end = img->p + img->len;
 	return 0;
 }
 
-static int
+static inline int
 take_bytes(struct span *s, void *dst, size_t n)
 {
 	if ((size_t)(s->end - s->p) < n)
@@ -55,7 +60,7 @@ take_bytes(struct span *s, void *dst, size_t n)
  * A string: a u32 of length + 1 (0 for tpl's NULL), then the bytes.  *p
  * points into the image; -1 when the data is short.
  */
-static int
+static inline int
 take_string(struct span *s, const uint8_t **p, size_t *len, int *null)
 {
 	uint32_t n;
@@ -177,6 +182,28 @@ short_data:
 }
 
 /*
+ * Copy len bytes and a NUL to dst; whether the bytes hold a NUL.  The
+ * CALL header's strings are names of a few bytes, where a loop costs
+ * less than calls to memchr and memcpy.
+ */
+static int
+copy_cstr(char *dst, const uint8_t *p, size_t len)
+{
+	size_t i;
+	int nul = 0;
+
+	if (len > 32) {
+		memcpy(dst, p, len);
+		dst[len] = '\0';
+		return memchr(p, '\0', len) != NULL;
+	}
+	for (i = 0; i < len; i++)
+		nul |= (dst[i] = (char)p[i]) == '\0';
+	dst[len] = '\0';
+	return nul;
+}
+
+/*
  * The strings of an image of format fmt: S(s...), a structure of max
  * strings, or with array set A(s), at most max of them: as C strings copied into one
  * block: room (roomlen bytes) when they fit, else *block, which the
@@ -223,9 +250,7 @@ dopy_image_strings(const struct dopy_image *img, const char *fmt, int array,
 			seterr(err, errlen, E_NULL);
 			goto fail;
 		}
-		nul |= memchr(p, '\0', len) != NULL;
-		memcpy(b, p, len);
-		b[len] = '\0';
+		nul |= copy_cstr(b, p, len);
 		out[i] = b;
 		b += len + 1;
 	}

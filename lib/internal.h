@@ -123,6 +123,18 @@ void	 dopy_frame_set_id(uint8_t hdr[DOPY_HDR_LEN], uint32_t id);
 /* 0, DOPY_E_PROTO (bad magic) or DOPY_E_TOOBIG (len > max). */
 int	 dopy_frame_decode(const uint8_t hdr[DOPY_HDR_LEN], uint32_t max,
 	    struct dopy_frame *);
+/* The same checks, giving only the payload length; inline because the
+ * read path asks this of every header, several times per frame. */
+static inline int
+dopy_frame_peek(const uint8_t hdr[DOPY_HDR_LEN], uint32_t max,
+    uint32_t *len)
+{
+	if (hdr[0] != DOPY_MAGIC0 || hdr[1] != DOPY_MAGIC1)
+		return DOPY_E_PROTO;
+	*len = (uint32_t)hdr[8] << 24 | (uint32_t)hdr[9] << 16 |
+	    (uint32_t)hdr[10] << 8 | hdr[11];
+	return *len > max ? DOPY_E_TOOBIG : 0;
+}
 const char *dopy_frame_type_name(uint8_t type);
 
 /* ---- chan.c: a framed channel over an fd pair ---- */
@@ -540,7 +552,6 @@ struct dopy_call {
 	struct dopy_object	*obj;
 	size_t			 midx;
 	const struct dopy_sig	*sig;
-	dopy_value		*argv[DOPY_MAX_ARGS];
 	dopy_value		*result;
 	dopy_error		*err;
 	const struct dopy_callmsg *msg;		/* names errors before obj */
@@ -549,6 +560,10 @@ struct dopy_call {
 	uint32_t		 id;		/* frame id; 0 for ONEWAY */
 	int			 answered;	/* a declared-oneway method's
 						 * empty REPLY went out early */
+	/* Last, and defined only below sig->n (NULL until bound): the
+	 * rest is never read, and clearing all of it cost a small call
+	 * more than its arguments. */
+	dopy_value		*argv[DOPY_MAX_ARGS];
 };
 /* serve.c: answer call id now with an empty REPLY (a method the server
  * declared oneway); 0 or an error code. */

@@ -109,6 +109,10 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 	int ch;
 
 	optind = 1;
+	/* No options, the usual case under inetd or sshd: getopt_long
+	 * would only fault in its code and read POSIXLY_CORRECT. */
+	if (argc == 1)
+		return 0;
 	while ((ch = getopt_long(argc, argv, OPTSTRING, help_opt, NULL)) != -1) {
 		switch (ch) {
 		case 'B': l->announce = 1; break;

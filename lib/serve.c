@@ -333,8 +333,10 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	/* From here on the arguments are bound values: the method may
 	 * read further frames (callbacks) over f->payload. */
 	run_call(c, &m, &call, oneway ? 0 : f->id);
-	dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
-	    m.object, m.method, call.err ? dopy_error_name(call.err) : "ok");
+	if (c->srv->log.verbose)	/* else dropped: spare the call */
+		dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
+		    m.object, m.method, call.err ?
+		    dopy_error_name(call.err) : "ok");
 	if (!oneway && !call.answered && !silenced(c))
 		r = reply(c, f->id, &call);
 	else if ((oneway || call.answered) && call.err != NULL)
@@ -443,14 +445,19 @@ next_frame(struct dopy_session *c, struct dopy_frame *f, int wait_ms,
     int top)
 {
 	int watch = top && !c->srv->locking;
-	int64_t now = dopy_now_ms(), until, reap_at;
+	/* No reference table, nothing to reap (ref.c makes it with the
+	 * first); no deadline either, and no clock to read. */
+	int reaps = top && c->refs != NULL;
+	int64_t now = wait_ms > 0 || reaps ? dopy_now_ms() : 0, until,
+	    reap_at;
 	uint64_t seen;
 	int r, over;
 
 	until = wait_ms > 0 ? now + wait_ms : 0;
-	reap_at = top ? reap(c, now) : 0;
+	reap_at = reaps ? reap(c, now) : 0;
 	while (!dopy_chan_frame_ready(&c->ch)) {
-		now = dopy_now_ms();
+		if (until != 0 || reap_at != 0)
+			now = dopy_now_ms();
 		if (reap_at != 0 && now >= reap_at) {
 			reap_at = reap(c, now);
 			continue;

@@ -1,5 +1,5 @@
 /*
- * e2e_listener_perf.c - what the forking listener's children must still
+ * e2e_listener_env.c - what the forking listener's children must still
  * get now that the listener prepares their work before fork: this
  * connection's UCSPI variables (a stale one from the listener's own
  * environment replaced, everything else kept), and one log line per
@@ -84,7 +84,7 @@ expect(dopy_proxy *p, const char *name, const char *want)
 	free(got);
 }
 
-Test(listener_perf, children_get_this_connections_environment)
+Test(listener_env, children_get_this_connections_environment)
 {
 	char log[512], port[16] = "", target[64], *self, *text;
 	dopy_error *e = NULL;
