@@ -397,13 +397,6 @@ dopy_conn_spawn(const char *command, dopy_conn **cp, dopy_error **ep)
 }
 
 int
-dopy_conn_spawn_key(const char *command, const dopy_key *key,
-    dopy_conn **cp, dopy_error **ep)
-{
-	return dopy_conn_spawn_flags(command, key, 0, cp, ep);
-}
-
-int
 dopy_conn_spawn_flags(const char *command, const dopy_key *key, int flags,
     dopy_conn **cp, dopy_error **ep)
 {

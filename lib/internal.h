@@ -756,8 +756,6 @@ void	 dopy_clientcb_run(dopy_conn *, uint32_t id, uint8_t *payload,
 	    size_t len);
 /* target.c */
 dopy_target *dopy_target_dup(const dopy_target *);
-int	 dopy_conn_spawn_key(const char *command, const dopy_key *,
-	    dopy_conn **, dopy_error **);
 
 /* misc */
 char	*dopy_strdup(const char *);
