@@ -13,6 +13,26 @@
 #include "e2e_util.h"
 #include "internal.h"	/* dopy_now_ms */
 
+/* The test object on a new connection to dopyd. */
+static dopy_proxy *
+open_test(dopy_conn **c)
+{
+	*c = e2e_dopyd_conn(NULL);
+	return dopy_proxy_new(*c, "test");
+}
+
+/* Free p and close c; with clean, the close must succeed (a server
+ * still busy is killed, and that is not clean). */
+static void
+close_test(dopy_conn *c, dopy_proxy *p, int clean)
+{
+	dopy_proxy_free(p);
+	if (clean)
+		cr_assert_eq(dopy_conn_close(c), 0);
+	else
+		dopy_conn_close(c);
+}
+
 static dopy_args *
 two_ints(int64_t a, int64_t b)
 {
@@ -83,21 +103,30 @@ work(void *arg)
 	return NULL;
 }
 
+/* THREADS workers on c, each running fn, numbered from 1; joined. */
+static void
+run_workers(dopy_conn *c, void *(*fn)(void *), struct worker w[THREADS])
+{
+	pthread_t t[THREADS];
+	int i;
+
+	for (i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ c, i + 1, 0 };
+		cr_assert_eq(pthread_create(&t[i], NULL, fn, &w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+}
+
 Test(async, thousand_pipelined_calls_from_threads, .timeout = 60)
 {
 	dopy_conn *c = e2e_dopyd_conn(NULL);
 	struct worker w[THREADS];
-	pthread_t t[THREADS];
 	int i, total = 0;
 
-	for (i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){ c, i + 1, 0 };
-		cr_assert_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
-	}
-	for (i = 0; i < THREADS; i++) {
-		pthread_join(t[i], NULL);
+	run_workers(c, work, w);
+	for (i = 0; i < THREADS; i++)
 		total += w[i].right;
-	}
 	cr_assert_eq(total, THREADS * PER_THREAD, "%d of %d answers right",
 	    total, THREADS * PER_THREAD);
 	cr_assert_eq(dopy_conn_close(c), 0);
@@ -110,8 +139,8 @@ Test(async, thousand_pipelined_calls_from_threads, .timeout = 60)
  */
 Test(async, one_thread_floods_without_deadlock, .timeout = 60)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_future **f = calloc(20000, sizeof(*f));
 	int i, right = 0;
 
@@ -124,8 +153,7 @@ Test(async, one_thread_floods_without_deadlock, .timeout = 60)
 	}
 	cr_assert_eq(right, 20000);
 	free(f);
-	dopy_proxy_free(p);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_test(c, p, 1);
 }
 
 /*
@@ -137,8 +165,8 @@ Test(async, one_thread_floods_without_deadlock, .timeout = 60)
 static void
 echoes_in_flight(size_t len, int borrow)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	unsigned char *buf = malloc(len);
 	const unsigned char *q;
 	dopy_future *f[8];
@@ -170,8 +198,7 @@ echoes_in_flight(size_t len, int borrow)
 		dopy_future_free(f[i]);
 	}
 	free(buf);
-	dopy_proxy_free(p);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_test(c, p, 1);
 }
 
 Test(async, large_echoes_in_flight, .timeout = 60)
@@ -213,8 +240,7 @@ Test(async, max_frame_from_the_environment, .timeout = 60)
 	dopy_args_bytes(a, NULL, buf, len);
 	cr_assert_eq(dopy_proxy_call(p, "echo", a, &v, &e), DOPY_E_TOOBIG,
 	    "above the default, refused before sending");
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
+	close_test(c, p, 0);
 	cr_assert_eq(setenv("DOPY_MAX_FRAME", "100000000", 1), 0);
 	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
 	    dopy_error_message(e));
@@ -225,8 +251,7 @@ Test(async, max_frame_from_the_environment, .timeout = 60)
 	dopy_value_free(v);
 	dopy_error_free(e);
 	dopy_args_free(a);
-	dopy_proxy_free(p);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_test(c, p, 1);
 	free(buf);
 }
 
@@ -257,18 +282,12 @@ Test(async, sync_calls_from_threads_share_a_connection, .timeout = 60)
 {
 	dopy_conn *c = e2e_dopyd_conn(NULL);
 	struct worker w[THREADS];
-	pthread_t t[THREADS];
 	int i;
 
-	for (i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){ c, i + 1, 0 };
-		cr_assert_eq(pthread_create(&t[i], NULL, sync_work, &w[i]), 0);
-	}
-	for (i = 0; i < THREADS; i++) {
-		pthread_join(t[i], NULL);
+	run_workers(c, sync_work, w);
+	for (i = 0; i < THREADS; i++)
 		cr_assert_eq(w[i].right, 100, "thread %d: %d right", i,
 		    w[i].right);
-	}
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
@@ -298,8 +317,8 @@ count_done(dopy_future *f, void *arg)
 Test(async, completion_callbacks_run_once_each, .timeout = 30)
 {
 	struct tally t = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_future *f[50];
 	int i, want = 0;
 
@@ -315,14 +334,13 @@ Test(async, completion_callbacks_run_once_each, .timeout = 30)
 	}
 	cr_assert_eq(t.calls, 50);
 	cr_assert_eq(t.sum, want);
-	dopy_proxy_free(p);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_test(c, p, 1);
 }
 
 Test(async, freed_future_answer_is_dropped, .timeout = 30)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_future *f;
 
 	f = add_async(p, 1, 2, NULL, NULL);
@@ -330,16 +348,15 @@ Test(async, freed_future_answer_is_dropped, .timeout = 30)
 	f = add_async(p, 3, 4, NULL, NULL);
 	cr_assert_eq(take_int(f), 7, "the next answer is still its own");
 	dopy_future_free(f);
-	dopy_proxy_free(p);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_test(c, p, 1);
 }
 
 /* ---- batches ---- */
 
 Test(async, batch_keeps_each_result_and_error, .timeout = 30)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_batch *b = dopy_batch_new(c);
 	dopy_args *a;
 	dopy_value *v;
@@ -377,8 +394,7 @@ Test(async, batch_keeps_each_result_and_error, .timeout = 30)
 	cr_assert_eq(dopy_batch_run(b, &e), DOPY_E_INVAL, "runs once");
 	dopy_error_free(e);
 	dopy_batch_free(b);
-	dopy_proxy_free(p);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_test(c, p, 1);
 }
 
 /* ---- the caller's own poll loop ---- */
@@ -386,8 +402,8 @@ Test(async, batch_keeps_each_result_and_error, .timeout = 30)
 Test(async, event_loop_drives_the_connection, .timeout = 30)
 {
 	struct tally t = { PTHREAD_MUTEX_INITIALIZER, 0, 0 };
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_future *f[20];
 	struct pollfd pfd;
 	int i, rounds = 0;
@@ -408,8 +424,7 @@ Test(async, event_loop_drives_the_connection, .timeout = 30)
 	cr_assert_eq(dopy_conn_process(c, NULL), 0);
 	for (i = 0; i < 20; i++)
 		dopy_future_free(f[i]);
-	dopy_proxy_free(p);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_test(c, p, 1);
 }
 
 /* ---- timeouts ---- */
@@ -427,6 +442,20 @@ sleep_async(dopy_proxy *p, int ms)
 	return f;
 }
 
+/* p.sleep(3000) must time out: the time that took, with the error in
+ * *e. */
+static int64_t
+sleep_times_out(dopy_proxy *p, dopy_error **e)
+{
+	int64_t t0 = dopy_now_ms(), dt;
+	dopy_future *f = sleep_async(p, 3000);
+
+	cr_assert_eq(dopy_future_wait(f, NULL, e), DOPY_E_TIMEOUT);
+	dt = dopy_now_ms() - t0;
+	dopy_future_free(f);
+	return dt;
+}
+
 /*
  * The documented tolerance: a timeout fires no earlier than asked and at
  * most 100 ms late on an idle machine; these machines are noisy, so the
@@ -434,56 +463,44 @@ sleep_async(dopy_proxy *p, int ms)
  */
 Test(async, timeout_fires_within_tolerance, .timeout = 30)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_error *e = NULL;
-	dopy_future *f;
-	int64_t t0, dt;
+	int64_t dt;
 
 	dopy_proxy_set_timeout(p, 300);
-	t0 = dopy_now_ms();
-	f = sleep_async(p, 3000);
-	cr_assert_eq(dopy_future_wait(f, NULL, &e), DOPY_E_TIMEOUT);
-	dt = dopy_now_ms() - t0;
+	dt = sleep_times_out(p, &e);
 	cr_assert_geq(dt, 300, "fired after %lld ms", (long long)dt);
 	cr_assert_lt(dt, 800, "fired after %lld ms", (long long)dt);
 	cr_assert(strstr(dopy_error_message(e), "test.sleep") != NULL);
 	cr_assert(strstr(dopy_error_message(e), "unknown") != NULL);
-	dopy_future_free(f);
 	dopy_error_free(e);
-	dopy_proxy_free(p);
-	dopy_conn_close(c);	/* kills the busy server */
+	close_test(c, p, 0);	/* kills the busy server */
 }
 
 Test(async, deadline_holds_without_timeout, .timeout = 30)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_error *e = NULL;
-	dopy_future *f;
-	int64_t t0, dt;
+	int64_t dt;
 
 	dopy_conn_set_deadline(c, 400);
-	t0 = dopy_now_ms();
-	f = sleep_async(p, 3000);
-	cr_assert_eq(dopy_future_wait(f, NULL, &e), DOPY_E_TIMEOUT);
-	dt = dopy_now_ms() - t0;
+	dt = sleep_times_out(p, &e);
 	cr_assert_geq(dt, 400);
 	cr_assert_lt(dt, 900, "fired after %lld ms", (long long)dt);
 	cr_assert(strstr(dopy_error_message(e), "deadline") != NULL, "%s",
 	    dopy_error_message(e));
-	dopy_future_free(f);
 	dopy_error_free(e);
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
+	close_test(c, p, 0);
 }
 
 /* A quick call's answer is sent when it is ready, not held back until
  * the slow call sent after it finishes. */
 Test(async, answers_are_not_held_behind_later_calls, .timeout = 30)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *p = dopy_proxy_new(c, "test");
+	dopy_conn *c;
+	dopy_proxy *p = open_test(&c);
 	dopy_future *quick, *slow;
 	int64_t t0;
 
@@ -496,8 +513,7 @@ Test(async, answers_are_not_held_behind_later_calls, .timeout = 30)
 	cr_assert_eq(dopy_future_wait(slow, NULL, NULL), DOPY_E_TIMEOUT);
 	dopy_future_free(quick);
 	dopy_future_free(slow);
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
+	close_test(c, p, 0);
 }
 
 /* Two calls in flight, one with a short timeout: only that one fails. */

@@ -24,6 +24,39 @@ open_dopyd(void)
 	return c;
 }
 
+/* The thermo object of a new dopyd. */
+static dopy_proxy *
+open_thermo(dopy_conn **c)
+{
+	*c = open_dopyd();
+	return dopy_proxy_new(*c, "thermo");
+}
+
+static void
+close_thermo(dopy_conn *c, dopy_proxy *p)
+{
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+}
+
+/* Setting attr to v (taken) must fail with code and, where not NULL,
+ * error name and a message holding part. */
+static void
+set_fails(dopy_proxy *p, const char *attr, dopy_value *v, int code,
+    const char *name, const char *part)
+{
+	dopy_error *e = NULL;
+
+	cr_assert_eq(dopy_proxy_set(p, attr, v, &e), code, "set %s", attr);
+	if (name != NULL)
+		cr_assert_str_eq(dopy_error_name(e), name, "%s",
+		    dopy_error_message(e));
+	if (part != NULL)
+		cr_assert_not_null(strstr(dopy_error_message(e), part), "%s",
+		    dopy_error_message(e));
+	dopy_error_free(e);
+}
+
 static dopy_value *
 get(dopy_proxy *p, const char *attr)
 {
@@ -57,6 +90,17 @@ get_int(dopy_proxy *p, const char *attr)
 	return i;
 }
 
+/* attr must read as the string want. */
+static void
+get_string_is(dopy_proxy *p, const char *attr, const char *want,
+    const char *why)
+{
+	dopy_value *v = get(p, attr);
+
+	cr_assert_str_eq(dopy_value_get_string(v), want, "%s", why);
+	dopy_value_free(v);
+}
+
 static char *
 call_string(dopy_proxy *p, const char *method)
 {
@@ -73,8 +117,8 @@ call_string(dopy_proxy *p, const char *method)
 
 Test(attr, members_through_the_library, .timeout = 20)
 {
-	dopy_conn *c = open_dopyd();
-	dopy_proxy *p = dopy_proxy_new(c, "thermo");
+	dopy_conn *c;
+	dopy_proxy *p = open_thermo(&c);
 	dopy_value *v;
 	char *s;
 
@@ -94,77 +138,52 @@ Test(attr, members_through_the_library, .timeout = 20)
 	cr_assert_str_eq(s, "hall: on, setpoint -7, temp 18.5",
 	    "the object's own method sees what was set");
 	free(s);
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
+	close_thermo(c, p);
 }
 
 Test(attr, functions_check_what_is_set, .timeout = 20)
 {
-	dopy_conn *c = open_dopyd();
-	dopy_proxy *p = dopy_proxy_new(c, "thermo");
-	dopy_error *e = NULL;
-	dopy_value *v;
+	dopy_conn *c;
+	dopy_proxy *p = open_thermo(&c);
 
-	v = get(p, "label");
-	cr_assert_str_eq(dopy_value_get_string(v), "hall");
-	dopy_value_free(v);
+	get_string_is(p, "label", "hall", "");
 	set(p, "label", dopy_value_string("attic"));
-	v = get(p, "label");
-	cr_assert_str_eq(dopy_value_get_string(v), "attic");
-	dopy_value_free(v);
-	cr_assert_eq(dopy_proxy_set(p, "label", dopy_value_string(""), &e),
-	    DOPY_E_REMOTE);
-	cr_assert_str_eq(dopy_error_name(e), "thermo.BadLabel");
-	dopy_error_free(e);
-	v = get(p, "label");
-	cr_assert_str_eq(dopy_value_get_string(v), "attic",
-	    "a refused value changes nothing");
-	dopy_value_free(v);
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
+	get_string_is(p, "label", "attic", "");
+	set_fails(p, "label", dopy_value_string(""), DOPY_E_REMOTE,
+	    "thermo.BadLabel", NULL);
+	get_string_is(p, "label", "attic", "a refused value changes nothing");
+	close_thermo(c, p);
 }
 
 Test(attr, read_only_has_no_set, .timeout = 20)
 {
-	dopy_conn *c = open_dopyd();
-	dopy_proxy *p = dopy_proxy_new(c, "thermo");
+	dopy_conn *c;
+	dopy_proxy *p = open_thermo(&c);
 	dopy_error *e = NULL;
 
-	cr_assert_eq(dopy_proxy_set(p, "temp", dopy_value_double(99), &e),
-	    DOPY_E_USAGE);
-	cr_assert_str_eq(dopy_error_name(e), "dopy.UnknownMethod");
-	cr_assert_not_null(strstr(dopy_error_message(e), "set:temp"), "%s",
-	    dopy_error_message(e));
-	dopy_error_free(e);
-	e = NULL;
+	set_fails(p, "temp", dopy_value_double(99), DOPY_E_USAGE,
+	    "dopy.UnknownMethod", "set:temp");
 	cr_assert_eq(dopy_proxy_get(p, "nosuch", &(dopy_value *){ NULL }, &e),
 	    DOPY_E_USAGE);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.UnknownMethod");
 	dopy_error_free(e);
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
+	close_thermo(c, p);
 }
 
 Test(attr, wrong_type_refused, .timeout = 20)
 {
-	dopy_conn *c = open_dopyd();
-	dopy_proxy *p = dopy_proxy_new(c, "thermo");
-	dopy_error *e = NULL;
+	dopy_conn *c;
+	dopy_proxy *p = open_thermo(&c);
 
-	cr_assert_eq(dopy_proxy_set(p, "setpoint", dopy_value_string("hot"),
-	    &e), DOPY_E_TYPE);
-	cr_assert_str_eq(dopy_error_name(e), "dopy.TypeError");
-	dopy_error_free(e);
-	e = NULL;
-	cr_assert_eq(dopy_proxy_set(p, "on", dopy_value_int(1), &e),
-	    DOPY_E_TYPE, "an int is not a bool");
-	dopy_error_free(e);
+	set_fails(p, "setpoint", dopy_value_string("hot"), DOPY_E_TYPE,
+	    "dopy.TypeError", NULL);
+	/* An int is not a bool. */
+	set_fails(p, "on", dopy_value_int(1), DOPY_E_TYPE, NULL, NULL);
 	cr_assert_eq(get_int(p, "setpoint"), 20, "nothing was written");
 	cr_assert_eq(dopy_proxy_set(p, "setpoint", NULL, NULL), DOPY_E_INVAL);
 	cr_assert_eq(dopy_proxy_set(NULL, "setpoint", dopy_value_int(1),
 	    NULL), DOPY_E_INVAL, "and the value is freed (ASan)");
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
+	close_thermo(c, p);
 }
 
 /* The row of method in a description, or NULL. */
@@ -214,15 +233,6 @@ Test(attr, introspection_lists_get_and_set, .timeout = 20)
 
 #define RSH(...) { (char *)e2e_bin("dopy-rsh"), __VA_ARGS__, NULL }
 
-static void
-assert_run(const struct e2e_run *r, int code, const char *out)
-{
-	cr_assert(e2e_exited(r->status, code), "%s, want exit %d\nstdout: "
-	    "%s\nstderr: %s", e2e_status(r->status), code, r->out, r->err);
-	if (out != NULL)
-		cr_assert_str_eq(r->out, out, "stderr: %s", r->err);
-}
-
 Test(attr, through_dopy_rsh, .timeout = 20)
 {
 	char *get_sp[] = RSH((char *)e2e_bin("dopyd"), "thermo",
@@ -235,25 +245,11 @@ Test(attr, through_dopy_rsh, .timeout = 20)
 	    "set:temp", "1");
 	char *bad[] = RSH((char *)e2e_bin("dopyd"), "thermo", "set:on",
 	    "warm");
-	struct e2e_run r;
-
-	e2e_run(&r, get_sp);
-	assert_run(&r, 0, "20\n");
-	e2e_run_free(&r);
-	e2e_run(&r, set_sp);
-	assert_run(&r, 0, "");
-	e2e_run_free(&r);
-	e2e_run(&r, get_temp);
-	assert_run(&r, 0, "18.5\n");
-	e2e_run_free(&r);
-	e2e_run(&r, set_temp);
-	assert_run(&r, 2, "");
-	cr_assert_not_null(strstr(r.err, "no method 'set:temp'"), "%s", r.err);
-	e2e_run_free(&r);
-	e2e_run(&r, bad);
-	assert_run(&r, 2, "");
-	cr_assert_not_null(strstr(r.err, "parameter value"), "%s", r.err);
-	e2e_run_free(&r);
+	e2e_run_expect(get_sp, 0, "20\n", NULL);
+	e2e_run_expect(set_sp, 0, "", NULL);
+	e2e_run_expect(get_temp, 0, "18.5\n", NULL);
+	e2e_run_expect(set_temp, 2, "", "no method 'set:temp'");
+	e2e_run_expect(bad, 2, "", "parameter value");
 }
 
 /* One connection keeps what was set: a batch sets, then reads. */
@@ -265,7 +261,7 @@ Test(attr, set_then_get_in_a_batch, .timeout = 20)
 	struct e2e_run r;
 
 	e2e_run_ms(&r, in, sizeof(in) - 1, E2E_WAIT_MS, argv);
-	assert_run(&r, 1, "\n30\n\nback door\n"
+	e2e_assert_run(&r, 1, "\n30\n\nback door\n"
 	    "error: remote: thermo.BadLabel: a label has 1 to 31 characters\n"
 	    "back door: off, setpoint 30, temp 18.5\n");
 	e2e_run_free(&r);

@@ -6,6 +6,7 @@
  * with their connection.  Every wait has a deadline.
  */
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,31 @@ dopyd(const char *opts)
 	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
 	    dopy_error_message(e));
 	return c;
+}
+
+/* The factory object on a new connection: to dopyd with opts, or the
+ * stock one for NULL. */
+static dopy_proxy *
+open_factory(const char *opts, dopy_conn **c)
+{
+	*c = opts != NULL ? dopyd(opts) : e2e_dopyd_conn(NULL);
+	return dopy_proxy_new(*c, "factory");
+}
+
+/* Free the values (up to a NULL) and f, and close c, which must go
+ * cleanly. */
+static void
+close_factory(dopy_conn *c, dopy_proxy *f, ...)
+{
+	dopy_value *v;
+	va_list ap;
+
+	va_start(ap, f);
+	while ((v = va_arg(ap, dopy_value *)) != NULL)
+		dopy_value_free(v);
+	va_end(ap);
+	dopy_proxy_free(f);
+	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
 /* Call p.method with at most one argument (taken); must succeed. */
@@ -136,8 +162,8 @@ live_becomes(dopy_proxy *f, int64_t want, int ms)
 
 Test(refs, create_and_call, .timeout = 20)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory"), *p, *q;
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c), *p, *q;
 	dopy_value *r1, *r2;
 
 	r1 = counter(f, 5);
@@ -156,17 +182,14 @@ Test(refs, create_and_call, .timeout = 20)
 	    "counter: no method 'nope'");
 	dopy_proxy_free(p);
 	dopy_proxy_free(q);
-	dopy_value_free(r1);
-	dopy_value_free(r2);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, r1, r2, NULL);
 }
 
 /* A ref made by a method of a ref. */
 Test(refs, ref_from_ref, .timeout = 20)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory"), *p, *q;
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c), *p, *q;
 	dopy_value *r1 = counter(f, 41), *r2;
 
 	p = dopy_proxy_ref(c, r1);
@@ -177,16 +200,13 @@ Test(refs, ref_from_ref, .timeout = 20)
 	cr_assert_eq(int1(p, "get", NULL), 41, "a new object");
 	dopy_proxy_free(p);
 	dopy_proxy_free(q);
-	dopy_value_free(r1);
-	dopy_value_free(r2);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, r1, r2, NULL);
 }
 
 Test(refs, passed_back_as_arguments, .timeout = 20)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory");
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c);
 	dopy_value *r1 = counter(f, 10), *r2 = counter(f, 20), *a, *back;
 	dopy_type *t;
 	char *s;
@@ -210,17 +230,13 @@ Test(refs, passed_back_as_arguments, .timeout = 20)
 	cr_assert_not_null(s = dopy_value_format(back));
 	cr_assert_str_eq(s, "[(\"a\", @1), (\"b\", @2)]");
 	free(s);
-	dopy_value_free(back);
-	dopy_value_free(r1);
-	dopy_value_free(r2);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, back, r1, r2, NULL);
 }
 
 Test(refs, arrays_and_structures_of_refs, .timeout = 20)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory"), *p;
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c), *p;
 	dopy_value *many, *pair;
 	char *json;
 	size_t i;
@@ -244,10 +260,7 @@ Test(refs, arrays_and_structures_of_refs, .timeout = 20)
 	cr_assert_str_eq(json, "[\"bob\",{\"ref\":4}]");
 	free(json);
 	cr_assert_eq(int1(f, "live", NULL), 4);
-	dopy_value_free(many);
-	dopy_value_free(pair);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, many, pair, NULL);
 }
 
 /* Ids are checked on every use: nothing else reaches an object. */
@@ -256,8 +269,8 @@ Test(refs, unknown_and_forged_ids, .timeout = 20)
 	static const char *const keys[] = {
 		"@0", "@99", "@-1", "@abc", "@", "@01", "@1 ", "@4294967297",
 	};
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory"), *p;
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c), *p;
 	dopy_value *r = counter(f, 1), *forged;
 	char want[128];
 	size_t i;
@@ -288,16 +301,13 @@ Test(refs, unknown_and_forged_ids, .timeout = 20)
 	p = dopy_proxy_ref(c, r);
 	cr_assert_eq(int1(p, "incr", NULL), 2);
 	dopy_proxy_free(p);
-	dopy_value_free(forged);
-	dopy_value_free(r);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, forged, r, NULL);
 }
 
 Test(refs, release, .timeout = 20)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory"), *p;
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c), *p;
 	dopy_value *r1 = counter(f, 1), *r2 = counter(f, 2), *r3;
 	dopy_error *e = NULL;
 
@@ -323,11 +333,7 @@ Test(refs, release, .timeout = 20)
 	r3 = counter(f, 3);
 	cr_assert_eq(dopy_value_get_ref(r3), 3);
 	dopy_proxy_free(p);
-	dopy_value_free(r1);
-	dopy_value_free(r2);
-	dopy_value_free(r3);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, r1, r2, r3, NULL);
 }
 
 /* The RELEASE frame by hand: no answer, whatever the id. */
@@ -362,8 +368,8 @@ Test(refs, release_frame_on_the_wire, .timeout = 20)
 
 Test(refs, reaped_after_the_age, .timeout = 30)
 {
-	dopy_conn *c = dopyd("-R 1");
-	dopy_proxy *f = dopy_proxy_new(c, "factory"), *p;
+	dopy_conn *c;
+	dopy_proxy *f = open_factory("-R 1", &c), *p;
 	dopy_value *r = counter(f, 1);
 	long ms;
 
@@ -376,16 +382,14 @@ Test(refs, reaped_after_the_age, .timeout = 30)
 	p = dopy_proxy_ref(c, r);
 	call_fails(p, "get", NULL, "dopy.UnknownObject", "no reference @1");
 	dopy_proxy_free(p);
-	dopy_value_free(r);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, r, NULL);
 }
 
 /* Calls on an object, and the object passed as an argument, keep it. */
 Test(refs, use_keeps_a_ref_alive, .timeout = 30)
 {
-	dopy_conn *c = dopyd("-R 1");
-	dopy_proxy *f = dopy_proxy_new(c, "factory"), *p;
+	dopy_conn *c;
+	dopy_proxy *f = open_factory("-R 1", &c), *p;
 	dopy_value *called = counter(f, 1), *passed = counter(f, 2),
 	    *idle = counter(f, 3);
 	int64_t t0 = dopy_now_ms();
@@ -401,25 +405,19 @@ Test(refs, use_keeps_a_ref_alive, .timeout = 30)
 	cr_assert_not(gone_logged(f, "@2 reaped"));
 	cr_assert_eq(int1(f, "live", NULL), 2);
 	dopy_proxy_free(p);
-	dopy_value_free(called);
-	dopy_value_free(passed);
-	dopy_value_free(idle);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, called, passed, idle, NULL);
 }
 
 Test(refs, no_reaping_without_R, .timeout = 20)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory");
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c);
 	dopy_value *r = counter(f, 1);
 
 	usleep(1500 * 1000);
 	cr_assert_eq(int1(f, "live", NULL), 1);
 	cr_assert_eq(int1(f, "value", dopy_value_copy(r)), 1);
-	dopy_value_free(r);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, r, NULL);
 }
 
 /* Each connection its own table, and refs die with the connection. */
@@ -461,8 +459,8 @@ Test(refs, refs_belong_to_their_connection, .timeout = 20)
 /* Introspection sees the connection's references too. */
 Test(refs, describe_a_ref, .timeout = 20)
 {
-	dopy_conn *c = e2e_dopyd_conn(NULL);
-	dopy_proxy *f = dopy_proxy_new(c, "factory");
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c);
 	dopy_value *r = counter(f, 1), *methods = NULL;
 	dopy_error *e = NULL;
 
@@ -474,7 +472,5 @@ Test(refs, describe_a_ref, .timeout = 20)
 	dopy_value_free(methods);
 	cr_assert_eq(dopy_describe(c, "@2", &methods, &e), DOPY_E_USAGE);
 	dopy_error_free(e);
-	dopy_value_free(r);
-	dopy_proxy_free(f);
-	cr_assert_eq(dopy_conn_close(c), 0);
+	close_factory(c, f, r, NULL);
 }

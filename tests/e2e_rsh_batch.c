@@ -22,13 +22,15 @@ batch(struct e2e_run *r, const char *in, char *const argv[])
 	e2e_run_ms(r, in, strlen(in), E2E_WAIT_MS, argv);
 }
 
+/* Run the batch in; it must exit with code, out on stdout. */
 static void
-assert_run(const struct e2e_run *r, int code, const char *out)
+batch_expect(char *const argv[], const char *in, int code, const char *out)
 {
-	cr_assert(e2e_exited(r->status, code), "%s, want exit %d\nstdout: "
-	    "%s\nstderr: %s", e2e_status(r->status), code, r->out, r->err);
-	if (out != NULL)
-		cr_assert_str_eq(r->out, out, "stderr: %s", r->err);
+	struct e2e_run r;
+
+	batch(&r, in, argv);
+	e2e_assert_run(&r, code, out);
+	e2e_run_free(&r);
 }
 
 Test(rsh_batch, two_hundred_lines_in_order, .timeout = 30)
@@ -55,7 +57,7 @@ Test(rsh_batch, two_hundred_lines_in_order, .timeout = 30)
 	fclose(fi);
 	fclose(fw);
 	batch(&r, in, argv);
-	assert_run(&r, 0, want);
+	e2e_assert_run(&r, 0, want);
 	cr_assert_str_eq(r.err, "", "nothing on stderr");
 	e2e_run_free(&r);
 	free(in);
@@ -65,16 +67,16 @@ Test(rsh_batch, two_hundred_lines_in_order, .timeout = 30)
 Test(rsh_batch, json_lines, .timeout = 20)
 {
 	char *argv[] = RSH("-b", "-j", (char *)e2e_bin("dopyd"));
-	struct e2e_run r;
 
-	batch(&r, "test add 2 3\n"
+	batch_expect(argv, "test add 2 3\n"
 	    "\n"
 	    "test greet \"W \\\"x\\\"\"\n"
 	    "test sleep 0\n"
 	    "test caller\n"
 	    "test fail 'a \"quoted\" message'\n"
-	    "test add 1 x\n", argv);
-	assert_run(&r, 1, "{\"line\":1,\"result\":5}\n"
+	    "test add 1 x\n",
+	    1,
+	    "{\"line\":1,\"result\":5}\n"
 	    "{\"line\":3,\"result\":\"Hello, W \\\"x\\\"\"}\n"
 	    "{\"line\":4,\"result\":null}\n"
 	    "{\"line\":5,\"result\":[\"pipe\",\"\",\"\",-1,\"\",false]}\n"
@@ -83,7 +85,6 @@ Test(rsh_batch, json_lines, .timeout = 20)
 	    "{\"line\":7,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: "
 	    "expected int, got 'x'\"}}\n");
-	e2e_run_free(&r);
 }
 
 /* A remote error and bad lines are reported on their lines; the batch
@@ -101,7 +102,7 @@ Test(rsh_batch, errors_in_the_middle, .timeout = 20)
 	    "test greet \"open\n"
 	    "test\n"
 	    "test add 3 3\n", argv);
-	assert_run(&r, 1, "2\n"
+	e2e_assert_run(&r, 1, "2\n"
 	    "error: remote: test.Failure: boom\n"
 	    "error: usage: dopy.TypeError: test.add: parameter b: expected "
 	    "int, got 'two'\n"
@@ -119,9 +120,8 @@ Test(rsh_batch, errors_in_the_middle, .timeout = 20)
 Test(rsh_batch, comments_blanks_and_quoting, .timeout = 20)
 {
 	char *argv[] = RSH("-b", "-j", (char *)e2e_bin("dopyd"), "test");
-	struct e2e_run r;
 
-	batch(&r, "# a comment\n"
+	batch_expect(argv, "# a comment\n"
 	    "\n"
 	    "   \t\n"
 	    "  # an indented comment\n"
@@ -130,15 +130,15 @@ Test(rsh_batch, comments_blanks_and_quoting, .timeout = 20)
 	    "greet x#y greeting=''\n"
 	    "greet \"a\\\\b\\$c\" 'q\\n'\n"
 	    "greet a\\ b\r\n"
-	    "greet 'last line without a newline'", argv);
-	assert_run(&r, 0, "{\"line\":5,\"result\":\"Hi there, a  b\"}\n"
+	    "greet 'last line without a newline'",
+	    0,
+	    "{\"line\":5,\"result\":\"Hi there, a  b\"}\n"
 	    "{\"line\":6,\"result\":\"Hello, it's\"}\n"
 	    "{\"line\":7,\"result\":\", x#y\"}\n"
 	    "{\"line\":8,\"result\":\"q\\\\n, a\\\\b$c\"}\n"
 	    "{\"line\":9,\"result\":\"Hello, a b\"}\n"
 	    "{\"line\":10,\"result\":\"Hello, last line without a "
 	    "newline\"}\n");
-	e2e_run_free(&r);
 }
 
 /* Results on one line each: arrays and structures in their text form,
@@ -146,17 +146,16 @@ Test(rsh_batch, comments_blanks_and_quoting, .timeout = 20)
 Test(rsh_batch, one_line_per_result, .timeout = 20)
 {
 	char *argv[] = RSH("-b", (char *)e2e_bin("dopyd"), "test");
-	struct e2e_run r;
 
-	batch(&r, "greet \"a\tb\" ''\n"
+	batch_expect(argv, "greet \"a\tb\" ''\n"
 	    "echo abc\n"
 	    "caller\n"
-	    "sleep 1\n", argv);
-	assert_run(&r, 0, "\", a\\tb\"\n"
+	    "sleep 1\n",
+	    0,
+	    "\", a\\tb\"\n"
 	    "\"abc\"\n"
 	    "(\"pipe\", \"\", \"\", -1, \"\", false)\n"
 	    "\n");
-	e2e_run_free(&r);
 }
 
 /* Read a pid the target's shell wrote, waiting for it to appear. */
@@ -315,7 +314,7 @@ Test(rsh_batch, oneway, .timeout = 20)
 	snprintf(log, sizeof(log), "%s/oneway.log", e2e_tmpdir());
 	snprintf(cmd, sizeof(cmd), "%s -L %s", e2e_bin("dopyd"), log);
 	e2e_run(&r, argv);
-	assert_run(&r, 0, "");
+	e2e_assert_run(&r, 0, "");
 	cr_assert_str_eq(r.err, "", "nothing raised here");
 	e2e_run_free(&r);
 	text = e2e_slurp(log, NULL);
@@ -324,14 +323,8 @@ Test(rsh_batch, oneway, .timeout = 20)
 	    "boom"), "log: %s", text);
 	free(text);
 	/* The arguments are checked before anything is sent. */
-	e2e_run(&r, badarg);
-	assert_run(&r, 2, "");
-	cr_assert_not_null(strstr(r.err, "expected int"), "%s", r.err);
-	e2e_run_free(&r);
-	e2e_run(&r, withb);
-	assert_run(&r, 2, "");
-	cr_assert_not_null(strstr(r.err, "usage"), "%s", r.err);
-	e2e_run_free(&r);
+	e2e_run_expect(badarg, 2, "", "expected int");
+	e2e_run_expect(withb, 2, "", "usage");
 }
 
 Test(rsh_batch, usage, .timeout = 20)
@@ -340,12 +333,9 @@ Test(rsh_batch, usage, .timeout = 20)
 	char *h[] = RSH("-h");
 	struct e2e_run r;
 
-	e2e_run(&r, two);
-	assert_run(&r, 2, "");
-	cr_assert_not_null(strstr(r.err, "usage"), "%s", r.err);
-	e2e_run_free(&r);
+	e2e_run_expect(two, 2, "", "usage");
 	e2e_run(&r, h);
-	assert_run(&r, 0, NULL);
+	e2e_assert_run(&r, 0, NULL);
 	cr_assert_not_null(strstr(r.out, "-b [-j]"), "%s", r.out);
 	e2e_run_free(&r);
 }
@@ -354,11 +344,8 @@ Test(rsh_batch, usage, .timeout = 20)
 Test(rsh_batch, empty_input, .timeout = 20)
 {
 	char *argv[] = RSH("-b", (char *)e2e_bin("dopyd"));
-	struct e2e_run r;
 
-	batch(&r, "# only a comment\n\n", argv);
-	assert_run(&r, 0, "");
-	e2e_run_free(&r);
+	batch_expect(argv, "# only a comment\n\n", 0, "");
 }
 
 /* A reference made on one line is an object on the lines after it: the
@@ -366,10 +353,7 @@ Test(rsh_batch, empty_input, .timeout = 20)
 Test(rsh_batch, references_across_lines, .timeout = 20)
 {
 	char *argv[] = RSH("-b", (char *)e2e_bin("dopyd"));
-	struct e2e_run r;
 
-	batch(&r, "factory counter 5\n@1 incr\n@1 incr\nfactory value @1\n"
-	    "factory live\n", argv);
-	assert_run(&r, 0, "@1\n6\n7\n7\n1\n");
-	e2e_run_free(&r);
+	batch_expect(argv, "factory counter 5\n@1 incr\n@1 incr\n"
+	    "factory value @1\nfactory live\n", 0, "@1\n6\n7\n7\n1\n");
 }

@@ -258,6 +258,28 @@ e2e_exited(int status, int code)
 	return WIFEXITED(status) && WEXITSTATUS(status) == code;
 }
 
+void
+e2e_assert_run(const struct e2e_run *r, int code, const char *out)
+{
+	cr_assert(e2e_exited(r->status, code), "%s, want exit %d\nstdout: "
+	    "%s\nstderr: %s", e2e_status(r->status), code, r->out, r->err);
+	if (out != NULL)
+		cr_assert_str_eq(r->out, out, "stderr: %s", r->err);
+}
+
+void
+e2e_run_expect(char *const argv[], int code, const char *out,
+    const char *errpart)
+{
+	struct e2e_run r;
+
+	e2e_run(&r, argv);
+	e2e_assert_run(&r, code, out);
+	if (errpart != NULL)
+		cr_assert_not_null(strstr(r.err, errpart), "%s", r.err);
+	e2e_run_free(&r);
+}
+
 /* ---- reading and writing with deadlines ---- */
 
 static int

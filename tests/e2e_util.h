@@ -65,6 +65,14 @@ void		 e2e_run_ms(struct e2e_run *r, const void *input, size_t len,
 		    int ms, char *const argv[]);
 #define e2e_run(r, argv)	e2e_run_ms((r), NULL, 0, E2E_WAIT_MS, (argv))
 void		 e2e_run_free(struct e2e_run *);
+/* Fail the test unless r exited with code and, when out is not NULL,
+ * wrote exactly out on stdout. */
+void		 e2e_assert_run(const struct e2e_run *r, int code,
+		    const char *out);
+/* Run argv with no input, check it as e2e_assert_run() does, and that
+ * its stderr holds errpart when that is not NULL; frees what it read. */
+void		 e2e_run_expect(char *const argv[], int code, const char *out,
+		    const char *errpart);
 
 /* Read until len bytes, EOF or the deadline; returns the count or -1. */
 ssize_t		 e2e_read(int fd, void *buf, size_t len, int ms);

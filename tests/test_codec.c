@@ -73,6 +73,19 @@ mkimg(struct img *m, uint8_t flags, const char *fmt, const void *data,
 		memcpy(m->b + 8 + flen, data, dlen);
 }
 
+/* An image whose data is a length field (host order) then 3 bytes, as a
+ * string or bytes item is written. */
+static void
+mkimg_len3(struct img *m, uint8_t flags, const char *fmt, uint32_t len,
+    const char three[3])
+{
+	uint8_t data[4 + 3];
+
+	put_u32_host(data, len);
+	memcpy(data + 4, three, 3);
+	mkimg(m, flags, fmt, data, sizeof(data));
+}
+
 /* Split (the guard) then decode, as the library does with payloads. */
 static int
 split_decode(const uint8_t *p, size_t len, const dopy_type *expect,
@@ -145,6 +158,26 @@ round_trip(dopy_value *v)
 	dopy_value_free(v);
 }
 
+/* A value's type and text, for tables of values. */
+struct lit {
+	const char	*type;
+	const char	*text;
+};
+
+/* round_trip() each value of the table. */
+static void
+round_trip_lits(const struct lit *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		round_trip(val(l[i].type, l[i].text));
+}
+#define ROUND_TRIP_LITS(...) do {					\
+	static const struct lit lits_[] = { __VA_ARGS__ };		\
+	round_trip_lits(lits_, sizeof(lits_) / sizeof(lits_[0]));	\
+} while (0)
+
 Test(codec, round_trip_scalars)
 {
 	round_trip(dopy_value_bool(1));
@@ -195,40 +228,42 @@ Test(codec, round_trip_bytes)
 
 Test(codec, round_trip_arrays)
 {
-	round_trip(val("int[]", "[]"));
-	round_trip(val("int[]", "[1, -2, 3]"));
-	round_trip(val("bool[]", "[true, false, true]"));
-	round_trip(val("uint[]", "[0, 18446744073709551615]"));
-	round_trip(val("double[]", "[0.5, -1e300]"));
-	round_trip(val("string[]", "[]"));
-	round_trip(val("string[]", "[\"\", \"a\", \"b,c\", \"\"]"));
-	round_trip(val("bytes[]", "[\"\\x00\\x01\", \"\", \"\\xff\"]"));
-	round_trip(val("bytes[]", "[]"));
+	ROUND_TRIP_LITS(
+	    { "int[]", "[]" },
+	    { "int[]", "[1, -2, 3]" },
+	    { "bool[]", "[true, false, true]" },
+	    { "uint[]", "[0, 18446744073709551615]" },
+	    { "double[]", "[0.5, -1e300]" },
+	    { "string[]", "[]" },
+	    { "string[]", "[\"\", \"a\", \"b,c\", \"\"]" },
+	    { "bytes[]", "[\"\\x00\\x01\", \"\", \"\\xff\"]" },
+	    { "bytes[]", "[]" });
 }
 
 Test(codec, round_trip_structs)
 {
-	round_trip(val("(int,string)", "(7, \"seven\")"));
-	round_trip(val("(bool)", "(true)"));
-	round_trip(val("(bool,int,uint,double,string)",
-	    "(true, -1, 2, 0.25, \"x\")"));
-	round_trip(val("(string,bool,string,int,bool)",
-	    "(\"\", false, \"b\", 9, true)"));
-	round_trip(val("(int,string)[]", "[]"));
-	round_trip(val("(int,string)[]", "[(1, a), (2, \"\"), (3, \"c c\")]"));
-	round_trip(val("(bool,double,bool)[]", "[(true, 1.5, false)]"));
+	ROUND_TRIP_LITS(
+	    { "(int,string)", "(7, \"seven\")" },
+	    { "(bool)", "(true)" },
+	    { "(bool,int,uint,double,string)", "(true, -1, 2, 0.25, \"x\")" },
+	    { "(string,bool,string,int,bool)",
+		"(\"\", false, \"b\", 9, true)" },
+	    { "(int,string)[]", "[]" },
+	    { "(int,string)[]", "[(1, a), (2, \"\"), (3, \"c c\")]" },
+	    { "(bool,double,bool)[]", "[(true, 1.5, false)]" });
 }
 
 Test(codec, round_trip_nested_arrays)
 {
-	round_trip(val("int[][]", "[]"));
-	round_trip(val("int[][]", "[[]]"));
-	round_trip(val("int[][]", "[[1, 2], [], [3]]"));
-	round_trip(val("int[][]", "[[], [], []]"));
-	round_trip(val("string[][]", "[[a, b], [], [\"\"]]"));
-	round_trip(val("int[][][]", "[[[1], []], [], [[2, 3], [4]]]"));
-	round_trip(val("(int,string)[][]", "[[(1, a)], [], [(2, b), (3, c)]]"));
-	round_trip(val("bytes[][]", "[[\"\\x00\"], []]"));
+	ROUND_TRIP_LITS(
+	    { "int[][]", "[]" },
+	    { "int[][]", "[[]]" },
+	    { "int[][]", "[[1, 2], [], [3]]" },
+	    { "int[][]", "[[], [], []]" },
+	    { "string[][]", "[[a, b], [], [\"\"]]" },
+	    { "int[][][]", "[[[1], []], [], [[2, 3], [4]]]" },
+	    { "(int,string)[][]", "[[(1, a)], [], [(2, b), (3, c)]]" },
+	    { "bytes[][]", "[[\"\\x00\"], []]" });
 }
 
 Test(codec, round_trip_long_array)
@@ -289,8 +324,9 @@ Test(codec, encode_null)
 
 /* ---- the encoder writes what tpl_dump writes (codec.c says so) ---- */
 
+/* v encodes to what tpl_dump(tn) writes; takes v and tn. */
 static void
-same_as_tpl(const dopy_value *v, tpl_node *tn)
+same_as_tpl(dopy_value *v, tpl_node *tn)
 {
 	struct dopy_buf b;
 	void *addr = NULL;
@@ -307,6 +343,16 @@ same_as_tpl(const dopy_value *v, tpl_node *tn)
 	free(addr);
 	tpl_free(tn);
 	dopy_buf_release(&b);
+	dopy_value_free(v);
+}
+
+/* The same for a tn with no arrays, packed here. */
+static void
+packed_same_as_tpl(dopy_value *v, tpl_node *tn)
+{
+	cr_assert_not_null(tn);
+	tpl_pack(tn, 0);
+	same_as_tpl(v, tn);
 }
 
 Test(codec, matches_tpl_scalars)
@@ -316,45 +362,15 @@ Test(codec, matches_tpl_scalars)
 	double d = -1.0 / 3;
 	char c = 1, *s = "tpl string";
 	tpl_bin bin = { "\0b\0y", 4 };
-	dopy_value *v;
-	tpl_node *tn;
 
 	dopy_codec_init();
-	v = dopy_value_int(i);
-	tn = tpl_map("I", &i);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
-
-	v = dopy_value_uint(u);
-	tn = tpl_map("U", &u);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
-
-	v = dopy_value_double(d);
-	tn = tpl_map("f", &d);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
-
-	v = dopy_value_bool(c);
-	tn = tpl_map("c", &c);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
-
-	v = dopy_value_string(s);
-	tn = tpl_map("s", &s);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
-
-	v = dopy_value_bytes(bin.addr, bin.sz);
-	tn = tpl_map("B", &bin);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
+	packed_same_as_tpl(dopy_value_int(i), tpl_map("I", &i));
+	packed_same_as_tpl(dopy_value_uint(u), tpl_map("U", &u));
+	packed_same_as_tpl(dopy_value_double(d), tpl_map("f", &d));
+	packed_same_as_tpl(dopy_value_bool(c), tpl_map("c", &c));
+	packed_same_as_tpl(dopy_value_string(s), tpl_map("s", &s));
+	packed_same_as_tpl(dopy_value_bytes(bin.addr, bin.sz),
+	    tpl_map("B", &bin));
 }
 
 Test(codec, matches_tpl_arrays_and_structs)
@@ -373,13 +389,11 @@ Test(codec, matches_tpl_arrays_and_structs)
 	for (i = 5; i <= 7; i++)
 		tpl_pack(tn, 1);
 	same_as_tpl(v, tn);
-	dopy_value_free(v);
 
 	/* A(I), empty */
 	v = val("int[]", "[]");
 	tn = tpl_map("A(I)", &i);
 	same_as_tpl(v, tn);
-	dopy_value_free(v);
 
 	/* A(s) */
 	v = val("string[]", "[a, \"\", ccc]");
@@ -391,16 +405,13 @@ Test(codec, matches_tpl_arrays_and_structs)
 	s = "ccc";
 	tpl_pack(tn, 1);
 	same_as_tpl(v, tn);
-	dopy_value_free(v);
 
 	/* S(Is) */
 	v = val("(int,string)", "(42, answer)");
 	row.n = 42;
 	row.s = "answer";
 	tn = tpl_map("S(Is)", &row);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
+	packed_same_as_tpl(v, tn);
 
 	/* A(S(csf)) */
 	v = val("(bool,string,double)[]", "[(true, x, 0.5), (false, yy, -2)]");
@@ -414,7 +425,6 @@ Test(codec, matches_tpl_arrays_and_structs)
 	row2.d = -2;
 	tpl_pack(tn, 1);
 	same_as_tpl(v, tn);
-	dopy_value_free(v);
 
 	/* A(A(I)): [[1, 2], [], [3]] */
 	v = val("int[][]", "[[1, 2], [], [3]]");
@@ -429,23 +439,31 @@ Test(codec, matches_tpl_arrays_and_structs)
 	tpl_pack(tn, 2);
 	tpl_pack(tn, 1);
 	same_as_tpl(v, tn);
+}
+
+/* Load tn with our image of v, written to b, which tn reads until it is
+ * freed; takes v. */
+static void
+tpl_load_ours(tpl_node *tn, struct dopy_buf *b, dopy_value *v)
+{
+	cr_assert_not_null(tn);
+	dopy_buf_init(b);
+	cr_assert_eq(dopy_encode(v, b), 0);
 	dopy_value_free(v);
+	cr_assert_eq(tpl_load(tn, TPL_MEM, b->data, b->len), 0);
 }
 
 /* And tpl reads what we write (a peer may decode with plain tpl). */
 Test(codec, tpl_reads_our_images)
 {
 	struct { int64_t n; char *s; } row = { 0, NULL };
-	dopy_value *v = val("(int,string)[]", "[(1, one), (2, two)]");
 	struct dopy_buf b;
 	tpl_node *tn;
 	int k = 0;
 
 	dopy_codec_init();
-	dopy_buf_init(&b);
-	cr_assert_eq(dopy_encode(v, &b), 0);
 	tn = tpl_map("A(S(Is))", &row);
-	cr_assert_eq(tpl_load(tn, TPL_MEM, b.data, b.len), 0);
+	tpl_load_ours(tn, &b, val("(int,string)[]", "[(1, one), (2, two)]"));
 	cr_assert_eq(tpl_Alen(tn, 1), 2);
 	while (tpl_unpack(tn, 1) > 0) {
 		cr_assert_eq(row.n, k + 1);
@@ -456,15 +474,16 @@ Test(codec, tpl_reads_our_images)
 	cr_assert_eq(k, 2);
 	tpl_free(tn);
 	dopy_buf_release(&b);
-	dopy_value_free(v);
 }
 
 /* ---- decoding with an expected type ---- */
 
-Test(codec, wrong_type_is_type_error)
+/* v read as type fails with a type error saying want; takes v. */
+static void
+type_error(dopy_value *v, const char *type, const char *want)
 {
-	dopy_value *v = dopy_value_string("five"), *back = NULL;
-	dopy_type *t = ty("int");
+	dopy_value *back = NULL;
+	dopy_type *t = ty(type);
 	struct dopy_buf b;
 	char err[200] = "";
 
@@ -473,27 +492,22 @@ Test(codec, wrong_type_is_type_error)
 	cr_assert_eq(split_decode(b.data, b.len, t, &back, err, sizeof(err)),
 	    DOPY_E_TYPE);
 	cr_assert_null(back);
-	cr_assert_str_eq(err, "expected int, got string");
+	cr_assert_str_eq(err, want);
 	dopy_type_free(t);
 	dopy_value_free(v);
 	dopy_buf_release(&b);
 }
 
+Test(codec, wrong_type_is_type_error)
+{
+	type_error(dopy_value_string("five"), "int",
+	    "expected int, got string");
+}
+
 Test(codec, wrong_struct_type_is_type_error)
 {
-	dopy_value *v = val("(int,string)[]", "[(1, a)]"), *back = NULL;
-	dopy_type *t = ty("(string,int)[]");
-	struct dopy_buf b;
-	char err[200] = "";
-
-	dopy_buf_init(&b);
-	cr_assert_eq(dopy_encode(v, &b), 0);
-	cr_assert_eq(split_decode(b.data, b.len, t, &back, err, sizeof(err)),
-	    DOPY_E_TYPE);
-	cr_assert_str_eq(err, "expected (string,int)[], got (int,string)[]");
-	dopy_type_free(t);
-	dopy_value_free(v);
-	dopy_buf_release(&b);
+	type_error(val("(int,string)[]", "[(1, a)]"), "(string,int)[]",
+	    "expected (string,int)[], got (int,string)[]");
 }
 
 Test(codec, format_with_no_dopy_type)
@@ -839,18 +853,14 @@ Test(codec, bool_other_than_0_or_1)
 
 Test(codec, string_length_past_the_end)
 {
-	uint8_t data[4 + 3];
 	struct img m;
 
 	/* The length says 10 bytes, 3 follow: no terminator in sight. */
-	put_u32_host(data, 10 + 1);
-	memcpy(data + 4, "abc", 3);
-	mkimg(&m, 2, "s", data, sizeof(data));
+	mkimg_len3(&m, 2, "s", 10 + 1, "abc");
 	refused(&m, "string", "string longer than the image");
-	put_u32_host(data, 0xffffffffu);
-	mkimg(&m, 2, "s", data, sizeof(data));
+	mkimg_len3(&m, 2, "s", 0xffffffffu, "abc");
 	refused(&m, "string", "string length 0xffffffff");
-	mkimg(&m, 2, "S(Is)", data, sizeof(data));
+	mkimg_len3(&m, 2, "S(Is)", 0xffffffffu, "abc");
 	refused(&m, NULL, "structure cut short");
 }
 
@@ -869,12 +879,9 @@ Test(codec, null_string_is_refused)
  * tpl would silently cut it short. */
 Test(codec, string_with_embedded_nul)
 {
-	uint8_t data[4 + 3];
 	struct img m;
 
-	put_u32_host(data, 3 + 1);
-	memcpy(data + 4, "a\0b", 3);
-	mkimg(&m, 2, "s", data, sizeof(data));
+	mkimg_len3(&m, 2, "s", 3 + 1, "a\0b");
 	refused(&m, "string", "string with a NUL");
 	refused(&m, NULL, "string with a NUL, untyped");
 	mkimg(&m, 2, "S(Is)", "\0\0\0\0\0\0\0\0\4\0\0\0a\0b", 15);
@@ -884,15 +891,12 @@ Test(codec, string_with_embedded_nul)
 /* Bytes may hold NULs, of course. */
 Test(codec, bytes_with_nul_accepted)
 {
-	uint8_t data[4 + 3];
 	struct img m;
 	dopy_value *v = NULL;
 	char err[200] = "";
 	size_t len;
 
-	put_u32_host(data, 3);
-	memcpy(data + 4, "a\0b", 3);
-	mkimg(&m, 0, "B", data, sizeof(data));
+	mkimg_len3(&m, 0, "B", 3, "a\0b");
 	cr_assert_eq(split_decode(m.b, m.len, NULL, &v, err, sizeof(err)), 0,
 	    "%s", err);
 	cr_assert_eq(memcmp(dopy_value_get_bytes(v, &len), "a\0b", 3), 0);
@@ -940,15 +944,11 @@ Test(codec, good_after_bad)
 
 Test(codec, bytes_length_past_the_end)
 {
-	uint8_t data[4 + 3];
 	struct img m;
 
-	put_u32_host(data, 100);
-	memcpy(data + 4, "abc", 3);
-	mkimg(&m, 0, "B", data, sizeof(data));
+	mkimg_len3(&m, 0, "B", 100, "abc");
 	refused(&m, "bytes", "bytes longer than the image");
-	put_u32_host(data, 0x80000000u);
-	mkimg(&m, 0, "B", data, sizeof(data));
+	mkimg_len3(&m, 0, "B", 0x80000000u, "abc");
 	refused(&m, "bytes", "bytes length 0x80000000");
 }
 
@@ -1226,12 +1226,13 @@ Test(codec, round_trip_refs)
 {
 	round_trip(dopy_value_ref(1));
 	round_trip(dopy_value_ref(UINT32_MAX));
-	round_trip(val("ref[]", "[]"));
-	round_trip(val("ref[]", "[@1, @2, @4294967295]"));
-	round_trip(val("ref[][]", "[[@1], [], [@2, @3]]"));
-	round_trip(val("(string,ref)", "(\"a name\", @7)"));
-	round_trip(val("(bool,ref,bool)", "(true, @7, false)"));
-	round_trip(val("(ref,int,ref)[]", "[(@1, -1, @2), (@3, 5, @4)]"));
+	ROUND_TRIP_LITS(
+	    { "ref[]", "[]" },
+	    { "ref[]", "[@1, @2, @4294967295]" },
+	    { "ref[][]", "[[@1], [], [@2, @3]]" },
+	    { "(string,ref)", "(\"a name\", @7)" },
+	    { "(bool,ref,bool)", "(true, @7, false)" },
+	    { "(ref,int,ref)[]", "[(@1, -1, @2), (@3, 5, @4)]" });
 }
 
 Test(codec, refs_match_tpl)
@@ -1246,51 +1247,37 @@ Test(codec, refs_match_tpl)
 	v = dopy_value_ref(0xdeadbeef);
 	id = 0xdeadbeef;
 	tn = tpl_map("u", &id);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
+	packed_same_as_tpl(v, tn);
 
 	v = val("ref[]", "[@5, @6]");
 	tn = tpl_map("A(u)", &id);
 	for (id = 5; id <= 6; id++)
 		tpl_pack(tn, 1);
 	same_as_tpl(v, tn);
-	dopy_value_free(v);
 
-	v = val("(string,ref)", "(x, @7)");
-	tn = tpl_map("S(su)", &pair);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
-
-	v = val("(bool,ref,bool)", "(true, @16909060, false)");
-	tn = tpl_map("S(cuc)", &mid);
-	tpl_pack(tn, 0);
-	same_as_tpl(v, tn);
-	dopy_value_free(v);
+	packed_same_as_tpl(val("(string,ref)", "(x, @7)"),
+	    tpl_map("S(su)", &pair));
+	packed_same_as_tpl(val("(bool,ref,bool)", "(true, @16909060, false)"),
+	    tpl_map("S(cuc)", &mid));
 }
 
 /* A plain tpl peer reads our refs where C puts them. */
 Test(codec, tpl_reads_our_refs)
 {
 	struct { char a; uint32_t r; char b; } mid = { 0, 0, 0 };
-	dopy_value *v = val("(bool,ref,bool)[]",
-	    "[(true, @1, false), (false, @4294967295, true)]");
 	struct dopy_buf b;
 	tpl_node *tn;
 
 	dopy_codec_init();
-	dopy_buf_init(&b);
-	cr_assert_eq(dopy_encode(v, &b), 0);
 	tn = tpl_map("A(S(cuc))", &mid);
-	cr_assert_eq(tpl_load(tn, TPL_MEM, b.data, b.len), 0);
+	tpl_load_ours(tn, &b, val("(bool,ref,bool)[]",
+	    "[(true, @1, false), (false, @4294967295, true)]"));
 	cr_assert_gt(tpl_unpack(tn, 1), 0);
 	cr_assert(mid.a == 1 && mid.r == 1 && mid.b == 0);
 	cr_assert_gt(tpl_unpack(tn, 1), 0);
 	cr_assert(mid.a == 0 && mid.r == UINT32_MAX && mid.b == 1);
 	tpl_free(tn);
 	dopy_buf_release(&b);
-	dopy_value_free(v);
 }
 
 /* Any id decodes: what it names is the reference table's question. */

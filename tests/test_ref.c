@@ -379,6 +379,21 @@ Test(ref, end_closes_all_in_id_order)
 
 /* ---- reaping, with the clock handed in ---- */
 
+/* A fixture with an age of 1000 ms and n things made just after the
+ * time it returns. */
+static int64_t
+setup_aged(struct fixture *f, int n)
+{
+	int64_t t0;
+
+	setup(f);
+	dopy_server_set_ref_age(f->srv, 1000);
+	t0 = dopy_now_ms();
+	while (n-- > 0)
+		make(f, &thing_def);
+	return t0;
+}
+
 Test(ref, no_age_no_reaping)
 {
 	struct fixture f;
@@ -398,11 +413,7 @@ Test(ref, reap_after_the_age)
 	int64_t t0;
 	int ms;
 
-	setup(&f);
-	dopy_server_set_ref_age(f.srv, 1000);
-	t0 = dopy_now_ms();
-	make(&f, &thing_def);
-	make(&f, &thing_def);
+	t0 = setup_aged(&f, 2);
 	ms = dopy_refs_reap(&f.sess, t0);
 	cr_assert(ms > 900 && ms <= 1000, "next due in %d ms", ms);
 	ms = dopy_refs_reap(&f.sess, t0 + 500);
@@ -424,12 +435,7 @@ Test(ref, use_postpones_reaping, .timeout = 10)
 	int64_t t0;
 	int ms;
 
-	setup(&f);
-	dopy_server_set_ref_age(f.srv, 1000);
-	t0 = dopy_now_ms();
-	make(&f, &thing_def);
-	make(&f, &thing_def);
-	make(&f, &thing_def);
+	t0 = setup_aged(&f, 3);
 	cr_assert_leq(dopy_now_ms() - t0, 50, "the machine is too slow");
 	usleep(200 * 1000);
 	cr_assert_not_null(lookup(&f, 1));
@@ -633,36 +639,34 @@ Test(ref, call_on_unknown_refs)
 	teardown(&f);
 }
 
+/* factory.meth(v): its int result; takes v. */
+static int64_t
+factory_int(struct fixture *f, const char *meth, dopy_value *v)
+{
+	dopy_value *a[] = { v };
+	struct call k;
+	int64_t r;
+
+	memset(&k, 0, sizeof(k));
+	dispatch(f, &k, "factory", meth, a, 1);
+	r = int_result(&k);
+	call_done(&k);
+	return r;
+}
+
 Test(ref, ref_arguments_arrive_as_objects)
 {
-	dopy_value *a[1];
 	struct fixture f;
-	struct call k;
 
 	setup(&f);
 	made(&f, 10);
 	made(&f, 20);
 	made(&f, 30);
-	a[0] = dopy_value_ref(2);
-	memset(&k, 0, sizeof(k));
-	dispatch(&f, &k, "factory", "value", a, 1);
-	cr_assert_eq(int_result(&k), 20);
-	call_done(&k);
-	a[0] = lit("ref[]", "[@1, @3, @3]");
-	memset(&k, 0, sizeof(k));
-	dispatch(&f, &k, "factory", "sum", a, 1);
-	cr_assert_eq(int_result(&k), 70);
-	call_done(&k);
-	a[0] = lit("(string,ref)[]", "[(a, @1), (b, @2)]");
-	memset(&k, 0, sizeof(k));
-	dispatch(&f, &k, "factory", "sum_pairs", a, 1);
-	cr_assert_eq(int_result(&k), 30);
-	call_done(&k);
-	a[0] = lit("ref[]", "[]");
-	memset(&k, 0, sizeof(k));
-	dispatch(&f, &k, "factory", "sum", a, 1);
-	cr_assert_eq(int_result(&k), 0);
-	call_done(&k);
+	cr_assert_eq(factory_int(&f, "value", dopy_value_ref(2)), 20);
+	cr_assert_eq(factory_int(&f, "sum", lit("ref[]", "[@1, @3, @3]")), 70);
+	cr_assert_eq(factory_int(&f, "sum_pairs",
+	    lit("(string,ref)[]", "[(a, @1), (b, @2)]")), 30);
+	cr_assert_eq(factory_int(&f, "sum", lit("ref[]", "[]")), 0);
 	teardown(&f);
 }
 
