@@ -229,8 +229,8 @@ field_off(const dopy_type *st, size_t i)
  * id) four; I U f eight; s a u32 of length+1 then the bytes; B a u32 length then the bytes;
  * A(...) a u32 count then the elements; S(...) its fields in order.
  */
-static int
-put_u32(struct dopy_buf *b, uint32_t v)
+int
+dopy_image_put_u32(struct dopy_buf *b, uint32_t v)
 {
 	return dopy_buf_put(b, &v, sizeof(v));
 }
@@ -253,19 +253,19 @@ put_data(struct dopy_buf *b, const dopy_value *v)
 	case DOPY_REF:
 		if (v->u.u > UINT32_MAX)
 			return DOPY_E_INVAL;
-		return put_u32(b, (uint32_t)v->u.u);
+		return dopy_image_put_u32(b, (uint32_t)v->u.u);
 	case DOPY_STRING:
 	case DOPY_BYTES:
 		if (v->u.s.len >= UINT32_MAX)
 			return DOPY_E_TOOBIG;
-		if ((r = put_u32(b, (uint32_t)v->u.s.len +
+		if ((r = dopy_image_put_u32(b, (uint32_t)v->u.s.len +
 		    (v->type->kind == DOPY_STRING))) < 0)
 			return r;
 		return dopy_buf_put_ref(b, v->u.s.p, v->u.s.len);
 	case DOPY_ARRAY:
 		if (v->u.a.n > UINT32_MAX)
 			return DOPY_E_TOOBIG;
-		if ((r = put_u32(b, (uint32_t)v->u.a.n)) < 0)
+		if ((r = dopy_image_put_u32(b, (uint32_t)v->u.a.n)) < 0)
 			return r;
 		/* FALLTHROUGH */
 	case DOPY_STRUCT:
@@ -304,38 +304,46 @@ data_size(const dopy_value *v)
 }
 
 int
-dopy_encode(const dopy_value *v, struct dopy_buf *b)
+dopy_image_open(struct dopy_buf *b, const char *fmt)
 {
-	const char *fmt;
-	size_t start, flen, len;
-	uint32_t len32;
-	uint8_t pre[8] = { 't', 'p', 'l', 0 };
+	uint8_t pre[8] = { 't', 'p', 'l', DOPY_TPL_HOST_ORDER };
 	int r;
 
-	if (v == NULL)
-		return DOPY_E_INVAL;
-	fmt = v->type->tpl;
-	flen = strlen(fmt) + 1;
-	start = b->len;
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	pre[3] |= 1;
-#endif
 	if (strchr(fmt, 's') != NULL)
 		pre[3] |= 2;			/* the new string encoding */
-	if ((r = dopy_buf_put(b, pre, sizeof(pre))) < 0 ||
-	    (r = dopy_buf_put(b, fmt, flen)) < 0 ||
-	    (r = put_data(b, v)) < 0) {
+	if ((r = dopy_buf_put(b, pre, sizeof(pre))) < 0)
+		return r;
+	return dopy_buf_put(b, fmt, strlen(fmt) + 1);
+}
+
+int
+dopy_image_close(struct dopy_buf *b, size_t start, int r)
+{
+	size_t len = dopy_buf_size(b, start);
+	uint32_t len32;
+
+	if (r == 0 && len > UINT32_MAX)
+		r = DOPY_E_TOOBIG;
+	if (r < 0) {
 		dopy_buf_truncate(b, start);
 		return r;
-	}
-	len = dopy_buf_size(b, start);
-	if (len > UINT32_MAX) {
-		dopy_buf_truncate(b, start);
-		return DOPY_E_TOOBIG;
 	}
 	len32 = (uint32_t)len;
 	memcpy(b->data + start + 4, &len32, sizeof(len32));
 	return 0;
+}
+
+int
+dopy_encode(const dopy_value *v, struct dopy_buf *b)
+{
+	size_t start = b->len;
+	int r;
+
+	if (v == NULL)
+		return DOPY_E_INVAL;
+	if ((r = dopy_image_open(b, v->type->tpl)) == 0)
+		r = put_data(b, v);
+	return dopy_image_close(b, start, r);
 }
 
 /* ---- decoding ---- */

@@ -19,12 +19,6 @@
 
 #include "internal.h"
 
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define HOST_FLAGS	1
-#else
-#define HOST_FLAGS	0
-#endif
-
 /* Where an image's data starts and ends. */
 struct span {
 	const uint8_t	*p, *end;
@@ -36,7 +30,7 @@ span_of(const struct dopy_image *img, struct span *s)
 {
 	const char *q;
 
-	if ((img->p[3] & 1) != HOST_FLAGS)
+	if ((img->p[3] & 1) != DOPY_TPL_HOST_ORDER)
 		return -1;
 	/* A format is a few characters: cheaper than a call of strlen. */
 	for (q = img->fmt; *q != '\0'; q++)
@@ -272,12 +266,6 @@ fail:
 
 /* ---- writing: the same bytes dopy_encode writes for these values ---- */
 
-static int
-put_u32(struct dopy_buf *b, uint32_t v)
-{
-	return dopy_buf_put(b, &v, sizeof(v));
-}
-
 /*
  * Append an image of strings: the structure S(s...) of n strings, or with
  * array set the string[] A(s) of n strings.  fmt is the format string.
@@ -286,33 +274,16 @@ int
 dopy_image_put_strings(struct dopy_buf *b, const char *fmt, int array,
     const char *const *s, size_t n)
 {
-	uint8_t pre[8] = { 't', 'p', 'l', HOST_FLAGS | 2 };
 	size_t start = b->len, i, len;
-	uint32_t total;
 	int r;
 
-	if ((r = dopy_buf_put(b, pre, sizeof(pre))) < 0 ||
-	    (r = dopy_buf_put(b, fmt, strlen(fmt) + 1)) < 0 ||
-	    (array && (r = put_u32(b, (uint32_t)n)) < 0))
-		goto fail;
-	for (i = 0; i < n; i++) {
-		len = strlen(s[i]);
-		if (len >= UINT32_MAX) {
+	if ((r = dopy_image_open(b, fmt)) == 0 && array)
+		r = dopy_image_put_u32(b, (uint32_t)n);
+	for (i = 0; r == 0 && i < n; i++) {
+		if ((len = strlen(s[i])) >= UINT32_MAX)
 			r = DOPY_E_TOOBIG;
-			goto fail;
-		}
-		if ((r = put_u32(b, (uint32_t)len + 1)) < 0 ||
-		    (r = dopy_buf_put(b, s[i], len)) < 0)
-			goto fail;
+		else if ((r = dopy_image_put_u32(b, (uint32_t)len + 1)) == 0)
+			r = dopy_buf_put(b, s[i], len);
 	}
-	if (b->len - start > UINT32_MAX) {
-		r = DOPY_E_TOOBIG;
-		goto fail;
-	}
-	total = (uint32_t)(b->len - start);
-	memcpy(b->data + start + 4, &total, sizeof(total));
-	return 0;
-fail:
-	b->len = start;
-	return r;
+	return dopy_image_close(b, start, r);
 }

@@ -252,6 +252,18 @@ int	 dopy_images_split(const uint8_t *p, size_t len,
 	    size_t errlen);
 /* Append the image of v to b. */
 int	 dopy_encode(const dopy_value *v, struct dopy_buf *b);
+/* The flags bit of a tpl image written in this host's byte order. */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define DOPY_TPL_HOST_ORDER	1
+#else
+#define DOPY_TPL_HOST_ORDER	0
+#endif
+/* Writing an image by hand: open it (preamble and format), append its
+ * data (u32 counts in host order), close it with the data's result r:
+ * its length goes in, or on failure b is cut back to start. */
+int	 dopy_image_open(struct dopy_buf *, const char *fmt);
+int	 dopy_image_put_u32(struct dopy_buf *, uint32_t);
+int	 dopy_image_close(struct dopy_buf *, size_t start, int r);
 /* Decode an image; if expect is not NULL its format must match. */
 int	 dopy_decode(const struct dopy_image *, const dopy_type *expect,
 	    dopy_value **out, char *err, size_t errlen);

@@ -270,6 +270,14 @@ copy_block(char **out, const char *const *s, size_t n)
 	return b;
 }
 
+static int
+names_mismatch(char *err, size_t errlen, size_t named, size_t argc)
+{
+	snprintf(err, errlen, "CALL names %zu arguments but carries %zu",
+	    named, argc);
+	return DOPY_E_PROTO;
+}
+
 /* The header and names read in place (image.c); 1 if tpl must. */
 static int
 call_strings_direct(const struct dopy_image *img, struct dopy_callmsg *m,
@@ -287,11 +295,8 @@ call_strings_direct(const struct dopy_image *img, struct dopy_callmsg *m,
 		return r;
 	m->object = hdr[0];
 	m->method = hdr[1];
-	if (k != m->argc) {
-		snprintf(err, errlen, "CALL names %zu arguments but carries "
-		    "%zu", k, m->argc);
-		return DOPY_E_PROTO;
-	}
+	if (k != m->argc)
+		return names_mismatch(err, errlen, k, m->argc);
 	return 0;
 }
 
@@ -309,10 +314,8 @@ call_strings_tpl(const struct dopy_image *img, struct dopy_callmsg *m,
 	if ((r = dopy_decode(&img[0], t_callhdr, &hv, err, errlen)) < 0 ||
 	    (r = dopy_decode(&img[1], t_strings, &nv, err, errlen)) < 0)
 		goto out;
-	r = DOPY_E_PROTO;
 	if (dopy_value_len(nv) != m->argc) {
-		snprintf(err, errlen, "CALL names %zu arguments but carries "
-		    "%zu", dopy_value_len(nv), m->argc);
+		r = names_mismatch(err, errlen, dopy_value_len(nv), m->argc);
 		goto out;
 	}
 	hdr[0] = field_str(hv, 0);
