@@ -66,7 +66,7 @@ conn_error(struct dopy_session *c, uint32_t id, const char *name, const char *fm
 	va_end(ap);
 	if (e == NULL)
 		return DOPY_E_NOMEM;
-	dopy_log(&s->log, LOG_NOTICE, "%s: %s", name, e->message);
+	dopy_session_complain(c, LOG_NOTICE, "%s: %s", name, e->message);
 	snprintf(line, sizeof(line), "in connection on host %s pid %ld",
 	    s->host, s->pid);
 	dopy_error_set_fields(e, name, "", "", s->host, s->pid);
@@ -95,6 +95,17 @@ fatal(struct dopy_session *c, int r)
 		dopy_log(&c->srv->log, LOG_ERR, "connection: %s: %m",
 		    dopy_strerror(r));
 	return r;
+}
+
+void
+dopy_session_complain(struct dopy_session *c, int prio, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dopy_vlog_limited(&c->srv->log, &c->noise, prio, fmt, ap);
+	va_end(ap);
 }
 
 static const char *
@@ -312,16 +323,17 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 		if (!oneway)
 			return conn_error(c, f->id, "dopy.ProtocolError",
 			    "malformed CALL: %s", err);
-		dopy_log(&c->srv->log, LOG_WARNING, "malformed ONEWAY %u: %s",
-		    f->id, err);
+		dopy_session_complain(c, LOG_WARNING, "malformed ONEWAY %u: "
+		    "%s", f->id, err);
 		return 0;
 	}
 	c->calls++;
 	if (c->depth >= DOPY_MAX_NEST) {
 		dopy_msg_call_release(&m);
 		if (oneway) {
-			dopy_log(&c->srv->log, LOG_WARNING, "oneway %u: calls "
-			    "nested more than %d deep", f->id, DOPY_MAX_NEST);
+			dopy_session_complain(c, LOG_WARNING, "oneway %u: "
+			    "calls nested more than %d deep", f->id,
+			    DOPY_MAX_NEST);
 			return 0;
 		}
 		return conn_error(c, f->id, "dopy.NestingTooDeep", "calls and "
@@ -340,7 +352,7 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	if (!oneway && !call.answered && !silenced(c))
 		r = reply(c, f->id, &call);
 	else if ((oneway || call.answered) && call.err != NULL)
-		dopy_log(&c->srv->log, LOG_WARNING, "oneway %s.%s: %s: %s",
+		dopy_session_complain(c, LOG_WARNING, "oneway %s.%s: %s: %s",
 		    m.object, m.method, dopy_error_name(call.err),
 		    dopy_error_message(call.err));
 	dopy_call_release(&call);
@@ -364,8 +376,8 @@ handle_release(struct dopy_session *c, const struct dopy_frame *f)
 	r = dopy_refs_release(c, f->id);
 	serialise_end(c, locked);
 	if (r < 0)
-		dopy_log(&c->srv->log, LOG_NOTICE, "RELEASE of reference %u, "
-		    "which does not exist here", f->id);
+		dopy_session_complain(c, LOG_NOTICE, "RELEASE of reference "
+		    "%u, which does not exist here", f->id);
 	return 0;
 }
 
@@ -559,6 +571,11 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	    (unsigned long long)c->calls,
 	    (unsigned long long)c->ch.bytes_in,
 	    (unsigned long long)c->ch.bytes_out, r == 0 ? 0 : 1);
+	if (c->noise.dropped > 0)
+		dopy_log(&c->srv->log, LOG_NOTICE, "%s: %llu more complaints "
+		    "not logged (at most %d at once, then one a second)",
+		    peer_text(c), (unsigned long long)c->noise.dropped,
+		    DOPY_LOG_BURST);
 	locked = serialise(c);
 	dopy_refs_end(c);
 	serialise_end(c, locked);

@@ -130,3 +130,59 @@ Test(hostile, counter_overflow, .timeout = 30)
 	dopy_error_free(e2e_expect_error(p.out, 5, "counter.Overflow"));
 	e2e_finish(&p, 0);
 }
+
+/* Lines of text holding needle. */
+static size_t
+count_lines(const char *text, const char *needle)
+{
+	const char *p = text;
+	size_t n = 0;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * Finding: each unknown RELEASE id, unknown frame type or second HELLO
+ * wrote one log line (1.2 MB of frames, 9 MB of log).  What a peer can
+ * make the server log is limited per connection, and counted.
+ */
+Test(hostile, log_flood_is_limited, .timeout = 60)
+{
+	struct e2e_proc p;
+	struct dopy_buf b;
+	int64_t t0 = dopy_now_ms();
+	uint32_t id;
+	size_t logged, i;
+	char *log;
+
+	e2e_dopyd(&p, 1, MAX_FRAME, NULL);
+	dopy_buf_init(&b);
+	for (id = 1; id <= 3000; id++)
+		e2e_frame(&b, DOPY_F_RELEASE, id, NULL, 0);
+	e2e_send(&p, &b);
+	for (i = 0; i < 4; i++) {	/* answered: read as we go */
+		dopy_buf_reset(&b);
+		for (id = 1; id <= 50; id++)
+			e2e_frame(&b, 99, id, NULL, 0);
+		e2e_send(&p, &b);
+		for (id = 1; id <= 50; id++)
+			dopy_error_free(e2e_expect_error(p.out, id,
+			    "dopy.UnknownFrame"));
+	}
+	dopy_buf_release(&b);
+	e2e_finish(&p, 0);
+	log = e2e_slurp(p.errpath, NULL);
+	cr_assert_not_null(log);
+	logged = count_lines(log, "RELEASE of reference") +
+	    count_lines(log, "unknown frame type");
+	cr_assert_leq(logged, DOPY_LOG_BURST + 1 + (dopy_now_ms() - t0) /
+	    DOPY_LOG_EVERY_MS, "%zu complaints logged", logged);
+	cr_assert_eq(count_lines(log, "more complaints not logged"), 1,
+	    "no summary line:\n%.2000s", log);
+	cr_assert(strstr(log, "exit ") != NULL, "no exit line");
+	free(log);
+}
