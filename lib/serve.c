@@ -151,7 +151,14 @@ check_response(struct dopy_session *c, const uint8_t *nc, const uint8_t *ns)
 	size_t n, len = 0;
 	int r;
 
-	if ((r = dopy_chan_read(&c->ch, &f)) < 0)
+	/* A silent client is a timeout, not a failed login: tools that
+	 * count failed logins read these lines. */
+	if ((r = dopy_chan_read(&c->ch, &f)) == DOPY_E_TIMEOUT) {
+		dopy_log(&c->srv->log, LOG_NOTICE, "%s sent no AUTH in time",
+		    peer_text(c));
+		return fatal(c, r);
+	}
+	if (r < 0)
 		return auth_failed(c, r == DOPY_E_CLOSED ? "the client left "
 		    "(it holds another key or none)" : dopy_strerror(r));
 	dopy_log_frame(&c->srv->log, "recv", &f);

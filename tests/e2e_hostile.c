@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -184,5 +185,46 @@ Test(hostile, log_flood_is_limited, .timeout = 60)
 	cr_assert_eq(count_lines(log, "more complaints not logged"), 1,
 	    "no summary line:\n%.2000s", log);
 	cr_assert(strstr(log, "exit ") != NULL, "no exit line");
+	free(log);
+}
+
+/*
+ * Finding: with -k, a client that went silent after HELLO got
+ * dopy.AuthFailed "timed out" and the log said "authentication failed";
+ * it is the timeout it is (tools count failed logins in logs).
+ */
+Test(hostile, key_exchange_timeout_is_a_timeout, .timeout = 30)
+{
+	struct dopy_hello h = { .proto = DOPY_PROTOCOL, .max_frame = MAX_FRAME,
+	    .features = DOPY_FEAT_AUTH, .software = "e2e", .next = 1 };
+	char key[600], *log;
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-t", "1", "-k", key,
+	    NULL };
+	struct e2e_frame f;
+	struct e2e_proc p;
+	struct dopy_buf b;
+
+	snprintf(key, sizeof(key), "%s/key", e2e_tmpdir());
+	cr_assert_eq(e2e_spit(key, "0123456789abcdef0123456789abcdef\n"), 0);
+	chmod(key, 0600);
+	e2e_spawn(&p, argv);
+	dopy_buf_init(&b);
+	dopy_buf_reserve(&b, DOPY_HDR_LEN);
+	b.len = DOPY_HDR_LEN;
+	cr_assert_eq(dopy_msg_hello_put(&b, &h), 0);
+	dopy_frame_encode(b.data, DOPY_F_HELLO, 0, (uint32_t)(b.len -
+	    DOPY_HDR_LEN));
+	e2e_send(&p, &b);
+	dopy_buf_release(&b);
+	cr_assert_eq(e2e_read_frame(p.out, &f, E2E_WAIT_MS), 1);
+	cr_assert_eq(f.type, DOPY_F_HELLO, "got frame type %u", f.type);
+	free(f.payload);
+	/* Now say nothing: the deadline of -t 1 passes. */
+	dopy_error_free(e2e_expect_error(p.out, 0, "dopy.Timeout"));
+	e2e_finish(&p, 1);
+	log = e2e_slurp(p.errpath, NULL);
+	cr_assert_not_null(log);
+	cr_assert_null(strstr(log, "authentication failed"), "%s", log);
+	cr_assert_not_null(strstr(log, "sent no AUTH in time"), "%s", log);
 	free(log);
 }
