@@ -376,6 +376,12 @@ int	 dopy_auth_verify(const dopy_key *, const char *role,
 /* Store results beside the DOPY_E_* codes; never leave the library. */
 #define DOPY_S_NOTFOUND		-100
 #define DOPY_S_EXISTS		-101
+/* No stored file is read or written above this size (dopy-pos(7)). */
+#define DOPY_STORE_FILE_MAX	(64u * 1024 * 1024)
+#define DOPY_STORE_FILE_MAX_TEXT "67108864 bytes (64 MiB)"
+/* A temporary file older than this, unlocked, was left by a killed
+ * writer, and the next write in its directory removes it (seconds). */
+#define DOPY_STORE_TMP_STALE	60
 struct dopy_store {
 	int	dirfd;
 };

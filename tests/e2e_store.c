@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -2052,6 +2054,245 @@ Test(store_badinput, error_names, .timeout = 30)
 	refused(&s, "pos", "fetch", args(S("exists"), NULL), "pos.NotFound",
 	    "exists");
 	stop(&s);
+	free(ns);
+	free(pos);
+	free(dir);
+}
+
+/* ---- files that are not ours: FIFOs, devices, links, huge files ---- */
+
+#define PLANT_MS	5000	/* every refusal must come sooner */
+
+struct planted {
+	const char	*name;
+	char		 kind;	/* p FIFO, c device, l link to one, b huge */
+	const char	*why;	/* in the error message */
+};
+
+static const struct planted planted[] = {
+	{ "fifo", 'p', "not a regular file (a FIFO)" },
+	{ "dev", 'c', "not a regular file (a device)" },
+	{ "zero", 'l', "symlink" },
+	{ "big", 'b', "larger than the store's limit" },
+};
+
+/* Make dir/name: a FIFO, a device like /dev/zero (a link to it where
+ * mknod is not allowed: the tests run as root in CI), a link to
+ * /dev/zero, or a 3 GiB sparse file. */
+static void
+plant(const char *dir, const struct planted *pl)
+{
+	char *p = path_join(dir, pl->name);
+	int fd;
+
+	switch (pl->kind) {
+	case 'p':
+		cr_assert(mkfifo(p, 0644) == 0, "%s: %s", p, strerror(errno));
+		break;
+	case 'c':
+		if (mknod(p, S_IFCHR | 0644, makedev(1, 5)) == 0)
+			break;
+		/* FALLTHROUGH */
+	case 'l':
+		cr_assert(symlink("/dev/zero", p) == 0, "%s: %s", p,
+		    strerror(errno));
+		break;
+	default:
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		cr_assert(fd >= 0 && ftruncate(fd, (off_t)3 << 30) == 0,
+		    "%s: %s", p, strerror(errno));
+		close(fd);
+	}
+	free(p);
+}
+
+/* The call must fail with name, saying why, within PLANT_MS. */
+static void
+refused_why(struct srv *s, const char *obj, const char *meth, dopy_args *a,
+    const char *name, const struct planted *pl)
+{
+	int64_t t0 = ms_now();
+	dopy_error *e;
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s, a planted '%c'", pl->name,
+	    pl->kind);
+	e = refused_e(s, obj, meth, a, name, what);
+	cr_assert(strstr(dopy_error_message(e), pl->why) != NULL,
+	    "%s.%s(%s): '%s' does not say '%s'", obj, meth, what,
+	    dopy_error_message(e), pl->why);
+	cr_assert_lt(ms_now() - t0, PLANT_MS, "%s.%s(%s) took %lld ms", obj,
+	    meth, what, (long long)(ms_now() - t0));
+	dopy_error_free(e);
+}
+
+Test(store_badinput, planted_special_files, .timeout = 120)
+{
+	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"),
+	    *ns = path_join(dir, "ns"), key[64];
+	const struct planted *pl;
+	dopy_value *v;
+	struct srv s;
+	size_t i;
+
+	start(&s, ns, pos);
+	dopy_conn_set_timeout(s.conn, PLANT_MS);
+	ok_void(&s, "pos", "create", args(S("c1"), S("counter"), NULL));
+	for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+		plant(pos, pl = &planted[i]);
+		plant(ns, pl);
+		snprintf(key, sizeof(key), "pos/%s", pl->name);
+		refused_why(&s, "pos", "fetch", args(S(pl->name), NULL),
+		    "pos.StoreError", pl);
+		refused_why(&s, key, "get", NULL, "pos.StoreError", pl);
+		refused_why(&s, key, "incr", NULL, "pos.StoreError", pl);
+		refused(&s, "dopy", "describe", args(S(key), NULL),
+		    "dopy.UnknownObject", key);
+		refused_why(&s, "naming", "resolve", args(S(pl->name), NULL),
+		    "naming.StoreError", pl);
+	}
+	/* Listings neither hang nor show what is not a file. */
+	v = ok(&s, "pos", "list", args(S(""), dopy_value_bool(1), NULL));
+	cr_assert_str_eq(dopy_value_format(v), "[\"big\", \"c1\"]");
+	dopy_value_free(v);
+	v = ok(&s, "naming", "list", args(S(""), NULL));
+	cr_assert_str_eq(dopy_value_format(v), "[\"big\"]");
+	dopy_value_free(v);
+	/* A lock file that is a FIFO or a device is not used either. */
+	ok_void(&s, "pos", "create", args(S("c2"), S("counter"), NULL));
+	plant(pos, &(struct planted){ ".c2.lock", 'p', NULL });
+	refused(&s, "pos/c2", "incr", NULL, "pos.StoreError", ".c2.lock");
+	/* Still serving, and every refusal left the counter alone. */
+	cr_assert_eq(ok_int(&s, "pos/c1", "incr", NULL), 1);
+	stop(&s);
+	free(ns);
+	free(pos);
+	free(dir);
+}
+
+/* ---- temporary files: random names, stale ones cleaned ---- */
+
+/* dir/name with this content, its times set back by age seconds. */
+static char *
+plant_tmp(const char *dir, const char *name, long age)
+{
+	struct timespec ts[2];
+	char *p = path_join(dir, name);
+
+	cr_assert(e2e_spit(p, "left by a killed writer") == 0, "%s", p);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	cr_assert(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) == 0);
+	return p;
+}
+
+static int
+there(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+/*
+ * Before, the store named its temporaries with random() never seeded:
+ * every process's first was .NAME.tmp.PID.6b8b4567 and its second
+ * .NAME.tmp.PID.327b23c6, so one left by a killed server made the next
+ * server with its pid fail its writes with "File exists".
+ */
+Test(store_crash, leftover_temporary_names, .timeout = 30)
+{
+	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"),
+	    *ns = path_join(dir, "ns"), name[64];
+	struct srv s;
+
+	start(&s, ns, pos);
+	snprintf(name, sizeof(name), ".n.tmp.%d.6b8b4567", (int)s.pid);
+	free(plant_tmp(ns, name, 0));
+	snprintf(name, sizeof(name), ".c.tmp.%d.327b23c6", (int)s.pid);
+	free(plant_tmp(pos, name, 0));
+	ok_void(&s, "naming", "bind", args(S("n"), S("tcp:h:1"), NULL));
+	ok_void(&s, "pos", "create", args(S("c"), S("counter"), NULL));
+	cr_assert_eq(ok_int(&s, "pos/c", "incr", NULL), 1);
+	stop(&s);
+	free(ns);
+	free(pos);
+	free(dir);
+}
+
+/*
+ * Stale temporaries go with the next write in their directory: those of
+ * either naming scheme, old and unlocked.  A fresh one may be a writer's
+ * that has not locked it yet, a locked one a live writer's: both stay,
+ * and so does what is not ours (a lock file, a FIFO with a temp name).
+ */
+static void
+check_cleaning(struct srv *s, const char *dir, const char *obj,
+    const char *meth, dopy_args *(*write)(void))
+{
+	char *oldfmt = plant_tmp(dir, ".a.tmp.4242.6b8b4567", 3600),
+	    *newfmt = plant_tmp(dir, ".b.tmp.0123456789abcdef", 120),
+	    *fresh = plant_tmp(dir, ".c.tmp.00000000000000aa", 0),
+	    *held = plant_tmp(dir, ".d.tmp.00000000000000bb", 3600),
+	    *lock = plant_tmp(dir, ".a.tmp.4242.lock", 3600),
+	    *fifo = path_join(dir, ".e.tmp.00000000000000cc");
+	int fd;
+
+	cr_assert(mkfifo(fifo, 0644) == 0);
+	cr_assert((fd = open(held, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    flock(fd, LOCK_EX) == 0);
+	ok_void(s, obj, meth, write());
+	cr_assert(!there(oldfmt) && !there(newfmt), "stale temporaries "
+	    "stayed in %s", dir);
+	cr_assert(there(fresh) && there(held) && there(lock) &&
+	    there(fifo), "a live, fresh or foreign file went from %s", dir);
+	close(fd);			/* its writer is gone now */
+	ok_void(s, obj, meth, write());
+	cr_assert(!there(held), "an unlocked stale temporary stayed");
+	cr_assert(there(fresh) && there(lock) && there(fifo));
+	free(oldfmt);
+	free(newfmt);
+	free(fresh);
+	free(held);
+	free(lock);
+	free(fifo);
+}
+
+static dopy_args *
+store_v(void)
+{
+	return args(S("v"), I(1), NULL);
+}
+
+static dopy_args *
+store_sub_v(void)
+{
+	return args(S("sub/v"), I(1), NULL);
+}
+
+static dopy_args *
+rebind_n(void)
+{
+	return args(S("g.n"), S("tcp:h:1"), NULL);
+}
+
+Test(store_crash, stale_temporaries_cleaned, .timeout = 30)
+{
+	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"),
+	    *ns = path_join(dir, "ns"), *sub = path_join(pos, "sub"),
+	    *grp = path_join(ns, "g");
+	struct srv s;
+
+	start(&s, ns, pos);
+	ok_void(&s, "pos", "store", store_sub_v());
+	ok_void(&s, "naming", "rebind", rebind_n());
+	check_cleaning(&s, pos, "pos", "store", store_v);
+	check_cleaning(&s, sub, "pos", "store", store_sub_v);
+	check_cleaning(&s, grp, "naming", "rebind", rebind_n);
+	stop(&s);
+	free(grp);
+	free(sub);
 	free(ns);
 	free(pos);
 	free(dir);
