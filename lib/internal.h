@@ -709,6 +709,7 @@ struct dopy_target {
 	char			*user;		/* SSH, may be NULL */
 	char			*command;	/* EXEC, SSH; NAME: the name */
 	char			*object;	/* may be NULL */
+	int			 trust_ns;	/* NAME: DOPY_CONNECT_TRUST_NS */
 };
 /* callback.c: a proxy call made on the server to the client's object. */
 int	 dopy_session_callback(struct dopy_session *, const char *object,

@@ -514,12 +514,32 @@ Test(store_concurrency, counter_8x500, .timeout = 150)
 	free(dir);
 }
 
+/* Start a listener `dopyd ... -B -l 127.0.0.1:0 ...` (argv) and return
+ * its target, tcp:127.0.0.1:PORT, from the port it prints. */
+static char *
+listen_tcp(struct e2e_proc *lp, char *const argv[])
+{
+	char port[16], *target;
+	ssize_t n;
+
+	e2e_spawn(lp, argv);
+	memset(port, 0, sizeof(port));
+	for (n = 0; n < (ssize_t)sizeof(port) - 1; n++)
+		if (e2e_read(lp->out, port + n, 1, E2E_WAIT_MS) != 1 ||
+		    port[n] == '\n')
+			break;
+	port[n] = '\0';
+	cr_assert(n > 0 && strspn(port, "0123456789") == (size_t)n,
+	    "dopyd -B printed '%s'", port);
+	cr_assert(asprintf(&target, "tcp:127.0.0.1:%s", port) > 0);
+	return target;
+}
+
 /* The same through the forking TCP listener: a process per connection
  * that the listener forked, not one we spawned. */
 Test(store_concurrency, counter_tcp_listener_8x100, .timeout = 120)
 {
-	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"), port[16],
-	    *target;
+	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"), *target;
 	/* -T 1: on SIGTERM, connections get a second, then SIGTERM, well
 	 * within our wait (its children are not ours to reap). */
 	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-T", "1", "-l",
@@ -531,19 +551,9 @@ Test(store_concurrency, counter_tcp_listener_8x100, .timeout = 120)
 	dopy_error *e;
 	dopy_conn *c;
 	int64_t t0;
-	ssize_t n;
 	int st;
 
-	e2e_spawn(&lp, argv);
-	memset(port, 0, sizeof(port));
-	for (n = 0; n < (ssize_t)sizeof(port) - 1; n++)
-		if (e2e_read(lp.out, port + n, 1, E2E_WAIT_MS) != 1 ||
-		    port[n] == '\n')
-			break;
-	port[n] = '\0';
-	cr_assert(n > 0 && strspn(port, "0123456789") == (size_t)n,
-	    "dopyd -B printed '%s'", port);
-	cr_assert(asprintf(&target, "tcp:127.0.0.1:%s", port) > 0);
+	target = listen_tcp(&lp, argv);
 	cr_assert(dopy_connect(target, &c, &e) == 0, "%s: %s", target,
 	    e != NULL ? dopy_error_message(e) : "failed");
 	{
@@ -1293,11 +1303,18 @@ assert_dir_is(const char *dir, const char *const *want)
 }
 
 static int
+there(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+static int
 exists_in(const char *dir, const char *name)
 {
 	char *p = path_join(dir, name);
-	struct stat sb;
-	int r = lstat(p, &sb) == 0;
+	int r = there(p);
 
 	free(p);
 	return r;
@@ -2187,14 +2204,6 @@ plant_tmp(const char *dir, const char *name, long age)
 	return p;
 }
 
-static int
-there(const char *path)
-{
-	struct stat sb;
-
-	return lstat(path, &sb) == 0;
-}
-
 /*
  * Before, the store named its temporaries with random() never seeded:
  * every process's first was .NAME.tmp.PID.6b8b4567 and its second
@@ -2432,6 +2441,8 @@ Test(store_name, name_targets, .timeout = 60)
 	    *posd = dopyd_cmd("-P", pos);
 
 	cr_assert(setenv("DOPY_NS", nsd, 1) == 0);
+	/* These names run commands: trust the naming service (our own). */
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
 	rsh_says("", posd, "pos", "create", "c", "counter", NULL);
 	rsh_says("", nsd, "naming", "bind", "srv", posd, NULL);
 	rsh_says("", nsd, "naming", "bind", "app.ctr", posd, "pos/c", NULL);
@@ -2453,9 +2464,11 @@ Test(store_name, name_targets, .timeout = 60)
 	rsh_fails(3, "/nonexistent/dopyd", "name:dead", "test", "add", "1",
 	    "2", NULL);
 	/* A name bound to a name: neither a chain nor a loop. */
-	rsh_says("", nsd, "naming", "bind", "loop", "name:loop", NULL);
-	rsh_fails(2, "another name", "name:loop", "test", "add", "1", "2",
-	    NULL);
+	rsh_fails(1, "naming.BadName", nsd, "naming", "bind", "loop",
+	    "name:loop", NULL);
+	rsh_fails(1, "names do not chain", nsd, "naming", "rebind", "srv",
+	    "name:app.ctr", NULL);
+	rsh_says("3\n", "name:srv", "pos/c", "get", NULL);
 	cr_assert(setenv("DOPY_NS", "name:ns", 1) == 0);
 	rsh_fails(2, "DOPY_NS", "name:srv", "pos", "fetch", "c", NULL);
 	cr_assert(setenv("DOPY_NS", "", 1) == 0);
@@ -2463,10 +2476,149 @@ Test(store_name, name_targets, .timeout = 60)
 	cr_assert(unsetenv("DOPY_NS") == 0);
 	rsh_fails(2, "DOPY_NS", "name:srv", "pos", "fetch", "c", NULL);
 	rsh_fails(2, "DOPY_NS", "name:app.ctr", "get", NULL);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0);
 	free(nsd);
 	free(posd);
 	free(ns);
 	free(pos);
+	free(dir);
+}
+
+/* ---- what a name may dial ---- */
+
+/* An ssh for DOPY_SSH that logs its arguments to *log, then runs the
+ * remote command here through a shell, as sshd would run it there. */
+static char *
+fake_ssh(const char *dir, char **log)
+{
+	char *path = path_join(dir, "ssh"), *text;
+
+	*log = path_join(dir, "ssh.log");
+	cr_assert(asprintf(&text, "#!/bin/sh\n"
+	    "echo \"$@\" >> '%s'\n"
+	    "while [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift; done\n"
+	    "shift 2\n"
+	    "exec /bin/sh -c \"$1\"\n", *log) > 0);
+	cr_assert(e2e_spit(path, text) == 0 && chmod(path, 0755) == 0);
+	free(text);
+	return path;
+}
+
+/* name:calc bound to target must be refused, saying why and how to opt
+ * in, and run nothing: no file made, no ssh started. */
+static void
+calc_refused(const char *nsd, const char *target, const char *why,
+    const char *file, const char *sshlog)
+{
+	struct e2e_run r;
+
+	rsh_says("", nsd, "naming", "rebind", "calc", target, NULL);
+	rsh_run(&r, 2, "name:calc", "test", "add", "2", "3", NULL);
+	cr_assert(strstr(r.err, "name:calc is bound to '") != NULL &&
+	    strstr(r.err, why) != NULL &&
+	    strstr(r.err, "set DOPY_NS_TRUST=1") != NULL,
+	    "%s: stderr says '%s', want '%s'", target, r.err, why);
+	cr_assert(!there(file), "%s ran a command here", target);
+	cr_assert(!there(sshlog), "%s started ssh", target);
+	e2e_run_free(&r);
+}
+
+/*
+ * Anyone who may rebind a name could make every client that resolves it
+ * run a command: a naming entry may lead only to a server (tcp, unix,
+ * ssh to a plain host running one program), unless the client trusts
+ * the naming service.
+ */
+Test(store_name, entries_may_not_run_commands, .timeout = 90)
+{
+	char *dir = fresh_dir("st"), *ns = path_join(dir, "ns"),
+	    *nsd = dopyd_cmd("-N", ns), *file = path_join(dir, "pwned"),
+	    *dopyd = shq(e2e_bin("dopyd")), *sshlog, *ssh, *tcp, *t;
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
+	    "127.0.0.1:0", NULL };
+	struct e2e_proc lp;
+	int st;
+
+	ssh = fake_ssh(dir, &sshlog);
+	tcp = listen_tcp(&lp, argv);
+	cr_assert(setenv("DOPY_NS", nsd, 1) == 0 &&
+	    unsetenv("DOPY_NS_TRUST") == 0 && setenv("DOPY_SSH", ssh, 1) == 0);
+	rsh_says("", nsd, "naming", "bind", "calc", tcp, NULL);
+	rsh_says("5\n", "name:calc", "test", "add", "2", "3", NULL);
+	/* A command, with exec: or bare. */
+	cr_assert(asprintf(&t, "exec:touch '%s'; exec %s", file, dopyd) > 0);
+	calc_refused(nsd, t, "a command, which a name may not run", file,
+	    sshlog);
+	calc_refused(nsd, t + 5, "a command", file, sshlog);
+	free(t);
+	/* ssh running a shell line there, or given an option for ssh. */
+	cr_assert(asprintf(&t, "ssh://localhost/touch '%s'; exec %s", file,
+	    dopyd) > 0);
+	calc_refused(nsd, t, "not one program path", file, sshlog);
+	free(t);
+	calc_refused(nsd, "ssh://-oProxyCommand=sh@localhost",
+	    "not a plain name", file, sshlog);
+	calc_refused(nsd, "ssh://-oProxyCommand=sh", "not a plain name",
+	    file, sshlog);
+	calc_refused(nsd, "ssh://local$(sh)host", "not a plain name", file,
+	    sshlog);
+	/* ssh to a host, running one program there: allowed. */
+	cr_assert(asprintf(&t, "ssh://localhost/%s", e2e_bin("dopyd")) > 0);
+	rsh_says("", nsd, "naming", "rebind", "calc", t, NULL);
+	rsh_says("5\n", "name:calc", "test", "add", "2", "3", NULL);
+	cr_assert(there(sshlog), "ssh was not used");
+	free(t);
+	/* The opt-in: the client trusts this naming service. */
+	cr_assert(asprintf(&t, "exec:touch '%s'; exec %s", file, dopyd) > 0);
+	rsh_says("", nsd, "naming", "rebind", "calc", t, NULL);
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
+	rsh_says("5\n", "name:calc", "test", "add", "2", "3", NULL);
+	cr_assert(there(file), "the trusted entry did not run");
+	free(t);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0 && unsetenv("DOPY_SSH") == 0);
+	kill(lp.pid, SIGTERM);
+	st = e2e_wait(&lp, 10000);
+	cr_assert(e2e_exited(st, 0), "listener: %s", e2e_status(st));
+	free(tcp);
+	free(ssh);
+	free(sshlog);
+	free(dopyd);
+	free(file);
+	free(nsd);
+	free(ns);
+	free(dir);
+}
+
+/* A name: entry is refused when bound, and, written before that rule,
+ * when resolved, trusted or not: names do not chain, and loops end. */
+Test(store_name, chains_refused, .timeout = 60)
+{
+	char *dir = fresh_dir("st"), *ns = path_join(dir, "ns"),
+	    *nsd = dopyd_cmd("-N", ns), *p;
+	struct dopy_buf b;
+	struct srv s;
+
+	start(&s, ns, NULL);
+	refused(&s, "naming", "bind", args(S("a"), S("name:b"), NULL),
+	    "naming.BadName", "bind a name:b");
+	refused(&s, "naming", "rebind", args(S("a"), S("name:a"), NULL),
+	    "naming.BadName", "rebind a name:a");
+	stop(&s);
+	cr_assert(!exists_in(ns, "a"), "a refused bind made a file");
+	images(&b, e2e_value("(string,string,string)",
+	    "(\"name:loop\", \"\", \"\")"), NULL);
+	spit_bytes(p = path_join(ns, "loop"), b.data, b.len);
+	dopy_buf_release(&b);
+	free(p);
+	cr_assert(setenv("DOPY_NS", nsd, 1) == 0);
+	rsh_fails(2, "names do not chain", "name:loop", "test", "add", "1",
+	    "2", NULL);
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
+	rsh_fails(2, "names do not chain", "name:loop", "test", "add", "1",
+	    "2", NULL);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0);
+	free(nsd);
+	free(ns);
 	free(dir);
 }
 
@@ -2489,6 +2641,10 @@ Test(store_accept, walkthrough, .timeout = 60)
 	rsh_says(want, nsd, "naming", "resolve", "demo.server", NULL);
 	free(want);
 	cr_assert(setenv("DOPY_NS", nsd, 1) == 0);
+	/* The names run commands here: the user trusts the service. */
+	rsh_fails(2, "DOPY_NS_TRUST=1", "name:demo.server", "test", "add",
+	    "1", "2", NULL);
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
 	rsh_says("3\n", "name:demo.server", "test", "add", "1", "2", NULL);
 	/* A counter under pos, found by name. */
 	rsh_says("", "name:demo.server", "pos", "create", "counters/visits",
@@ -2504,6 +2660,7 @@ Test(store_accept, walkthrough, .timeout = 60)
 	rsh_says("2\n", "name:demo.visits", "get", NULL);
 	rsh_says("2\n", posd, "pos/counters/visits", "get", NULL);
 	rsh_says("2\n", posd, "pos", "fetch", "counters/visits", NULL);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0);
 	free(nsd);
 	free(posd);
 	free(ns);
