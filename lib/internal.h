@@ -380,7 +380,8 @@ int	 dopy_auth_verify(const dopy_key *, const char *role,
 #define DOPY_STORE_FILE_MAX	(64u * 1024 * 1024)
 #define DOPY_STORE_FILE_MAX_TEXT "67108864 bytes (64 MiB)"
 /* A temporary file older than this, unlocked, was left by a killed
- * writer, and the next write in its directory removes it (seconds). */
+ * writer; a write in its directory removes it, each process sweeping a
+ * directory at most this often (seconds). */
 #define DOPY_STORE_TMP_STALE	60
 struct dopy_store {
 	int	dirfd;

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #define PATH_MAXLEN	1024
 #define PATH_MAXDEPTH	32
 #define TMP_TRIES	8	/* fresh random names before giving up */
+#define SWEEP_DIRS	16	/* directories whose last sweep we remember */
 
 static int
 serr(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -392,6 +394,44 @@ tmp_reap(int dfd, const char *name)
 	close(fd);
 }
 
+/*
+ * Whether to sweep dfd now: reading a directory costs about a
+ * microsecond an entry (ext4 sorts it at each open), too much for every
+ * write in a big one, so a process sweeps a directory on its first write
+ * there and then at most once per DOPY_STORE_TMP_STALE seconds.  The
+ * table is per process (a forked connection starts empty) and shared by
+ * the threads of -s, hence the lock; when full, the oldest slot goes.
+ */
+static int
+sweep_due(int dfd)
+{
+	static struct { dev_t dev; ino_t ino; time_t at; } seen[SWEEP_DIRS];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static unsigned next;
+	struct stat st;
+	time_t now = time(NULL);
+	unsigned i;
+	int due = 1;
+
+	if (fstat(dfd, &st) != 0)
+		return 0;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < SWEEP_DIRS; i++)
+		if (seen[i].dev == st.st_dev && seen[i].ino == st.st_ino)
+			break;
+	if (i == SWEEP_DIRS)
+		i = next++ % SWEEP_DIRS;
+	else
+		due = now - seen[i].at >= DOPY_STORE_TMP_STALE;
+	if (due) {
+		seen[i].dev = st.st_dev;
+		seen[i].ino = st.st_ino;
+		seen[i].at = now;
+	}
+	pthread_mutex_unlock(&lock);
+	return due;
+}
+
 /* Clean the directory a write went to of stale temporary files. */
 static void
 tmp_clean(int dfd)
@@ -400,7 +440,8 @@ tmp_clean(int dfd)
 	DIR *d;
 	int fd;
 
-	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (!sweep_due(dfd) ||
+	    (fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);

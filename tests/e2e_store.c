@@ -2231,16 +2231,41 @@ Test(store_crash, leftover_temporary_names, .timeout = 30)
 }
 
 /*
- * Stale temporaries go with the next write in their directory: those of
- * either naming scheme, old and unlocked.  A fresh one may be a writer's
- * that has not locked it yet, a locked one a live writer's: both stay,
- * and so does what is not ours (a lock file, a FIFO with a temp name).
+ * Stale temporaries go with a server process's first write in their
+ * directory: those of either naming scheme, old and unlocked.  A fresh
+ * one may be a writer's that has not locked it yet, a locked one a live
+ * writer's: both stay, and so does what is not ours (a lock file, a FIFO
+ * with a temporary name).  Each sweep is a new server process, since a
+ * process sweeps a directory at most once a minute.
  */
+struct sweep {
+	const char	*sub;		/* "pos", "pos/sub" or "ns/g" */
+	const char	*obj, *meth, *path;
+};
+
+/* One write by a new server, then the files of dir checked. */
 static void
-check_cleaning(struct srv *s, const char *dir, const char *obj,
-    const char *meth, dopy_args *(*write)(void))
+sweep_write(const char *top, const struct sweep *w)
 {
-	char *oldfmt = plant_tmp(dir, ".a.tmp.4242.6b8b4567", 3600),
+	char *ns = path_join(top, "ns"), *pos = path_join(top, "pos");
+	struct srv s;
+
+	start(&s, ns, pos);
+	if (strcmp(w->obj, "pos") == 0)
+		ok_void(&s, "pos", "store", args(S(w->path), I(1), NULL));
+	else
+		ok_void(&s, "naming", "rebind", args(S(w->path),
+		    S("tcp:h:1"), NULL));
+	stop(&s);
+	free(pos);
+	free(ns);
+}
+
+static void
+check_sweep(const char *top, const struct sweep *w)
+{
+	char *dir = path_join(top, w->sub),
+	    *oldfmt = plant_tmp(dir, ".a.tmp.4242.6b8b4567", 3600),
 	    *newfmt = plant_tmp(dir, ".b.tmp.0123456789abcdef", 120),
 	    *fresh = plant_tmp(dir, ".c.tmp.00000000000000aa", 0),
 	    *held = plant_tmp(dir, ".d.tmp.00000000000000bb", 3600),
@@ -2251,13 +2276,13 @@ check_cleaning(struct srv *s, const char *dir, const char *obj,
 	cr_assert(mkfifo(fifo, 0644) == 0);
 	cr_assert((fd = open(held, O_RDONLY | O_CLOEXEC)) >= 0 &&
 	    flock(fd, LOCK_EX) == 0);
-	ok_void(s, obj, meth, write());
+	sweep_write(top, w);
 	cr_assert(!there(oldfmt) && !there(newfmt), "stale temporaries "
 	    "stayed in %s", dir);
 	cr_assert(there(fresh) && there(held) && there(lock) &&
 	    there(fifo), "a live, fresh or foreign file went from %s", dir);
 	close(fd);			/* its writer is gone now */
-	ok_void(s, obj, meth, write());
+	sweep_write(top, w);
 	cr_assert(!there(held), "an unlocked stale temporary stayed");
 	cr_assert(there(fresh) && there(lock) && there(fifo));
 	free(oldfmt);
@@ -2266,45 +2291,28 @@ check_cleaning(struct srv *s, const char *dir, const char *obj,
 	free(held);
 	free(lock);
 	free(fifo);
-}
-
-static dopy_args *
-store_v(void)
-{
-	return args(S("v"), I(1), NULL);
-}
-
-static dopy_args *
-store_sub_v(void)
-{
-	return args(S("sub/v"), I(1), NULL);
-}
-
-static dopy_args *
-rebind_n(void)
-{
-	return args(S("g.n"), S("tcp:h:1"), NULL);
-}
-
-Test(store_crash, stale_temporaries_cleaned, .timeout = 30)
-{
-	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"),
-	    *ns = path_join(dir, "ns"), *sub = path_join(pos, "sub"),
-	    *grp = path_join(ns, "g");
-	struct srv s;
-
-	start(&s, ns, pos);
-	ok_void(&s, "pos", "store", store_sub_v());
-	ok_void(&s, "naming", "rebind", rebind_n());
-	check_cleaning(&s, pos, "pos", "store", store_v);
-	check_cleaning(&s, sub, "pos", "store", store_sub_v);
-	check_cleaning(&s, grp, "naming", "rebind", rebind_n);
-	stop(&s);
-	free(grp);
-	free(sub);
-	free(ns);
-	free(pos);
 	free(dir);
+}
+
+Test(store_crash, stale_temporaries_cleaned, .timeout = 60)
+{
+	static const struct sweep sweeps[] = {
+		{ "pos", "pos", "store", "v" },
+		{ "pos/sub", "pos", "store", "sub/v" },
+		{ "ns/g", "naming", "rebind", "g.n" },
+	};
+	static const char *const dirs[] = { "pos", "pos/sub", "ns", "ns/g" };
+	char *top = fresh_dir("st"), *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		cr_assert(mkdir(p = path_join(top, dirs[i]), 0755) == 0,
+		    "%s: %s", p, strerror(errno));
+		free(p);
+	}
+	for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]); i++)
+		check_sweep(top, &sweeps[i]);
+	free(top);
 }
 
 /* ---- dopy-rsh, name: targets and the walk-through ---- */
