@@ -312,7 +312,7 @@ is_symlink(int dfd, const char *base)
 /*
  * Names of temporary files: ".NAME.tmp." and random hex from libsodium,
  * so that no process, nor one that reuses a killed writer's pid, can hit
- * a name another has left.  Before 0.1.1 they were ".NAME.tmp.PID.HEX";
+ * a name another has left.  They used to be ".NAME.tmp.PID.HEX";
  * both forms are recognised as ours when left behind.
  */
 static int
