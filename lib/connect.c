@@ -2,6 +2,7 @@
  * connect.c - from a parsed target to a connection: a TCP or UNIX
  * socket, ssh as a remote command, or any shell command over pipes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -119,9 +120,97 @@ ssh_command(const dopy_target *t)
 }
 
 /*
+ * A host, user or remote program from a naming entry: a plain word that
+ * neither ssh's options nor a shell read as anything else.  NULL (no
+ * user) is fine.
+ */
+static int
+plain_word(const char *s, const char *extra)
+{
+	if (s == NULL)
+		return 1;
+	if (*s == '\0' || *s == '-')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL &&
+		    strchr(extra, *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * Why the target t of a naming entry may not be dialled, or NULL.  An
+ * entry comes from the network, and anyone who may bind names could
+ * write it: unless the caller trusts the naming service, it may lead
+ * only to another server (TCP, a UNIX socket, or ssh to a host running
+ * one program there without arguments), never run a command here.
+ * Chains are refused, trusted or not: a name is resolved once.
+ */
+static const char *
+named_refusal(const dopy_target *t, int trust)
+{
+	switch (t->kind) {
+	case DOPY_TARGET_TCP:
+	case DOPY_TARGET_UNIX:
+		return NULL;
+	case DOPY_TARGET_NAME:
+		return "another name: target, and names do not chain";
+	case DOPY_TARGET_SSH:
+		if (trust)
+			return NULL;
+		if (!plain_word(t->host, ":") || !plain_word(t->user, ""))
+			return "an ssh host or user that is not a plain name";
+		return plain_word(t->command, "/") ? NULL : "an ssh command "
+		    "that is not one program path, which a name may not run";
+	default:
+		return trust ? NULL : "a command, which a name may not run";
+	}
+}
+
+/* DOPY_CONNECT_TRUST_NS, DOPY_NS_TRUST=1, or a trusted connection's
+ * own target dialled again. */
+static int
+ns_trusted(const dopy_target *t, int flags)
+{
+	const char *env = getenv("DOPY_NS_TRUST");
+
+	return (flags & DOPY_CONNECT_TRUST_NS) != 0 || t->trust_ns ||
+	    (env != NULL && strcmp(env, "1") == 0);
+}
+
+/* The target of a naming entry, if the name may dial it.  The entry is
+ * shown with what is unprintable in it as '?', and cut short. */
+static int
+named_target(const dopy_target *t, const char *text, int flags,
+    dopy_target **rtp, dopy_error **ep)
+{
+	const char *why;
+	char shown[64];
+	size_t i;
+	int r;
+
+	if ((r = dopy_target_parse(text, rtp, ep)) < 0)
+		return r;
+	if ((why = named_refusal(*rtp, ns_trusted(t, flags))) == NULL)
+		return 0;
+	for (i = 0; text[i] != '\0' && i < sizeof(shown) - 1; i++)
+		shown[i] = isprint((unsigned char)text[i]) ? text[i] : '?';
+	shown[i] = '\0';
+	if (text[i] != '\0')
+		memcpy(shown + sizeof(shown) - 4, "...", 4);
+	r = dopy_error_set(ep, DOPY_E_USAGE, "name:%s is bound to '%s', "
+	    "%s%s", t->command, shown, why, (*rtp)->kind == DOPY_TARGET_NAME ?
+	    "" : "; set DOPY_NS_TRUST=1 to trust this naming service");
+	dopy_target_free(*rtp);
+	*rtp = NULL;
+	return r;
+}
+
+/*
  * name:NAME (Pyro's PYRONAME): ask the naming service at $DOPY_NS for
- * NAME's target and object, then connect there.  The object found is
- * remembered in the target for dopy_target_object().
+ * NAME's target and object, then connect there if named_refusal()
+ * allows it.  The object found is remembered in the target for
+ * dopy_target_object().
  */
 static int
 connect_name(dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
@@ -145,7 +234,8 @@ connect_name(dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
 		    "name: target");
 		goto out;
 	}
-	if ((r = dopy_target_connect_flags(nst, key, flags, &nc, ep)) < 0)
+	if ((r = dopy_target_connect_flags(nst, key, flags &
+	    ~DOPY_CONNECT_TRUST_NS, &nc, ep)) < 0)
 		goto out;
 	p = dopy_proxy_new(nc, nst->object != NULL ? nst->object : "naming");
 	a = dopy_args_new();
@@ -154,23 +244,17 @@ connect_name(dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
 		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = dopy_proxy_call(p, "resolve", a, &entry, ep)) < 0)
+	if ((r = dopy_proxy_call(p, "resolve", a, &entry, ep)) < 0 ||
+	    (r = named_target(t, dopy_value_get_string(dopy_value_at(entry,
+	    0)), flags, &rt, ep)) < 0)
 		goto out;
-	if ((r = dopy_target_parse(dopy_value_get_string(dopy_value_at(entry,
-	    0)), &rt, ep)) < 0)
-		goto out;
-	if (rt->kind == DOPY_TARGET_NAME) {	/* no loops, no chains */
-		r = dopy_error_set(ep, DOPY_E_USAGE, "name:%s is bound to "
-		    "another name: target", t->command);
-		goto out;
-	}
 	obj = dopy_value_get_string(dopy_value_at(entry, 1));
 	if (obj != NULL && *obj != '\0') {
 		free(rt->object);
 		rt->object = strdup(obj);
 	}
-	if ((r = dopy_target_connect_flags(rt, key, flags, cp, ep)) == 0 &&
-	    rt->object != NULL) {
+	if ((r = dopy_target_connect_flags(rt, key, flags &
+	    ~DOPY_CONNECT_TRUST_NS, cp, ep)) == 0 && rt->object != NULL) {
 		free(t->object);
 		t->object = strdup(rt->object);
 	}
@@ -234,7 +318,8 @@ dopy_target_connect_flags(const dopy_target *t, const dopy_key *key,
 	int r;
 
 	*cp = NULL;
-	if (t == NULL || (flags & ~DOPY_CONNECT_EARLY) != 0)
+	if (t == NULL || (flags & ~(DOPY_CONNECT_EARLY |
+	    DOPY_CONNECT_TRUST_NS)) != 0)
 		return dopy_error_set(ep, DOPY_E_INVAL, "no target, or unknown "
 		    "flags %#x", (unsigned)flags);
 	if ((r = dial(t, key, flags, cp, ep)) < 0)
@@ -249,6 +334,9 @@ dopy_target_connect_flags(const dopy_target *t, const dopy_key *key,
 		*cp = NULL;
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	}
+	/* Dialled again (rebind), a name is trusted as it was at first. */
+	if (flags & DOPY_CONNECT_TRUST_NS)
+		(*cp)->target->trust_ns = 1;
 	return 0;
 }
 

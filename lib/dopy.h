@@ -474,6 +474,15 @@ int		 dopy_conn_fds_key(int in, int out, const dopy_key *,
  * waits as without the flag.  Unknown flags are DOPY_E_INVAL.
  */
 #define DOPY_CONNECT_EARLY	0x1
+/*
+ * DOPY_CONNECT_TRUST_NS lets a name: target dial whatever its naming
+ * entry holds.  Without it (or DOPY_NS_TRUST=1 in the environment) an
+ * entry, which anyone who may bind names could have written, may only
+ * lead to a TCP or UNIX socket, or ssh to a plain host running one
+ * program path without arguments: never a command run here.  A name
+ * bound to a name: target is refused either way (DOPY_E_USAGE).
+ */
+#define DOPY_CONNECT_TRUST_NS	0x2
 int		 dopy_connect_flags(const char *target, const dopy_key *,
 		    int flags, dopy_conn **, dopy_error **);
 int		 dopy_target_connect_flags(const dopy_target *,

@@ -377,6 +377,13 @@ int	 dopy_auth_verify(const dopy_key *, const char *role,
 /* Store results beside the DOPY_E_* codes; never leave the library. */
 #define DOPY_S_NOTFOUND		-100
 #define DOPY_S_EXISTS		-101
+/* No stored file is read or written above this size (dopy-pos(7)). */
+#define DOPY_STORE_FILE_MAX	(64u * 1024 * 1024)
+#define DOPY_STORE_FILE_MAX_TEXT "67108864 bytes (64 MiB)"
+/* A temporary file older than this, unlocked, was left by a killed
+ * writer; a write in its directory removes it, each process sweeping a
+ * directory at most this often (seconds). */
+#define DOPY_STORE_TMP_STALE	60
 struct dopy_store {
 	int	dirfd;
 };
@@ -735,6 +742,7 @@ struct dopy_target {
 	char			*user;		/* SSH, may be NULL */
 	char			*command;	/* EXEC, SSH; NAME: the name */
 	char			*object;	/* may be NULL */
+	int			 trust_ns;	/* NAME: DOPY_CONNECT_TRUST_NS */
 };
 /* callback.c: a proxy call made on the server to the client's object. */
 int	 dopy_session_callback(struct dopy_session *, const char *object,

@@ -71,6 +71,12 @@ put_entry(dopy_call *c, int excl)
 		return DOPY_E_REMOTE;
 	if (*dopy_call_string(c, 1) == '\0')
 		return dopy_raise(c, NAME_ERR, "%s: empty target", name);
+	/* Clients resolve a name once and refuse a name: entry, so one
+	 * would only ever fail (a loop would run for ever if followed). */
+	if (strncmp(dopy_call_string(c, 1), "name:", 5) == 0)
+		return dopy_raise(c, NAME_ERR, "%s: the target %s is another "
+		    "name, and names do not chain", name,
+		    dopy_call_string(c, 1));
 	if ((v = dopy_value_new(ns->entry)) == NULL)
 		return dopy_raise(c, "dopy.InternalError", "out of memory");
 	for (i = 0; i < 3; i++)

@@ -211,6 +211,7 @@ dopy_target_dup(const dopy_target *t)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->kind = t->kind;
+	d->trust_ns = t->trust_ns;
 #define DUP(f) if (t->f != NULL && (d->f = strdup(t->f)) == NULL) goto fail
 	DUP(host);
 	DUP(port);

@@ -260,3 +260,69 @@ Test(rebind, reference_from_an_earlier_connection, .timeout = 30)
 	dopy_proxy_free(factory);
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
+
+/* naming.bind NAME TARGET at the naming service ns (a command). */
+static void
+bind_name(const char *ns, const char *name, const char *target)
+{
+	dopy_conn *c = NULL;
+	dopy_proxy *p;
+	dopy_args *a = dopy_args_new();
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+
+	cr_assert_eq(dopy_connect(ns, &c, &e), 0, "%s",
+	    dopy_error_message(e));
+	p = dopy_proxy_new(c, "naming");
+	dopy_args_string(a, NULL, name);
+	dopy_args_string(a, NULL, target);
+	cr_assert_eq(dopy_proxy_call(p, "bind", a, &v, &e), 0, "%s",
+	    dopy_error_message(e));
+	dopy_value_free(v);
+	dopy_args_free(a);
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+}
+
+/*
+ * A naming entry that runs a command is refused without
+ * DOPY_CONNECT_TRUST_NS and dialled with it, and a rebind after a loss
+ * trusts it as the first connect did.
+ */
+Test(rebind, trusted_name_dials_again, .timeout = 30)
+{
+	char ns[600], entry[1200], pidfile[512];
+	dopy_conn *c = NULL;
+	dopy_proxy *p;
+	dopy_error *e = NULL;
+	pid_t first;
+	int r;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/trusted.%d.pid", e2e_tmpdir(),
+	    (int)getpid());
+	snprintf(ns, sizeof(ns), "%s -L /dev/null -N %s/trusted.%d.ns",
+	    e2e_bin("dopyd"), e2e_tmpdir(), (int)getpid());
+	snprintf(entry, sizeof(entry), "exec:echo $$ > %s; exec %s "
+	    "-L /dev/null", pidfile, e2e_bin("dopyd"));
+	bind_name(ns, "calc", entry);
+	cr_assert(setenv("DOPY_NS", ns, 1) == 0 &&
+	    unsetenv("DOPY_NS_TRUST") == 0);
+	cr_assert_eq(dopy_connect_flags("name:calc", NULL, 0, &c, &e),
+	    DOPY_E_USAGE);
+	cr_assert(strstr(dopy_error_message(e), "DOPY_NS_TRUST=1") != NULL,
+	    "%s", dopy_error_message(e));
+	cr_assert_neq(access(pidfile, F_OK), 0, "the entry ran untrusted");
+	cr_assert_eq(dopy_connect_flags("name:calc", NULL,
+	    DOPY_CONNECT_TRUST_NS, &c, &e), 0, "%s", dopy_error_message(e));
+	p = dopy_proxy_new(c, "test");
+	cr_assert_eq(add(p, 1, 2, &e), 3);
+	first = server_pid(pidfile);
+	dopy_conn_set_rebind(c, 3, 50);
+	kill_during_sleep(c, pidfile, &e, &r);
+	cr_assert_eq(r, DOPY_E_LOST);
+	cr_assert_eq(add(p, 20, 22, &e), 42, "%s", dopy_error_message(e));
+	cr_assert_neq(server_pid(pidfile), first);
+	dopy_error_free(e);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}

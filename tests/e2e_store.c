@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -512,12 +514,32 @@ Test(store_concurrency, counter_8x500, .timeout = 150)
 	free(dir);
 }
 
+/* Start a listener `dopyd ... -B -l 127.0.0.1:0 ...` (argv) and return
+ * its target, tcp:127.0.0.1:PORT, from the port it prints. */
+static char *
+listen_tcp(struct e2e_proc *lp, char *const argv[])
+{
+	char port[16], *target;
+	ssize_t n;
+
+	e2e_spawn(lp, argv);
+	memset(port, 0, sizeof(port));
+	for (n = 0; n < (ssize_t)sizeof(port) - 1; n++)
+		if (e2e_read(lp->out, port + n, 1, E2E_WAIT_MS) != 1 ||
+		    port[n] == '\n')
+			break;
+	port[n] = '\0';
+	cr_assert(n > 0 && strspn(port, "0123456789") == (size_t)n,
+	    "dopyd -B printed '%s'", port);
+	cr_assert(asprintf(&target, "tcp:127.0.0.1:%s", port) > 0);
+	return target;
+}
+
 /* The same through the forking TCP listener: a process per connection
  * that the listener forked, not one we spawned. */
 Test(store_concurrency, counter_tcp_listener_8x100, .timeout = 120)
 {
-	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"), port[16],
-	    *target;
+	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"), *target;
 	/* -T 1: on SIGTERM, connections get a second, then SIGTERM, well
 	 * within our wait (its children are not ours to reap). */
 	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-T", "1", "-l",
@@ -529,19 +551,9 @@ Test(store_concurrency, counter_tcp_listener_8x100, .timeout = 120)
 	dopy_error *e;
 	dopy_conn *c;
 	int64_t t0;
-	ssize_t n;
 	int st;
 
-	e2e_spawn(&lp, argv);
-	memset(port, 0, sizeof(port));
-	for (n = 0; n < (ssize_t)sizeof(port) - 1; n++)
-		if (e2e_read(lp.out, port + n, 1, E2E_WAIT_MS) != 1 ||
-		    port[n] == '\n')
-			break;
-	port[n] = '\0';
-	cr_assert(n > 0 && strspn(port, "0123456789") == (size_t)n,
-	    "dopyd -B printed '%s'", port);
-	cr_assert(asprintf(&target, "tcp:127.0.0.1:%s", port) > 0);
+	target = listen_tcp(&lp, argv);
 	cr_assert(dopy_connect(target, &c, &e) == 0, "%s: %s", target,
 	    e != NULL ? dopy_error_message(e) : "failed");
 	{
@@ -1291,11 +1303,18 @@ assert_dir_is(const char *dir, const char *const *want)
 }
 
 static int
+there(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+static int
 exists_in(const char *dir, const char *name)
 {
 	char *p = path_join(dir, name);
-	struct stat sb;
-	int r = lstat(p, &sb) == 0;
+	int r = there(p);
 
 	free(p);
 	return r;
@@ -2057,6 +2076,254 @@ Test(store_badinput, error_names, .timeout = 30)
 	free(dir);
 }
 
+/* ---- files that are not ours: FIFOs, devices, links, huge files ---- */
+
+#define PLANT_MS	5000	/* every refusal must come sooner */
+
+struct planted {
+	const char	*name;
+	char		 kind;	/* p FIFO, c device, l link to one, b huge */
+	const char	*why;	/* in the error message */
+};
+
+static const struct planted planted[] = {
+	{ "fifo", 'p', "not a regular file (a FIFO)" },
+	{ "dev", 'c', "not a regular file (a device)" },
+	{ "zero", 'l', "symlink" },
+	{ "big", 'b', "larger than the store's limit" },
+};
+
+/* Make dir/name: a FIFO, a device like /dev/zero (a link to it where
+ * mknod is not allowed: the tests run as root in CI), a link to
+ * /dev/zero, or a 3 GiB sparse file. */
+static void
+plant(const char *dir, const struct planted *pl)
+{
+	char *p = path_join(dir, pl->name);
+	int fd;
+
+	switch (pl->kind) {
+	case 'p':
+		cr_assert(mkfifo(p, 0644) == 0, "%s: %s", p, strerror(errno));
+		break;
+	case 'c':
+		if (mknod(p, S_IFCHR | 0644, makedev(1, 5)) == 0)
+			break;
+		/* FALLTHROUGH */
+	case 'l':
+		cr_assert(symlink("/dev/zero", p) == 0, "%s: %s", p,
+		    strerror(errno));
+		break;
+	default:
+		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		cr_assert(fd >= 0 && ftruncate(fd, (off_t)3 << 30) == 0,
+		    "%s: %s", p, strerror(errno));
+		close(fd);
+	}
+	free(p);
+}
+
+/* The call must fail with name, saying why, within PLANT_MS. */
+static void
+refused_why(struct srv *s, const char *obj, const char *meth, dopy_args *a,
+    const char *name, const struct planted *pl)
+{
+	int64_t t0 = ms_now();
+	dopy_error *e;
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s, a planted '%c'", pl->name,
+	    pl->kind);
+	e = refused_e(s, obj, meth, a, name, what);
+	cr_assert(strstr(dopy_error_message(e), pl->why) != NULL,
+	    "%s.%s(%s): '%s' does not say '%s'", obj, meth, what,
+	    dopy_error_message(e), pl->why);
+	cr_assert_lt(ms_now() - t0, PLANT_MS, "%s.%s(%s) took %lld ms", obj,
+	    meth, what, (long long)(ms_now() - t0));
+	dopy_error_free(e);
+}
+
+/* v must print as want; takes v. */
+static void
+formats_as(dopy_value *v, const char *want)
+{
+	char *text = dopy_value_format(v);
+
+	cr_assert(text != NULL && strcmp(text, want) == 0, "got %s, want %s",
+	    text != NULL ? text : "nothing", want);
+	free(text);
+	dopy_value_free(v);
+}
+
+Test(store_badinput, planted_special_files, .timeout = 120)
+{
+	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"),
+	    *ns = path_join(dir, "ns"), key[64];
+	const struct planted *pl;
+	struct srv s;
+	size_t i;
+
+	start(&s, ns, pos);
+	dopy_conn_set_timeout(s.conn, PLANT_MS);
+	ok_void(&s, "pos", "create", args(S("c1"), S("counter"), NULL));
+	for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+		plant(pos, pl = &planted[i]);
+		plant(ns, pl);
+		snprintf(key, sizeof(key), "pos/%s", pl->name);
+		refused_why(&s, "pos", "fetch", args(S(pl->name), NULL),
+		    "pos.StoreError", pl);
+		refused_why(&s, key, "get", NULL, "pos.StoreError", pl);
+		refused_why(&s, key, "incr", NULL, "pos.StoreError", pl);
+		refused(&s, "dopy", "describe", args(S(key), NULL),
+		    "dopy.UnknownObject", key);
+		refused_why(&s, "naming", "resolve", args(S(pl->name), NULL),
+		    "naming.StoreError", pl);
+	}
+	/* Listings neither hang nor show what is not a file. */
+	formats_as(ok(&s, "pos", "list", args(S(""), dopy_value_bool(1),
+	    NULL)), "[\"big\", \"c1\"]");
+	formats_as(ok(&s, "naming", "list", args(S(""), NULL)),
+	    "[\"big\"]");
+	/* A lock file that is a FIFO or a device is not used either. */
+	ok_void(&s, "pos", "create", args(S("c2"), S("counter"), NULL));
+	plant(pos, &(struct planted){ ".c2.lock", 'p', NULL });
+	refused(&s, "pos/c2", "incr", NULL, "pos.StoreError", ".c2.lock");
+	/* Still serving, and every refusal left the counter alone. */
+	cr_assert_eq(ok_int(&s, "pos/c1", "incr", NULL), 1);
+	stop(&s);
+	free(ns);
+	free(pos);
+	free(dir);
+}
+
+/* ---- temporary files: random names, stale ones cleaned ---- */
+
+/* dir/name with this content, its times set back by age seconds. */
+static char *
+plant_tmp(const char *dir, const char *name, long age)
+{
+	struct timespec ts[2];
+	char *p = path_join(dir, name);
+
+	cr_assert(e2e_spit(p, "left by a killed writer") == 0, "%s", p);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	cr_assert(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) == 0);
+	return p;
+}
+
+/*
+ * Before, the store named its temporaries with random() never seeded:
+ * every process's first was .NAME.tmp.PID.6b8b4567 and its second
+ * .NAME.tmp.PID.327b23c6, so one left by a killed server made the next
+ * server with its pid fail its writes with "File exists".
+ */
+Test(store_crash, leftover_temporary_names, .timeout = 30)
+{
+	char *dir = fresh_dir("st"), *pos = path_join(dir, "pos"),
+	    *ns = path_join(dir, "ns"), name[64];
+	struct srv s;
+
+	start(&s, ns, pos);
+	snprintf(name, sizeof(name), ".n.tmp.%d.6b8b4567", (int)s.pid);
+	free(plant_tmp(ns, name, 0));
+	snprintf(name, sizeof(name), ".c.tmp.%d.327b23c6", (int)s.pid);
+	free(plant_tmp(pos, name, 0));
+	ok_void(&s, "naming", "bind", args(S("n"), S("tcp:h:1"), NULL));
+	ok_void(&s, "pos", "create", args(S("c"), S("counter"), NULL));
+	cr_assert_eq(ok_int(&s, "pos/c", "incr", NULL), 1);
+	stop(&s);
+	free(ns);
+	free(pos);
+	free(dir);
+}
+
+/*
+ * Stale temporaries go with a server process's first write in their
+ * directory: those of either naming scheme, old and unlocked.  A fresh
+ * one may be a writer's that has not locked it yet, a locked one a live
+ * writer's: both stay, and so does what is not ours (a lock file, a FIFO
+ * with a temporary name).  Each sweep is a new server process, since a
+ * process sweeps a directory at most once a minute.
+ */
+struct sweep {
+	const char	*sub;		/* "pos", "pos/sub" or "ns/g" */
+	const char	*obj, *meth, *path;
+};
+
+/* One write by a new server, then the files of dir checked. */
+static void
+sweep_write(const char *top, const struct sweep *w)
+{
+	char *ns = path_join(top, "ns"), *pos = path_join(top, "pos");
+	struct srv s;
+
+	start(&s, ns, pos);
+	if (strcmp(w->obj, "pos") == 0)
+		ok_void(&s, "pos", "store", args(S(w->path), I(1), NULL));
+	else
+		ok_void(&s, "naming", "rebind", args(S(w->path),
+		    S("tcp:h:1"), NULL));
+	stop(&s);
+	free(pos);
+	free(ns);
+}
+
+static void
+check_sweep(const char *top, const struct sweep *w)
+{
+	char *dir = path_join(top, w->sub),
+	    *oldfmt = plant_tmp(dir, ".a.tmp.4242.6b8b4567", 3600),
+	    *newfmt = plant_tmp(dir, ".b.tmp.0123456789abcdef", 120),
+	    *fresh = plant_tmp(dir, ".c.tmp.00000000000000aa", 0),
+	    *held = plant_tmp(dir, ".d.tmp.00000000000000bb", 3600),
+	    *lock = plant_tmp(dir, ".a.tmp.4242.lock", 3600),
+	    *fifo = path_join(dir, ".e.tmp.00000000000000cc");
+	int fd;
+
+	cr_assert(mkfifo(fifo, 0644) == 0);
+	cr_assert((fd = open(held, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    flock(fd, LOCK_EX) == 0);
+	sweep_write(top, w);
+	cr_assert(!there(oldfmt) && !there(newfmt), "stale temporaries "
+	    "stayed in %s", dir);
+	cr_assert(there(fresh) && there(held) && there(lock) &&
+	    there(fifo), "a live, fresh or foreign file went from %s", dir);
+	close(fd);			/* its writer is gone now */
+	sweep_write(top, w);
+	cr_assert(!there(held), "an unlocked stale temporary stayed");
+	cr_assert(there(fresh) && there(lock) && there(fifo));
+	free(oldfmt);
+	free(newfmt);
+	free(fresh);
+	free(held);
+	free(lock);
+	free(fifo);
+	free(dir);
+}
+
+Test(store_crash, stale_temporaries_cleaned, .timeout = 60)
+{
+	static const struct sweep sweeps[] = {
+		{ "pos", "pos", "store", "v" },
+		{ "pos/sub", "pos", "store", "sub/v" },
+		{ "ns/g", "naming", "rebind", "g.n" },
+	};
+	static const char *const dirs[] = { "pos", "pos/sub", "ns", "ns/g" };
+	char *top = fresh_dir("st"), *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		cr_assert(mkdir(p = path_join(top, dirs[i]), 0755) == 0,
+		    "%s: %s", p, strerror(errno));
+		free(p);
+	}
+	for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]); i++)
+		check_sweep(top, &sweeps[i]);
+	free(top);
+}
+
 /* ---- dopy-rsh, name: targets and the walk-through ---- */
 
 /* 'text', for sh -c. */
@@ -2191,6 +2458,8 @@ Test(store_name, name_targets, .timeout = 60)
 	    *posd = dopyd_cmd("-P", pos);
 
 	cr_assert(setenv("DOPY_NS", nsd, 1) == 0);
+	/* These names run commands: trust the naming service (our own). */
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
 	rsh_says("", posd, "pos", "create", "c", "counter", NULL);
 	rsh_says("", nsd, "naming", "bind", "srv", posd, NULL);
 	rsh_says("", nsd, "naming", "bind", "app.ctr", posd, "pos/c", NULL);
@@ -2212,9 +2481,11 @@ Test(store_name, name_targets, .timeout = 60)
 	rsh_fails(3, "/nonexistent/dopyd", "name:dead", "test", "add", "1",
 	    "2", NULL);
 	/* A name bound to a name: neither a chain nor a loop. */
-	rsh_says("", nsd, "naming", "bind", "loop", "name:loop", NULL);
-	rsh_fails(2, "another name", "name:loop", "test", "add", "1", "2",
-	    NULL);
+	rsh_fails(1, "naming.BadName", nsd, "naming", "bind", "loop",
+	    "name:loop", NULL);
+	rsh_fails(1, "names do not chain", nsd, "naming", "rebind", "srv",
+	    "name:app.ctr", NULL);
+	rsh_says("3\n", "name:srv", "pos/c", "get", NULL);
 	cr_assert(setenv("DOPY_NS", "name:ns", 1) == 0);
 	rsh_fails(2, "DOPY_NS", "name:srv", "pos", "fetch", "c", NULL);
 	cr_assert(setenv("DOPY_NS", "", 1) == 0);
@@ -2222,10 +2493,149 @@ Test(store_name, name_targets, .timeout = 60)
 	cr_assert(unsetenv("DOPY_NS") == 0);
 	rsh_fails(2, "DOPY_NS", "name:srv", "pos", "fetch", "c", NULL);
 	rsh_fails(2, "DOPY_NS", "name:app.ctr", "get", NULL);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0);
 	free(nsd);
 	free(posd);
 	free(ns);
 	free(pos);
+	free(dir);
+}
+
+/* ---- what a name may dial ---- */
+
+/* An ssh for DOPY_SSH that logs its arguments to *log, then runs the
+ * remote command here through a shell, as sshd would run it there. */
+static char *
+fake_ssh(const char *dir, char **log)
+{
+	char *path = path_join(dir, "ssh"), *text;
+
+	*log = path_join(dir, "ssh.log");
+	cr_assert(asprintf(&text, "#!/bin/sh\n"
+	    "echo \"$@\" >> '%s'\n"
+	    "while [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift; done\n"
+	    "shift 2\n"
+	    "exec /bin/sh -c \"$1\"\n", *log) > 0);
+	cr_assert(e2e_spit(path, text) == 0 && chmod(path, 0755) == 0);
+	free(text);
+	return path;
+}
+
+/* name:calc bound to target must be refused, saying why and how to opt
+ * in, and run nothing: no file made, no ssh started. */
+static void
+calc_refused(const char *nsd, const char *target, const char *why,
+    const char *file, const char *sshlog)
+{
+	struct e2e_run r;
+
+	rsh_says("", nsd, "naming", "rebind", "calc", target, NULL);
+	rsh_run(&r, 2, "name:calc", "test", "add", "2", "3", NULL);
+	cr_assert(strstr(r.err, "name:calc is bound to '") != NULL &&
+	    strstr(r.err, why) != NULL &&
+	    strstr(r.err, "set DOPY_NS_TRUST=1") != NULL,
+	    "%s: stderr says '%s', want '%s'", target, r.err, why);
+	cr_assert(!there(file), "%s ran a command here", target);
+	cr_assert(!there(sshlog), "%s started ssh", target);
+	e2e_run_free(&r);
+}
+
+/*
+ * Anyone who may rebind a name could make every client that resolves it
+ * run a command: a naming entry may lead only to a server (tcp, unix,
+ * ssh to a plain host running one program), unless the client trusts
+ * the naming service.
+ */
+Test(store_name, entries_may_not_run_commands, .timeout = 90)
+{
+	char *dir = fresh_dir("st"), *ns = path_join(dir, "ns"),
+	    *nsd = dopyd_cmd("-N", ns), *file = path_join(dir, "pwned"),
+	    *dopyd = shq(e2e_bin("dopyd")), *sshlog, *ssh, *tcp, *t;
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
+	    "127.0.0.1:0", NULL };
+	struct e2e_proc lp;
+	int st;
+
+	ssh = fake_ssh(dir, &sshlog);
+	tcp = listen_tcp(&lp, argv);
+	cr_assert(setenv("DOPY_NS", nsd, 1) == 0 &&
+	    unsetenv("DOPY_NS_TRUST") == 0 && setenv("DOPY_SSH", ssh, 1) == 0);
+	rsh_says("", nsd, "naming", "bind", "calc", tcp, NULL);
+	rsh_says("5\n", "name:calc", "test", "add", "2", "3", NULL);
+	/* A command, with exec: or bare. */
+	cr_assert(asprintf(&t, "exec:touch '%s'; exec %s", file, dopyd) > 0);
+	calc_refused(nsd, t, "a command, which a name may not run", file,
+	    sshlog);
+	calc_refused(nsd, t + 5, "a command", file, sshlog);
+	free(t);
+	/* ssh running a shell line there, or given an option for ssh. */
+	cr_assert(asprintf(&t, "ssh://localhost/touch '%s'; exec %s", file,
+	    dopyd) > 0);
+	calc_refused(nsd, t, "not one program path", file, sshlog);
+	free(t);
+	calc_refused(nsd, "ssh://-oProxyCommand=sh@localhost",
+	    "not a plain name", file, sshlog);
+	calc_refused(nsd, "ssh://-oProxyCommand=sh", "not a plain name",
+	    file, sshlog);
+	calc_refused(nsd, "ssh://local$(sh)host", "not a plain name", file,
+	    sshlog);
+	/* ssh to a host, running one program there: allowed. */
+	cr_assert(asprintf(&t, "ssh://localhost/%s", e2e_bin("dopyd")) > 0);
+	rsh_says("", nsd, "naming", "rebind", "calc", t, NULL);
+	rsh_says("5\n", "name:calc", "test", "add", "2", "3", NULL);
+	cr_assert(there(sshlog), "ssh was not used");
+	free(t);
+	/* The opt-in: the client trusts this naming service. */
+	cr_assert(asprintf(&t, "exec:touch '%s'; exec %s", file, dopyd) > 0);
+	rsh_says("", nsd, "naming", "rebind", "calc", t, NULL);
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
+	rsh_says("5\n", "name:calc", "test", "add", "2", "3", NULL);
+	cr_assert(there(file), "the trusted entry did not run");
+	free(t);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0 && unsetenv("DOPY_SSH") == 0);
+	kill(lp.pid, SIGTERM);
+	st = e2e_wait(&lp, 10000);
+	cr_assert(e2e_exited(st, 0), "listener: %s", e2e_status(st));
+	free(tcp);
+	free(ssh);
+	free(sshlog);
+	free(dopyd);
+	free(file);
+	free(nsd);
+	free(ns);
+	free(dir);
+}
+
+/* A name: entry is refused when bound, and, written before that rule,
+ * when resolved, trusted or not: names do not chain, and loops end. */
+Test(store_name, chains_refused, .timeout = 60)
+{
+	char *dir = fresh_dir("st"), *ns = path_join(dir, "ns"),
+	    *nsd = dopyd_cmd("-N", ns), *p;
+	struct dopy_buf b;
+	struct srv s;
+
+	start(&s, ns, NULL);
+	refused(&s, "naming", "bind", args(S("a"), S("name:b"), NULL),
+	    "naming.BadName", "bind a name:b");
+	refused(&s, "naming", "rebind", args(S("a"), S("name:a"), NULL),
+	    "naming.BadName", "rebind a name:a");
+	stop(&s);
+	cr_assert(!exists_in(ns, "a"), "a refused bind made a file");
+	images(&b, e2e_value("(string,string,string)",
+	    "(\"name:loop\", \"\", \"\")"), NULL);
+	spit_bytes(p = path_join(ns, "loop"), b.data, b.len);
+	dopy_buf_release(&b);
+	free(p);
+	cr_assert(setenv("DOPY_NS", nsd, 1) == 0);
+	rsh_fails(2, "names do not chain", "name:loop", "test", "add", "1",
+	    "2", NULL);
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
+	rsh_fails(2, "names do not chain", "name:loop", "test", "add", "1",
+	    "2", NULL);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0);
+	free(nsd);
+	free(ns);
 	free(dir);
 }
 
@@ -2248,6 +2658,10 @@ Test(store_accept, walkthrough, .timeout = 60)
 	rsh_says(want, nsd, "naming", "resolve", "demo.server", NULL);
 	free(want);
 	cr_assert(setenv("DOPY_NS", nsd, 1) == 0);
+	/* The names run commands here: the user trusts the service. */
+	rsh_fails(2, "DOPY_NS_TRUST=1", "name:demo.server", "test", "add",
+	    "1", "2", NULL);
+	cr_assert(setenv("DOPY_NS_TRUST", "1", 1) == 0);
 	rsh_says("3\n", "name:demo.server", "test", "add", "1", "2", NULL);
 	/* A counter under pos, found by name. */
 	rsh_says("", "name:demo.server", "pos", "create", "counters/visits",
@@ -2263,6 +2677,7 @@ Test(store_accept, walkthrough, .timeout = 60)
 	rsh_says("2\n", "name:demo.visits", "get", NULL);
 	rsh_says("2\n", posd, "pos/counters/visits", "get", NULL);
 	rsh_says("2\n", posd, "pos", "fetch", "counters/visits", NULL);
+	cr_assert(unsetenv("DOPY_NS_TRUST") == 0);
 	free(nsd);
 	free(posd);
 	free(ns);
