@@ -323,14 +323,18 @@ serves(const char *target)
 /* ------------------------------------------------------------------ */
 /* Raw connections. */
 
+/* rcvbuf, unless 0: a client that takes little at a time, so what the
+ * server writes to it backs up after a few hundred KiB, not megabytes. */
 static int
-tcp_connect(const char *from, int port)
+tcp_connect_buf(const char *from, int port, int rcvbuf)
 {
 	struct sockaddr_in sin;
 	int fd;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	if (from != NULL) {
@@ -343,6 +347,12 @@ tcp_connect(const char *from, int port)
 	cr_assert(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
 	    "connect 127.0.0.1 port %d: %s", port, strerror(errno));
 	return fd;
+}
+
+static int
+tcp_connect(const char *from, int port)
+{
+	return tcp_connect_buf(from, port, 0);
 }
 
 /* A port nobody had a moment ago. */
@@ -1444,6 +1454,81 @@ Test(launch, per_peer_cap, .timeout = 40)
 	close(c);
 	close(d);
 	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.", 3, 5000) == 3);
+	stop_dopyd(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hostile clients of the listener (issue 11). */
+
+/* CALL test.echo with n bytes on fd. */
+static void
+raw_echo(int fd, uint32_t id, size_t n)
+{
+	struct dopy_buf b;
+	dopy_value *v;
+	void *data = calloc(1, n);
+
+	cr_assert_not_null(data);
+	v = dopy_value_bytes(data, n);
+	free(data);
+	cr_assert_not_null(v);
+	dopy_buf_init(&b);
+	e2e_call(&b, id, "test", "echo", 1, NULL, &v);
+	cr_assert(e2e_write(fd, b.data + b.off, b.len - b.off) == 0,
+	    "write CALL: %s", strerror(errno));
+	dopy_buf_release(&b);
+}
+
+static const char *const deadline_opts[] = { "-w1", "-i1" };
+E2E_TABLE_PARAMS(launch, write_deadline_pipe, deadline_opts)
+
+/*
+ * Over pipes: the client asks for 8 MiB back and never reads.  With
+ * -w 1, or -i 1 and no -w (the idle limit is then the write deadline),
+ * dopyd gives up the write and exits about a second later, saying why
+ * once.  Our end of its stdin stays open: no EOF tells it to stop.
+ */
+ParameterizedTest(size_t *i, launch, write_deadline_pipe, .timeout = 30)
+{
+	struct e2e_proc p;
+	int st;
+
+	e2e_dopyd(&p, 1, DOPY_FRAME_DEFAULT, deadline_opts[*i]);
+	raw_echo(p.in, 1, 8u * 1024 * 1024);
+	st = e2e_wait(&p, 6000);
+	cr_assert(WIFEXITED(st), "dopyd %s: %s", deadline_opts[*i],
+	    e2e_status(st));
+	cr_assert_eq(count_in_file(p.errpath, "cannot reply"), 1,
+	    "dopyd %s logged cannot reply other than once", deadline_opts[*i]);
+	cr_assert_eq(count_in_file(p.errpath, "cannot reply: timed out"), 1);
+	e2e_close(&p);
+}
+
+static const char *const listener_modes[] = { "-c64", "-s" };
+E2E_TABLE_PARAMS(launch, write_deadline, listener_modes)
+
+/*
+ * A client asks for 8 MiB back and never reads: with -w 1 its
+ * connection ends about a second later (forked child or -s thread),
+ * and the listener serves others all the while.
+ */
+ParameterizedTest(size_t *i, launch, write_deadline, .timeout = 40)
+{
+	const char *opts[] = { listener_modes[*i], "-w", "1", NULL };
+	struct e2e_proc p;
+	int port, fd;
+
+	port = start_dopyd_tcp(&p, opts);
+	fd = tcp_connect_buf(NULL, port, 4096);
+	raw_hello(fd);
+	raw_echo(fd, 1, 8u * 1024 * 1024);
+	cr_assert(wait_in_file(p.errpath, "cannot reply: timed out", 1,
+	    6000) == 1, "the write did not time out");
+	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.1", 1, 3000) == 1,
+	    "the connection did not end");
+	rsh_ok(NULL, xasprintf("tcp:127.0.0.1:%d", port), "add", "2", "3",
+	    "5\n");
+	close(fd);
 	stop_dopyd(&p);
 }
 
