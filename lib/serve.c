@@ -539,6 +539,8 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	c->start_ms = dopy_now_ms();
 	c->srv->pid = (long)getpid();	/* a server forked after dopy_server_new */
 	dopy_chan_init(&c->ch, in, out);
+	/* A client that stops reading must not pin us (dopyd(8) -w). */
+	dopy_chan_send_deadline(&c->ch, dopy_server_send_ms(c->srv));
 	if (c->srv->proctitle)
 		setproctitle("%s hello", peer_text(c));
 	if ((r = hello(c)) == DOPY_E_CLOSED)
