@@ -518,6 +518,10 @@ struct dopy_session {
 	uint32_t		 next_cb_id;	/* CALLBACK ids */
 	int			 depth;		/* calls and callbacks nested */
 	int64_t			 progress_ms;	/* last PROGRESS sent */
+	/* Called once when the connection is over, before the references'
+	 * gone hooks run (listen.c counts connections by it), or NULL. */
+	void			(*over)(void *);
+	void			*over_arg;
 };
 /* ref.c: the session's references (serve.c calls these). */
 /* RELEASE frame: drop id (gone(RELEASED)); DOPY_E_USAGE if no such id. */
