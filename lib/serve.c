@@ -555,6 +555,8 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 		else if (r == DOPY_E_CLOSED)
 			r = 0;
 	}
+	if (c->over != NULL)		/* the end of what the caps count */
+		c->over(c->over_arg);
 	dopy_log(&c->srv->log, LOG_INFO, "exit %s duration=%.3fs calls=%llu "
 	    "bytes_in=%llu bytes_out=%llu status=%d", peer_text(c),
 	    (dopy_now_ms() - c->start_ms) / 1000.0,
