@@ -130,11 +130,14 @@ tick_fired(dopy_server *s, int fd, short revents, void *arg)
 	uint64_t n;
 
 	(void)s;
-	(void)revents;
-	if (read(fd, &n, sizeof(n)) != sizeof(n))
+	/* revents 0: the server is going, the client with it. */
+	if (revents != 0 && read(fd, &n, sizeof(n)) != sizeof(n)) {
+		dopy_args_free(a);
 		return 0;		/* not yet: keep watching */
+	}
 	/* The answer does not matter here; the client sees the call. */
-	if (a != NULL && dopy_args_string(a, NULL, "tick") == 0)
+	if (revents != 0 && a != NULL &&
+	    dopy_args_string(a, NULL, "tick") == 0)
 		dopy_proxy_call(t->peer, t->method, a, &v, NULL);
 	dopy_value_free(v);
 	dopy_args_free(a);
@@ -149,7 +152,7 @@ cb_watch(dopy_call *c)
 	struct itimerspec it = { { 0, 0 }, { 0, 0 } };
 	int64_t ms = dopy_call_int(c, 2);
 	struct tick *t;
-	int fd;
+	int fd, r = 0;
 
 	if (ms < 1 || ms > 60000)
 		return dopy_raise(c, "cb.BadArgument", "want 1 <= ms <= 60000");
@@ -164,20 +167,71 @@ cb_watch(dopy_call *c)
 	}
 	if ((fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
 	    TFD_CLOEXEC)) < 0 || timerfd_settime(fd, 0, &it, NULL) < 0 ||
-	    dopy_server_watch_fd(dopy_call_server(c), fd, POLLIN, tick_fired,
-	    t) < 0) {
+	    (r = dopy_server_watch_fd(dopy_call_server(c), fd, POLLIN,
+	    tick_fired, t)) < 0) {
 		if (fd >= 0)
 			close(fd);
 		tick_free(t);
-		return dopy_raise(c, "cb.NoTimer", "cannot set a timer");
+		return dopy_raise(c, "cb.NoTimer", "cannot set a timer: %s",
+		    r == DOPY_E_USAGE ? dopy_server_errmsg(dopy_call_server(c)) :
+		    "no timer descriptor");
 	}
 	return 0;
+}
+
+/* A reference that makes its connection's end slow: its gone hook
+ * sleeps, as a real object flushing state might. */
+static void
+linger_gone(void *state, enum dopy_ref_why why)
+{
+	int64_t *ms = state;
+	struct timespec ts = { *ms / 1000, (long)(*ms % 1000) * 1000000 };
+
+	(void)why;
+	nanosleep(&ts, NULL);
+	free(ms);
+}
+
+static int
+linger_ms(dopy_call *c)
+{
+	return dopy_return_int(c, *(int64_t *)dopy_call_state(c));
+}
+
+static const struct dopy_method linger_methods[] = {
+	{ "ms", linger_ms, "", "int", "How long its gone hook sleeps." },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct dopy_object_def linger_def = {
+	"lingerer", "Its gone hook sleeps.", linger_methods, NULL, NULL
+};
+
+static int
+cb_linger(dopy_call *c)
+{
+	int64_t *ms;
+	dopy_value *v;
+
+	if (dopy_call_int(c, 0) < 0 || dopy_call_int(c, 0) > 60000)
+		return dopy_raise(c, "cb.BadArgument", "want 0 <= ms <= 60000");
+	if ((ms = malloc(sizeof(*ms))) == NULL)
+		return dopy_raise(c, "cb.NoMemory", "out of memory");
+	*ms = dopy_call_int(c, 0);
+	if ((v = dopy_call_new_ref(c, &linger_def, ms, linger_gone)) == NULL) {
+		free(ms);
+		return dopy_raise(c, "cb.NoMemory", "out of memory");
+	}
+	return dopy_call_return(c, v);
 }
 
 static const struct dopy_method cb_methods[] = {
 	{ "call", cb_call, "object:string, method:string, arg:string",
 	    "string", "Call the client's object.method(arg) back and return "
 	    "its string; its error is raised as ours." },
+	{ "linger", cb_linger, "ms:int", "ref",
+	    "An object by reference whose gone hook sleeps ms milliseconds: "
+	    "the connection's end waits for it." },
 	{ "nest", cb_nest, "object:string, depth:int", "int",
 	    "0 if depth <= 0, else the client's object.nest(depth) + 1: the "
 	    "client may call cb.nest(object, depth - 1) from there." },

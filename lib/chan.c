@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +42,8 @@ dopy_chan_init(struct dopy_chan *c, int in, int out)
 	c->drain_arg = NULL;
 	c->out_sock = 0;
 	c->big_open = 0;
-
+	c->send_ms = 0;
+	c->stalled = 0;
 }
 
 int64_t
@@ -209,6 +211,8 @@ dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
 	const uint8_t *hdr;
 	int r;
 
+	if (c->stalled)
+		return DOPY_E_CLOSED;
 	/* take_input may have opened one; a header already buffered is
 	 * opened below, once decoded. */
 	if (c->big_open)
@@ -278,6 +282,22 @@ dopy_chan_nonblocking_writes(struct dopy_chan *c)
 	return 0;
 }
 
+/* Only a socket (MSG_DONTWAIT) or a pipe of our own: O_NONBLOCK on a
+ * terminal would be left to the shell after us. */
+int
+dopy_chan_send_deadline(struct dopy_chan *c, int ms)
+{
+	struct stat st;
+
+	if (ms <= 0)
+		return 0;
+	if (fstat(c->out, &st) != 0 || !(S_ISSOCK(st.st_mode) ||
+	    S_ISFIFO(st.st_mode)) || dopy_chan_nonblocking_writes(c) < 0)
+		return -1;
+	c->send_ms = ms;
+	return 0;
+}
+
 /* The read side may block; take only what is there now. */
 int
 dopy_chan_take_input(struct dopy_chan *c, int wait)
@@ -287,6 +307,8 @@ dopy_chan_take_input(struct dopy_chan *c, int wait)
 	ssize_t n;
 	int r;
 
+	if (c->stalled)
+		return DOPY_E_CLOSED;
 	if ((r = big_open(c)) < 0)
 		return r;
 	if (c->big_open && c->big.len < c->bigf.len) {
@@ -312,23 +334,33 @@ dopy_chan_take_input(struct dopy_chan *c, int wait)
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return DOPY_E_SYS;
-	return n == 0 ? DOPY_E_CLOSED : 0;
+	if (n < 0)
+		return 0;
+	/* EOF: inside a frame (a large one lives in its own block, not in
+	 * rbuf) the framing is broken, dopy(5). */
+	return c->big_open || dopy_buf_avail(&c->rbuf) > 0 ? DOPY_E_PROTO :
+	    DOPY_E_CLOSED;
 }
 
-/* A write would block: wait for room, letting the drain hook take in
- * what the peer sends meanwhile. */
+/* A write would block: wait for room until the deadline (0: none),
+ * letting the drain hook take in what the peer sends meanwhile. */
 static int
-wait_writable(struct dopy_chan *c)
+wait_writable(struct dopy_chan *c, int64_t until)
 {
 	struct pollfd pfd[2] = { { c->out, POLLOUT, 0 }, { c->in, POLLIN, 0 } };
 	nfds_t nfds = c->drain != NULL && c->in != c->out ? 2 : 1;
+	int64_t left = until != 0 ? until - dopy_now_ms() : -1;
 	int n;
 
+	if (until != 0 && left <= 0)
+		return DOPY_E_TIMEOUT;
 	if (c->drain != NULL && c->in == c->out)
 		pfd[0].events |= POLLIN;	/* one socket, both ways */
 	/* The drain may find the read side taken by another thread, which
 	 * reads for us; look again now and then. */
-	if ((n = poll(pfd, nfds, c->drain != NULL ? 50 : -1)) < 0 &&
+	if (c->drain != NULL && (left < 0 || left > 50))
+		left = 50;
+	if ((n = poll(pfd, nfds, left > 60000 ? 60000 : (int)left)) < 0 &&
 	    errno != EINTR)
 		return DOPY_E_SYS;
 	if (c->drain != NULL && (pfd[nfds - 1].revents & (POLLIN | POLLHUP)))
@@ -357,22 +389,39 @@ write_once(struct dopy_chan *c, const struct iovec *iov, int cnt)
 	return writev(c->out, iov, cnt);
 }
 
+/* Past the deadline a frame may be half out: nothing more can go. */
+static int
+stall(struct dopy_chan *c)
+{
+	c->stalled = 1;
+	return DOPY_E_TIMEOUT;
+}
+
+/* The clock is read only once a write would block, so a call whose
+ * answer fits costs no more than its write(2). */
 static int
 write_iov(struct dopy_chan *c, struct iovec *iov, int cnt)
 {
+	int64_t until = 0;
 	ssize_t n;
 	int r;
 
+	if (c->stalled)
+		return DOPY_E_TIMEOUT;
 	while (cnt > 0) {
 		if ((n = write_once(c, iov, cnt)) < 0) {
 			if (errno == EAGAIN) {
-				if ((r = wait_writable(c)) < 0)
-					return r;
+				if (until == 0 && c->send_ms > 0)
+					until = dopy_now_ms() + c->send_ms;
+				if ((r = wait_writable(c, until)) < 0)
+					return r == DOPY_E_TIMEOUT ? stall(c) :
+					    r;
 			} else if (errno != EINTR)
 				return errno == EPIPE ? DOPY_E_CLOSED :
 				    DOPY_E_SYS;
 			continue;
 		}
+		until = 0;		/* the peer is reading: a new wait */
 		c->bytes_out += (uint64_t)n;
 		for (; cnt > 0 && (size_t)n >= iov->iov_len; iov++, cnt--)
 			n -= (ssize_t)iov->iov_len;

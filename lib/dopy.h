@@ -364,8 +364,10 @@ int		 dopy_call_raise_error(dopy_call *, const dopy_error *e);
  * Event-loop integration (DOPY's reactors): the connection's loop also
  * polls fd for events (POLLIN...) and runs fn when they occur, between
  * calls.  fn returns 0 to keep watching, < 0 to stop.  Watchers belong to
- * each connection's process; the threaded listener (-s) does not run
- * them.
+ * each connection's process; when the server is freed, fn is called once
+ * more with revents 0 to release what it holds.  The threaded listener
+ * (-s) does not run watchers: there dopy_server_watch_fd returns
+ * DOPY_E_USAGE (dopy_server_errmsg says why).
  */
 typedef int (*dopy_fd_fn)(dopy_server *, int fd, short revents, void *arg);
 /* The server a method runs in (to watch an fd from inside a call). */

@@ -155,6 +155,11 @@ struct dopy_chan {
 	void		(*drain)(void *);
 	void		*drain_arg;
 	int		 out_sock;	/* send(MSG_DONTWAIT), not write */
+	/* Writes fail with DOPY_E_TIMEOUT once the peer has taken nothing
+	 * for send_ms (0: they wait for ever); the framing is then lost,
+	 * so the channel is stalled: writes fail and reads see EOF. */
+	int		 send_ms;
+	int		 stalled;
 };
 void	 dopy_chan_init(struct dopy_chan *, int in, int out);
 void	 dopy_chan_release(struct dopy_chan *);
@@ -178,8 +183,12 @@ int	 dopy_chan_flush(struct dopy_chan *);
  * separate output fd, MSG_DONTWAIT on a socket.  -1 when neither works
  * (one non-socket fd both ways): writes then block. */
 int	 dopy_chan_nonblocking_writes(struct dopy_chan *);
+/* Give writes a deadline of ms without progress (0: none), making them
+ * non-blocking; -1 when they cannot be (they then block). */
+int	 dopy_chan_send_deadline(struct dopy_chan *, int ms);
 /* One read into rbuf: without waiting (the drain hook), or as the fd
- * does (wait).  0, or DOPY_E_CLOSED at EOF. */
+ * does (wait).  0; DOPY_E_CLOSED at EOF between frames, DOPY_E_PROTO
+ * inside one. */
 int	 dopy_chan_take_input(struct dopy_chan *, int wait);
 /* Write len bytes of whole frames; DOPY_E_CLOSED on EPIPE. */
 int	 dopy_chan_write(struct dopy_chan *, const void *, size_t len);
@@ -477,6 +486,7 @@ struct dopy_server {
 	uint32_t		 max_frame;
 	int			 handshake_ms;	/* HELLO deadline */
 	int			 idle_ms;	/* 0: no idle timeout */
+	int			 send_ms;	/* -w; 0: dopy_server_send_ms */
 	int			 proctitle;	/* show peer and method in ps */
 	struct dopy_listen_opts	 lopt;
 	pthread_mutex_t		 lock;		/* dispatch, in -s mode */
@@ -532,6 +542,10 @@ struct dopy_session {
 	int			 depth;		/* calls and callbacks nested */
 	int64_t			 progress_ms;	/* last PROGRESS sent */
 	struct dopy_lograte	 noise;		/* what the peer makes us log */
+	/* Called once when the connection is over, before the references'
+	 * gone hooks run (listen.c counts connections by it), or NULL. */
+	void			(*over)(void *);
+	void			*over_arg;
 };
 /* serve.c: log a complaint about the peer, within its rate limit. */
 void	 dopy_session_complain(struct dopy_session *, int prio,
@@ -581,6 +595,10 @@ int	 dopy_watch_poll(dopy_server *, int in, int ms, int watchers);
  * in the parent after a graceful stop, in each child after its
  * connection; *child tells which. */
 int	 dopy_listen_run(dopy_server *, int *child);
+/* main.c: the write deadline of a connection: -w, else the idle limit,
+ * else DOPY_SEND_MS. */
+#define DOPY_SEND_MS		60000
+int	 dopy_server_send_ms(const dopy_server *);
 /* Whether fd is a listening socket. */
 int	 dopy_is_listening(int fd);
 /* systemd socket activation: the listening fds passed in LISTEN_FDS. */

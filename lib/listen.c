@@ -35,6 +35,12 @@
 struct child {
 	pid_t	pid;		/* or 0 for a thread in -s mode */
 	int	fd;		/* a thread's connection, else -1 */
+	/* The cap counts connections, not processes: a child may take a
+	 * while to exit (gone hooks) after its client left.  A process
+	 * holds the other end of endfd until its connection is over; a
+	 * thread sets over. */
+	int	endfd;
+	int	over;
 	char	peer[64];
 };
 
@@ -55,7 +61,14 @@ struct listener {
 	int		 starting;	/* errors go to stderr too */
 	const char	*from;		/* "systemd sockets", "stdin" or -l */
 	struct ucspi	 env;		/* of the connection being forked */
+	/* Out of descriptors: the reserve is closed to accept and refuse
+	 * one connection; without it, accepting pauses until pause_end. */
+	int		 reserve;
+	int64_t		 pause_end;
+	int		 endfd;		/* a child's end of its end pipe */
 };
+
+#define PAUSE_MS	100
 
 static int sigpipe_fds[2] = { -1, -1 };
 
@@ -280,8 +293,28 @@ count_peer(struct listener *l, const char *peer)
 	unsigned i, n = 0;
 
 	for (i = 0; i < l->nkids; i++)
-		if (strcmp(l->kids[i].peer, peer) == 0)
+		if (!l->kids[i].over && strcmp(l->kids[i].peer, peer) == 0)
 			n++;
+	return n;
+}
+
+/* Mark the processes whose connection is over (their end pipe is at
+ * EOF); returns how many connections are still open.  kidlock held. */
+static unsigned
+count_open(struct listener *l)
+{
+	struct pollfd pfd;
+	unsigned i, n = 0;
+
+	for (i = 0; i < l->nkids; i++) {
+		pfd = (struct pollfd){ l->kids[i].endfd, POLLIN, 0 };
+		if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1) {
+			close(pfd.fd);
+			l->kids[i].endfd = -1;
+			l->kids[i].over = 1;
+		}
+		n += !l->kids[i].over;
+	}
 	return n;
 }
 
@@ -393,7 +426,7 @@ ucspi_install(const struct ucspi *u)
 }
 
 static int
-add_kid(struct listener *l, pid_t pid, int fd, const char *peer)
+add_kid(struct listener *l, pid_t pid, int fd, int endfd, const char *peer)
 {
 	struct child *k;
 
@@ -401,24 +434,34 @@ add_kid(struct listener *l, pid_t pid, int fd, const char *peer)
 	if (k == NULL)
 		return DOPY_E_NOMEM;
 	l->kids = k;
-	l->kids[l->nkids].pid = pid;
-	l->kids[l->nkids].fd = fd;
-	strlcpy(l->kids[l->nkids].peer, peer, sizeof(k->peer));
-	l->nkids++;
+	k += l->nkids++;
+	*k = (struct child){ pid, fd, endfd, 0, "" };
+	strlcpy(k->peer, peer, sizeof(k->peer));
 	return 0;
 }
 
-static void
-del_kid(struct listener *l, pid_t pid, int fd)
+static struct child *
+find_kid(struct listener *l, pid_t pid, int fd)
 {
 	unsigned i;
 
 	for (i = 0; i < l->nkids; i++)
 		if (l->kids[i].pid == pid && (pid != 0 ||
-		    l->kids[i].fd == fd)) {
-			l->kids[i] = l->kids[--l->nkids];
-			return;
-		}
+		    l->kids[i].fd == fd))
+			return &l->kids[i];
+	return NULL;
+}
+
+static void
+del_kid(struct listener *l, pid_t pid, int fd)
+{
+	struct child *k = find_kid(l, pid, fd);
+
+	if (k == NULL)
+		return;
+	if (k->endfd >= 0)
+		close(k->endfd);
+	*k = l->kids[--l->nkids];
 }
 
 static void
@@ -442,6 +485,31 @@ struct thread_arg {
 	struct dopy_session	 sess;
 	char			 peer[64];
 };
+
+/* The session's over hook in a thread: no longer counted by the caps,
+ * though its gone hooks may still run. */
+static void
+thread_over(void *p)
+{
+	struct thread_arg *t = p;
+	struct child *k;
+
+	pthread_mutex_lock(&t->l->kidlock);
+	if ((k = find_kid(t->l, 0, t->fd)) != NULL)
+		k->over = 1;
+	pthread_mutex_unlock(&t->l->kidlock);
+}
+
+/* The same in a forked child: the listener sees EOF on its end. */
+static void
+process_over(void *p)
+{
+	struct listener *l = p;
+
+	if (l->endfd >= 0)
+		close(l->endfd);
+	l->endfd = -1;
+}
 
 static void *
 thread_main(void *p)
@@ -471,9 +539,11 @@ spawn_thread(struct listener *l, int fd, const struct dopy_peer *peer,
 	t->fd = fd;
 	t->sess.srv = l->srv;
 	t->sess.peer = *peer;
+	t->sess.over = thread_over;
+	t->sess.over_arg = t;
 	strlcpy(t->peer, name, sizeof(t->peer));
 	pthread_mutex_lock(&l->kidlock);
-	r = add_kid(l, 0, fd, name);
+	r = add_kid(l, 0, fd, -1, name);
 	pthread_mutex_unlock(&l->kidlock);
 	if (r == 0 && pthread_create(&tid, NULL, thread_main, t) == 0) {
 		pthread_detach(tid);
@@ -486,58 +556,138 @@ spawn_thread(struct listener *l, int fd, const struct dopy_peer *peer,
 	return DOPY_E_SYS;
 }
 
+/*
+ * accept(2) failed.  Out of descriptors the connection stays pending and
+ * the socket readable: polling it again at once would spin.  So the
+ * reserve descriptor makes room to accept it and say Busy, or else
+ * accepting pauses a while.
+ */
+static void
+accept_failed(struct listener *l, int lfd)
+{
+	struct dopy_peer peer;
+	int fd, e = errno;
+
+	if (e == EAGAIN || e == EINTR || e == ECONNABORTED)
+		return;
+	if ((e == EMFILE || e == ENFILE) && l->reserve >= 0) {
+		close(l->reserve);
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+			dopy_peer_detect(&peer, fd, 1);
+			refuse(l, fd, peer.name, "out of descriptors");
+		}
+		l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && l->reserve >= 0)
+			return;
+	}
+	dopy_log(&l->srv->log, LOG_WARNING, "accept: %s; pausing %d ms",
+	    strerror(e), PAUSE_MS);
+	l->pause_end = dopy_now_ms() + PAUSE_MS;
+}
+
+/* Whether the caps leave room for one more connection from peer. */
+static const char *
+over_cap(struct listener *l, const char *peer)
+{
+	const struct dopy_listen_opts *o = &l->srv->lopt;
+	const char *why = NULL;
+
+	pthread_mutex_lock(&l->kidlock);
+	if (count_open(l) >= o->maxconn)
+		why = "too many connections";
+	else if (o->perpeer > 0 && count_peer(l, peer) >= o->perpeer)
+		why = "too many connections from this peer";
+	pthread_mutex_unlock(&l->kidlock);
+	return why;
+}
+
+/* Fork a child for the connection on fd; returns 1 in the child. */
+static int
+fork_child(struct listener *l, int fd, struct dopy_session *sess,
+    const char *peer)
+{
+	int ends[2] = { -1, -1 };
+	pid_t pid;
+
+	ucspi_make(&l->env, &sess->peer, fd);
+	/* Without the pipe (no descriptors), the process counts until it
+	 * has exited. */
+	if (pipe2(ends, O_CLOEXEC) != 0)
+		ends[0] = ends[1] = -1;
+	if ((pid = fork()) < 0) {
+		lfail(l, "fork");
+		close(fd);
+		if (ends[0] >= 0) {
+			close(ends[0]);
+			close(ends[1]);
+		}
+		return 0;
+	}
+	if (pid == 0) {
+		if (ends[0] >= 0)
+			close(ends[0]);
+		l->endfd = ends[1];
+		sess->over = process_over;
+		sess->over_arg = l;
+		return 1;
+	}
+	close(fd);
+	if (ends[1] >= 0)
+		close(ends[1]);
+	if (add_kid(l, pid, -1, ends[0], peer) < 0) {
+		dopy_log(&l->srv->log, LOG_ERR, "out of memory tracking "
+		    "children");
+		if (ends[0] >= 0)
+			close(ends[0]);
+	}
+	return 0;
+}
+
 /* Accept one connection; returns 1 in a forked child (fd in *cfd). */
 static int
 accept_one(struct listener *l, int lfd, int *cfd, struct dopy_session *sess)
 {
 	dopy_server *s = l->srv;
-	struct dopy_listen_opts *o = &s->lopt;
+	const char *why;
 	char peer[64];
 	int fd, one = 1;
-	unsigned n;
-	pid_t pid;
 
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
-		return 0;	/* EAGAIN, ECONNABORTED, EMFILE: go on */
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		accept_failed(l, lfd);
+		return 0;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	memset(sess, 0, sizeof(*sess));
 	sess->srv = s;
 	dopy_peer_detect(&sess->peer, fd, 1);
 	strlcpy(peer, sess->peer.name, sizeof(peer));
-	pthread_mutex_lock(&l->kidlock);
-	n = l->nkids;
-	pthread_mutex_unlock(&l->kidlock);
-	if (n >= o->maxconn) {
-		refuse(l, fd, peer, "too many connections");
-		return 0;
-	}
-	if (o->perpeer > 0 && count_peer(l, peer) >= o->perpeer) {
-		refuse(l, fd, peer, "too many connections from this peer");
+	if ((why = over_cap(l, peer)) != NULL) {
+		refuse(l, fd, peer, why);
 		return 0;
 	}
 	dopy_log(&s->log, LOG_INFO, "accept %s%s%s", peer,
 	    sess->peer.port[0] ? " port " : "", sess->peer.port);
-	if (o->single) {
-		if (spawn_thread(l, fd, &sess->peer, peer) < 0) {
-			dopy_log(&s->log, LOG_ERR, "cannot start a thread");
-			close(fd);
-		}
-		return 0;
-	}
-	ucspi_make(&l->env, &sess->peer, fd);
-	if ((pid = fork()) < 0) {
-		lfail(l, "fork");
-		close(fd);
-		return 0;
-	}
-	if (pid == 0) {
+	if (!s->lopt.single && fork_child(l, fd, sess, peer) == 1) {
 		*cfd = fd;
 		return 1;
 	}
-	close(fd);
-	if (add_kid(l, pid, -1, peer) < 0)
-		dopy_log(&s->log, LOG_ERR, "out of memory tracking children");
+	if (s->lopt.single && spawn_thread(l, fd, &sess->peer, peer) < 0) {
+		dopy_log(&s->log, LOG_ERR, "cannot start a thread");
+		close(fd);
+	}
 	return 0;
+}
+
+/* In a child: the other children's end pipes are the listener's. */
+static void
+close_kid_ends(struct listener *l)
+{
+	unsigned i;
+
+	for (i = 0; i < l->nkids; i++)
+		if (l->kids[i].endfd >= 0)
+			close(l->kids[i].endfd);
+	l->nkids = 0;
 }
 
 /* SIGTERM: stop accepting, give children the grace time, then end them. */
@@ -611,6 +761,21 @@ set_signals(void (*fn)(int))
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* Listen again after a pause, reopening the reserve if it was lost;
+ * the poll(2) timeout until then (-1: none). */
+static int
+pause_left(struct listener *l, struct pollfd *pfd)
+{
+	int64_t left = l->pause_end - dopy_now_ms();
+	int i;
+
+	if (l->reserve < 0)
+		l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (i = 0; i < l->nfds; i++)
+		pfd[i].events = left > 0 ? 0 : POLLIN;
+	return left > 0 ? (int)left : -1;
+}
+
 /* The accept loop; returns 1 in a child with *cfd set. */
 static int
 loop(struct listener *l, int *cfd, struct dopy_session *sess)
@@ -623,7 +788,8 @@ loop(struct listener *l, int *cfd, struct dopy_session *sess)
 		pfd[i] = (struct pollfd){ l->fds[i], POLLIN, 0 };
 	pfd[l->nfds] = (struct pollfd){ sigpipe_fds[0], POLLIN, 0 };
 	while (!stop) {
-		if (poll(pfd, (nfds_t)l->nfds + 1, -1) < 0 && errno != EINTR)
+		if (poll(pfd, (nfds_t)l->nfds + 1, pause_left(l, pfd)) < 0 &&
+		    errno != EINTR)
 			return lfail(l, "poll");
 		while (pfd[l->nfds].revents &&
 		    read(sigpipe_fds[0], &sig, 1) == 1)
@@ -725,6 +891,7 @@ run(struct listener *l, int *child)
 	set_signals(on_signal);
 	if (!o->single)
 		warm_decoder();
+	l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (o->single)
 		l->srv->locking = 1;
 	log_listening(l);
@@ -735,6 +902,9 @@ run(struct listener *l, int *child)
 		close_listeners(l);
 		close(sigpipe_fds[0]);
 		close(sigpipe_fds[1]);
+		if (l->reserve >= 0)
+			close(l->reserve);
+		close_kid_ends(l);
 		if (pfh != NULL)
 			pidfile_close(pfh);
 		if (ucspi_install(&l->env) < 0)
@@ -747,6 +917,8 @@ run(struct listener *l, int *child)
 	}
 	close_listeners(l);
 	drain(l);
+	if (l->reserve >= 0)
+		close(l->reserve);
 	r = 0;
 out:
 	if (l->unix_path != NULL)
@@ -767,6 +939,7 @@ dopy_listen_run(dopy_server *s, int *child)
 		return DOPY_E_NOMEM;
 	l->srv = s;
 	l->starting = 1;
+	l->reserve = l->endfd = -1;
 	pthread_mutex_init(&l->kidlock, NULL);
 	r = run(l, child);
 	free(l->unix_path);

@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:R:r:st:T:u:v"
+#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:R:r:st:T:u:vw:"
 
 /* --help, the one long option: what users of every other tool try. */
 static const struct option help_opt[] = {
@@ -33,8 +33,10 @@ usage(FILE *f, const char *prog)
 	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
 	    "[-P posdir] [-p pidfile]\n"
 	    "       %*s [-R refage] [-r maxrefs] [-T grace] [-t handshake] "
-	    "[-u user[:group]]\n",
-	    prog, (int)strlen(prog), "", (int)strlen(prog), "");
+	    "[-u user[:group]]\n"
+	    "       %*s [-w send]\n",
+	    prog, (int)strlen(prog), "", (int)strlen(prog), "",
+	    (int)strlen(prog), "");
 }
 
 static void
@@ -74,8 +76,12 @@ help(const char *prog)
 	    "  -t handshake seconds a client gets to complete HELLO "
 	    "(default 20)\n"
 	    "  -u user      switch to user[:group] after binding\n"
-	    "  -v           log every frame (debug)\n",
-	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN, DOPY_MAX_REFS);
+	    "  -v           log every frame (debug)\n"
+	    "  -w send      close a connection that takes no reply bytes "
+	    "for send seconds\n"
+	    "               (default: the idle limit, else %d)\n",
+	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN, DOPY_MAX_REFS,
+	    DOPY_SEND_MS / 1000);
 }
 
 /* A number option, range-checked; returns -1 after printing why. */
@@ -156,6 +162,9 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 			break;
 		case 'u': l->user = optarg; break;
 		case 'v': o->verbose = 1; break;
+		case 'w': v = number(prog, ch, optarg, 1, 86400);
+			s->send_ms = (int)v * 1000;
+			break;
 		default: usage(stderr, prog); return 2;
 		}
 		if (v < 0)
@@ -175,6 +184,14 @@ listener_only(const struct dopy_listen_opts *l)
 	return l->announce || l->perpeer || l->maxconn != 64 ||
 	    l->pidfile != NULL || l->single || l->grace != 10 ||
 	    l->user != NULL;
+}
+
+int
+dopy_server_send_ms(const dopy_server *s)
+{
+	if (s->send_ms > 0)
+		return s->send_ms;
+	return s->idle_ms > 0 ? s->idle_ms : DOPY_SEND_MS;
 }
 
 int

@@ -597,6 +597,8 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	c->start_ms = dopy_now_ms();
 	c->srv->pid = (long)getpid();	/* a server forked after dopy_server_new */
 	dopy_chan_init(&c->ch, in, out);
+	/* A client that stops reading must not pin us (dopyd(8) -w). */
+	dopy_chan_send_deadline(&c->ch, dopy_server_send_ms(c->srv));
 	if (c->srv->proctitle)
 		setproctitle("%s hello", peer_text(c));
 	if ((r = hello(c)) == DOPY_E_CLOSED)
@@ -606,11 +608,13 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 			;
 		/* Silence between calls is fatal here, unlike in a
 		 * callback wait. */
-		if (r == DOPY_E_TIMEOUT)
+		if (r == DOPY_E_TIMEOUT && !c->ch.stalled)
 			r = fatal(c, r);
 		else if (r == DOPY_E_CLOSED)
 			r = 0;
 	}
+	if (c->over != NULL)		/* the end of what the caps count */
+		c->over(c->over_arg);
 	dopy_log(&c->srv->log, LOG_INFO, "exit %s duration=%.3fs calls=%llu "
 	    "bytes_in=%llu bytes_out=%llu status=%d", peer_text(c),
 	    (dopy_now_ms() - c->start_ms) / 1000.0,

@@ -6,8 +6,10 @@
  * Watchers run only from the connection's own loop, never inside a
  * callback wait, so they do not nest; one added by a watcher (or by a
  * method) is appended and polled from the next round on.  The threaded
- * listener (-s) serves many connections in one process: there the
- * watchers are not run at all.
+ * listener (-s) serves many connections in one process: there watchers
+ * do not run, so adding one is refused rather than left to leak.  When
+ * the server is freed (the end of a connection's process), each watcher
+ * still there is called once with no events, to release what it holds.
  */
 #include <errno.h>
 #include <poll.h>
@@ -22,7 +24,10 @@ static void
 free_watches(void *p)
 {
 	dopy_server *s = p;
+	size_t i;
 
+	for (i = 0; i < s->nwatches; i++)
+		s->watches[i].fn(s, s->watches[i].fd, 0, s->watches[i].arg);
 	free(s->watches);
 	s->watches = NULL;
 	s->nwatches = 0;
@@ -36,6 +41,9 @@ dopy_server_watch_fd(dopy_server *s, int fd, short events, dopy_fd_fn fn,
 
 	if (s == NULL || fd < 0 || events == 0 || fn == NULL)
 		return DOPY_E_INVAL;
+	if (s->locking)
+		return dopy_server_fail(s, "fd watchers do not run in "
+		    "single-process mode (-s)");
 	/* The array goes with the server; free_watches may run twice. */
 	if (s->watches == NULL && dopy_server_own(s, s, free_watches) < 0)
 		return DOPY_E_NOMEM;

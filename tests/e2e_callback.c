@@ -370,6 +370,23 @@ Test(callback, watcher_calls_back_later, .timeout = 30)
 	e2e_finish(&p, 0);
 }
 
+/*
+ * A watch still pending when the client leaves: its state, proxy and
+ * timer are released when the server goes (the ASan run's leak check
+ * fails this test otherwise).
+ */
+Test(callback, watcher_pending_at_eof_is_released, .timeout = 30)
+{
+	dopy_value *a[3] = { dopy_value_string("client"),
+	    dopy_value_string("tick"), dopy_value_int(60000) };
+	struct e2e_proc p;
+
+	e2e_dopyd(&p, 1, MAX_FRAME, NULL);
+	send_call(&p, DOPY_F_CALL, 1, "cb", "watch", 3, a);
+	cr_assert_null(e2e_expect_reply(p.out, 1), "watch returns nothing");
+	e2e_finish(&p, 0);
+}
+
 /* ---- the same through the client library (dopy_conn_publish) ---- */
 
 struct client {

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -323,14 +324,18 @@ serves(const char *target)
 /* ------------------------------------------------------------------ */
 /* Raw connections. */
 
+/* rcvbuf, unless 0: a client that takes little at a time, so what the
+ * server writes to it backs up after a few hundred KiB, not megabytes. */
 static int
-tcp_connect(const char *from, int port)
+tcp_connect_buf(const char *from, int port, int rcvbuf)
 {
 	struct sockaddr_in sin;
 	int fd;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	if (from != NULL) {
@@ -343,6 +348,12 @@ tcp_connect(const char *from, int port)
 	cr_assert(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0,
 	    "connect 127.0.0.1 port %d: %s", port, strerror(errno));
 	return fd;
+}
+
+static int
+tcp_connect(const char *from, int port)
+{
+	return tcp_connect_buf(from, port, 0);
 }
 
 /* A port nobody had a moment ago. */
@@ -1444,6 +1455,269 @@ Test(launch, per_peer_cap, .timeout = 40)
 	close(c);
 	close(d);
 	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.", 3, 5000) == 3);
+	stop_dopyd(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hostile clients of the listener (issue 11). */
+
+/* CALL test.echo with n bytes on fd. */
+static void
+raw_echo(int fd, uint32_t id, size_t n)
+{
+	struct dopy_buf b;
+	dopy_value *v;
+	void *data = calloc(1, n);
+
+	cr_assert_not_null(data);
+	v = dopy_value_bytes(data, n);
+	free(data);
+	cr_assert_not_null(v);
+	dopy_buf_init(&b);
+	e2e_call(&b, id, "test", "echo", 1, NULL, &v);
+	cr_assert(e2e_write(fd, b.data + b.off, b.len - b.off) == 0,
+	    "write CALL: %s", strerror(errno));
+	dopy_buf_release(&b);
+}
+
+static const char *const deadline_opts[] = { "-w1", "-i1" };
+E2E_TABLE_PARAMS(launch, write_deadline_pipe, deadline_opts)
+
+/*
+ * Over pipes: the client asks for 8 MiB back and never reads.  With
+ * -w 1, or -i 1 and no -w (the idle limit is then the write deadline),
+ * dopyd gives up the write and exits about a second later, saying why
+ * once.  Our end of its stdin stays open: no EOF tells it to stop.
+ */
+ParameterizedTest(size_t *i, launch, write_deadline_pipe, .timeout = 30)
+{
+	struct e2e_proc p;
+	int st;
+
+	e2e_dopyd(&p, 1, DOPY_FRAME_DEFAULT, deadline_opts[*i]);
+	raw_echo(p.in, 1, 8u * 1024 * 1024);
+	st = e2e_wait(&p, 6000);
+	cr_assert(WIFEXITED(st), "dopyd %s: %s", deadline_opts[*i],
+	    e2e_status(st));
+	cr_assert_eq(count_in_file(p.errpath, "cannot reply"), 1,
+	    "dopyd %s logged cannot reply other than once", deadline_opts[*i]);
+	cr_assert_eq(count_in_file(p.errpath, "cannot reply: timed out"), 1);
+	e2e_close(&p);
+}
+
+static const char *const listener_modes[] = { "-c64", "-s" };
+E2E_TABLE_PARAMS(launch, write_deadline, listener_modes)
+
+/*
+ * A client asks for 8 MiB back and never reads: with -w 1 its
+ * connection ends about a second later (forked child or -s thread),
+ * and the listener serves others all the while.
+ */
+ParameterizedTest(size_t *i, launch, write_deadline, .timeout = 40)
+{
+	const char *opts[] = { listener_modes[*i], "-w", "1", NULL };
+	struct e2e_proc p;
+	int port, fd;
+
+	port = start_dopyd_tcp(&p, opts);
+	fd = tcp_connect_buf(NULL, port, 4096);
+	raw_hello(fd);
+	raw_echo(fd, 1, 8u * 1024 * 1024);
+	cr_assert(wait_in_file(p.errpath, "cannot reply: timed out", 1,
+	    6000) == 1, "the write did not time out");
+	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.1", 1, 3000) == 1,
+	    "the connection did not end");
+	rsh_ok(NULL, xasprintf("tcp:127.0.0.1:%d", port), "add", "2", "3",
+	    "5\n");
+	close(fd);
+	stop_dopyd(&p);
+}
+
+/* utime + stime of pid, in clock ticks. */
+static long
+cpu_ticks(pid_t pid)
+{
+	char path[64], *text, *p;
+	unsigned long ut = 0, st = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	text = e2e_slurp(path, NULL);
+	cr_assert_not_null(text, "%s", path);
+	/* After the command's closing parenthesis: state is field 3,
+	 * utime and stime fields 14 and 15. */
+	p = strrchr(text, ')');
+	cr_assert(p != NULL && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u "
+	    "%*u %*u %*u %*u %lu %lu", &ut, &st) == 2, "%s: %s", path, text);
+	free(text);
+	return (long)(ut + st);
+}
+
+static int
+count_fds(pid_t pid)
+{
+	char dir[64];
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	cr_assert_not_null(dp = opendir(dir), "%s", dir);
+	while ((d = readdir(dp)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+/* Serve a client again within ms (the listener reaps, sheds, pauses). */
+static void
+serves_again(int port, int ms)
+{
+	char *target = xasprintf("tcp:127.0.0.1:%d", port);
+	struct e2e_run r;
+	int64_t end;
+
+	for (end = now_ms() + ms;; nap_ms(50)) {
+		rsh(&r, NULL, target, "add", "2", "3");
+		if (e2e_exited(r.status, 0) || now_ms() > end)
+			break;
+	}
+	assert_exit(&r, 0, "dopy-rsh after the others left");
+	cr_assert_str_eq(r.out, "5\n");
+}
+
+/* A forking listener keeps no connection's descriptor: only with none
+ * to spare is it out of them. */
+static const struct {
+	const char	*mode;
+	int		 spare;		/* descriptors over those it has */
+} fd_limits[] = { { "-c64", 0 }, { "-s", 6 } };
+E2E_TABLE_PARAMS(launch, out_of_descriptors, fd_limits)
+
+/*
+ * The listener may open few or no more descriptors than it has, and
+ * thirty clients connect: those it cannot take are told dopy.Busy (or
+ * just closed), it does not spin on the pending connections, and once
+ * they leave (and the limit is back) it serves again.
+ */
+ParameterizedTest(size_t *i, launch, out_of_descriptors, .timeout = 40)
+{
+	const char *opts[] = { fd_limits[*i].mode, NULL };
+	struct rlimit rl, old;
+	struct e2e_proc p;
+	struct e2e_frame f;
+	int port, fd[30], n, busy = 0, r;
+	long ticks, hz = sysconf(_SC_CLK_TCK);
+
+	port = start_dopyd_tcp(&p, opts);
+	/* -B prints the port before the listener has all it keeps open. */
+	cr_assert(wait_in_file(p.errpath, "listening on", 1, 5000) == 1);
+	cr_assert_eq(prlimit(p.pid, RLIMIT_NOFILE, NULL, &old), 0);
+	rl.rlim_cur = (rlim_t)(count_fds(p.pid) + fd_limits[*i].spare);
+	rl.rlim_max = old.rlim_max;	/* so the limit can come back */
+	cr_assert_eq(prlimit(p.pid, RLIMIT_NOFILE, &rl, NULL), 0,
+	    "prlimit: %s", strerror(errno));
+	for (n = 0; n < 30; n++)
+		fd[n] = tcp_connect(NULL, port);
+	nap_ms(300);
+	ticks = cpu_ticks(p.pid);
+	nap_ms(2000);
+	ticks = cpu_ticks(p.pid) - ticks;
+	cr_log_info("%s: %ld ticks of CPU in 2 s", opts[0], ticks);
+	cr_assert(ticks < hz / 5, "the listener (%s) used %ld ticks of CPU in "
+	    "2 s, want under %ld", opts[0], ticks, hz / 5);
+	for (n = 0; n < 30; n++) {
+		/* Served ones wait for our HELLO: nothing comes (-1). */
+		if ((r = e2e_read_frame(fd[n], &f, 100)) == 1) {
+			keep(f.payload);
+			busy += f.type == DOPY_F_ERROR;
+		}
+		close(fd[n]);
+	}
+	cr_log_info("%d of 30 told dopy.Busy", busy);
+	cr_assert_gt(busy, 0, "nobody was told the server is busy");
+	cr_assert_gt(count_in_file(p.errpath, "out of descriptors"), 0);
+	cr_assert_eq(prlimit(p.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	serves_again(port, 5000);
+	stop_dopyd(&p);
+}
+
+/* One call of cb.watch(object, method, ms) as CALL id, into b. */
+static void
+put_watch(struct dopy_buf *b, uint32_t id)
+{
+	dopy_value *a[3] = { dopy_value_string("client"),
+	    dopy_value_string("tick"), dopy_value_int(60000) };
+
+	e2e_call(b, id, "cb", "watch", 3, NULL, a);
+}
+
+/*
+ * -s runs no watchers, so cb.watch is refused there with a clear error
+ * rather than leaving a timer descriptor behind: 300 calls do not grow
+ * the listener's descriptors.
+ */
+Test(launch, single_process_refuses_watchers, .timeout = 40)
+{
+	static const char *const opts[] = { "-s", NULL };
+	struct dopy_buf b;
+	struct e2e_proc p;
+	dopy_error *e;
+	int port, fd, before, after;
+	uint32_t id;
+
+	port = start_dopyd_tcp(&p, opts);
+	fd = tcp_connect(NULL, port);
+	raw_hello(fd);
+	before = count_fds(p.pid);
+	dopy_buf_init(&b);
+	for (id = 1; id <= 300; id++)
+		put_watch(&b, id);
+	cr_assert(e2e_write(fd, b.data + b.off, b.len - b.off) == 0);
+	dopy_buf_release(&b);
+	for (id = 1; id <= 300; id++) {
+		e = e2e_expect_error(fd, id, "cb.NoTimer");
+		keep(e);
+	}
+	cr_assert_not_null(strstr(dopy_error_message(e), "(-s)"),
+	    "cb.watch: %s", dopy_error_message(e));
+	after = count_fds(p.pid);
+	cr_assert(after <= before, "%d descriptors before 300 cb.watch, %d "
+	    "after", before, after);
+	close(fd);
+	stop_dopyd(&p);
+}
+
+/*
+ * -c 1: a client leaves while its process is still busy ending (a gone
+ * hook sleeping 3 s); the cap counts connections, so the next client is
+ * served at once, not told dopy.Busy.
+ */
+Test(launch, cap_counts_connections, .timeout = 40)
+{
+	static const char *const opts[] = { "-c", "1", NULL };
+	dopy_value *a[1] = { dopy_value_int(3000) };
+	struct dopy_buf b;
+	struct e2e_proc p;
+	int port, fd;
+	int64_t t0;
+
+	port = start_dopyd_tcp(&p, opts);
+	fd = tcp_connect(NULL, port);
+	raw_hello(fd);
+	dopy_buf_init(&b);
+	e2e_call(&b, 1, "cb", "linger", 1, NULL, a);
+	cr_assert(e2e_write(fd, b.data + b.off, b.len - b.off) == 0);
+	dopy_buf_release(&b);
+	dopy_value_free(e2e_expect_reply(fd, 1));
+	close(fd);
+	t0 = now_ms();
+	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.1", 1, 2000) == 1,
+	    "the connection did not end");
+	rsh_ok(NULL, xasprintf("tcp:127.0.0.1:%d", port), "add", "2", "3",
+	    "5\n");
+	cr_assert(now_ms() - t0 < 2500, "served only after %lld ms",
+	    (long long)(now_ms() - t0));
+	cr_assert_eq(count_in_file(p.errpath, "too many connections"), 0);
 	stop_dopyd(&p);
 }
 

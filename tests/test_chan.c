@@ -475,3 +475,75 @@ Test(chan, now_is_monotonic)
 	cr_assert_geq(b - a, 15);
 	cr_assert_lt(b - a, 5000);
 }
+
+/*
+ * A large frame's bytes move to a block of their own as they come in
+ * (take_input, the server's loop): EOF there is inside a frame too.
+ */
+Test(chan, take_input_eof_inside_large_frame_is_proto, .timeout = 10)
+{
+	struct dopy_chan c;
+	uint8_t hdr[DOPY_HDR_LEN], junk[4096];
+	int p[2], r = 0;
+
+	memset(junk, 0, sizeof(junk));
+	cr_assert_eq(pipe(p), 0);
+	dopy_chan_init(&c, p[0], -1);
+	c.max_frame = DOPY_FRAME_DEFAULT;
+	dopy_frame_encode(hdr, DOPY_F_CALL, 1, 1024 * 1024);
+	cr_assert_eq(tu_write_all(p[1], hdr, sizeof(hdr)), 0);
+	cr_assert_eq(tu_write_all(p[1], junk, sizeof(junk)), 0);
+	close(p[1]);
+	while (r == 0)
+		r = dopy_chan_take_input(&c, 1);
+	cr_assert_eq(r, DOPY_E_PROTO, "got %s", dopy_strerror(r));
+	dopy_chan_release(&c);
+	close(p[0]);
+}
+
+/*
+ * A peer that reads nothing: the write gives up after the deadline, and
+ * the channel, whose framing is lost, fails writes and reads at once.
+ */
+Test(chan, send_deadline_stalls, .timeout = 10)
+{
+	struct dopy_chan w;
+	size_t plen = 1024 * 1024;
+	int64_t t0, dt;
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	dopy_chan_init(&w, p[0], p[1]);
+	w.max_frame = DOPY_FRAME_DEFAULT;
+	cr_assert_eq(dopy_chan_send_deadline(&w, 200), 0);
+	dopy_chan_begin(&w);
+	cr_assert_not_null(dopy_buf_reserve(&w.wbuf, plen));
+	memset(w.wbuf.data + w.wbuf.len, 'x', plen);
+	w.wbuf.len += plen;
+	t0 = dopy_now_ms();
+	cr_assert_eq(dopy_chan_send(&w, DOPY_F_REPLY, 1), DOPY_E_TIMEOUT);
+	dt = dopy_now_ms() - t0;
+	cr_assert(dt >= 190 && dt < 3000, "timed out after %lld ms",
+	    (long long)dt);
+	dopy_chan_begin(&w);
+	cr_assert_eq(dopy_chan_send(&w, DOPY_F_REPLY, 2), DOPY_E_TIMEOUT);
+	cr_assert_eq(dopy_chan_take_input(&w, 1), DOPY_E_CLOSED);
+	dopy_chan_release(&w);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A terminal or a file keeps blocking writes: no deadline there. */
+Test(chan, send_deadline_only_pipes_and_sockets)
+{
+	struct dopy_chan w;
+	int fd = open("/dev/null", O_WRONLY);
+
+	cr_assert_geq(fd, 0);
+	dopy_chan_init(&w, -1, fd);
+	cr_assert_eq(dopy_chan_send_deadline(&w, 100), -1);
+	cr_assert_eq(w.send_ms, 0);
+	cr_assert_eq(dopy_chan_send_deadline(&w, 0), 0);
+	dopy_chan_release(&w);
+	close(fd);
+}
