@@ -267,6 +267,9 @@ put_data(struct dopy_buf *b, const dopy_value *v)
 			return DOPY_E_TOOBIG;
 		if ((r = dopy_image_put_u32(b, (uint32_t)v->u.a.n)) < 0)
 			return r;
+		/* A packed block is the data as it goes on the wire. */
+		if ((i = dopy_packed_size(v->type)) > 0)
+			return dopy_buf_put_ref(b, v->u.a.p, v->u.a.n * i);
 		/* FALLTHROUGH */
 	case DOPY_STRUCT:
 		for (i = 0; i < v->u.a.n; i++)
@@ -294,6 +297,8 @@ data_size(const dopy_value *v)
 		return 4 + v->u.s.len;
 	case DOPY_ARRAY:
 	case DOPY_STRUCT:
+		if ((n = dopy_packed_size(v->type)) > 0)
+			return 4 + v->u.a.n * n;
 		n = v->type->kind == DOPY_ARRAY ? 4 : 0;
 		for (i = 0; i < v->u.a.n; i++)
 			n += data_size(v->u.a.v[i]);
@@ -348,13 +353,51 @@ dopy_encode(const dopy_value *v, struct dopy_buf *b)
 
 /* ---- decoding ---- */
 
+/*
+ * The memory a decoded value may take, so that no message amplifies:
+ * before packed arrays a bool[] took 115 times its image.  Strings,
+ * bytes and packed arrays take about their image's size plus a value
+ * (40 bytes); what costs more is many small values, each a value and a
+ * pointer: 12 times the image for string[] of empty strings or ref[],
+ * 7 for records (int,string) with 10-byte strings, 5 for strings of 8
+ * bytes, 96 for structures of one bool.  8 times the image lets the
+ * ordinary shapes through and refuses the degenerate ones once they are
+ * large; the slack covers any small value (a call's arguments are a
+ * few hundred bytes).  A 16 MiB frame then decodes to at most 128 MiB.
+ */
+size_t
+dopy_decode_limit(size_t len)
+{
+	if (len > (SIZE_MAX - DOPY_DECODE_SLACK) / DOPY_DECODE_FACTOR)
+		return SIZE_MAX;
+	return len * DOPY_DECODE_FACTOR + DOPY_DECODE_SLACK;
+}
+
 struct reader {
 	tpl_node	*tn;
 	uint8_t		*slot;
 	size_t		 budget;	/* elements left, at most one a byte */
+	size_t		 mem;		/* bytes the value may still take */
+	size_t		 limit;		/* mem at the start */
+	int		 r;		/* the error when a take fails */
 	char		*err;
 	size_t		 errlen;
 };
+
+/* Count n bytes of the value against the limit, before allocating. */
+static int
+charge(struct reader *rd, size_t n)
+{
+	if (n <= rd->mem) {
+		rd->mem -= n;
+		return 0;
+	}
+	seterr(rd->err, rd->errlen, "decoded size exceeds %zu bytes "
+	    "(%d x the image + %d)", rd->limit, DOPY_DECODE_FACTOR,
+	    DOPY_DECODE_SLACK);
+	rd->r = DOPY_E_TOOBIG;
+	return -1;
+}
 
 static void
 free_slot_strings(const dopy_type *leaf, uint8_t *slot)
@@ -392,11 +435,20 @@ take_string(struct reader *rd, const dopy_type *t, uint8_t *slot)
 			seterr(rd->err, rd->errlen, "null string");
 			return NULL;
 		}
-		return dopy_value_take_str((dopy_type *)t, s, strlen(s));
+		/* tpl made it already, within the image's size. */
+		if (charge(rd, (len = strlen(s)) + 1) < 0) {
+			free(s);
+			return NULL;
+		}
+		return dopy_value_take_str((dopy_type *)t, s, len);
 	}
 	memcpy(&bin, slot, sizeof(bin));
 	memset(slot, 0, sizeof(bin));
 	len = bin.sz;
+	if (charge(rd, len + 1) < 0) {
+		free(bin.addr);
+		return NULL;
+	}
 	/* Our bytes keep a NUL after the data. */
 	if ((p = realloc(bin.addr, len + 1)) == NULL) {
 		free(bin.addr);
@@ -413,6 +465,9 @@ take_leaf(struct reader *rd, const dopy_type *t, uint8_t *slot)
 	uint32_t id;
 	size_t i;
 
+	if (charge(rd, sizeof(*v) + (t->kind == DOPY_STRUCT ?
+	    t->nfields * sizeof(v) : 0)) < 0)
+		return NULL;
 	switch (t->kind) {
 	case DOPY_BOOL:
 		if (*slot > 1) {
@@ -454,11 +509,42 @@ take_leaf(struct reader *rd, const dopy_type *t, uint8_t *slot)
 	}
 }
 
+/* The element of packed array a that tpl unpacked into the slot. */
+static int
+take_packed(struct reader *rd, dopy_value *a, size_t es)
+{
+	if (es == 1 && *rd->slot > 1) {
+		seterr(rd->err, rd->errlen, "bool other than 0 or 1");
+		return -1;
+	}
+	memcpy((uint8_t *)a->u.a.p + a->u.a.n++ * es, rd->slot, es);
+	return 0;
+}
+
+/* An array of n elements with room for them, once they are counted. */
+static dopy_value *
+new_array(struct reader *rd, const dopy_type *t, size_t n)
+{
+	size_t es = dopy_packed_size(t);
+	dopy_value *a;
+
+	if (charge(rd, sizeof(*a) + n * (es > 0 ? es : sizeof(a))) < 0)
+		return NULL;
+	if ((a = dopy_value_new(t)) != NULL && dopy_value_reserve(a, n) < 0) {
+		dopy_value_free(a);
+		a = NULL;
+	}
+	if (a == NULL)
+		rd->r = DOPY_E_NOMEM;
+	return a;
+}
+
 /* The element of array d (or the top, d == 0) has been unpacked. */
 static dopy_value *
 take(struct reader *rd, const dopy_type *t, int d)
 {
 	dopy_value *a, *item;
+	size_t es = dopy_packed_size(t);
 	int n, i;
 
 	if (t->kind != DOPY_ARRAY)
@@ -470,16 +556,20 @@ take(struct reader *rd, const dopy_type *t, int d)
 		return NULL;
 	}
 	rd->budget -= (size_t)n;
-	if ((a = dopy_value_new(t)) == NULL)
+	if ((a = new_array(rd, t, (size_t)n)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if (tpl_unpack(rd->tn, d + 1) <= 0) {
 			seterr(rd->err, rd->errlen, "short array");
 			goto fail;
 		}
-		if ((item = take(rd, t->elem, d + 1)) == NULL ||
-		    dopy_value_append(a, item) < 0)
+		if (es > 0) {
+			if (take_packed(rd, a, es) < 0)
+				goto fail;
+		} else if ((item = take(rd, t->elem, d + 1)) == NULL)
 			goto fail;
+		else
+			a->u.a.v[a->u.a.n++] = item;
 	}
 	return a;
 fail:
@@ -647,7 +737,8 @@ static int
 decode(const struct dopy_image *img, const dopy_type *expect,
     dopy_value **out, char *err, size_t errlen, int direct)
 {
-	struct reader rd = { NULL, NULL, img->len, err, errlen };
+	struct reader rd = { NULL, NULL, img->len, 0, 0, DOPY_E_PROTO, err,
+	    errlen };
 	struct cached_map *volatile m = NULL;
 	dopy_type *t;
 	jmp_buf jb;
@@ -678,6 +769,7 @@ decode(const struct dopy_image *img, const dopy_type *expect,
 	}
 	rd.tn = m->tn;
 	rd.slot = m->slot;
+	rd.mem = rd.limit = dopy_decode_limit(img->len);
 	if (tpl_load(rd.tn, TPL_MEM, (void *)img->p, img->len) != 0)
 		seterr(err, errlen, "malformed tpl image");
 	else if (t->kind == DOPY_BYTES)
@@ -686,6 +778,8 @@ decode(const struct dopy_image *img, const dopy_type *expect,
 		seterr(err, errlen, "malformed tpl data");
 	else if ((*out = take(&rd, t, 0)) != NULL)
 		r = 0;
+	else
+		r = rd.r;
 	/* tpl ends a string at its first NUL and does not say so: a value
 	 * that re-encodes shorter than its image had one (or junk). */
 	if (r == 0 && 8 + strlen(img->fmt) + 1 + data_size(*out) != img->len) {

@@ -118,6 +118,20 @@ size_t		 dopy_value_len(const dopy_value *);	/* array/struct */
 const dopy_value *dopy_value_at(const dopy_value *, size_t i);
 int		 dopy_value_equal(const dopy_value *, const dopy_value *);
 
+/* Arrays of bool, int, uint and double are one block of C values:
+ * made from a C array (copied; a bool is a byte, nonzero for true), and
+ * read as one without a value per element.  The readers return NULL
+ * for a value of another type, else the block, valid while the value
+ * is and not changed by it; *n is the element count. */
+dopy_value	*dopy_value_bool_array(const uint8_t *, size_t n);
+dopy_value	*dopy_value_int_array(const int64_t *, size_t n);
+dopy_value	*dopy_value_uint_array(const uint64_t *, size_t n);
+dopy_value	*dopy_value_double_array(const double *, size_t n);
+const uint8_t	*dopy_value_bools(const dopy_value *, size_t *n);
+const int64_t	*dopy_value_ints(const dopy_value *, size_t *n);
+const uint64_t	*dopy_value_uints(const dopy_value *, size_t *n);
+const double	*dopy_value_doubles(const dopy_value *, size_t *n);
+
 /* Text forms, as dopy-rsh(1) reads and writes them.  A top-level string
  * or bytes value is taken verbatim; inside [..] and (..) strings are
  * quoted.  Parse fills err on failure.  Format returns malloc'd text. */

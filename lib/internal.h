@@ -213,6 +213,9 @@ dopy_type *dopy_type_ref(const dopy_type *);
 /* type.c: the type `ref' (tpl `u'); its values
  * hold the id in u.u. */
 extern struct dopy_type dopy_type_ref_;
+/* The packed array types bool[], int[], uint[] and double[]. */
+extern struct dopy_type dopy_type_bools_, dopy_type_ints_, dopy_type_uints_,
+    dopy_type_doubles_;
 
 /* ---- value.c ---- */
 struct dopy_value {
@@ -228,11 +231,44 @@ struct dopy_value {
 			void	*block;		/* holds p, or NULL: p */
 		} s;				/* STRING, BYTES */
 		struct {
+			/* The elements; of a packed array, those that
+			 * dopy_value_at made (room for cap), or NULL. */
 			dopy_value **v;
 			size_t	 n, cap;
+			void	*p;	/* a packed array's elements */
 		} a;				/* ARRAY, STRUCT */
 	} u;
 };
+/*
+ * An array of bool, int, uint or double is packed: its elements are one
+ * block of C values (a byte 0 or 1 for bool, else 8 bytes), as on the
+ * wire, so decoding a large one costs its size and no value per element.
+ * The element size, or 0 for an array that holds values.
+ */
+static inline size_t
+dopy_packed_size(const dopy_type *t)
+{
+	if (t->kind != DOPY_ARRAY)
+		return 0;
+	switch (t->elem->kind) {
+	case DOPY_BOOL:
+		return 1;
+	case DOPY_INT:
+	case DOPY_UINT:
+	case DOPY_DOUBLE:
+		return 8;
+	default:
+		return 0;
+	}
+}
+/* Element or field i (i < n) without making a value for a packed
+ * array's element: then tmp is filled in (its type not counted) and
+ * returned. */
+const dopy_value *dopy_value_item(const dopy_value *, size_t i,
+	    dopy_value *tmp);
+/* Room for exactly n elements of an empty array, which a decoder then
+ * stores: in u.a.p when packed, else in u.a.v, counting u.a.n up. */
+int	 dopy_value_reserve(dopy_value *a, size_t n);
 /* An array, or a structure whose fields are not yet set (n == 0). */
 dopy_value *dopy_value_new_empty(const dopy_type *t);
 /* Bytes that stay the caller's: not copied, not freed, no NUL after;
@@ -274,6 +310,16 @@ int	 dopy_encode(const dopy_value *v, struct dopy_buf *b);
 int	 dopy_image_open(struct dopy_buf *, const char *fmt);
 int	 dopy_image_put_u32(struct dopy_buf *, uint32_t);
 int	 dopy_image_close(struct dopy_buf *, size_t start, int r);
+/*
+ * Decoding an image of len bytes may allocate at most
+ * DOPY_DECODE_FACTOR * len + DOPY_DECODE_SLACK bytes for the value (its
+ * values, element pointers, strings and blocks, as requested of
+ * malloc); past that it fails with DOPY_E_TOOBIG.  Strings, bytes and
+ * packed arrays take about their image's size; codec.c says why 8.
+ */
+#define DOPY_DECODE_FACTOR	8
+#define DOPY_DECODE_SLACK	65536
+size_t	 dopy_decode_limit(size_t len);
 /* Decode an image; if expect is not NULL its format must match. */
 int	 dopy_decode(const struct dopy_image *, const dopy_type *expect,
 	    dopy_value **out, char *err, size_t errlen);

@@ -663,17 +663,20 @@ put_quoted(struct out *o, const dopy_value *v)
 
 static void format_value(struct out *, const dopy_value *, int);
 
+/* Elements by dopy_value_item: printing a packed array makes no value
+ * per element. */
 static void
 format_list(struct out *o, const dopy_value *v, const char *open,
     const char *close)
 {
+	dopy_value tmp;
 	size_t i;
 
 	puts_out(o, open);
 	for (i = 0; i < dopy_value_len(v); i++) {
 		if (i > 0)
 			puts_out(o, ", ");
-		format_value(o, dopy_value_at(v, i), 0);
+		format_value(o, dopy_value_item(v, i, &tmp), 0);
 	}
 	puts_out(o, close);
 }
@@ -803,6 +806,7 @@ json_string(struct out *o, const dopy_value *v)
 static void
 json_value(struct out *o, const dopy_value *v)
 {
+	dopy_value tmp;
 	size_t i;
 
 	switch (dopy_value_kind(v)) {
@@ -826,7 +830,7 @@ json_value(struct out *o, const dopy_value *v)
 		for (i = 0; i < dopy_value_len(v); i++) {
 			if (i > 0)
 				put(o, ",", 1);
-			json_value(o, dopy_value_at(v, i));
+			json_value(o, dopy_value_item(v, i, &tmp));
 		}
 		put(o, "]", 1);
 		break;

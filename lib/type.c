@@ -29,6 +29,16 @@ STATIC_TYPE(dopy_type_bytes_, DOPY_BYTES, "bytes", "B", 0);
 STATIC_TYPE(dopy_type_ref_, DOPY_REF, "ref", "u", 4);
 STATIC_TYPE(dopy_type_any_, DOPY_ANY, "any", "", 0);
 
+/* The packed arrays (internal.h), for dopy_value_int_array and the
+ * like; equal to the same types parsed from text. */
+#define STATIC_ARRAY(var, e, n, t) \
+	struct dopy_type var = { .kind = DOPY_ARRAY, .refs = -1, \
+	    .elem = &e, .name = n, .tpl = t }
+STATIC_ARRAY(dopy_type_bools_, dopy_type_bool_, "bool[]", "A(c)");
+STATIC_ARRAY(dopy_type_ints_, dopy_type_int_, "int[]", "A(I)");
+STATIC_ARRAY(dopy_type_uints_, dopy_type_uint_, "uint[]", "A(U)");
+STATIC_ARRAY(dopy_type_doubles_, dopy_type_double_, "double[]", "A(f)");
+
 static struct dopy_type *const scalars[] = {
 	&dopy_type_bool_, &dopy_type_int_, &dopy_type_uint_,
 	&dopy_type_double_, &dopy_type_string_, &dopy_type_bytes_,

@@ -22,6 +22,7 @@ alloc(const dopy_type *t)
 	v->u.a.v = NULL;		/* the widest member: all of u */
 	v->u.a.n = 0;
 	v->u.a.cap = 0;
+	v->u.a.p = NULL;
 	return v;
 }
 
@@ -239,6 +240,252 @@ push(dopy_value *a, dopy_value *v)
 	return 0;
 }
 
+/* ---- packed arrays (internal.h) ---- */
+
+int
+dopy_value_reserve(dopy_value *a, size_t n)
+{
+	size_t es = dopy_packed_size(a->type);
+
+	if (n == 0)
+		return 0;
+	if (es > 0) {
+		if (n > SIZE_MAX / 8 ||
+		    (a->u.a.p = dopy_alloc_large(n * es)) == NULL)
+			return DOPY_E_NOMEM;
+	} else if ((a->u.a.v = reallocarray(NULL, n, sizeof(*a->u.a.v))) ==
+	    NULL)
+		return DOPY_E_NOMEM;
+	a->u.a.cap = n;
+	return 0;
+}
+
+/* Element i of a packed array as a value on the caller's stack. */
+static void
+packed_get(const dopy_value *a, size_t i, dopy_value *tmp)
+{
+	size_t es = dopy_packed_size(a->type);
+	const uint8_t *p = (const uint8_t *)a->u.a.p + i * es;
+
+	memset(&tmp->u, 0, sizeof(tmp->u));
+	tmp->type = a->type->elem;
+	if (es == 1)
+		tmp->u.b = *p;
+	else
+		memcpy(&tmp->u, p, 8);
+}
+
+const dopy_value *
+dopy_value_item(const dopy_value *v, size_t i, dopy_value *tmp)
+{
+	if (dopy_packed_size(v->type) == 0)
+		return v->u.a.v[i];
+	packed_get(v, i, tmp);
+	return tmp;
+}
+
+/* The block grows by doubling; so do the elements dopy_value_at made,
+ * if it made any, which stay valid. */
+static int
+packed_grow(dopy_value *a, size_t es)
+{
+	size_t ncap = a->u.a.cap ? a->u.a.cap * 2 : 8;
+	dopy_value **nv;
+	void *np;
+
+	if (ncap > SIZE_MAX / 8 || (np = realloc(a->u.a.p, ncap * es)) == NULL)
+		return DOPY_E_NOMEM;
+	a->u.a.p = np;
+	if (a->u.a.v != NULL) {
+		if ((nv = reallocarray(a->u.a.v, ncap, sizeof(*nv))) == NULL)
+			return DOPY_E_NOMEM;	/* the larger block is fine */
+		memset(nv + a->u.a.cap, 0, (ncap - a->u.a.cap) * sizeof(*nv));
+		a->u.a.v = nv;
+	}
+	a->u.a.cap = ncap;
+	return 0;
+}
+
+/* Takes v: its C value goes into the block, and v itself is kept as the
+ * element dopy_value_at gives, if that made any, else freed. */
+static int
+packed_push(dopy_value *a, dopy_value *v)
+{
+	size_t es = dopy_packed_size(a->type);
+	uint8_t *p;
+	int r;
+
+	if (a->u.a.n == a->u.a.cap && (r = packed_grow(a, es)) < 0)
+		return r;
+	p = (uint8_t *)a->u.a.p + a->u.a.n * es;
+	if (es == 1)
+		*p = (uint8_t)v->u.b;
+	else
+		memcpy(p, &v->u, 8);
+	if (a->u.a.v != NULL)
+		a->u.a.v[a->u.a.n] = v;
+	else
+		dopy_value_free(v);
+	a->u.a.n++;
+	return 0;
+}
+
+/*
+ * dopy_value_at on a packed array makes the element's value on first
+ * use and keeps it until the array is freed.  The array is const to
+ * its readers, who may be several threads: the table and each element
+ * are published with compare-and-swap, and a loser frees its own.
+ */
+static dopy_value **
+made_table(const dopy_value *a)
+{
+	dopy_value ***slot = (dopy_value ***)&a->u.a.v;
+	dopy_value **made, **none = NULL;
+
+	if ((made = __atomic_load_n(slot, __ATOMIC_ACQUIRE)) != NULL)
+		return made;
+	if ((made = calloc(a->u.a.cap, sizeof(*made))) == NULL)
+		return NULL;
+	if (__atomic_compare_exchange_n(slot, &none, made, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return made;
+	free(made);
+	return none;
+}
+
+static const dopy_value *
+packed_at(const dopy_value *a, size_t i)
+{
+	dopy_value **made, *v, *none = NULL, tmp;
+
+	if ((made = made_table(a)) == NULL)
+		return NULL;
+	if ((v = __atomic_load_n(&made[i], __ATOMIC_ACQUIRE)) != NULL)
+		return v;
+	packed_get(a, i, &tmp);
+	if ((v = dopy_value_copy(&tmp)) == NULL)
+		return NULL;
+	if (__atomic_compare_exchange_n(&made[i], &none, v, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return v;
+	dopy_value_free(v);
+	return none;
+}
+
+/* A packed array of type t holding a copy of n C values at p. */
+static dopy_value *
+packed_new(const dopy_type *t, const void *p, size_t n)
+{
+	dopy_value *v;
+
+	if ((p == NULL && n > 0) || (v = alloc(t)) == NULL)
+		return NULL;
+	if (dopy_value_reserve(v, n) < 0) {
+		dopy_value_free(v);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(v->u.a.p, p, n * dopy_packed_size(t));
+	v->u.a.n = n;
+	return v;
+}
+
+dopy_value *
+dopy_value_bool_array(const uint8_t *p, size_t n)
+{
+	dopy_value *v;
+	uint8_t *b;
+	size_t i;
+
+	/* On the wire a bool is 0 or 1, and the block is sent as it is. */
+	if ((v = packed_new(&dopy_type_bools_, p, n)) != NULL)
+		for (b = v->u.a.p, i = 0; i < n; i++)
+			b[i] = b[i] != 0;
+	return v;
+}
+
+dopy_value *
+dopy_value_int_array(const int64_t *p, size_t n)
+{
+	return packed_new(&dopy_type_ints_, p, n);
+}
+
+dopy_value *
+dopy_value_uint_array(const uint64_t *p, size_t n)
+{
+	return packed_new(&dopy_type_uints_, p, n);
+}
+
+dopy_value *
+dopy_value_double_array(const double *p, size_t n)
+{
+	return packed_new(&dopy_type_doubles_, p, n);
+}
+
+/* The block of v if it is an array of kind k, never NULL then. */
+static const void *
+packed_block(const dopy_value *v, enum dopy_kind k, size_t *n)
+{
+	static const uint64_t none;
+
+	if (v == NULL || v->type->kind != DOPY_ARRAY ||
+	    v->type->elem->kind != k) {
+		if (n != NULL)
+			*n = 0;
+		return NULL;
+	}
+	if (n != NULL)
+		*n = v->u.a.n;
+	return v->u.a.p != NULL ? v->u.a.p : &none;
+}
+
+const uint8_t *
+dopy_value_bools(const dopy_value *v, size_t *n)
+{
+	return packed_block(v, DOPY_BOOL, n);
+}
+
+const int64_t *
+dopy_value_ints(const dopy_value *v, size_t *n)
+{
+	return packed_block(v, DOPY_INT, n);
+}
+
+const uint64_t *
+dopy_value_uints(const dopy_value *v, size_t *n)
+{
+	return packed_block(v, DOPY_UINT, n);
+}
+
+const double *
+dopy_value_doubles(const dopy_value *v, size_t *n)
+{
+	return packed_block(v, DOPY_DOUBLE, n);
+}
+
+static int
+doubles_equal(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+static int
+packed_equal(const dopy_value *a, const dopy_value *b)
+{
+	const double *x = a->u.a.p, *y = b->u.a.p;
+	size_t i, n = a->u.a.n;
+
+	if (a->type->elem->kind != DOPY_DOUBLE)
+		return n == 0 ||
+		    memcmp(x, y, n * dopy_packed_size(a->type)) == 0;
+	for (i = 0; i < n; i++)
+		if (!doubles_equal(x[i], y[i]))
+			return 0;
+	return 1;
+}
+
+/* ---- building and copying ---- */
+
 int
 dopy_value_append(dopy_value *a, dopy_value *v)
 {
@@ -248,7 +495,8 @@ dopy_value_append(dopy_value *a, dopy_value *v)
 		r = DOPY_E_INVAL;
 	else if (!dopy_type_equal(a->type->elem, v->type))
 		r = DOPY_E_TYPE;
-	else if ((r = push(a, v)) == 0)
+	else if ((r = dopy_packed_size(a->type) > 0 ? packed_push(a, v) :
+	    push(a, v)) == 0)
 		return 0;
 	dopy_value_free(v);
 	return r;
@@ -286,6 +534,9 @@ dopy_value_copy(const dopy_value *v)
 	case DOPY_BYTES:
 		return dup_bytes(v->type, v->u.s.p, v->u.s.len);
 	case DOPY_ARRAY:
+		if (dopy_packed_size(v->type) > 0)
+			return packed_new(v->type, v->u.a.p, v->u.a.n);
+		/* FALLTHROUGH */
 	case DOPY_STRUCT:
 		if ((c = alloc(v->type)) == NULL)
 			return NULL;
@@ -318,9 +569,12 @@ dopy_value_free(dopy_value *v)
 		break;
 	case DOPY_ARRAY:
 	case DOPY_STRUCT:
-		for (i = 0; i < v->u.a.n; i++)
-			dopy_value_free(v->u.a.v[i]);
+		/* A packed array's u.a.v: the elements made, if any. */
+		if (v->u.a.v != NULL)
+			for (i = 0; i < v->u.a.n; i++)
+				dopy_value_free(v->u.a.v[i]);
 		free(v->u.a.v);
+		free(v->u.a.p);
 		break;
 	default:
 		break;
@@ -414,6 +668,8 @@ dopy_value_at(const dopy_value *v, size_t i)
 	if (v == NULL || (v->type->kind != DOPY_ARRAY &&
 	    v->type->kind != DOPY_STRUCT) || i >= v->u.a.n)
 		return NULL;
+	if (dopy_packed_size(v->type) > 0)
+		return packed_at(v, i);
 	return v->u.a.v[i];
 }
 
@@ -435,7 +691,7 @@ dopy_value_equal(const dopy_value *a, const dopy_value *b)
 	case DOPY_REF:
 		return a->u.u == b->u.u;
 	case DOPY_DOUBLE:
-		return a->u.d == b->u.d || (isnan(a->u.d) && isnan(b->u.d));
+		return doubles_equal(a->u.d, b->u.d);
 	case DOPY_STRING:
 	case DOPY_BYTES:
 		return a->u.s.len == b->u.s.len &&
@@ -444,6 +700,8 @@ dopy_value_equal(const dopy_value *a, const dopy_value *b)
 	case DOPY_STRUCT:
 		if (a->u.a.n != b->u.a.n)
 			return 0;
+		if (dopy_packed_size(a->type) > 0)
+			return packed_equal(a, b);
 		for (i = 0; i < a->u.a.n; i++)
 			if (!dopy_value_equal(a->u.a.v[i], b->u.a.v[i]))
 				return 0;

@@ -7,7 +7,8 @@
  * against a few expected types.  Whatever decodes must survive a round
  * trip: encoded again, split and decoded again, it must be equal, and
  * encoding that must give the same bytes.  Every decode is made twice,
- * in place (image.c) and through tpl, and the two must agree.  A
+ * in place (image.c: scalars, strings, arrays of scalars) and through
+ * tpl, and the two must agree, the decode limit's refusals included.  A
  * mismatch aborts (a crash to libFuzzer).  The text and JSON forms are made too, for the
  * sanitizers' sake.
  */
@@ -27,6 +28,8 @@ static const char *type_texts[] = {
 	"(int,string,double,bool,uint)[]", "(uint,uint,uint,string)",
 	"(string,string,string,string,string,int)",
 	"ref", "ref[]", "(string,ref)", "(bool,ref,bool)[]",
+	/* packed arrays, read in place and through tpl */
+	"bool[]", "uint[]", "double[]", "bool[][]",
 };
 #define NTYPES	(sizeof(type_texts) / sizeof(type_texts[0]))
 

@@ -237,6 +237,47 @@ ref_values(void)
 	dopy_buf_release(&b);
 }
 
+/* An image of fmt with n copies of elem (len bytes) as its elements. */
+static void
+repeated_file(const char *name, const char *fmt, uint32_t n,
+    const void *elem, size_t len)
+{
+	struct dopy_buf b;
+	uint32_t i;
+
+	dopy_buf_init(&b);
+	if (dopy_image_open(&b, fmt) < 0 || dopy_image_put_u32(&b, n) < 0)
+		errx(1, "image");
+	for (i = 0; i < n; i++)
+		put(&b, elem, len);
+	if (dopy_image_close(&b, 0, 0) < 0)
+		errx(1, "image");
+	save("value", name, &b);
+	dopy_buf_release(&b);
+}
+
+/* Packed arrays (one block of scalars) and the decode limit. */
+static void
+packed_values(void)
+{
+	static const uint8_t bools[] = { 1, 0, 1 };
+	static const uint64_t uints[] = { 0, UINT64_MAX };
+	static const double doubles[] = { 0.0 / 0.0, -0.0, 1.5 };
+	static const uint32_t empty_string = 1;
+	dopy_value *v[2];
+
+	value_file("bool-array.bin", dopy_value_bool_array(bools, 3));
+	value_file("uint-array.bin", dopy_value_uint_array(uints, 2));
+	value_file("double-array.bin", dopy_value_double_array(doubles, 3));
+	v[0] = dopy_value_bool_array(bools, 1);
+	v[1] = dopy_value_bool_array(NULL, 0);
+	value_file("bool-array-nested.bin", array_of("bool[][]", 2, v));
+	repeated_file("bool-array-2.bin", "A(c)", 3, "\2", 1);
+	repeated_file("decode-limit-strings.bin", "A(s)", 5000, &empty_string,
+	    sizeof(empty_string));
+	repeated_file("decode-limit-structs.bin", "A(S(c))", 1000, "\1", 1);
+}
+
 static void
 good_values(void)
 {
@@ -279,6 +320,7 @@ good_values(void)
 	value_file("struct-array.bin",
 	    array_of("(int,string,double,bool,uint)[]", 2, v));
 	ref_values();
+	packed_values();
 }
 
 /* Whole payloads: several images back to back. */

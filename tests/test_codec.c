@@ -5,6 +5,7 @@
  * must come back as an error with the process alive.
  */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1347,4 +1348,269 @@ Test(codec, ref_guards)
 	memset(data, 0, 4);		/* string length+1 of 0: NULL */
 	mkimg(&m, 2, "S(su)", data, 8);
 	refused(&m, "(string,ref)", "S(su) with a null string");
+}
+
+/* ---- packed arrays: decoded straight into one block ---- */
+
+/* Encode v; decode it in place and through tpl: both equal v, both
+ * packed (the block reader gives it). */
+static void
+packed_both_ways(dopy_value *v, const void *(*block)(const dopy_value *,
+    size_t *))
+{
+	struct dopy_buf b;
+	struct dopy_image imgs[1];
+	dopy_value *d = NULL, *t = NULL;
+	char err[256] = "";
+	size_t n, nd, nt;
+
+	dopy_buf_init(&b);
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	cr_assert_eq(dopy_images_split(b.data, b.len, imgs, 1, &n, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dopy_decode(&imgs[0], NULL, &d, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(dopy_decode_tpl(&imgs[0], NULL, &t, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert(dopy_value_equal(v, d) && dopy_value_equal(v, t), "%s",
+	    dopy_type_name(dopy_value_type(v)));
+	cr_assert_not_null(block(d, &nd));
+	cr_assert_not_null(block(t, &nt));
+	cr_assert_eq(nd, dopy_value_len(v));
+	cr_assert_eq(nt, nd);
+	dopy_value_free(d);
+	dopy_value_free(t);
+	dopy_value_free(v);
+	dopy_buf_release(&b);
+}
+#define BOTH_WAYS(v, fn) \
+	packed_both_ways((v), (const void *(*)(const dopy_value *, size_t *))(fn))
+
+Test(codec, packed_round_trips_both_ways)
+{
+	static const int64_t is[] = { 1, -2, INT64_MIN };
+	static const uint64_t us[] = { UINT64_MAX };
+	static const double ds[] = { NAN, -0.0, 1e300 };
+	static const uint8_t bs[] = { 1, 0, 1, 1 };
+
+	BOTH_WAYS(dopy_value_int_array(is, 3), dopy_value_ints);
+	BOTH_WAYS(dopy_value_int_array(is, 0), dopy_value_ints);
+	BOTH_WAYS(dopy_value_uint_array(us, 1), dopy_value_uints);
+	BOTH_WAYS(dopy_value_double_array(ds, 3), dopy_value_doubles);
+	BOTH_WAYS(dopy_value_bool_array(bs, 4), dopy_value_bools);
+	BOTH_WAYS(val("bool[]", "[]"), dopy_value_bools);
+	round_trip(val("double[][]", "[[1.5], [], [2, 3]]"));
+	round_trip(val("bool[][][]", "[[[true], []], [[false, true]]]"));
+}
+
+/* Our image of a packed array is tpl's, byte for byte. */
+Test(codec, packed_matches_tpl)
+{
+	static const uint8_t bs[] = { 1, 0, 1 };
+	static const double ds[] = { 0.25, -8 };
+	tpl_node *tn;
+	double d;
+	char c;
+	size_t i;
+
+	dopy_codec_init();
+	tn = tpl_map("A(c)", &c);
+	for (i = 0; i < 3; i++) {
+		c = (char)bs[i];
+		tpl_pack(tn, 1);
+	}
+	same_as_tpl(dopy_value_bool_array(bs, 3), tn);
+	tn = tpl_map("A(f)", &d);
+	for (i = 0; i < 2; i++) {
+		d = ds[i];
+		tpl_pack(tn, 1);
+	}
+	same_as_tpl(dopy_value_double_array(ds, 2), tn);
+}
+
+/* A bool[] image with count n and bytes data. */
+static void
+mk_bools(struct img *m, uint32_t n, const void *data, size_t dlen)
+{
+	uint8_t d[64];
+
+	cr_assert_leq(dlen + 4, sizeof(d));
+	put_u32_host(d, n);
+	memcpy(d + 4, data, dlen);
+	mkimg(m, 0, "A(c)", d, dlen + 4);
+}
+
+/* Both decoders refuse with the same code. */
+static void
+refused_both(const struct img *m, const char *why)
+{
+	struct dopy_image imgs[1];
+	dopy_value *v = NULL, *w = NULL;
+	char err[256], terr[256];
+	size_t n;
+	int r, tr;
+
+	cr_assert_eq(dopy_images_split(m->b, m->len, imgs, 1, &n, err,
+	    sizeof(err)), 0, "%s", err);
+	r = dopy_decode(&imgs[0], NULL, &v, err, sizeof(err));
+	tr = dopy_decode_tpl(&imgs[0], NULL, &w, terr, sizeof(terr));
+	cr_assert(r < 0 && r == tr, "%s: direct %d, tpl %d", why, r, tr);
+	cr_assert(v == NULL && w == NULL);
+}
+
+Test(codec, packed_faults_refused)
+{
+	struct img m;
+
+	mk_bools(&m, 3, "\1\2\0", 3);
+	refused_both(&m, "a bool of 2");
+	mk_bools(&m, 3, "\1\0", 2);
+	refused_both(&m, "count beyond the data");
+	mk_bools(&m, 1, "\1\0", 2);
+	refused_both(&m, "data beyond the count");
+	mk_bools(&m, 0x80000000u, "", 0);
+	refused_both(&m, "count 2^31 (tpl bug 1)");
+	mk_bools(&m, 0xffffffffu, "\1", 1);
+	refused_both(&m, "count 2^32-1");
+}
+
+/* The C library's count of bytes in use, mapped blocks included. */
+static size_t
+heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* A bool[] of n as an image in b, and decoded both ways: each decoded
+ * value holds no more than its elements and a few hundred bytes. */
+static void
+packed_decoded_size(size_t n, int tpl_too)
+{
+	struct dopy_buf b;
+	struct dopy_image imgs[1];
+	dopy_value *v;
+	uint8_t *bs;
+	char err[256];
+	size_t before, k;
+
+	cr_assert_not_null(bs = calloc(n, 1));
+	for (k = 0; k < n; k += 3)
+		bs[k] = 1;
+	dopy_buf_init(&b);
+	cr_assert_not_null(v = dopy_value_bool_array(bs, n));
+	free(bs);
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	dopy_value_free(v);
+	cr_assert_eq(dopy_images_split(b.data, b.len, imgs, 1, &k, err,
+	    sizeof(err)), 0);
+	for (k = 0; k < (tpl_too ? 2u : 1u); k++) {
+		before = heap_in_use();
+		cr_assert_eq((k ? dopy_decode_tpl : dopy_decode)(&imgs[0],
+		    NULL, &v, err, sizeof(err)), 0, "%s", err);
+		cr_assert_leq(heap_in_use() - before, n + 4096, "%s: %zu "
+		    "bytes for a bool[] of %zu", k ? "tpl" : "direct",
+		    heap_in_use() - before, n);
+		dopy_value_free(v);
+	}
+	dopy_buf_release(&b);
+}
+
+Test(codec, packed_decoded_size_16mib, .timeout = 60)
+{
+	packed_decoded_size(16u << 20, 0);
+	packed_decoded_size(1u << 20, 1);
+}
+
+/* ---- the decode limit: DOPY_DECODE_FACTOR x the image + slack ---- */
+
+/* An image of fmt holding n elements, each elem (elen bytes). */
+static void
+repeated(struct dopy_buf *b, const char *fmt, uint32_t n, const void *elem,
+    size_t elen)
+{
+	size_t start, i;
+
+	dopy_buf_init(b);
+	start = b->len;
+	cr_assert_eq(dopy_image_open(b, fmt), 0);
+	cr_assert_eq(dopy_image_put_u32(b, n), 0);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(dopy_buf_put(b, elem, elen), 0);
+	cr_assert_eq(dopy_image_close(b, start, 0), 0);
+}
+
+/* Decode b both ways: r from both, and a TOOBIG message that says so. */
+static void
+decodes_as(const struct dopy_buf *b, int want, const char *what)
+{
+	struct dopy_image imgs[1];
+	dopy_value *v = NULL;
+	char err[256] = "";
+	size_t n;
+	int k, r;
+
+	cr_assert_eq(dopy_images_split(b->data, b->len, imgs, 1, &n, err,
+	    sizeof(err)), 0, "%s", err);
+	for (k = 0; k < 2; k++) {
+		r = (k ? dopy_decode_tpl : dopy_decode)(&imgs[0], NULL, &v,
+		    err, sizeof(err));
+		cr_assert_eq(r, want, "%s (%s): %d: %s", what, k ? "tpl" :
+		    "direct", r, err);
+		if (r == DOPY_E_TOOBIG)
+			cr_assert(strstr(err, "decoded size exceeds") != NULL,
+			    "%s: %s", what, err);
+		dopy_value_free(v);
+		v = NULL;
+	}
+}
+
+/* n elements of elem under fmt: accepted while few, refused when many. */
+static void
+limited(const char *fmt, uint32_t few, uint32_t many, const void *elem,
+    size_t elen)
+{
+	struct dopy_buf b;
+
+	repeated(&b, fmt, few, elem, elen);
+	decodes_as(&b, 0, fmt);
+	dopy_buf_release(&b);
+	repeated(&b, fmt, many, elem, elen);
+	decodes_as(&b, DOPY_E_TOOBIG, fmt);
+	dopy_buf_release(&b);
+}
+
+Test(codec, decode_limit_small_values)
+{
+	static const uint32_t empty_string = 1, ref = 7;
+	static const uint8_t one_bool = 1;
+
+	/* About 49 bytes per 4-byte empty string. */
+	limited("A(s)", 1000, 100000, &empty_string, 4);
+	/* A structure of one bool: a value, a field and two pointers. */
+	limited("A(S(c))", 500, 20000, &one_bool, 1);
+	limited("A(S(ccc))", 200, 20000, "\1\0\1", 3);
+	limited("A(u)", 1000, 100000, &ref, 4);
+	/* Empty arrays in an array: a value and a pointer each. */
+	limited("A(A(c))", 1000, 100000, "\0\0\0\0", 4);
+	limited("A(A(S(c)))", 1000, 100000, "\0\0\0\0", 4);
+}
+
+/* What the limit lets through: large strings, bytes and packed arrays,
+ * and arrays of names of a few bytes. */
+Test(codec, decode_limit_ordinary_values)
+{
+	struct dopy_buf b;
+	uint8_t name[4 + 8] = { 9, 0, 0, 0, 'n', 'a', 'm', 'e', '-', '0',
+	    '0', '1' };
+
+	repeated(&b, "A(s)", 200000, name, sizeof(name));
+	decodes_as(&b, 0, "200000 names of 8 bytes");
+	dopy_buf_release(&b);
+	repeated(&b, "A(I)", 200000, "\1\0\0\0\0\0\0\0", 8);
+	decodes_as(&b, 0, "int[]");
+	dopy_buf_release(&b);
+	cr_assert_eq(dopy_decode_limit(1000), 8 * 1000 + 65536);
+	cr_assert_eq(dopy_decode_limit(SIZE_MAX / 4), SIZE_MAX);
 }

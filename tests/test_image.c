@@ -242,3 +242,47 @@ Test(image, call_header_read_in_place)
 	dopy_value_free(a);
 	dopy_value_free(c);
 }
+
+/* Arrays of bool, int, uint and double are read here, straight into
+ * their block; other arrays, and nested ones, are tpl's. */
+Test(image, packed_arrays_read_in_place)
+{
+	static const int64_t is[] = { 7, -7 };
+	static const uint8_t bs[] = { 1, 0, 1 };
+	struct dopy_buf b;
+	struct dopy_image img;
+	dopy_type *t;
+	dopy_value *v;
+	char err[200];
+
+	encode(&b, dopy_value_int_array(is, 2));
+	img = image_of(&b);
+	cr_assert_eq(dopy_image_leaf(&img, &dopy_type_ints_, &v, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(memcmp(dopy_value_ints(v, NULL), is, sizeof(is)), 0);
+	dopy_value_free(v);
+	cr_assert_eq(decode_both(&b, "int[]", err, sizeof(err)), 0);
+	dopy_buf_release(&b);
+
+	encode(&b, dopy_value_bool_array(bs, 3));
+	cr_assert_eq(decode_both(&b, "bool[]", err, sizeof(err)), 0);
+	b.data[data_at("A(c)") + 4 + 1] = 2;
+	cr_assert_lt(decode_both(&b, "bool[]", err, sizeof(err)), 0);
+	cr_assert(strstr(err, "bool") != NULL, "%s", err);
+	dopy_buf_release(&b);
+
+	/* A count one short of the data, and one past it. */
+	encode(&b, dopy_value_double_array((const double[]){ 1, 2 }, 2));
+	b.data[data_at("A(f)")] = 1;
+	cr_assert_lt(decode_both(&b, "double[]", err, sizeof(err)), 0);
+	b.data[data_at("A(f)")] = 3;
+	cr_assert_lt(decode_both(&b, "double[]", err, sizeof(err)), 0);
+	dopy_buf_release(&b);
+
+	t = type("int[][]");
+	encode(&b, dopy_value_new(t));
+	img = image_of(&b);
+	cr_assert_eq(dopy_image_leaf(&img, t, &v, err, sizeof(err)), 1);
+	dopy_buf_release(&b);
+	dopy_type_free(t);
+}

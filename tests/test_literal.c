@@ -645,3 +645,44 @@ Test(literal, json_refs)
 	json_is(parse_ok("ref[]", "[@1, @2]"), "[{\"ref\":1},{\"ref\":2}]");
 	json_is(parse_ok("(string,ref)", "(x, @5)"), "[\"x\",{\"ref\":5}]");
 }
+
+/* ---- packed arrays print without a value per element ---- */
+
+/* Format v both ways (and free it): no element may have been made. */
+static void
+packed_prints(dopy_value *v, const char *text, const char *json)
+{
+	char *f = dopy_value_format(v), *j = dopy_value_json(v);
+
+	cr_assert_not_null(f);
+	cr_assert_not_null(j);
+	cr_assert_str_eq(f, text);
+	cr_assert_str_eq(j, json);
+	cr_assert_null(v->u.a.v, "%s: an element was made", text);
+	free(f);
+	free(j);
+	dopy_value_free(v);
+}
+
+Test(literal, packed_arrays)
+{
+	static const uint8_t bs[] = { 1, 0 };
+	static const int64_t is[] = { -1, INT64_MAX };
+	static const uint64_t us[] = { UINT64_MAX };
+	static const double ds[] = { 0.5, NAN, -INFINITY };
+	dopy_value *v;
+
+	packed_prints(dopy_value_bool_array(bs, 2), "[true, false]",
+	    "[true,false]");
+	packed_prints(dopy_value_int_array(is, 2),
+	    "[-1, 9223372036854775807]", "[-1,9223372036854775807]");
+	packed_prints(dopy_value_uint_array(us, 1),
+	    "[18446744073709551615]", "[18446744073709551615]");
+	packed_prints(dopy_value_double_array(ds, 3), "[0.5, nan, -inf]",
+	    "[0.5,null,null]");
+	packed_prints(dopy_value_int_array(NULL, 0), "[]", "[]");
+	/* Parsed text is packed too, and reads back the same. */
+	v = parse_ok("double[]", "[1.5, -2]");
+	cr_assert_not_null(dopy_value_doubles(v, NULL));
+	packed_prints(v, "[1.5, -2]", "[1.5,-2]");
+}

@@ -451,3 +451,155 @@ Test(value, refs_in_arrays_and_structs)
 	dopy_type_free(ta);
 	dopy_type_free(ts);
 }
+
+/* ---- packed arrays: bool, int, uint and double elements in a block ---- */
+
+Test(value, packed_from_c_arrays)
+{
+	static const int64_t is[] = { 1, -2, INT64_MAX };
+	static const uint64_t us[] = { UINT64_MAX, 0 };
+	static const double ds[] = { 0.5, -0.0 };
+	static const uint8_t bs[] = { 0, 1, 7 };
+	dopy_value *i = dopy_value_int_array(is, 3),
+	    *u = dopy_value_uint_array(us, 2),
+	    *d = dopy_value_double_array(ds, 2),
+	    *b = dopy_value_bool_array(bs, 3);
+	dopy_type *t = ty("int[]");
+	size_t n;
+
+	cr_assert(dopy_type_equal(dopy_value_type(i), t));
+	cr_assert_str_eq(dopy_type_name(dopy_value_type(b)), "bool[]");
+	cr_assert_eq(memcmp(dopy_value_ints(i, &n), is, sizeof(is)), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_neq(dopy_value_ints(i, NULL), is, "a copy, not the caller's");
+	cr_assert_eq(memcmp(dopy_value_uints(u, &n), us, sizeof(us)), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(memcmp(dopy_value_doubles(d, &n), ds, sizeof(ds)), 0);
+	cr_assert_eq(memcmp(dopy_value_bools(b, &n), "\0\1\1", 3), 0,
+	    "bools are 0 or 1");
+	cr_assert_eq(dopy_value_len(b), 3);
+	cr_assert_eq(dopy_value_get_bool(dopy_value_at(b, 2)), 1);
+	cr_assert_eq(dopy_value_get_int(dopy_value_at(i, 2)), INT64_MAX);
+	cr_assert_null(dopy_value_at(i, 3));
+	dopy_value_free(i);
+	dopy_value_free(u);
+	dopy_value_free(d);
+	dopy_value_free(b);
+	dopy_type_free(t);
+}
+
+Test(value, packed_accessors_of_other_types)
+{
+	dopy_value *i = dopy_value_int_array(NULL, 0), *s = dopy_value_int(1);
+	dopy_type *t = ty("string[]");
+	dopy_value *a = dopy_value_new(t);
+	size_t n = 99;
+
+	/* Empty: a pointer all the same, so NULL always means "not one". */
+	cr_assert_not_null(dopy_value_ints(i, &n));
+	cr_assert_eq(n, 0);
+	n = 99;
+	cr_assert_null(dopy_value_uints(i, &n));
+	cr_assert_eq(n, 0);
+	cr_assert_null(dopy_value_ints(s, NULL));
+	cr_assert_null(dopy_value_bools(a, NULL));
+	cr_assert_null(dopy_value_doubles(NULL, &n));
+	cr_assert_null(dopy_value_int_array(NULL, 1));
+	dopy_value_free(i);
+	dopy_value_free(s);
+	dopy_value_free(a);
+	dopy_type_free(t);
+}
+
+/* Arrays made from types read as text are packed too, and grow. */
+Test(value, packed_append_grows)
+{
+	dopy_type *t = ty("double[]");
+	dopy_value *a = dopy_value_new(t);
+	const double *d;
+	size_t i, n;
+
+	for (i = 0; i < 1000; i++)
+		cr_assert_eq(dopy_value_append(a, dopy_value_double(i / 2.0)),
+		    0);
+	cr_assert_eq(dopy_value_append(a, dopy_value_int(1)), DOPY_E_TYPE);
+	d = dopy_value_doubles(a, &n);
+	cr_assert_eq(n, 1000);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(d[i], i / 2.0);
+	cr_assert_eq(dopy_value_get_double(dopy_value_at(a, 999)), 499.5);
+	dopy_value_free(a);
+	dopy_type_free(t);
+}
+
+/* dopy_value_at makes an element once and keeps it, through appends. */
+Test(value, packed_at_is_stable)
+{
+	static const int64_t is[] = { 10, 20 };
+	dopy_value *a = dopy_value_int_array(is, 2);
+	const dopy_value *e0 = dopy_value_at(a, 0), *e2;
+	size_t i;
+
+	cr_assert_eq(dopy_value_at(a, 0), e0);
+	cr_assert_eq(dopy_value_get_int(e0), 10);
+	for (i = 0; i < 100; i++)
+		cr_assert_eq(dopy_value_append(a, dopy_value_int(i)), 0);
+	cr_assert_eq(dopy_value_at(a, 0), e0, "moved by an append");
+	e2 = dopy_value_at(a, 2);
+	cr_assert_eq(dopy_value_get_int(e2), 0);
+	cr_assert_eq(dopy_value_get_int(dopy_value_at(a, 101)), 99);
+	cr_assert_eq(dopy_value_ints(a, NULL)[101], 99);
+	dopy_value_free(a);
+}
+
+Test(value, packed_copy_and_equal)
+{
+	static const double ds[] = { NAN, 0.0, 1 };
+	static const double dz[] = { NAN, -0.0, 1 };
+	static const uint8_t bs[] = { 1, 0 }, bt[] = { 1, 1 };
+	dopy_value *d = dopy_value_double_array(ds, 3),
+	    *z = dopy_value_double_array(dz, 3), *c = dopy_value_copy(d),
+	    *b = dopy_value_bool_array(bs, 2), *b2 = dopy_value_bool_array(bt, 2),
+	    *shorter = dopy_value_double_array(ds, 2);
+
+	cr_assert_not_null(c);
+	cr_assert_neq(dopy_value_doubles(c, NULL), dopy_value_doubles(d, NULL));
+	/* As for scalars: NaN equals NaN, -0.0 equals 0.0. */
+	cr_assert(dopy_value_equal(d, c));
+	cr_assert(dopy_value_equal(d, z));
+	cr_assert_not(dopy_value_equal(d, shorter));
+	cr_assert_not(dopy_value_equal(b, b2));
+	cr_assert_not(dopy_value_equal(b, d));
+	(void)dopy_value_at(c, 1);	/* a copy with an element made */
+	dopy_value_free(c);
+	c = dopy_value_copy(b);
+	cr_assert(dopy_value_equal(b, c));
+	dopy_value_free(c);
+	dopy_value_free(d);
+	dopy_value_free(z);
+	dopy_value_free(b);
+	dopy_value_free(b2);
+	dopy_value_free(shorter);
+}
+
+/* Nested: the inner arrays are packed, the outer holds them. */
+Test(value, packed_inside_arrays_and_item)
+{
+	static const uint64_t us[] = { 3, 4 };
+	dopy_type *t = ty("uint[][]");
+	dopy_value *a = dopy_value_new(t), tmp;
+	const dopy_value *e;
+
+	cr_assert_eq(dopy_value_append(a, dopy_value_uint_array(us, 2)), 0);
+	cr_assert_eq(dopy_value_append(a, dopy_value_uint_array(us, 0)), 0);
+	e = dopy_value_item(a, 0, &tmp);
+	cr_assert_eq(e, dopy_value_at(a, 0));
+	cr_assert_eq(dopy_value_uints(e, NULL)[1], 4);
+	/* dopy_value_item reads an element without making it. */
+	e = dopy_value_item(dopy_value_at(a, 0), 1, &tmp);
+	cr_assert_eq(e, &tmp);
+	cr_assert_eq(dopy_value_get_uint(e), 4);
+	cr_assert_null(dopy_value_at(a, 0)->u.a.v, "an element was made");
+	dopy_value_free(a);
+	dopy_type_free(t);
+}
