@@ -122,12 +122,39 @@ print_one(const dopy_value *v)
 	}
 }
 
+/*
+ * Element i of an array of scalars as a value of its own, or NULL for
+ * another array: dopy_value_at would keep a value per element, some 50
+ * bytes for each byte of a bool[] a server sends.
+ */
+static dopy_value *
+scalar_at(const dopy_value *a, size_t i)
+{
+	const uint8_t *b;
+	const int64_t *s;
+	const uint64_t *u;
+	const double *d;
+	size_t n;
+
+	if ((b = dopy_value_bools(a, &n)) != NULL)
+		return dopy_value_bool(b[i]);
+	if ((s = dopy_value_ints(a, &n)) != NULL)
+		return dopy_value_int(s[i]);
+	if ((u = dopy_value_uints(a, &n)) != NULL)
+		return dopy_value_uint(u[i]);
+	if ((d = dopy_value_doubles(a, &n)) != NULL)
+		return dopy_value_double(d[i]);
+	return NULL;
+}
+
 /* A result: an array one element a line, for the shell's loops. */
 static int
 print_result(const dopy_value *v)
 {
+	dopy_value *e;
 	char *s;
 	size_t i;
+	int r;
 
 	if (v == NULL)
 		return 0;
@@ -140,10 +167,12 @@ print_result(const dopy_value *v)
 	}
 	if (dopy_value_kind(v) != DOPY_ARRAY)
 		return print_one(v);
-	for (i = 0; i < dopy_value_len(v); i++)
-		if (print_one(dopy_value_at(v, i)) < 0)
-			return -1;
-	return 0;
+	for (i = 0, r = 0; r == 0 && i < dopy_value_len(v); i++) {
+		e = scalar_at(v, i);
+		r = print_one(e != NULL ? e : dopy_value_at(v, i));
+		dopy_value_free(e);
+	}
+	return r;
 }
 
 static int

@@ -593,8 +593,9 @@ image_type(const struct dopy_image *img, const dopy_type *expect, char *err,
 		return NULL;
 	}
 	if ((t = dopy_type_from_tpl(img->fmt)) == NULL)
-		seterr(err, errlen, "no dopy type has tpl format %s",
-		    img->fmt);
+		seterr(err, errlen, "no dopy type has tpl format %s (or "
+		    "arrays nest more than %d deep)", img->fmt,
+		    DOPY_MAX_DEPTH);
 	return t;
 }
 

@@ -126,6 +126,9 @@ bind_one(dopy_call *c, size_t k, const struct dopy_image *img)
 	if (r == DOPY_E_TYPE)
 		return fail(c, "dopy.TypeError", "%s.%s: parameter %s: %s",
 		    c->obj->def->name, mname(c), c->sig->p[k].name, err);
+	if (r == DOPY_E_TOOBIG)
+		return fail(c, "dopy.DecodeLimit", "%s.%s: parameter %s: %s",
+		    c->obj->def->name, mname(c), c->sig->p[k].name, err);
 	if (r < 0)
 		return fail(c, "dopy.ProtocolError", "%s.%s: parameter %s: "
 		    "%s", c->obj->def->name, mname(c), c->sig->p[k].name,

@@ -613,7 +613,9 @@ void		 dopy_conn_on_callback_error(dopy_conn *,
  * if not NULL, runs once the answer is in, in whichever thread read it;
  * the result is then taken with dopy_future_wait(), which blocks until
  * the answer (or the call's timeout) and returns like dopy_proxy_call().
- * A future freed unanswered is forgotten (its answer is dropped).
+ * A future freed unanswered is forgotten: its answer is dropped and
+ * done does not run after dopy_future_free() returns (unless it was
+ * already running), so arg may be freed with it.
  */
 typedef struct dopy_future dopy_future;
 typedef void (*dopy_future_fn)(dopy_future *, void *arg);

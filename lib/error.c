@@ -166,6 +166,7 @@ dopy_error_code_for(const char *name)
 		{ "dopy.ConnectionLost", DOPY_E_LOST },
 		{ "dopy.ArgumentError", DOPY_E_USAGE },
 		{ "dopy.TypeError", DOPY_E_TYPE },
+		{ "dopy.DecodeLimit", DOPY_E_TOOBIG },
 		{ "dopy.AuthFailed", DOPY_E_AUTH },
 		{ "dopy.Timeout", DOPY_E_TIMEOUT },
 		{ "dopy.Busy", DOPY_E_CLOSED },

@@ -67,15 +67,21 @@ future_unref(dopy_future *f)
 static void
 settle(dopy_conn *c, dopy_future *f, int code, dopy_value *v, dopy_error *e)
 {
+	dopy_future_fn fn;
+	void *arg;
+
 	f->code = code;
 	f->result = v;
 	f->err = e;
 	f->answered = 1;
 	if (c->waiting > 0)
 		pthread_cond_broadcast(&c->cond);
-	if (f->fn != NULL) {
+	/* Read under the lock: dopy_future_free clears them. */
+	fn = f->fn;
+	arg = f->arg;
+	if (fn != NULL) {
 		pthread_mutex_unlock(&c->lock);
-		f->fn(f, f->arg);
+		fn(f, arg);
 		pthread_mutex_lock(&c->lock);
 	}
 	future_unref(f);
@@ -741,6 +747,9 @@ dopy_future_free(dopy_future *f)
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
+	/* Forgotten: its callback's argument may be gone with it. */
+	f->fn = NULL;
+	f->arg = NULL;
 	future_unref(f);	/* the table keeps its own until answered */
 	pthread_mutex_unlock(&c->lock);
 }

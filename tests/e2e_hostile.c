@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -291,4 +292,51 @@ Test(hostile, describe_a_reference, .timeout = 30)
 	call(&p, 4, "dopy", "about", 1, args);
 	dopy_error_free(e2e_expect_error(p.out, 4, "dopy.UnknownObject"));
 	e2e_finish(&p, 0);
+}
+
+/*
+ * dopy-rsh prints an array of scalars from its block: a value per
+ * element would cost it some 50 bytes for each byte a server sends.
+ */
+Test(hostile, rsh_prints_packed_arrays_in_place, .timeout = 60)
+{
+	enum { N = 2u << 20 };
+	char cmd[700], *argv[] = { (char *)e2e_bin("dopy-rsh"), cmd, "pos",
+	    "fetch", "big", NULL };
+	uint8_t *bits = malloc(N);
+	dopy_args *a = dopy_args_new();
+	dopy_value *res = NULL;
+	struct rusage ru;
+	struct e2e_run r;
+	dopy_conn *c = NULL;
+	dopy_proxy *px;
+	dopy_error *e = NULL;
+	size_t i;
+
+	cr_assert_not_null(bits);
+	for (i = 0; i < N; i++)
+		bits[i] = i % 3 == 0;
+	snprintf(cmd, sizeof(cmd), "exec %s -P %s/pos", e2e_bin("dopyd"),
+	    e2e_tmpdir());
+	cr_assert_eq(dopy_conn_spawn(cmd, &c, &e), 0, "%s",
+	    dopy_error_message(e));
+	px = dopy_proxy_new(c, "pos");
+	cr_assert_eq(dopy_args_string(a, NULL, "big"), 0);
+	cr_assert_eq(dopy_args_add(a, NULL, dopy_value_bool_array(bits, N)),
+	    0);
+	free(bits);
+	cr_assert_eq(dopy_proxy_call(px, "store", a, &res, &e), 0, "%s",
+	    dopy_error_message(e));
+	dopy_args_free(a);
+	dopy_proxy_free(px);
+	dopy_conn_close(c);
+	e2e_run_ms(&r, NULL, 0, 50000, argv);
+	e2e_assert_run(&r, 0, NULL);
+	cr_assert_eq(r.outlen, (N + 2) / 3 * 5 + (N - (N + 2) / 3) * 6);
+	cr_assert(strncmp(r.out, "true\nfalse\nfalse\ntrue\n", 22) == 0);
+	e2e_run_free(&r);
+	/* The largest child this test reaped: dopyd or dopy-rsh. */
+	getrusage(RUSAGE_CHILDREN, &ru);
+	cr_assert_lt(ru.ru_maxrss, 48 * 1024, "a child peaked at %ld KiB",
+	    ru.ru_maxrss);
 }

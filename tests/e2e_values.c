@@ -123,7 +123,7 @@ Test(values, pass_bool_array_peak_rss, .timeout = 120)
 }
 
 /* The name dopyd gives an argument over the decode limit (dopy(5)). */
-#define DECODE_LIMIT_ERROR	"dopy.ProtocolError"
+#define DECODE_LIMIT_ERROR	"dopy.DecodeLimit"
 
 /* A CALL of factory.pass whose argument is fmt holding n copies of elem. */
 static void

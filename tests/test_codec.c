@@ -1614,3 +1614,28 @@ Test(codec, decode_limit_ordinary_values)
 	cr_assert_eq(dopy_decode_limit(1000), 8 * 1000 + 65536);
 	cr_assert_eq(dopy_decode_limit(SIZE_MAX / 4), SIZE_MAX);
 }
+
+/* dopy(5): arrays nested deeper than any dopy type are a TypeError
+ * (the server names the parameter), never a crash or a deep recursion. */
+Test(codec, nested_too_deep_is_a_type_error)
+{
+	struct dopy_image img[2];
+	dopy_value *v = NULL;
+	char err[200] = "";
+	int64_t x = 0;
+	tpl_node *tn;
+	void *buf;
+	size_t len, n;
+
+	tn = tpl_map("A(A(A(A(A(A(A(A(A(I)))))))))", &x);
+	cr_assert_not_null(tn);
+	cr_assert_eq(tpl_dump(tn, TPL_MEM, &buf, &len), 0);
+	tpl_free(tn);
+	cr_assert_eq(dopy_images_split(buf, len, img, 2, &n, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dopy_decode(&img[0], NULL, &v, err, sizeof(err)),
+	    DOPY_E_TYPE);
+	cr_assert_null(v);
+	cr_assert(strstr(err, "nest more than 8 deep") != NULL, "%s", err);
+	free(buf);
+}
