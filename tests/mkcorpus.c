@@ -13,6 +13,8 @@
  * session/	whole client sessions against dopyd's objects, pos and
  *		naming: good ones, and one per finding of issue 11 that a
  *		client can cause (tests/fuzz_session.c)
+ * client/	what a server answers the client harness's script, good
+ *		and hostile (tests/fuzz_client.c)
  *
  * The three tpl 1.6.1 bugs of DEPENDENCIES.md are in both, as bare images
  * in value/ and as CALL arguments in frame/.
@@ -1072,6 +1074,180 @@ bad_sessions(void)
 	dopy_buf_release(&b);
 }
 
+/* ---- what a server answers (tests/fuzz_client.c) ---- */
+/*
+ * The harness's script takes call ids in this order: test.add 1,
+ * test.caller 2, three async test.add 3-5 (3 waited for), oneway
+ * test.notify 6, a batch of test.add 7 and test.caller 8,
+ * factory.counter 9, @ref.incr 10 (then RELEASE), get:setpoint 11,
+ * set:label 12, cb.call 13 (the server calls cbo.echo back while it
+ * runs), dopy.objects 14, dopy.describe 15.
+ */
+
+static void
+save_client(const char *name, struct dopy_buf *b)
+{
+	save("client", name, b);
+	dopy_buf_reset(b);
+}
+
+/* The server's HELLO: protocol 1, max frame 1 MiB. */
+static void
+server_hello(struct dopy_buf *b)
+{
+	hello(b, DOPY_PROTOCOL);
+}
+
+static dopy_value *
+caller_row(void)
+{
+	dopy_value *f[] = { dopy_value_string("pipe"), dopy_value_string(""),
+	    dopy_value_string(""), dopy_value_int(-1), dopy_value_string(""),
+	    dopy_value_bool(0) };
+
+	return struct_of("(string,string,string,int,string,bool)", 6, f);
+}
+
+static dopy_value *
+strings(size_t n, const char *const *s)
+{
+	dopy_value *v[8];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = dopy_value_string(s[i]);
+	return array_of("string[]", n, v);
+}
+
+static dopy_value *
+describe_rows(void)
+{
+	dopy_value *f[] = { dopy_value_string("add"),
+	    dopy_value_string("a:int, b:int"), dopy_value_string("int"),
+	    dopy_value_string("Add.") };
+
+	f[0] = struct_of("(string,string,string,string)", 4, f);
+	return array_of("(string,string,string,string)[]", 1, f);
+}
+
+/* A CALLBACK of cbo.METHOD with one argument (taken). */
+static void
+callback(struct dopy_buf *b, uint32_t id, const char *method, dopy_value *v)
+{
+	struct dopy_buf pl;
+	size_t at = b->len;
+
+	dopy_buf_init(&pl);
+	call(b, id, "cbo", method, 1, NULL, &v);
+	b->data[at + 2] = DOPY_F_CALLBACK;
+	dopy_buf_release(&pl);
+}
+
+/* Every answer of the script, in order, with PROGRESS before some. */
+static void
+client_script(struct dopy_buf *b)
+{
+	static const char *objs[] = { "cb", "dopy", "test" };
+
+	server_hello(b);
+	value_frame(b, DOPY_F_REPLY, 1, dopy_value_int(5));
+	value_frame(b, DOPY_F_REPLY, 2, caller_row());
+	value_frame(b, DOPY_F_PROGRESS, 3, NULL);
+	value_frame(b, DOPY_F_REPLY, 4, dopy_value_int(9));
+	value_frame(b, DOPY_F_REPLY, 3, dopy_value_int(9));
+	value_frame(b, DOPY_F_REPLY, 5, dopy_value_int(9));
+	value_frame(b, DOPY_F_REPLY, 7, dopy_value_int(13));
+	value_frame(b, DOPY_F_REPLY, 8, caller_row());
+	value_frame(b, DOPY_F_REPLY, 9, dopy_value_ref(1));
+	value_frame(b, DOPY_F_REPLY, 10, dopy_value_int(1));
+	value_frame(b, DOPY_F_REPLY, 11, dopy_value_int(20));
+	value_frame(b, DOPY_F_REPLY, 12, NULL);
+	callback(b, 1, "echo", dopy_value_string("hi"));
+	value_frame(b, DOPY_F_PROGRESS, 13, NULL);
+	value_frame(b, DOPY_F_REPLY, 13, dopy_value_string("hi"));
+	value_frame(b, DOPY_F_REPLY, 14, strings(3, objs));
+	value_frame(b, DOPY_F_REPLY, 15, describe_rows());
+}
+
+static void
+good_clients(void)
+{
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	client_script(&b);
+	save_client("good-script.bin", &b);
+
+	/* Errors for the first calls, then the rest cut short. */
+	server_hello(&b);
+	error_frame(&b, DOPY_F_ERROR, 1, "test.Overflow", "too big");
+	error_frame(&b, DOPY_F_ERROR, 2, "dopy.UnknownMethod", "no");
+	save_client("errors.bin", &b);
+
+	/* Callbacks before the answers: nested (cbo.nest calls cb.nest
+	 * back: call 2, whose answer comes first), failing, unknown
+	 * method, to an object the client does not publish. */
+	server_hello(&b);
+	callback(&b, 1, "nest", dopy_value_int(1));
+	value_frame(&b, DOPY_F_REPLY, 2, dopy_value_int(0));
+	callback(&b, 2, "fail", dopy_value_string("no"));
+	callback(&b, 3, "nosuch", dopy_value_string("x"));
+	callback(&b, 4, "tick", dopy_value_string("tick"));
+	callback(&b, 5, "echo", dopy_value_int(3));
+	value_frame(&b, DOPY_F_REPLY, 1, dopy_value_int(5));
+	save_client("callbacks.bin", &b);
+	dopy_buf_release(&b);
+}
+
+/* What a hostile or broken server may send. */
+static void
+bad_clients(void)
+{
+	struct dopy_buf b, pl;
+	size_t i;
+
+	dopy_buf_init(&b);
+	dopy_buf_init(&pl);
+	/* A malformed ERROR with call id 0: its error leaked (on_loss). */
+	server_hello(&b);
+	put(&pl, "not an error", 12);
+	frame(&b, DOPY_F_ERROR, 0, &pl);
+	save_client("error-id-zero-malformed.bin", &b);
+
+	server_hello(&b);
+	value_frame(&b, DOPY_F_REPLY, 99, dopy_value_int(5));
+	save_client("reply-never-sent.bin", &b);
+
+	server_hello(&b);
+	server_hello(&b);
+	value_frame(&b, DOPY_F_AUTH, 0, NULL);
+	value_frame(&b, 77, 1, NULL);
+	save_client("unexpected-frames.bin", &b);
+
+	/* A REPLY of 256 KiB and more, cut by EOF. */
+	server_hello(&b);
+	dopy_buf_reset(&pl);
+	if (dopy_buf_reserve(&pl, 256 * 1024) == NULL)
+		errx(1, "out of memory");
+	pl.len = 256 * 1024;
+	memset(pl.data, 0, pl.len);
+	frame(&b, DOPY_F_REPLY, 1, &pl);
+	b.len -= 250 * 1024;
+	save_client("reply-big-cut.bin", &b);
+
+	/* PROGRESS for ever, and callbacks in bulk. */
+	server_hello(&b);
+	for (i = 0; i < 2000; i++)
+		value_frame(&b, DOPY_F_PROGRESS, 1, NULL);
+	save_client("flood-progress.bin", &b);
+	server_hello(&b);
+	for (i = 0; i < 500; i++)
+		callback(&b, (uint32_t)i + 1, "echo", dopy_value_string("x"));
+	save_client("flood-callbacks.bin", &b);
+	dopy_buf_release(&pl);
+	dopy_buf_release(&b);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1089,6 +1265,8 @@ main(int argc, char *argv[])
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/session", outdir);
 	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/client", outdir);
+	mkdir(path, 0755);
 	good_values();
 	payload_values();
 	bad_values();
@@ -1098,5 +1276,7 @@ main(int argc, char *argv[])
 	bug_frames();
 	good_sessions();
 	bad_sessions();
+	good_clients();
+	bad_clients();
 	return 0;
 }
