@@ -134,12 +134,16 @@ const struct dopy_object_def dopy_test_object = {
 
 /* ---- the demo persistent classes (dopyd -P dir) ---- */
 
+/* Sample code is copied: check the sum as test.add does. */
 static int
 counter_incr(dopy_call *c)
 {
-	int64_t n = dopy_value_get_int(dopy_call_pstate(c)) +
-	    dopy_call_int(c, 0);
+	int64_t cur = dopy_value_get_int(dopy_call_pstate(c)), n,
+	    by = dopy_call_int(c, 0);
 
+	if (__builtin_add_overflow(cur, by, &n))
+		return dopy_raise(c, "counter.Overflow", "%lld + %lld "
+		    "overflows", (long long)cur, (long long)by);
 	if (dopy_call_set_pstate(c, dopy_value_int(n)) < 0)
 		return -1;
 	return dopy_return_int(c, n);

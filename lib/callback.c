@@ -236,8 +236,9 @@ dopy_callback_answer(struct dopy_session *s, const struct dopy_frame *f)
 		w = w->up;
 	if (w == NULL || w->done) {
 		/* Timed out, or never asked: nobody wants it. */
-		dopy_log(&s->srv->log, LOG_NOTICE, "%s %u answers no waiting "
-		    "callback; ignored", dopy_frame_type_name(f->type), f->id);
+		dopy_session_complain(s, LOG_NOTICE, "%s %u answers no "
+		    "waiting callback; ignored", dopy_frame_type_name(f->type),
+		    f->id);
 		return;
 	}
 	take_answer(w, f);

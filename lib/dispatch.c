@@ -78,7 +78,7 @@ dopy_call_trace_at(dopy_call *c, const char *file, int line,
 	dopy_error_add_trace(c->err, buf);
 }
 
-/* Everything but argv: find_method clears that as far as the method's
+/* Everything but argv: dopy_find_method clears that as far as the method's
  * signature reaches. */
 static void
 call_init(dopy_call *c)
@@ -92,8 +92,9 @@ mname(const dopy_call *c)
 	return c->obj->def->methods[c->midx].name;
 }
 
-static int
-find_method(dopy_call *c, const struct dopy_object *o, const char *method)
+int
+dopy_find_method(dopy_call *c, const struct dopy_object *o,
+    const char *method)
 {
 	size_t i;
 
@@ -326,7 +327,7 @@ void
 dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
     struct dopy_callmsg *m, dopy_call *c)
 {
-	if (find_method(c, o, m->method) == 0 && bind_args(c, m) == 0 &&
+	if (dopy_find_method(c, o, m->method) == 0 && bind_args(c, m) == 0 &&
 	    check_refs(c) == 0) {
 		answer_early(c);
 		run(s, c);

@@ -310,8 +310,9 @@ on_loss(dopy_conn *c, int r, const struct dopy_frame *fr)
 {
 	dopy_error *e = NULL;
 
-	if (fr != NULL && dopy_msg_error_get(fr->payload, fr->len, &e) < 0)
-		e = NULL;
+	/* A malformed ERROR still gives one: what was wrong with it. */
+	if (fr != NULL)
+		(void)dopy_msg_error_get(fr->payload, fr->len, &e);
 	pthread_mutex_lock(&c->lock);
 	c->kill_child |= r != DOPY_E_CLOSED;
 	dopy_conn_lost(c, r == DOPY_E_CLOSED ? DOPY_E_LOST : r, e);

@@ -413,6 +413,20 @@ int	 dopy_log_open(struct dopy_log *, enum dopy_log_sink, const char *);
 void	 dopy_log_close(struct dopy_log *);
 void	 dopy_log(struct dopy_log *, int prio, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * What a peer can make us log is rate-limited per connection (a token
+ * bucket): a burst of DOPY_LOG_BURST lines, then one a second; the rest
+ * are counted, and the count is logged when the connection ends.
+ */
+#define DOPY_LOG_BURST		20
+#define DOPY_LOG_EVERY_MS	1000
+struct dopy_lograte {
+	int64_t		 at;		/* last refill, dopy_now_ms(); 0: new */
+	int		 tokens;
+	uint64_t	 dropped;
+};
+void	 dopy_vlog_limited(struct dopy_log *, struct dopy_lograte *,
+	    int prio, const char *fmt, va_list);
 /* Debug trace of one frame, peer strings made safe with strvis. */
 void	 dopy_log_frame(struct dopy_log *, const char *dir,
 	    const struct dopy_frame *);
@@ -508,7 +522,11 @@ struct dopy_session {
 	uint32_t		 next_cb_id;	/* CALLBACK ids */
 	int			 depth;		/* calls and callbacks nested */
 	int64_t			 progress_ms;	/* last PROGRESS sent */
+	struct dopy_lograte	 noise;		/* what the peer makes us log */
 };
+/* serve.c: log a complaint about the peer, within its rate limit. */
+void	 dopy_session_complain(struct dopy_session *, int prio,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* ref.c: the session's references (serve.c calls these). */
 /* RELEASE frame: drop id (gone(RELEASED)); DOPY_E_USAGE if no such id. */
 int	 dopy_refs_release(struct dopy_session *, uint32_t id);
@@ -590,6 +608,11 @@ int	 dopy_server_own(dopy_server *, void *p, void (*fn)(void *));
 /* Run one decoded CALL; leaves a result or an error in call. */
 void	 dopy_dispatch(dopy_server *, struct dopy_callmsg *,
 	    struct dopy_call *);
+/* The method of o called method, in c (obj, midx, sig; argv cleared):
+ * 0, or dopy.UnknownMethod raised in c.  Nothing may act on a method
+ * name from the wire before this has found it in a table. */
+int	 dopy_find_method(dopy_call *, const struct dopy_object *,
+	    const char *method);
 /* Method lookup, binding and running against one object. */
 void	 dopy_dispatch_object(dopy_server *, const struct dopy_object *,
 	    struct dopy_callmsg *, struct dopy_call *);

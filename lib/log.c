@@ -125,6 +125,38 @@ dopy_log(struct dopy_log *l, int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether a line may go out now; refills a token per DOPY_LOG_EVERY_MS. */
+static int
+take_token(struct dopy_lograte *r)
+{
+	int64_t now = dopy_now_ms(), n;
+
+	if (r->at == 0) {
+		r->at = now;
+		r->tokens = DOPY_LOG_BURST;
+	}
+	n = (now - r->at) / DOPY_LOG_EVERY_MS;
+	if (n > 0) {
+		r->tokens = n >= DOPY_LOG_BURST - r->tokens ? DOPY_LOG_BURST :
+		    r->tokens + (int)n;
+		r->at += n * DOPY_LOG_EVERY_MS;
+	}
+	if (r->tokens == 0) {
+		r->dropped++;
+		return 0;
+	}
+	r->tokens--;
+	return 1;
+}
+
+void
+dopy_vlog_limited(struct dopy_log *l, struct dopy_lograte *r, int prio,
+    const char *fmt, va_list ap)
+{
+	if ((prio != LOG_DEBUG || l->verbose) && take_token(r))
+		vlog(l, prio, fmt, ap);
+}
+
 /* -v: one line per frame, with up to 64 payload bytes made printable. */
 void
 dopy_log_frame(struct dopy_log *l, const char *dir, const struct dopy_frame *f)

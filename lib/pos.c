@@ -288,13 +288,15 @@ p_classes(dopy_call *c)
 
 /* ---- calls on persistent objects: key "pos/PATH" ---- */
 
+/* method is a name from the class's own table: never empty, no spaces
+ * (dopy_object_prepare), so each match moves p forward. */
 static int
 is_readonly(const struct dopy_pclass *def, const char *method)
 {
 	const char *p = def->readonly;
 	size_t n = strlen(method);
 
-	while (p != NULL && (p = strstr(p, method)) != NULL) {
+	while (p != NULL && n > 0 && (p = strstr(p, method)) != NULL) {
 		if ((p == def->readonly || p[-1] == ' ') &&
 		    (p[n] == ' ' || p[n] == '\0'))
 			return 1;
@@ -334,7 +336,11 @@ pos_route(dopy_server *s, const struct dopy_object *po,
 		    "object of a known class", path, *cls ? cls : "a value");
 		goto out;
 	}
-	ro = is_readonly(e->def, m->method);
+	/* The wire's method name is looked up before it is used. */
+	if (dopy_find_method(c, &e->obj, m->method) < 0)
+		goto out;
+	ro = is_readonly(e->def, e->odef.methods[c->midx].name);
+	c->obj = NULL;		/* errors until the run name the key */
 	free(cls);
 	cls = NULL;
 	if ((r = dopy_store_lock(&p->st, path, !ro, 0, &lfd, err,
@@ -349,7 +355,6 @@ pos_route(dopy_server *s, const struct dopy_object *po,
 		    path);
 		goto out;
 	}
-	c->obj = NULL;
 	c->pstate = state;
 	state = NULL;
 	c->path = path;

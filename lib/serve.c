@@ -66,7 +66,7 @@ conn_error(struct dopy_session *c, uint32_t id, const char *name, const char *fm
 	va_end(ap);
 	if (e == NULL)
 		return DOPY_E_NOMEM;
-	dopy_log(&s->log, LOG_NOTICE, "%s: %s", name, e->message);
+	dopy_session_complain(c, LOG_NOTICE, "%s: %s", name, e->message);
 	snprintf(line, sizeof(line), "in connection on host %s pid %ld",
 	    s->host, s->pid);
 	dopy_error_set_fields(e, name, "", "", s->host, s->pid);
@@ -95,6 +95,17 @@ fatal(struct dopy_session *c, int r)
 		dopy_log(&c->srv->log, LOG_ERR, "connection: %s: %m",
 		    dopy_strerror(r));
 	return r;
+}
+
+void
+dopy_session_complain(struct dopy_session *c, int prio, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dopy_vlog_limited(&c->srv->log, &c->noise, prio, fmt, ap);
+	va_end(ap);
 }
 
 static const char *
@@ -140,7 +151,14 @@ check_response(struct dopy_session *c, const uint8_t *nc, const uint8_t *ns)
 	size_t n, len = 0;
 	int r;
 
-	if ((r = dopy_chan_read(&c->ch, &f)) < 0)
+	/* A silent client is a timeout, not a failed login: tools that
+	 * count failed logins read these lines. */
+	if ((r = dopy_chan_read(&c->ch, &f)) == DOPY_E_TIMEOUT) {
+		dopy_log(&c->srv->log, LOG_NOTICE, "%s sent no AUTH in time",
+		    peer_text(c));
+		return fatal(c, r);
+	}
+	if (r < 0)
 		return auth_failed(c, r == DOPY_E_CLOSED ? "the client left "
 		    "(it holds another key or none)" : dopy_strerror(r));
 	dopy_log_frame(&c->srv->log, "recv", &f);
@@ -312,16 +330,17 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 		if (!oneway)
 			return conn_error(c, f->id, "dopy.ProtocolError",
 			    "malformed CALL: %s", err);
-		dopy_log(&c->srv->log, LOG_WARNING, "malformed ONEWAY %u: %s",
-		    f->id, err);
+		dopy_session_complain(c, LOG_WARNING, "malformed ONEWAY %u: "
+		    "%s", f->id, err);
 		return 0;
 	}
 	c->calls++;
 	if (c->depth >= DOPY_MAX_NEST) {
 		dopy_msg_call_release(&m);
 		if (oneway) {
-			dopy_log(&c->srv->log, LOG_WARNING, "oneway %u: calls "
-			    "nested more than %d deep", f->id, DOPY_MAX_NEST);
+			dopy_session_complain(c, LOG_WARNING, "oneway %u: "
+			    "calls nested more than %d deep", f->id,
+			    DOPY_MAX_NEST);
 			return 0;
 		}
 		return conn_error(c, f->id, "dopy.NestingTooDeep", "calls and "
@@ -340,7 +359,7 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	if (!oneway && !call.answered && !silenced(c))
 		r = reply(c, f->id, &call);
 	else if ((oneway || call.answered) && call.err != NULL)
-		dopy_log(&c->srv->log, LOG_WARNING, "oneway %s.%s: %s: %s",
+		dopy_session_complain(c, LOG_WARNING, "oneway %s.%s: %s: %s",
 		    m.object, m.method, dopy_error_name(call.err),
 		    dopy_error_message(call.err));
 	dopy_call_release(&call);
@@ -364,8 +383,8 @@ handle_release(struct dopy_session *c, const struct dopy_frame *f)
 	r = dopy_refs_release(c, f->id);
 	serialise_end(c, locked);
 	if (r < 0)
-		dopy_log(&c->srv->log, LOG_NOTICE, "RELEASE of reference %u, "
-		    "which does not exist here", f->id);
+		dopy_session_complain(c, LOG_NOTICE, "RELEASE of reference "
+		    "%u, which does not exist here", f->id);
 	return 0;
 }
 
@@ -559,6 +578,11 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	    (unsigned long long)c->calls,
 	    (unsigned long long)c->ch.bytes_in,
 	    (unsigned long long)c->ch.bytes_out, r == 0 ? 0 : 1);
+	if (c->noise.dropped > 0)
+		dopy_log(&c->srv->log, LOG_NOTICE, "%s: %llu more complaints "
+		    "not logged (at most %d at once, then one a second)",
+		    peer_text(c), (unsigned long long)c->noise.dropped,
+		    DOPY_LOG_BURST);
 	locked = serialise(c);
 	dopy_refs_end(c);
 	serialise_end(c, locked);

@@ -111,6 +111,11 @@ dopy_object_prepare(dopy_server *s, struct dopy_object *o)
 		return dopy_server_fail(s, "out of memory");
 	for (i = 0; i < o->nmethods; i++) {
 		m = &d->methods[i];
+		/* Names travel in CALLs and in readonly lists (pos.c):
+		 * never empty, never split by a space. */
+		if (*m->name == '\0' || strpbrk(m->name, " \t\n") != NULL)
+			return dopy_server_fail(s, "%s: bad method name '%s'",
+			    d->name, m->name);
 		if (m->fn == NULL)
 			return dopy_server_fail(s, "%s.%s: no function", d->name, m->name);
 		if ((o->sigs[i] = dopy_sig_parse(m->params, err,

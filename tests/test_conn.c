@@ -647,6 +647,27 @@ fake_wrong_id(struct dopy_chan *ch, const void *arg, int fd)
 	return 0;
 }
 
+/* A proper HELLO, then for the first CALL an ERROR with call id 0 (the
+ * connection's end) whose payload is not an error. */
+static int
+fake_bad_error0(struct dopy_chan *ch, const void *arg, int fd)
+{
+	struct dopy_frame f;
+
+	(void)arg;
+	(void)fd;
+	if (fake_hello(ch, 1, "fake") < 0)
+		return 11;
+	ch->max_frame = 65536;
+	if (dopy_chan_read(ch, &f) < 0 || f.type != DOPY_F_CALL)
+		return 12;
+	dopy_chan_begin(ch);
+	if (dopy_buf_put(&ch->wbuf, "junk", 4) < 0 ||
+	    dopy_chan_send(ch, DOPY_F_ERROR, 0) < 0)
+		return 13;
+	return 0;
+}
+
 /* A fake server's verdict on a connection attempt. */
 static int
 fake_connect(fake_fn run, const void *arg, dopy_error **e, pid_t *pid)
@@ -781,6 +802,28 @@ Test(conn, reply_with_wrong_id, .timeout = 15)
 	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_PROTO);
 	msg_has(e, "never sent");
 	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_CLOSED);
+	dopy_error_free(e);
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	fake_exits_0(pid);
+}
+
+/* The malformed error is what the caller learns (it leaked before,
+ * and the caller got a bare "connection lost"). */
+Test(conn, malformed_fatal_error, .timeout = 15)
+{
+	dopy_conn *c = NULL;
+	dopy_proxy *p;
+	dopy_value *r = NULL;
+	dopy_error *e = NULL;
+	pid_t pid;
+	int fd;
+
+	pid = fake_fork(fake_bad_error0, NULL, &fd);
+	cr_assert_eq(dopy_conn_fds(fd, fd, &c, &e), 0);
+	p = dopy_proxy_new(c, "o");
+	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_PROTO);
+	msg_has(e, "malformed ERROR frame");
 	dopy_error_free(e);
 	dopy_proxy_free(p);
 	dopy_conn_close(c);

@@ -434,6 +434,28 @@ Test(server, bad_default_and_result)
 	dopy_server_free(s);
 }
 
+/* Method names travel in CALLs and in pos readonly lists: an empty one
+ * or one with a space could never be called or would split. */
+Test(server, bad_method_names)
+{
+	static const struct dopy_method m1[] = {
+		{ "", nop, "", NULL, NULL },
+		{ NULL, NULL, NULL, NULL, NULL }
+	};
+	static const struct dopy_method m2[] = {
+		{ "get all", nop, "", NULL, NULL },
+		{ NULL, NULL, NULL, NULL, NULL }
+	};
+	static const struct dopy_object_def d1 = { "o1", NULL, m1, NULL, NULL };
+	static const struct dopy_object_def d2 = { "o2", NULL, m2, NULL, NULL };
+	dopy_server *s = tu_server();
+
+	add_refused(s, &d1, DOPY_E_USAGE, "o1: bad method name ''");
+	add_refused(s, &d2, DOPY_E_USAGE, "o2: bad method name 'get all'");
+	cr_assert_eq(s->nobjs, 1);
+	dopy_server_free(s);
+}
+
 Test(server, duplicate_object, CALC)
 {
 	add_refused(srv, &calc_def, DOPY_E_USAGE, "calc registered twice");
