@@ -1235,6 +1235,16 @@ bad_clients(void)
 	b.len -= 250 * 1024;
 	save_client("reply-big-cut.bin", &b);
 
+	/* Calls 4 and 5 are freed unanswered; call 5's answer comes
+	 * while the batch waits. */
+	server_hello(&b);
+	value_frame(&b, DOPY_F_REPLY, 1, dopy_value_int(5));
+	value_frame(&b, DOPY_F_REPLY, 2, caller_row());
+	value_frame(&b, DOPY_F_REPLY, 3, dopy_value_int(9));
+	value_frame(&b, DOPY_F_REPLY, 5, dopy_value_int(9));
+	value_frame(&b, DOPY_F_REPLY, 7, dopy_value_int(13));
+	save_client("future-freed-answered.bin", &b);
+
 	/* PROGRESS for ever, and callbacks in bulk. */
 	server_hello(&b);
 	for (i = 0; i < 2000; i++)
