@@ -37,7 +37,7 @@
  * and small enough that a length field's worth is cheap to allocate. */
 #define FUZZ_MAX_FRAME	(512u * 1024)
 /* Milliseconds an input may make methods wait, in all. */
-#define WAIT_BUDGET_MS	200
+#define WAIT_BUDGET_MS	20
 #define LOG_LINES_MAX	100
 
 int	LLVMFuzzerInitialize(int *, char ***);

@@ -45,7 +45,8 @@ int	 fuzz_frames_whole(const uint8_t *data, size_t size);
 size_t	 fuzz_frames_mutate(uint8_t *data, size_t size, size_t max,
 	    unsigned int seed);
 
-/* A fresh directory under $TMPDIR for this process, removed at exit;
+/* A fresh directory under $TMPDIR (else /dev/shm) for this process,
+ * removed at exit;
  * empty it between inputs with fuzz_dir_empty. */
 char	*fuzz_tmpdir(const char *what);
 void	 fuzz_dir_empty(const char *dir);

@@ -20,7 +20,11 @@ esac
 cd "$(dirname "$0")/.." || exit 1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dopy-fuzz.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
+# The session harness's store, on tmpfs where there is one; a harness
+# that crashes cannot remove it, so it lives and dies with this run.
+scratch=$(mktemp -d /dev/shm/dopy-fuzz.XXXXXX 2>/dev/null) ||
+    scratch=$(mktemp -d "$work/scratch.XXXXXX") || exit 1
+trap 'rm -rf "$work" "$scratch"' EXIT
 trap 'exit 1' INT TERM
 mkdir -p tests/.work
 
@@ -42,8 +46,8 @@ done
 start() {
 	cp -R "tests/corpus/$1" "$work/$1"
 	# Hangs count too: an input may take at most 10 s.
-	"tests/fuzz_$1" -max_total_time="$secs" -max_len=65536 -timeout=10 \
-	    -rss_limit_mb=2048 -print_final_stats=1 \
+	TMPDIR=$scratch "tests/fuzz_$1" -max_total_time="$secs" \
+	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix="tests/.work/fuzz-$1-" \
 	    "$work/$1" >"$work/$1.log" 2>&1 &
 	eval "pid_$1=\$!"
