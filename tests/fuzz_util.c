@@ -139,6 +139,14 @@ put(struct out *o, const void *p, size_t len)
 	o->n += len;
 }
 
+/* The payload a frame may still have. */
+static size_t
+room(const struct out *o)
+{
+	return o->max - o->n > DOPY_HDR_LEN ? o->max - o->n - DOPY_HDR_LEN :
+	    0;
+}
+
 static void
 put_frame(struct out *o, uint8_t type, uint32_t id, const uint8_t *p,
     size_t len)
@@ -193,32 +201,29 @@ other_id(uint32_t *s, uint32_t id)
 	}
 }
 
-/* One frame of the output: frame i, changed if it is the chosen k. */
+/* One frame of the output: frame i, changed by op (1 to 6) if it is
+ * the chosen k. */
 static void
 emit(struct out *o, const struct pieces *ps, size_t i, size_t k,
     unsigned op, uint32_t *s)
 {
 	const struct dopy_frame *f = &ps->f[i];
-	size_t room = 0, j, times;
+	size_t j, times;
 
-	if (o->max - o->n > DOPY_HDR_LEN)
-		room = o->max - o->n - DOPY_HDR_LEN;
-
-	if (i != k || op == 0) {
+	if (i != k) {
 		put_frame(o, f->type, f->id, f->payload, f->len);
 		return;
 	}
 	switch (op) {
 	case 1:			/* its payload mutated */
-		put_mutated(o, f, room > 65536 ? 65536 : room);
+		put_mutated(o, f, room(o) > 65536 ? 65536 : room(o));
 		break;
 	case 2:			/* dropped */
 		break;
-	case 3:			/* repeated: floods, many references */
+	case 3:			/* repeated, as room allows: floods */
 		times = 2 + rnd(s) % 64;
-		for (j = 0; j < times && !o->full; j++)
+		for (j = 0; j < times && f->len <= room(o); j++)
 			put_frame(o, f->type, f->id, f->payload, f->len);
-		o->full = 0;
 		break;
 	case 4:
 		put_frame(o, other_type(s), f->id, f->payload, f->len);
