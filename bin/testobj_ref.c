@@ -84,9 +84,9 @@ new_counter(dopy_call *c, int64_t start)
 		return NULL;
 	}
 	k->n = start;
+	/* On failure the library has raised why (a cap, memory). */
 	if ((v = dopy_call_new_ref(c, &counter_def, k, counter_gone)) == NULL) {
 		free(k);
-		dopy_raise(c, "factory.NoRef", "cannot make a reference");
 		return NULL;
 	}
 	k->id = dopy_value_get_ref(v);

@@ -142,6 +142,10 @@ bind_args(dopy_call *c, const struct dopy_callmsg *m)
 
 	for (i = 0; i < m->argc; i++) {
 		if (m->names[i][0] == '\0') {
+			if (named && i < c->sig->n)
+				return fail(c, "dopy.ArgumentError", "%s.%s: "
+				    "parameter %s: positional argument after "
+				    "a named one", on, mn, c->sig->p[i].name);
 			if (named)
 				return fail(c, "dopy.ArgumentError", "%s.%s: "
 				    "positional argument after a named one",
@@ -371,12 +375,22 @@ dopy_dispatch(dopy_server *s, struct dopy_callmsg *m, dopy_call *c)
 	dopy_dispatch_in(s, NULL, m, c);
 }
 
+/* The last line of an error's trace: the call as the client named it. */
+static void
+add_where(dopy_call *c)
+{
+	char line[600];
+
+	snprintf(line, sizeof(line), "in %s.%s on host %s pid %ld",
+	    c->msg->object, c->msg->method, c->srv->host, c->srv->pid);
+	dopy_error_add_trace(c->err, line);
+}
+
 void
 dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
     struct dopy_callmsg *m, dopy_call *c)
 {
 	const struct dopy_object *o;
-	char line[600];
 	/* serve.c sets the frame id first (PROGRESS needs it); other
 	 * callers may pass a call not yet initialised. */
 	uint32_t id = sess != NULL ? c->id : 0;
@@ -403,19 +417,37 @@ dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
 		return;
 	dopy_value_free(c->result);
 	c->result = NULL;
-	snprintf(line, sizeof(line), "in %s.%s on host %s pid %ld", m->object,
-	    m->method, s->host, s->pid);
-	dopy_error_add_trace(c->err, line);
+	add_where(c);
+}
+
+void
+dopy_call_fail_late(dopy_call *c, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vraise(c, name, fmt, ap);
+	va_end(ap);
+	if (c->err != NULL)
+		add_where(c);
+}
+
+void
+dopy_call_drop_args(dopy_call *c)
+{
+	size_t i;
+
+	/* bind_args fills argv only below the signature's length. */
+	for (i = 0; c->sig != NULL && i < c->sig->n; i++) {
+		dopy_value_free(c->argv[i]);
+		c->argv[i] = NULL;
+	}
 }
 
 void
 dopy_call_release(dopy_call *c)
 {
-	size_t i;
-
-	/* bind_args fills argv only below the signature's length. */
-	for (i = 0; c->sig != NULL && i < c->sig->n; i++)
-		dopy_value_free(c->argv[i]);
+	dopy_call_drop_args(c);
 	dopy_value_free(c->result);
 	dopy_value_free(c->pstate);
 	dopy_error_free(c->err);
@@ -507,6 +539,10 @@ dopy_call_bytes(dopy_call *c, size_t i, size_t *len)
 int
 dopy_call_return(dopy_call *c, dopy_value *v)
 {
+	/* NULL from a maker that raised why (dopy_call_new_ref) keeps
+	 * that error; any other NULL is a failed allocation. */
+	if (v == NULL && c->err != NULL)
+		return DOPY_E_REMOTE;
 	if (v == NULL)
 		return fail(c, "dopy.InternalError", "out of memory");
 	dopy_value_free(c->result);

@@ -319,7 +319,8 @@ int		 dopy_server_add_attrs(dopy_server *, const char *object,
  * under a small id, are called at object key "@ID", and die when the
  * client releases them, when they have been unused for the reap age, or
  * with the connection; gone() then runs with the reason.  On failure it
- * returns NULL and the caller keeps state.
+ * returns NULL with the call's error raised (dopy.TooManyReferences when
+ * the connection holds the most it may) and the caller keeps state.
  */
 enum dopy_ref_why { DOPY_REF_RELEASED = 1, DOPY_REF_REAPED, DOPY_REF_CLOSED };
 dopy_value	*dopy_call_new_ref(dopy_call *, const struct dopy_object_def *,
@@ -332,6 +333,9 @@ void		*dopy_call_ref_state(dopy_call *, const dopy_value *ref,
 /* References unused for ms are reaped (Pyro's setTransientsCleanupAge);
  * 0 (the default) keeps them until released or the connection ends. */
 void		 dopy_server_set_ref_age(dopy_server *, int ms);
+/* At most n objects by reference per connection (default 10000; 0: no
+ * cap); dopy_call_new_ref() refuses more. */
+void		 dopy_server_set_max_refs(dopy_server *, unsigned n);
 
 /*
  * Progress (dopy(5) PROGRESS frames): a long method calls this now and

@@ -43,6 +43,7 @@ enum dopy_ftype {
 	DOPY_F_CALLBACK_ERROR = 12,	/* client: its ERROR to a CALLBACK */
 };
 #define DOPY_MAX_NEST		16	/* calls and callbacks inside each other */
+#define DOPY_MAX_REFS		10000	/* objects by reference per connection */
 
 /* ---- buf.c: a bounded growable byte buffer ---- */
 /*
@@ -491,6 +492,7 @@ struct dopy_server {
 	long			 pid;
 	uint64_t		 ncalls;
 	int			 ref_age_ms;	/* ref.c: 0, never reaped */
+	unsigned		 max_refs;	/* ref.c: per connection, 0: no cap */
 	struct dopy_watch {		/* watch.c: extra fds */
 		int		 fd;
 		short		 events;
@@ -623,6 +625,13 @@ void	 dopy_object_release(struct dopy_object *);
 void	 dopy_dispatch_in(dopy_server *, struct dopy_session *,
 	    struct dopy_callmsg *, struct dopy_call *);
 void	 dopy_call_release(struct dopy_call *);
+/* Free the call's arguments (before its reply goes out, so a client that
+ * reads slowly does not keep them alive). */
+void	 dopy_call_drop_args(struct dopy_call *);
+/* Raise an error about a call after it ran (its result did not fit), with
+ * the trace line dispatch adds. */
+void	 dopy_call_fail_late(struct dopy_call *, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int	 dopy_introspect_add(dopy_server *);
 
 /* ---- client side ---- */

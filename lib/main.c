@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:R:st:T:u:v"
+#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:R:r:st:T:u:v"
 
 /* --help, the one long option: what users of every other tool try. */
 static const struct option help_opt[] = {
@@ -32,7 +32,7 @@ usage(FILE *f, const char *prog)
 	    "[-k keyfile] [-L logfile]\n"
 	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
 	    "[-P posdir] [-p pidfile]\n"
-	    "       %*s [-R refage] [-T grace] [-t handshake] "
+	    "       %*s [-R refage] [-r maxrefs] [-T grace] [-t handshake] "
 	    "[-u user[:group]]\n",
 	    prog, (int)strlen(prog), "", (int)strlen(prog), "");
 }
@@ -65,6 +65,8 @@ help(const char *prog)
 	    "  -p pidfile   write the listener's pid to pidfile\n"
 	    "  -R refage    reap objects by reference unused for refage "
 	    "seconds (default: never)\n"
+	    "  -r maxrefs   at most maxrefs objects by reference per "
+	    "connection (default %u)\n"
 	    "  -s           serve all connections in this one process, one "
 	    "call at a time\n"
 	    "  -T grace     seconds connections get to finish on SIGTERM "
@@ -73,7 +75,7 @@ help(const char *prog)
 	    "(default 20)\n"
 	    "  -u user      switch to user[:group] after binding\n"
 	    "  -v           log every frame (debug)\n",
-	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN);
+	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN, DOPY_MAX_REFS);
 }
 
 /* A number option, range-checked; returns -1 after printing why. */
@@ -141,6 +143,9 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'P': o->pos = optarg; break;
 		case 'R': v = number(prog, ch, optarg, 1, 86400);
 			dopy_server_set_ref_age(s, (int)v * 1000);
+			break;
+		case 'r': v = number(prog, ch, optarg, 1, 10000000);
+			dopy_server_set_max_refs(s, (unsigned)v);
 			break;
 		case 's': l->single = 1; break;
 		case 'T': v = number(prog, ch, optarg, 0, 3600);

@@ -348,8 +348,15 @@ dopy_msg_call_get(const uint8_t *p, size_t len, struct dopy_callmsg *m,
 	m->object = m->method = NULL;
 	m->strs[0] = m->strs[1] = NULL;
 	m->argc = 0;
-	if ((r = types()) < 0 || (r = dopy_images_split(p, len, img,
-	    DOPY_MAX_ARGS + 2, &n, err, errlen)) < 0)
+	if ((r = types()) < 0)
+		return r;
+	if ((r = dopy_images_split(p, len, img, DOPY_MAX_ARGS + 2, &n, err,
+	    errlen)) < 0 && n == DOPY_MAX_ARGS + 2) {
+		snprintf(err, errlen, "a call takes at most %d arguments",
+		    DOPY_MAX_ARGS);
+		return DOPY_E_USAGE;
+	}
+	if (r < 0)
 		return r;
 	if (n < 2) {
 		snprintf(err, errlen, "CALL needs object, method and names");

@@ -124,6 +124,14 @@ push(struct dopy_reftab *t, struct ref_ent *e)
 	return 0;
 }
 
+/* Ids are never reused: the last one spent closes the table too. */
+static int
+full(const dopy_server *srv, const struct dopy_reftab *t)
+{
+	return t->last_id == UINT32_MAX ||
+	    (srv->max_refs != 0 && t->n >= srv->max_refs);
+}
+
 dopy_value *
 dopy_call_new_ref(dopy_call *c, const struct dopy_object_def *def,
     void *state, void (*gone)(void *, enum dopy_ref_why))
@@ -135,18 +143,27 @@ dopy_call_new_ref(dopy_call *c, const struct dopy_object_def *def,
 
 	/* Without a connection (a test dispatching by hand, a client's
 	 * callback) there is nowhere for the object to live. */
-	if (c == NULL || c->sess == NULL || def == NULL ||
-	    def->methods == NULL || (t = table(c->sess)) == NULL ||
-	    t->last_id == UINT32_MAX)
+	if (c == NULL)
 		return NULL;
-	if ((cls = class_of(c->srv, t, def)) == NULL ||
+	if (c->sess == NULL || def == NULL || def->methods == NULL) {
+		dopy_raise(c, "dopy.InternalError", "no connection to hold an "
+		    "object by reference, or no methods");
+		return NULL;
+	}
+	if ((t = table(c->sess)) != NULL && full(c->srv, t)) {
+		dopy_raise(c, "dopy.TooManyReferences", "this connection "
+		    "holds %zu objects by reference, the most it may; release "
+		    "some", t->n);
+		return NULL;
+	}
+	if (t == NULL || (cls = class_of(c->srv, t, def)) == NULL ||
 	    (e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
+		goto fail;
 	if ((v = dopy_value_ref(t->last_id + 1)) == NULL ||
 	    push(t, e) < 0) {
 		dopy_value_free(v);
 		free(e);
-		return NULL;
+		goto fail;
 	}
 	e->obj = *cls;
 	e->obj.state = state;
@@ -154,6 +171,10 @@ dopy_call_new_ref(dopy_call *c, const struct dopy_object_def *def,
 	e->gone = gone;
 	e->last_use = dopy_now_ms();
 	return v;
+fail:
+	dopy_raise(c, "dopy.InternalError", "cannot make an object by "
+	    "reference (out of memory, or a bad signature in %s)", def->name);
+	return NULL;
 }
 
 void *
@@ -166,6 +187,13 @@ dopy_call_ref_state(dopy_call *c, const dopy_value *ref,
 	    (def != NULL && e->obj.def != def))
 		return NULL;
 	return e->obj.state;
+}
+
+void
+dopy_server_set_max_refs(dopy_server *s, unsigned n)
+{
+	if (s != NULL)
+		s->max_refs = n;
 }
 
 void

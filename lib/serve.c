@@ -194,9 +194,10 @@ hello(struct dopy_session *c)
 	if ((r = dopy_chan_read(&c->ch, &f)) < 0)
 		return fatal(c, r) < 0 ? r : DOPY_E_CLOSED;
 	dopy_log_frame(&c->srv->log, "recv", &f);
-	if (f.type != DOPY_F_HELLO) {
-		conn_error(c, 0, "dopy.ProtocolError", "expected HELLO, "
-		    "got %s", dopy_frame_type_name(f.type));
+	if (f.type != DOPY_F_HELLO || f.id != 0) {
+		conn_error(c, 0, "dopy.ProtocolError", "expected HELLO with "
+		    "call id 0, got %s with call id %u",
+		    dopy_frame_type_name(f.type), f.id);
 		return DOPY_E_PROTO;
 	}
 	if (dopy_msg_hello_get(f.payload, f.len, &h, err, sizeof(err)) < 0) {
@@ -245,12 +246,16 @@ reply(struct dopy_session *c, uint32_t id, dopy_call *call)
 		return conn_error(c, id, "dopy.InternalError", "cannot "
 		    "encode the result: %s", dopy_strerror(r));
 	r = send_frame(c, DOPY_F_REPLY, id);
-	if (r == DOPY_E_TOOBIG)
-		return conn_error(c, id, "dopy.FrameTooLarge", "the result "
-		    "of %s.%s is larger than the maximum frame of %u bytes",
-		    dopy_call_object(call), dopy_call_method(call),
-		    c->ch.max_frame);
-	return r;
+	if (r != DOPY_E_TOOBIG)
+		return r;
+	/* The call's own error, not the connection's: it keeps the call
+	 * id and the stream stays in sync. */
+	dopy_value_free(call->result);
+	call->result = NULL;
+	dopy_call_fail_late(call, "dopy.FrameTooLarge", "the result of %s.%s "
+	    "is larger than the maximum frame of %u bytes",
+	    dopy_call_object(call), dopy_call_method(call), c->ch.max_frame);
+	return call->err != NULL ? send_error(c, id, call->err) : DOPY_E_NOMEM;
 }
 
 /* The session ended inside a callback wait, other than by a plain EOF:
@@ -326,7 +331,11 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	size_t i;
 	int r = 0;
 
-	if (dopy_msg_call_get(f->payload, f->len, &m, err, sizeof(err)) < 0) {
+	if ((r = dopy_msg_call_get(f->payload, f->len, &m, err,
+	    sizeof(err))) < 0) {
+		if (!oneway && r == DOPY_E_USAGE)
+			return conn_error(c, f->id, "dopy.ArgumentError",
+			    "%s", err);
 		if (!oneway)
 			return conn_error(c, f->id, "dopy.ProtocolError",
 			    "malformed CALL: %s", err);
@@ -356,6 +365,7 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 		dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
 		    m.object, m.method, call.err ?
 		    dopy_error_name(call.err) : "ok");
+	dopy_call_drop_args(&call);
 	if (!oneway && !call.answered && !silenced(c))
 		r = reply(c, f->id, &call);
 	else if ((oneway || call.answered) && call.err != NULL)
@@ -388,9 +398,36 @@ handle_release(struct dopy_session *c, const struct dopy_frame *f)
 	return 0;
 }
 
+/*
+ * Call id 0 belongs to the connection: an ERROR carrying it is fatal
+ * (dopy(5)).  So a frame the server answers may not carry it, and a
+ * HELLO after the exchange is not answered but ends the connection:
+ * either way the client would read a fatal error, so it is one.
+ */
+static int
+breaks_rules(struct dopy_session *c, const struct dopy_frame *f)
+{
+	if (f->type == DOPY_F_HELLO)
+		conn_error(c, 0, "dopy.ProtocolError", "HELLO after HELLO; "
+		    "closing");
+	else if (f->id == 0 && f->type != DOPY_F_ONEWAY &&
+	    f->type != DOPY_F_RELEASE && f->type != DOPY_F_CALLBACK_REPLY &&
+	    f->type != DOPY_F_CALLBACK_ERROR)
+		conn_error(c, 0, "dopy.ProtocolError", "%s with call id 0, "
+		    "which is the connection's; closing",
+		    dopy_frame_type_name(f->type));
+	else
+		return 0;
+	return 1;
+}
+
+/* 0, or < 0 when the connection must end: DOPY_E_PROTO when the client
+ * broke the rules (it has been told), else the failed write's code. */
 static int
 handle(struct dopy_session *c, const struct dopy_frame *f)
 {
+	if (breaks_rules(c, f))
+		return DOPY_E_PROTO;
 	switch (f->type) {
 	case DOPY_F_CALL:
 		return handle_call(c, f, 0);
@@ -402,9 +439,6 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 	case DOPY_F_CALLBACK_ERROR:
 		dopy_callback_answer(c, f);
 		return 0;
-	case DOPY_F_HELLO:
-		return conn_error(c, f->id, "dopy.ProtocolError",
-		    "HELLO after HELLO");
 	case DOPY_F_REPLY:
 	case DOPY_F_ERROR:
 	case DOPY_F_PROGRESS:
@@ -521,10 +555,15 @@ dopy_session_step(struct dopy_session *c, int wait_ms, int top)
 		return r;
 	}
 	dopy_log_frame(&c->srv->log, "recv", &f);
-	if ((r = handle(c, &f)) < 0)
+	if ((r = handle(c, &f)) == 0)
+		return 0;
+	/* A broken rule was answered already; a client that cannot be
+	 * written to is gone (EPIPE is its plain end). */
+	if (r != DOPY_E_PROTO && r != DOPY_E_CLOSED)
 		dopy_log(&c->srv->log, LOG_ERR, "cannot reply: %s",
 		    dopy_strerror(r));
-	return 0;
+	dopy_callback_set_over(c, r);
+	return r;
 }
 
 int

@@ -24,6 +24,7 @@ dopy_server_new(void)
 	dopy_log_init(&s->log);
 	s->max_frame = DOPY_FRAME_DEFAULT;
 	s->handshake_ms = 20000;
+	s->max_refs = DOPY_MAX_REFS;
 	s->lopt.maxconn = 64;
 	s->lopt.grace = 10;
 	pthread_mutex_init(&s->lock, NULL);

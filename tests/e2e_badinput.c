@@ -474,7 +474,6 @@ Test(dopyd, frames_a_client_does_not_send, .timeout = 20)
 		{ DOPY_F_CALLBACK, "dopy.ProtocolError" },
 		{ 0, "dopy.UnknownFrame" },
 		{ 255, "dopy.UnknownFrame" },
-		{ DOPY_F_HELLO, "dopy.ProtocolError" },
 		{ DOPY_F_REPLY, "dopy.ProtocolError" },
 		{ DOPY_F_ERROR, "dopy.ProtocolError" },
 	};
@@ -485,17 +484,27 @@ Test(dopyd, frames_a_client_does_not_send, .timeout = 20)
 	e2e_dopyd(&p, 1, MAX_FRAME, NULL);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		dopy_buf_init(&b);
-		if (cases[i].type == DOPY_F_HELLO)
-			e2e_hello(&b, DOPY_PROTOCOL, MAX_FRAME);
-		else
-			e2e_frame(&b, cases[i].type, 0, NULL, 0);
-		/* e2e_hello uses id 0; give the rest distinct ids */
-		if (cases[i].type != DOPY_F_HELLO)
-			b.data[7] = (uint8_t)(100 + i);
-		refused(&p, &b, cases[i].type == DOPY_F_HELLO ? 0 :
-		    (uint32_t)(100 + i), cases[i].name);
+		e2e_frame(&b, cases[i].type, (uint32_t)(100 + i), NULL, 0);
+		refused(&p, &b, (uint32_t)(100 + i), cases[i].name);
 	}
 	finish_clean(&p);
+}
+
+/* A HELLO after HELLO is fatal (an ERROR with call id 0 always is). */
+Test(dopyd, second_hello_ends_connection, .timeout = 20)
+{
+	struct dopy_buf b;
+	struct e2e_proc p;
+	char *msg;
+
+	e2e_dopyd(&p, 1, MAX_FRAME, NULL);
+	dopy_buf_init(&b);
+	e2e_hello(&b, DOPY_PROTOCOL, MAX_FRAME);
+	send_bytes(&p, b.data, b.len);
+	dopy_buf_release(&b);
+	msg = ends_with_error(&p, "dopy.ProtocolError");
+	cr_assert(strstr(msg, "HELLO after HELLO") != NULL, "%s", msg);
+	free(msg);
 }
 
 Test(dopyd, garbage_call_payload, .timeout = 20)

@@ -228,3 +228,67 @@ Test(hostile, key_exchange_timeout_is_a_timeout, .timeout = 30)
 	cr_assert_not_null(strstr(log, "sent no AUTH in time"), "%s", log);
 	free(log);
 }
+
+/*
+ * Finding: nothing capped the objects by reference of one connection
+ * (2 million of them took 341 MiB).  -r caps them, with a clear error,
+ * and releasing makes room again.
+ */
+Test(hostile, reference_cap, .timeout = 30)
+{
+	struct e2e_proc p;
+	struct dopy_buf b;
+	dopy_value *args[1], *v;
+	dopy_error *e;
+	uint32_t id;
+
+	e2e_dopyd(&p, 1, MAX_FRAME, "-r5");
+	for (id = 1; id <= 5; id++) {
+		call(&p, id, "factory", "counter", 0, NULL);
+		dopy_value_free(e2e_expect_reply(p.out, id));
+	}
+	call(&p, 6, "factory", "counter", 0, NULL);
+	e = e2e_expect_error(p.out, 6, "dopy.TooManyReferences");
+	cr_assert_not_null(strstr(dopy_error_message(e), "5 objects"), "%s",
+	    dopy_error_message(e));
+	dopy_error_free(e);
+	/* A batch of them at once is refused as a whole, */
+	args[0] = dopy_value_int(3);
+	call(&p, 7, "factory", "many", 1, args);
+	dopy_error_free(e2e_expect_error(p.out, 7, "dopy.TooManyReferences"));
+	/* and a release makes room for one more. */
+	dopy_buf_init(&b);
+	e2e_frame(&b, DOPY_F_RELEASE, 2, NULL, 0);
+	e2e_send(&p, &b);
+	dopy_buf_release(&b);
+	call(&p, 8, "factory", "counter", 0, NULL);
+	v = e2e_expect_reply(p.out, 8);
+	cr_assert_eq(dopy_value_get_ref(v), 6, "a refused call spends no id");
+	dopy_value_free(v);
+	e2e_finish(&p, 0);
+}
+
+/* dopy(5): describe and about take @ID keys of the connection. */
+Test(hostile, describe_a_reference, .timeout = 30)
+{
+	struct e2e_proc p;
+	dopy_value *args[1], *v;
+
+	e2e_dopyd(&p, 1, MAX_FRAME, NULL);
+	call(&p, 1, "factory", "counter", 0, NULL);
+	dopy_value_free(e2e_expect_reply(p.out, 1));
+	args[0] = str("@1");
+	call(&p, 2, "dopy", "about", 1, args);
+	v = e2e_expect_reply(p.out, 2);
+	cr_assert_not_null(strstr(dopy_value_get_string(v), "by reference"));
+	dopy_value_free(v);
+	args[0] = str("@1");
+	call(&p, 3, "dopy", "describe", 1, args);
+	v = e2e_expect_reply(p.out, 3);
+	cr_assert_gt(dopy_value_len(v), 1);
+	dopy_value_free(v);
+	args[0] = str("@2");
+	call(&p, 4, "dopy", "about", 1, args);
+	dopy_error_free(e2e_expect_error(p.out, 4, "dopy.UnknownObject"));
+	e2e_finish(&p, 0);
+}

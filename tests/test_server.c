@@ -5,6 +5,7 @@
  * to frame by frame.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -594,7 +595,7 @@ Test(server, positional_after_named, CALC)
 
 	fails("calc", "add", n, ARGS(dopy_value_int(1), dopy_value_int(2)),
 	    "dopy.ArgumentError",
-	    "calc.add: positional argument after a named one");
+	    "calc.add: parameter b: positional argument after a named one");
 	cr_assert_eq(calc.calls, 0);
 }
 
@@ -1057,7 +1058,8 @@ Test(server, serve_call_before_hello, .timeout = 15)
 
 	peer_start(&p);
 	send_call(&p, 1, "calc", "void", NULL);
-	expect_error(&p, 0, "dopy.ProtocolError", "expected HELLO, got CALL");
+	expect_error(&p, 0, "dopy.ProtocolError", "expected HELLO with call "
+	    "id 0, got CALL");
 	expect_closed(&p);
 	cr_assert_eq(peer_end(&p), 1);
 }
@@ -1100,8 +1102,6 @@ Test(server, serve_errors_keep_the_stream, .timeout = 15)
 	peer_start(&p);
 	handshake(&p);
 	/* Each of these is answered and the connection goes on. */
-	send_raw(&p, DOPY_F_HELLO, 3, "", 0);
-	expect_error(&p, 3, "dopy.ProtocolError", "HELLO after HELLO");
 	send_raw(&p, DOPY_F_REPLY, 4, "", 0);
 	expect_error(&p, 4, "dopy.ProtocolError", "a client does not send "
 	    "REPLY");
@@ -1114,6 +1114,81 @@ Test(server, serve_errors_keep_the_stream, .timeout = 15)
 	send_call(&p, 8, "calc", "add", dopy_value_string("x"));
 	expect_error(&p, 8, "dopy.TypeError", "expected int, got string");
 	cr_assert_eq(peer_end(&p), 0);
+}
+
+/*
+ * Call id 0 is the connection's: an ERROR carrying it is fatal, so the
+ * frames that would be answered with one end the connection instead of
+ * pretending to (dopy(5)), and so does a HELLO after HELLO.
+ */
+static const struct {
+	uint8_t		 type;
+	uint32_t	 id;
+	const char	*want;
+} id0_cases[] = {
+	{ DOPY_F_HELLO, 3, "HELLO after HELLO" },
+	{ DOPY_F_HELLO, 0, "HELLO after HELLO" },
+	{ DOPY_F_CALL, 0, "CALL with call id 0" },
+	{ DOPY_F_REPLY, 0, "REPLY with call id 0" },
+	{ 99, 0, "with call id 0" },
+};
+
+ParameterizedTestParameters(server, serve_call_id_0_is_fatal)
+{
+	static size_t idx[sizeof(id0_cases) / sizeof(id0_cases[0])];
+
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, sizeof(idx) / sizeof(idx[0]));
+}
+
+ParameterizedTest(size_t *ip, server, serve_call_id_0_is_fatal, .timeout = 15)
+{
+	struct peer p;
+
+	peer_start(&p);
+	handshake(&p);
+	send_raw(&p, id0_cases[*ip].type, id0_cases[*ip].id, "", 0);
+	expect_error(&p, 0, "dopy.ProtocolError", id0_cases[*ip].want);
+	expect_closed(&p);
+	cr_assert_eq(peer_end(&p), 1);
+}
+
+/* A oneway call may use id 0 (it serves only logs), and a RELEASE of 0
+ * names nothing: neither is answered, and the connection goes on. */
+Test(server, serve_unanswered_id_0_is_fine, .timeout = 15)
+{
+	struct dopy_frame f;
+	struct peer p;
+
+	peer_start(&p);
+	handshake(&p);
+	send_raw(&p, DOPY_F_RELEASE, 0, "", 0);
+	send_raw(&p, DOPY_F_CALLBACK_REPLY, 0, "", 0);
+	send_call(&p, 1, "dopy", "version", NULL);
+	expect_reply(&p, 1, &f);
+	cr_assert_eq(peer_end(&p), 0);
+}
+
+Test(server, serve_hello_with_call_id, .timeout = 15)
+{
+	struct dopy_hello h = { .proto = DOPY_PROTOCOL, .max_frame = 1u << 20,
+	    .software = "test_server" };
+	struct dopy_buf b;
+	struct peer p;
+
+	peer_start(&p);
+	dopy_buf_init(&b);
+	dopy_buf_reserve(&b, DOPY_HDR_LEN);
+	b.len = DOPY_HDR_LEN;
+	cr_assert_eq(dopy_msg_hello_put(&b, &h), 0);
+	dopy_frame_encode(b.data, DOPY_F_HELLO, 7, (uint32_t)(b.len -
+	    DOPY_HDR_LEN));
+	cr_assert_eq(tu_write_all(p.fd, b.data, b.len), 0);
+	dopy_buf_release(&b);
+	expect_error(&p, 0, "dopy.ProtocolError", "got HELLO with call id 7");
+	expect_closed(&p);
+	cr_assert_eq(peer_end(&p), 1);
 }
 
 Test(server, serve_bad_magic_ends_connection, .timeout = 15)
@@ -1153,16 +1228,28 @@ Test(server, serve_oversized_frame_after_hello, .timeout = 15)
 	cr_assert_eq(peer_end(&p), 1);
 }
 
-/* A result larger than the negotiated frame becomes an error reply. */
+/* A result larger than the negotiated frame becomes an error reply: the
+ * call's, naming its object and method, not the connection's. */
 Test(server, serve_result_too_large, .timeout = 15)
 {
 	struct dopy_frame f;
 	struct peer p;
+	dopy_error *e;
+	size_t n;
 
 	peer_start(&p);
 	handshake(&p);
 	send_call(&p, 3, "calc", "big", dopy_value_uint(2u << 20));
-	expect_error(&p, 3, "dopy.FrameTooLarge", "calc.big");
+	cr_assert_eq(dopy_chan_read(&p.ch, &f), 0);
+	cr_assert(f.type == DOPY_F_ERROR && f.id == 3);
+	cr_assert_eq(dopy_msg_error_get(f.payload, f.len, &e), 0);
+	cr_assert_str_eq(dopy_error_name(e), "dopy.FrameTooLarge");
+	cr_assert_str_eq(dopy_error_object(e), "calc");
+	cr_assert_str_eq(dopy_error_method(e), "big");
+	cr_assert_gt(n = dopy_error_trace_len(e), 0);
+	cr_assert(strncmp(dopy_error_trace(e, n - 1), "in calc.big on host",
+	    19) == 0, "%s", dopy_error_trace(e, n - 1));
+	dopy_error_free(e);
 	send_call(&p, 4, "calc", "big", dopy_value_uint(1000));
 	expect_reply(&p, 4, &f);
 	cr_assert_eq(peer_end(&p), 0);
