@@ -1153,9 +1153,11 @@ client_script(struct dopy_buf *b)
 	value_frame(b, DOPY_F_REPLY, 1, dopy_value_int(5));
 	value_frame(b, DOPY_F_REPLY, 2, caller_row());
 	value_frame(b, DOPY_F_PROGRESS, 3, NULL);
+	/* All three async answers before the wait for 3 ends (an answer
+	 * to a freed future is future-freed-answered.bin). */
 	value_frame(b, DOPY_F_REPLY, 4, dopy_value_int(9));
-	value_frame(b, DOPY_F_REPLY, 3, dopy_value_int(9));
 	value_frame(b, DOPY_F_REPLY, 5, dopy_value_int(9));
+	value_frame(b, DOPY_F_REPLY, 3, dopy_value_int(9));
 	value_frame(b, DOPY_F_REPLY, 7, dopy_value_int(13));
 	value_frame(b, DOPY_F_REPLY, 8, caller_row());
 	value_frame(b, DOPY_F_REPLY, 9, dopy_value_ref(1));
