@@ -16,6 +16,8 @@
 /* libFuzzer's own mutator, for the bytes inside a frame. */
 size_t	LLVMFuzzerMutate(uint8_t *, size_t, size_t);
 
+static void	rm_dirs(void);
+
 void
 fuzz_die(const char *fmt, ...)
 {
@@ -26,6 +28,7 @@ fuzz_die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+	rm_dirs();		/* abort() skips atexit */
 	abort();
 }
 
@@ -303,6 +306,7 @@ rm_dirs(void)
 		rmdir(dirs[i]);
 		free(dirs[i]);
 	}
+	ndirs = 0;
 }
 
 /* $TMPDIR, else /dev/shm: the store fsyncs every write, which costs
