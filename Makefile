@@ -160,15 +160,39 @@ asan-build:
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) -o tests/asan/e2e \
 	    $(E2E_SRCS) tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
 
-# libFuzzer harnesses over the frame and value decoders.
+# libFuzzer harnesses: the frame and value decoders, whole sessions
+# against the server loop with dopyd's objects, hostile answers to the
+# client.  The library is compiled once for all four (coverage without
+# libFuzzer's main), into tests/fuzzlib.  make fuzz FUZZ_SECONDS=N runs
+# each for N seconds (FUZZ_TIME is the older name).
 FUZZ_CC	= clang
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_SAN = address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib -Ibin -g -O1
+FUZZ_NAMES = frame value session client
+FUZZ_PROGS = $(addprefix tests/fuzz_,$(FUZZ_NAMES))
 FUZZ_TIME ?= 20
-tests/fuzz_%: tests/fuzz_%.c $(LIB_SRCS) lib/dopy.h lib/internal.h
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib $(FUZZ_FLAGS) \
-	    -o $@ $< $(LIB_SRCS) $(LIBS)
-fuzz: tests/fuzz_frame tests/fuzz_value
-	sh tests/run-fuzz.sh $(FUZZ_TIME)
+FUZZ_SECONDS ?= $(FUZZ_TIME)
+FUZZ_LIB_OBJS = $(patsubst lib/%.c,tests/fuzzlib/%.o,$(LIB_SRCS))
+TESTOBJ_SRCS = $(sort $(wildcard bin/testobj*.c))
+tests/fuzzlib/%.o: lib/%.c lib/dopy.h lib/internal.h
+	@mkdir -p tests/fuzzlib
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+	    -c -o $@ $<
+tests/fuzzlib/libdopy.a: $(FUZZ_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(FUZZ_LIB_OBJS)
+FUZZ_LINK = $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN)
+tests/fuzz_%: tests/fuzz_%.c tests/fuzz_util.c tests/fuzz_util.h \
+    tests/fuzzlib/libdopy.a
+	$(FUZZ_LINK) -o $@ $< tests/fuzz_util.c tests/fuzzlib/libdopy.a \
+	    $(LIBS)
+# The session harness serves dopyd's own objects.
+tests/fuzz_session: tests/fuzz_session.c tests/fuzz_util.c \
+    tests/fuzz_util.h $(TESTOBJ_SRCS) bin/testobj.h tests/fuzzlib/libdopy.a
+	$(FUZZ_LINK) -o $@ $< tests/fuzz_util.c $(TESTOBJ_SRCS) \
+	    tests/fuzzlib/libdopy.a $(LIBS)
+fuzz: $(FUZZ_PROGS)
+	sh tests/run-fuzz.sh $(FUZZ_SECONDS)
 
 lint-man:
 	@out=$$(mandoc -Tlint -Wwarning $(MANPAGES) 2>&1); \
@@ -215,6 +239,5 @@ uninstall:
 
 clean:
 	rm -f lib/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
-	    tests/unit tests/e2e tests/fuzz_frame tests/fuzz_value \
-	    tests/bench
-	rm -rf tests/asan tests/.work
+	    tests/unit tests/e2e $(FUZZ_PROGS) tests/bench
+	rm -rf tests/asan tests/.work tests/fuzzlib

@@ -7,20 +7,19 @@
  *     server applies), each payload copied to a buffer of exactly its
  *     size so that ASan sees any over-read, and decoded as its type says:
  *     HELLO, CALL (and every argument as a value), REPLY, ERROR;
- *  2. served for real: written to a pipe that a dopy_server with a test
- *     object of its own reads through dopy_chan, replies to /dev/null.
+ *  2. served for real: a dopy_server with a test object of its own
+ *     reads it to its end (fuzz_input_fd), replies to /dev/null.
  *
  * Built by `make fuzz` (clang -fsanitize=fuzzer,address,undefined) and
  * run by tests/run-fuzz.sh over a copy of tests/corpus/frame.
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "fuzz_util.h"
 
 #define FUZZ_MAX_FRAME	(1u << 20)
 
@@ -132,8 +131,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
-	    (srv = dopy_server_new()) == NULL ||
+	devnull = fuzz_devnull();
+	if ((srv = dopy_server_new()) == NULL ||
 	    dopy_server_set_log(srv, DOPY_LOG_FILE, "/dev/null", 0) < 0 ||
 	    dopy_server_add(srv, &test_object, NULL) < 0) {
 		fprintf(stderr, "fuzz_frame: cannot set up the server\n");
@@ -245,25 +244,15 @@ by_hand(const uint8_t *data, size_t size)
 	}
 }
 
-/* ---- 2. the real server over a pipe ---- */
+/* ---- 2. the real server, reading the input to its end ---- */
 
 static void
 served(const uint8_t *data, size_t size)
 {
-	int fds[2];
-	ssize_t n;
+	int in = fuzz_input_fd(data, size);
 
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		abort();
-	/* The whole input must fit in the pipe before the server reads. */
-	if (size > 65536)
-		fcntl(fds[1], F_SETPIPE_SZ, (int)size);
-	fcntl(fds[1], F_SETFL, O_NONBLOCK);
-	n = size > 0 ? write(fds[1], data, size) : 0;
-	close(fds[1]);
-	if (n == (ssize_t)size)
-		(void)dopy_server_serve(srv, fds[0], devnull);
-	close(fds[0]);
+	(void)dopy_server_serve(srv, in, devnull);
+	close(in);
 }
 
 int

@@ -10,6 +10,11 @@
  * frame/	byte streams as a client would send them: frames one after
  *		another (tests/fuzz_frame.c, e2e dopyd::frame_corpus)
  * value/	tpl images, one or more back to back (tests/fuzz_value.c)
+ * session/	whole client sessions against dopyd's objects, pos and
+ *		naming: good ones, and one per finding of issue 11 that a
+ *		client can cause (tests/fuzz_session.c)
+ * client/	what a server answers the client harness's script, good
+ *		and hostile (tests/fuzz_client.c)
  *
  * The three tpl 1.6.1 bugs of DEPENDENCIES.md are in both, as bare images
  * in value/ and as CALL arguments in frame/.
@@ -738,6 +743,565 @@ bug_frames(void)
 	dopy_buf_release(&b);
 }
 
+/* ---- whole sessions (tests/fuzz_session.c) ---- */
+
+static void
+save_session(const char *name, struct dopy_buf *b)
+{
+	save("session", name, b);
+	dopy_buf_reset(b);
+}
+
+/* A frame carrying one value (v taken), or nothing (v NULL). */
+static void
+value_frame(struct dopy_buf *b, uint8_t type, uint32_t id, dopy_value *v)
+{
+	struct dopy_buf pl;
+
+	dopy_buf_init(&pl);
+	if (v != NULL)
+		image(&pl, v);
+	frame(b, type, id, &pl);
+	dopy_buf_release(&pl);
+}
+
+static void
+error_frame(struct dopy_buf *b, uint8_t type, uint32_t id, const char *name,
+    const char *msg)
+{
+	struct dopy_buf pl;
+	dopy_error *e;
+
+	dopy_buf_init(&pl);
+	e = dopy_error_new(DOPY_E_REMOTE, "%s", msg);
+	dopy_error_set_fields(e, name, "cbo", "echo", "client", 7);
+	dopy_error_add_trace(e, "in cbo.echo on host client pid 7");
+	if (dopy_msg_error_put(&pl, e) < 0)
+		errx(1, "error");
+	dopy_error_free(e);
+	frame(b, type, id, &pl);
+	dopy_buf_release(&pl);
+}
+
+/* A call with up to three string arguments (NULL ends them). */
+static void
+call_s(struct dopy_buf *b, uint32_t id, const char *obj, const char *method,
+    const char *s0, const char *s1, const char *s2)
+{
+	const char *s[] = { s0, s1, s2 };
+	dopy_value *a[3];
+	size_t n;
+
+	for (n = 0; n < 3 && s[n] != NULL; n++)
+		a[n] = dopy_value_string(s[n]);
+	call(b, id, obj, method, n, NULL, a);
+}
+
+static void
+call_i(struct dopy_buf *b, uint32_t id, const char *obj, const char *method,
+    int64_t i)
+{
+	dopy_value *a[] = { dopy_value_int(i) };
+
+	call(b, id, obj, method, 1, NULL, a);
+}
+
+/* A string and an int (cb.nest, cb.watch's ms comes third). */
+static void
+call_si(struct dopy_buf *b, uint32_t id, const char *obj,
+    const char *method, const char *s, int64_t i)
+{
+	dopy_value *a[] = { dopy_value_string(s), dopy_value_int(i) };
+
+	call(b, id, obj, method, 2, NULL, a);
+}
+
+static void
+bools(struct dopy_buf *b, uint32_t id, const char *obj, const char *method,
+    const char *path, size_t n)
+{
+	dopy_type *t = type("bool[]");
+	dopy_value *a[2], *v = dopy_value_new(t);
+	size_t i;
+
+	dopy_type_free(t);
+	for (i = 0; i < n; i++)
+		if (dopy_value_append(v, dopy_value_bool(i & 1)) < 0)
+			errx(1, "append");
+	a[0] = path != NULL ? dopy_value_string(path) : v;
+	a[1] = v;
+	call(b, id, obj, method, path != NULL ? 2 : 1, NULL, a);
+}
+
+static void
+session_test(struct dopy_buf *b)
+{
+	static const char *named[] = { "name" };
+	dopy_value *a[2];
+	size_t at;
+
+	hello(b, DOPY_PROTOCOL);
+	add(b, 1);
+	a[0] = dopy_value_string("World");
+	call(b, 2, "test", "greet", 1, named, a);
+	a[0] = dopy_value_bytes("\0\1\377", 3);
+	call(b, 3, "test", "echo", 1, NULL, a);
+	call_s(b, 4, "test", "fail", "boom", NULL, NULL);
+	call_i(b, 5, "test", "sleep", 5);
+	call_i(b, 6, "test", "notify", 5);	/* oneway on dopyd's side */
+	call(b, 7, "test", "caller", 0, NULL, NULL);
+	call(b, 8, "dopy", "objects", 0, NULL, NULL);
+	call_s(b, 9, "dopy", "describe", "test", NULL, NULL);
+	call_s(b, 10, "dopy", "describe", "factory", NULL, NULL);
+	a[0] = dopy_value_int(1);
+	a[1] = dopy_value_int(2);
+	call(b, 11, "test", "nosuch", 2, NULL, a);
+	call(b, 12, "nosuch", "add", 0, NULL, NULL);
+	/* A CALL's payload as a ONEWAY: no answer. */
+	at = b->len;
+	call_s(b, 13, "test", "fail", "quiet", NULL, NULL);
+	b->data[at + 2] = DOPY_F_ONEWAY;
+	save_session("good-test.bin", b);
+}
+
+static void
+session_pos(struct dopy_buf *b)
+{
+	static const char *by[] = { "by" };
+	dopy_value *a[2];
+
+	hello(b, DOPY_PROTOCOL);
+	a[0] = dopy_value_string("a/b");
+	a[1] = dopy_value_int(5);
+	call(b, 1, "pos", "store", 2, NULL, a);
+	call_s(b, 2, "pos", "fetch", "a/b", NULL, NULL);
+	a[0] = dopy_value_string("");
+	a[1] = dopy_value_bool(1);
+	call(b, 3, "pos", "list", 2, NULL, a);
+	call_s(b, 4, "pos", "create", "c1", "counter", NULL);
+	a[0] = dopy_value_int(2);
+	call(b, 5, "pos/c1", "incr", 1, by, a);
+	call(b, 6, "pos/c1", "get", 0, NULL, NULL);
+	call_s(b, 7, "pos", "create", "n1", "note", NULL);
+	call_s(b, 8, "pos/n1", "set", "text", NULL, NULL);
+	call(b, 9, "pos/n1", "get", 0, NULL, NULL);
+	call(b, 10, "pos", "classes", 0, NULL, NULL);
+	call_s(b, 11, "dopy", "describe", "pos/c1", NULL, NULL);
+	call_s(b, 12, "pos", "fetch", "c1", NULL, NULL);
+	call_s(b, 13, "pos", "remove", "a/b", NULL, NULL);
+	call_s(b, 14, "pos", "fetch", "a/b", NULL, NULL);
+	call_s(b, 15, "pos", "store", "../x", "v", NULL);
+	call(b, 16, "pos/a", "get", 0, NULL, NULL);
+	save_session("good-pos.bin", b);
+}
+
+static void
+session_naming(struct dopy_buf *b)
+{
+	hello(b, DOPY_PROTOCOL);
+	call_s(b, 1, "naming", "bind", "calc", "tcp:localhost:7000", "test");
+	call_s(b, 2, "naming", "bind", "Test.calc", "unix:/tmp/s", NULL);
+	call_s(b, 3, "naming", "resolve", "calc", NULL, NULL);
+	call_s(b, 4, "naming", "rebind", "calc", "ssh://host", "test");
+	call_s(b, 5, "naming", "bind", "calc", "tcp:h:1", NULL);
+	call_s(b, 6, "naming", "list", "", NULL, NULL);
+	call_s(b, 7, "naming", "list", "Test.", NULL, NULL);
+	call_s(b, 8, "naming", "unbind", "calc", NULL, NULL);
+	call_s(b, 9, "naming", "resolve", "calc", NULL, NULL);
+	call_s(b, 10, "naming", "bind", "../x", "tcp:h:1", NULL);
+	save_session("good-naming.bin", b);
+}
+
+static void
+session_refs(struct dopy_buf *b)
+{
+	dopy_value *a[2];
+
+	hello(b, DOPY_PROTOCOL);
+	call_i(b, 1, "factory", "counter", 5);
+	call(b, 2, "@1", "incr", 0, NULL, NULL);
+	call(b, 3, "@1", "spawn", 0, NULL, NULL);
+	a[0] = dopy_value_ref(1);
+	a[1] = dopy_value_ref(2);
+	a[0] = array_of("ref[]", 2, a);
+	call(b, 4, "factory", "sum", 1, NULL, a);
+	a[0] = dopy_value_string("x");
+	a[1] = dopy_value_ref(2);
+	a[0] = struct_of("(string,ref)", 2, a);
+	call(b, 5, "factory", "label", 1, NULL, a);
+	call_s(b, 6, "factory", "pair", "p", NULL, NULL);
+	call_i(b, 7, "factory", "many", 3);
+	a[0] = dopy_value_ref(1);
+	call(b, 8, "factory", "value", 1, NULL, a);
+	a[0] = dopy_value_ref(4);
+	call(b, 9, "factory", "pass", 1, NULL, a);
+	call_s(b, 10, "dopy", "describe", "@2", NULL, NULL);
+	value_frame(b, DOPY_F_RELEASE, 1, NULL);
+	call(b, 11, "@1", "get", 0, NULL, NULL);
+	call_i(b, 12, "factory", "forge", 1);
+	call(b, 13, "factory", "live", 0, NULL, NULL);
+	value_frame(b, DOPY_F_RELEASE, 2, NULL);
+	call(b, 14, "factory", "gone_log", 0, NULL, NULL);
+	save_session("good-refs.bin", b);
+}
+
+/* The client publishes "cbo"; every CALLBACK is answered in turn. */
+static void
+session_callbacks(struct dopy_buf *b)
+{
+	dopy_value *a[2];
+
+	hello(b, DOPY_PROTOCOL);
+	call_s(b, 1, "cb", "call", "cbo", "echo", "hi");
+	value_frame(b, DOPY_F_CALLBACK_REPLY, 1, dopy_value_string("hi"));
+	call_s(b, 2, "cb", "call", "cbo", "echo", "err");
+	error_frame(b, DOPY_F_CALLBACK_ERROR, 2, "cbo.Failure", "no");
+	call_s(b, 3, "cb", "call", "cbo", "echo", "int");
+	value_frame(b, DOPY_F_CALLBACK_REPLY, 3, dopy_value_int(1));
+	/* cb.nest(cbo, 2): the client's cbo.nest calls cb.nest(cbo, 1)
+	 * back before it answers. */
+	call_si(b, 4, "cb", "nest", "cbo", 2);
+	call_si(b, 5, "cb", "nest", "cbo", 0);
+	value_frame(b, DOPY_F_CALLBACK_REPLY, 4, dopy_value_int(7));
+	a[0] = dopy_value_int(20);
+	a[1] = dopy_value_int(5);
+	call(b, 6, "cb", "progress", 2, NULL, a);
+	call(b, 7, "test", "add", 0, NULL, NULL);
+	value_frame(b, DOPY_F_CALLBACK_REPLY, 99, dopy_value_int(7));
+	save_session("good-callbacks.bin", b);
+}
+
+static void
+session_attrs(struct dopy_buf *b)
+{
+	hello(b, DOPY_PROTOCOL);
+	call(b, 1, "thermo", "get:setpoint", 0, NULL, NULL);
+	call_i(b, 2, "thermo", "set:setpoint", 21);
+	call(b, 3, "thermo", "get:temp", 0, NULL, NULL);
+	call_i(b, 4, "thermo", "set:temp", 1);
+	call_s(b, 5, "thermo", "set:label", "hall", NULL, NULL);
+	call(b, 6, "thermo", "get:label", 0, NULL, NULL);
+	call(b, 7, "thermo", "describe", 0, NULL, NULL);
+	call_s(b, 8, "dopy", "describe", "thermo", NULL, NULL);
+	save_session("good-attrs.bin", b);
+}
+
+static void
+good_sessions(void)
+{
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	session_test(&b);
+	session_pos(&b);
+	session_naming(&b);
+	session_refs(&b);
+	session_callbacks(&b);
+	session_attrs(&b);
+	dopy_buf_release(&b);
+}
+
+/* The same empty frame n times, ids from id0 up. */
+static void
+flood(struct dopy_buf *b, uint8_t type, uint32_t id0, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		value_frame(b, type, id0 + (uint32_t)i, NULL);
+}
+
+/* A CALL of test.echo with len bytes, cut by EOF after keep of them. */
+static void
+echo_cut(struct dopy_buf *b, size_t len, size_t keep)
+{
+	uint8_t *p = calloc(1, len);
+	dopy_value *a[1];
+	size_t at = b->len;
+
+	if (p == NULL)
+		errx(1, "out of memory");
+	a[0] = dopy_value_bytes(p, len);
+	free(p);
+	call(b, 1, "test", "echo", 1, NULL, a);
+	b->len = at + DOPY_HDR_LEN + keep;
+}
+
+/* Severe findings of issue 11, then the smaller ones a client causes. */
+static void
+severe_sessions(struct dopy_buf *b)
+{
+	/* pos.c's readonly scan advanced by the name's length, 0. */
+	hello(b, DOPY_PROTOCOL);
+	call_s(b, 1, "pos", "create", "c1", "counter", NULL);
+	call(b, 2, "pos/c1", "", 0, NULL, NULL);
+	add(b, 3);
+	save_session("pos-empty-method.bin", b);
+
+	/* A target every client resolving calc would run. */
+	hello(b, DOPY_PROTOCOL);
+	call_s(b, 1, "naming", "bind", "calc",
+	    "exec:touch /tmp/x; exec dopyd", "test");
+	call_s(b, 2, "naming", "rebind", "calc",
+	    "touch /tmp/x; exec dopyd", "test");
+	call_s(b, 3, "naming", "resolve", "calc", NULL, NULL);
+	save_session("naming-exec-target.bin", b);
+}
+
+static void
+smaller_sessions(struct dopy_buf *b)
+{
+	static const char *by[] = { "by" };
+	dopy_value *a[3];
+	size_t i;
+
+	hello(b, DOPY_PROTOCOL);
+	bools(b, 1, "factory", "pass", NULL, 20000);
+	bools(b, 2, "pos", "store", "big", 20000);
+	save_session("amplify-bool-array.bin", b);
+
+	hello(b, DOPY_PROTOCOL);
+	echo_cut(b, 256 * 1024, 4096);
+	save_session("eof-in-big-frame.bin", b);
+
+	hello(b, DOPY_PROTOCOL);
+	flood(b, DOPY_F_RELEASE, 1000, 3000);
+	save_session("flood-release.bin", b);
+	hello(b, DOPY_PROTOCOL);
+	flood(b, 77, 1, 3000);
+	save_session("flood-unknown-type.bin", b);
+	for (i = 0; i < 600; i++)
+		hello(b, DOPY_PROTOCOL);
+	save_session("flood-hello.bin", b);
+
+	hello(b, DOPY_PROTOCOL);
+	for (i = 0; i < 20; i++)
+		call_i(b, (uint32_t)i + 1, "factory", "many", 100000);
+	save_session("many-refs.bin", b);
+
+	hello(b, DOPY_PROTOCOL);
+	hello(b, DOPY_PROTOCOL);
+	add(b, 1);
+	save_session("hello-second.bin", b);
+
+	hello(b, DOPY_PROTOCOL);
+	add(b, 0);
+	call_s(b, 0, "test", "fail", "on id 0", NULL, NULL);
+	save_session("call-id-zero.bin", b);
+
+	hello(b, DOPY_PROTOCOL);
+	call_s(b, 1, "pos", "create", "c1", "counter", NULL);
+	a[0] = dopy_value_int(INT64_MAX);
+	call(b, 2, "pos/c1", "incr", 1, by, a);
+	call(b, 3, "pos/c1", "incr", 0, NULL, NULL);
+	save_session("counter-overflow.bin", b);
+
+	/* Pending at EOF: its state and timer descriptor leaked. */
+	hello(b, DOPY_PROTOCOL);
+	a[0] = dopy_value_string("cbo");
+	a[1] = dopy_value_string("tick");
+	a[2] = dopy_value_int(150);
+	call(b, 1, "cb", "watch", 3, NULL, a);
+	save_session("watch-pending.bin", b);
+}
+
+static void
+bad_sessions(void)
+{
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	severe_sessions(&b);
+	smaller_sessions(&b);
+	dopy_buf_release(&b);
+}
+
+/* ---- what a server answers (tests/fuzz_client.c) ---- */
+/*
+ * The harness's script takes call ids in this order: test.add 1,
+ * test.caller 2, three async test.add 3-5 (3 waited for), oneway
+ * test.notify 6, a batch of test.add 7 and test.caller 8,
+ * factory.counter 9, @ref.incr 10 (then RELEASE), get:setpoint 11,
+ * set:label 12, cb.call 13 (the server calls cbo.echo back while it
+ * runs), dopy.objects 14, dopy.describe 15.
+ */
+
+static void
+save_client(const char *name, struct dopy_buf *b)
+{
+	save("client", name, b);
+	dopy_buf_reset(b);
+}
+
+/* The server's HELLO: protocol 1, max frame 1 MiB. */
+static void
+server_hello(struct dopy_buf *b)
+{
+	hello(b, DOPY_PROTOCOL);
+}
+
+static dopy_value *
+caller_row(void)
+{
+	dopy_value *f[] = { dopy_value_string("pipe"), dopy_value_string(""),
+	    dopy_value_string(""), dopy_value_int(-1), dopy_value_string(""),
+	    dopy_value_bool(0) };
+
+	return struct_of("(string,string,string,int,string,bool)", 6, f);
+}
+
+static dopy_value *
+strings(size_t n, const char *const *s)
+{
+	dopy_value *v[8];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = dopy_value_string(s[i]);
+	return array_of("string[]", n, v);
+}
+
+static dopy_value *
+describe_rows(void)
+{
+	dopy_value *f[] = { dopy_value_string("add"),
+	    dopy_value_string("a:int, b:int"), dopy_value_string("int"),
+	    dopy_value_string("Add.") };
+
+	f[0] = struct_of("(string,string,string,string)", 4, f);
+	return array_of("(string,string,string,string)[]", 1, f);
+}
+
+/* A CALLBACK of cbo.METHOD with one argument (taken). */
+static void
+callback(struct dopy_buf *b, uint32_t id, const char *method, dopy_value *v)
+{
+	struct dopy_buf pl;
+	size_t at = b->len;
+
+	dopy_buf_init(&pl);
+	call(b, id, "cbo", method, 1, NULL, &v);
+	b->data[at + 2] = DOPY_F_CALLBACK;
+	dopy_buf_release(&pl);
+}
+
+/* Every answer of the script, in order, with PROGRESS before some. */
+static void
+client_script(struct dopy_buf *b)
+{
+	static const char *objs[] = { "cb", "dopy", "test" };
+
+	server_hello(b);
+	value_frame(b, DOPY_F_REPLY, 1, dopy_value_int(5));
+	value_frame(b, DOPY_F_REPLY, 2, caller_row());
+	value_frame(b, DOPY_F_PROGRESS, 3, NULL);
+	/* All three async answers before the wait for 3 ends (an answer
+	 * to a freed future is future-freed-answered.bin). */
+	value_frame(b, DOPY_F_REPLY, 4, dopy_value_int(9));
+	value_frame(b, DOPY_F_REPLY, 5, dopy_value_int(9));
+	value_frame(b, DOPY_F_REPLY, 3, dopy_value_int(9));
+	value_frame(b, DOPY_F_REPLY, 7, dopy_value_int(13));
+	value_frame(b, DOPY_F_REPLY, 8, caller_row());
+	value_frame(b, DOPY_F_REPLY, 9, dopy_value_ref(1));
+	value_frame(b, DOPY_F_REPLY, 10, dopy_value_int(1));
+	value_frame(b, DOPY_F_REPLY, 11, dopy_value_int(20));
+	value_frame(b, DOPY_F_REPLY, 12, NULL);
+	callback(b, 1, "echo", dopy_value_string("hi"));
+	value_frame(b, DOPY_F_PROGRESS, 13, NULL);
+	value_frame(b, DOPY_F_REPLY, 13, dopy_value_string("hi"));
+	value_frame(b, DOPY_F_REPLY, 14, strings(3, objs));
+	value_frame(b, DOPY_F_REPLY, 15, describe_rows());
+}
+
+static void
+good_clients(void)
+{
+	struct dopy_buf b;
+
+	dopy_buf_init(&b);
+	client_script(&b);
+	save_client("good-script.bin", &b);
+
+	/* Errors for the first calls, then the rest cut short. */
+	server_hello(&b);
+	error_frame(&b, DOPY_F_ERROR, 1, "test.Overflow", "too big");
+	error_frame(&b, DOPY_F_ERROR, 2, "dopy.UnknownMethod", "no");
+	save_client("errors.bin", &b);
+
+	/* Callbacks before the answers: nested (cbo.nest calls cb.nest
+	 * back: call 2, whose answer comes first), failing, unknown
+	 * method, to an object the client does not publish. */
+	server_hello(&b);
+	callback(&b, 1, "nest", dopy_value_int(1));
+	value_frame(&b, DOPY_F_REPLY, 2, dopy_value_int(0));
+	callback(&b, 2, "fail", dopy_value_string("no"));
+	callback(&b, 3, "nosuch", dopy_value_string("x"));
+	callback(&b, 4, "tick", dopy_value_string("tick"));
+	callback(&b, 5, "echo", dopy_value_int(3));
+	value_frame(&b, DOPY_F_REPLY, 1, dopy_value_int(5));
+	save_client("callbacks.bin", &b);
+	dopy_buf_release(&b);
+}
+
+/* What a hostile or broken server may send. */
+static void
+bad_clients(void)
+{
+	struct dopy_buf b, pl;
+	size_t i;
+
+	dopy_buf_init(&b);
+	dopy_buf_init(&pl);
+	/* A malformed ERROR with call id 0: its error leaked (on_loss). */
+	server_hello(&b);
+	put(&pl, "not an error", 12);
+	frame(&b, DOPY_F_ERROR, 0, &pl);
+	save_client("error-id-zero-malformed.bin", &b);
+
+	server_hello(&b);
+	value_frame(&b, DOPY_F_REPLY, 99, dopy_value_int(5));
+	save_client("reply-never-sent.bin", &b);
+
+	server_hello(&b);
+	server_hello(&b);
+	value_frame(&b, DOPY_F_AUTH, 0, NULL);
+	value_frame(&b, 77, 1, NULL);
+	save_client("unexpected-frames.bin", &b);
+
+	/* A REPLY of 256 KiB and more, cut by EOF. */
+	server_hello(&b);
+	dopy_buf_reset(&pl);
+	if (dopy_buf_reserve(&pl, 256 * 1024) == NULL)
+		errx(1, "out of memory");
+	pl.len = 256 * 1024;
+	memset(pl.data, 0, pl.len);
+	frame(&b, DOPY_F_REPLY, 1, &pl);
+	b.len -= 250 * 1024;
+	save_client("reply-big-cut.bin", &b);
+
+	/* Calls 4 and 5 are freed unanswered; call 5's answer comes
+	 * while the batch waits. */
+	server_hello(&b);
+	value_frame(&b, DOPY_F_REPLY, 1, dopy_value_int(5));
+	value_frame(&b, DOPY_F_REPLY, 2, caller_row());
+	value_frame(&b, DOPY_F_REPLY, 3, dopy_value_int(9));
+	value_frame(&b, DOPY_F_REPLY, 5, dopy_value_int(9));
+	value_frame(&b, DOPY_F_REPLY, 7, dopy_value_int(13));
+	save_client("future-freed-answered.bin", &b);
+
+	/* PROGRESS for ever, and callbacks in bulk. */
+	server_hello(&b);
+	for (i = 0; i < 2000; i++)
+		value_frame(&b, DOPY_F_PROGRESS, 1, NULL);
+	save_client("flood-progress.bin", &b);
+	server_hello(&b);
+	for (i = 0; i < 500; i++)
+		callback(&b, (uint32_t)i + 1, "echo", dopy_value_string("x"));
+	save_client("flood-callbacks.bin", &b);
+	dopy_buf_release(&pl);
+	dopy_buf_release(&b);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -753,6 +1317,10 @@ main(int argc, char *argv[])
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/value", outdir);
 	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/session", outdir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/client", outdir);
+	mkdir(path, 0755);
 	good_values();
 	payload_values();
 	bad_values();
@@ -760,5 +1328,9 @@ main(int argc, char *argv[])
 	good_frames();
 	bad_frames();
 	bug_frames();
+	good_sessions();
+	bad_sessions();
+	good_clients();
+	bad_clients();
 	return 0;
 }
