@@ -628,13 +628,26 @@ fake_error(struct dopy_chan *ch, const void *arg, int fd)
 	return r;
 }
 
-/* A proper HELLO, then for the first CALL a REPLY with another id. */
+/* How a fake server answers the first CALL: a frame of this type, with
+ * the CALL's id plus delta (or id 0 when zero is set), and this payload. */
+struct answer {
+	uint8_t		 type;
+	uint32_t	 delta;
+	int		 zero;
+	const char	*payload;
+};
+/* A REPLY with another id than the CALL's. */
+static const struct answer wrong_id = { DOPY_F_REPLY, 1, 0, "" };
+/* An ERROR with call id 0 (the connection's end) that is not an error. */
+static const struct answer bad_error0 = { DOPY_F_ERROR, 0, 1, "junk" };
+
+/* A proper HELLO, then for the first CALL the answer arg. */
 static int
-fake_wrong_id(struct dopy_chan *ch, const void *arg, int fd)
+fake_answer(struct dopy_chan *ch, const void *arg, int fd)
 {
+	const struct answer *a = arg;
 	struct dopy_frame f;
 
-	(void)arg;
 	(void)fd;
 	if (fake_hello(ch, 1, "fake") < 0)
 		return 11;
@@ -642,28 +655,8 @@ fake_wrong_id(struct dopy_chan *ch, const void *arg, int fd)
 	if (dopy_chan_read(ch, &f) < 0 || f.type != DOPY_F_CALL)
 		return 12;
 	dopy_chan_begin(ch);
-	if (dopy_chan_send(ch, DOPY_F_REPLY, f.id + 1) < 0)
-		return 13;
-	return 0;
-}
-
-/* A proper HELLO, then for the first CALL an ERROR with call id 0 (the
- * connection's end) whose payload is not an error. */
-static int
-fake_bad_error0(struct dopy_chan *ch, const void *arg, int fd)
-{
-	struct dopy_frame f;
-
-	(void)arg;
-	(void)fd;
-	if (fake_hello(ch, 1, "fake") < 0)
-		return 11;
-	ch->max_frame = 65536;
-	if (dopy_chan_read(ch, &f) < 0 || f.type != DOPY_F_CALL)
-		return 12;
-	dopy_chan_begin(ch);
-	if (dopy_buf_put(&ch->wbuf, "junk", 4) < 0 ||
-	    dopy_chan_send(ch, DOPY_F_ERROR, 0) < 0)
+	if (dopy_buf_put(&ch->wbuf, a->payload, strlen(a->payload)) < 0 ||
+	    dopy_chan_send(ch, a->type, a->zero ? 0 : f.id + a->delta) < 0)
 		return 13;
 	return 0;
 }
@@ -795,7 +788,7 @@ Test(conn, reply_with_wrong_id, .timeout = 15)
 	pid_t pid;
 	int fd;
 
-	pid = fake_fork(fake_wrong_id, NULL, &fd);
+	pid = fake_fork(fake_answer, &wrong_id, &fd);
 	cr_assert_eq(dopy_conn_fds(fd, fd, &c, &e), 0);
 	cr_assert_str_eq(dopy_conn_server_version(c), "fake");
 	p = dopy_proxy_new(c, "o");
@@ -819,7 +812,7 @@ Test(conn, malformed_fatal_error, .timeout = 15)
 	pid_t pid;
 	int fd;
 
-	pid = fake_fork(fake_bad_error0, NULL, &fd);
+	pid = fake_fork(fake_answer, &bad_error0, &fd);
 	cr_assert_eq(dopy_conn_fds(fd, fd, &c, &e), 0);
 	p = dopy_proxy_new(c, "o");
 	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_PROTO);
