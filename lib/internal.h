@@ -21,6 +21,7 @@
 #define DOPY_FRAME_MIN		4096u
 #define DOPY_FRAME_DEFAULT	(16u * 1024 * 1024)
 #define DOPY_HDR_LEN		12
+#define DOPY_PIPE_SIZE		(1 << 20)	/* a server's output pipe */
 #define DOPY_MAGIC0		0x64		/* 'd' */
 #define DOPY_MAGIC1		0x70		/* 'p' */
 #define DOPY_MAX_ARGS		64		/* per call */
