@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "dopy.h"
+#include "rsh_json.h"
 
 /* Exit statuses, dopy-rsh(1). */
 #define ST_OK		0
@@ -27,6 +28,21 @@
 #define ST_CONN		3	/* connection or protocol failure */
 
 static int	jflag, oflag;
+
+/* With -j a failure is also one line of JSON on stdout, for the script
+ * that reads the result there (dopy-rsh(1), JSON). */
+static void
+json_failure(const dopy_error *err, const char *name, const char *msg,
+    const char *object, const char *method, int st)
+{
+	char *s;
+
+	if (!jflag)
+		return;
+	s = rsh_json_error(NULL, err, name, msg, object, method, st);
+	printf("{\"error\":%s}\n", s);
+	free(s);
+}
 
 /* --help, the one long option: what users of every other tool try. */
 static const struct option help_opt[] = {
@@ -86,6 +102,8 @@ failed(int code, dopy_error *err)
 		warnx("%s", msg);
 	} else
 		warnx("%s", dopy_strerror(code));
+	json_failure(err, NULL, err == NULL ? dopy_strerror(code) : NULL,
+	    NULL, NULL, code_status(code));
 	free(msg);
 	dopy_error_free(err);
 	return code_status(code);
@@ -156,6 +174,8 @@ print_result(const dopy_value *v)
 	size_t i;
 	int r;
 
+	if (v == NULL && jflag)
+		return puts("null") == EOF ? -1 : 0;
 	if (v == NULL)
 		return 0;
 	if (jflag) {
@@ -221,7 +241,9 @@ describe(dopy_conn *conn, const char *object)
 
 	if ((r = dopy_describe(conn, object, &methods, &err)) < 0)
 		return failed(r, err);
-	for (i = 0; i < dopy_value_len(methods); i++)
+	if (jflag)
+		rsh_json_describe(methods);
+	for (i = 0; !jflag && i < dopy_value_len(methods); i++)
 		print_method(dopy_value_at(methods, i));
 	dopy_value_free(methods);
 	return ST_OK;
@@ -395,9 +417,10 @@ call(dopy_conn *conn, const char *object, const char *method, int argc,
 
 	if ((st = dopy_describe(conn, object, &methods, &err)) < 0)
 		return failed(st, err);
-	if ((st = prepare(&rq, methods, argc, argv)) != ST_OK)
+	if ((st = prepare(&rq, methods, argc, argv)) != ST_OK) {
 		warnx("%s", rq.msg);
-	else
+		json_failure(NULL, rq.why, rq.msg, object, method, st);
+	} else
 		st = invoke(conn, &rq);
 	dopy_value_free(methods);
 	req_release(&rq);
@@ -703,19 +726,6 @@ slot_status(const struct slot *s)
 	return ST_CONN;
 }
 
-/* A string of JSON (the library's own encoding). */
-static char *
-json_string(const char *text)
-{
-	dopy_value *v = dopy_value_string(text);
-	char *s = dopy_value_json(v);
-
-	dopy_value_free(v);
-	if (s == NULL)
-		err(ST_CONN, NULL);
-	return s;
-}
-
 /* A result on one line: text as the one-shot mode prints it, but a
  * string with control characters, and bytes, quoted as inside [..]. */
 static char *
@@ -771,7 +781,7 @@ static void
 print_failure(const struct slot *s)
 {
 	const char *name = s->name != NULL ? s->name : dopy_error_name(s->err);
-	char *jn, *jm, *m, *p;
+	char *jn, *m, *p;
 
 	if ((m = strdup(s->err != NULL ? dopy_error_message(s->err) :
 	    dopy_strerror(s->code))) == NULL)
@@ -780,12 +790,10 @@ print_failure(const struct slot *s)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	if (jflag) {
-		jn = json_string(name);
-		jm = json_string(m);
-		printf("{\"line\":%ld,\"error\":{\"kind\":\"%s\",\"name\":%s,"
-		    "\"message\":%s}}\n", s->line, kind_of(s), jn, jm);
+		jn = rsh_json_error(kind_of(s), s->err, name, m, NULL, NULL,
+		    slot_status(s));
+		printf("{\"line\":%ld,\"error\":%s}\n", s->line, jn);
 		free(jn);
-		free(jm);
 	} else
 		printf("error: %s: %s%s%s\n", kind_of(s), name,
 		    *name != '\0' ? ": " : "", m);

@@ -64,11 +64,28 @@ Test(rsh_batch, two_hundred_lines_in_order, .timeout = 30)
 	free(want);
 }
 
+/* Run the batch in; it must exit with code, out on stdout once the host
+ * name and pids are masked (e2e_mask). */
+static void
+batch_expect_masked(char *const argv[], const char *in, int code,
+    const char *out)
+{
+	struct e2e_run r;
+	char *m;
+
+	batch(&r, in, argv);
+	e2e_assert_run(&r, code, NULL);
+	m = e2e_mask(r.out);
+	cr_assert_str_eq(m, out, "stdout:\n%s\nwant:\n%s", m, out);
+	free(m);
+	e2e_run_free(&r);
+}
+
 Test(rsh_batch, json_lines, .timeout = 20)
 {
 	char *argv[] = RSH("-b", "-j", (char *)e2e_bin("dopyd"));
 
-	batch_expect(argv, "test add 2 3\n"
+	batch_expect_masked(argv, "test add 2 3\n"
 	    "\n"
 	    "test greet \"W \\\"x\\\"\"\n"
 	    "test sleep 0\n"
@@ -81,10 +98,14 @@ Test(rsh_batch, json_lines, .timeout = 20)
 	    "{\"line\":4,\"result\":null}\n"
 	    "{\"line\":5,\"result\":[\"pipe\",\"\",\"\",-1,\"\",false]}\n"
 	    "{\"line\":6,\"error\":{\"kind\":\"remote\",\"name\":"
-	    "\"test.Failure\",\"message\":\"a \\\"quoted\\\" message\"}}\n"
+	    "\"test.Failure\",\"message\":\"a \\\"quoted\\\" message\","
+	    "\"object\":\"test\",\"method\":\"fail\",\"trace\":["
+	    "\"bin/testobj.c:41 test_fail\",\"in test.fail on host HOST pid "
+	    "PID\"],\"host\":\"HOST\",\"pid\":PID,\"status\":1}}\n"
 	    "{\"line\":7,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: "
-	    "expected int, got 'x'\"}}\n");
+	    "expected int, got 'x'\",\"object\":null,\"method\":null,"
+	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n");
 }
 
 /* A remote error and bad lines are reported on their lines; the batch
@@ -226,6 +247,9 @@ pid_target(char *target, size_t len, char *pidfile, size_t plen)
 }
 
 #define NOT_SENT	"not sent: the connection was lost before this line"
+/* The fields of an error found by dopy-rsh, not by a server. */
+#define NO_WHERE	"\"object\":null,\"method\":null,\"trace\":[]," \
+			"\"host\":null,\"pid\":null,"
 
 /* The server dies with a call in flight: that call is lost (outcome
  * unknown), the calls after it are not run, the exit status is 3. */
@@ -248,11 +272,13 @@ Test(rsh_batch, server_killed_mid_batch, .timeout = 30)
 	out = finish(&p, 3, &err);
 	cr_assert_str_eq(out, "{\"line\":2,\"error\":{\"kind\":\"lost\","
 	    "\"name\":\"\",\"message\":\"connection lost during test.sleep "
-	    "(connection closed): whether it ran is unknown\"}}\n"
+	    "(connection closed): whether it ran is unknown\"," NO_WHERE
+	    "\"status\":3}}\n"
 	    "{\"line\":3,\"error\":{\"kind\":\"notrun\",\"name\":\"\","
-	    "\"message\":\"" NOT_SENT "\"}}\n"
+	    "\"message\":\"" NOT_SENT "\"," NO_WHERE "\"status\":3}}\n"
 	    "{\"line\":5,\"error\":{\"kind\":\"notrun\",\"name\":\"\","
-	    "\"message\":\"" NOT_SENT "\"}}\n", "stderr: %s", err);
+	    "\"message\":\"" NOT_SENT "\"," NO_WHERE "\"status\":3}}\n",
+	    "stderr: %s", err);
 	cr_assert_not_null(strstr(err, "2 lines not run"), "%s", err);
 	free(out);
 	free(err);

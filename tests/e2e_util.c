@@ -394,6 +394,38 @@ e2e_slurp(const char *path, size_t *lenp)
 	return buf;
 }
 
+char *
+e2e_mask(const char *s)
+{
+	char host[256], *out;
+	size_t hl, len;
+	FILE *f;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	hl = strlen(host);
+	cr_assert_not_null(f = open_memstream(&out, &len));
+	while (*s != '\0') {
+		if (hl > 0 && strncmp(s, host, hl) == 0) {
+			fputs("HOST", f);
+			s += hl;
+		} else if (strncmp(s, "pid ", 4) == 0 ||
+		    strncmp(s, "\"pid\":", 6) == 0) {
+			len = s[0] == 'p' ? 4 : 6;
+			fwrite(s, 1, len, f);
+			s += len;
+			if (*s >= '0' && *s <= '9')
+				fputs("PID", f);
+			while (*s >= '0' && *s <= '9')
+				s++;
+		} else
+			fputc(*s++, f);
+	}
+	fclose(f);
+	return out;
+}
+
 int
 e2e_spit(const char *path, const char *text)
 {

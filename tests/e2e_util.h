@@ -84,6 +84,10 @@ int		 e2e_write(int fd, const void *buf, size_t len);
 /* A whole file, NUL-terminated, or NULL. */
 char		*e2e_slurp(const char *path, size_t *len);
 int		 e2e_spit(const char *path, const char *text);
+/* s with what changes from run to run masked, for exact comparisons:
+ * this host's name as HOST, the number after "pid " or "pid": as PID
+ * (malloc'd). */
+char		*e2e_mask(const char *s);
 /* Fail the test if the file holds an ASan, LSan or UBSan report. */
 void		 e2e_check_sanitizers(const char *path, const char *who);
 /* "exit 3" or "signal 9", for messages (a static buffer). */
