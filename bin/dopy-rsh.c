@@ -337,6 +337,20 @@ add_args(struct req *rq, int argc, char *argv[])
 	return ST_OK;
 }
 
+/* With -j, arguments as one JSON object or array (or "-": from stdin). */
+static int
+json_args(struct req *rq, const char *text)
+{
+	const char *name;
+	char msg[200];
+
+	if (rsh_json_args(text, rq->sig, rq->args, &name, msg,
+	    sizeof(msg)) < 0)
+		return refuse(rq, ST_USAGE, name, "%s.%s: %s", rq->object,
+		    rq->method, msg);
+	return ST_OK;
+}
+
 /* The method's parameters, from the object's description. */
 static int
 find_sig(struct req *rq, const dopy_value *methods)
@@ -371,6 +385,8 @@ prepare(struct req *rq, const dopy_value *methods, int argc, char *argv[])
 		return st;
 	if ((rq->args = dopy_args_new()) == NULL)
 		return refuse(rq, ST_REMOTE, "", "out of memory");
+	if (jflag && argc == 1 && rsh_json_is_args(argv[0]))
+		return json_args(rq, argv[0]);
 	return add_args(rq, argc, argv);
 }
 

@@ -394,7 +394,9 @@ scalar(const dopy_type *t, const json_t *j, struct why *w)
 		return dopy_value_double(json_number_value(j));
 	if (json_is_string(j))
 		return from_text(t, j, w);
-	fail(w, E_TYPE, "%s wanted, not %s", dopy_type_name(t), jtype(j));
+	fail(w, E_TYPE, "%s wanted, not %s", dopy_type_name(t),
+	    json_is_integer(j) && json_integer_value(j) < 0 ?
+	    "a negative integer" : jtype(j));
 	return NULL;
 }
 
@@ -494,9 +496,9 @@ load(const char *text, struct why *w)
 	json_t *j;
 
 	if (strcmp(text, "-") == 0)
-		j = json_loadf(stdin, JSON_REJECT_DUPLICATES, &je);
+		j = json_loadf(stdin, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	else
-		j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+		j = json_loads(text, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (j == NULL)
 		fail(w, E_JSON, "bad JSON%s at line %d column %d: %s",
 		    strcmp(text, "-") == 0 ? " on standard input" : "",

@@ -227,6 +227,32 @@ f_pass(dopy_call *c)
 	return dopy_call_return(c, dopy_value_copy(dopy_call_arg(c, 0)));
 }
 
+/* Each argument as TYPE:JSON, so a test sees what a client's
+ * conversion made of its input (dopy-rsh -j). */
+static int
+f_kinds(dopy_call *c)
+{
+	const dopy_value *v;
+	char *buf = NULL, *j;
+	size_t i, len;
+	FILE *f;
+	int r;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return dopy_raise(c, "factory.NoMemory", "out of memory");
+	for (i = 0; (v = dopy_call_arg(c, i)) != NULL; i++) {
+		j = dopy_value_json(v);
+		fprintf(f, "%s%s:%s", i > 0 ? " " : "",
+		    dopy_type_name(dopy_value_type(v)), j != NULL ? j : "?");
+		free(j);
+	}
+	if (fclose(f) == EOF)
+		return dopy_raise(c, "factory.NoMemory", "out of memory");
+	r = dopy_return_string(c, buf);
+	free(buf);
+	return r;
+}
+
 static int
 f_live(dopy_call *c)
 {
@@ -273,6 +299,9 @@ static const struct dopy_method factory_methods[] = {
 	    "n new counters, starting at 0, 1, ..." },
 	{ "pair", f_pair, "name:string", "(string,ref)",
 	    "A name and a new counter." },
+	{ "kinds", f_kinds, "b:bool, i:int, u:uint, d:double, s:string, "
+	    "y:bytes, a:(string,int)[]", "string",
+	    "Each argument as TYPE:JSON (to test clients' conversions)." },
 	{ "pass", f_pass, "v:any", "any", "v itself." },
 	{ "sum", f_sum, "refs:ref[]", "int",
 	    "The sum of the counters' values." },

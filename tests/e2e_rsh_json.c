@@ -130,3 +130,155 @@ Test(rshjson, connection_error, .timeout = 20)
 	    strstr(r.out, ",\"status\":3}}\n") != NULL, "stdout: %s", r.out);
 	e2e_run_free(&r);
 }
+
+/* ---- arguments as JSON ---- */
+
+/* factory.kinds prints each argument as TYPE:JSON. */
+#define KINDS_ARGS	"[true,-1,\"18446744073709551615\",2.5,\"s\\u00e9\"," \
+			"\"\\u00ff\\u0000a\",[[\"a\",1],[\"b\",2]]]"
+#define KINDS_OUT	"\"bool:true int:-1 uint:18446744073709551615 " \
+			"double:2.5 string:\\\"s\xc3\xa9\\\" " \
+			"bytes:\\\"\\\\u00ff\\\\u0000a\\\" (string,int)[]:" \
+			"[[\\\"a\\\",1],[\\\"b\\\",2]]\"\n"
+
+/* Every value type by position: a uint above 2^63 as a string, bytes
+ * one character a byte (as -j prints them), an array of structures as
+ * arrays. */
+Test(rshjson, args_array_every_type, .timeout = 20)
+{
+	char *argv[] = RSH("-j", DOPYD, "factory", "kinds", KINDS_ARGS);
+
+	expect(argv, NULL, 0, KINDS_OUT, NULL);
+}
+
+/* "-": the same from standard input, as jq would hand it over. */
+Test(rshjson, args_from_stdin, .timeout = 20)
+{
+	char *argv[] = RSH("-j", DOPYD, "factory", "kinds", "-");
+
+	expect(argv, KINDS_ARGS "\n", 0, KINDS_OUT, NULL);
+}
+
+Test(rshjson, args_object_named, .timeout = 20)
+{
+	char *argv[] = RSH("-j", DOPYD, "factory", "kinds", "{\"a\":[],"
+	    "\"y\":\"\",\"s\":\"\",\"d\":1,\"u\":7,\"i\":3,\"b\":false}");
+
+	expect(argv, NULL, 0, "\"bool:false int:3 uint:7 double:1 "
+	    "string:\\\"\\\" bytes:\\\"\\\" (string,int)[]:[]\"\n", NULL);
+}
+
+/* Named ones with a default left out; without -j the text is text. */
+Test(rshjson, args_object_default, .timeout = 20)
+{
+	char *argv[] = RSH("-j", DOPYD, "test", "greet", "{\"name\":\"W\"}");
+	char *targv[] = RSH(DOPYD, "test", "greet", "{\"name\":\"W\"}");
+
+	expect(argv, NULL, 0, "\"Hello, W\"\n", NULL);
+	expect(targv, NULL, 0, "Hello, {\"name\":\"W\"}\n", NULL);
+}
+
+/* `any` takes its type from the JSON. */
+Test(rshjson, args_any_inferred, .timeout = 20)
+{
+	static const char *cases[][2] = {
+		{ "[true]", "true\n" },
+		{ "[-3]", "-3\n" },
+		{ "[1.5]", "1.5\n" },
+		{ "[\"x\"]", "\"x\"\n" },
+		{ "[[true,false]]", "[true,false]\n" },
+		{ "[[1,2.5]]", "[1,2.5]\n" },
+		{ "[[\"a\",\"b\"]]", "[\"a\",\"b\"]\n" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = RSH("-j", DOPYD, "factory", "pass",
+		    (char *)cases[i][0]);
+
+		expect(argv, NULL, 0, cases[i][1], NULL);
+	}
+}
+
+/* A reference, {"ref":N} as -j prints it or "@N", reaches the server
+ * as one: this new connection has none, and the server says which. */
+Test(rshjson, args_refs, .timeout = 20)
+{
+	char *argv[] = RSH("-j", DOPYD, "factory", "sum",
+	    "{\"refs\":[{\"ref\":2},\"@3\"]}");
+	char *largv[] = RSH("-j", DOPYD, "factory", "label",
+	    "[[\"x\",\"@4\"]]");
+
+	expect(argv, NULL, 2, "{\"error\":{\"name\":\"dopy.UnknownReference\","
+	    "\"message\":\"factory.sum: parameter refs: no reference @2 on this "
+	    "connection (released, reaped, or from another connection)\","
+	    "\"object\":\"factory\",\"method\":\"sum\",\"trace\":[\"in "
+	    "factory.sum on host HOST pid PID\"],\"host\":\"HOST\",\"pid\":PID,"
+	    "\"status\":2}}\n", NULL);
+	expect(largv, NULL, 2, "{\"error\":{\"name\":\"dopy.UnknownReference\","
+	    "\"message\":\"factory.label: parameter p: no reference @4 on this "
+	    "connection (released, reaped, or from another connection)\","
+	    "\"object\":\"factory\",\"method\":\"label\",\"trace\":[\"in "
+	    "factory.label on host HOST pid PID\"],\"host\":\"HOST\",\"pid\":PID,"
+	    "\"status\":2}}\n", NULL);
+}
+
+/* A refused argument: exit 2, the reason, nothing sent. */
+struct bad_case {
+	const char	*method, *json, *name, *message;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "add", "[1,", "dopy-rsh.JSONError", "test.add: bad JSON at line 1 "
+	    "column 3: ']' expected near end of file" },
+	{ "add", "[1,2] x", "dopy-rsh.JSONError", "test.add: bad JSON at "
+	    "line 1 column 7: end of file expected near 'x'" },
+	{ "add", "[1,\"x\"]", "dopy.TypeError", "test.add: parameter b: "
+	    "expected int, got 'x'" },
+	{ "add", "[1,2.5]", "dopy.TypeError", "test.add: parameter b: int "
+	    "wanted, not a number" },
+	{ "add", "[1,2,3]", "dopy.ArgumentError", "test.add: too many "
+	    "arguments (it takes 2)" },
+	{ "add", "{\"c\":1}", "dopy.ArgumentError", "test.add: no parameter "
+	    "'c'" },
+	{ "echo", "[\"\\u0100\"]", "dopy.TypeError", "test.echo: parameter "
+	    "data: bytes are characters U+0000 to U+00FF, one a byte" },
+	{ "greet", "[null]", "dopy.TypeError", "test.greet: parameter name: "
+	    "string wanted (without NUL), not null" },
+	{ "greet", "[\"a\\u0000b\"]", "dopy.TypeError", "test.greet: "
+	    "parameter name: string wanted (without NUL), not a string" },
+};
+
+E2E_TABLE_PARAMS(rshjson, bad_args, bad_cases)
+
+ParameterizedTest(size_t *ip, rshjson, bad_args, .timeout = 20)
+{
+	const struct bad_case *c = &bad_cases[*ip];
+	char target[4200], want[1024], *log;
+	char *argv[] = RSH("-j", target, "test", (char *)c->method,
+	    (char *)c->json);
+
+	/* The server's log counts the calls: only dopy.describe came. */
+	snprintf(target, sizeof(target), "%s -v -L %s/log", e2e_bin("dopyd"),
+	    e2e_tmpdir());
+	snprintf(want, sizeof(want), "{\"error\":{\"name\":\"%s\",\"message\":"
+	    "\"%s\",\"object\":\"test\",\"method\":\"%s\",\"trace\":[],"
+	    "\"host\":null,\"pid\":null,\"status\":2}}\n", c->name, c->message,
+	    c->method);
+	expect(argv, NULL, 2, want, c->message);
+	snprintf(target, sizeof(target), "%s/log", e2e_tmpdir());
+	log = e2e_slurp(target, NULL);
+	cr_assert_not_null(log);
+	cr_assert_not_null(strstr(log, " calls=1 "), "%s", log);
+	cr_assert_null(strstr(log, "test."), "%s", log);
+	free(log);
+}
+
+/* The example of dopy-rsh(1), with what jq -n prints. */
+Test(rshjson, args_example_jq, .timeout = 20)
+{
+	char *argv[] = RSH("-j", DOPYD, "test", "greet", "-");
+
+	expect(argv, "{\n  \"name\": \"World\",\n  \"greeting\": \"Hi\"\n}\n",
+	    0, "\"Hi, World\"\n", NULL);
+}
