@@ -680,6 +680,62 @@ send_call(struct batch *b, struct slot *s, struct req *rq)
 	}
 }
 
+/* A JSON line's arguments, typed by the signature in methods. */
+static int
+prepare_json(struct req *rq, const dopy_value *methods,
+    const struct rsh_jline *jl)
+{
+	const char *name;
+	char msg[200];
+	int st;
+
+	if ((st = find_sig(rq, methods)) != ST_OK)
+		return st;
+	if ((rq->args = dopy_args_new()) == NULL)
+		return refuse(rq, ST_REMOTE, "", "out of memory");
+	if (rsh_jline_args(jl, rq->sig, rq->args, &name, msg,
+	    sizeof(msg)) < 0)
+		return refuse(rq, ST_USAGE, name, "%s.%s: %s", rq->object,
+		    rq->method, msg);
+	return ST_OK;
+}
+
+/* With -j, a line {"object":..., "method":..., "args":...}: the object
+ * from the command line unless the line names one. */
+static void
+run_json_line(struct batch *b, struct slot *s, const char *line)
+{
+	struct req rq = { NULL, NULL, NULL, NULL, NULL, "" };
+	const dopy_value *methods;
+	struct rsh_jline *jl;
+	int st;
+
+	if ((jl = rsh_json_line(line, rq.msg, sizeof(rq.msg))) == NULL ||
+	    (rq.object = rsh_jline_object(jl, b->object)) == NULL) {
+		local_failure(s, DOPY_E_USAGE, "dopy-rsh.JSONError",
+		    jl == NULL ? rq.msg : "no \"object\"");
+		rsh_jline_free(jl);
+		return;
+	}
+	rq.method = rsh_jline_method(jl);
+	if (rsh_jline_has_args(jl)) {
+		if ((st = methods_of(b, rq.object, &methods, &s->err)) < 0) {
+			s->code = st;
+			b->lost = s->notrun = conn_gone(b, st);
+			goto done;
+		}
+		if ((st = prepare_json(&rq, methods, jl)) != ST_OK) {
+			local_failure(s, st == ST_CONN ? DOPY_E_PROTO :
+			    DOPY_E_USAGE, rq.why, rq.msg);
+			goto done;
+		}
+	}
+	send_call(b, s, &rq);
+done:
+	req_release(&rq);
+	rsh_jline_free(jl);
+}
+
 /* Parse one line and send its call, or say why not. */
 static void
 run_line(struct batch *b, struct slot *s, char *line)
@@ -690,6 +746,10 @@ run_line(struct batch *b, struct slot *s, char *line)
 	const char *why;
 	int n, first = b->object == NULL, st;
 
+	if (jflag && rsh_json_is_line(line)) {
+		run_json_line(b, s, line);
+		return;
+	}
 	if ((n = split(line, words, MAXWORDS, &why)) < 0 || n < first + 1) {
 		local_failure(s, DOPY_E_USAGE, "dopy-rsh.SyntaxError",
 		    n < 0 ? why : "no method");

@@ -598,9 +598,9 @@ bad:
 }
 
 const char *
-rsh_jline_object(const struct rsh_jline *l)
+rsh_jline_object(const struct rsh_jline *l, const char *dflt)
 {
-	return l->object;
+	return l->object != NULL ? l->object : dflt;
 }
 
 const char *

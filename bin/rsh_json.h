@@ -45,7 +45,8 @@ struct rsh_jline;
 int	 rsh_json_is_line(const char *line);
 /* Parse it; NULL with the reason in msg. */
 struct rsh_jline *rsh_json_line(const char *line, char *msg, size_t len);
-const char *rsh_jline_object(const struct rsh_jline *);	/* or NULL */
+/* The line's object, or else dflt (which may be NULL). */
+const char *rsh_jline_object(const struct rsh_jline *, const char *dflt);
 const char *rsh_jline_method(const struct rsh_jline *);
 /* Whether it has arguments (args present, not empty). */
 int	 rsh_jline_has_args(const struct rsh_jline *);

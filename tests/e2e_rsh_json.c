@@ -136,10 +136,11 @@ Test(rshjson, connection_error, .timeout = 20)
 /* factory.kinds prints each argument as TYPE:JSON. */
 #define KINDS_ARGS	"[true,-1,\"18446744073709551615\",2.5,\"s\\u00e9\"," \
 			"\"\\u00ff\\u0000a\",[[\"a\",1],[\"b\",2]]]"
-#define KINDS_OUT	"\"bool:true int:-1 uint:18446744073709551615 " \
+#define KINDS_RES	"\"bool:true int:-1 uint:18446744073709551615 " \
 			"double:2.5 string:\\\"s\xc3\xa9\\\" " \
 			"bytes:\\\"\\\\u00ff\\\\u0000a\\\" (string,int)[]:" \
-			"[[\\\"a\\\",1],[\\\"b\\\",2]]\"\n"
+			"[[\\\"a\\\",1],[\\\"b\\\",2]]\""
+#define KINDS_OUT	KINDS_RES "\n"
 
 /* Every value type by position: a uint above 2^63 as a string, bytes
  * one character a byte (as -j prints them), an array of structures as
@@ -281,4 +282,82 @@ Test(rshjson, args_example_jq, .timeout = 20)
 
 	expect(argv, "{\n  \"name\": \"World\",\n  \"greeting\": \"Hi\"\n}\n",
 	    0, "\"Hi, World\"\n", NULL);
+}
+
+/* ---- batch lines as JSON (-b -j) ---- */
+
+/* References made by one line serve the lines after it; text lines
+ * still work beside JSON ones; a bad line is reported on its own line
+ * and the batch goes on. */
+Test(rshjson, batch_lines, .timeout = 20)
+{
+	char *argv[] = RSH("-b", "-j", DOPYD);
+
+	expect(argv,
+	    "{\"object\":\"factory\",\"method\":\"counter\",\"args\":"
+	    "{\"start\":5}}\n"
+	    "{\"object\":\"factory\",\"method\":\"value\",\"args\":[\"@1\"]}\n"
+	    "{\"object\":\"factory\",\"method\":\"sum\",\"args\":{\"refs\":"
+	    "[{\"ref\":1},\"@1\"]}}\n"
+	    "{\"object\":\"factory\",\"method\":\"label\",\"args\":[[\"n\","
+	    "{\"ref\":1}]]}\n"
+	    "  {\"object\":\"test\",\"method\":\"sleep\",\"args\":[0]}\n"
+	    "{\"object\":\"test\",\"method\":\"caller\"}\n"
+	    "test add 2 3\n"
+	    "{\"method\":\"add\"}\n"
+	    "{\"object\":\"test\",\"method\":\"add\",\"args\":[1,\n"
+	    "{\"object\":\"test\",\"method\":\"add\",\"args\":[1,\"x\"]}\n"
+	    "{\"object\":\"test\",\"method\":\"add\",\"args\":3}\n"
+	    "{\"object\":\"test\",\"method\":\"add\",\"x\":3}\n"
+	    "{\"object\":\"test\",\"method\":7}\n"
+	    "{\"object\":\"factory\",\"method\":\"kinds\",\"args\":"
+	    KINDS_ARGS "}\n",
+	    1,
+	    "{\"line\":1,\"result\":{\"ref\":1}}\n"
+	    "{\"line\":2,\"result\":5}\n"
+	    "{\"line\":3,\"result\":10}\n"
+	    "{\"line\":4,\"result\":\"n=5\"}\n"
+	    "{\"line\":5,\"result\":null}\n"
+	    "{\"line\":6,\"result\":[\"pipe\",\"\",\"\",-1,\"\",false]}\n"
+	    "{\"line\":7,\"result\":5}\n"
+	    "{\"line\":8,\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy-rsh.JSONError\",\"message\":\"no \\\"object\\\"\","
+	    "\"object\":null,\"method\":null,\"trace\":[],\"host\":null,"
+	    "\"pid\":null,\"status\":1}}\n"
+	    "{\"line\":9,\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy-rsh.JSONError\",\"message\":\"bad JSON at line 1 column "
+	    "42: ']' expected near end of file\",\"object\":null,\"method\":"
+	    "null,\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "{\"line\":10,\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: expected "
+	    "int, got 'x'\",\"object\":null,\"method\":null,\"trace\":[],"
+	    "\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "{\"line\":11,\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy-rsh.JSONError\",\"message\":\"test.add: arguments are an "
+	    "object or an array, not an integer\",\"object\":null,\"method\":"
+	    "null,\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "{\"line\":12,\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy-rsh.JSONError\",\"message\":\"unknown member \\\"x\\\"\","
+	    "\"object\":null,\"method\":null,\"trace\":[],\"host\":null,"
+	    "\"pid\":null,\"status\":1}}\n"
+	    "{\"line\":13,\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy-rsh.JSONError\",\"message\":\"\\\"method\\\" is a string, "
+	    "not an integer\",\"object\":null,\"method\":null,\"trace\":[],"
+	    "\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "{\"line\":14,\"result\":" KINDS_RES "}\n",
+	    "line 10: test.add: parameter b: expected int, got 'x'");
+}
+
+/* The object on the command line, unless a line names another. */
+Test(rshjson, batch_lines_object_given, .timeout = 20)
+{
+	char *argv[] = RSH("-b", "-j", DOPYD, "test");
+
+	expect(argv, "{\"method\":\"add\",\"args\":[2,3]}\n"
+	    "{\"method\":\"greet\",\"args\":{\"greeting\":\"Hi\",\"name\":"
+	    "\"W\"}}\n"
+	    "{\"object\":\"factory\",\"method\":\"live\",\"args\":[]}\n",
+	    0, "{\"line\":1,\"result\":5}\n"
+	    "{\"line\":2,\"result\":\"Hi, W\"}\n"
+	    "{\"line\":3,\"result\":0}\n", NULL);
 }
