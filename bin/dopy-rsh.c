@@ -28,6 +28,8 @@
 #define ST_CONN		3	/* connection or protocol failure */
 
 static int	jflag, oflag;
+/* The call being made, whose names a JSON error carries. */
+static const char *call_object, *call_method;
 
 /* With -j a failure is also one line of JSON on stdout, for the script
  * that reads the result there (dopy-rsh(1), JSON). */
@@ -39,7 +41,9 @@ json_failure(const dopy_error *err, const char *name, const char *msg,
 
 	if (!jflag)
 		return;
-	s = rsh_json_error(NULL, err, name, msg, object, method, st);
+	s = rsh_json_error(NULL, err, name, msg,
+	    object != NULL ? object : call_object,
+	    method != NULL ? method : call_method, st);
 	printf("{\"error\":%s}\n", s);
 	free(s);
 }
@@ -431,6 +435,8 @@ call(dopy_conn *conn, const char *object, const char *method, int argc,
 	dopy_error *err = NULL;
 	int st;
 
+	call_object = object;
+	call_method = method;
 	if ((st = dopy_describe(conn, object, &methods, &err)) < 0)
 		return failed(st, err);
 	if ((st = prepare(&rq, methods, argc, argv)) != ST_OK) {
@@ -599,6 +605,7 @@ struct slot {
 	const char	*name;		/* a failure found here: its name */
 	dopy_value	*result;
 	dopy_error	*err;
+	char		*object, *method;	/* the call, for -j */
 };
 
 /* An object's methods, described once per batch. */
@@ -652,6 +659,17 @@ methods_of(struct batch *b, const char *object, const dopy_value **mp,
 	b->descs[b->ndescs++].methods = m;
 	*mp = m;
 	return 0;
+}
+
+/* The call a line makes, kept for its errors with -j. */
+static void
+slot_call(struct slot *s, const char *object, const char *method)
+{
+	if (!jflag)
+		return;
+	if ((s->object = strdup(object)) == NULL ||
+	    (s->method = strdup(method)) == NULL)
+		err(ST_CONN, NULL);
 }
 
 /* The connection is gone: nothing more is sent. */
@@ -718,6 +736,7 @@ run_json_line(struct batch *b, struct slot *s, const char *line)
 		return;
 	}
 	rq.method = rsh_jline_method(jl);
+	slot_call(s, rq.object, rq.method);
 	if (rsh_jline_has_args(jl)) {
 		if ((st = methods_of(b, rq.object, &methods, &s->err)) < 0) {
 			s->code = st;
@@ -757,6 +776,7 @@ run_line(struct batch *b, struct slot *s, char *line)
 	}
 	rq.object = first ? words[0] : b->object;
 	rq.method = words[first];
+	slot_call(s, rq.object, rq.method);
 	/* Without arguments there is nothing to type: no description. */
 	if (n > first + 1) {
 		if ((st = methods_of(b, rq.object, &methods, &s->err)) < 0) {
@@ -866,8 +886,8 @@ print_failure(const struct slot *s)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	if (jflag) {
-		jn = rsh_json_error(kind_of(s), s->err, name, m, NULL, NULL,
-		    slot_status(s));
+		jn = rsh_json_error(kind_of(s), s->err, name, m, s->object,
+		    s->method, slot_status(s));
 		printf("{\"line\":%ld,\"error\":%s}\n", s->line, jn);
 		free(jn);
 	} else
@@ -928,6 +948,8 @@ finish_oldest(struct batch *b)
 	dopy_future_free(s->f);
 	dopy_value_free(s->result);
 	dopy_error_free(s->err);
+	free(s->object);
+	free(s->method);
 	memset(s, 0, sizeof(*s));
 	b->head = (b->head + 1) % WINDOW;
 	b->n--;

@@ -104,7 +104,7 @@ Test(rsh_batch, json_lines, .timeout = 20)
 	    "PID\"],\"host\":\"HOST\",\"pid\":PID,\"status\":1}}\n"
 	    "{\"line\":7,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: "
-	    "expected int, got 'x'\",\"object\":null,\"method\":null,"
+	    "expected int, got 'x'\",\"object\":\"test\",\"method\":\"add\","
 	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n");
 }
 
@@ -247,8 +247,12 @@ pid_target(char *target, size_t len, char *pidfile, size_t plen)
 }
 
 #define NOT_SENT	"not sent: the connection was lost before this line"
-/* The fields of an error found by dopy-rsh, not by a server. */
-#define NO_WHERE	"\"object\":null,\"method\":null,\"trace\":[]," \
+/* The fields of an error of a call of test.m found by dopy-rsh, not by a
+ * server. */
+#define NO_WHERE(m)	"\"object\":\"test\",\"method\":\"" m "\"," \
+			"\"trace\":[],\"host\":null,\"pid\":null,"
+/* Those of a line not even read: no call. */
+#define NO_CALL		"\"object\":null,\"method\":null,\"trace\":[]," \
 			"\"host\":null,\"pid\":null,"
 
 /* The server dies with a call in flight: that call is lost (outcome
@@ -272,12 +276,12 @@ Test(rsh_batch, server_killed_mid_batch, .timeout = 30)
 	out = finish(&p, 3, &err);
 	cr_assert_str_eq(out, "{\"line\":2,\"error\":{\"kind\":\"lost\","
 	    "\"name\":\"\",\"message\":\"connection lost during test.sleep "
-	    "(connection closed): whether it ran is unknown\"," NO_WHERE
+	    "(connection closed): whether it ran is unknown\"," NO_WHERE("sleep")
 	    "\"status\":3}}\n"
 	    "{\"line\":3,\"error\":{\"kind\":\"notrun\",\"name\":\"\","
-	    "\"message\":\"" NOT_SENT "\"," NO_WHERE "\"status\":3}}\n"
+	    "\"message\":\"" NOT_SENT "\"," NO_CALL "\"status\":3}}\n"
 	    "{\"line\":5,\"error\":{\"kind\":\"notrun\",\"name\":\"\","
-	    "\"message\":\"" NOT_SENT "\"," NO_WHERE "\"status\":3}}\n",
+	    "\"message\":\"" NOT_SENT "\"," NO_CALL "\"status\":3}}\n",
 	    "stderr: %s", err);
 	cr_assert_not_null(strstr(err, "2 lines not run"), "%s", err);
 	free(out);

@@ -119,6 +119,19 @@ Test(rshjson, usage_error, .timeout = 20)
 	    "\"pid\":null,\"status\":2}}\n", "got 'x'");
 }
 
+/* The object and method are the call's, not the dopy.describe that
+ * found the object missing. */
+Test(rshjson, unknown_object, .timeout = 20)
+{
+	char *argv[] = RSH("-j", DOPYD, "nosuch", "add", "1");
+
+	expect(argv, NULL, 2, "{\"error\":{\"name\":\"dopy.UnknownObject\","
+	    "\"message\":\"no object 'nosuch'\",\"object\":\"nosuch\","
+	    "\"method\":\"add\",\"trace\":[\"lib/introspect.c:18 lookup\","
+	    "\"in dopy.describe on host HOST pid PID\"],\"host\":\"HOST\","
+	    "\"pid\":PID,\"status\":2}}\n", NULL);
+}
+
 Test(rshjson, connection_error, .timeout = 20)
 {
 	char *argv[] = RSH("-j", "sh -c \"exit 0\"", "test", "add", "1", "2");
@@ -330,12 +343,12 @@ Test(rshjson, batch_lines, .timeout = 20)
 	    "null,\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
 	    "{\"line\":10,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: expected "
-	    "int, got 'x'\",\"object\":null,\"method\":null,\"trace\":[],"
-	    "\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "int, got 'x'\",\"object\":\"test\",\"method\":\"add\","
+	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
 	    "{\"line\":11,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy-rsh.JSONError\",\"message\":\"test.add: arguments are an "
-	    "object or an array, not an integer\",\"object\":null,\"method\":"
-	    "null,\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "object or an array, not an integer\",\"object\":\"test\","
+	    "\"method\":\"add\",\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
 	    "{\"line\":12,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy-rsh.JSONError\",\"message\":\"unknown member \\\"x\\\"\","
 	    "\"object\":null,\"method\":null,\"trace\":[],\"host\":null,"
