@@ -259,6 +259,9 @@ on_answer(dopy_conn *c, const struct dopy_frame *fr)
 	}
 	pthread_mutex_lock(&c->lock);
 	role_free(c);
+	/* Calls run in order, so a oneway call sent before this answer's
+	 * call is over; closing waits for the server again (conn.c). */
+	c->oneway_busy = 0;
 	if ((f = table_take(c, fr->id)) != NULL)
 		settle(c, f, code, v, e);
 	else {				/* timed out or forgotten */

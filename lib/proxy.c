@@ -333,9 +333,15 @@ call_oneway(dopy_proxy *p, const char *method, const dopy_args *args,
 	uint32_t id;
 	int r;
 
-	if ((r = dopy_conn_claim_id(p, &id, ep)) < 0)
+	if ((r = dopy_conn_claim_id(p, &id, ep)) < 0 ||
+	    (r = dopy_send_call(p, DOPY_F_ONEWAY, id, method, args, ep)) < 0)
 		return r;
-	return dopy_send_call(p, DOPY_F_ONEWAY, id, method, args, ep);
+	/* Until an answer shows the server past it, closing must not wait
+	 * for it (conn.c). */
+	pthread_mutex_lock(&p->conn->lock);
+	p->conn->oneway_busy = 1;
+	pthread_mutex_unlock(&p->conn->lock);
+	return 0;
 }
 
 int

@@ -327,6 +327,37 @@ Test(rsh_batch, oneway, .timeout = 20)
 	e2e_run_expect(withb, 2, "", "usage");
 }
 
+/*
+ * -o returns once the call is sent, and the server it started goes on
+ * to run the call to the end and exit on its own: its log's exit line
+ * comes some 2 s later, after both calls (the description and the
+ * sleep), with status 0.
+ */
+Test(rsh_batch, oneway_returns_at_once, .timeout = 30)
+{
+	char log[512], cmd[1024], *line, *d;
+	char *argv[] = RSH("-o", cmd, "test", "sleep", "2000");
+	struct e2e_run r;
+	int64_t t0, took;
+
+	snprintf(log, sizeof(log), "%s/sleep.log", e2e_tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s -L %s", e2e_bin("dopyd"), log);
+	t0 = dopy_now_ms();
+	e2e_run(&r, argv);
+	took = dopy_now_ms() - t0;
+	e2e_assert_run(&r, 0, "");
+	cr_assert_str_eq(r.err, "", "nothing on stderr");
+	e2e_run_free(&r);
+	cr_assert_lt(took, 1000, "dopy-rsh -o waited %lld ms for the method",
+	    (long long)took);
+	line = e2e_dopyd_exit_line(log, 10000);
+	cr_assert_not_null(strstr(line, " calls=2 "), "%s", line);
+	cr_assert_not_null(strstr(line, " status=0"), "%s", line);
+	cr_assert_not_null(d = strstr(line, "duration="), "%s", line);
+	cr_assert_geq(atof(d + 9), 2.0, "the sleep ran to its end: %s", line);
+	free(line);
+}
+
 Test(rsh_batch, usage, .timeout = 20)
 {
 	char *two[] = RSH("-b", (char *)e2e_bin("dopyd"), "test", "add");
