@@ -34,15 +34,73 @@ static const struct option help_opt[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void __attribute__((noreturn))
-usage(int status)
+static void
+print_usage(FILE *fp)
 {
-	fprintf(status == 0 ? stdout : stderr,
+	fprintf(fp,
 	    "usage: %s [-hjo] [-k keyfile] [-t timeout] target [object "
 	    "[method [arg | name=value ...]]]\n"
 	    "       %s -b [-j] [-k keyfile] [-t timeout] target [object]\n",
 	    getprogname(), getprogname());
+}
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	print_usage(status == 0 ? stdout : stderr);
 	exit(status);
+}
+
+/* -h: what the man page says first, for a user at the prompt. */
+static void __attribute__((noreturn))
+help(void)
+{
+	print_usage(stdout);
+	fputs("\n"
+	    "List a dopy server's objects, describe an object's methods, "
+	    "or call one.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -b          batch mode: calls from standard input, one a "
+	    "line\n"
+	    "  -h, --help  print this help and exit\n"
+	    "  -j          print results (in batch mode, lines) as JSON\n"
+	    "  -k keyfile  authenticate both ways with the shared key in "
+	    "keyfile\n"
+	    "  -o          send the call oneway: exit once it is sent, "
+	    "print nothing\n"
+	    "  -t timeout  give up on a call silent for timeout seconds "
+	    "(1 to 86400)\n"
+	    "\n"
+	    "Targets:\n"
+	    "  tcp://host:port[/object]  or  tcp:host:port[:object]\n"
+	    "  unix:path[#object]\n"
+	    "  ssh://[user@]host[:port][/command][#object]\n"
+	    "  name:name                 an object bound in the naming "
+	    "service of $DOPY_NS\n"
+	    "  exec:command              a command run with pipes to it; "
+	    "so is any other\n"
+	    "                            target, such as bin/dopyd or "
+	    "'ssh host dopyd'\n"
+	    "\n"
+	    "Exit status:\n"
+	    "  0  success\n"
+	    "  1  the method raised an error\n"
+	    "  2  usage: bad options, target or arguments, unknown object "
+	    "or method\n"
+	    "  3  connection or protocol failure, or a timeout: the call "
+	    "may or may not have run\n"
+	    "\n"
+	    "See dopy-rsh(1).\n", stdout);
+	exit(fflush(stdout) == EOF ? ST_REMOTE : ST_OK);
+}
+
+/* Options that cannot go together: say why, then how to call us. */
+static void __attribute__((noreturn))
+refuse_options(const char *why)
+{
+	warnx("%s", why);
+	usage(ST_USAGE);
 }
 
 /* The exit status for a library error code. */
@@ -959,7 +1017,7 @@ main(int argc, char *argv[])
 			bflag = 1;
 			break;
 		case 'h':
-			usage(0);
+			help();
 		case 'j':
 			jflag = 1;
 			break;
@@ -982,8 +1040,14 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || (bflag && (oflag || argc > 2)))
+	if (argc < 1)
 		usage(ST_USAGE);
+	if (bflag && oflag)
+		refuse_options("-b and -o cannot go together: a batch prints "
+		    "every call's answer, and a oneway call has none");
+	if (bflag && argc > 2)
+		refuse_options("-b reads the calls from standard input: give "
+		    "only the target and an object");
 	/* One-shot: connect, HELLO and the first call in one round trip.
 	 * Batches keep the plain connect, whose failure ends them early. */
 	if ((st = open_target(argv[0], keyfile, bflag ? 0 : DOPY_CONNECT_EARLY,
@@ -1001,6 +1065,10 @@ main(int argc, char *argv[])
 	}
 	if (bflag && argc > 2) {
 		warnx("%s names an object already", dopy_target_object(target));
+		st = ST_USAGE;
+	} else if (oflag && argc < 3) {
+		warnx("-o needs a method to call: a listing or a description "
+		    "is an answer");
 		st = ST_USAGE;
 	} else if (bflag)
 		st = batch(conn, argc == 2 ? argv[1] : NULL);
