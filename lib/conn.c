@@ -165,9 +165,10 @@ hello_error(int r, dopy_error **ep)
 	if (r == DOPY_E_TIMEOUT)
 		return dopy_error_set(ep, r, "no HELLO from the server within "
 		    "%d s", DOPY_HELLO_TIMEOUT_MS / 1000);
-	return dopy_error_set(ep, r, "HELLO exchange failed: %s%s%s",
-	    dopy_strerror(r), r == DOPY_E_SYS ? ": " : "",
-	    r == DOPY_E_SYS ? strerror(errno) : "");
+	/* The kind, dopy_strerror(r), goes in front (dopy_error_format). */
+	return dopy_error_set(ep, r, "HELLO exchange failed%s%s",
+	    r == DOPY_E_SYS ? ": " : "", r == DOPY_E_SYS ? strerror(errno) :
+	    "");
 }
 
 /* Our HELLO, nonce included when we hold a key. */
@@ -667,7 +668,7 @@ int
 dopy_conn_send_frame(dopy_conn *c, uint8_t type, uint32_t id,
     dopy_error **ep)
 {
-	int r;
+	int r, syserr;
 
 	pthread_mutex_lock(&c->lock);
 	r = c->up ? 0 : DOPY_E_CLOSED;
@@ -677,10 +678,12 @@ dopy_conn_send_frame(dopy_conn *c, uint8_t type, uint32_t id,
 	pthread_mutex_lock(&c->wlock);
 	dopy_chan_begin(&c->chan);
 	r = dopy_chan_send(&c->chan, type, id);
+	syserr = errno;
 	pthread_mutex_unlock(&c->wlock);
-	if (r < 0)
-		return dopy_error_set(ep, r, "cannot send %s: %s",
-		    dopy_frame_type_name(type), dopy_strerror(r));
+	if (r < 0)	/* the kind goes in front (dopy_error_format) */
+		return dopy_error_set(ep, r, "cannot send %s%s%s",
+		    dopy_frame_type_name(type), r == DOPY_E_SYS ? ": " : "",
+		    r == DOPY_E_SYS ? strerror(syserr) : "");
 	return 0;
 }
 

@@ -3,9 +3,14 @@
  * against dopy-rsh(1), options refused together, error messages and
  * exit statuses (dopy-rsh(1), EXIT STATUS).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,4 +139,147 @@ Test(rsh_cli, oneway_without_a_method_refused, .timeout = 20)
 
 	e2e_run_expect(argv, 2, "", "-o needs a method to call");
 	e2e_run_expect(argv2, 2, "", "-o needs a method to call");
+}
+
+/* ---- error messages: each says its kind once ---- */
+
+/* How often needle occurs in text. */
+static int
+count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)) != NULL; text++)
+		n++;
+	return n;
+}
+
+/* A server that speaks another protocol version. */
+Test(rsh_cli, version_mismatch_said_once, .timeout = 20)
+{
+	char path[512], target[1200];
+	char *argv[] = RSH(target, "test", "add", "1", "2");
+	struct dopy_buf b;
+	struct e2e_run r;
+	FILE *f;
+
+	dopy_buf_init(&b);
+	e2e_hello(&b, DOPY_PROTOCOL + 1, 1u << 20);
+	snprintf(path, sizeof(path), "%s/hello", e2e_tmpdir());
+	cr_assert_not_null(f = fopen(path, "w"));
+	cr_assert_eq(fwrite(b.data, 1, b.len, f), b.len);
+	cr_assert_eq(fclose(f), 0);
+	dopy_buf_release(&b);
+	snprintf(target, sizeof(target), "cat '%s'; exec cat >/dev/null",
+	    path);
+	e2e_run(&r, argv);
+	e2e_assert_run(&r, 3, "");
+	cr_assert(strncmp(r.err, "dopy-rsh: protocol version mismatch: "
+	    "client speaks ", 37) == 0, "%s", r.err);
+	cr_assert_eq(count(r.err, "version mismatch"), 1, "%s", r.err);
+	e2e_run_free(&r);
+}
+
+/* A call the server dies in: lost, said once, exit 3. */
+Test(rsh_cli, lost_call_said_once, .timeout = 20)
+{
+	char pidfile[512], target[1200], *text = NULL, *err;
+	char *argv[] = RSH(target, "test", "sleep", "5000");
+	struct e2e_proc p;
+	pid_t pid = 0;
+	int i, status;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/server.pid", e2e_tmpdir());
+	snprintf(target, sizeof(target), "echo $$ > %s; exec %s", pidfile,
+	    e2e_bin("dopyd"));
+	e2e_spawn(&p, argv);
+	for (i = 0; i < 500 && pid == 0; i++, free(text)) {
+		if ((text = e2e_slurp(pidfile, NULL)) != NULL &&
+		    strchr(text, '\n') != NULL)
+			pid = (pid_t)atol(text);
+		usleep(10000);
+	}
+	cr_assert_gt(pid, 0, "no pid in %s", pidfile);
+	usleep(300000);		/* the describe is answered, it sleeps */
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	status = e2e_wait(&p, E2E_WAIT_MS);
+	err = e2e_slurp(p.errpath, NULL);
+	cr_assert(e2e_exited(status, 3), "%s: %s", e2e_status(status), err);
+	cr_assert_str_eq(err, "dopy-rsh: connection lost during test.sleep "
+	    "(connection closed): whether it ran is unknown\n");
+	free(err);
+}
+
+/* A server silent from the start: the HELLO is named, not the
+ * description dopy-rsh asks for first. */
+Test(rsh_cli, timeout_before_hello_names_it, .timeout = 20)
+{
+	char *argv[] = RSH("-t", "1", "exec sleep 30", "test", "add", "1",
+	    "2");
+	struct e2e_run r;
+
+	e2e_run(&r, argv);
+	e2e_assert_run(&r, 3, "");
+	cr_assert_str_eq(r.err, "dopy-rsh: timed out: no HELLO from the "
+	    "server within 1000 ms\n");
+	e2e_run_free(&r);
+}
+
+/*
+ * A TCP server that goes with the call unread: the reset is a lost
+ * connection like an EOF (kind lost on the line, the same on stderr),
+ * with the reason from the system, not "system call failed".
+ */
+Test(rsh_cli, tcp_reset_is_lost, .timeout = 20)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	char target[128], *out, *err;
+	char *argv[] = RSH("-b", "-j", target);
+	struct e2e_frame fr;
+	struct dopy_buf b;
+	struct e2e_proc p;
+	struct pollfd pfd;
+	int ls, fd, status;
+	const char *why = "connection lost during test.m (Connection reset "
+	    "by peer): whether it ran is unknown";
+	char want[512];
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert((ls = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(ls, 1), 0);
+	cr_assert_eq(getsockname(ls, (struct sockaddr *)&sa, &salen), 0);
+	snprintf(target, sizeof(target), "tcp:127.0.0.1:%d:test",
+	    ntohs(sa.sin_port));
+	e2e_spawn(&p, argv);
+	cr_assert_eq(e2e_write(p.in, "m\n", 2), 0);
+	close(p.in);		/* the end of the batch */
+	p.in = -1;
+	pfd = (struct pollfd){ ls, POLLIN, 0 };
+	cr_assert_eq(poll(&pfd, 1, E2E_WAIT_MS), 1, "no connection");
+	cr_assert((fd = accept(ls, NULL, NULL)) >= 0);
+	cr_assert_eq(e2e_read_frame(fd, &fr, E2E_WAIT_MS), 1);
+	cr_assert_eq(fr.type, DOPY_F_HELLO);
+	free(fr.payload);
+	dopy_buf_init(&b);
+	e2e_hello(&b, DOPY_PROTOCOL, 1u << 20);
+	cr_assert_eq(e2e_write(fd, b.data, b.len), 0);
+	dopy_buf_release(&b);
+	/* The call comes; closing with it unread sends a reset. */
+	pfd = (struct pollfd){ fd, POLLIN, 0 };
+	cr_assert_eq(poll(&pfd, 1, E2E_WAIT_MS), 1, "no call");
+	close(fd);
+	close(ls);
+	out = e2e_read_all(p.out, NULL, E2E_WAIT_MS);
+	status = e2e_wait(&p, E2E_WAIT_MS);
+	err = e2e_slurp(p.errpath, NULL);
+	cr_assert(e2e_exited(status, 3), "%s: %s", e2e_status(status), err);
+	snprintf(want, sizeof(want), "{\"line\":1,\"error\":{\"kind\":"
+	    "\"lost\",\"name\":\"\",\"message\":\"%s\"}}\n", why);
+	cr_assert_str_eq(out, want);
+	snprintf(want, sizeof(want), "dopy-rsh: line 1: %s\n", why);
+	cr_assert_str_eq(err, want);
+	free(out);
+	free(err);
 }
