@@ -75,7 +75,7 @@ Test(rsh_batch, json_lines, .timeout = 20)
 	    "test caller\n"
 	    "test fail 'a \"quoted\" message'\n"
 	    "test add 1 x\n",
-	    1,
+	    2,
 	    "{\"line\":1,\"result\":5}\n"
 	    "{\"line\":3,\"result\":\"Hello, W \\\"x\\\"\"}\n"
 	    "{\"line\":4,\"result\":null}\n"
@@ -88,7 +88,8 @@ Test(rsh_batch, json_lines, .timeout = 20)
 }
 
 /* A remote error and bad lines are reported on their lines; the batch
- * goes on, and exits 1. */
+ * goes on, and exits 2, the highest of its lines (a bad line alone
+ * would, dopy-rsh(1) EXIT STATUS). */
 Test(rsh_batch, errors_in_the_middle, .timeout = 20)
 {
 	char *argv[] = RSH("-b", (char *)e2e_bin("dopyd"));
@@ -102,7 +103,7 @@ Test(rsh_batch, errors_in_the_middle, .timeout = 20)
 	    "test greet \"open\n"
 	    "test\n"
 	    "test add 3 3\n", argv);
-	e2e_assert_run(&r, 1, "2\n"
+	e2e_assert_run(&r, 2, "2\n"
 	    "error: remote: test.Failure: boom\n"
 	    "error: usage: dopy.TypeError: test.add: parameter b: expected "
 	    "int, got 'two'\n"

@@ -60,15 +60,42 @@ Test(rsh_cli, help_names_every_option, .timeout = 20)
 	char *p, want[16];
 	int n = 0;
 
-	for (p = syn; (p = strstr(p, "Fl ")) != NULL; p += 3)
+	for (p = syn; (p = strstr(p, "Fl ")) != NULL; p += 3) {
+		if (strncmp(p + 3, "\\-", 2) == 0) {	/* --long */
+			snprintf(want, sizeof(want), "\n  --%.*s",
+			    (int)strcspn(p + 5, " \n"), p + 5);
+			cr_assert_not_null(strstr(help, want), "%s is not in "
+			    "--help:\n%s", want + 3, help);
+			n++;
+		}
 		for (char *c = p + 3; *c >= 'a' && *c <= 'z'; c++, n++) {
 			snprintf(want, sizeof(want), "\n  -%c", *c);
 			cr_assert_not_null(strstr(help, want), "-%c is not in "
 			    "--help:\n%s", *c, help);
 		}
-	cr_assert_geq(n, 6, "the SYNOPSIS has its options: %s", syn);
+	}
+	cr_assert_geq(n, 8, "the SYNOPSIS has its options: %s", syn);
 	free(syn);
 	free(help);
+}
+
+/* The usage lines of --help are the SYNOPSIS as mandoc renders it. */
+Test(rsh_cli, usage_is_the_synopsis, .timeout = 20)
+{
+	char *help = help_text("-h"), *syn = man_section("SYNOPSIS");
+	const char *want[] = { "[-hjo] [--graceful=error] [-k keyfile] "
+	    "[-t timeout] target\n                [object [method [arg | "
+	    "name=value ...]]]\n", "dopy-rsh -b [-j] [--graceful=error] [-k "
+	    "keyfile] [-t timeout] target\n                [object]\n" };
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		cr_assert_not_null(strstr(help, want[i]), "no '%s' in:\n%s",
+		    want[i], help);
+	cr_assert_not_null(strstr(syn, ".Op Fl \\-graceful Ns = Ns Ar error"),
+	    "%s", syn);
+	free(help);
+	free(syn);
 }
 
 /* The usage lines of --help, and the forms of target and the pointer to
@@ -282,4 +309,70 @@ Test(rsh_cli, tcp_reset_is_lost, .timeout = 20)
 	cr_assert_str_eq(err, want);
 	free(out);
 	free(err);
+}
+
+/* ---- --graceful ---- */
+
+struct graceful_case {
+	const char	*name;
+	const char	*args[8];
+	const char	*input;		/* batch lines, or NULL */
+	int		 status;
+	const char	*err_has;
+};
+
+static const struct graceful_case graceful_cases[] = {
+	{ "listed", { "--graceful=test.Failure", "test", "fail", "boom" },
+	    NULL, 0, "remote error: test.Failure: boom" },
+	{ "not_listed", { "--graceful=test.Other", "test", "fail", "boom" },
+	    NULL, 1, "remote error: test.Failure: boom" },
+	{ "repeated", { "--graceful=test.Other", "--graceful=test.Failure",
+	    "test", "fail", "boom" }, NULL, 0, "test.Failure: boom" },
+	{ "server_usage_error", { "--graceful=dopy.UnknownObject", "nosuch",
+	    "m" }, NULL, 0, "dopy.UnknownObject" },
+	{ "local_errors_have_no_name", { "--graceful=dopy.TypeError",
+	    "test", "add", "1", "x" }, NULL, 2, "expected int" },
+	{ "batch_listed", { "-b", "--graceful=test.Failure" },
+	    "test fail x\ntest add 1 2\n", 0, "line 1: remote error" },
+	{ "batch_not_listed", { "-b" }, "test fail x\ntest add 1 2\n", 1,
+	    "line 1: remote error" },
+	{ "batch_bad_line_is_usage", { "-b" }, "test add 1 x\n", 2,
+	    "expected int" },
+	{ "batch_listed_and_bad_line", { "-b", "--graceful=test.Failure" },
+	    "test fail x\ntest add 1 x\n", 2, "expected int" },
+};
+E2E_TABLE_PARAMS(rsh_cli, graceful, graceful_cases)
+
+/* dopy-rsh [opts] dopyd [rest]: options before the target, the rest
+ * after it, as the table has them. */
+ParameterizedTest(size_t *i, rsh_cli, graceful, .timeout = 20)
+{
+	const struct graceful_case *c = &graceful_cases[*i];
+	char *argv[12];
+	struct e2e_run r;
+	size_t k, n = 0;
+
+	argv[n++] = (char *)e2e_bin("dopy-rsh");
+	for (k = 0; c->args[k] != NULL && c->args[k][0] == '-'; k++)
+		argv[n++] = (char *)c->args[k];
+	argv[n++] = (char *)e2e_bin("dopyd");
+	for (; c->args[k] != NULL; k++)
+		argv[n++] = (char *)c->args[k];
+	argv[n] = NULL;
+	e2e_run_ms(&r, c->input, c->input ? strlen(c->input) : 0,
+	    E2E_WAIT_MS, argv);
+	cr_assert(e2e_exited(r.status, c->status), "%s: %s, want exit %d\n"
+	    "stdout: %s\nstderr: %s", c->name, e2e_status(r.status),
+	    c->status, r.out, r.err);
+	cr_assert_not_null(strstr(r.err, c->err_has), "%s: the error is "
+	    "told as usual: %s", c->name, r.err);
+	e2e_run_free(&r);
+}
+
+/* --graceful wants a name. */
+Test(rsh_cli, graceful_needs_a_name, .timeout = 20)
+{
+	char *argv[] = RSH("--graceful=", (char *)e2e_bin("dopyd"));
+
+	e2e_run_expect(argv, 2, "", "--graceful: an error name is needed");
 }
