@@ -48,21 +48,95 @@ json_failure(const dopy_error *err, const char *name, const char *msg,
 	free(s);
 }
 
-/* --help, the one long option: what users of every other tool try. */
-static const struct option help_opt[] = {
+/* --graceful=ERROR: remote errors a script expects (varlinkctl's). */
+#define MAXGRACEFUL	64
+static const char *graceful[MAXGRACEFUL];
+static size_t	 ngraceful;
+
+/* --help, what users of every other tool try, and --graceful. */
+#define OPT_GRACEFUL	256
+static const struct option long_opts[] = {
+	{ "graceful", required_argument, NULL, OPT_GRACEFUL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
 
+/* As the man page's SYNOPSIS renders. */
+static void
+print_usage(FILE *fp)
+{
+	int pad = 8 + (int)strlen(getprogname());
+
+	fprintf(fp,
+	    "usage: %s [-hjo] [--graceful=error] [-k keyfile] [-t timeout] "
+	    "target\n"
+	    "%*s[object [method [arg | name=value ...]]]\n"
+	    "       %s -b [-j] [--graceful=error] [-k keyfile] [-t timeout] "
+	    "target\n"
+	    "%*s[object]\n",
+	    getprogname(), pad, "", getprogname(), pad, "");
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status == 0 ? stdout : stderr,
-	    "usage: %s [-hjo] [-k keyfile] [-t timeout] target [object "
-	    "[method [arg | name=value ...]]]\n"
-	    "       %s -b [-j] [-k keyfile] [-t timeout] target [object]\n",
-	    getprogname(), getprogname());
+	print_usage(status == 0 ? stdout : stderr);
 	exit(status);
+}
+
+/* -h: what the man page says first, for a user at the prompt. */
+static void __attribute__((noreturn))
+help(void)
+{
+	print_usage(stdout);
+	fputs("\n"
+	    "List a dopy server's objects, describe an object's methods, "
+	    "or call one.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -b          batch mode: calls from standard input, one a "
+	    "line\n"
+	    "  --graceful=error\n"
+	    "              exit 0 when the server answers with the error "
+	    "named error\n"
+	    "  -h, --help  print this help and exit\n"
+	    "  -j          print results (in batch mode, lines) as JSON\n"
+	    "  -k keyfile  authenticate both ways with the shared key in "
+	    "keyfile\n"
+	    "  -o          send the call oneway: exit once it is sent, "
+	    "print nothing\n"
+	    "  -t timeout  give up on a call silent for timeout seconds "
+	    "(1 to 86400)\n"
+	    "\n"
+	    "Targets:\n"
+	    "  tcp://host:port[/object]  or  tcp:host:port[:object]\n"
+	    "  unix:path[#object]\n"
+	    "  ssh://[user@]host[:port][/command][#object]\n"
+	    "  name:name                 an object bound in the naming "
+	    "service of $DOPY_NS\n"
+	    "  exec:command              a command run with pipes to it; "
+	    "so is any other\n"
+	    "                            target, such as bin/dopyd or "
+	    "'ssh host dopyd'\n"
+	    "\n"
+	    "Exit status (in batch mode, the highest of its lines):\n"
+	    "  0  success, or an error named by --graceful\n"
+	    "  1  the method raised an error\n"
+	    "  2  usage: bad options, target or arguments, unknown object "
+	    "or method\n"
+	    "  3  connection or protocol failure, or a timeout: the call "
+	    "may or may not have run\n"
+	    "\n"
+	    "See dopy-rsh(1).\n", stdout);
+	exit(fflush(stdout) == EOF ? ST_REMOTE : ST_OK);
+}
+
+/* Options that cannot go together: say why, then how to call us. */
+static void __attribute__((noreturn))
+refuse_options(const char *why)
+{
+	warnx("%s", why);
+	usage(ST_USAGE);
 }
 
 /* The exit status for a library error code. */
@@ -88,16 +162,33 @@ code_status(int code)
 	}
 }
 
-/* Report a failed library call, free its error and return the status. */
+/* Whether the server answered with an error --graceful names. */
+static int
+is_graceful(const dopy_error *err)
+{
+	const char *name = dopy_error_name(err);
+	size_t i;
+
+	for (i = 0; *name != '\0' && i < ngraceful; i++)
+		if (strcmp(graceful[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Report a failed library call, free its error and return the status:
+ * the story is told either way, as varlinkctl does, but an expected
+ * error is a success. */
 static int
 failed(int code, dopy_error *err)
 {
 	char *msg = NULL;
 	size_t n;
+	int ok = 0;
 
 	if (err != NULL) {
 		code = dopy_error_code(err);
 		msg = dopy_error_format(err);
+		ok = is_graceful(err);
 	}
 	if (msg != NULL) {
 		n = strlen(msg);
@@ -110,7 +201,7 @@ failed(int code, dopy_error *err)
 	    NULL, NULL, code_status(code));
 	free(msg);
 	dopy_error_free(err);
-	return code_status(code);
+	return ok ? ST_OK : code_status(code);
 }
 
 /* One value on its own: strings and bytes as they are, the rest in the
@@ -809,16 +900,20 @@ kind_of(const struct slot *s)
 	return s->unknown ? "lost" : "usage";
 }
 
-/* A line's share of the exit status. */
+/* A line's share of the exit status: as the one-shot mode's for the
+ * same failure.  s->name marks one found here, which the server never
+ * saw and --graceful does not name. */
 static int
 slot_status(const struct slot *s)
 {
 	const char *kind = kind_of(s);
 
-	if (s->code == 0)
+	if (s->code == 0 || (s->name == NULL && is_graceful(s->err)))
 		return ST_OK;
-	if (strcmp(kind, "remote") == 0 || strcmp(kind, "usage") == 0)
+	if (strcmp(kind, "remote") == 0)
 		return ST_REMOTE;
+	if (strcmp(kind, "usage") == 0)
+		return ST_USAGE;
 	return ST_CONN;
 }
 
@@ -1059,13 +1154,21 @@ main(int argc, char *argv[])
 	dopy_conn *conn;
 	int bflag = 0, ch, st, timeout = 0;
 
-	while ((ch = getopt_long(argc, argv, "+bhjk:ot:", help_opt, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+bhjk:ot:", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			bflag = 1;
 			break;
+		case OPT_GRACEFUL:
+			if (*optarg == '\0' || ngraceful == MAXGRACEFUL) {
+				warnx("--graceful: %s", *optarg == '\0' ?
+				    "an error name is needed" : "too many");
+				usage(ST_USAGE);
+			}
+			graceful[ngraceful++] = optarg;
+			break;
 		case 'h':
-			usage(0);
+			help();
 		case 'j':
 			jflag = 1;
 			break;
@@ -1088,8 +1191,14 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || (bflag && (oflag || argc > 2)))
+	if (argc < 1)
 		usage(ST_USAGE);
+	if (bflag && oflag)
+		refuse_options("-b and -o cannot go together: a batch prints "
+		    "every call's answer, and a oneway call has none");
+	if (bflag && argc > 2)
+		refuse_options("-b reads the calls from standard input: give "
+		    "only the target and an object");
 	/* One-shot: connect, HELLO and the first call in one round trip.
 	 * Batches keep the plain connect, whose failure ends them early. */
 	if ((st = open_target(argv[0], keyfile, bflag ? 0 : DOPY_CONNECT_EARLY,
@@ -1107,6 +1216,10 @@ main(int argc, char *argv[])
 	}
 	if (bflag && argc > 2) {
 		warnx("%s names an object already", dopy_target_object(target));
+		st = ST_USAGE;
+	} else if (oflag && argc < 3) {
+		warnx("-o needs a method to call: a listing or a description "
+		    "is an answer");
 		st = ST_USAGE;
 	} else if (bflag)
 		st = batch(conn, argc == 2 ? argv[1] : NULL);

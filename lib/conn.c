@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -164,9 +165,10 @@ hello_error(int r, dopy_error **ep)
 	if (r == DOPY_E_TIMEOUT)
 		return dopy_error_set(ep, r, "no HELLO from the server within "
 		    "%d s", DOPY_HELLO_TIMEOUT_MS / 1000);
-	return dopy_error_set(ep, r, "HELLO exchange failed: %s%s%s",
-	    dopy_strerror(r), r == DOPY_E_SYS ? ": " : "",
-	    r == DOPY_E_SYS ? strerror(errno) : "");
+	/* The kind, dopy_strerror(r), goes in front (dopy_error_format). */
+	return dopy_error_set(ep, r, "HELLO exchange failed%s%s",
+	    r == DOPY_E_SYS ? ": " : "", r == DOPY_E_SYS ? strerror(errno) :
+	    "");
 }
 
 /* Our HELLO, nonce included when we hold a key. */
@@ -461,7 +463,39 @@ done:
 	    128 + WTERMSIG(status);
 }
 
-/* Close the transport; the exit status of a spawned server, or -1. */
+static void *
+reaper(void *arg)
+{
+	int status;
+
+	reap((pid_t)(intptr_t)arg, 0, &status);
+	return NULL;
+}
+
+/*
+ * A spawned server still running a oneway call: the caller was promised
+ * it would not wait for the method, and the server must not be stopped
+ * in it.  It sees EOF once the call is done and exits on its own; a
+ * thread of ours reaps it, so that no zombie stays behind us.  -1 if no
+ * thread can be had (the caller then waits).
+ */
+static int
+leave_child(pid_t pid)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (pthread_attr_init(&attr) != 0)
+		return -1;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&t, &attr, reaper, (void *)(intptr_t)pid);
+	pthread_attr_destroy(&attr);
+	return r == 0 ? 0 : -1;
+}
+
+/* Close the transport; the exit status of a spawned server, or -1 (also
+ * for one left to finish a oneway call). */
 static int
 drop(dopy_conn *c)
 {
@@ -472,11 +506,13 @@ drop(dopy_conn *c)
 	if (c->chan.in >= 0 && c->chan.in != c->chan.out)
 		close(c->chan.in);
 	c->chan.in = c->chan.out = -1;
-	if (c->pid > 0)
+	if (c->pid > 0 && (!c->oneway_busy || c->kill_child ||
+	    leave_child(c->pid) < 0))
 		status = end_child(c->pid, c->kill_child);
 	c->pid = -1;
 	c->up = 0;
 	c->kill_child = 0;
+	c->oneway_busy = 0;
 	dopy_buf_reset(&c->chan.rbuf);
 	return status;
 }
@@ -632,7 +668,7 @@ int
 dopy_conn_send_frame(dopy_conn *c, uint8_t type, uint32_t id,
     dopy_error **ep)
 {
-	int r;
+	int r, syserr;
 
 	pthread_mutex_lock(&c->lock);
 	r = c->up ? 0 : DOPY_E_CLOSED;
@@ -642,10 +678,12 @@ dopy_conn_send_frame(dopy_conn *c, uint8_t type, uint32_t id,
 	pthread_mutex_lock(&c->wlock);
 	dopy_chan_begin(&c->chan);
 	r = dopy_chan_send(&c->chan, type, id);
+	syserr = errno;
 	pthread_mutex_unlock(&c->wlock);
-	if (r < 0)
-		return dopy_error_set(ep, r, "cannot send %s: %s",
-		    dopy_frame_type_name(type), dopy_strerror(r));
+	if (r < 0)	/* the kind goes in front (dopy_error_format) */
+		return dopy_error_set(ep, r, "cannot send %s%s%s",
+		    dopy_frame_type_name(type), r == DOPY_E_SYS ? ": " : "",
+		    r == DOPY_E_SYS ? strerror(syserr) : "");
 	return 0;
 }
 

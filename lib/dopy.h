@@ -505,7 +505,8 @@ int		 dopy_target_connect_flags(const dopy_target *,
 		    const dopy_key *, int flags, dopy_conn **, dopy_error **);
 /* Complete a pending HELLO exchange now: 0 at once if there is none. */
 int		 dopy_conn_settle(dopy_conn *, dopy_error **);
-/* Close; waits for a spawned server.  Returns its exit status or -1. */
+/* Close; waits for a spawned server.  Returns its exit status or -1.
+ * One that may still run a oneway call is left to finish it: -1 at once. */
 int		 dopy_conn_close(dopy_conn *);
 const char	*dopy_conn_server_version(const dopy_conn *);
 

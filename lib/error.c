@@ -216,12 +216,32 @@ dopy_error_trace(const dopy_error *e, size_t i)
 }
 
 /*
+ * Whether msg names the kind of failure already: it begins with the
+ * kind's first two words ("protocol version mismatch: client speaks 2",
+ * "connection lost during test.add ...", "connection closed before
+ * HELLO"), and printing the kind in front would say it twice.
+ */
+static int
+names_kind(const char *kind, const char *msg)
+{
+	const char *sp;
+	size_t n;
+
+	if ((sp = strchr(kind, ' ')) != NULL)
+		sp = strchr(sp + 1, ' ');
+	n = sp != NULL ? (size_t)(sp - kind) : strlen(kind);
+	return strncmp(kind, msg, n) == 0 &&
+	    (msg[n] == '\0' || msg[n] == ' ' || msg[n] == ':');
+}
+
+/*
  * "remote error: test.Failure: boom\n  remote trace (most recent
  * first):\n    testobj.c:40 test_fail\n    in test.fail on host h pid 12\n"
  */
 char *
 dopy_error_format(const dopy_error *e)
 {
+	const char *msg;
 	char *out = NULL;
 	size_t len = 0, i;
 	FILE *f;
@@ -230,10 +250,12 @@ dopy_error_format(const dopy_error *e)
 		return strdup("no error");
 	if ((f = open_memstream(&out, &len)) == NULL)
 		return NULL;
-	fprintf(f, "%s: ", dopy_strerror(e->code));
+	msg = e->message != NULL ? e->message : "";
+	if (!names_kind(dopy_strerror(e->code), msg))
+		fprintf(f, "%s: ", dopy_strerror(e->code));
 	if (e->name != NULL && *e->name != '\0')
 		fprintf(f, "%s: ", e->name);
-	fprintf(f, "%s", e->message != NULL ? e->message : "");
+	fprintf(f, "%s", msg);
 	if (e->ntrace > 0)
 		fprintf(f, "\n  remote trace (most recent first):");
 	for (i = 0; i < e->ntrace; i++)

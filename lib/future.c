@@ -117,22 +117,34 @@ table_any(dopy_conn *c)
 	return NULL;
 }
 
+/* Every call in flight fails with code: lost, for reason. */
+static void
+lose_all(dopy_conn *c, int code, const char *reason)
+{
+	dopy_future *f;
+
+	c->up = 0;
+	while ((f = table_any(c)) != NULL)
+		fail(c, f, code, "connection lost during %s (%s): whether it "
+		    "ran is unknown", f->what, reason);
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
 void
 dopy_conn_lost(dopy_conn *c, int code, const dopy_error *why)
 {
 	dopy_future *f;
 
-	c->up = 0;
-	while ((f = table_any(c)) != NULL) {
-		if (why != NULL)
-			fail(c, f, why->code, "%s%s%s", why->name ? why->name :
-			    "", why->name ? ": " : "", dopy_error_message(why));
-		else
-			fail(c, f, code, "connection lost during %s (%s): "
-			    "whether it ran is unknown", f->what,
-			    dopy_strerror(code == DOPY_E_LOST ? DOPY_E_CLOSED :
-			    code));
+	if (why == NULL) {
+		lose_all(c, code, dopy_strerror(code == DOPY_E_LOST ?
+		    DOPY_E_CLOSED : code));
+		return;
 	}
+	c->up = 0;
+	while ((f = table_any(c)) != NULL)
+		fail(c, f, why->code, "%s%s%s", why->name ? why->name : "",
+		    why->name ? ": " : "", dopy_error_message(why));
 	if (c->waiting > 0)
 		pthread_cond_broadcast(&c->cond);
 }
@@ -259,6 +271,9 @@ on_answer(dopy_conn *c, const struct dopy_frame *fr)
 	}
 	pthread_mutex_lock(&c->lock);
 	role_free(c);
+	/* Calls run in order, so a oneway call sent before this answer's
+	 * call is over; closing waits for the server again (conn.c). */
+	c->oneway_busy = 0;
 	if ((f = table_take(c, fr->id)) != NULL)
 		settle(c, f, code, v, e);
 	else {				/* timed out or forgotten */
@@ -310,9 +325,11 @@ on_callback(dopy_conn *c, const struct dopy_frame *fr)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* The framing is gone or the server said goodbye: fail everything. */
+/* The framing is gone or the server said goodbye: fail everything.  A
+ * read that failed (syserr, its errno) lost the connection as surely as
+ * an EOF, a TCP reset for one: the calls' outcome is as unknown. */
 static void
-on_loss(dopy_conn *c, int r, const struct dopy_frame *fr)
+on_loss(dopy_conn *c, int r, const struct dopy_frame *fr, int syserr)
 {
 	dopy_error *e = NULL;
 
@@ -321,7 +338,10 @@ on_loss(dopy_conn *c, int r, const struct dopy_frame *fr)
 		(void)dopy_msg_error_get(fr->payload, fr->len, &e);
 	pthread_mutex_lock(&c->lock);
 	c->kill_child |= r != DOPY_E_CLOSED;
-	dopy_conn_lost(c, r == DOPY_E_CLOSED ? DOPY_E_LOST : r, e);
+	if (r == DOPY_E_SYS && e == NULL)
+		lose_all(c, DOPY_E_LOST, strerror(syserr));
+	else
+		dopy_conn_lost(c, r == DOPY_E_CLOSED ? DOPY_E_LOST : r, e);
 	role_free(c);
 	pthread_mutex_unlock(&c->lock);
 	dopy_error_free(e);
@@ -384,10 +404,11 @@ static int
 read_one(dopy_conn *c, int64_t until)
 {
 	struct dopy_frame fr;
-	int r;
+	int r, syserr;
 
 	c->chan.deadline = until;
 	r = dopy_chan_read(&c->chan, &fr);
+	syserr = errno;
 	c->chan.deadline = 0;
 	if (hello_due(c, r)) {
 		on_hello(c, r < 0 ? NULL : &fr, r);
@@ -400,14 +421,14 @@ read_one(dopy_conn *c, int64_t until)
 		return r;
 	}
 	if (r < 0) {
-		on_loss(c, r, NULL);
+		on_loss(c, r, NULL, syserr);
 		return 0;
 	}
 	switch (fr.type) {
 	case DOPY_F_REPLY:
 	case DOPY_F_ERROR:
 		if (fr.id == 0 && fr.type == DOPY_F_ERROR)
-			on_loss(c, DOPY_E_PROTO, &fr);
+			on_loss(c, DOPY_E_PROTO, &fr, 0);
 		else
 			on_answer(c, &fr);
 		break;
@@ -449,7 +470,13 @@ timed_out(dopy_conn *c, dopy_future *f, int silence)
 	if (table_take(c, f->id) == NULL)
 		return;		/* answered meanwhile */
 	c->kill_child = 1;	/* the server may be stuck in it */
-	if (silence)
+	/* An early connection's first call waits for the HELLO too: the
+	 * server was silent from the start, not in that call, which the
+	 * caller may not even have made (dopy-rsh's description). */
+	if (c->hello_state == DOPY_HELLO_SENT)
+		fail(c, f, DOPY_E_TIMEOUT, "no HELLO from the server within "
+		    "%d ms", silence ? f->timeout_ms : f->deadline_ms);
+	else if (silence)
 		fail(c, f, DOPY_E_TIMEOUT, "no word about %s for %d ms; "
 		    "whether it ran is unknown", f->what, f->timeout_ms);
 	else

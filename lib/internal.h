@@ -738,6 +738,7 @@ struct dopy_conn {
 	int			 up;		/* the transport is usable */
 	int			 released;	/* by the caller: redial once */
 	int			 kill_child;	/* it may still be busy */
+	int			 oneway_busy;	/* running a oneway call */
 	const dopy_key		*key;		/* during HELLO only */
 	int			 timeout_ms;	/* per call, 0: none */
 	int			 deadline_ms;

@@ -2,6 +2,7 @@
  * proxy.c - proxies, argument lists, encoding a call, and the
  * synchronous call: an asynchronous one (future.c) waited for at once.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,7 +281,7 @@ dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
 {
 	dopy_conn *c = p->conn;
 	uint32_t max;
-	int r, state;
+	int r, state, syserr;
 
 	pthread_mutex_lock(&c->wlock);
 	pthread_mutex_lock(&c->lock);
@@ -313,13 +314,15 @@ dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
 	}
 	if (r == 0) {
 		r = dopy_chan_flush(&c->chan);
+		syserr = errno;
 		if (state == DOPY_HELLO_QUEUED)
 			r = dopy_conn_hello_sent(c, r, ep);
-		else if (r < 0)
+		else if (r < 0)	/* the kind goes in front (dopy_error_format) */
 			r = dopy_error_set(ep, r, "cannot send the call of "
-			    "%s.%s: %s", p->object, method,
+			    "%s.%s%s%s", p->object, method,
+			    r == DOPY_E_CLOSED || r == DOPY_E_SYS ? ": " : "",
 			    r == DOPY_E_CLOSED ? "the server has gone" :
-			    dopy_strerror(r));
+			    r == DOPY_E_SYS ? strerror(syserr) : "");
 	}
 	pthread_mutex_unlock(&c->wlock);
 	return r;
@@ -333,9 +336,15 @@ call_oneway(dopy_proxy *p, const char *method, const dopy_args *args,
 	uint32_t id;
 	int r;
 
-	if ((r = dopy_conn_claim_id(p, &id, ep)) < 0)
+	if ((r = dopy_conn_claim_id(p, &id, ep)) < 0 ||
+	    (r = dopy_send_call(p, DOPY_F_ONEWAY, id, method, args, ep)) < 0)
 		return r;
-	return dopy_send_call(p, DOPY_F_ONEWAY, id, method, args, ep);
+	/* Until an answer shows the server past it, closing must not wait
+	 * for it (conn.c). */
+	pthread_mutex_lock(&p->conn->lock);
+	p->conn->oneway_busy = 1;
+	pthread_mutex_unlock(&p->conn->lock);
+	return 0;
 }
 
 int

@@ -1125,6 +1125,38 @@ Test(launch, sshd_subsystem, .timeout = 60)
 	stop(&s.p);
 }
 
+/*
+ * dopy-rsh -o over ssh returns once the call is sent, not when the
+ * method ends (2 s here); the remote dopyd still runs it to the end
+ * (its log's exit line, status 0 after both calls).  The bound leaves
+ * room for the ssh handshake, which takes most of it.
+ */
+Test(launch, sshd_oneway_returns_at_once, .timeout = 60)
+{
+	struct sshd s = { .rootlogin = "prohibit-password" };
+	char *log = tpath("oneway.log"), *target, *line, *d;
+	struct e2e_run r;
+	int64_t t0, took;
+
+	start_sshd(&s, "restrict");
+	target = xasprintf("ssh://root@127.0.0.1:%d/%s -L %s", s.port,
+	    bin("dopyd"), log);
+	char *argv[] = { (char *)e2e_bin("dopy-rsh"), "-o", target, "test",
+	    "sleep", "2000", NULL };
+	t0 = now_ms();
+	run(&r, NULL, 20000, argv);
+	took = now_ms() - t0;
+	assert_exit(&r, 0, "dopy-rsh -o");
+	cr_assert_lt(took, 1800, "dopy-rsh -o over ssh took %lld ms",
+	    (long long)took);
+	line = keep(e2e_dopyd_exit_line(log, 15000));
+	cr_assert_not_null(strstr(line, " calls=2 "), "%s", line);
+	cr_assert_not_null(strstr(line, " status=0"), "%s", line);
+	cr_assert_not_null(d = strstr(line, "duration="), "%s", line);
+	cr_assert_geq(atof(d + 9), 2.0, "the sleep ran to its end: %s", line);
+	stop(&s.p);
+}
+
 /* ------------------------------------------------------------------ */
 /* dopyd's own listener. */
 

@@ -92,7 +92,7 @@ Test(rsh_batch, json_lines, .timeout = 20)
 	    "test caller\n"
 	    "test fail 'a \"quoted\" message'\n"
 	    "test add 1 x\n",
-	    1,
+	    2,
 	    "{\"line\":1,\"result\":5}\n"
 	    "{\"line\":3,\"result\":\"Hello, W \\\"x\\\"\"}\n"
 	    "{\"line\":4,\"result\":null}\n"
@@ -105,11 +105,12 @@ Test(rsh_batch, json_lines, .timeout = 20)
 	    "{\"line\":7,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: "
 	    "expected int, got 'x'\",\"object\":\"test\",\"method\":\"add\","
-	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n");
+	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":2}}\n");
 }
 
 /* A remote error and bad lines are reported on their lines; the batch
- * goes on, and exits 1. */
+ * goes on, and exits 2, the highest of its lines (a bad line alone
+ * would, dopy-rsh(1) EXIT STATUS). */
 Test(rsh_batch, errors_in_the_middle, .timeout = 20)
 {
 	char *argv[] = RSH("-b", (char *)e2e_bin("dopyd"));
@@ -123,7 +124,7 @@ Test(rsh_batch, errors_in_the_middle, .timeout = 20)
 	    "test greet \"open\n"
 	    "test\n"
 	    "test add 3 3\n", argv);
-	e2e_assert_run(&r, 1, "2\n"
+	e2e_assert_run(&r, 2, "2\n"
 	    "error: remote: test.Failure: boom\n"
 	    "error: usage: dopy.TypeError: test.add: parameter b: expected "
 	    "int, got 'two'\n"
@@ -355,6 +356,37 @@ Test(rsh_batch, oneway, .timeout = 20)
 	/* The arguments are checked before anything is sent. */
 	e2e_run_expect(badarg, 2, "", "expected int");
 	e2e_run_expect(withb, 2, "", "usage");
+}
+
+/*
+ * -o returns once the call is sent, and the server it started goes on
+ * to run the call to the end and exit on its own: its log's exit line
+ * comes some 2 s later, after both calls (the description and the
+ * sleep), with status 0.
+ */
+Test(rsh_batch, oneway_returns_at_once, .timeout = 30)
+{
+	char log[512], cmd[1024], *line, *d;
+	char *argv[] = RSH("-o", cmd, "test", "sleep", "2000");
+	struct e2e_run r;
+	int64_t t0, took;
+
+	snprintf(log, sizeof(log), "%s/sleep.log", e2e_tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s -L %s", e2e_bin("dopyd"), log);
+	t0 = dopy_now_ms();
+	e2e_run(&r, argv);
+	took = dopy_now_ms() - t0;
+	e2e_assert_run(&r, 0, "");
+	cr_assert_str_eq(r.err, "", "nothing on stderr");
+	e2e_run_free(&r);
+	cr_assert_lt(took, 1000, "dopy-rsh -o waited %lld ms for the method",
+	    (long long)took);
+	line = e2e_dopyd_exit_line(log, 10000);
+	cr_assert_not_null(strstr(line, " calls=2 "), "%s", line);
+	cr_assert_not_null(strstr(line, " status=0"), "%s", line);
+	cr_assert_not_null(d = strstr(line, "duration="), "%s", line);
+	cr_assert_geq(atof(d + 9), 2.0, "the sleep ran to its end: %s", line);
+	free(line);
 }
 
 Test(rsh_batch, usage, .timeout = 20)

@@ -325,7 +325,7 @@ Test(rshjson, batch_lines, .timeout = 20)
 	    "{\"object\":\"test\",\"method\":7}\n"
 	    "{\"object\":\"factory\",\"method\":\"kinds\",\"args\":"
 	    KINDS_ARGS "}\n",
-	    1,
+	    2,
 	    "{\"line\":1,\"result\":{\"ref\":1}}\n"
 	    "{\"line\":2,\"result\":5}\n"
 	    "{\"line\":3,\"result\":10}\n"
@@ -336,27 +336,27 @@ Test(rshjson, batch_lines, .timeout = 20)
 	    "{\"line\":8,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy-rsh.JSONError\",\"message\":\"no \\\"object\\\"\","
 	    "\"object\":null,\"method\":null,\"trace\":[],\"host\":null,"
-	    "\"pid\":null,\"status\":1}}\n"
+	    "\"pid\":null,\"status\":2}}\n"
 	    "{\"line\":9,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy-rsh.JSONError\",\"message\":\"bad JSON at line 1 column "
 	    "42: ']' expected near end of file\",\"object\":null,\"method\":"
-	    "null,\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "null,\"trace\":[],\"host\":null,\"pid\":null,\"status\":2}}\n"
 	    "{\"line\":10,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: expected "
 	    "int, got 'x'\",\"object\":\"test\",\"method\":\"add\","
-	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":2}}\n"
 	    "{\"line\":11,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy-rsh.JSONError\",\"message\":\"test.add: arguments are an "
 	    "object or an array, not an integer\",\"object\":\"test\","
-	    "\"method\":\"add\",\"trace\":[],\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "\"method\":\"add\",\"trace\":[],\"host\":null,\"pid\":null,\"status\":2}}\n"
 	    "{\"line\":12,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy-rsh.JSONError\",\"message\":\"unknown member \\\"x\\\"\","
 	    "\"object\":null,\"method\":null,\"trace\":[],\"host\":null,"
-	    "\"pid\":null,\"status\":1}}\n"
+	    "\"pid\":null,\"status\":2}}\n"
 	    "{\"line\":13,\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy-rsh.JSONError\",\"message\":\"\\\"method\\\" is a string, "
 	    "not an integer\",\"object\":null,\"method\":null,\"trace\":[],"
-	    "\"host\":null,\"pid\":null,\"status\":1}}\n"
+	    "\"host\":null,\"pid\":null,\"status\":2}}\n"
 	    "{\"line\":14,\"result\":" KINDS_RES "}\n",
 	    "line 10: test.add: parameter b: expected int, got 'x'");
 }

@@ -238,6 +238,44 @@ e2e_check_sanitizers(const char *path, const char *who)
 		    marks[i]);
 }
 
+/* The pid in a dopyd log line, "... dopyd[PID]: ...", or 0. */
+static pid_t
+log_pid(const char *text)
+{
+	const char *p = strstr(text, "dopyd[");
+
+	return p != NULL ? (pid_t)atoi(p + 6) : 0;
+}
+
+char *
+e2e_dopyd_exit_line(const char *log, int ms)
+{
+	int64_t end = dopy_now_ms() + ms;
+	char *text, *line, *nl;
+	pid_t pid;
+
+	for (;;) {
+		text = e2e_slurp(log, NULL);
+		if (text != NULL && (line = strstr(text, ": exit ")) != NULL) {
+			if ((nl = strchr(line, '\n')) != NULL)
+				*nl = '\0';
+			line = strdup(line + 2);
+			free(text);
+			cr_assert_not_null(line);
+			return line;
+		}
+		if (dopy_now_ms() >= end)
+			break;
+		free(text);
+		poll(NULL, 0, 20);
+	}
+	if (text != NULL && (pid = log_pid(text)) > 0)
+		kill(pid, SIGKILL);
+	cr_assert_fail("no exit line in %s within %d ms: %s", log, ms,
+	    text != NULL ? text : "(no log)");
+	return NULL;
+}
+
 const char *
 e2e_status(int status)
 {

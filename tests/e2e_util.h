@@ -88,6 +88,10 @@ int		 e2e_spit(const char *path, const char *text);
  * this host's name as HOST, the number after "pid " or "pid": as PID
  * (malloc'd). */
 char		*e2e_mask(const char *s);
+/* The "exit" line a dopyd that logs to log (-L) writes as it ends, once
+ * there (malloc'd); at the deadline, kill that dopyd (its pid is in the
+ * log) and fail the test.  For a server this process did not start. */
+char		*e2e_dopyd_exit_line(const char *log, int ms);
 /* Fail the test if the file holds an ASan, LSan or UBSan report. */
 void		 e2e_check_sanitizers(const char *path, const char *who);
 /* "exit 3" or "signal 9", for messages (a static buffer). */

@@ -3,6 +3,7 @@
  */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -200,4 +201,41 @@ Test(error, long_message)
 	e = dopy_error_new(DOPY_E_REMOTE, "%s", big);
 	cr_assert_eq(strlen(dopy_error_message(e)), sizeof(big) - 1);
 	dopy_error_free(e);
+}
+
+/* The kind comes first, once: a message that names it already is not
+ * prefixed with it again. */
+Test(error, format_says_the_kind_once)
+{
+	static const struct {
+		int		 code;
+		const char	*msg, *want;
+	} cases[] = {
+		{ DOPY_E_VERSION, "protocol version mismatch: client speaks 1",
+		    "protocol version mismatch: client speaks 1" },
+		{ DOPY_E_LOST, "connection lost during t.m (connection "
+		    "closed): whether it ran is unknown", "connection lost "
+		    "during t.m (connection closed): whether it ran is "
+		    "unknown" },
+		{ DOPY_E_CLOSED, "connection closed before the server said "
+		    "HELLO", "connection closed before the server said HELLO" },
+		{ DOPY_E_SYS, "system call failed", "system call failed" },
+		{ DOPY_E_TIMEOUT, "no HELLO from the server within 1000 ms",
+		    "timed out: no HELLO from the server within 1000 ms" },
+		{ DOPY_E_PROTO, "protocols differ", "protocol error: "
+		    "protocols differ" },
+		{ DOPY_E_SPAWN, "cannot start 'x'", "could not start server: "
+		    "cannot start 'x'" },
+	};
+	dopy_error *e;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		e = dopy_error_new(cases[i].code, "%s", cases[i].msg);
+		s = dopy_error_format(e);
+		cr_assert_str_eq(s, cases[i].want);
+		free(s);
+		dopy_error_free(e);
+	}
 }
