@@ -779,7 +779,10 @@ Test(conn, server_refuses_with_error, .timeout = 15)
 	fake_exits_0(pid);
 }
 
-Test(conn, reply_with_wrong_id, .timeout = 15)
+/* A call o.m against a fake server that answers with a: it fails with
+ * DOPY_E_PROTO saying want, and the connection is closed after it. */
+static void
+first_call_fails(const struct answer *a, const char *want)
 {
 	dopy_conn *c = NULL;
 	dopy_proxy *p;
@@ -788,12 +791,12 @@ Test(conn, reply_with_wrong_id, .timeout = 15)
 	pid_t pid;
 	int fd;
 
-	pid = fake_fork(fake_answer, &wrong_id, &fd);
+	pid = fake_fork(fake_answer, a, &fd);
 	cr_assert_eq(dopy_conn_fds(fd, fd, &c, &e), 0);
 	cr_assert_str_eq(dopy_conn_server_version(c), "fake");
 	p = dopy_proxy_new(c, "o");
 	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_PROTO);
-	msg_has(e, "never sent");
+	msg_has(e, want);
 	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_CLOSED);
 	dopy_error_free(e);
 	dopy_proxy_free(p);
@@ -801,26 +804,16 @@ Test(conn, reply_with_wrong_id, .timeout = 15)
 	fake_exits_0(pid);
 }
 
+Test(conn, reply_with_wrong_id, .timeout = 15)
+{
+	first_call_fails(&wrong_id, "never sent");
+}
+
 /* The malformed error is what the caller learns (it leaked before,
  * and the caller got a bare "connection lost"). */
 Test(conn, malformed_fatal_error, .timeout = 15)
 {
-	dopy_conn *c = NULL;
-	dopy_proxy *p;
-	dopy_value *r = NULL;
-	dopy_error *e = NULL;
-	pid_t pid;
-	int fd;
-
-	pid = fake_fork(fake_answer, &bad_error0, &fd);
-	cr_assert_eq(dopy_conn_fds(fd, fd, &c, &e), 0);
-	p = dopy_proxy_new(c, "o");
-	cr_assert_eq(dopy_proxy_call(p, "m", NULL, &r, &e), DOPY_E_PROTO);
-	msg_has(e, "malformed ERROR frame");
-	dopy_error_free(e);
-	dopy_proxy_free(p);
-	dopy_conn_close(c);
-	fake_exits_0(pid);
+	first_call_fails(&bad_error0, "malformed ERROR frame");
 }
 
 /* ---- spawning ---- */
