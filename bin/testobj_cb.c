@@ -67,10 +67,12 @@ cb_nest(dopy_call *c)
 	if ((r = call_back(c, dopy_call_string(c, 0), "nest",
 	    dopy_value_int(depth), &v)) < 0)
 		return r;
-	if (dopy_value_kind(v) != DOPY_INT) {
+	/* The client's answer is the peer's to choose: INT64_MAX too. */
+	if (dopy_value_kind(v) != DOPY_INT ||
+	    dopy_value_get_int(v) == INT64_MAX) {
 		dopy_value_free(v);
 		return dopy_raise(c, "cb.BadAnswer", "%s.nest did not return "
-		    "an int", dopy_call_string(c, 0));
+		    "an int below 2^63-1", dopy_call_string(c, 0));
 	}
 	r = dopy_return_int(c, dopy_value_get_int(v) + 1);
 	dopy_value_free(v);

@@ -46,6 +46,10 @@ counter_incr(dopy_call *c)
 {
 	struct counter *k = dopy_call_state(c);
 
+	/* A counter made at INT64_MAX must refuse, not wrap (a fuzzer
+	 * made one). */
+	if (k->n == INT64_MAX)
+		return dopy_raise(c, "counter.Overflow", "counter at its limit");
 	return dopy_return_int(c, ++k->n);
 }
 
@@ -192,7 +196,9 @@ f_sum(dopy_call *c)
 	for (i = 0; i < dopy_value_len(a); i++) {
 		if ((k = counter_arg(c, dopy_value_at(a, i))) == NULL)
 			return DOPY_E_REMOTE;
-		sum += k->n;
+		if (__builtin_add_overflow(sum, k->n, &sum))
+			return dopy_raise(c, "counter.Overflow",
+			    "the sum overflows");
 	}
 	return dopy_return_int(c, sum);
 }

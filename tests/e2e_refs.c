@@ -83,9 +83,9 @@ int1(dopy_proxy *p, const char *method, dopy_value *arg)
 	return v;
 }
 
-/* p.method(arg) must fail with this error name and message part. */
+/* p.method(arg) must fail with code rc, this error name and message part. */
 static void
-call_fails(dopy_proxy *p, const char *method, dopy_value *arg,
+call_fails_rc(dopy_proxy *p, const char *method, dopy_value *arg, int rc,
     const char *name, const char *want)
 {
 	dopy_args *a = dopy_args_new();
@@ -94,7 +94,7 @@ call_fails(dopy_proxy *p, const char *method, dopy_value *arg,
 
 	if (arg != NULL)
 		cr_assert_eq(dopy_args_add(a, NULL, arg), 0);
-	cr_assert_eq(dopy_proxy_call(p, method, a, &r, &e), DOPY_E_USAGE,
+	cr_assert_eq(dopy_proxy_call(p, method, a, &r, &e), rc,
 	    "%s: not refused", method);
 	cr_assert_null(r);
 	cr_assert_str_eq(dopy_error_name(e), name, "%s",
@@ -103,6 +103,14 @@ call_fails(dopy_proxy *p, const char *method, dopy_value *arg,
 	    "'%s' lacks '%s'", dopy_error_message(e), want);
 	dopy_error_free(e);
 	dopy_args_free(a);
+}
+
+/* Refused by dopy itself: unknown object, method or reference. */
+static void
+call_fails(dopy_proxy *p, const char *method, dopy_value *arg,
+    const char *name, const char *want)
+{
+	call_fails_rc(p, method, arg, DOPY_E_USAGE, name, want);
 }
 
 static dopy_value *
@@ -261,6 +269,25 @@ Test(refs, arrays_and_structures_of_refs, .timeout = 20)
 	free(json);
 	cr_assert_eq(int1(f, "live", NULL), 4);
 	close_factory(c, f, many, pair, NULL);
+}
+
+/* The session fuzzer made counters at INT64_MAX and summed them: signed
+ * overflow, which UBSan reports.  The test object refuses instead. */
+Test(refs, counters_refuse_to_overflow, .timeout = 20)
+{
+	dopy_conn *c;
+	dopy_proxy *f = open_factory(NULL, &c), *p;
+	dopy_value *r = counter(f, INT64_MAX), *a;
+
+	a = lit("ref[]", "[@1, @1]");
+	call_fails_rc(f, "sum", a, DOPY_E_REMOTE, "counter.Overflow",
+	    "the sum overflows");
+	p = dopy_proxy_ref(c, r);
+	call_fails_rc(p, "incr", NULL, DOPY_E_REMOTE, "counter.Overflow",
+	    "at its limit");
+	cr_assert_eq(int1(p, "get", NULL), INT64_MAX, "nothing changed");
+	dopy_proxy_free(p);
+	close_factory(c, f, r, NULL);
 }
 
 /* Ids are checked on every use: nothing else reaches an object. */

@@ -1096,6 +1096,23 @@ smaller_sessions(struct dopy_buf *b)
 	call(b, 3, "pos/c1", "incr", 0, NULL, NULL);
 	save_session("counter-overflow.bin", b);
 
+	/* Found by fuzz_session in CI: factory counters at INT64_MAX,
+	 * summed and incremented (signed overflow in the test object). */
+	hello(b, DOPY_PROTOCOL);
+	call_i(b, 1, "factory", "counter", INT64_MAX);
+	a[0] = dopy_value_ref(1);
+	a[1] = dopy_value_ref(1);
+	a[0] = array_of("ref[]", 2, a);
+	call(b, 2, "factory", "sum", 1, NULL, a);
+	call(b, 3, "@1", "incr", 0, NULL, NULL);
+	save_session("factory-overflow.bin", b);
+
+	/* cb.nest adds one to what the client's nest answers. */
+	hello(b, DOPY_PROTOCOL);
+	call_si(b, 1, "cb", "nest", "cbo", 1);
+	value_frame(b, DOPY_F_CALLBACK_REPLY, 1, dopy_value_int(INT64_MAX));
+	save_session("nest-overflow.bin", b);
+
 	/* Pending at EOF: its state and timer descriptor leaked. */
 	hello(b, DOPY_PROTOCOL);
 	a[0] = dopy_value_string("cbo");
