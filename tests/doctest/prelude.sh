@@ -1,11 +1,23 @@
 # The start of every page's script (tests/doctest/run.sh).
 set +e
-# Close a command's output with a newline and keep its status for a
-# following "echo $?".
-dt_end() {
-	echo
-	return "$1"
+dt_st=0
+# Mark where a command's output starts, and give it the status of the
+# command before, for an "echo $?".
+dt_begin() {
+	echo "@@DT $1@@"
+	return $dt_st
 }
+# Close a command's output with a newline, and keep its status.
+dt_end() {
+	dt_st=$1
+	echo
+}
+# Standard output line-buffered, as on a terminal, so that it keeps its
+# place among the lines a program writes to standard error (stdbuf -oL).
+if [ -f /usr/libexec/coreutils/libstdbuf.so ]; then
+	LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so _STDBUF_O=L
+	export LD_PRELOAD _STDBUF_O
+fi
 # Wait, a few seconds at most, until a server started with & listens.
 dt_ready() {
 	i=0

@@ -122,7 +122,7 @@ block() {	# n line kind args
 
 # One command of the page's script that must print nothing.
 step() {	# n command
-	printf "echo '@@DT %s.1@@'\n%s\ndt_end \$?\n" "$1" "$2" >>"$pdir/script"
+	printf 'dt_begin %s.1\n%s\ndt_end $?\n' "$1" "$2" >>"$pdir/script"
 	printf '@@DT %s.1@@\n' "$1" >>"$pdir/expect"
 }
 

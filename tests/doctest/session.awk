@@ -10,7 +10,7 @@
 # command so run.sh can pair what ran with what the page says.  A
 # command ending in & is a server started in the background: its pid is
 # kept for the runner to stop, and a listener it names with -l is waited
-# for before the next command runs.
+# for before the next command runs; "kill $!" waits until it has gone.
 
 function flush() {
 	if (cmd == "" && want != "") {
@@ -21,7 +21,7 @@ function flush() {
 	if (cmd == "")
 		return
 	id = b "." ++c
-	print "echo '@@DT " id "@@'" >> script
+	print "dt_begin " id >> script
 	print "@@DT " id "@@" >> expect
 	printf "%s", want >> expect
 	if (cmd ~ /&[ \t]*$/) {
@@ -35,6 +35,9 @@ function flush() {
 		print "}" >> script
 	}
 	print "dt_end $?" >> script
+	# A person takes longer than that to type the next line.
+	if (cmd ~ /^kill \$!/)
+		print "wait $! 2>/dev/null" >> script
 	cmd = ""
 	want = ""
 }
