@@ -24,8 +24,8 @@
 #
 # A page's blocks run in order in one shell, in a directory of their
 # own with HOME set to it, so a page may build on its earlier examples.
-# What the runner changes, and only in sessions: port 9600 on any host
-# becomes a free port on 127.0.0.1 (found by a listener binding port 0),
+# What the runner changes, and only in sessions: ports 9600 and 9601
+# on any host become free ports on 127.0.0.1 (found by a listener binding port 0),
 # /tmp/ becomes the page's own tmp/, the installed programs (make
 # install into tests/.work) come first in PATH, bin/ is the source
 # tree's, and ssh is a stand-in that runs the command here, as ssh to
@@ -50,18 +50,23 @@ make -s install PREFIX="$work/prefix" >"$work/install.log" 2>&1 || {
 cp "$here/ssh" "$work/fakebin/ssh"
 chmod +x "$work/fakebin/ssh"
 
-# A free port: what a listener binding port 0 was given.
-"$work/prefix/bin/dopyd" -B -l 127.0.0.1:0 >"$work/port" 2>/dev/null &
-pid=$!
+# Two free ports, for 9600 and 9601: what listeners binding port 0 got.
+for p in 1 2; do
+	"$work/prefix/bin/dopyd" -B -l 127.0.0.1:0 >"$work/port$p" 2>/dev/null &
+	echo $! >>"$work/portpids"
+done
 i=0
-while [ ! -s "$work/port" ] && [ $i -lt 100 ]; do
+while { [ ! -s "$work/port1" ] || [ ! -s "$work/port2" ]; } &&
+    [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-kill "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
-port=$(cat "$work/port")
-[ -n "$port" ] || { echo "doctest: no free port"; exit 1; }
+while read -r p; do
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+done <"$work/portpids"
+port=$(cat "$work/port1") port2=$(cat "$work/port2")
+[ -n "$port" ] && [ -n "$port2" ] || { echo "doctest: no free port"; exit 1; }
 
 # A block's text as a reader sees it.
 render() {	# fmt src
@@ -79,6 +84,7 @@ render() {	# fmt src
 
 substitute() {
 	sed -e "s#\(127\.0\.0\.1\|host\|server\|nshost\|elsewhere\):9600#127.0.0.1:$port#g" \
+	    -e "s#\(127\.0\.0\.1\|host\|server\|nshost\|elsewhere\):9601#127.0.0.1:$port2#g" \
 	    -e "s#/tmp/#$pdir/tmp/#g"
 }
 
