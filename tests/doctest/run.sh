@@ -24,7 +24,7 @@
 #
 # A page's blocks run in order in one shell, in a directory of their
 # own with HOME set to it, so a page may build on its earlier examples.
-# What the runner changes, and only in sessions: ports 9600 and 9601
+# What the runner changes, and only in sessions: ports 9600 to 9603
 # on any host become free ports on 127.0.0.1 (found by a listener binding port 0),
 # /tmp/ becomes the page's own tmp/, the installed programs (make
 # install into tests/.work) come first in PATH, bin/ is the source
@@ -50,23 +50,28 @@ make -s install PREFIX="$work/prefix" >"$work/install.log" 2>&1 || {
 cp "$here/ssh" "$work/fakebin/ssh"
 chmod +x "$work/fakebin/ssh"
 
-# Two free ports, for 9600 and 9601: what listeners binding port 0 got.
-for p in 1 2; do
+# Free ports for 9600 to 9603: what listeners binding port 0 got.
+ports="9600 9601 9602 9603"
+for p in $ports; do
 	"$work/prefix/bin/dopyd" -B -l 127.0.0.1:0 >"$work/port$p" 2>/dev/null &
 	echo $! >>"$work/portpids"
 done
-i=0
-while { [ ! -s "$work/port1" ] || [ ! -s "$work/port2" ]; } &&
-    [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
+for p in $ports; do
+	i=0
+	while [ ! -s "$work/port$p" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -s "$work/port$p" ] || { echo "doctest: no free port"; exit 1; }
 done
 while read -r p; do
 	kill "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 done <"$work/portpids"
-port=$(cat "$work/port1") port2=$(cat "$work/port2")
-[ -n "$port" ] && [ -n "$port2" ] || { echo "doctest: no free port"; exit 1; }
+subst=
+for p in $ports; do
+	subst="$subst -e s#\\(127\\.0\\.0\\.1\\|host\\|server\\|nshost\\|elsewhere\\):$p#127.0.0.1:$(cat "$work/port$p")#g"
+done
 
 # A block's text as a reader sees it.
 render() {	# fmt src
@@ -83,9 +88,7 @@ render() {	# fmt src
 }
 
 substitute() {
-	sed -e "s#\(127\.0\.0\.1\|host\|server\|nshost\|elsewhere\):9600#127.0.0.1:$port#g" \
-	    -e "s#\(127\.0\.0\.1\|host\|server\|nshost\|elsewhere\):9601#127.0.0.1:$port2#g" \
-	    -e "s#/tmp/#$pdir/tmp/#g"
+	sed $subst -e "s#/tmp/#$pdir/tmp/#g"
 }
 
 # Emit the script and expectation of one block.
