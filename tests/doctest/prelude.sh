@@ -32,11 +32,23 @@ dt_ready() {
 	done
 	echo "doctest: nothing listens on $1"
 }
-# Whether the lines of block (trimmed) appear one after another in file.
+# Whether block appears in file, as C: comments, blank lines and the
+# amount of white space aside, its lines are consecutive lines of file.
 dt_contains() {
-	awk 'function t(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
-	    NR == FNR { b[++nb] = t($0); next }
-	    { f[++nf] = t($0) }
+	awk 'function t(s) {
+		if (incom && !sub(/^.*\*\//, "", s))
+			return ""
+		incom = 0
+		gsub(/\/\*([^*]|\*+[^*\/])*\*+\//, "", s)
+		if (sub(/\/\*.*$/, "", s))
+			incom = 1
+		gsub(/[ \t]+/, " ", s)
+		gsub(/^ | $/, "", s)
+		return s
+	    }
+	    FNR == 1 { incom = 0 }
+	    NR == FNR { if ((l = t($0)) != "") b[++nb] = l; next }
+	    { if ((l = t($0)) != "") f[++nf] = l }
 	    END { for (i = 1; i + nb - 1 <= nf; i++) {
 			for (k = 1; k <= nb && f[i + k - 1] == b[k]; k++) ;
 			if (k > nb) exit 0 }

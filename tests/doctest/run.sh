@@ -12,8 +12,8 @@
 #		later session of the page may run ./NAME
 #   c-top DECL	C declarations or functions, compiled (not linked) after
 #		<dopy.h>, the usual system headers and DECL
-#   c-body DECL	C statements, compiled as the body of a function that
-#		begins with DECL
+#   c-body DECL	C statements, compiled as the body of an int function
+#		that begins with DECL and ends with a label fail:
 #   file PATH	a configuration file shipped in the source tree (and
 #		loaded by the real daemon in the launcher tests): the
 #		block must appear in PATH line for line
@@ -143,8 +143,10 @@ compile() {	# n kind args txt
 		return ;;
 	c-top)	{ cat "$here/prelude.h"; printf '%s\n' "$3"; cat "$4"; } >"$src" ;;
 	c-body)	{ cat "$here/prelude.h"
-		  printf 'void dt_body(void);\nvoid\ndt_body(void)\n{\n%s\n' "$3"
-		  cat "$4"; printf '}\n'; } >"$src" ;;
+		  printf 'int dt_body(void);\nint\ndt_body(void)\n{\n%s\n' "$3"
+		  cat "$4"
+		  # The label a fragment's "goto fail" goes to.
+		  printf 'goto fail;\nfail:\n\treturn 0;\n}\n'; } >"$src" ;;
 	esac
 	step "$1" "cc -Wall -Wextra -Werror -Wno-unused -c -o /dev/null $src \$(pkg-config --cflags dopy)"
 }
@@ -166,10 +168,12 @@ page() {	# path
 	cp "$here/prelude.sh" "$pdir/script"
 	: >"$pdir/expect"
 	: >"$pdir/pids"
+	set -f		# a marker's C declarations hold stars
 	while read -r n line kind args; do
 		render $fmt "$pdir/blocks/$n.src" >"$pdir/blocks/$n.txt"
 		block "$n" "$line" "$kind" $args
 	done <"$pdir/blocks/index"
+	set +f
 	[ -s "$pdir/expect" ] || return 0
 	(cd "$pdir" && HOME=$pdir DT_DIR=$pdir DT_PIDS=$pdir/pids \
 	    PATH=$work/fakebin:$work/prefix/bin:$PATH \
