@@ -3,9 +3,11 @@
 #   make            library and programs
 #   make demo       dopyclient against dopyd over a pipe, then one dopy-rsh call
 #   make check      unit and end-to-end tests, the same under ASan+UBSan,
-#                   the fuzzers for a short while, man page lint
+#                   the fuzzers for a short while, the examples of
+#                   README.md and man/, man page lint
 #   make bench      speed figures as ratios against raw limits
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make help       every target
 #
 # demo and check install missing Debian packages first (see deps).
 
@@ -40,8 +42,8 @@ TEST_HDRS = $(wildcard tests/*.h)
 CRIT_CFLAGS != pkg-config --cflags criterion 2>/dev/null || true
 CRIT_LIBS   != pkg-config --libs criterion 2>/dev/null || echo -lcriterion
 
-.PHONY: all deps deps-check demo check unit e2e asan fuzz lint-man symbols \
-	bench install uninstall clean
+.PHONY: all deps deps-check demo check unit e2e asan fuzz lint-man doctest \
+	symbols bench install uninstall clean help
 
 all: lib/libdopy.a lib/libdopy.so $(PROGS) lib/dopy.pc
 
@@ -61,9 +63,16 @@ lib/libdopy.so: $(SOFILE)
 	ln -sf libdopy.so.$(VERSION) lib/$(SONAME)
 	ln -sf libdopy.so.$(VERSION) $@
 
-# Made again at install time, for the PREFIX given there.
+# Made again at install time, for the PREFIX given there.  Only a
+# private prefix gets an rpath in Libs: a packager's /usr or /usr/local
+# is on the loader's path (after ldconfig), and Debian's lintian refuses
+# an rpath there.  PC_RPATH=yes or no overrides.
+PC_RPATH ?= $(if $(filter /usr /usr/local,$(PREFIX)),no,yes)
+PC_RPATH_FLAG = $(if $(filter yes,$(PC_RPATH)),-Wl$(comma)-rpath$(comma)$${libdir} ,)
+comma := ,
 MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' lib/dopy.pc.in
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@RPATH@|$(PC_RPATH_FLAG)|' lib/dopy.pc.in
 lib/dopy.pc: lib/dopy.pc.in Makefile
 	$(MAKE_PC) > $@
 
@@ -205,6 +214,12 @@ lint-man:
 	@out=$$(mandoc -Tlint -Wwarning $(MANPAGES) 2>&1); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	echo "mandoc -Tlint: $(words $(MANPAGES)) pages clean"
+	@awk -f tests/lint/escapes.awk $(MANPAGES) && \
+	    echo "escapes: $(words $(MANPAGES)) pages clean"
+
+# Every example of README.md and the man pages, run (tests/doctest).
+doctest: all
+	sh tests/doctest/run.sh
 
 # Exported symbols must be exactly the functions of dopy.h.
 symbols: lib/libdopy.so
@@ -212,7 +227,7 @@ symbols: lib/libdopy.so
 
 check: deps-check
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit e2e symbols lint-man
+	@$(MAKE) --no-print-directory unit e2e symbols lint-man doctest
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz
 
@@ -223,12 +238,19 @@ bench: all tests/bench
 	tests/bench $(CURDIR)/bin $(ONLY)
 
 # ---- install ----
+# Every function of dopy.h gets a name in man3 that opens dopy(3), as
+# OpenBSD's MLINKS do, so `man dopy_proxy_call` works.
+FUNCS   = $(shell sed -n 's/^[[:space:]]*\(dopy_[a-z0-9_]*\);/\1/p' lib/dopy.sym)
+DOCDIR ?= $(PREFIX)/share/doc/dopy
+DOCS    = inetd/README inetd/inetd.conf inetd/dopy.socket inetd/dopy@.service \
+	  inetd/dopy-listen.socket inetd/dopy-listen.service inetd/tcpserver.run \
+	  inetd/xinetd.d/dopy ssh/README ssh/authorized_keys.example \
+	  ssh/sshd_config.snippet
+INSTALL_DIRS = $(BINDIR) $(LIBDIR) $(INCDIR) $(PKGDIR) $(MANDIR)/man1 \
+	  $(MANDIR)/man3 $(MANDIR)/man5 $(MANDIR)/man7 $(MANDIR)/man8 \
+	  $(DOCDIR)/inetd/xinetd.d $(DOCDIR)/ssh
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
-	    $(DESTDIR)$(INCDIR) $(DESTDIR)$(PKGDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(MANDIR)/man8
+	install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS))
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
 	install -m 644 lib/libdopy.a $(DESTDIR)$(LIBDIR)
 	install -m 755 $(SOFILE) $(DESTDIR)$(LIBDIR)
@@ -238,11 +260,45 @@ install: all
 	$(MAKE_PC) > $(DESTDIR)$(PKGDIR)/dopy.pc
 	for m in $(MANPAGES); do \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
+	for f in $(FUNCS); do \
+	    ln -sf dopy.3 $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	for d in $(DOCS); do \
+	    install -m 644 $$d $(DESTDIR)$(DOCDIR)/$$d; done
+	@if [ "$(PC_RPATH)" = no ] && [ -z "$(DESTDIR)" ] && \
+	    [ "$$(id -u)" = 0 ]; then ldconfig || true; fi
 
+# Removes what install put there, and the directories it leaves empty.
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS)))
-	rm -f $(DESTDIR)$(LIBDIR)/libdopy.* $(DESTDIR)$(INCDIR)/dopy.h
-	rm -f $(DESTDIR)$(PKGDIR)/dopy.pc
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libdopy.a libdopy.so \
+	    $(SONAME) libdopy.so.$(VERSION))
+	rm -f $(DESTDIR)$(INCDIR)/dopy.h $(DESTDIR)$(PKGDIR)/dopy.pc
+	for m in $(MANPAGES); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	for f in $(FUNCS); do rm -f $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	for d in $(DOCS); do rm -f $(DESTDIR)$(DOCDIR)/$$d; done
+	for d in $(INSTALL_DIRS); do \
+	    while [ "$$d" != "$(PREFIX)" ] && [ "$$d" != / ] && \
+	        rmdir $(DESTDIR)$$d 2>/dev/null; do d=$${d%/*}; done; done
+
+help:
+	@echo "make            the library and the programs"
+	@echo "make demo       dopyclient against dopyd over a pipe, then one dopy-rsh call"
+	@echo "make check      everything below but bench, as CI runs it"
+	@echo "make unit       unit tests (criterion)"
+	@echo "make e2e        end-to-end tests of the real programs and daemons"
+	@echo "make asan       unit and e2e tests under AddressSanitizer and UBSan"
+	@echo "make fuzz       the fuzzers for FUZZ_SECONDS (default 20) each"
+	@echo "make doctest    every example of README.md and the man pages"
+	@echo "make lint-man   mandoc -Tlint and a check of roff escapes"
+	@echo "make symbols    exported symbols are exactly dopy.h's functions"
+	@echo "make bench      speed and memory as ratios to raw limits (ONLY=...)"
+	@echo "make install    PREFIX=/usr/local DESTDIR= (PC_RPATH=yes|no)"
+	@echo "make uninstall  removes what install put there"
+	@echo "make deps       installs the Debian packages the build needs"
+	@echo "make deps-check installs those make check needs too"
+	@echo "make clean      removes what the build made"
+	@echo "make help       this list"
 
 clean:
 	rm -f lib/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \

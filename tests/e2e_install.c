@@ -7,6 +7,8 @@
  * `make -o all install` installs what is built and never rebuilds the
  * tree under the feet of the tests running beside this one.
  */
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,5 +207,131 @@ Test(install, pkg_config_user_program, .timeout = 120)
 	cr_assert(e2e_exited(r.status, 0), "installed dopyclient: %s\n%s%s",
 	    e2e_status(r.status), r.out, r.err);
 	e2e_run_free(&r);
+	free(top);
+}
+
+/* make -C top -o all TARGET PREFIX=prefix, or with no prefix. */
+static void
+make_in(const char *top, const char *target, const char *prefix,
+    struct e2e_run *r)
+{
+	char pfx[700];
+	char *argv[] = { "env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u",
+	    "MAKELEVEL", "make", "--no-print-directory", "-C", (char *)top,
+	    "-o", "all", (char *)target, pfx, NULL };
+
+	snprintf(pfx, sizeof(pfx), "PREFIX=%s", prefix ? prefix : "/nowhere");
+	e2e_run_ms(r, NULL, 0, 90000, argv);
+	cr_assert(e2e_exited(r->status, 0), "make %s: %s\n%s%s", target,
+	    e2e_status(r->status), r->out, r->err);
+}
+
+/* `man NAME` must open the page that documents NAME: every function of
+ * lib/dopy.sym has a name in man3 that leads to dopy(3), which has it
+ * in .Fn or .Fo. */
+static void
+assert_function_pages(const char *top, const char *prefix)
+{
+	char path[1200], real[PATH_MAX], *sym, *page, *p, *end, mark[200];
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/lib/dopy.sym", top);
+	cr_assert_not_null(sym = e2e_slurp(path, NULL));
+	snprintf(path, sizeof(path), "%s/man/dopy.3", top);
+	cr_assert_not_null(page = e2e_slurp(path, NULL));
+	for (p = strstr(sym, "\tdopy_"); p != NULL; p = strstr(end, "\tdopy_")) {
+		p++;
+		cr_assert_not_null(end = strchr(p, ';'));
+		*end++ = '\0';
+		snprintf(path, sizeof(path), "%s/share/man/man3/%s.3", prefix, p);
+		cr_assert(realpath(path, real) != NULL, "no page: %s", path);
+		cr_assert(strcmp(strrchr(real, '/'), "/dopy.3") == 0,
+		    "%s leads to %s", path, real);
+		snprintf(mark, sizeof(mark), ".Fn %s", p);
+		if (strstr(page, mark) == NULL)
+			snprintf(mark, sizeof(mark), ".Fo %s", p);
+		cr_assert(strstr(page, mark) != NULL, "dopy(3) lacks %s", p);
+		n++;
+	}
+	cr_assert_gt(n, 100, "only %zu functions in dopy.sym", n);
+	free(sym);
+	free(page);
+}
+
+static int
+is_empty_dir(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int n = 0;
+
+	cr_assert_not_null(d, "%s: gone", path);
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n == 0;
+}
+
+Test(install, man_pages_guides_and_uninstall, .timeout = 180)
+{
+	char *top = e2e_top(), prefix[600];
+	struct e2e_run r;
+
+	snprintf(prefix, sizeof(prefix), "%s/prefix2", e2e_tmpdir());
+	make_in(top, "install", prefix, &r);
+	e2e_run_free(&r);
+	assert_function_pages(top, prefix);
+	assert_file(prefix, "share/man/man7/dopy.7");
+	assert_file(prefix, "share/doc/dopy/inetd/inetd.conf");
+	assert_file(prefix, "share/doc/dopy/inetd/xinetd.d/dopy");
+	assert_file(prefix, "share/doc/dopy/ssh/README");
+	make_in(top, "uninstall", prefix, &r);
+	e2e_run_free(&r);
+	cr_assert(is_empty_dir(prefix), "make uninstall left files in %s",
+	    prefix);
+	free(top);
+}
+
+/* The targets of the Makefile's .PHONY line, joined over its
+ * continuation lines, as one string of names and blanks. */
+static char *
+phony_targets(const char *mk)
+{
+	const char *p = strstr(mk, "\n.PHONY:");
+	char *t, *q;
+
+	cr_assert_not_null(p);
+	cr_assert_not_null(t = strdup(p + 8));
+	for (q = t; *q != '\0' && !(*q == '\n' && q[-1] != '\\'); q++)
+		if (*q == '\\' || *q == '\n' || *q == '\t')
+			*q = ' ';
+	*q = '\0';
+	return t;
+}
+
+/* make help names every target the Makefile declares .PHONY. */
+Test(install, make_help_lists_every_target, .timeout = 60)
+{
+	char *top = e2e_top(), path[700], *mk, *names, *name, *save, line[80];
+	struct e2e_run r;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/Makefile", top);
+	cr_assert_not_null(mk = e2e_slurp(path, NULL));
+	make_in(top, "help", NULL, &r);
+	names = phony_targets(mk);
+	for (name = strtok_r(names, " ", &save); name != NULL;
+	    name = strtok_r(NULL, " ", &save), n++) {
+		if (strcmp(name, "all") == 0)
+			snprintf(line, sizeof(line), "make            ");
+		else
+			snprintf(line, sizeof(line), "make %s ", name);
+		cr_assert(strstr(r.out, line) != NULL, "make help lacks "
+		    "'%s':\n%s", name, r.out);
+	}
+	cr_assert_gt(n, 10, "only %zu targets", n);
+	free(names);
+	e2e_run_free(&r);
+	free(mk);
 	free(top);
 }
