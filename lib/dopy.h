@@ -514,6 +514,61 @@ dopy_proxy	*dopy_proxy_new(dopy_conn *, const char *object);
 void		 dopy_proxy_free(dopy_proxy *);
 
 /*
+ * The short forms (open.c).  Zero a dopy_connect_opts and set what you
+ * need: a key (or a key file to load), DOPY_CONNECT_* flags, the calls'
+ * timeout and the rebind policy (dopy_conn_set_timeout(),
+ * dopy_conn_set_rebind()).  opts may be NULL for none.
+ */
+struct dopy_connect_opts {
+	const dopy_key	*key;
+	const char	*keyfile;
+	int		 flags;
+	int		 timeout_ms;
+	int		 rebind_tries;
+	int		 rebind_wait_ms;
+};
+int		 dopy_connect_with(const char *target,
+		    const struct dopy_connect_opts *, dopy_conn **,
+		    dopy_error **);
+/* A proxy for object, or for the object target names (tcp://h:p/obj,
+ * unix:path#obj, name:NAME), on a connection of its own that
+ * dopy_proxy_free() closes. */
+int		 dopy_open(const char *target, const char *object,
+		    const struct dopy_connect_opts *, dopy_proxy **,
+		    dopy_error **);
+dopy_conn	*dopy_proxy_conn(const dopy_proxy *);
+/*
+ * A call in one line: fmt has a letter per argument, NAME= before it
+ * to pass it by name, blanks or commas between: i int64_t, u uint64_t,
+ * d double, b int (a bool), s const char *, y const void * and size_t
+ * (bytes), v dopy_value * (taken).  Pass int64_t and uint64_t values as
+ * such: a plain int is not promoted to them.  result may be NULL when
+ * nobody wants it.
+ */
+int		 dopy_proxy_callf(dopy_proxy *, const char *method,
+		    dopy_value **result, dopy_error **, const char *fmt, ...);
+
+/*
+ * The naming service (nsclient.c, dopy-naming(7)): dopy_ns_open()
+ * opens $DOPY_NS (its `naming` object unless the target names another);
+ * object and meta may be NULL for "".  dopy_ns_resolve() returns copies
+ * to free; object may be NULL.
+ */
+int		 dopy_ns_open(const struct dopy_connect_opts *, dopy_proxy **,
+		    dopy_error **);
+int		 dopy_ns_bind(dopy_proxy *ns, const char *name,
+		    const char *target, const char *object, const char *meta,
+		    dopy_error **);
+int		 dopy_ns_rebind(dopy_proxy *ns, const char *name,
+		    const char *target, const char *object, const char *meta,
+		    dopy_error **);
+int		 dopy_ns_unbind(dopy_proxy *ns, const char *name, dopy_error **);
+int		 dopy_ns_resolve(dopy_proxy *ns, const char *name,
+		    char **target, char **object, dopy_error **);
+int		 dopy_ns_list(dopy_proxy *ns, const char *group, int recursive,
+		    dopy_value **names, dopy_error **);
+
+/*
  * Call timeouts (Pyro's _setTimeout), in milliseconds, 0 for none (the
  * default).  A proxy's own timeout, if set (> 0), overrides its
  * connection's.  A call that gets no reply in time fails with

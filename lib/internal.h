@@ -786,6 +786,7 @@ struct dopy_proxy {
 	int		 deadline_ms;
 	char		**oneway;	/* methods called without an answer */
 	size_t		 noneway;
+	int		 owns_conn;	/* dopy_open's: closed with the proxy */
 };
 /* Small: most calls have a few arguments; more grow the arrays (up to
  * DOPY_MAX_ARGS). */

@@ -35,6 +35,8 @@ dopy_proxy_free(dopy_proxy *p)
 		free(p->oneway[i]);
 	free(p->oneway);
 	free(p->object);
+	if (p->owns_conn)
+		dopy_conn_close(p->conn);
 	free(p);
 }
 
@@ -351,23 +353,27 @@ int
 dopy_proxy_call(dopy_proxy *p, const char *method, const dopy_args *args,
     dopy_value **result, dopy_error **ep)
 {
+	dopy_value *unwanted = NULL;
 	dopy_future *f;
 	int r;
 
 	if (result != NULL)
 		*result = NULL;
-	if (p == NULL || method == NULL || result == NULL)
+	if (p == NULL || method == NULL)
 		return dopy_error_set(ep, DOPY_E_INVAL, "NULL argument");
-	if (p->conn->sess != NULL)	/* a server calling its client back */
-		return dopy_session_callback(p->conn->sess, p->object, method,
-		    args, result, ep);
-	if (oneway_index(p, method) >= 0)
+	if (oneway_index(p, method) >= 0 && p->conn->sess == NULL)
 		return call_oneway(p, method, args, ep);
-	if ((r = dopy_proxy_call_async(p, method, args, NULL, NULL, &f,
-	    ep)) < 0)
-		return r;
-	r = dopy_future_wait(f, result, ep);
-	dopy_future_free(f);
+	/* A result nobody wants is taken and freed here. */
+	if (p->conn->sess != NULL)	/* a server calling its client back */
+		r = dopy_session_callback(p->conn->sess, p->object, method,
+		    args, result != NULL ? result : &unwanted, ep);
+	else if ((r = dopy_proxy_call_async(p, method, args, NULL, NULL, &f,
+	    ep)) == 0) {
+		r = dopy_future_wait(f, result != NULL ? result : &unwanted,
+		    ep);
+		dopy_future_free(f);
+	}
+	dopy_value_free(unwanted);
 	return r;
 }
 
