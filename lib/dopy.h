@@ -350,6 +350,10 @@ void		 dopy_server_set_ref_age(dopy_server *, int ms);
 /* At most n objects by reference per connection (default 10000; 0: no
  * cap); dopy_call_new_ref() refuses more. */
 void		 dopy_server_set_max_refs(dopy_server *, unsigned n);
+/* With on = 0, errors sent to clients carry their name, message, object
+ * and method only: no remote trace, which names source files and lines,
+ * and no host name or pid.  The server's log still has them. */
+void		 dopy_server_set_traces(dopy_server *, int on);
 
 /*
  * Progress (dopy(5) PROGRESS frames): a long method calls this now and

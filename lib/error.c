@@ -266,3 +266,16 @@ dopy_error_format(const dopy_error *e)
 	}
 	return out;
 }
+
+dopy_error *
+dopy_error_bare(const dopy_error *e)
+{
+	dopy_error *b = dopy_error_new(e->code, "%s", e->message);
+
+	if (b != NULL && dopy_error_set_fields(b, e->name, e->object,
+	    e->method, "", 0) < 0) {
+		dopy_error_free(b);
+		return NULL;
+	}
+	return b;
+}

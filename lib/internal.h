@@ -373,6 +373,9 @@ int	 dopy_error_add_trace(dopy_error *, const char *line);
 int	 dopy_error_set_fields(dopy_error *, const char *name,
 	    const char *object, const char *method, const char *host,
 	    long pid);
+/* e as a server with bare errors sends it: name, message, object and
+ * method only (a new error, or NULL without memory). */
+dopy_error *dopy_error_bare(const dopy_error *e);
 /* The client kind of a remote error name (dopy.TypeError -> E_TYPE). */
 int	 dopy_error_code_for(const char *name);
 
@@ -557,6 +560,7 @@ struct dopy_server {
 	uint64_t		 ncalls;
 	int			 ref_age_ms;	/* ref.c: 0, never reaped */
 	unsigned		 max_refs;	/* ref.c: per connection, 0: no cap */
+	int			 bare_errors;	/* no trace, host or pid sent */
 	struct dopy_watch {		/* watch.c: extra fds */
 		int		 fd;
 		short		 events;

@@ -330,7 +330,8 @@ refuse(struct listener *l, int fd, const char *peer, const char *why)
 	dopy_chan_init(&ch, fd, fd);
 	dopy_chan_begin(&ch);
 	if (e != NULL && dopy_error_set_fields(e, "dopy.Busy", "", "",
-	    l->srv->host, l->srv->pid) == 0 &&
+	    l->srv->bare_errors ? "" : l->srv->host,
+	    l->srv->bare_errors ? 0 : l->srv->pid) == 0 &&
 	    dopy_msg_error_put(&ch.wbuf, e) == 0)
 		dopy_chan_send(&ch, DOPY_F_ERROR, 0);
 	dopy_chan_release(&ch);

@@ -38,12 +38,15 @@ send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
 static int
 send_error(struct dopy_session *c, uint32_t id, const dopy_error *e)
 {
+	dopy_error *bare = NULL;
 	int r;
 
+	if (c->srv->bare_errors && (e = bare = dopy_error_bare(e)) == NULL)
+		return DOPY_E_NOMEM;
 	dopy_chan_begin(&c->ch);
-	if ((r = dopy_msg_error_put(&c->ch.wbuf, e)) < 0)
-		return r;
-	return send_frame(c, DOPY_F_ERROR, id);
+	r = dopy_msg_error_put(&c->ch.wbuf, e);
+	dopy_error_free(bare);
+	return r < 0 ? r : send_frame(c, DOPY_F_ERROR, id);
 }
 
 /* An error about the connection itself, not one method. */

@@ -193,6 +193,13 @@ dopy_server_set_log(dopy_server *s, enum dopy_log_sink sink,
 }
 
 void
+dopy_server_set_traces(dopy_server *s, int on)
+{
+	if (s != NULL)
+		s->bare_errors = !on;
+}
+
+void
 dopy_server_set_max_frame(dopy_server *s, uint32_t max)
 {
 	s->max_frame = max < DOPY_FRAME_MIN ? DOPY_FRAME_MIN : max;
