@@ -35,14 +35,35 @@ send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
 	return dopy_chan_send(&c->ch, type, id);
 }
 
+/* What a server without traces keeps from its client goes to its log
+ * (rate-limited: the client decides how many errors there are). */
+static void
+log_withheld(struct dopy_session *c, uint32_t id, const dopy_error *e)
+{
+	char trace[1024] = "";
+	size_t i;
+
+	for (i = 0; i < e->ntrace; i++) {
+		if (i > 0)
+			strlcat(trace, " | ", sizeof(trace));
+		strlcat(trace, e->trace[i], sizeof(trace));
+	}
+	dopy_session_complain(c, LOG_INFO, "call %u %s.%s: %s: %s: trace %s",
+	    id, e->object != NULL ? e->object : "", e->method != NULL ?
+	    e->method : "", e->name != NULL ? e->name : "", e->message, trace);
+}
+
 static int
 send_error(struct dopy_session *c, uint32_t id, const dopy_error *e)
 {
 	dopy_error *bare = NULL;
 	int r;
 
-	if (c->srv->bare_errors && (e = bare = dopy_error_bare(e)) == NULL)
-		return DOPY_E_NOMEM;
+	if (c->srv->bare_errors) {
+		log_withheld(c, id, e);
+		if ((e = bare = dopy_error_bare(e)) == NULL)
+			return DOPY_E_NOMEM;
+	}
 	dopy_chan_begin(&c->ch);
 	r = dopy_msg_error_put(&c->ch.wbuf, e);
 	dopy_error_free(bare);

@@ -25,9 +25,10 @@ static const struct dopy_object_def t_def = {
 	"t", NULL, t_methods, NULL, NULL
 };
 
-/* The error t.boom() gets from a server with traces on or off. */
+/* The error t.boom() gets from a server with traces on or off, its log
+ * in log if that is not NULL. */
 static dopy_error *
-boom_error(int traces)
+boom_error(int traces, const char *log)
 {
 	dopy_server *s = tu_server();
 	dopy_conn *c = NULL;
@@ -40,6 +41,8 @@ boom_error(int traces)
 	cr_assert_eq(dopy_server_add(s, &t_def, NULL), 0);
 	if (!traces)
 		dopy_server_set_traces(s, 0);
+	if (log != NULL)
+		cr_assert_eq(dopy_server_set_log(s, DOPY_LOG_FILE, log, 0), 0);
 	cr_assert_gt(pid = tu_serve(s, &fd), 0);
 	cr_assert_eq(dopy_conn_fds(fd, fd, &c, &e), 0);
 	p = dopy_proxy_new(c, "t");
@@ -54,7 +57,7 @@ boom_error(int traces)
 
 Test(traces, sent_by_default)
 {
-	dopy_error *e = boom_error(1);
+	dopy_error *e = boom_error(1, NULL);
 	char host[256];
 
 	cr_assert_eq(gethostname(host, sizeof(host)), 0);
@@ -67,9 +70,14 @@ Test(traces, sent_by_default)
 
 Test(traces, kept_back_when_off)
 {
-	dopy_error *e = boom_error(0);
+	char log[] = "/tmp/test_traces.XXXXXX", buf[4096];
+	dopy_error *e;
 	char *text;
+	ssize_t n;
+	int fd;
 
+	cr_assert_geq(fd = mkstemp(log), 0);
+	e = boom_error(0, log);
 	cr_assert_str_eq(dopy_error_name(e), "t.Boom");
 	cr_assert_str_eq(dopy_error_message(e), "went bang");
 	cr_assert_str_eq(dopy_error_object(e), "t");
@@ -82,4 +90,13 @@ Test(traces, kept_back_when_off)
 	cr_assert_null(strstr(text, "trace"), "%s", text);
 	free(text);
 	dopy_error_free(e);
+	/* The server's log keeps what the client was not told. */
+	cr_assert_gt(n = read(fd, buf, sizeof(buf) - 1), 0);
+	buf[n] = '\0';
+	close(fd);
+	unlink(log);
+	cr_assert(strstr(buf, "call 1 t.boom: t.Boom: went bang: trace ") !=
+	    NULL, "%s", buf);
+	cr_assert(strstr(buf, "test_traces.c:") != NULL, "%s", buf);
+	cr_assert(strstr(buf, "| in t.boom on host ") != NULL, "%s", buf);
 }
