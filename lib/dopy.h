@@ -79,6 +79,8 @@ enum dopy_kind	 dopy_type_kind(const dopy_type *);
 const dopy_type	*dopy_type_elem(const dopy_type *);	/* arrays */
 size_t		 dopy_type_nfields(const dopy_type *);	/* structs */
 const dopy_type	*dopy_type_field(const dopy_type *, size_t);
+/* A structure field's name, as in (count:int, text:string), or NULL. */
+const char	*dopy_type_field_name(const dopy_type *, size_t);
 const char	*dopy_type_name(const dopy_type *);	/* "int[]" */
 const char	*dopy_type_tpl(const dopy_type *);	/* "A(I)" */
 int		 dopy_type_equal(const dopy_type *, const dopy_type *);

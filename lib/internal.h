@@ -201,6 +201,7 @@ struct dopy_type {
 	struct dopy_type *elem;		/* ARRAY */
 	size_t		  nfields;	/* STRUCT */
 	struct dopy_type **fields;
+	char		**fnames;	/* the fields' names, or NULL */
 	size_t		  size, align;	/* C layout of the tpl slot */
 	char		 *name;
 	char		 *tpl;

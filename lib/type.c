@@ -72,9 +72,13 @@ dopy_type_free(dopy_type *t)
 	if (__atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	dopy_type_free(t->elem);
-	for (i = 0; i < t->nfields; i++)
+	for (i = 0; i < t->nfields; i++) {
 		dopy_type_free(t->fields[i]);
+		if (t->fnames != NULL)
+			free(t->fnames[i]);
+	}
 	free(t->fields);
+	free(t->fnames);
 	free(t->name);
 	free(t->tpl);
 	free(t);
@@ -111,6 +115,7 @@ struct_finish(dopy_type *t)
 
 	for (i = 0; i < t->nfields; i++) {
 		nlen += strlen(t->fields[i]->name) + 1;
+		nlen += t->fnames != NULL ? strlen(t->fnames[i]) + 1 : 0;
 		tlen += strlen(t->fields[i]->tpl);
 	}
 	if ((t->name = calloc(1, nlen)) == NULL ||
@@ -122,6 +127,10 @@ struct_finish(dopy_type *t)
 		f = t->fields[i];
 		if (i > 0)
 			strlcat(t->name, ",", nlen);
+		if (t->fnames != NULL) {
+			strlcat(t->name, t->fnames[i], nlen);
+			strlcat(t->name, ":", nlen);
+		}
 		strlcat(t->name, f->name, nlen);
 		strlcat(t->tpl, f->tpl, tlen);
 		/* tpl lays fields out like the C compiler: each on a
@@ -168,10 +177,84 @@ perr(struct parser *ps, const char *what)
 	return NULL;
 }
 
+/* The length of the identifier at p, if a ':' follows it. */
+static size_t
+name_before_colon(const char *p)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)*p) && *p != '_')
+		return 0;
+	while (isalnum((unsigned char)p[n]) || p[n] == '_')
+		n++;
+	while (isspace((unsigned char)p[n]))
+		n++;
+	return p[n] == ':' ? n : 0;
+}
+
+/*
+ * A field's name, NAME: before its type, as in (count:int, text:string),
+ * in *namep (NULL when it has none).  Every field has one or none has;
+ * names are unique.  Names are for people and for C struct mappings:
+ * the wire and type equality see only the types.
+ */
+static int
+field_name(struct parser *ps, const dopy_type *t, char **namep)
+{
+	size_t n, i;
+
+	*namep = NULL;
+	skipws(ps);
+	n = name_before_colon(ps->p);
+	if (t->nfields > 0 && (n > 0) != (t->fnames != NULL)) {
+		perr(ps, "name every field of a structure, or none");
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if ((*namep = strndup(ps->p, strcspn(ps->p, " \t\n:"))) == NULL) {
+		perr(ps, "out of memory");
+		return -1;
+	}
+	for (i = 0; t->fnames != NULL && i < t->nfields; i++)
+		if (strcmp(t->fnames[i], *namep) == 0) {
+			perr(ps, "two fields of one name");
+			return -1;
+		}
+	ps->p = strchr(ps->p, ':') + 1;
+	return 0;
+}
+
+/* Append field f, named name or not; both are taken. */
+static int
+add_field(dopy_type *t, dopy_type *f, char *name)
+{
+	dopy_type **nf;
+	char **fn;
+
+	if ((nf = reallocarray(t->fields, t->nfields + 1, sizeof(*nf))) !=
+	    NULL)
+		t->fields = nf;
+	if (nf != NULL && name != NULL && (fn = reallocarray(t->fnames,
+	    t->nfields + 1, sizeof(*fn))) != NULL) {
+		t->fnames = fn;
+		fn[t->nfields] = name;
+	} else if (name != NULL)
+		nf = NULL;
+	if (nf == NULL) {
+		dopy_type_free(f);
+		free(name);
+		return DOPY_E_NOMEM;
+	}
+	t->fields[t->nfields++] = f;
+	return 0;
+}
+
 static dopy_type *
 parse_struct(struct parser *ps)
 {
-	dopy_type *t, *f, **nf;
+	dopy_type *t, *f;
+	char *name = NULL;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return perr(ps, "out of memory");
@@ -179,20 +262,20 @@ parse_struct(struct parser *ps)
 	t->refs = 1;
 	ps->p++;				/* '(' */
 	for (;;) {
-		if ((f = parse_type(ps)) == NULL)
+		if (field_name(ps, t, &name) < 0 ||
+		    (f = parse_type(ps)) == NULL)
 			goto fail;
 		if (!field_ok(f)) {
 			dopy_type_free(f);
 			perr(ps, "structure fields must be scalars or strings");
 			goto fail;
 		}
-		nf = reallocarray(t->fields, t->nfields + 1, sizeof(*nf));
-		if (nf == NULL) {
-			dopy_type_free(f);
+		if (add_field(t, f, name) < 0) {
+			name = NULL;
+			perr(ps, "out of memory");
 			goto fail;
 		}
-		t->fields = nf;
-		t->fields[t->nfields++] = f;
+		name = NULL;
 		skipws(ps);
 		if (*ps->p == ')')
 			break;
@@ -209,6 +292,7 @@ parse_struct(struct parser *ps)
 	}
 	return t;
 fail:
+	free(name);
 	dopy_type_free(t);
 	return NULL;
 }
@@ -394,4 +478,13 @@ dopy_type_equal(const dopy_type *a, const dopy_type *b)
 	if (a == NULL || b == NULL)
 		return 0;
 	return strcmp(a->tpl, b->tpl) == 0;
+}
+
+const char *
+dopy_type_field_name(const dopy_type *t, size_t i)
+{
+	if (t == NULL || t->kind != DOPY_STRUCT || i >= t->nfields ||
+	    t->fnames == NULL)
+		return NULL;
+	return t->fnames[i];
 }

@@ -226,3 +226,17 @@ Test(sig, null_accessors)
 	cr_assert_null(dopy_sig_default(NULL, 0));
 	dopy_sig_free(NULL);
 }
+
+/* A structure with named fields, and a default for it. */
+Test(sig, struct_with_field_names)
+{
+	dopy_sig *s = sig_ok("p:(count:int, text:string), q:(n:int)[]=[]");
+
+	cr_assert_eq(dopy_sig_len(s), 2);
+	cr_assert_str_eq(dopy_sig_name(s, 0), "p");
+	cr_assert_str_eq(dopy_type_name(dopy_sig_type(s, 0)),
+	    "(count:int,text:string)");
+	cr_assert_str_eq(dopy_type_field_name(dopy_sig_type(s, 0), 1), "text");
+	cr_assert_str_eq(dopy_sig_name(s, 1), "q");
+	dopy_sig_free(s);
+}

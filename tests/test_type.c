@@ -382,3 +382,36 @@ Test(type, any)
 	parse_bad("anything", "unknown type");
 	cr_assert_null(dopy_type_from_tpl(""));
 }
+
+/* Named fields: for people and C mappings; the wire sees the types. */
+Test(type, struct_field_names)
+{
+	dopy_type *a = dopy_type_parse("( count : int, text:string )", NULL,
+	    0), *b = dopy_type_parse("(int,string)", NULL, 0);
+
+	cr_assert_not_null(a);
+	cr_assert_str_eq(dopy_type_name(a), "(count:int,text:string)");
+	cr_assert_str_eq(dopy_type_tpl(a), "S(Is)");
+	cr_assert_str_eq(dopy_type_field_name(a, 0), "count");
+	cr_assert_str_eq(dopy_type_field_name(a, 1), "text");
+	cr_assert_null(dopy_type_field_name(a, 2));
+	cr_assert_null(dopy_type_field_name(b, 0), "unnamed");
+	cr_assert(dopy_type_equal(a, b), "names do not change the type");
+	dopy_type_free(a);
+	dopy_type_free(b);
+	a = parse_ok("(n:int,s:string)[]");
+	cr_assert_str_eq(dopy_type_name(a), "(n:int,s:string)[]");
+	cr_assert_str_eq(dopy_type_tpl(a), "A(S(Is))");
+	cr_assert_str_eq(dopy_type_field_name(dopy_type_elem(a), 1), "s");
+	dopy_type_free(a);
+}
+
+Test(type, struct_field_name_errors)
+{
+	parse_bad("(a:int,string)", "name every field of a structure, or none");
+	parse_bad("(int,b:string)", "name every field of a structure, or none");
+	parse_bad("(a:int,a:string)", "two fields of one name");
+	parse_bad("(a:)", "unknown type");
+	parse_bad("(:int)", "unknown type");
+	parse_bad("(1a:int)", "unknown type");
+}
