@@ -270,11 +270,21 @@ struct dopy_pclass {
 /* Register a class (before or after dopy_server_add_pos). */
 int		 dopy_server_add_pclass(dopy_server *,
 		    const struct dopy_pclass *);
+/* The same, the state kept in a C struct of size bytes for the methods:
+ * field i of the state type (or the state, if a scalar) is the member
+ * at offsets[i] (see dopy_call_pstruct). */
+int		 dopy_server_add_pclass_struct(dopy_server *,
+		    const struct dopy_pclass *, size_t size,
+		    const size_t *offsets);
 int		 dopy_server_add_pos(dopy_server *, const char *dir);
 /* Inside a persistent object's method: its state, which the method may
  * change in place (dopy_value_set_field) or replace; and its path. */
 dopy_value	*dopy_call_pstate(dopy_call *);
 int		 dopy_call_set_pstate(dopy_call *, dopy_value *);
+/* The state as the class's C struct, if it has one (size > 0): read
+ * before the method, written back after unless it only reads or fails.
+ * bool is int, int int64_t, uint uint64_t, string a malloc'd char *. */
+void		*dopy_call_pstruct(dopy_call *);
 const char	*dopy_call_path(dopy_call *);
 
 /* Logging: syslog (default), stderr, or a file; never stdout. */

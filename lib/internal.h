@@ -377,6 +377,12 @@ int	 dopy_error_set_fields(dopy_error *, const char *name,
 /* e as a server with bare errors sends it: name, message, object and
  * method only (a new error, or NULL without memory). */
 dopy_error *dopy_error_bare(const dopy_error *e);
+/* pstruct.c: a persistent class's state as its C struct. */
+struct dopy_pclass_ent;
+int	 dopy_pstruct_ok(const dopy_type *);
+void	*dopy_pstruct_read(const struct dopy_pclass_ent *, const dopy_value *);
+dopy_value *dopy_pstruct_write(const struct dopy_pclass_ent *, const void *);
+void	 dopy_pstruct_free(const struct dopy_pclass_ent *, void *);
 /* The client kind of a remote error name (dopy.TypeError -> E_TYPE). */
 int	 dopy_error_code_for(const char *name);
 
@@ -549,6 +555,8 @@ struct dopy_server {
 		struct dopy_object_def		 odef;
 		struct dopy_object		 obj;
 		dopy_type			*state;
+		size_t				 size;	/* C struct */
+		const size_t			*offsets;
 	}			*pclasses;
 	size_t			 npclasses;
 	struct dopy_owned {
@@ -665,6 +673,7 @@ struct dopy_call {
 	dopy_error		*err;
 	const struct dopy_callmsg *msg;		/* names errors before obj */
 	dopy_value		*pstate;	/* persistent objects */
+	void			*pstruct;	/* ... as a C struct (pstruct.c) */
 	const char		*path;
 	uint32_t		 id;		/* frame id; 0 for ONEWAY */
 	int			 answered;	/* a declared-oneway method's

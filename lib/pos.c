@@ -75,6 +75,32 @@ dopy_server_add_pclass(dopy_server *s, const struct dopy_pclass *def)
 	return 0;
 }
 
+int
+dopy_server_add_pclass_struct(dopy_server *s, const struct dopy_pclass *def,
+    size_t size, const size_t *offsets)
+{
+	struct dopy_pclass_ent *e;
+	int r;
+
+	if (size == 0 || offsets == NULL)
+		return DOPY_E_INVAL;
+	if ((r = dopy_server_add_pclass(s, def)) < 0)
+		return r;
+	e = &s->pclasses[s->npclasses - 1];
+	if (!dopy_pstruct_ok(e->state)) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "class %s: a C struct "
+		    "holds scalars and strings, not a %s", def->name,
+		    e->state->name);
+		dopy_object_release(&e->obj);
+		dopy_type_free(e->state);
+		s->npclasses--;
+		return DOPY_E_USAGE;
+	}
+	e->size = size;
+	e->offsets = offsets;
+	return 0;
+}
+
 /* ---- the file: class name, then value ---- */
 
 static int
@@ -211,26 +237,73 @@ p_fetch(dopy_call *c)
 	return dopy_call_return(c, v);
 }
 
+/* *vp as a state of e's class: as it is, or read from its text (so a
+ * shell can give a structure); *vp is replaced, or freed on error. */
 static int
-p_create(dopy_call *c)
+state_of(dopy_call *c, const struct dopy_pclass_ent *e, dopy_value **vp)
+{
+	dopy_value *v = *vp, *parsed = NULL;
+	char err[200] = "";
+
+	if (dopy_type_equal(v->type, e->state))
+		return 0;
+	if (v->type->kind == DOPY_STRING)
+		parsed = dopy_value_parse(e->state, dopy_value_get_string(v),
+		    err, sizeof(err));
+	*vp = parsed;
+	if (parsed != NULL) {
+		dopy_value_free(v);
+		return 0;
+	}
+	if (*err)
+		dopy_raise(c, "pos.BadState", "a %s's state is a %s, and "
+		    "'%s' does not read as one: %s", e->def->name,
+		    e->state->name, dopy_value_get_string(v), err);
+	else
+		dopy_raise(c, "pos.BadState", "a %s's state is a %s, not a "
+		    "value of type %s", e->def->name, e->state->name,
+		    v->type->name);
+	dopy_value_free(v);
+	return -1;
+}
+
+/* A new object of the class named by argument 1 at the path of argument
+ * 0, with state v (taken), or the class's zero state if v is NULL. */
+static int
+create(dopy_call *c, dopy_value *v)
 {
 	struct pos *p = dopy_call_state(c);
 	const char *cname = dopy_call_string(c, 1);
 	const struct dopy_pclass_ent *e;
 	char path[PATHLEN], err[300];
-	dopy_value *v;
 	int r;
 
 	if (path_arg(c, dopy_call_string(c, 0), path) < 0)
-		return DOPY_E_REMOTE;
-	if ((e = find_class(c->srv, cname)) == NULL)
-		return dopy_raise(c, "pos.NoClass", "no persistent class '%s'",
+		r = DOPY_E_REMOTE;
+	else if ((e = find_class(c->srv, cname)) == NULL)
+		r = dopy_raise(c, "pos.NoClass", "no persistent class '%s'",
 		    cname);
-	if ((v = dopy_value_new(e->state)) == NULL)
-		return dopy_raise(c, "dopy.InternalError", "out of memory");
-	r = save(p, path, cname, v, 1, err, sizeof(err));
+	else if (v != NULL && state_of(c, e, &v) < 0)
+		r = DOPY_E_REMOTE;
+	else if (v == NULL && (v = dopy_value_new(e->state)) == NULL)
+		r = dopy_raise(c, "dopy.InternalError", "out of memory");
+	else if ((r = save(p, path, cname, v, 1, err, sizeof(err))) < 0)
+		r = pos_error(c, r, err);
 	dopy_value_free(v);
-	return r < 0 ? pos_error(c, r, err) : 0;
+	return r < 0 ? r : 0;
+}
+
+static int
+p_create(dopy_call *c)
+{
+	return create(c, NULL);
+}
+
+/* DOPY's pos[path] = Class(...): made and stored in one call. */
+static int
+p_put(dopy_call *c)
+{
+	return create(c, dopy_call_take_arg(c, 2));
 }
 
 static int
@@ -311,6 +384,32 @@ route_fail(dopy_call *c, int r, const char *err)
 	return pos_error(c, r, err);
 }
 
+/* Run the method, on the state as the class's C struct if it has one:
+ * read into it before, written back after unless it only reads. */
+static void
+run_method(dopy_server *s, const struct dopy_pclass_ent *e,
+    struct dopy_callmsg *m, dopy_call *c, int ro)
+{
+	dopy_value *v;
+
+	if (e->size > 0 &&
+	    (c->pstruct = dopy_pstruct_read(e, c->pstate)) == NULL) {
+		dopy_raise(c, "dopy.InternalError", "out of memory");
+		return;
+	}
+	dopy_dispatch_object(s, &e->obj, m, c);
+	if (c->pstruct == NULL)
+		return;
+	if (c->err == NULL && !ro) {
+		if ((v = dopy_pstruct_write(e, c->pstruct)) == NULL)
+			dopy_raise(c, "dopy.InternalError", "out of memory");
+		else
+			dopy_call_set_pstate(c, v);
+	}
+	dopy_pstruct_free(e, c->pstruct);
+	c->pstruct = NULL;
+}
+
 /* Load under the lock, run, save, unlock. */
 static void
 pos_route(dopy_server *s, const struct dopy_object *po,
@@ -363,7 +462,7 @@ pos_route(dopy_server *s, const struct dopy_object *po,
 			dopy_raise(c, "pos.Error", "%s: set_path failed", path);
 		goto out;
 	}
-	dopy_dispatch_object(s, &e->obj, m, c);
+	run_method(s, e, m, c, ro);
 	if (c->err == NULL && !ro && save(p, path, e->def->name, c->pstate, 0,
 	    err, sizeof(err)) < 0)
 		route_fail(c, DOPY_E_SYS, err);
@@ -398,6 +497,9 @@ static const struct dopy_method pos_methods[] = {
 	    "A copy of the value (or object state) stored under path." },
 	{ "create", p_create, "path:string, class:string", NULL,
 	    "Create a persistent object of a class under path." },
+	{ "put", p_put, "path:string, class:string, state:any", NULL,
+	    "Create a persistent object of a class under path, with this "
+	    "state." },
 	{ "remove", p_remove, "path:string", NULL, "Remove path." },
 	{ "list", p_list, "dir:string=, recursive:bool=false", "string[]",
 	    "Entries of a directory (directories end in '/')." },
