@@ -65,7 +65,9 @@ int	 rsh_prepare(struct req *, const dopy_value *methods, int argc,
 	    char *argv[]);
 void	 rsh_req_release(struct req *);
 
-/* How a call waits for its answer: as dopy_future_wait() returns. */
+/* How a call waits for its answer: as dopy_future_wait() returns, or
+ * RSH_ABANDONED when the user gave up on it (Ctrl-C). */
+#define RSH_ABANDONED	(-1000)
 typedef int (*rsh_wait_fn)(dopy_conn *, dopy_future *, dopy_value **,
 	    dopy_error **);
 /* Make a call and print its result or failure; returns the status.

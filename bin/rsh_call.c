@@ -436,6 +436,19 @@ call_async(dopy_conn *conn, dopy_proxy *proxy, struct req *rq,
 	return r;
 }
 
+/* Ctrl-C in the console: the call was left to itself, not lost. */
+static int
+abandoned(const struct req *rq)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s.%s abandoned (interrupted): its "
+	    "outcome is unknown", rq->object, rq->method);
+	warnx("%s", msg);
+	json_failure("lost", NULL, "", msg, NULL, NULL, ST_CONN);
+	return ST_CONN;
+}
+
 static int
 invoke(dopy_conn *conn, struct req *rq, rsh_wait_fn wait)
 {
@@ -456,6 +469,8 @@ invoke(dopy_conn *conn, struct req *rq, rsh_wait_fn wait)
 		r = dopy_proxy_call(proxy, rq->method, rq->args, &result,
 		    &err);
 	dopy_proxy_free(proxy);
+	if (r == RSH_ABANDONED)
+		return abandoned(rq);
 	if (r < 0)
 		return rsh_failed(r, err);
 	r = rsh_print_result(result);

@@ -125,9 +125,7 @@ console_wait(dopy_conn *conn, dopy_future *f, dopy_value **result,
 	sigprocmask(SIG_SETMASK, &open, NULL);
 	if (interrupted && !dopy_future_ready(f)) {
 		interrupted = 0;
-		*ep = dopy_error_new(DOPY_E_LOST, "interrupted: the call was "
-		    "abandoned and its outcome is unknown");
-		return DOPY_E_LOST;
+		return RSH_ABANDONED;
 	}
 	return dopy_future_wait(f, result, ep);
 }
@@ -572,11 +570,12 @@ next_line(struct console *c, char **buf, size_t *cap)
 		putchar('\n');
 		return NULL;
 	}
-	if (rsh_blank(*s) == 0 && *s != '\n')
-		history_add(c, s);
 	free(*buf);
 	if ((*buf = strdup(s)) == NULL)
 		err(ST_CONN, NULL);
+	(*buf)[strcspn(*buf, "\n")] = '\0';
+	if (**buf != '\0' && !rsh_blank(**buf))
+		history_add(c, *buf);
 	return *buf;
 }
 
