@@ -120,7 +120,7 @@ console_wait(dopy_conn *conn, dopy_future *f, dopy_value **result,
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &open);
-	interrupted = 0;
+	/* A Ctrl-C since the line was read counts: it came for this. */
 	wait_slices(conn, f, &open);
 	sigprocmask(SIG_SETMASK, &open, NULL);
 	if (interrupted && !dopy_future_ready(f)) {
@@ -559,6 +559,7 @@ next_line(struct console *c, char **buf, size_t *cap)
 	int n;
 
 	if (c->el == NULL) {
+		interrupted = 0;
 		while (getline(buf, cap, stdin) < 0) {
 			if (!ferror(stdin) || errno != EINTR)
 				return NULL;
@@ -607,6 +608,9 @@ rsh_console(dopy_conn *conn, const char *name)
 	sa.sa_handler = on_sigint;	/* no SA_RESTART: reads are woken */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	/* A blocked SIGINT survives exec: a test harness may hand us one. */
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
 	if (isatty(STDIN_FILENO))
 		editor_open(&c);
 	while (!c.quit && (line = next_line(&c, &buf, &cap)) != NULL) {
