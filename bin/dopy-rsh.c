@@ -42,13 +42,14 @@ print_usage(FILE *fp)
 	int pad = 8 + (int)strlen(getprogname());
 
 	fprintf(fp,
-	    "usage: %s [-hjo] [--graceful=error] [-k keyfile] [-t timeout] "
-	    "target\n"
-	    "%*s[object [method [arg | name=value ...]]]\n"
-	    "       %s -b [-j] [--graceful=error] [-k keyfile] [-t timeout] "
-	    "target\n"
-	    "%*s[object]\n",
-	    getprogname(), pad, "", getprogname(), pad, "");
+	    "usage: %s [-hjo] [--graceful=error] [--json=mode] [-k keyfile]\n"
+	    "%*s[-t timeout] target [object [method [arg | name=value ...]]]\n"
+	    "       %s -b [-j] [--graceful=error] [--json=mode] [-k keyfile]\n"
+	    "%*s[-t timeout] target [object]\n"
+	    "       %s -i [-j] [--json=mode] [--prompt=text] [-k keyfile]\n"
+	    "%*s[-t timeout] target\n",
+	    getprogname(), pad, "", getprogname(), pad, "", getprogname(),
+	    pad, "");
 }
 
 static void __attribute__((noreturn))
@@ -74,11 +75,18 @@ help(void)
 	    "              exit 0 when the server answers with the error "
 	    "named error\n"
 	    "  -h, --help  print this help and exit\n"
-	    "  -j          print results (in batch mode, lines) as JSON\n"
+	    "  -i          a console: calls typed one a line (on a pipe: a "
+	    "script)\n"
+	    "  -j          print every output as JSON (indented on a "
+	    "terminal)\n"
+	    "  --json=mode as -j, mode short (one line) or pretty "
+	    "(indented)\n"
 	    "  -k keyfile  authenticate both ways with the shared key in "
 	    "keyfile\n"
 	    "  -o          send the call oneway: exit once it is sent, "
 	    "print nothing\n"
+	    "  --prompt=text\n"
+	    "              with -i, the prompt is \"dopy text> \"\n"
 	    "  -t timeout  give up on a call silent for timeout seconds "
 	    "(1 to 86400)\n"
 	    "\n"
@@ -92,8 +100,11 @@ help(void)
 	    "so is any other\n"
 	    "                            target, such as bin/dopyd or "
 	    "'ssh host dopyd'\n"
+	    "  fd:n                      a connection open on descriptor "
+	    "n\n"
 	    "\n"
-	    "Exit status (in batch mode, the highest of its lines):\n"
+	    "Exit status (in batch mode, the highest of its lines; in the "
+	    "console, the last\ncommand's):\n"
 	    "  0  success, or an error named by --graceful\n"
 	    "  1  the method raised an error\n"
 	    "  2  usage: bad options, target or arguments, unknown object "
