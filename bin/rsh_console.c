@@ -394,7 +394,7 @@ complete_with(EditLine *el, const struct cands *k, const char *suffix)
 
 /* Tab: the words before the cursor say what the one under it is. */
 static unsigned char
-complete(EditLine *el, int ch)
+complete(EditLine *el, wint_t ch)
 {
 	const LineInfo *li = el_line(el);
 	struct console *c;
@@ -462,7 +462,7 @@ getc_fn(EditLine *el, wchar_t *wc)
 
 /* ^C at the prompt: the line is dropped and a new prompt given. */
 static unsigned char
-cancel(EditLine *el, int ch)
+cancel(EditLine *el, wint_t ch)
 {
 	const LineInfo *li = el_line(el);
 
@@ -542,10 +542,11 @@ editor_open(struct console *c)
 	el_set(c->el, EL_PROMPT, prompt);
 	el_set(c->el, EL_EDITOR, "emacs");
 	el_set(c->el, EL_GETCFN, getc_fn);
-	el_set(c->el, EL_ADDFN, "dopy-complete", "complete from the server",
-	    complete);
+	/* el_set()'s EL_ADDFN copies the names and never frees them. */
+	el_wset(c->el, EL_ADDFN, L"dopy-complete", L"complete from the "
+	    "server", complete);
 	el_set(c->el, EL_BIND, "^I", "dopy-complete", NULL);
-	el_set(c->el, EL_ADDFN, "dopy-cancel", "drop the line", cancel);
+	el_wset(c->el, EL_ADDFN, L"dopy-cancel", L"drop the line", cancel);
 	el_set(c->el, EL_BIND, "^C", "dopy-cancel", NULL);
 	history_open(c);
 	el_source(c->el, NULL);		/* ~/.editrc, as sftp(1) reads it */

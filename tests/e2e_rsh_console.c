@@ -276,6 +276,10 @@ static const struct script scripts[] = {
 	    ".json on\r" S "dopy T> " S "test sleep 0\r" S "\r\nnull\r\n" S
 	    "test caller\r" S "[\r\n  \"pipe\",\r\n" S ".json off\r" S
 	    "dopy T> " S "test caller\r" S "(\"pipe\", ", 0 },
+	/* .timeout: a call silent for longer fails as -t makes it, and
+	 * that is the last status. */
+	{ "timeout", ".timeout 300\r" S "dopy T> " S "test sleep 3000\r" S
+	    "no word about test.sleep for 300 ms", 3 },
 };
 
 E2E_TABLE_PARAMS(console, script, scripts)
@@ -389,6 +393,19 @@ Test(console, script_on_a_pipe, .timeout = 30)
 	e2e_assert_run(&r, 1, "5\n");
 	cr_assert_not_null(strstr(r.err, "test.Failure: x"), "%s", r.err);
 	e2e_run_free(&r);
+}
+
+/* -j on a terminal indents, for a person to read. */
+Test(console, json_pretty_on_a_terminal, .timeout = 30)
+{
+	char *argv[] = { (char *)e2e_bin("dopy-rsh"), "-j",
+	    (char *)e2e_bin("dopyd"), "test", "caller", NULL };
+	char *set[] = { "TERM=xterm", NULL };
+	struct pty p;
+
+	pty_spawn(&p, argv, set);
+	pty_expect(&p, "[\r\n  \"pipe\",\r\n  \"\",\r\n");
+	pty_finish(&p, 0);
 }
 
 /* dopyd on a terminal says what it is and offers the console. */
