@@ -297,14 +297,12 @@ cand_add(struct cands *k, const char *s)
 		k->v[k->n++] = s;
 }
 
-/* The first word: a command or an object. */
+/* The server's objects, asked once. */
 static void
-cands_first(struct console *c, struct cands *k)
+cands_objects(struct console *c, struct cands *k)
 {
 	size_t i;
 
-	for (i = 0; i < NCMDS; i++)
-		cand_add(k, cmds[i].name);
 	if (c->objects == NULL && dopy_list_objects(c->conn, &c->objects,
 	    NULL) < 0)
 		c->objects = NULL;
@@ -313,8 +311,19 @@ cands_first(struct console *c, struct cands *k)
 		    i)));
 }
 
-/* The second word: a method of the object (or, after describe, an
- * object). */
+/* The first word: a command or an object. */
+static void
+cands_first(struct console *c, struct cands *k)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		cand_add(k, cmds[i].name);
+	cands_objects(c, k);
+}
+
+/* The second word: a method of the object, or after describe an
+ * object. */
 static void
 cands_method(struct console *c, struct cands *k, const char *object)
 {
@@ -322,10 +331,7 @@ cands_method(struct console *c, struct cands *k, const char *object)
 	size_t i;
 
 	if (strcmp(object, "describe") == 0) {
-		cands_first(c, k);
-		for (k->n = 0, i = 0; i < dopy_value_len(c->objects); i++)
-			cand_add(k, dopy_value_get_string(
-			    dopy_value_at(c->objects, i)));
+		cands_objects(c, k);
 		return;
 	}
 	if (rsh_descs_get(&c->descs, object, &methods, NULL) < 0)
