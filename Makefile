@@ -80,7 +80,7 @@ lib/dopy.pc: lib/dopy.pc.in Makefile
 PROG_LDFLAGS = -Llib -Wl,-rpath,'$$ORIGIN/../lib' $(LDFLAGS)
 
 bin/%.o: bin/%.c lib/dopy.h $(wildcard bin/*.h)
-	$(CC) $(ALL_CFLAGS) $(JSON_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(JSON_CFLAGS) $(EDIT_CFLAGS) -c -o $@ $<
 
 # dopyd forks per connection and is exec'd per connection by inetd, so
 # it takes the static libdopy: one shared object fewer to map at exec,
@@ -106,12 +106,17 @@ bin/dopyd: bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a
 	$(CC) -o $@ bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a \
 	    $(DOPYD_LDFLAGS) $(DOPYD_LIBS)
 
-# jansson parses JSON input for dopy-rsh alone (dopy.7).
+# jansson parses JSON input and libedit edits the console's lines, for
+# dopy-rsh alone (dopy.7).
 JSON_CFLAGS != pkg-config --cflags jansson 2>/dev/null || true
 JSON_LIBS   != pkg-config --libs jansson 2>/dev/null || echo -ljansson
-RSH_OBJS = bin/dopy-rsh.o bin/rsh_json.o
+EDIT_CFLAGS != pkg-config --cflags libedit 2>/dev/null || true
+EDIT_LIBS   != pkg-config --libs libedit 2>/dev/null || echo -ledit
+RSH_SRCS = bin/dopy-rsh.c $(sort $(wildcard bin/rsh_*.c))
+RSH_OBJS = $(RSH_SRCS:.c=.o)
 bin/dopy-rsh: $(RSH_OBJS) lib/libdopy.so
-	$(CC) -o $@ $(RSH_OBJS) $(PROG_LDFLAGS) -ldopy $(JSON_LIBS) $(BSD_LIBS)
+	$(CC) -o $@ $(RSH_OBJS) $(PROG_LDFLAGS) -ldopy $(JSON_LIBS) \
+	    $(EDIT_LIBS) $(BSD_LIBS)
 
 bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 	$(CC) -o $@ bin/dopyclient.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
@@ -119,7 +124,7 @@ bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 # ---- Debian packages ----
 # Build needs; check adds the test tools.
 DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev libsodium-dev \
-	libjansson-dev
+	libjansson-dev libedit-dev
 DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang libclang-rt-14-dev \
 	mandoc procps openbsd-inetd xinetd ucspi-tcp openssh-server \
 	openssh-client systemd netcat-openbsd
@@ -165,10 +170,12 @@ asan-build:
 	    || exit 1; done
 	ar rcs tests/asan/lib/libdopy.a tests/asan/lib/*.o
 	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
-	    "dopy-rsh rsh_json" dopyclient; do \
+	    "dopy-rsh $(notdir $(basename $(wildcard bin/rsh_*.c)))" \
+	    dopyclient; do \
 	    srcs=""; for s in $$p; do srcs="$$srcs bin/$$s.c"; done; \
-	    case $$p in dopy-rsh*) xl="$(JSON_LIBS)";; *) xl="";; esac; \
-	    $(CC) $(ALL_CFLAGS) $(JSON_CFLAGS) $(ASAN_FLAGS) \
+	    case $$p in dopy-rsh*) xl="$(JSON_LIBS) $(EDIT_LIBS)";; \
+	    *) xl="";; esac; \
+	    $(CC) $(ALL_CFLAGS) $(JSON_CFLAGS) $(EDIT_CFLAGS) $(ASAN_FLAGS) \
 	    -o tests/asan/bin/$${p%% *} $$srcs tests/asan/lib/libdopy.a \
 	    $$xl $(LIBS) || exit 1; done
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) -o tests/asan/unit \

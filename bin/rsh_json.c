@@ -97,27 +97,94 @@ put_params(FILE *f, const char *text)
 	dopy_sig_free(sig);
 }
 
-int
+char *
 rsh_json_describe(const dopy_value *methods)
 {
 	const dopy_value *m;
-	size_t i;
+	FILE *f;
+	char *s = NULL;
+	size_t i, n;
 
-	putchar('[');
+	if ((f = open_memstream(&s, &n)) == NULL)
+		return NULL;
+	fputc('[', f);
 	for (i = 0; i < dopy_value_len(methods); i++) {
 		m = dopy_value_at(methods, i);
-		fputs(i > 0 ? ",{\"name\":" : "{\"name\":", stdout);
-		put_string(stdout, mfield(m, 0), 0);
-		fputs(",\"params\":", stdout);
-		put_params(stdout, mfield(m, 1));
-		fputs(",\"result\":", stdout);
-		put_string(stdout, mfield(m, 2), 1);
-		fputs(",\"doc\":", stdout);
-		put_string(stdout, mfield(m, 3), 1);
-		putchar('}');
+		fputs(i > 0 ? ",{\"name\":" : "{\"name\":", f);
+		put_string(f, mfield(m, 0), 0);
+		fputs(",\"params\":", f);
+		put_params(f, mfield(m, 1));
+		fputs(",\"result\":", f);
+		put_string(f, mfield(m, 2), 1);
+		fputs(",\"doc\":", f);
+		put_string(f, mfield(m, 3), 1);
+		fputc('}', f);
 	}
-	puts("]");
-	return 0;
+	fputc(']', f);
+	if (fclose(f) == EOF) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* A newline and two spaces a level. */
+static void
+newline(FILE *f, int depth)
+{
+	fputc('\n', f);
+	while (depth-- > 0)
+		fputs("  ", f);
+}
+
+/*
+ * Our own compact JSON, indented as jq does.  Only structure outside
+ * strings changes, so numbers keep the library's exact text (a round
+ * trip through jansson would not: uint64 and double formatting).
+ */
+void
+rsh_json_indent(FILE *f, const char *s)
+{
+	int depth = 0, instr = 0;
+
+	for (; *s != '\0'; s++) {
+		if (instr) {
+			fputc(*s, f);
+			if (*s == '\\' && s[1] != '\0')
+				fputc(*++s, f);
+			else if (*s == '"')
+				instr = 0;
+			continue;
+		}
+		switch (*s) {
+		case '"':
+			instr = 1;
+			fputc(*s, f);
+			break;
+		case '{':
+		case '[':
+			fputc(*s, f);
+			if (s[1] == '}' || s[1] == ']')
+				fputc(*++s, f);		/* empty: {} [] */
+			else
+				newline(f, ++depth);
+			break;
+		case '}':
+		case ']':
+			newline(f, --depth);
+			fputc(*s, f);
+			break;
+		case ',':
+			fputc(',', f);
+			newline(f, depth);
+			break;
+		case ':':
+			fputs(": ", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
 }
 
 char *

@@ -11,9 +11,13 @@
 
 #include "dopy.h"
 
-/* An object's methods (as dopy_describe() gives them) as one line of
- * JSON on stdout; -1 when out of memory. */
-int	 rsh_json_describe(const dopy_value *methods);
+/* An object's methods (as dopy_describe() gives them) as compact JSON,
+ * malloc'd; NULL when out of memory. */
+char	*rsh_json_describe(const dopy_value *methods);
+
+/* Compact JSON (as written here and by dopy_value_json()) on f,
+ * indented two spaces a level; the text of every value unchanged. */
+void	 rsh_json_indent(FILE *f, const char *json);
 
 /*
  * An error as a JSON object, malloc'd: kind (when not NULL), name,

@@ -663,6 +663,10 @@ int	 dopy_server_send_ms(const dopy_server *);
 int	 dopy_is_listening(int fd);
 /* systemd socket activation: the listening fds passed in LISTEN_FDS. */
 int	 dopy_systemd_fds(int *fds, int max);
+/* tty.c: stdin is a terminal, no listener: offer dopy-rsh's console on
+ * our own objects.  -1 in the child that must now serve stdio (a socket
+ * to the console); else the exit status for dopy_main(). */
+int	 dopy_tty_console(const char *prog);
 struct dopy_call {
 	dopy_server		*srv;
 	struct dopy_session	*sess;

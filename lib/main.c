@@ -270,6 +270,8 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 			    "listener (-l, or systemd sockets)\n", prog);
 			return 2;
 		}
+		if (isatty(STDIN_FILENO) && (r = dopy_tty_console(prog)) >= 0)
+			return r;
 		return serve_stdio(s);
 	}
 	r = dopy_listen_run(s, &child);

@@ -83,13 +83,16 @@ Test(rsh_cli, help_names_every_option, .timeout = 20)
 Test(rsh_cli, usage_is_the_synopsis, .timeout = 20)
 {
 	char *help = help_text("-h"), *syn = man_section("SYNOPSIS");
-	const char *want[] = { "[-hjo] [--graceful=error] [-k keyfile] "
-	    "[-t timeout] target\n                [object [method [arg | "
-	    "name=value ...]]]\n", "dopy-rsh -b [-j] [--graceful=error] [-k "
-	    "keyfile] [-t timeout] target\n                [object]\n" };
+	const char *want[] = { "[-hjo] [--graceful=error] [--json=mode] "
+	    "[-k keyfile]\n                [-t timeout] target [object "
+	    "[method [arg | name=value ...]]]\n", "dopy-rsh -b [-j] "
+	    "[--graceful=error] [--json=mode] [-k keyfile]\n                "
+	    "[-t timeout] target [object]\n", "dopy-rsh -i [-j] [--json=mode] "
+	    "[--prompt=text] [-k keyfile]\n                [-t timeout] "
+	    "target\n" };
 	size_t i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		cr_assert_not_null(strstr(help, want[i]), "no '%s' in:\n%s",
 		    want[i], help);
 	cr_assert_not_null(strstr(syn, ".Op Fl \\-graceful Ns = Ns Ar error"),
@@ -103,7 +106,7 @@ Test(rsh_cli, usage_is_the_synopsis, .timeout = 20)
 Test(rsh_cli, help_usage_targets_and_page, .timeout = 20)
 {
 	const char *want[] = { "usage: dopy-rsh [-hjo]", "\n       dopy-rsh -b",
-	    "\n  tcp://host:port", "tcp:host:port", "\n  unix:path",
+	    "\n       dopy-rsh -i", "\n  fd:n", "\n  tcp://host:port", "tcp:host:port", "\n  unix:path",
 	    "\n  ssh://", "\n  name:", "\n  exec:command", "dopy-rsh(1)" };
 	char *help = help_text("-h"), *h2 = help_text("--help");
 	size_t i;

@@ -101,7 +101,8 @@ Test(rshjson, remote_error, .timeout = 20)
 {
 	char *argv[] = RSH("-j", DOPYD, "test", "fail", "bo\"om");
 
-	expect(argv, NULL, 1, "{\"error\":{\"name\":\"test.Failure\","
+	expect(argv, NULL, 1, "{\"error\":{\"kind\":\"remote\",\"name\":"
+	    "\"test.Failure\","
 	    "\"message\":\"bo\\\"om\",\"object\":\"test\",\"method\":\"fail\","
 	    "\"trace\":[\"bin/testobj.c:41 test_fail\",\"in test.fail on host "
 	    "HOST pid PID\"],\"host\":\"HOST\",\"pid\":PID,\"status\":1}}\n",
@@ -113,7 +114,8 @@ Test(rshjson, usage_error, .timeout = 20)
 {
 	char *argv[] = RSH("-j", DOPYD, "test", "add", "1", "x");
 
-	expect(argv, NULL, 2, "{\"error\":{\"name\":\"dopy.TypeError\","
+	expect(argv, NULL, 2, "{\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy.TypeError\","
 	    "\"message\":\"test.add: parameter b: expected int, got 'x'\","
 	    "\"object\":\"test\",\"method\":\"add\",\"trace\":[],\"host\":null,"
 	    "\"pid\":null,\"status\":2}}\n", "got 'x'");
@@ -125,7 +127,8 @@ Test(rshjson, unknown_object, .timeout = 20)
 {
 	char *argv[] = RSH("-j", DOPYD, "nosuch", "add", "1");
 
-	expect(argv, NULL, 2, "{\"error\":{\"name\":\"dopy.UnknownObject\","
+	expect(argv, NULL, 2, "{\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy.UnknownObject\","
 	    "\"message\":\"no object 'nosuch'\",\"object\":\"nosuch\","
 	    "\"method\":\"add\",\"trace\":[\"lib/introspect.c:18 lookup\","
 	    "\"in dopy.describe on host HOST pid PID\"],\"host\":\"HOST\","
@@ -139,9 +142,64 @@ Test(rshjson, connection_error, .timeout = 20)
 
 	e2e_run(&r, argv);
 	e2e_assert_run(&r, 3, NULL);
-	cr_assert(strncmp(r.out, "{\"error\":{\"name\":", 17) == 0 &&
+	cr_assert(strncmp(r.out, "{\"error\":{\"kind\":\"notrun\",\"name\":",
+	    33) == 0 &&
 	    strstr(r.out, ",\"status\":3}}\n") != NULL, "stdout: %s", r.out);
 	e2e_run_free(&r);
+}
+
+/* ---- --json=pretty and --json=short ---- */
+
+/* Indented as jq does; an empty array stays [], and the commas, colons
+ * and brackets inside strings are left as they are. */
+Test(rshjson, pretty_result, .timeout = 20)
+{
+	char *argv[] = RSH("--json=pretty", DOPYD, "factory", "pair",
+	    "a, b: [c]");
+	char *eargv[] = RSH("--json=pretty", DOPYD, "factory", "many", "0");
+
+	expect(argv, NULL, 0, "[\n  \"a, b: [c]\",\n  {\n    \"ref\": 1\n"
+	    "  }\n]\n", NULL);
+	expect(eargv, NULL, 0, "[]\n", NULL);
+}
+
+/* Numbers keep the library's text: a uint above 2^63, a double. */
+Test(rshjson, pretty_keeps_numbers, .timeout = 20)
+{
+	char *argv[] = RSH("--json=pretty", DOPYD, "factory", "kinds",
+	    "[true,-1,\"18446744073709551615\",0.1,\"s\",\"y\",[]]");
+
+	expect(argv, NULL, 0, "\"bool:true int:-1 uint:18446744073709551615 "
+	    "double:0.1 string:\\\"s\\\" bytes:\\\"y\\\" (string,int)[]:[]\"\n",
+	    NULL);
+}
+
+/* Each batch line indented in turn, an error found here (no host nor
+ * pid to mask) as well as a result. */
+Test(rshjson, pretty_batch_lines, .timeout = 20)
+{
+	char *argv[] = RSH("-b", "--json=pretty", DOPYD, "test");
+
+	expect(argv, "add 2 3\nadd 1 x\n", 2, "{\n  \"line\": 1,\n"
+	    "  \"result\": 5\n}\n{\n  \"line\": 2,\n  \"error\": {\n"
+	    "    \"kind\": \"usage\",\n    \"name\": \"dopy.TypeError\",\n"
+	    "    \"message\": \"test.add: parameter b: expected int, got 'x'\",\n"
+	    "    \"object\": \"test\",\n    \"method\": \"add\",\n"
+	    "    \"trace\": [],\n    \"host\": null,\n    \"pid\": null,\n"
+	    "    \"status\": 2\n  }\n}\n", "line 2");
+}
+
+/* --json=short is -j's compact line, even where -j would indent (on
+ * a terminal); the tests' stdout is a pipe, where -j is short too. */
+Test(rshjson, short_is_compact, .timeout = 20)
+{
+	char *argv[] = RSH("--json=short", DOPYD, "test", "caller");
+	char *jargv[] = RSH("-j", DOPYD, "test", "caller");
+	char *bad[] = RSH("--json=wide", DOPYD);
+
+	expect(argv, NULL, 0, "[\"pipe\",\"\",\"\",-1,\"\",false]\n", NULL);
+	expect(jargv, NULL, 0, "[\"pipe\",\"\",\"\",-1,\"\",false]\n", NULL);
+	e2e_run_expect(bad, 2, "", "--json=wide: short or pretty");
 }
 
 /* ---- arguments as JSON ---- */
@@ -223,13 +281,15 @@ Test(rshjson, args_refs, .timeout = 20)
 	char *largv[] = RSH("-j", DOPYD, "factory", "label",
 	    "[[\"x\",\"@4\"]]");
 
-	expect(argv, NULL, 2, "{\"error\":{\"name\":\"dopy.UnknownReference\","
+	expect(argv, NULL, 2, "{\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy.UnknownReference\","
 	    "\"message\":\"factory.sum: parameter refs: no reference @2 on this "
 	    "connection (released, reaped, or from another connection)\","
 	    "\"object\":\"factory\",\"method\":\"sum\",\"trace\":[\"in "
 	    "factory.sum on host HOST pid PID\"],\"host\":\"HOST\",\"pid\":PID,"
 	    "\"status\":2}}\n", NULL);
-	expect(largv, NULL, 2, "{\"error\":{\"name\":\"dopy.UnknownReference\","
+	expect(largv, NULL, 2, "{\"error\":{\"kind\":\"usage\",\"name\":"
+	    "\"dopy.UnknownReference\","
 	    "\"message\":\"factory.label: parameter p: no reference @4 on this "
 	    "connection (released, reaped, or from another connection)\","
 	    "\"object\":\"factory\",\"method\":\"label\",\"trace\":[\"in "
@@ -275,8 +335,8 @@ ParameterizedTest(size_t *ip, rshjson, bad_args, .timeout = 20)
 	/* The server's log counts the calls: only dopy.describe came. */
 	snprintf(target, sizeof(target), "%s -v -L %s/log", e2e_bin("dopyd"),
 	    e2e_tmpdir());
-	snprintf(want, sizeof(want), "{\"error\":{\"name\":\"%s\",\"message\":"
-	    "\"%s\",\"object\":\"test\",\"method\":\"%s\",\"trace\":[],"
+	snprintf(want, sizeof(want), "{\"error\":{\"kind\":\"usage\","
+	    "\"name\":\"%s\",\"message\":\"%s\",\"object\":\"test\",\"method\":\"%s\",\"trace\":[],"
 	    "\"host\":null,\"pid\":null,\"status\":2}}\n", c->name, c->message,
 	    c->method);
 	expect(argv, NULL, 2, want, c->message);
