@@ -2,7 +2,8 @@
 # output it should print.
 #
 # Input: the rendered block.  Lines starting with "$ " are commands; a
-# command goes on over the next lines while a line ends in \, | or &&,
+# command goes on over the next lines while a line ends in \, |, &&,
+# do, then, else or {,
 # and over a here-document to its end word.  Other lines are the output
 # the command before them prints (standard output and error together).
 #
@@ -43,7 +44,7 @@ function flush() {
 }
 
 function continues(s) {
-	return s ~ /(\\|\||&&)[ \t]*$/
+	return s ~ /(\\|\||&&|[ \t;](do|then|else|\{))[ \t]*$/
 }
 
 BEGIN { cmd = ""; want = ""; heredoc = ""; cont = 0 }
