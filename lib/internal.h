@@ -535,7 +535,13 @@ struct dopy_listen_opts {
 	const char	*user;		/* -u USER[:GROUP] */
 	int		 single;	/* -s: one process, calls serialised */
 	int		 grace;		/* seconds children get on SIGTERM */
+	char		**names;	/* -n NAME[=OBJECT] (register.c) */
+	size_t		 nnames;
 };
+/* register.c: -n, names bound to the listener's address in $DOPY_NS. */
+int	 dopy_register_add(struct dopy_server *, const char *spec);
+void	 dopy_register_up(struct dopy_server *, const char *target);
+void	 dopy_register_down(struct dopy_server *, const char *target);
 struct dopy_server {
 	struct dopy_object	*objs;
 	size_t			 nobjs;

@@ -866,12 +866,37 @@ log_listening(struct listener *l)
 		    port);
 }
 
+/* The target a client dials to reach this listener (its first socket):
+ * a wildcard address stands for this host's name. */
+static void
+bound_target(struct listener *l, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256] = "", port[16] = "";
+
+	if (l->unix_path != NULL) {
+		snprintf(buf, len, "unix:%s", l->unix_path);
+		return;
+	}
+	if (getsockname(l->fds[0], (struct sockaddr *)&ss, &sl) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		*buf = '\0';
+	else if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+		snprintf(buf, len, "tcp://%s:%s", l->srv->host, port);
+	else
+		snprintf(buf, len, strchr(host, ':') ? "tcp://[%s]:%s" :
+		    "tcp://%s:%s", host, port);
+}
+
 static int
 run(struct listener *l, int *child)
 {
 	struct dopy_listen_opts *o = &l->srv->lopt;
 	struct dopy_session sess;
 	struct pidfh *pfh = NULL;
+	char target[300];
 	int r, cfd = -1;
 
 	if ((r = open_listeners(l)) < 0)
@@ -896,6 +921,8 @@ run(struct listener *l, int *child)
 	if (o->single)
 		l->srv->locking = 1;
 	log_listening(l);
+	bound_target(l, target, sizeof(target));
+	dopy_register_up(l->srv, target);
 	l->starting = 0;
 	if (loop(l, &cfd, &sess) == 1) {
 		/* The child: nothing of the listener's stays open. */
@@ -917,6 +944,7 @@ run(struct listener *l, int *child)
 		return r;
 	}
 	close_listeners(l);
+	dopy_register_down(l->srv, target);
 	drain(l);
 	if (l->reserve >= 0)
 		close(l->reserve);

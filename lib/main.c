@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:dhi:k:l:L:m:N:p:P:R:r:st:T:u:vw:"
+#define OPTSTRING	"Bc:C:dEhi:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:"
 
 /* --help, the one long option: what users of every other tool try. */
 static const struct option help_opt[] = {
@@ -28,15 +28,16 @@ static const struct option help_opt[] = {
 static void
 usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [-Bdhsv] [-C perpeer] [-c maxconn] [-i idle] "
+	int w = (int)strlen(prog);
+
+	fprintf(f, "usage: %s [-BdEhsv] [-C perpeer] [-c maxconn] [-i idle] "
 	    "[-k keyfile] [-L logfile]\n"
 	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
-	    "[-P posdir] [-p pidfile]\n"
-	    "       %*s [-R refage] [-r maxrefs] [-T grace] [-t handshake] "
-	    "[-u user[:group]]\n"
-	    "       %*s [-w send]\n",
-	    prog, (int)strlen(prog), "", (int)strlen(prog), "",
-	    (int)strlen(prog), "");
+	    "[-n name[=object]]\n"
+	    "       %*s [-P posdir] [-p pidfile] [-R refage] [-r maxrefs] "
+	    "[-T grace]\n"
+	    "       %*s [-t handshake] [-u user[:group]] [-w send]\n",
+	    prog, w, "", w, "", w, "");
 }
 
 static void
@@ -52,6 +53,7 @@ help(const char *prog)
 	    "  -c maxconn   at most maxconn connections at once "
 	    "(default 64)\n"
 	    "  -d           log to stderr instead of syslog\n"
+	    "  -E           send errors without remote trace, host or pid\n"
 	    "  -h           show this help\n"
 	    "  -i idle      close a connection idle for idle seconds "
 	    "(default: never)\n"
@@ -63,6 +65,8 @@ help(const char *prog)
 	    "  -m maxframe  largest frame accepted, in bytes "
 	    "(default %u, at least %u)\n"
 	    "  -N dir       serve the naming service over the store dir\n"
+	    "  -n name[=object]  once listening, bind name in $DOPY_NS to "
+	    "this address\n"
 	    "  -P dir       serve pos: values and persistent objects in dir\n"
 	    "  -p pidfile   write the listener's pid to pidfile\n"
 	    "  -R refage    reap objects by reference unused for refage "
@@ -131,6 +135,13 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 			l->perpeer = (unsigned)v;
 			break;
 		case 'd': o->sink = DOPY_LOG_STDERR; break;
+		case 'E': dopy_server_set_traces(s, 0); break;
+		case 'n': if (dopy_register_add(s, optarg) < 0) {
+				fprintf(stderr, "%s: -n %s: want NAME or "
+				    "NAME=OBJECT\n", prog, optarg);
+				return 2;
+			}
+			break;
 		case 'h': help(prog); return 1;
 		case 'i': v = number(prog, ch, optarg, 1, 86400);
 			s->idle_ms = (int)v * 1000;

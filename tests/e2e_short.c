@@ -226,3 +226,59 @@ Test(short, naming_from_c, .timeout = 30)
 	unsetenv("DOPY_NS");
 	stop(&lp);
 }
+
+/* Resolve name within ms, or fail; returns whether it was bound. */
+static int
+resolves(dopy_proxy *nsp, const char *name, int want, int ms, char **t)
+{
+	dopy_error *e = NULL;
+	int64_t t0;
+	int bound = 0;
+
+	for (t0 = dopy_now_ms(); dopy_now_ms() - t0 < ms; usleep(20000)) {
+		bound = dopy_ns_resolve(nsp, name, t, NULL, &e) == 0;
+		dopy_error_free(e);
+		e = NULL;
+		if (bound == want)
+			break;
+		if (bound)
+			free(*t);
+	}
+	return bound;
+}
+
+/* dopyd -l HOST:0 -n NAME=OBJECT binds the address it got, and unbinds
+ * it when it stops (Pyro's daemon registering its URI). */
+Test(short, listener_registers_its_name, .timeout = 30)
+{
+	struct e2e_proc ns, srv;
+	char target[600], nsdir[600], *t;
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-L", "/dev/null", "-l",
+	    "127.0.0.1:0", "-n", "demo.calc=test", NULL };
+	dopy_proxy *nsp, *p;
+	dopy_value *v;
+	dopy_error *e = NULL;
+
+	snprintf(nsdir, sizeof(nsdir), "%s/regns", e2e_tmpdir());
+	cr_assert_eq(mkdir(nsdir, 0700), 0);
+	listener(&ns, target, sizeof(target), "regns", "-N", nsdir);
+	cr_assert_eq(setenv("DOPY_NS", target, 1), 0);
+	e2e_spawn(&srv, argv);
+	cr_assert_eq(dopy_ns_open(NULL, &nsp, &e), 0);
+	cr_assert(resolves(nsp, "demo.calc", 1, 5000, &t), "never bound");
+	cr_assert(strncmp(t, "tcp://127.0.0.1:", 16) == 0, "%s", t);
+	cr_assert_neq(strcmp(t, "tcp://127.0.0.1:0"), 0, "the real port");
+	free(t);
+	cr_assert_eq(dopy_open("name:demo.calc", NULL, NULL, &p, &e), 0,
+	    "%s", dopy_error_message(e));
+	cr_assert_eq(dopy_proxy_callf(p, "add", &v, &e, "i i", (int64_t)2,
+	    (int64_t)3), 0);
+	cr_assert_eq(int_result(v), 5);
+	dopy_proxy_free(p);
+	stop(&srv);
+	cr_assert_not(resolves(nsp, "demo.calc", 0, 5000, &t),
+	    "still bound after the listener stopped");
+	dopy_proxy_free(nsp);
+	unsetenv("DOPY_NS");
+	stop(&ns);
+}
