@@ -638,6 +638,25 @@ Test(launch, openbsd_inetd, .timeout = 40)
 	stop(&p);
 }
 
+/*
+ * Listener-only options on a server of one stdio connection, as in an
+ * inetd.conf line shared with dopyd -l: ignored (dopyd(8)), said once
+ * in the log with -v, never an exit 2 on every connection.
+ */
+Test(launch, stdio_ignores_listener_options, .timeout = 30)
+{
+	char *log = tpath("stdio.log");
+	char *cmd = xasprintf("%s -c 5 -s -T 3 -v -L %s", bin("dopyd"), log);
+
+	rsh_ok(NULL, cmd, "add", "2", "3", "5\n");
+	cr_assert_eq(count_in_file(log, "options -B -C -c -p -s -T -u are "
+	    "ignored"), 1, "no line about the ignored options in %s", log);
+	cmd = xasprintf("%s -c 5 -L %s", bin("dopyd"), log);
+	rsh_ok(NULL, cmd, "add", "40", "2", "42\n");
+	cr_assert_eq(count_in_file(log, "are ignored"), 1, "logged without "
+	    "-v");
+}
+
 /* ------------------------------------------------------------------ */
 /* xinetd, from inetd/xinetd.d/dopy. */
 
