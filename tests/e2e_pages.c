@@ -168,3 +168,33 @@ Test(pages, traces_name_the_raising_line, .timeout = 30)
 	}
 	cr_assert_geq(n, 3, "the pages show fewer traces than they did");
 }
+
+/*
+ * dopy-naming(7) says names do not chain and that bind and rebind
+ * refuse a name: target with naming.BadName; the service does.
+ */
+Test(pages, naming_chains_refused_as_documented, .timeout = 30)
+{
+	static const char *const how[] = { "bind", "rebind" };
+	char *doc = part("dopy-naming.7", "The name: target"), *cmd;
+	struct e2e_run r;
+	size_t i;
+
+	cr_assert_not_null(strstr(doc, "\nNames do not chain:"), "%s", doc);
+	cr_assert_not_null(strstr(doc, "refuse such a target with\n"
+	    ".Sy naming.BadName"), "%s", doc);
+	free(doc);
+	cr_assert(asprintf(&cmd, "%s -N %s/names", e2e_bin("dopyd"),
+	    e2e_tmpdir()) > 0);
+	for (i = 0; i < 2; i++) {
+		char *argv[] = { (char *)e2e_bin("dopy-rsh"), cmd, "naming",
+		    (char *)how[i], "a", "name:b", NULL };
+
+		e2e_run_expect(argv, 1, "", "naming.BadName");
+		e2e_run(&r, argv);
+		cr_assert_not_null(strstr(r.err, "names do not chain"), "%s",
+		    r.err);
+		e2e_run_free(&r);
+	}
+	free(cmd);
+}
