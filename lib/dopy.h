@@ -517,8 +517,9 @@ void		 dopy_proxy_free(dopy_proxy *);
  * Call timeouts (Pyro's _setTimeout), in milliseconds, 0 for none (the
  * default).  A proxy's own timeout, if set (> 0), overrides its
  * connection's.  A call that gets no reply in time fails with
- * DOPY_E_TIMEOUT, and the connection is closed for further calls: the
- * call may or may not have run (at-most-once, never retried).
+ * DOPY_E_TIMEOUT: the call may or may not have run (at-most-once, never
+ * retried).  It is forgotten, its late reply is dropped when it comes,
+ * and the connection stays usable for other calls.
  */
 void		 dopy_conn_set_timeout(dopy_conn *, int ms);
 void		 dopy_proxy_set_timeout(dopy_proxy *, int ms);
