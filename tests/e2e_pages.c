@@ -198,3 +198,77 @@ Test(pages, naming_chains_refused_as_documented, .timeout = 30)
 	}
 	free(cmd);
 }
+
+/* The option letters in text: each "-X" or "Fl X" group of letters. */
+static void
+letters(const char *text, const char *mark, char set[128])
+{
+	const char *p;
+
+	for (p = text; (p = strstr(p, mark)) != NULL; ) {
+		for (p += strlen(mark); (*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z'); p++)
+			set[(int)*p] = 1;
+	}
+}
+
+static void
+same_letters(const char *what, const char *a, const char *b)
+{
+	int i;
+
+	for (i = 'A'; i <= 'z'; i++)
+		cr_assert_eq(a[i], b[i], "-%c is %s in %s", i,
+		    a[i] ? "missing" : "extra", what);
+}
+
+/*
+ * dopy_main()'s options, as dopyd --help lists them, are the ones in
+ * dopyd(8)'s SYNOPSIS and in dopy(3)'s list under dopy_main().
+ */
+Test(pages, dopy_main_options_everywhere, .timeout = 30)
+{
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-h", NULL };
+	char help[128] = { 0 }, syn[128] = { 0 }, lib[128] = { 0 };
+	char *text, *p, *end;
+	struct e2e_run r;
+
+	e2e_run(&r, argv);
+	e2e_assert_run(&r, 0, NULL);
+	letters(r.out, "\n  -", help);
+	e2e_run_free(&r);
+	text = part("dopyd.8", "SYNOPSIS");
+	letters(text, "Fl ", syn);
+	free(text);
+	text = page("dopy.3");
+	p = strstr(text, "It takes the standard server options");
+	cr_assert_not_null(p, "dopy(3) lost dopy_main's option list");
+	cr_assert_not_null(p = strstr(p, ".Bd -literal"));
+	cr_assert_not_null(end = strstr(p, "\n.Ed"));
+	*end = '\0';
+	letters(p, "[-", lib);
+	free(text);
+	cr_assert(help['R'] && help['v'] && help['w'], "dopyd -h: no options");
+	same_letters("dopyd(8) SYNOPSIS", help, syn);
+	same_letters("dopy(3), dopy_main()", help, lib);
+}
+
+/* The C examples link with `pkg-config --libs dopy` and libc alone: no
+ * function of libbsd, which the library uses but does not pass on. */
+Test(pages, examples_need_no_libbsd, .timeout = 10)
+{
+	static const char *const pages[] = { "dopy.3", "dopy.7",
+	    "dopy-naming.7", "dopy-pos.7" };
+	static const char *const bsd[] = { "strlcpy(", "strlcat(",
+	    "strtonum(", "setproctitle(", "getprogname(", "fparseln(" };
+	char *text;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		text = page(pages[i]);
+		for (k = 0; k < sizeof(bsd) / sizeof(bsd[0]); k++)
+			cr_assert_null(strstr(text, bsd[k]), "%s uses %s), "
+			    "which is in libbsd, not libc", pages[i], bsd[k]);
+		free(text);
+	}
+}
