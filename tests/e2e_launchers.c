@@ -638,6 +638,64 @@ Test(launch, openbsd_inetd, .timeout = 40)
 	stop(&p);
 }
 
+/* The shipped line in "wait" mode, dopyd writing its pid to pidfile. */
+static void
+launch_inetd_wait(struct e2e_proc *p, int port, void *arg)
+{
+	char *conf = tpath("inetd.conf");
+	char *argv[] = { (char *)arg, "-d", conf, NULL };
+	char *line = inetd_conf(port, bin("dopyd"));
+
+	line = replace_all(line, "\tnowait\t", "\twait\t");
+	cr_assert_not_null(strstr(line, "\twait\t"), "%s", line);
+	line[strlen(line) - 1] = '\0';
+	spit(conf, xasprintf("%s -d -p %s\n", line, tpath("wait.pid")));
+	e2e_spawn(p, argv);
+}
+
+/* inetd's child is not ours, and does not die with inetd: after a
+ * failed assertion, stop it by the pid in its pidfile. */
+static void
+stop_inetd_wait_child(void)
+{
+	char *text = e2e_slurp(tpath("wait.pid"), NULL);
+
+	if (text != NULL && atoi(text) > 1)
+		kill(atoi(text), SIGKILL);
+	free(text);
+}
+
+/*
+ * inetd "wait": inetd hands dopyd the listening socket on fd 0 at the
+ * first connection, and dopyd accepts on it as its own listener, for
+ * that client and every later one, until it is stopped.
+ */
+Test(launch, openbsd_inetd_wait, .timeout = 40,
+    .fini = stop_inetd_wait_child)
+{
+	struct e2e_proc p;
+	char *target, *pidfile = tpath("wait.pid"), *text;
+	int port, pid;
+
+	port = start_on_port(&p, launch_inetd_wait,
+	    launcher("openbsd-inetd", "/usr/sbin/inetd"));
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	cr_assert_not_null(text = keep(e2e_slurp(pidfile, NULL)),
+	    "dopyd wrote no pidfile");
+	pid = atoi(text);
+	cr_assert(pid > 1 && pid != p.pid, "pidfile says '%s'", text);
+	/* One dopyd served the three connections: inetd started one. */
+	cr_assert_eq(count_in_file(p.errpath, "reaped"), 0,
+	    "the dopyd of a wait service ended early");
+	cr_assert(kill(pid, SIGTERM) == 0, "dopyd %d: %s", pid,
+	    strerror(errno));
+	cr_assert(wait_in_file(p.errpath, "reaped, status", 1, STOP_MS) >= 1,
+	    "dopyd %d did not end on SIGTERM", pid);
+	cr_assert_eq(statuses_zero(p.errpath, "reaped", "status "), 1);
+	stop(&p);
+}
+
 /*
  * Listener-only options on a server of one stdio connection, as in an
  * inetd.conf line shared with dopyd -l: ignored (dopyd(8)), said once
