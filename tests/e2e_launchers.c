@@ -840,6 +840,21 @@ launch_ssa(struct e2e_proc *p, int port, void *arg)
 }
 
 /*
+ * Where test.noisy's stdout went under systemd Accept=yes: to standard
+ * error (the journal under systemd; the launcher's stderr, our file,
+ * here), as dopyd(8) says, whether the connection came on fd 0 and 1 or
+ * on fd 3.
+ */
+static void
+noise_on_stderr(const struct e2e_proc *p)
+{
+	cr_assert(wait_in_file(p->errpath, "noise on stdout from test.noisy",
+	    1, 5000) >= 1 && count_in_file(p->errpath, "raw noise") >= 1,
+	    "a method's stdout did not go to stderr");
+	cr_assert(count_in_file(p->errpath, "noise on stderr from") >= 1);
+}
+
+/*
  * Accept=yes with StandardInput=socket (dopy.socket + dopy@.service):
  * one dopyd per connection, the connection on fd 0 and 1.
  */
@@ -854,6 +869,7 @@ Test(launch, socket_activate_inetd_accept, .timeout = 40)
 	port = start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
+	noise_on_stderr(&p);
 	cr_assert(wait_in_file(p.errpath, "died with code", 3, 5000) >= 3);
 	cr_assert_eq(statuses_zero(p.errpath, "Child ", "died with code "),
 	    3);
@@ -873,6 +889,7 @@ Test(launch, socket_activate_accept_fd3, .timeout = 40)
 	port = start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
+	noise_on_stderr(&p);
 	cr_assert(wait_in_file(p.errpath, "died with code", 3, 5000) >= 3);
 	cr_assert_eq(statuses_zero(p.errpath, "Child ", "died with code "),
 	    3);
