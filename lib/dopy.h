@@ -199,8 +199,9 @@ struct dopy_method {
 /*
  * One object.  methods ends with an entry whose name is NULL.  before
  * runs ahead of every method; an error it raises goes to the caller and
- * the method does not run.  after runs once the reply is settled; an
- * error it raises is logged and ignored.
+ * neither the method nor after runs (nothing ran, so there is nothing
+ * to finish).  after runs once the reply is settled, whether the method
+ * succeeded or not; an error it raises is logged and ignored.
  */
 struct dopy_object_def {
 	const char		 *name;
