@@ -1373,6 +1373,74 @@ Test(launch, listener_single_process, .timeout = 40)
 	    "the listener", all - ours, all);
 }
 
+/* A pid that has ended: a child of ours, reaped. */
+static pid_t
+dead_pid(void)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(0);
+	cr_assert(waitpid(pid, NULL, 0) == pid);
+	return pid;
+}
+
+/*
+ * -p: a second listener on the same pidfile says which pid holds it; a
+ * pidfile a dead listener left is taken over, and the log says from
+ * which pid; the file goes when the listener stops.
+ */
+Test(launch, pidfile_names_its_holder, .timeout = 40)
+{
+	char *pf = tpath("dopyd.pid"), *want;
+	const char *opts[] = { "-p", pf, NULL };
+	char *argv[] = { bin("dopyd"), "-l", "127.0.0.1:0", "-p", pf, NULL };
+	struct e2e_proc p;
+	struct e2e_run r;
+	struct stat st;
+	pid_t gone = dead_pid();
+
+	spit(pf, xasprintf("%d\n", (int)gone));
+	start_dopyd_tcp(&p, opts);
+	cr_assert(wait_in_file(p.errpath, "listening on", 1, LISTEN_MS) == 1);
+	want = xasprintf("%s: taken over from pid %d,", pf, (int)gone);
+	cr_assert_eq(count_in_file(p.errpath, want), 1, "no '%s'", want);
+	cr_assert_not_null(want = keep(e2e_slurp(pf, NULL)));
+	cr_assert_eq(atoi(want), (int)p.pid, "%s holds '%s'", pf, want);
+	run(&r, NULL, E2E_WAIT_MS, argv);
+	assert_exit(&r, 1, "a second dopyd -p on a held pidfile");
+	want = xasprintf("another listener, pid %d, holds it", (int)p.pid);
+	cr_assert_not_null(strstr(r.err, want), "want '%s' in: %s", want,
+	    r.err);
+	stop_dopyd(&p);
+	cr_assert(stat(pf, &st) < 0 && errno == ENOENT, "%s stayed", pf);
+}
+
+/*
+ * -u: the listener removes its pidfile as that user; when it may not,
+ * the log says why (the file then stays, and the next start takes it
+ * over, since nobody holds its lock).
+ */
+Test(launch, pidfile_kept_by_user_says_why, .timeout = 40)
+{
+	char *dir = tpath("run"), *pf = xasprintf("%s/dopyd.pid", dir);
+	const char *opts[] = { "-u", "nobody", "-p", pf, NULL };
+	struct e2e_proc p;
+	struct stat st;
+
+	cr_assert(geteuid() == 0, "-u needs root: run the launcher tests as "
+	    "root");
+	cr_assert(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
+	start_dopyd_tcp(&p, opts);
+	cr_assert(wait_in_file(p.errpath, "listening on", 1, LISTEN_MS) == 1);
+	stop_dopyd(&p);
+	cr_assert(stat(pf, &st) == 0, "nobody removed %s", pf);
+	cr_assert_eq(count_in_file(p.errpath, xasprintf("cannot remove %s: "
+	    "Permission denied (as the user of -u", pf)), 1,
+	    "the log does not say why %s stayed", pf);
+}
+
 /* ------------------------------------------------------------------ */
 /* Shared keys. */
 
