@@ -697,8 +697,8 @@ drain(struct listener *l)
 	int64_t end = dopy_now_ms() + l->srv->lopt.grace * 1000LL;
 	unsigned i, n;
 
-	dopy_log(&l->srv->log, LOG_INFO, "stopping; %u connections open",
-	    l->nkids);
+	dopy_log(&l->srv->log, LOG_INFO, "stopping; %u connection%s open",
+	    l->nkids, l->nkids == 1 ? "" : "s");
 	for (;;) {
 		reap(l);
 		pthread_mutex_lock(&l->kidlock);
@@ -1008,8 +1008,8 @@ dopy_listen_run(dopy_server *s, int *child)
 	/* A thread still inside a method after the grace time keeps the
 	 * listener it points to: leak it rather than pull it away. */
 	if (!*child && l->nkids > 0) {
-		dopy_log(&s->log, LOG_WARNING, "%u connections did not end",
-		    l->nkids);
+		dopy_log(&s->log, LOG_WARNING, "%u connection%s did not end",
+		    l->nkids, l->nkids == 1 ? "" : "s");
 		return r;
 	}
 	free(l->kids);

@@ -1652,6 +1652,70 @@ Test(launch, per_peer_cap, .timeout = 40)
 	stop_dopyd(&p);
 }
 
+/* s with every run of digits as one '#': the shape of a log line. */
+static char *
+shape(const char *s, size_t len)
+{
+	char *out = keep(malloc(len + 1)), *o = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (o == out || o[-1] != '#')
+				*o++ = '#';
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The listener's log: counts in the singular for one ("1 connection
+ * open", not "1 connections open"), and every sample line of dopyd(8)'s
+ * 'The listener' has the shape of a line the listener really logs.
+ */
+Test(launch, listener_log_lines, .timeout = 40)
+{
+	static const char *const opts[] = { "-C", "1", NULL };
+	char *log, *page, *sample, *end, *line, *save, *want;
+	struct e2e_proc p;
+	int port, a, b, status, n = 0;
+
+	port = start_dopyd_tcp(&p, opts);
+	rsh_ok(NULL, xasprintf("tcp:127.0.0.1:%d", port), "add", "2", "3",
+	    "5\n");
+	a = tcp_connect("127.0.0.1", port);
+	raw_hello(a);
+	b = tcp_connect("127.0.0.1", port);
+	read_dropped(b, "dopy.Busy", 5000);
+	close(b);
+	cr_assert(wait_in_file(p.errpath, "refused 127.0.0.1", 1, 3000) == 1);
+	kill(p.pid, SIGTERM);
+	cr_assert(wait_in_file(p.errpath, "stopping;", 1, STOP_MS) == 1);
+	cr_assert_eq(count_in_file(p.errpath, "stopping; 1 connection open"),
+	    1, "want 'stopping; 1 connection open'");
+	close(a);
+	status = e2e_wait(&p, STOP_MS);
+	cr_assert(e2e_exited(status, 0), "dopyd: %s", e2e_status(status));
+	cr_assert_not_null(log = keep(e2e_slurp(p.errpath, NULL)));
+	log = shape(log, strlen(log));
+	page = shipped("man/dopyd.8");
+	sample = strstr(page, "\nlistening on ");
+	cr_assert_not_null(sample, "dopyd(8) lost its sample log");
+	end = strstr(sample, "\n.Ed");
+	cr_assert_not_null(end);
+	*end = '\0';
+	for (line = strtok_r(sample, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), n++) {
+		want = shape(line, strlen(line));
+		cr_assert_not_null(strstr(log, xasprintf("]: %s\n", want)),
+		    "dopyd(8)'s sample '%s' is no line dopyd logs:\n%s",
+		    line, log);
+	}
+	cr_assert_geq(n, 5);
+}
+
 /* ------------------------------------------------------------------ */
 /* Hostile clients of the listener (issue 11). */
 
