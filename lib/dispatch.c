@@ -155,8 +155,9 @@ bind_args(dopy_call *c, const struct dopy_callmsg *m)
 				    on, mn);
 			if (i >= c->sig->n)
 				return fail(c, "dopy.ArgumentError", "%s.%s: "
-				    "takes %zu arguments, got %zu", on, mn,
-				    c->sig->n, m->argc);
+				    "takes %zu argument%s, got %zu", on, mn,
+				    c->sig->n, c->sig->n == 1 ? "" : "s",
+				    m->argc);
 			k = i;
 		} else {
 			named = 1;

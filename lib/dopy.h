@@ -201,8 +201,9 @@ struct dopy_method {
 /*
  * One object.  methods ends with an entry whose name is NULL.  before
  * runs ahead of every method; an error it raises goes to the caller and
- * the method does not run.  after runs once the reply is settled; an
- * error it raises is logged and ignored.
+ * neither the method nor after runs (nothing ran, so there is nothing
+ * to finish).  after runs once the reply is settled, whether the method
+ * succeeded or not; an error it raises is logged and ignored.
  */
 struct dopy_object_def {
 	const char		 *name;
@@ -588,8 +589,9 @@ int		 dopy_ns_list(dopy_proxy *ns, const char *group, int recursive,
  * Call timeouts (Pyro's _setTimeout), in milliseconds, 0 for none (the
  * default).  A proxy's own timeout, if set (> 0), overrides its
  * connection's.  A call that gets no reply in time fails with
- * DOPY_E_TIMEOUT, and the connection is closed for further calls: the
- * call may or may not have run (at-most-once, never retried).
+ * DOPY_E_TIMEOUT: the call may or may not have run (at-most-once, never
+ * retried).  It is forgotten, its late reply is dropped when it comes,
+ * and the connection stays usable for other calls.
  */
 void		 dopy_conn_set_timeout(dopy_conn *, int ms);
 void		 dopy_proxy_set_timeout(dopy_proxy *, int ms);

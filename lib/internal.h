@@ -443,6 +443,10 @@ int	 dopy_auth_verify(const dopy_key *, const char *role,
 /* Store results beside the DOPY_E_* codes; never leave the library. */
 #define DOPY_S_NOTFOUND		-100
 #define DOPY_S_EXISTS		-101
+/* A stored file stands where the path needs a directory ("a" when "a/b"
+ * is asked for): err holds the path of that file alone, for the caller
+ * to say what it is ("a is a name, not a group"). */
+#define DOPY_S_NOTDIR		-102
 /* No stored file is read or written above this size (dopy-pos(7)). */
 #define DOPY_STORE_FILE_MAX	(64u * 1024 * 1024)
 #define DOPY_STORE_FILE_MAX_TEXT "67108864 bytes (64 MiB)"

@@ -698,8 +698,8 @@ drain(struct listener *l)
 	int64_t end = dopy_now_ms() + l->srv->lopt.grace * 1000LL;
 	unsigned i, n;
 
-	dopy_log(&l->srv->log, LOG_INFO, "stopping; %u connections open",
-	    l->nkids);
+	dopy_log(&l->srv->log, LOG_INFO, "stopping; %u connection%s open",
+	    l->nkids, l->nkids == 1 ? "" : "s");
 	for (;;) {
 		reap(l);
 		pthread_mutex_lock(&l->kidlock);
@@ -890,6 +890,71 @@ bound_target(struct listener *l, char *buf, size_t len)
 		    "tcp://%s:%s", host, port);
 }
 
+/* The pid a pidfile names, or -1: to say whose it is. */
+static long
+pidfile_pid(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	long pid;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	return pid > 0 ? pid : -1;
+}
+
+/*
+ * -p: the pidfile, locked with flock(2) by libbsd's pidfile_open(3), as
+ * OpenBSD's and FreeBSD's daemons do.  A file left by a listener that
+ * died holds no lock, and is taken over; one whose lock is held names
+ * the listener that holds it, which is alive since it holds the lock.
+ */
+static int
+open_pidfile(struct listener *l, struct pidfh **pfh)
+{
+	const char *path = l->srv->lopt.pidfile;
+	long old = pidfile_pid(path);
+	pid_t other = -1;
+
+	if ((*pfh = pidfile_open(path, 0644, &other)) == NULL) {
+		if (errno != EEXIST)
+			return lfail(l, path);
+		if (other > 0)
+			lerr(l, "%s: another listener, pid %ld, holds it and is "
+			    "running", path, (long)other);
+		else
+			lerr(l, "%s: another process holds its lock", path);
+		return DOPY_E_SYS;
+	}
+	if (pidfile_write(*pfh) < 0)
+		lerr(l, "%s: cannot write the pid: %s", path,
+		    strerror(errno));
+	if (old > 0 && old != (long)getpid())
+		dopy_log(&l->srv->log, LOG_NOTICE, "%s: taken over from pid "
+		    "%ld, which no longer holds it", path, old);
+	return 0;
+}
+
+/* At the end: a pidfile left behind is taken over at the next start
+ * (no lock), but say why it stays, typically -u's user. */
+static void
+remove_pidfile(struct listener *l, struct pidfh *pfh)
+{
+	const struct dopy_listen_opts *o = &l->srv->lopt;
+
+	if (pfh != NULL && pidfile_remove(pfh) < 0)
+		dopy_log(&l->srv->log, LOG_WARNING, "cannot remove %s: %s%s",
+		    o->pidfile, strerror(errno), o->user != NULL ? " (as the "
+		    "user of -u, who may not write in its directory)" : "");
+}
+
 static int
 run(struct listener *l, int *child)
 {
@@ -903,11 +968,8 @@ run(struct listener *l, int *child)
 		return r;
 	if (o->announce)
 		announce(l);
-	if (o->pidfile != NULL && (pfh = pidfile_open(o->pidfile, 0644,
-	    NULL)) == NULL)
-		return lfail(l, o->pidfile);
-	if (pfh != NULL)
-		pidfile_write(pfh);
+	if (o->pidfile != NULL && (r = open_pidfile(l, &pfh)) < 0)
+		return r;
 	if (o->user != NULL && (r = drop_privileges(l, o->user)) < 0)
 		goto out;
 	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -952,8 +1014,7 @@ run(struct listener *l, int *child)
 out:
 	if (l->unix_path != NULL)
 		unlink(l->unix_path);
-	if (pfh != NULL)
-		pidfile_remove(pfh);
+	remove_pidfile(l, pfh);
 	return r;
 }
 
@@ -976,8 +1037,8 @@ dopy_listen_run(dopy_server *s, int *child)
 	/* A thread still inside a method after the grace time keeps the
 	 * listener it points to: leak it rather than pull it away. */
 	if (!*child && l->nkids > 0) {
-		dopy_log(&s->log, LOG_WARNING, "%u connections did not end",
-		    l->nkids);
+		dopy_log(&s->log, LOG_WARNING, "%u connection%s did not end",
+		    l->nkids, l->nkids == 1 ? "" : "s");
 		return r;
 	}
 	free(l->kids);

@@ -387,14 +387,15 @@ item_sep(struct lit *ps, const dopy_type *t, size_t i, int close)
 	skipws(ps);
 	if (*ps->p == close) {
 		if (isstruct && i + 1 < t->nfields) {
-			fail(ps, "%s wants %zu fields, got %zu", t->name,
-			    t->nfields, i + 1);
+			fail(ps, "%s wants %zu field%s, got %zu", t->name,
+			    t->nfields, t->nfields == 1 ? "" : "s", i + 1);
 			return -1;
 		}
 		return 1;
 	}
 	if (*ps->p == ',' && isstruct && i + 1 == t->nfields) {
-		fail(ps, "%s wants %zu fields, got more", t->name, t->nfields);
+		fail(ps, "%s wants %zu field%s, got more", t->name,
+		    t->nfields, t->nfields == 1 ? "" : "s");
 		return -1;
 	}
 	if (*ps->p == ',') {

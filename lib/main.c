@@ -276,11 +276,12 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 	 * as stdin (inetd "wait", systemd with StandardInput=socket). */
 	if (s->lopt.addr == NULL && !(getenv("LISTEN_FDS") != NULL &&
 	    dopy_is_listening(3)) && !dopy_is_listening(STDIN_FILENO)) {
-		if (listener_only(&s->lopt)) {
-			fprintf(stderr, "%s: -B -C -c -p -s -T -u need a "
-			    "listener (-l, or systemd sockets)\n", prog);
-			return 2;
-		}
+		/* dopyd(8): they have no effect here, so that one
+		 * inetd.conf or unit line serves under either launcher. */
+		if (listener_only(&s->lopt))
+			dopy_log(&s->log, LOG_DEBUG, "serving stdin/stdout: "
+			    "the listener options -B -C -c -p -s -T -u are "
+			    "ignored");
 		if (isatty(STDIN_FILENO) && (r = dopy_tty_console(prog)) >= 0)
 			return r;
 		return serve_stdio(s);

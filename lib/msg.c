@@ -273,8 +273,8 @@ copy_block(char **out, const char *const *s, size_t n)
 static int
 names_mismatch(char *err, size_t errlen, size_t named, size_t argc)
 {
-	snprintf(err, errlen, "CALL names %zu arguments but carries %zu",
-	    named, argc);
+	snprintf(err, errlen, "CALL names %zu argument%s but carries %zu",
+	    named, named == 1 ? "" : "s", argc);
 	return DOPY_E_PROTO;
 }
 

@@ -46,6 +46,18 @@ name_path(dopy_call *c, const char *name, char *path, size_t len)
 static int
 store_error(dopy_call *c, int r, const char *name, const char *err)
 {
+	char bound[256], *s;
+
+	/* "a.b" asked for while "a" is bound: a names a target, it holds
+	 * no names (a StoreError, as dopy-naming(7) has it). */
+	if (r == DOPY_S_NOTDIR) {
+		strlcpy(bound, err, sizeof(bound));
+		for (s = bound; *s != '\0'; s++)
+			if (*s == '/')
+				*s = '.';
+		return dopy_raise(c, "naming.StoreError", "%s: %s is a name, "
+		    "not a group", name, bound);
+	}
 	if (r == DOPY_S_EXISTS)
 		return dopy_raise(c, "naming.Exists", "%s is already bound",
 		    name);

@@ -188,6 +188,9 @@ pos_error(dopy_call *c, int r, const char *err)
 		return dopy_raise(c, "pos.Exists", "%s", err);
 	if (r == DOPY_E_PROTO)
 		return dopy_raise(c, "pos.Corrupt", "%s", err);
+	if (r == DOPY_S_NOTDIR)		/* dopy-pos(7): a StoreError */
+		return dopy_raise(c, "pos.StoreError", "%s is a value or an "
+		    "object, not a directory", err);
 	return dopy_raise(c, r == DOPY_E_USAGE ? "pos.BadPath" :
 	    "pos.StoreError", "%s", err);
 }

@@ -152,8 +152,8 @@ dopy_call_new_ref(dopy_call *c, const struct dopy_object_def *def,
 	}
 	if ((t = table(c->sess)) != NULL && full(c->srv, t)) {
 		dopy_raise(c, "dopy.TooManyReferences", "this connection "
-		    "holds %zu objects by reference, the most it may; release "
-		    "some", t->n);
+		    "holds %zu object%s by reference, the most it may; "
+		    "release some", t->n, t->n == 1 ? "" : "s");
 		return NULL;
 	}
 	if (t == NULL || (cls = class_of(c->srv, t, def)) == NULL ||

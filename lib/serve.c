@@ -646,10 +646,10 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	    (unsigned long long)c->ch.bytes_in,
 	    (unsigned long long)c->ch.bytes_out, r == 0 ? 0 : 1);
 	if (c->noise.dropped > 0)
-		dopy_log(&c->srv->log, LOG_NOTICE, "%s: %llu more complaints "
+		dopy_log(&c->srv->log, LOG_NOTICE, "%s: %llu more complaint%s "
 		    "not logged (at most %d at once, then one a second)",
 		    peer_text(c), (unsigned long long)c->noise.dropped,
-		    DOPY_LOG_BURST);
+		    c->noise.dropped == 1 ? "" : "s", DOPY_LOG_BURST);
 	locked = serialise(c);
 	dopy_refs_end(c);
 	serialise_end(c, locked);

@@ -131,6 +131,31 @@ dopy_store_path(const char *in, char *out, size_t outlen, char *err,
 }
 
 /*
+ * openat(dfd, name, O_DIRECTORY | O_NOFOLLOW) failed with errno: name,
+ * the part of path that ends at end, is no directory.  A stored file
+ * there is the caller's mistake (DOPY_S_NOTDIR, the file's path in err);
+ * a symlink, or anything else planted there, is the store's trouble.
+ */
+static int
+not_dir(int dfd, const char *name, const char *path, const char *end,
+    char *err, size_t errlen)
+{
+	int saved = errno;
+	struct stat st;
+
+	if ((saved == ENOTDIR || saved == ELOOP) &&
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		return serr(err, errlen, DOPY_S_NOTDIR, "%.*s",
+		    (int)(end - path), path);
+	return serr(err, errlen, saved == ENOENT ? DOPY_S_NOTFOUND :
+	    DOPY_E_SYS, "%s: %s", *path ? path : ".", saved == ELOOP ||
+	    saved == ENOTDIR ? "a directory in the path is a symlink or "
+	    "not a directory" : saved == ENOENT ? "no such directory" :
+	    strerror(saved));
+}
+
+/*
  * Walk to the directory holding the last component, one openat with
  * O_NOFOLLOW per component so no symlink is ever followed.  *base points
  * into path.  An empty path is the root itself (base "").
@@ -141,7 +166,7 @@ dopy_store_parent(struct dopy_store *st, const char *path, int create,
 {
 	const char *p = path, *slash;
 	char comp[NAME_MAXLEN + 1];
-	int fd, nfd;
+	int fd, nfd, r;
 
 	if ((fd = fcntl(st->dirfd, F_DUPFD_CLOEXEC, 3)) < 0)
 		return serr(err, errlen, DOPY_E_SYS, "dup: %s",
@@ -156,14 +181,12 @@ dopy_store_parent(struct dopy_store *st, const char *path, int create,
 		}
 		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
+		if (nfd < 0) {
+			r = not_dir(fd, comp, path, slash, err, errlen);
+			close(fd);
+			return r;
+		}
 		close(fd);
-		if (nfd < 0)
-			return serr(err, errlen, errno == ENOENT ?
-			    DOPY_S_NOTFOUND : DOPY_E_SYS, "%s: %s", path,
-			    errno == ELOOP || errno == ENOTDIR ?
-			    "a directory in the path is a symlink or a file" :
-			    errno == ENOENT ? "no such directory" :
-			    strerror(errno));
 		fd = nfd;
 		p = slash + 1;
 	}
@@ -676,12 +699,15 @@ dopy_store_list(struct dopy_store *st, const char *path, int recursive,
 			return r;
 		fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
+		r = fd < 0 ? not_dir(dfd, base, path, path + strlen(path),
+		    err, errlen) : 0;
 		close(dfd);
+		if (r < 0)
+			return r;
 	}
 	if (fd < 0)
-		return serr(err, errlen, errno == ENOENT ? DOPY_S_NOTFOUND :
-		    DOPY_E_SYS, "%s: %s", *path ? path : ".", errno == ENOENT ?
-		    "no such directory" : strerror(errno));
+		return serr(err, errlen, DOPY_E_SYS, ".: %s",
+		    strerror(errno));
 	for (depth = 0, p = path; *p != '\0'; p++)
 		depth += *p == '/';
 	if ((r = list_dir(fd, path, recursive, depth + (*path != '\0'),

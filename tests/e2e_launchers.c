@@ -638,6 +638,83 @@ Test(launch, openbsd_inetd, .timeout = 40)
 	stop(&p);
 }
 
+/* The shipped line in "wait" mode, dopyd writing its pid to pidfile. */
+static void
+launch_inetd_wait(struct e2e_proc *p, int port, void *arg)
+{
+	char *conf = tpath("inetd.conf");
+	char *argv[] = { (char *)arg, "-d", conf, NULL };
+	char *line = inetd_conf(port, bin("dopyd"));
+
+	line = replace_all(line, "\tnowait\t", "\twait\t");
+	cr_assert_not_null(strstr(line, "\twait\t"), "%s", line);
+	line[strlen(line) - 1] = '\0';
+	spit(conf, xasprintf("%s -d -p %s\n", line, tpath("wait.pid")));
+	e2e_spawn(p, argv);
+}
+
+/* inetd's child is not ours, and does not die with inetd: after a
+ * failed assertion, stop it by the pid in its pidfile. */
+static void
+stop_inetd_wait_child(void)
+{
+	char *text = e2e_slurp(tpath("wait.pid"), NULL);
+
+	if (text != NULL && atoi(text) > 1)
+		kill(atoi(text), SIGKILL);
+	free(text);
+}
+
+/*
+ * inetd "wait": inetd hands dopyd the listening socket on fd 0 at the
+ * first connection, and dopyd accepts on it as its own listener, for
+ * that client and every later one, until it is stopped.
+ */
+Test(launch, openbsd_inetd_wait, .timeout = 40,
+    .fini = stop_inetd_wait_child)
+{
+	struct e2e_proc p;
+	char *target, *pidfile = tpath("wait.pid"), *text;
+	int port, pid;
+
+	port = start_on_port(&p, launch_inetd_wait,
+	    launcher("openbsd-inetd", "/usr/sbin/inetd"));
+	target = xasprintf("tcp://127.0.0.1:%d", port);
+	serves(target);
+	cr_assert_not_null(text = keep(e2e_slurp(pidfile, NULL)),
+	    "dopyd wrote no pidfile");
+	pid = atoi(text);
+	cr_assert(pid > 1 && pid != p.pid, "pidfile says '%s'", text);
+	/* One dopyd served the three connections: inetd started one. */
+	cr_assert_eq(count_in_file(p.errpath, "reaped"), 0,
+	    "the dopyd of a wait service ended early");
+	cr_assert(kill(pid, SIGTERM) == 0, "dopyd %d: %s", pid,
+	    strerror(errno));
+	cr_assert(wait_in_file(p.errpath, "reaped, status", 1, STOP_MS) >= 1,
+	    "dopyd %d did not end on SIGTERM", pid);
+	cr_assert_eq(statuses_zero(p.errpath, "reaped", "status "), 1);
+	stop(&p);
+}
+
+/*
+ * Listener-only options on a server of one stdio connection, as in an
+ * inetd.conf line shared with dopyd -l: ignored (dopyd(8)), said once
+ * in the log with -v, never an exit 2 on every connection.
+ */
+Test(launch, stdio_ignores_listener_options, .timeout = 30)
+{
+	char *log = tpath("stdio.log");
+	char *cmd = xasprintf("%s -c 5 -s -T 3 -v -L %s", bin("dopyd"), log);
+
+	rsh_ok(NULL, cmd, "add", "2", "3", "5\n");
+	cr_assert_eq(count_in_file(log, "options -B -C -c -p -s -T -u are "
+	    "ignored"), 1, "no line about the ignored options in %s", log);
+	cmd = xasprintf("%s -c 5 -L %s", bin("dopyd"), log);
+	rsh_ok(NULL, cmd, "add", "40", "2", "42\n");
+	cr_assert_eq(count_in_file(log, "are ignored"), 1, "logged without "
+	    "-v");
+}
+
 /* ------------------------------------------------------------------ */
 /* xinetd, from inetd/xinetd.d/dopy. */
 
@@ -763,6 +840,21 @@ launch_ssa(struct e2e_proc *p, int port, void *arg)
 }
 
 /*
+ * Where test.noisy's stdout went under systemd Accept=yes: to standard
+ * error (the journal under systemd; the launcher's stderr, our file,
+ * here), as dopyd(8) says, whether the connection came on fd 0 and 1 or
+ * on fd 3.
+ */
+static void
+noise_on_stderr(const struct e2e_proc *p)
+{
+	cr_assert(wait_in_file(p->errpath, "noise on stdout from test.noisy",
+	    1, 5000) >= 1 && count_in_file(p->errpath, "raw noise") >= 1,
+	    "a method's stdout did not go to stderr");
+	cr_assert(count_in_file(p->errpath, "noise on stderr from") >= 1);
+}
+
+/*
  * Accept=yes with StandardInput=socket (dopy.socket + dopy@.service):
  * one dopyd per connection, the connection on fd 0 and 1.
  */
@@ -777,6 +869,7 @@ Test(launch, socket_activate_inetd_accept, .timeout = 40)
 	port = start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
+	noise_on_stderr(&p);
 	cr_assert(wait_in_file(p.errpath, "died with code", 3, 5000) >= 3);
 	cr_assert_eq(statuses_zero(p.errpath, "Child ", "died with code "),
 	    3);
@@ -796,6 +889,7 @@ Test(launch, socket_activate_accept_fd3, .timeout = 40)
 	port = start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
+	noise_on_stderr(&p);
 	cr_assert(wait_in_file(p.errpath, "died with code", 3, 5000) >= 3);
 	cr_assert_eq(statuses_zero(p.errpath, "Child ", "died with code "),
 	    3);
@@ -1279,6 +1373,74 @@ Test(launch, listener_single_process, .timeout = 40)
 	    "the listener", all - ours, all);
 }
 
+/* A pid that has ended: a child of ours, reaped. */
+static pid_t
+dead_pid(void)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(0);
+	cr_assert(waitpid(pid, NULL, 0) == pid);
+	return pid;
+}
+
+/*
+ * -p: a second listener on the same pidfile says which pid holds it; a
+ * pidfile a dead listener left is taken over, and the log says from
+ * which pid; the file goes when the listener stops.
+ */
+Test(launch, pidfile_names_its_holder, .timeout = 40)
+{
+	char *pf = tpath("dopyd.pid"), *want;
+	const char *opts[] = { "-p", pf, NULL };
+	char *argv[] = { bin("dopyd"), "-l", "127.0.0.1:0", "-p", pf, NULL };
+	struct e2e_proc p;
+	struct e2e_run r;
+	struct stat st;
+	pid_t gone = dead_pid();
+
+	spit(pf, xasprintf("%d\n", (int)gone));
+	start_dopyd_tcp(&p, opts);
+	cr_assert(wait_in_file(p.errpath, "listening on", 1, LISTEN_MS) == 1);
+	want = xasprintf("%s: taken over from pid %d,", pf, (int)gone);
+	cr_assert_eq(count_in_file(p.errpath, want), 1, "no '%s'", want);
+	cr_assert_not_null(want = keep(e2e_slurp(pf, NULL)));
+	cr_assert_eq(atoi(want), (int)p.pid, "%s holds '%s'", pf, want);
+	run(&r, NULL, E2E_WAIT_MS, argv);
+	assert_exit(&r, 1, "a second dopyd -p on a held pidfile");
+	want = xasprintf("another listener, pid %d, holds it", (int)p.pid);
+	cr_assert_not_null(strstr(r.err, want), "want '%s' in: %s", want,
+	    r.err);
+	stop_dopyd(&p);
+	cr_assert(stat(pf, &st) < 0 && errno == ENOENT, "%s stayed", pf);
+}
+
+/*
+ * -u: the listener removes its pidfile as that user; when it may not,
+ * the log says why (the file then stays, and the next start takes it
+ * over, since nobody holds its lock).
+ */
+Test(launch, pidfile_kept_by_user_says_why, .timeout = 40)
+{
+	char *dir = tpath("run"), *pf = xasprintf("%s/dopyd.pid", dir);
+	const char *opts[] = { "-u", "nobody", "-p", pf, NULL };
+	struct e2e_proc p;
+	struct stat st;
+
+	cr_assert(geteuid() == 0, "-u needs root: run the launcher tests as "
+	    "root");
+	cr_assert(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
+	start_dopyd_tcp(&p, opts);
+	cr_assert(wait_in_file(p.errpath, "listening on", 1, LISTEN_MS) == 1);
+	stop_dopyd(&p);
+	cr_assert(stat(pf, &st) == 0, "nobody removed %s", pf);
+	cr_assert_eq(count_in_file(p.errpath, xasprintf("cannot remove %s: "
+	    "Permission denied (as the user of -u", pf)), 1,
+	    "the log does not say why %s stayed", pf);
+}
+
 /* ------------------------------------------------------------------ */
 /* Shared keys. */
 
@@ -1488,6 +1650,70 @@ Test(launch, per_peer_cap, .timeout = 40)
 	close(d);
 	cr_assert(wait_in_file(p.errpath, "]: exit 127.0.0.", 3, 5000) == 3);
 	stop_dopyd(&p);
+}
+
+/* s with every run of digits as one '#': the shape of a log line. */
+static char *
+shape(const char *s, size_t len)
+{
+	char *out = keep(malloc(len + 1)), *o = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (o == out || o[-1] != '#')
+				*o++ = '#';
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The listener's log: counts in the singular for one ("1 connection
+ * open", not "1 connections open"), and every sample line of dopyd(8)'s
+ * 'The listener' has the shape of a line the listener really logs.
+ */
+Test(launch, listener_log_lines, .timeout = 40)
+{
+	static const char *const opts[] = { "-C", "1", NULL };
+	char *log, *page, *sample, *end, *line, *save, *want;
+	struct e2e_proc p;
+	int port, a, b, status, n = 0;
+
+	port = start_dopyd_tcp(&p, opts);
+	rsh_ok(NULL, xasprintf("tcp:127.0.0.1:%d", port), "add", "2", "3",
+	    "5\n");
+	a = tcp_connect("127.0.0.1", port);
+	raw_hello(a);
+	b = tcp_connect("127.0.0.1", port);
+	read_dropped(b, "dopy.Busy", 5000);
+	close(b);
+	cr_assert(wait_in_file(p.errpath, "refused 127.0.0.1", 1, 3000) == 1);
+	kill(p.pid, SIGTERM);
+	cr_assert(wait_in_file(p.errpath, "stopping;", 1, STOP_MS) == 1);
+	cr_assert_eq(count_in_file(p.errpath, "stopping; 1 connection open"),
+	    1, "want 'stopping; 1 connection open'");
+	close(a);
+	status = e2e_wait(&p, STOP_MS);
+	cr_assert(e2e_exited(status, 0), "dopyd: %s", e2e_status(status));
+	cr_assert_not_null(log = keep(e2e_slurp(p.errpath, NULL)));
+	log = shape(log, strlen(log));
+	page = shipped("man/dopyd.8");
+	sample = strstr(page, "\nlistening on ");
+	cr_assert_not_null(sample, "dopyd(8) lost its sample log");
+	end = strstr(sample, "\n.Ed");
+	cr_assert_not_null(end);
+	*end = '\0';
+	for (line = strtok_r(sample, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), n++) {
+		want = shape(line, strlen(line));
+		cr_assert_not_null(strstr(log, xasprintf("]: %s\n", want)),
+		    "dopyd(8)'s sample '%s' is no line dopyd logs:\n%s",
+		    line, log);
+	}
+	cr_assert_geq(n, 5);
 }
 
 /* ------------------------------------------------------------------ */

@@ -2639,6 +2639,43 @@ Test(store_name, chains_refused, .timeout = 60)
 	free(dir);
 }
 
+/* A name under a bound name (not a group) says that the parent is a
+ * name, for every method that walks the path. */
+Test(store_name, parent_is_a_name, .timeout = 60)
+{
+	static const char *const meths[] = { "bind", "rebind", "resolve",
+	    "unbind", "list" };
+	char *dir = fresh_dir("st"), *ns = path_join(dir, "ns");
+	char *pos = path_join(dir, "pos");
+	dopy_error *e;
+	struct srv s;
+	dopy_args *a;
+	size_t i;
+
+	start(&s, ns, pos);
+	ok_void(&s, "naming", "bind", args(S("a"), S("tcp:h:1"), NULL));
+	for (i = 0; i < sizeof(meths) / sizeof(meths[0]); i++) {
+		a = i < 2 ? args(S("a.b.c"), S("tcp:h:1"), NULL) :
+		    args(S("a.b.c"), NULL);
+		e = refused_e(&s, "naming", meths[i], a, "naming.StoreError",
+		    meths[i]);
+		cr_assert_str_eq(dopy_error_message(e), "a.b.c: a is a name, "
+		    "not a group", "naming.%s", meths[i]);
+		dopy_error_free(e);
+	}
+	/* pos says the same of a value. */
+	ok_void(&s, "pos", "store", args(S("x"), I(1), NULL));
+	e = refused_e(&s, "pos", "store", args(S("x/y"), I(2), NULL),
+	    "pos.StoreError", "store x/y");
+	cr_assert_str_eq(dopy_error_message(e), "x is a value or an object, "
+	    "not a directory");
+	dopy_error_free(e);
+	stop(&s);
+	free(pos);
+	free(ns);
+	free(dir);
+}
+
 /*
  * The acceptance walk-through, as a new user makes it with dopy-rsh
  * alone: bind a name, call through name:, make a counter under pos,

@@ -712,6 +712,9 @@ Test(server, before_hook_refuses, CALC)
 	cr_assert_eq(calc.before, 1);
 	cr_assert_eq(calc.calls, 0, "the method ran after its before-hook "
 	    "refused");
+	/* dopy(3): nothing ran, so there is nothing for after to finish. */
+	cr_assert_eq(calc.after, 0, "the after-hook ran after its "
+	    "before-hook refused");
 }
 
 Test(server, hooks_run_around_the_method, CALC)
