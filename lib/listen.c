@@ -966,8 +966,6 @@ run(struct listener *l, int *child)
 
 	if ((r = open_listeners(l)) < 0)
 		return r;
-	if (o->announce)
-		announce(l);
 	if (o->pidfile != NULL && (r = open_pidfile(l, &pfh)) < 0)
 		return r;
 	if (o->user != NULL && (r = drop_privileges(l, o->user)) < 0)
@@ -985,6 +983,9 @@ run(struct listener *l, int *child)
 	log_listening(l);
 	bound_target(l, target, sizeof(target));
 	dopy_register_up(l->srv, target);
+	/* -B says "ready": bound, and its names (-n) bound too. */
+	if (o->announce)
+		announce(l);
 	l->starting = 0;
 	if (loop(l, &cfd, &sess) == 1) {
 		/* The child: nothing of the listener's stays open. */

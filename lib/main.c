@@ -194,7 +194,7 @@ listener_only(const struct dopy_listen_opts *l)
 {
 	return l->announce || l->perpeer || l->maxconn != 64 ||
 	    l->pidfile != NULL || l->single || l->grace != 10 ||
-	    l->user != NULL;
+	    l->user != NULL || l->nnames > 0;
 }
 
 int
@@ -280,7 +280,7 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 		 * inetd.conf or unit line serves under either launcher. */
 		if (listener_only(&s->lopt))
 			dopy_log(&s->log, LOG_DEBUG, "serving stdin/stdout: "
-			    "the listener options -B -C -c -p -s -T -u are "
+			    "the listener options -B -C -c -n -p -s -T -u are "
 			    "ignored");
 		if (isatty(STDIN_FILENO) && (r = dopy_tty_console(prog)) >= 0)
 			return r;

@@ -4,8 +4,10 @@
  * registers its URI after it binds, so `-l HOST:0` and a name are all a
  * client needs; the names are unbound when the listener stops.
  *
- * Binding is done by a grandchild: the naming service may be this very
- * listener (-N), which accepts only once the parent is in its loop.
+ * Names are bound before the first accept and before -B prints the port,
+ * so a script that waits for the port finds them bound; but when the
+ * naming service is this very listener (-N), which accepts only in its
+ * loop, a grandchild binds them once it is there.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,8 @@ each_name(dopy_server *s, const char *target, int up)
 	dopy_proxy_free(ns);
 }
 
+static int ns_is_self(const char *);
+
 void
 dopy_register_up(dopy_server *s, const char *target)
 {
@@ -92,6 +96,12 @@ dopy_register_up(dopy_server *s, const char *target)
 
 	if (s->lopt.nnames == 0)
 		return;
+	/* Bound before the first accept, unless this listener is the
+	 * naming service: it answers only from its loop. */
+	if (!ns_is_self(target)) {
+		each_name(s, target, 1);
+		return;
+	}
 	/* Double fork: the listener reaps its own children only. */
 	if ((pid = fork()) == 0) {
 		if (fork() == 0) {

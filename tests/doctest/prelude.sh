@@ -23,6 +23,7 @@ dt_ready() {
 	i=0
 	while [ $i -lt 100 ]; do
 		case $1 in
+		*:0)	return 0 ;;	# the session waits itself (-B)
 		unix:*)	[ -S "${1#unix:}" ] && return 0 ;;
 		*:*)	nc -z "${1%:*}" "${1##*:}" 2>/dev/null && return 0 ;;
 		*)	return 0 ;;
