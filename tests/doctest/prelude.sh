@@ -33,8 +33,9 @@ dt_ready() {
 	done
 	echo "doctest: nothing listens on $1"
 }
-# Whether block appears in file, as C: comments, blank lines and the
-# amount of white space aside, its lines are consecutive lines of file.
+# Whether block appears in file: C comments, "# " comment lines, blank
+# lines and the amount of white space aside, its lines are consecutive
+# lines of file.
 dt_contains() {
 	awk 'function t(s) {
 		if (incom && !sub(/^.*\*\//, "", s))
@@ -45,7 +46,7 @@ dt_contains() {
 			incom = 1
 		gsub(/[ \t]+/, " ", s)
 		gsub(/^ | $/, "", s)
-		return s
+		return s ~ /^#( |$)/ ? "" : s	# a shell or unit comment
 	    }
 	    FNR == 1 { incom = 0 }
 	    NR == FNR { if ((l = t($0)) != "") b[++nb] = l; next }

@@ -14,6 +14,9 @@
 #		<dopy.h>, the usual system headers and DECL
 #   c-body DECL	C statements, compiled as the body of an int function
 #		that begins with DECL and ends with a label fail:
+#   sh-with SETUP  a session that needs what the page shows done as root
+#		(a key in /etc, a server under inetd): tests/doctest/setup/
+#		SETUP.sh does the same as the user, once a page, first
 #   file PATH	a configuration file shipped in the source tree (and
 #		loaded by the real daemon in the launcher tests): the
 #		block must appear in PATH line for line
@@ -70,6 +73,9 @@ while read -r p; do
 done <"$work/portpids"
 subst=
 for p in $ports; do
+	export DT_PORT_$p="$(cat "$work/port$p")"
+done
+for p in $ports; do
 	subst="$subst -e s#\\(127\\.0\\.0\\.1\\|host\\|server\\|nshost\\|elsewhere\\):$p#127.0.0.1:$(cat "$work/port$p")#g"
 done
 
@@ -104,6 +110,15 @@ block() {	# n line kind args
 		fi
 	fi
 	case $kind in
+	sh-with)
+		# Once a page: what the page shows done as root, done here.
+		if ! grep -q "^# setup $args\$" "$pdir/script"; then
+			[ -f "$here/setup/$args.sh" ] ||
+			    { fail "$line" "no setup $args"; return; }
+			{ echo "# setup $args"; cat "$here/setup/$args.sh"; } \
+			    >>"$pdir/script"
+		fi
+		block "$n" "$line" sh ;;
 	sh)
 		substitute <"$txt" >"$txt.sh"
 		awk -v b="$n" -v script="$pdir/script" \
