@@ -707,7 +707,7 @@ Test(launch, stdio_ignores_listener_options, .timeout = 30)
 	char *cmd = xasprintf("%s -c 5 -s -T 3 -v -L %s", bin("dopyd"), log);
 
 	rsh_ok(NULL, cmd, "add", "2", "3", "5\n");
-	cr_assert_eq(count_in_file(log, "options -B -C -c -p -s -T -u are "
+	cr_assert_eq(count_in_file(log, "options -B -C -c -n -p -s -T -u are "
 	    "ignored"), 1, "no line about the ignored options in %s", log);
 	cmd = xasprintf("%s -c 5 -L %s", bin("dopyd"), log);
 	rsh_ok(NULL, cmd, "add", "40", "2", "42\n");
