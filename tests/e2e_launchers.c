@@ -1670,6 +1670,24 @@ shape(const char *s, size_t len)
 	return out;
 }
 
+/* "stopping; N connection(s) open": the singular for one.  N is 1, the
+ * raw HELLO, or 2 if the first call's child is not reaped yet (a slow
+ * exit, as under ASan). */
+static void
+stopping_line_counts(const char *path)
+{
+	char *log = e2e_slurp(path, NULL), *p;
+	int n;
+
+	cr_assert_not_null(log);
+	cr_assert_not_null(p = strstr(log, "stopping; "));
+	n = atoi(p + 10);
+	cr_assert(n == 1 || n == 2, "%.40s", p);
+	cr_assert(strncmp(strchr(p + 10, ' '), n == 1 ? " connection open" :
+	    " connections open", n == 1 ? 16 : 17) == 0, "%.40s", p);
+	free(log);
+}
+
 /*
  * The listener's log: counts in the singular for one ("1 connection
  * open", not "1 connections open"), and every sample line of dopyd(8)'s
@@ -1693,8 +1711,7 @@ Test(launch, listener_log_lines, .timeout = 40)
 	cr_assert(wait_in_file(p.errpath, "refused 127.0.0.1", 1, 3000) == 1);
 	kill(p.pid, SIGTERM);
 	cr_assert(wait_in_file(p.errpath, "stopping;", 1, STOP_MS) == 1);
-	cr_assert_eq(count_in_file(p.errpath, "stopping; 1 connection open"),
-	    1, "want 'stopping; 1 connection open'");
+	stopping_line_counts(p.errpath);
 	close(a);
 	status = e2e_wait(&p, STOP_MS);
 	cr_assert(e2e_exited(status, 0), "dopyd: %s", e2e_status(status));
