@@ -7,8 +7,9 @@
  * dopy_error_free()).  All *_free() functions accept NULL.
  *
  * libdopy never prints and never calls exit(); the one exception is
- * dopy_main(), which stands in for a server's main() and writes --help and
- * option errors to the terminal before it starts serving.
+ * dopy_main() (and dopy_main_opts()), which stands in for a server's
+ * main() and writes --help and option errors to the terminal before it
+ * starts serving.
  *
  * libdopy replaces tpl's global tpl_hook.oops and tpl_hook.fatal (the
  * defaults print and exit): a program that also uses tpl directly shares
@@ -313,6 +314,28 @@ int		 dopy_stdio_guard(dopy_server *, int *in, int *out);
  * (trace frames), -m BYTES (max frame), -R SECONDS (reap references
  * unused that long), -h; dopyd(8) lists them all. */
 int		 dopy_main(dopy_server *, int argc, char *argv[]);
+
+/*
+ * A server's own options, beside dopy_main's: a table ended by an entry
+ * whose letter is 0.  arg names the option's argument in -h and the
+ * usage lines, NULL for a flag; help is its line in -h.  For each option
+ * given, set(arg, ctx) is called while the options are parsed (arg NULL
+ * for a flag), before the log is opened and anything is served: it
+ * stores or checks the value, and returns nonzero to refuse it, which
+ * prints "PROG: -x ARG: invalid" and makes dopy_main_opts() return 2.
+ * A letter dopy takes (dopyd(8)), or one declared twice, is a usage
+ * error at start, named on stderr.  dopy_main(s, argc, argv) is
+ * dopy_main_opts(s, argc, argv, NULL).
+ */
+struct dopy_option {
+	int		 letter;
+	const char	*arg;
+	const char	*help;
+	int		(*set)(const char *arg, void *ctx);
+	void		*ctx;
+};
+int		 dopy_main_opts(dopy_server *, int argc, char *argv[],
+		    const struct dopy_option *);
 
 /*
  * Attributes (RemoteCall's Setattr, Pyro's attribute proxy): typed

@@ -673,6 +673,17 @@ int	 dopy_server_send_ms(const dopy_server *);
 int	 dopy_is_listening(int fd);
 /* systemd socket activation: the listening fds passed in LISTEN_FDS. */
 int	 dopy_systemd_fds(int *fds, int max);
+/* mainopt.c: a program's own options beside dopy_main's.  A getopt
+ * string of dopy's letters and every letter and digit with ':' fits in
+ * DOPY_MAINOPT_MAX. */
+#define DOPY_MAINOPT_MAX	(64 + 2 * 62 + 1)
+int	 dopy_mainopt_merge(const struct dopy_option *, const char *dopy,
+	    char *out, size_t size, const char *prog);
+int	 dopy_mainopt_set(const struct dopy_option *, int c, const char *arg,
+	    const char *prog);
+void	 dopy_mainopt_usage(FILE *, const struct dopy_option *,
+	    const char *prog);
+void	 dopy_mainopt_help(const struct dopy_option *, const char *prog);
 /* tty.c: stdin is a terminal, no listener: offer dopy-rsh's console on
  * our own objects.  -1 in the child that must now serve stdio (a socket
  * to the console); else the exit status for dopy_main(). */

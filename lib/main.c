@@ -1,8 +1,8 @@
 /*
  * main.c - the standard server options, so every server built on libdopy
  * takes the same ones: logging, limits, the listener, timeouts, keys.
- * The only code in libdopy that writes to the terminal: -h, option
- * errors and -B's port, before anything is served.
+ * With mainopt.c, the only code in libdopy that writes to the terminal:
+ * -h, option errors and -B's port, before anything is served.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +18,8 @@
 extern char **environ;
 
 #define OPTSTRING	"Bc:C:dEhi:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:"
+/* DOPY_MAINOPT_MAX leaves 64 bytes for it. */
+_Static_assert(sizeof(OPTSTRING) <= 64, "OPTSTRING outgrows DOPY_MAINOPT_MAX");
 
 /* --help, the one long option: what users of every other tool try. */
 static const struct option help_opt[] = {
@@ -26,7 +28,7 @@ static const struct option help_opt[] = {
 };
 
 static void
-usage(FILE *f, const char *prog)
+usage(FILE *f, const char *prog, const struct dopy_option *own)
 {
 	int w = (int)strlen(prog);
 
@@ -38,12 +40,13 @@ usage(FILE *f, const char *prog)
 	    "[-T grace]\n"
 	    "       %*s [-t handshake] [-u user[:group]] [-w send]\n",
 	    prog, w, "", w, "", w, "");
+	dopy_mainopt_usage(f, own, prog);
 }
 
 static void
-help(const char *prog)
+help(const char *prog, const struct dopy_option *own)
 {
-	usage(stdout, prog);
+	usage(stdout, prog, own);
 	printf("Serve dopy objects on stdin/stdout, or listen with -l "
 	    "(dopyd(8), dopy(5)).\n"
 	    "  -B           print the bound port (or socket path) once "
@@ -86,6 +89,7 @@ help(const char *prog)
 	    "               (default: the idle limit, else %d)\n",
 	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN, DOPY_MAX_REFS,
 	    DOPY_SEND_MS / 1000);
+	dopy_mainopt_help(own, prog);
 }
 
 /* A number option, range-checked; returns -1 after printing why. */
@@ -110,6 +114,8 @@ struct opts {
 	const char		*keyfile;
 	const char		*naming, *pos;
 	int			 verbose;
+	const struct dopy_option *own;	/* the program's options */
+	char			 optstring[DOPY_MAINOPT_MAX];
 };
 
 static int
@@ -118,14 +124,15 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 {
 	struct dopy_listen_opts *l = &s->lopt;
 	long long v = 0;
-	int ch;
+	int ch, r;
 
 	optind = 1;
 	/* No options, the usual case under inetd or sshd: getopt_long
 	 * would only fault in its code and read POSIXLY_CORRECT. */
 	if (argc == 1)
 		return 0;
-	while ((ch = getopt_long(argc, argv, OPTSTRING, help_opt, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, o->optstring, help_opt,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'B': l->announce = 1; break;
 		case 'c': v = number(prog, ch, optarg, 1, 100000);
@@ -142,7 +149,7 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 				return 2;
 			}
 			break;
-		case 'h': help(prog); return 1;
+		case 'h': help(prog, o->own); return 1;
 		case 'i': v = number(prog, ch, optarg, 1, 86400);
 			s->idle_ms = (int)v * 1000;
 			break;
@@ -176,13 +183,18 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'w': v = number(prog, ch, optarg, 1, 86400);
 			s->send_ms = (int)v * 1000;
 			break;
-		default: usage(stderr, prog); return 2;
+		default: if ((r = dopy_mainopt_set(o->own, ch, optarg,
+			    prog)) < 0)
+				usage(stderr, prog, o->own);
+			if (r != 0)
+				return 2;
+			break;
 		}
 		if (v < 0)
 			return 2;
 	}
 	if (optind != argc) {
-		usage(stderr, prog);
+		usage(stderr, prog, o->own);
 		return 2;
 	}
 	return 0;
@@ -243,7 +255,14 @@ serve_stdio(dopy_server *s)
 int
 dopy_main(dopy_server *s, int argc, char *argv[])
 {
-	struct opts o = { .sink = DOPY_LOG_SYSLOG };
+	return dopy_main_opts(s, argc, argv, NULL);
+}
+
+int
+dopy_main_opts(dopy_server *s, int argc, char *argv[],
+    const struct dopy_option *own)
+{
+	struct opts o = { .sink = DOPY_LOG_SYSLOG, .own = own };
 	const char *prog;
 	int r, child;
 
@@ -255,6 +274,9 @@ dopy_main(dopy_server *s, int argc, char *argv[])
 	}
 	prog = getprogname() != NULL ? getprogname() : "dopy";
 	strlcpy(s->log.ident, prog, sizeof(s->log.ident));
+	if (dopy_mainopt_merge(own, OPTSTRING, o.optstring,
+	    sizeof(o.optstring), prog) < 0)
+		return 2;
 	if ((r = parse(s, &o, argc, argv, prog)) != 0)
 		return r == 1 ? 0 : r;
 	if (dopy_server_set_log(s, o.sink, o.logfile, o.verbose) < 0) {
