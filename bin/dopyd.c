@@ -25,8 +25,7 @@ main(int argc, char *argv[])
 	}
 	if (dopy_server_add(srv, &dopy_test_object, NULL) < 0 ||
 	    dopy_server_set_oneway(srv, "test", "notify") < 0 ||
-	    dopy_server_add_pclass(srv, &dopy_counter_class) < 0 ||
-	    dopy_server_add_pclass(srv, &dopy_note_class) < 0 ||
+	    testobj_pclasses_add(srv) < 0 ||
 	    testobj_cb_add(srv) < 0 || testobj_ref_add(srv) < 0 ||
 	    testobj_attr_add(srv) < 0) {
 		fprintf(stderr, "dopyd: %s\n", dopy_server_errmsg(srv));

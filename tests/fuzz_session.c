@@ -127,8 +127,7 @@ server(void)
 	    dopy_server_set_log(s, DOPY_LOG_FILE, logpath, 0) < 0 ||
 	    dopy_server_add(s, &test_def, NULL) < 0 ||
 	    dopy_server_set_oneway(s, "test", "notify") < 0 ||
-	    dopy_server_add_pclass(s, &dopy_counter_class) < 0 ||
-	    dopy_server_add_pclass(s, &dopy_note_class) < 0 ||
+	    testobj_pclasses_add(s) < 0 ||
 	    dopy_server_add(s, &cb_def, NULL) < 0 ||
 	    testobj_ref_add(s) < 0 || testobj_attr_add(s) < 0 ||
 	    dopy_server_add_pos(s, posdir) < 0 ||

@@ -892,6 +892,12 @@ session_pos(struct dopy_buf *b)
 	call_s(b, 14, "pos", "fetch", "a/b", NULL, NULL);
 	call_s(b, 15, "pos", "store", "../x", "v", NULL);
 	call(b, 16, "pos/a", "get", 0, NULL, NULL);
+	/* A class whose state is a C struct, put with its state as text. */
+	call_s(b, 17, "pos", "put", "r1", "record", "(5, \"five\")");
+	call_i(b, 18, "pos/r1", "add", 2);
+	call_s(b, 19, "pos/r1", "label", "seven", NULL, NULL);
+	call(b, 20, "pos/r1", "get", 0, NULL, NULL);
+	call_s(b, 21, "pos", "put", "r2", "record", "(1,");
 	save_session("good-pos.bin", b);
 }
 
