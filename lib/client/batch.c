@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 struct dopy_batch {
 	dopy_conn	*conn;

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 static dopy_conn *
 conn_new(int in, int out)

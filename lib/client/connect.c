@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 static int
 tcp_socket(const dopy_target *t, int *fdp, dopy_error **ep)

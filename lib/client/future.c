@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 #define BUCKET(id)	((id) % DOPY_PENDING_BUCKETS)
 

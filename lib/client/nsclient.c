@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 int
 dopy_ns_open(const struct dopy_connect_opts *o, dopy_proxy **pp,

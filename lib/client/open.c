@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 int
 dopy_connect_with(const char *target, const struct dopy_connect_opts *o,

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 dopy_proxy *
 dopy_proxy_new(dopy_conn *c, const char *object)

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "client/client.h"
 
 void
 dopy_target_free(dopy_target *t)

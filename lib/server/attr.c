@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 /* What one dopy_server_add_attrs() call allocates; freed with the
  * server, since the object keeps pointing into it. */

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "client/client.h"
+#include "server/server.h"
 
 /* One callback awaiting its answer, on the waiting method's stack. */
 struct cbwait {

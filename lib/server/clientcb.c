@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "client/client.h"
+#include "server/server.h"
 
 int
 dopy_conn_publish(dopy_conn *c, const struct dopy_object_def *def,

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 static int
 vraise(dopy_call *c, const char *name, const char *fmt, va_list ap)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 static int
 lookup(dopy_call *c, const struct dopy_object **op)

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <vis.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 void
 dopy_log_init(struct dopy_log *l)

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 static void
 inet_peer(struct dopy_peer *p, const struct sockaddr_storage *ss)

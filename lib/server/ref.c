@@ -17,7 +17,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 struct ref_ent {
 	struct dopy_object	 obj;	/* first: lookups hand out &obj */

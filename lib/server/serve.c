@@ -22,7 +22,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 static int
 send_frame(struct dopy_session *c, uint8_t type, uint32_t id)

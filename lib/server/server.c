@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 dopy_server *
 dopy_server_new(void)
@@ -204,6 +204,32 @@ void
 dopy_server_set_max_frame(dopy_server *s, uint32_t max)
 {
 	s->max_frame = max < DOPY_FRAME_MIN ? DOPY_FRAME_MIN : max;
+}
+
+int
+dopy_server_set_key_file(dopy_server *s, const char *path)
+{
+	dopy_error *e = NULL;
+	dopy_key *k;
+	int r;
+
+	if ((r = dopy_key_load(path, &k, &e)) < 0) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s",
+		    dopy_error_message(e));
+		dopy_error_free(e);
+		return r;
+	}
+	dopy_key_free(s->key);
+	s->key = k;
+	return 0;
+}
+
+int
+dopy_server_send_ms(const dopy_server *s)
+{
+	if (s->send_ms > 0)
+		return s->send_ms;
+	return s->idle_ms > 0 ? s->idle_ms : DOPY_SEND_MS;
 }
 
 int

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 static int
 same_file(int a, int b)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 #define POLL_STACK	8	/* pollfds without malloc */
 

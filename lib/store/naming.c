@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "server/server.h"
+#include "store/store.h"
 
 #define NAME_ERR	"naming.BadName"
 

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "server/server.h"
+#include "store/store.h"
 
 #define PATHLEN	1100
 

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "server/server.h"
+#include "store/store.h"
 
 /* Field i of the state type: the state itself when it is a scalar. */
 static const dopy_type *

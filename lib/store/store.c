@@ -27,7 +27,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "store/store.h"
 
 #define NAME_MAXLEN	128
 #define PATH_MAXLEN	1024

@@ -28,7 +28,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
+#include "tools/tools.h"
 
 #define MAXLISTEN	8
 

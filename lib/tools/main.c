@@ -13,7 +13,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
+#include "tools/tools.h"
 
 extern char **environ;
 
@@ -207,14 +208,6 @@ listener_only(const struct dopy_listen_opts *l)
 	return l->announce || l->perpeer || l->maxconn != 64 ||
 	    l->pidfile != NULL || l->single || l->grace != 10 ||
 	    l->user != NULL || l->nnames > 0;
-}
-
-int
-dopy_server_send_ms(const dopy_server *s)
-{
-	if (s->send_ms > 0)
-		return s->send_ms;
-	return s->idle_ms > 0 ? s->idle_ms : DOPY_SEND_MS;
 }
 
 int

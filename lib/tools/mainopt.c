@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "tools/tools.h"
 
 #define USAGE_WIDTH	72	/* where the usage lines wrap */
 

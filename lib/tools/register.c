@@ -15,7 +15,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "client/client.h"
+#include "server/server.h"
+#include "tools/tools.h"
 
 /* Calls to the naming service wait this long, at most. */
 #define REGISTER_MS	5000

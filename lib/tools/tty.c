@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "tools/tools.h"
 
 /* dir/name if it is an executable file; 0 or -1. */
 static int

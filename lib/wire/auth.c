@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 #define KEY_MIN		16
 #define KEY_MAX		4096
@@ -163,20 +163,3 @@ dopy_auth_verify(const dopy_key *k, const char *role,
 	return r;
 }
 
-int
-dopy_server_set_key_file(dopy_server *s, const char *path)
-{
-	dopy_error *e = NULL;
-	dopy_key *k;
-	int r;
-
-	if ((r = dopy_key_load(path, &k, &e)) < 0) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s",
-		    dopy_error_message(e));
-		dopy_error_free(e);
-		return r;
-	}
-	dopy_key_free(s->key);
-	s->key = k;
-	return 0;
-}

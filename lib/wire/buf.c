@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 void
 dopy_buf_init(struct dopy_buf *b)

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 #define READ_CHUNK	65536
 #define BIG_FRAME	(256u * 1024)	/* read into a block of its own */

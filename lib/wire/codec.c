@@ -27,7 +27,7 @@
 /* Defined by libtpl, not declared in its header. */
 extern tpl_hook_t tpl_hook;
 
-#include "internal.h"
+#include "wire/wire.h"
 
 static _Thread_local jmp_buf *fatal_jmp;
 

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 static void
 put32(uint8_t *p, uint32_t v)

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 /* Where an image's data starts and ends. */
 struct span {

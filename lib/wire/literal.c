@@ -25,7 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 #define SNIP	40		/* bytes of offending text quoted in errors */
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 static dopy_type *t_hello, *t_callhdr, *t_strings, *t_errhdr;
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 #define STATIC_TYPE(var, k, n, t, sz) \
 	struct dopy_type var = { .kind = k, .refs = -1, .size = sz, \
@@ -29,7 +29,7 @@ STATIC_TYPE(dopy_type_bytes_, DOPY_BYTES, "bytes", "B", 0);
 STATIC_TYPE(dopy_type_ref_, DOPY_REF, "ref", "u", 4);
 STATIC_TYPE(dopy_type_any_, DOPY_ANY, "any", "", 0);
 
-/* The packed arrays (internal.h), for dopy_value_int_array and the
+/* The packed arrays (wire.h), for dopy_value_int_array and the
  * like; equal to the same types parsed from text. */
 #define STATIC_ARRAY(var, e, n, t) \
 	struct dopy_type var = { .kind = DOPY_ARRAY, .refs = -1, \

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "wire/wire.h"
 
 static dopy_value *
 alloc(const dopy_type *t)
@@ -240,7 +240,7 @@ push(dopy_value *a, dopy_value *v)
 	return 0;
 }
 
-/* ---- packed arrays (internal.h) ---- */
+/* ---- packed arrays (wire.h) ---- */
 
 int
 dopy_value_reserve(dopy_value *a, size_t n)
