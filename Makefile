@@ -31,7 +31,10 @@ LIBS	= -ltpl -lsodium $(BSD_LIBS) -lpthread
 SONAME	= libdopy.so.$(SOMAJOR)
 SOFILE	= lib/libdopy.so.$(VERSION)
 
-LIB_SRCS  = $(sort $(wildcard lib/*.c))
+# One folder per layer (README.md, The tree); shared helpers in lib/.
+LAYERS    = wire client server store tools
+LIB_SRCS  = $(sort $(wildcard lib/*.c $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
+LIB_HDRS  = $(sort $(wildcard lib/*.h lib/*/*.h))
 LIB_OBJS  = $(LIB_SRCS:.c=.o)
 PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient
 MANPAGES  = $(wildcard man/*.[1-9])
@@ -48,7 +51,7 @@ CRIT_LIBS   != pkg-config --libs criterion 2>/dev/null || echo -lcriterion
 all: lib/libdopy.a lib/libdopy.so $(PROGS) lib/dopy.pc
 
 # ---- library ----
-lib/%.o: lib/%.c lib/dopy.h lib/internal.h
+lib/%.o: lib/%.c $(LIB_HDRS)
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
 lib/libdopy.a: $(LIB_OBJS)
@@ -164,11 +167,12 @@ asan:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run-asan.sh $(CURDIR)/tests/asan
 asan-build:
-	mkdir -p tests/asan/lib tests/asan/bin
+	mkdir -p tests/asan/bin $(addprefix tests/asan/lib/,$(LAYERS))
 	for f in $(LIB_SRCS); do \
 	    $(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -c -o tests/asan/$${f%.c}.o $$f \
 	    || exit 1; done
-	ar rcs tests/asan/lib/libdopy.a tests/asan/lib/*.o
+	rm -f tests/asan/lib/libdopy.a
+	ar rcs tests/asan/lib/libdopy.a $(patsubst %.c,tests/asan/%.o,$(LIB_SRCS))
 	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
 	    "dopy-rsh $(notdir $(basename $(wildcard bin/rsh_*.c)))" \
 	    dopyclient; do \
@@ -197,8 +201,8 @@ FUZZ_TIME ?= 20
 FUZZ_SECONDS ?= $(FUZZ_TIME)
 FUZZ_LIB_OBJS = $(patsubst lib/%.c,tests/fuzzlib/%.o,$(LIB_SRCS))
 TESTOBJ_SRCS = $(sort $(wildcard bin/testobj*.c))
-tests/fuzzlib/%.o: lib/%.c lib/dopy.h lib/internal.h
-	@mkdir -p tests/fuzzlib
+tests/fuzzlib/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
 	    -c -o $@ $<
 tests/fuzzlib/libdopy.a: $(FUZZ_LIB_OBJS)
@@ -308,6 +312,6 @@ help:
 	@echo "make help       this list"
 
 clean:
-	rm -f lib/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
+	rm -f lib/*.o lib/*/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
 	    tests/unit tests/e2e $(FUZZ_PROGS) tests/bench
 	rm -rf tests/asan tests/.work tests/fuzzlib

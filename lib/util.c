@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 /* A port number in digits only, from min (0 or 1) to 65535. */
 int

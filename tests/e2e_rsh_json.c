@@ -130,7 +130,7 @@ Test(rshjson, unknown_object, .timeout = 20)
 	expect(argv, NULL, 2, "{\"error\":{\"kind\":\"usage\",\"name\":"
 	    "\"dopy.UnknownObject\","
 	    "\"message\":\"no object 'nosuch'\",\"object\":\"nosuch\","
-	    "\"method\":\"add\",\"trace\":[\"lib/introspect.c:18 lookup\","
+	    "\"method\":\"add\",\"trace\":[\"lib/server/introspect.c:18 lookup\","
 	    "\"in dopy.describe on host HOST pid PID\"],\"host\":\"HOST\","
 	    "\"pid\":PID,\"status\":2}}\n", NULL);
 }

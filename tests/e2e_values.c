@@ -3,10 +3,10 @@
  * big as a frame allows goes through factory.pass (bin/testobj_ref.c,
  * an `any' parameter decoded in full, copied and sent back), and the
  * server's peak resident size (VmHWM) must stay a small multiple of the
- * frame.  Arrays of scalars are one block (lib/value.c); before that
+ * frame.  Arrays of scalars are one block (lib/wire/value.c); before that
  * each bool took a value of its own, some 115 times the frame.  And a
  * value that would decode to more than the decode limit (8 times its
- * image and 64 KiB, lib/codec.c) is refused with an error that is not
+ * image and 64 KiB, lib/wire/codec.c) is refused with an error that is not
  * fatal.
  */
 #include <criterion/criterion.h>

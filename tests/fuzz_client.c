@@ -6,7 +6,7 @@
  * then REPLY, ERROR, PROGRESS, CALLBACK and AUTH frames (or anything) in
  * any order.  The harness is the client: it says HELLO over a
  * connection reading the input (and writing to /dev/null), publishes an
- * object "cbo" so that CALLBACK frames reach lib/clientcb.c, and makes a
+ * object "cbo" so that CALLBACK frames reach lib/server/clientcb.c, and makes a
  * few calls of each kind: synchronous, asynchronous (waited for, polled
  * and forgotten), oneway, a batch, an attribute, a reference called and
  * released, introspection and dopy_conn_process; then closes.  Each call

@@ -1,5 +1,5 @@
 /*
- * test_attr.c - registering attributes (lib/attr.c): what is refused
+ * test_attr.c - registering attributes (lib/server/attr.c): what is refused
  * and why, and the method table an object gets.
  */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * test_buf.c - lib/buf.c: the bounded growable byte buffer.
+ * test_buf.c - lib/wire/buf.c: the bounded growable byte buffer.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
 /*
- * test_callback.c - lib/callback.c and lib/watch.c, and the parts of
- * progress that need no connection: raising a callback's error as a
- * method's own, what a call outside a connection may not do, and the
- * fd watchers of the server loop (run, kept, dropped).  The wire side
- * is tested in tests/e2e_callback.c and tests/e2e_progress.c.
+ * test_callback.c - lib/server/callback.c and lib/server/watch.c, and
+ * the parts of progress that need no connection: raising a callback's
+ * error as a method's own, what a call outside a connection may not do,
+ * and the fd watchers of the server loop (run, kept, dropped).  The
+ * wire side is tested in tests/e2e_callback.c and tests/e2e_progress.c.
  */
 #include <criterion/criterion.h>
 #include <poll.h>

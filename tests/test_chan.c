@@ -1,5 +1,5 @@
 /*
- * test_chan.c - lib/chan.c: a framed channel over a pair of descriptors.
+ * test_chan.c - lib/wire/chan.c: a framed channel over a pair of descriptors.
  * Frames arrive whole, in pieces, byte by byte, or not at all.
  */
 #include <criterion/criterion.h>

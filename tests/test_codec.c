@@ -1,5 +1,5 @@
 /*
- * test_codec.c - lib/codec.c: values <-> tpl images, and the guards that
+ * test_codec.c - lib/wire/codec.c: values <-> tpl images, and the guards that
  * keep hostile images away from tpl 1.6.1's known bugs
  * (DEPENDENCIES.md).  Every hostile image here is built by hand; each
  * must come back as an error with the process alive.
@@ -31,7 +31,7 @@ ty(const char *text)
 	return t;
 }
 
-/* A value from its text form (lib/literal.c), for brevity. */
+/* A value from its text form (lib/wire/literal.c), for brevity. */
 static dopy_value *
 val(const char *type, const char *text)
 {

@@ -1,7 +1,8 @@
 /*
- * test_conn.c - lib/conn.c and lib/proxy.c: the client against a real
- * server (dopy_server_serve in a forked child on a socketpair) and
- * against fake servers written here that misbehave on purpose.
+ * test_conn.c - lib/client/conn.c and lib/client/proxy.c: the client
+ * against a real server (dopy_server_serve in a forked child on a
+ * socketpair) and against fake servers written here that misbehave on
+ * purpose.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

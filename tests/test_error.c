@@ -1,5 +1,5 @@
 /*
- * test_error.c - lib/error.c: codes, strings and the error object.
+ * test_error.c - lib/wire/error.c: codes, strings and the error object.
  */
 #include <criterion/criterion.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /*
- * test_frame.c - lib/frame.c: the 12-byte frame header.
+ * test_frame.c - lib/wire/frame.c: the 12-byte frame header.
  */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * test_literal.c - lib/literal.c: the text forms of values (what
+ * test_literal.c - lib/wire/literal.c: the text forms of values (what
  * dopy-rsh reads and writes) and their JSON form.
  */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * test_log.c - lib/log.c: syslog, stderr or a file; never stdout.
+ * test_log.c - lib/server/log.c: syslog, stderr or a file; never stdout.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

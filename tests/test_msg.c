@@ -1,5 +1,5 @@
 /*
- * test_msg.c - lib/msg.c: the payloads of HELLO, CALL and ERROR.
+ * test_msg.c - lib/wire/msg.c: the payloads of HELLO, CALL and ERROR.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,9 +1,10 @@
 /*
- * test_ref.c - lib/ref.c and the reference paths of lib/dispatch.c:
- * the per-connection table (ids from 1, never reused, checked on every
- * use), release, reaping against a clock the test moves, the end of the
- * connection, and calls on "@ID" keys and with ref arguments.  A
- * session is built by hand: no connection, no serve loop.
+ * test_ref.c - lib/server/ref.c and the reference paths of
+ * lib/server/dispatch.c: the per-connection table (ids from 1, never
+ * reused, checked on every use), release, reaping against a clock the
+ * test moves, the end of the connection, and calls on "@ID" keys and
+ * with ref arguments.  A session is built by hand: no connection, no
+ * serve loop.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,8 +1,9 @@
 /*
- * test_server.c - lib/server.c, lib/dispatch.c, lib/introspect.c and the
- * frame-level behaviour of lib/serve.c: registration, argument binding,
- * hooks, result checks, introspection, and a served connection spoken
- * to frame by frame.
+ * test_server.c - lib/server/server.c, lib/server/dispatch.c,
+ * lib/server/introspect.c and the frame-level behaviour of
+ * lib/server/serve.c: registration, argument binding, hooks, result
+ * checks, introspection, and a served connection spoken to frame by
+ * frame.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>

@@ -1,5 +1,5 @@
 /*
- * test_sig.c - lib/sig.c: method signatures "a:int, greeting:string=Hi".
+ * test_sig.c - lib/wire/sig.c: method signatures "a:int, greeting:string=Hi".
  */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * test_stdio.c - lib/stdio.c: the stdout guard.  Each test forks a child
+ * test_stdio.c - lib/server/stdio.c: the stdout guard.  Each test forks a child
  * whose fds 0 and 1 (and in some tests 2) are one end of a socketpair,
  * as under inetd; the child reports by exit status, the parent reads
  * what reached the other end.

@@ -1,5 +1,5 @@
 /*
- * test_type.c - lib/type.c: the text form, tpl format and C layout of
+ * test_type.c - lib/wire/type.c: the text form, tpl format and C layout of
  * dopy types, and the mapping back from tpl formats.
  */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * test_value.c - lib/value.c: typed value trees.
+ * test_value.c - lib/wire/value.c: typed value trees.
  */
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,0 +1,191 @@
+/*
+ * client.h - the client layer's private declarations (lib/client/):
+ * connections, the HELLO exchange, proxies, futures, targets.  Above
+ * wire.  Never installed.
+ */
+#ifndef DOPY_CLIENT_H
+#define DOPY_CLIENT_H
+
+#include "wire/wire.h"
+
+/* ---- client side ---- */
+/*
+ * A call awaiting its answer.  Reference counted: the pending table holds
+ * one, the caller one, a thread running its done callback one.
+ */
+struct dopy_future {
+	dopy_conn		*conn;		/* NULL once the conn is closed */
+	uint32_t		 id;
+	int			 refs;
+	int			 answered;	/* result/err/code are final */
+	int			 code;
+	dopy_value		*result;
+	dopy_error		*err;
+	int64_t			 sent_ms;
+	int64_t			 heard_ms;	/* sent, PROGRESS, CALLBACK */
+	int			 timeout_ms;	/* silence; 0: none */
+	int			 deadline_ms;	/* overall; 0: none */
+	dopy_future_fn		 fn;
+	void			*arg;
+	char			 what[80];	/* "object.method" */
+	struct dopy_future	*next;		/* in its hash bucket */
+};
+#define DOPY_PENDING_BUCKETS	256
+
+struct dopy_conn {
+	struct dopy_chan	 chan;
+	pid_t			 pid;		/* spawned server, or -1 */
+	uint32_t		 next_id;
+	char			*server_software;
+	int			 up;		/* the transport is usable */
+	int			 released;	/* by the caller: redial once */
+	int			 kill_child;	/* it may still be busy */
+	int			 oneway_busy;	/* running a oneway call */
+	const dopy_key		*key;		/* during HELLO only */
+	int			 timeout_ms;	/* per call, 0: none */
+	int			 deadline_ms;
+	uint8_t			 nonce[DOPY_NONCE_LEN];
+	struct dopy_session	*sess;	/* server side: the client, callback.c */
+
+	/* Lock order: wlock, then lock (the drain hook runs inside a
+	 * write and takes lock).  lock guards what follows and
+	 * the pending table; wlock guards chan.wbuf and writes.  The read
+	 * side belongs to whichever thread holds the reader role. */
+	pthread_mutex_t		 lock, wlock;
+	pthread_cond_t		 cond;		/* answers, role freed */
+	int			 reading;	/* a thread holds the role */
+	int			 waiting;	/* threads in cond_wait */
+	struct dopy_future	*pending[DOPY_PENDING_BUCKETS];
+
+	/* Reconnecting: what to dial again (NULL for fd pairs). */
+	struct dopy_target	*target;
+	dopy_key		*keycopy;
+	unsigned		 gen;		/* 1 after the first connect */
+	int			 rebind_tries, rebind_wait_ms;
+
+	/* An early connection (DOPY_CONNECT_EARLY, conn.c): our HELLO
+	 * waits in hello_out to go out in one write with the first call
+	 * (QUEUED), then the server's HELLO for whichever thread reads
+	 * first (SENT, until hello_until); a failed exchange leaves its
+	 * error in hello_err for every later call.  Under lock. */
+	int			 hello_state;
+	struct dopy_buf		 hello_out;
+	uint32_t		 hello_max;	/* our max_frame */
+	int64_t			 hello_until;
+	dopy_error		*hello_err;
+	char			*command;	/* spawned, for messages */
+
+	/* Callbacks (clientcb.c): our published objects. */
+	dopy_server		*local;
+	void			(*cb_error)(const dopy_error *, void *);
+	void			*cb_error_arg;
+};
+struct dopy_proxy {
+	dopy_conn	*conn;
+	char		*object;
+	unsigned	 gen;		/* a reference's connection, or 0 */
+	int		 timeout_ms;	/* 0: the connection's */
+	int		 deadline_ms;
+	char		**oneway;	/* methods called without an answer */
+	size_t		 noneway;
+	int		 owns_conn;	/* dopy_open's: closed with the proxy */
+};
+/* Small: most calls have a few arguments; more grow the arrays (up to
+ * DOPY_MAX_ARGS). */
+#define DOPY_ARGS_INLINE	4
+struct dopy_args {
+	size_t		 n, cap;
+	char		**names;
+	dopy_value	**v;
+	char		*names_in[DOPY_ARGS_INLINE];
+	dopy_value	*v_in[DOPY_ARGS_INLINE];
+};
+enum dopy_target_kind {
+	DOPY_TARGET_EXEC, DOPY_TARGET_TCP, DOPY_TARGET_UNIX, DOPY_TARGET_SSH,
+	DOPY_TARGET_NAME
+};
+struct dopy_target {
+	enum dopy_target_kind	 kind;
+	char			*host, *port;	/* TCP, SSH (port may be NULL) */
+	char			*path;		/* UNIX */
+	char			*user;		/* SSH, may be NULL */
+	char			*command;	/* EXEC, SSH; NAME: the name */
+	char			*object;	/* may be NULL */
+	int			 trust_ns;	/* NAME: DOPY_CONNECT_TRUST_NS */
+};
+/* An empty frame from the client (RELEASE); thread-safe. */
+int	 dopy_conn_send_frame(dopy_conn *, uint8_t type, uint32_t id,
+	    dopy_error **);
+/* Spawn /bin/sh -c command with pipes; returns the child's pid. */
+int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
+	    dopy_error **);
+int	 dopy_conn_hello(dopy_conn *, dopy_error **);
+/* conn.c: the early HELLO (hello_state) */
+enum { DOPY_HELLO_DONE = 0, DOPY_HELLO_QUEUED, DOPY_HELLO_SENT };
+/* The largest call payload that may go out now: DOPY_FRAME_MIN until
+ * the server's HELLO is in; lock held. */
+uint32_t dopy_conn_send_max(const dopy_conn *);
+/* hello_out went out (ahead of a call) with write result r: SENT, or
+ * the exchange failed with its error in ep.  wlock held, not lock. */
+int	 dopy_conn_hello_sent(dopy_conn *, int r, dopy_error **);
+/* The reader's frame while SENT, or (f NULL) its read error r: 0 with
+ * the server's HELLO taken, or why the exchange failed.  Role held. */
+int	 dopy_conn_hello_check(dopy_conn *, const struct dopy_frame *f,
+	    int r, dopy_error **);
+/* future.c: the exchange failed with e (taken): every call waiting fails
+ * with a copy, and so does every later one; lock held. */
+void	 dopy_conn_hello_fail(dopy_conn *, dopy_error *e);
+/* future.c: a copy of the failed exchange's error in ep; its code. */
+int	 dopy_conn_hello_error(const dopy_conn *, dopy_error **);
+/* conn.c, connect.c: the connect family with DOPY_CONNECT_* flags. */
+int	 dopy_conn_fds_flags(int in, int out, const dopy_key *, int flags,
+	    dopy_conn **, dopy_error **);
+int	 dopy_conn_spawn_flags(const char *command, const dopy_key *,
+	    int flags, dopy_conn **, dopy_error **);
+/* conn.c: make the transport usable again (reconnect) or say why not;
+ * called with c->lock held. */
+int	 dopy_conn_ensure(dopy_conn *, dopy_error **);
+/* conn.c: remember how to dial again; DOPY_E_NOMEM. */
+int	 dopy_conn_remember(dopy_conn *, const dopy_target *, const dopy_key *);
+/* future.c: the transport is gone: every waiting call fails with code
+ * (DOPY_E_LOST unless the server said why in e); lock held. */
+void	 dopy_conn_lost(dopy_conn *, int code, const dopy_error *e);
+/* future.c: the drain hook of a client's channel (chan.c). */
+void	 dopy_conn_drain(void *);
+/* future.c: fail what is still pending at close; lock held. */
+void	 dopy_futures_detach(dopy_conn *);
+/* proxy.c: append a whole CALL (or ONEWAY, CALLBACK) frame to b. */
+int	 dopy_put_call(struct dopy_buf *, uint8_t type, uint32_t id,
+	    const char *object, const char *method, const dopy_args *,
+	    uint32_t max_frame, dopy_error **);
+/* future.c: a usable connection (dialling again if allowed) and the
+ * next call id, for a oneway call. */
+int	 dopy_conn_claim_id(dopy_proxy *, uint32_t *id, dopy_error **);
+/* proxy.c: encode and write one call frame (CALL, ONEWAY). */
+int	 dopy_send_call(dopy_proxy *, uint8_t type, uint32_t id,
+	    const char *method, const dopy_args *, dopy_error **);
+/* future.c: a registered future for a call about to be sent. */
+int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
+	    void *, dopy_future **, dopy_error **);
+void	 dopy_future_cancel(dopy_future *);
+/* target.c */
+dopy_target *dopy_target_dup(const dopy_target *);
+
+/* ---- implemented by the server layer, called from here ---- */
+/*
+ * Callbacks run both ways on one connection: a proxy whose conn belongs
+ * to a session (conn.sess) is the server calling its client back, and
+ * a CALLBACK frame read by a client is one of its published objects
+ * called.  Both are served by code in lib/server/, which includes this
+ * header for struct dopy_conn; only these two entry points point up.
+ */
+struct dopy_session;
+/* callback.c: a proxy call made on the server to the client's object. */
+int	 dopy_session_callback(struct dopy_session *, const char *object,
+	    const char *method, const dopy_args *, dopy_value **result,
+	    dopy_error **);
+/* clientcb.c: run a CALLBACK frame's payload (a copy) and answer it. */
+void	 dopy_clientcb_run(dopy_conn *, uint32_t id, uint8_t *payload,
+	    size_t len);
+
+#endif /* DOPY_CLIENT_H */

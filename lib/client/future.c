@@ -1,0 +1,826 @@
+/*
+ * future.c - calls in flight on a client connection.
+ *
+ * Every call is a future in the connection's pending table, keyed by its
+ * call id; answers are matched by id, so any number of calls may be in
+ * flight from any number of threads.  There is no reader thread: a
+ * thread that waits takes the reader role if it is free, reads one
+ * frame, hands it to whichever future it answers, and gives the role up
+ * again (leader/follower).  So a single-threaded caller pays no thread
+ * switches, and the fd can also be driven from the caller's own poll
+ * loop (dopy_conn_process).
+ *
+ * Time: a call's timeout measures silence (since it was sent, or the
+ * last PROGRESS or CALLBACK); its deadline, the whole call.  A call that
+ * runs out of either is answered DOPY_E_TIMEOUT and forgotten; a late
+ * answer is dropped.  Whether it ran is unknown (at-most-once).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/client.h"
+
+#define BUCKET(id)	((id) % DOPY_PENDING_BUCKETS)
+
+/* ---- the pending table (lock held) ---- */
+
+static void
+table_add(dopy_conn *c, dopy_future *f)
+{
+	dopy_future **b = &c->pending[BUCKET(f->id)];
+
+	f->next = *b;
+	*b = f;
+	f->refs++;
+}
+
+/* Take the future with id out of the table; NULL if none waits. */
+static dopy_future *
+table_take(dopy_conn *c, uint32_t id)
+{
+	dopy_future **pp, *f;
+
+	for (pp = &c->pending[BUCKET(id)]; (f = *pp) != NULL; pp = &f->next)
+		if (f->id == id) {
+			*pp = f->next;
+			f->next = NULL;
+			return f;	/* the table's reference moves to the caller */
+		}
+	return NULL;
+}
+
+static void
+future_unref(dopy_future *f)
+{
+	if (--f->refs > 0)
+		return;
+	dopy_value_free(f->result);
+	dopy_error_free(f->err);
+	free(f);
+}
+
+/* Settle f (taken from the table); run its callback outside the lock. */
+static void
+settle(dopy_conn *c, dopy_future *f, int code, dopy_value *v, dopy_error *e)
+{
+	dopy_future_fn fn;
+	void *arg;
+
+	f->code = code;
+	f->result = v;
+	f->err = e;
+	f->answered = 1;
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+	/* Read under the lock: dopy_future_free clears them. */
+	fn = f->fn;
+	arg = f->arg;
+	if (fn != NULL) {
+		pthread_mutex_unlock(&c->lock);
+		fn(f, arg);
+		pthread_mutex_lock(&c->lock);
+	}
+	future_unref(f);
+}
+
+/* Settle f with an error made here. */
+static void
+fail(dopy_conn *c, dopy_future *f, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+fail(dopy_conn *c, dopy_future *f, int code, const char *fmt, ...)
+{
+	dopy_error *e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	e = dopy_error_vnew(code, fmt, ap);
+	va_end(ap);
+	settle(c, f, code, NULL, e);
+}
+
+/* Every future still in the table, taken out one at a time (settling
+ * one may drop the lock, and others may change the table). */
+static dopy_future *
+table_any(dopy_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < DOPY_PENDING_BUCKETS; i++)
+		if (c->pending[i] != NULL)
+			return table_take(c, c->pending[i]->id);
+	return NULL;
+}
+
+/* Every call in flight fails with code: lost, for reason. */
+static void
+lose_all(dopy_conn *c, int code, const char *reason)
+{
+	dopy_future *f;
+
+	c->up = 0;
+	while ((f = table_any(c)) != NULL)
+		fail(c, f, code, "connection lost during %s (%s): whether it "
+		    "ran is unknown", f->what, reason);
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
+void
+dopy_conn_lost(dopy_conn *c, int code, const dopy_error *why)
+{
+	dopy_future *f;
+
+	if (why == NULL) {
+		lose_all(c, code, dopy_strerror(code == DOPY_E_LOST ?
+		    DOPY_E_CLOSED : code));
+		return;
+	}
+	c->up = 0;
+	while ((f = table_any(c)) != NULL)
+		fail(c, f, why->code, "%s%s%s", why->name ? why->name : "",
+		    why->name ? ": " : "", dopy_error_message(why));
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
+/* The whole error, name and remote trace included; NULL if e is. */
+static dopy_error *
+error_copy(const dopy_error *e)
+{
+	dopy_error *d;
+	size_t i;
+
+	if (e == NULL || (d = dopy_error_new(e->code, "%s",
+	    e->message != NULL ? e->message : "")) == NULL)
+		return NULL;
+	dopy_error_set_fields(d, e->name, e->object, e->method, e->host,
+	    e->pid);
+	for (i = 0; i < e->ntrace; i++)
+		dopy_error_add_trace(d, e->trace[i]);
+	return d;
+}
+
+int
+dopy_conn_hello_error(const dopy_conn *c, dopy_error **ep)
+{
+	int code = c->hello_err != NULL ? c->hello_err->code : DOPY_E_CLOSED;
+
+	if (ep != NULL) {
+		dopy_error_free(*ep);
+		*ep = error_copy(c->hello_err);
+	}
+	return code;
+}
+
+void
+dopy_conn_hello_fail(dopy_conn *c, dopy_error *e)
+{
+	dopy_error *model;
+	dopy_future *f;
+
+	if (e == NULL)
+		e = dopy_error_new(DOPY_E_NOMEM, "HELLO exchange failed: out "
+		    "of memory");
+	dopy_error_free(c->hello_err);
+	c->hello_err = e;
+	c->hello_state = DOPY_HELLO_DONE;
+	c->kill_child = 1;
+	c->up = 0;
+	/* settle() may drop the lock: copy from a model of our own. */
+	model = error_copy(e);
+	while ((f = table_any(c)) != NULL)
+		settle(c, f, model != NULL ? model->code : DOPY_E_NOMEM, NULL,
+		    error_copy(model));
+	dopy_error_free(model);
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
+void
+dopy_futures_detach(dopy_conn *c)
+{
+	dopy_future *f;
+
+	while ((f = table_any(c)) != NULL) {
+		f->conn = NULL;
+		fail(c, f, DOPY_E_CLOSED, "connection closed before %s was "
+		    "answered", f->what);
+	}
+}
+
+/* ---- the reader role ---- */
+
+/* Give the role back and let waiting threads look again. */
+static void
+role_free(dopy_conn *c)
+{
+	c->reading = 0;
+	if (c->waiting > 0)
+		pthread_cond_broadcast(&c->cond);
+}
+
+/* chan.c's drain hook: our write must wait, so take in what the server
+ * sends meanwhile, if no other thread is reading already. */
+void
+dopy_conn_drain(void *arg)
+{
+	dopy_conn *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->reading) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	c->reading = 1;
+	pthread_mutex_unlock(&c->lock);
+	dopy_chan_take_input(&c->chan, 0);	/* EOF shows to the next reader */
+	pthread_mutex_lock(&c->lock);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A call's answer, decoded while we hold the role (the payload lives in
+ * the read buffer only until the next read). */
+static void
+on_answer(dopy_conn *c, const struct dopy_frame *fr)
+{
+	struct dopy_image img[2];
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	dopy_future *f;
+	char err[200];
+	size_t n;
+	int code = 0, r;
+
+	if (fr->type == DOPY_F_ERROR) {
+		if ((code = dopy_msg_error_get(fr->payload, fr->len, &e)) == 0)
+			code = e->code < 0 ? e->code : DOPY_E_PROTO;
+	} else if (fr->len > 0 && ((r = dopy_images_split(fr->payload,
+	    fr->len, img, 2, &n, err, sizeof(err))) < 0 || n != 1 ||
+	    (img[0].lend = fr->lend,	/* a large bytes answer keeps it */
+	    r = dopy_decode(&img[0], NULL, &v, err, sizeof(err))) < 0)) {
+		code = DOPY_E_PROTO;
+		e = dopy_error_new(code, "malformed REPLY: %s", r < 0 ? err :
+		    "more than one value");
+	}
+	pthread_mutex_lock(&c->lock);
+	role_free(c);
+	/* Calls run in order, so a oneway call sent before this answer's
+	 * call is over; closing waits for the server again (conn.c). */
+	c->oneway_busy = 0;
+	if ((f = table_take(c, fr->id)) != NULL)
+		settle(c, f, code, v, e);
+	else {				/* timed out or forgotten */
+		dopy_value_free(v);
+		dopy_error_free(e);
+		/* Ids go out in order from 1: a higher one was never sent,
+		 * and a server that says so is out of step with us. */
+		if (fr->id >= c->next_id && (e = dopy_error_new(DOPY_E_PROTO,
+		    "the server answered call %u, which was never sent",
+		    fr->id)) != NULL) {
+			c->kill_child = 1;
+			dopy_conn_lost(c, DOPY_E_PROTO, e);
+			dopy_error_free(e);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Something was heard about the calls: their silence starts again. */
+static void
+heard(dopy_conn *c, uint32_t id)
+{
+	int64_t now = dopy_now_ms();
+	dopy_future *f;
+	size_t i;
+
+	for (i = 0; i < DOPY_PENDING_BUCKETS; i++)
+		for (f = c->pending[i]; f != NULL; f = f->next)
+			if (id == 0 || f->id == id)
+				f->heard_ms = now;
+}
+
+/* The server calls one of our objects back: copy the request, free the
+ * role (the callback may call the server itself) and run it. */
+static void
+on_callback(dopy_conn *c, const struct dopy_frame *fr)
+{
+	uint8_t *copy = malloc(fr->len ? fr->len : 1);
+
+	if (copy != NULL)
+		memcpy(copy, fr->payload, fr->len);
+	pthread_mutex_lock(&c->lock);
+	heard(c, 0);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+	dopy_clientcb_run(c, fr->id, copy, copy != NULL ? fr->len : 0);
+	pthread_mutex_lock(&c->lock);
+	heard(c, 0);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The framing is gone or the server said goodbye: fail everything.  A
+ * read that failed (syserr, its errno) lost the connection as surely as
+ * an EOF, a TCP reset for one: the calls' outcome is as unknown. */
+static void
+on_loss(dopy_conn *c, int r, const struct dopy_frame *fr, int syserr)
+{
+	dopy_error *e = NULL;
+
+	/* A malformed ERROR still gives one: what was wrong with it. */
+	if (fr != NULL)
+		(void)dopy_msg_error_get(fr->payload, fr->len, &e);
+	pthread_mutex_lock(&c->lock);
+	c->kill_child |= r != DOPY_E_CLOSED;
+	if (r == DOPY_E_SYS && e == NULL)
+		lose_all(c, DOPY_E_LOST, strerror(syserr));
+	else
+		dopy_conn_lost(c, r == DOPY_E_CLOSED ? DOPY_E_LOST : r, e);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+	dopy_error_free(e);
+}
+
+/* A frame no server sends: we are not talking to a dopy server. */
+static void
+unexpected(dopy_conn *c, const struct dopy_frame *fr)
+{
+	dopy_error *e;
+
+	e = dopy_error_new(DOPY_E_PROTO, "the server sent a %s frame (type "
+	    "%u), which no server sends", dopy_frame_type_name(fr->type),
+	    fr->type);
+	pthread_mutex_lock(&c->lock);
+	c->kill_child = 1;
+	dopy_conn_lost(c, DOPY_E_PROTO, e);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+	dopy_error_free(e);
+}
+
+/* What an early connection reads first: the server's HELLO, or why
+ * there is none (f NULL, the read's error r). */
+static void
+on_hello(dopy_conn *c, const struct dopy_frame *fr, int r)
+{
+	dopy_error *e = NULL;
+
+	r = dopy_conn_hello_check(c, fr, r, &e);
+	pthread_mutex_lock(&c->lock);
+	if (r == 0)
+		c->hello_state = DOPY_HELLO_DONE;
+	else
+		dopy_conn_hello_fail(c, e);
+	role_free(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Whether the next frame is an early connection's HELLO, and so read
+ * after a read that ended with r. */
+static int
+hello_due(dopy_conn *c, int r)
+{
+	int due;
+
+	pthread_mutex_lock(&c->lock);
+	due = c->hello_state == DOPY_HELLO_SENT && (r != DOPY_E_TIMEOUT ||
+	    dopy_now_ms() >= c->hello_until);
+	pthread_mutex_unlock(&c->lock);
+	return due;
+}
+
+/*
+ * Holding the role (and not the lock), read one frame by the deadline
+ * (absolute ms, 0: none) and hand it on; the role is free on return.
+ * 0, or DOPY_E_TIMEOUT when nothing came in time.
+ */
+static int
+read_one(dopy_conn *c, int64_t until)
+{
+	struct dopy_frame fr;
+	int r, syserr;
+
+	c->chan.deadline = until;
+	r = dopy_chan_read(&c->chan, &fr);
+	syserr = errno;
+	c->chan.deadline = 0;
+	if (hello_due(c, r)) {
+		on_hello(c, r < 0 ? NULL : &fr, r);
+		return 0;
+	}
+	if (r == DOPY_E_TIMEOUT) {
+		pthread_mutex_lock(&c->lock);
+		role_free(c);
+		pthread_mutex_unlock(&c->lock);
+		return r;
+	}
+	if (r < 0) {
+		on_loss(c, r, NULL, syserr);
+		return 0;
+	}
+	switch (fr.type) {
+	case DOPY_F_REPLY:
+	case DOPY_F_ERROR:
+		if (fr.id == 0 && fr.type == DOPY_F_ERROR)
+			on_loss(c, DOPY_E_PROTO, &fr, 0);
+		else
+			on_answer(c, &fr);
+		break;
+	case DOPY_F_PROGRESS:
+		pthread_mutex_lock(&c->lock);
+		heard(c, fr.id);
+		role_free(c);
+		pthread_mutex_unlock(&c->lock);
+		break;
+	case DOPY_F_CALLBACK:
+		on_callback(c, &fr);
+		break;
+	default:
+		unexpected(c, &fr);
+		break;
+	}
+	return 0;
+}
+
+/* ---- waiting ---- */
+
+/* When f runs out of time (absolute ms), or 0 for never. */
+static int64_t
+expiry(const dopy_future *f, int *silence)
+{
+	int64_t t = 0, d = 0;
+
+	if (f->timeout_ms > 0)
+		t = f->heard_ms + f->timeout_ms;
+	if (f->deadline_ms > 0)
+		d = f->sent_ms + f->deadline_ms;
+	*silence = t != 0 && (d == 0 || t < d);
+	return *silence ? t : d;
+}
+
+static void
+timed_out(dopy_conn *c, dopy_future *f, int silence)
+{
+	if (table_take(c, f->id) == NULL)
+		return;		/* answered meanwhile */
+	c->kill_child = 1;	/* the server may be stuck in it */
+	/* An early connection's first call waits for the HELLO too: the
+	 * server was silent from the start, not in that call, which the
+	 * caller may not even have made (dopy-rsh's description). */
+	if (c->hello_state == DOPY_HELLO_SENT)
+		fail(c, f, DOPY_E_TIMEOUT, "no HELLO from the server within "
+		    "%d ms", silence ? f->timeout_ms : f->deadline_ms);
+	else if (silence)
+		fail(c, f, DOPY_E_TIMEOUT, "no word about %s for %d ms; "
+		    "whether it ran is unknown", f->what, f->timeout_ms);
+	else
+		fail(c, f, DOPY_E_TIMEOUT, "%s did not finish within its "
+		    "deadline of %d ms; whether it ran is unknown", f->what,
+		    f->deadline_ms);
+}
+
+static void
+cond_wait_until(dopy_conn *c, int64_t until)
+{
+	struct timespec ts;
+	int64_t left;
+
+	c->waiting++;
+	if (until == 0)
+		pthread_cond_wait(&c->cond, &c->lock);
+	else {
+		left = until - dopy_now_ms();
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += left / 1000;
+		ts.tv_nsec += (left % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+	}
+	c->waiting--;
+}
+
+/* The earlier of until and, while the server's HELLO is due, its
+ * deadline; lock held. */
+static int64_t
+hello_bound(const dopy_conn *c, int64_t until)
+{
+	if (c->hello_state == DOPY_HELLO_SENT &&
+	    (until == 0 || c->hello_until < until))
+		return c->hello_until;
+	return until;
+}
+
+/* Until f is answered, one way or another.  Lock held. */
+static void
+wait_answer(dopy_conn *c, dopy_future *f)
+{
+	int64_t until;
+	int silence;
+
+	while (!f->answered) {
+		until = expiry(f, &silence);
+		if (until != 0 && dopy_now_ms() >= until) {
+			timed_out(c, f, silence);
+			continue;
+		}
+		if (!c->up) {	/* dropped by a release in another thread */
+			if (table_take(c, f->id) != NULL)
+				fail(c, f, DOPY_E_LOST, "connection released "
+				    "during %s: whether it ran is unknown",
+				    f->what);
+			continue;
+		}
+		if (c->reading) {
+			cond_wait_until(c, hello_bound(c, until));
+			continue;
+		}
+		c->reading = 1;
+		pthread_mutex_unlock(&c->lock);
+		read_one(c, hello_bound(c, until));
+		pthread_mutex_lock(&c->lock);
+	}
+}
+
+/* Send a queued HELLO by itself; 0, or the exchange's error. */
+static int
+hello_flush(dopy_conn *c, dopy_error **ep)
+{
+	int queued, r = 0;
+
+	pthread_mutex_lock(&c->wlock);
+	pthread_mutex_lock(&c->lock);
+	queued = c->up && c->hello_state == DOPY_HELLO_QUEUED;
+	pthread_mutex_unlock(&c->lock);
+	if (queued)
+		r = dopy_conn_hello_sent(c, dopy_chan_write(&c->chan,
+		    c->hello_out.data, c->hello_out.len), ep);
+	pthread_mutex_unlock(&c->wlock);
+	return r;
+}
+
+int
+dopy_conn_settle(dopy_conn *c, dopy_error **ep)
+{
+	int r;
+
+	if (c == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "no connection");
+	if (c->sess != NULL)	/* a server's, to its client: no HELLO */
+		return 0;
+	if ((r = hello_flush(c, ep)) < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	while (c->up && c->hello_state == DOPY_HELLO_SENT) {
+		if (c->reading) {
+			cond_wait_until(c, c->hello_until);
+			continue;
+		}
+		c->reading = 1;
+		pthread_mutex_unlock(&c->lock);
+		read_one(c, c->hello_until);
+		pthread_mutex_lock(&c->lock);
+	}
+	if (c->hello_err != NULL)
+		r = dopy_conn_hello_error(c, ep);
+	else if (c->hello_state != DOPY_HELLO_DONE)
+		r = dopy_error_set(ep, DOPY_E_CLOSED, "connection released "
+		    "before the server said HELLO");
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* ---- the API ---- */
+
+/* "object.method" for messages; snprintf would cost more than the rest
+ * of sending a small call. */
+static void
+what(char *w, size_t size, const char *object, const char *method)
+{
+	size_t n = strlcpy(w, object, size);
+
+	if (n + 1 < size) {
+		w[n] = '.';
+		strlcpy(w + n + 1, method, size - n - 1);
+	}
+}
+
+/* A usable connection for p and the next call id; lock held. */
+static int
+claim_id(dopy_proxy *p, uint32_t *id, dopy_error **ep)
+{
+	dopy_conn *c = p->conn;
+	int r;
+
+	/* Dial again first: a reference's connection may be gone only now. */
+	if ((r = dopy_conn_ensure(c, ep)) < 0)
+		return r;
+	if (p->gen != 0 && p->gen != c->gen)
+		return dopy_error_set(ep, DOPY_E_CLOSED, "%s belongs to an "
+		    "earlier connection (references die with it)", p->object);
+	if ((*id = c->next_id++) == 0)
+		*id = c->next_id++;
+	return 0;
+}
+
+int
+dopy_conn_claim_id(dopy_proxy *p, uint32_t *id, dopy_error **ep)
+{
+	int r;
+
+	pthread_mutex_lock(&p->conn->lock);
+	r = claim_id(p, id, ep);
+	pthread_mutex_unlock(&p->conn->lock);
+	return r;
+}
+
+int
+dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
+    void *arg, dopy_future **fp, dopy_error **ep)
+{
+	dopy_conn *c = p->conn;
+	dopy_future *f;
+	int r;
+
+	/* One per call: malloc and every field set, as glibc's calloc
+	 * bypasses its per-thread cache. */
+	if ((f = malloc(sizeof(*f))) == NULL)
+		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	what(f->what, sizeof(f->what), p->object, method);
+	f->conn = c;
+	f->id = 0;
+	f->fn = fn;
+	f->arg = arg;
+	f->refs = 1;
+	f->answered = 0;
+	f->code = 0;
+	f->result = NULL;
+	f->err = NULL;
+	f->sent_ms = f->heard_ms = 0;
+	f->next = NULL;
+	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
+	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
+	pthread_mutex_lock(&c->lock);
+	if ((r = claim_id(p, &f->id, ep)) == 0) {
+		f->sent_ms = f->heard_ms = dopy_now_ms();
+		table_add(c, f);	/* before sending: a reply may be quick */
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	*fp = f;
+	return 0;
+}
+
+/* Take f back out: it could not be sent. */
+void
+dopy_future_cancel(dopy_future *f)
+{
+	dopy_conn *c = f->conn;
+
+	pthread_mutex_lock(&c->lock);
+	if (table_take(c, f->id) != NULL)
+		f->refs--;		/* the table's */
+	future_unref(f);
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+dopy_proxy_call_async(dopy_proxy *p, const char *method,
+    const dopy_args *args, dopy_future_fn fn, void *arg, dopy_future **fp,
+    dopy_error **ep)
+{
+	dopy_future *f;
+	int r;
+
+	if (fp != NULL)
+		*fp = NULL;
+	if (p == NULL || method == NULL || fp == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "NULL argument");
+	if (p->conn->sess != NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "calls back to a "
+		    "client are synchronous");
+	if ((r = dopy_future_start(p, method, fn, arg, &f, ep)) < 0)
+		return r;
+	if ((r = dopy_send_call(p, DOPY_F_CALL, f->id, method, args, ep)) < 0) {
+		dopy_future_cancel(f);
+		return r;
+	}
+	*fp = f;
+	return 0;
+}
+
+int
+dopy_future_ready(dopy_future *f)
+{
+	int r;
+
+	if (f == NULL)
+		return 0;
+	if (f->conn == NULL)
+		return f->answered;
+	pthread_mutex_lock(&f->conn->lock);
+	r = f->answered;
+	pthread_mutex_unlock(&f->conn->lock);
+	return r;
+}
+
+int
+dopy_future_wait(dopy_future *f, dopy_value **result, dopy_error **ep)
+{
+	dopy_conn *c;
+	int r;
+
+	if (result != NULL)
+		*result = NULL;
+	if (f == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "NULL future");
+	if ((c = f->conn) != NULL) {
+		pthread_mutex_lock(&c->lock);
+		wait_answer(c, f);
+	}
+	if ((r = f->code) < 0 && ep != NULL) {
+		dopy_error_free(*ep);
+		*ep = f->err;
+		f->err = NULL;
+	} else if (r == 0 && result != NULL) {
+		*result = f->result;
+		f->result = NULL;
+	}
+	if (c != NULL)
+		pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+void
+dopy_future_free(dopy_future *f)
+{
+	dopy_conn *c;
+
+	if (f == NULL)
+		return;
+	if ((c = f->conn) == NULL) {
+		future_unref(f);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	/* Forgotten: its callback's argument may be gone with it. */
+	f->fn = NULL;
+	f->arg = NULL;
+	future_unref(f);	/* the table keeps its own until answered */
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+dopy_conn_fd(const dopy_conn *c)
+{
+	return c != NULL && c->sess == NULL && c->up ? c->chan.in : -1;
+}
+
+/* Whether a whole frame is already buffered, or input is waiting. */
+static int
+readable(dopy_conn *c)
+{
+	struct pollfd pfd = { c->chan.in, POLLIN, 0 };
+	struct dopy_frame fr;
+	size_t have = dopy_buf_avail(&c->chan.rbuf);
+
+	if (have >= DOPY_HDR_LEN && dopy_frame_decode(c->chan.rbuf.data +
+	    c->chan.rbuf.off, c->chan.max_frame, &fr) == 0 &&
+	    have >= DOPY_HDR_LEN + (size_t)fr.len)
+		return 1;
+	return poll(&pfd, 1, 0) > 0;
+}
+
+int
+dopy_conn_process(dopy_conn *c, dopy_error **ep)
+{
+	int r = 0;
+
+	if (c == NULL || c->sess != NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "not a client's "
+		    "connection");
+	pthread_mutex_lock(&c->lock);
+	while (c->up && !c->reading && readable(c)) {
+		c->reading = 1;
+		pthread_mutex_unlock(&c->lock);
+		/* A frame that has begun arrives whole soon; a short wait
+		 * for its rest, and what came stays buffered if not. */
+		read_one(c, dopy_now_ms() + 100);
+		pthread_mutex_lock(&c->lock);
+	}
+	if (!c->up && c->gen > 0 && !c->released)
+		r = dopy_error_set(ep, DOPY_E_CLOSED, "connection lost");
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}

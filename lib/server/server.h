@@ -1,0 +1,255 @@
+/*
+ * server.h - the server layer's private declarations (lib/server/):
+ * the registry of objects, dispatch, sessions, references, callbacks,
+ * watchers, peer identity, the stdout guard and the log.  Above wire;
+ * callback.c and clientcb.c also use client.h (callbacks run over a
+ * client connection).  Never installed.
+ */
+#ifndef DOPY_SERVER_H
+#define DOPY_SERVER_H
+
+#include "wire/wire.h"
+
+#define DOPY_MAX_NEST		16	/* calls and callbacks inside each other */
+#define DOPY_MAX_REFS		10000	/* objects by reference per connection */
+
+/* ---- log.c ---- */
+struct dopy_log {
+	enum dopy_log_sink	 sink;
+	int			 fd;	/* STDERR/FILE */
+	int			 verbose;
+	char			 ident[32];
+};
+void	 dopy_log_init(struct dopy_log *);
+int	 dopy_log_open(struct dopy_log *, enum dopy_log_sink, const char *);
+void	 dopy_log_close(struct dopy_log *);
+void	 dopy_log(struct dopy_log *, int prio, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * What a peer can make us log is rate-limited per connection (a token
+ * bucket): a burst of DOPY_LOG_BURST lines, then one a second; the rest
+ * are counted, and the count is logged when the connection ends.
+ */
+#define DOPY_LOG_BURST		20
+#define DOPY_LOG_EVERY_MS	1000
+struct dopy_lograte {
+	int64_t		 at;		/* last refill, dopy_now_ms(); 0: new */
+	int		 tokens;
+	uint64_t	 dropped;
+};
+void	 dopy_vlog_limited(struct dopy_log *, struct dopy_lograte *,
+	    int prio, const char *fmt, va_list);
+/* Debug trace of one frame, peer strings made safe with strvis. */
+void	 dopy_log_frame(struct dopy_log *, const char *dir,
+	    const struct dopy_frame *);
+
+/* ---- server side ---- */
+struct dopy_callmsg;
+struct dopy_object {
+	const struct dopy_object_def	*def;
+	void				*state;
+	/* Keys "NAME/PATH" go here (pos): the call is the route's. */
+	void	(*route)(dopy_server *, const struct dopy_object *,
+		    struct dopy_callmsg *, struct dopy_call *, const char *);
+	/* For introspection: the object a routed key stands for. */
+	const struct dopy_object *(*resolve)(dopy_server *,
+		    const struct dopy_object *, const char *);
+	size_t				 nmethods;
+	struct dopy_sig			**sigs;		/* per method */
+	dopy_type			**results;	/* per method or NULL */
+	/* attr.c: per method, the attribute a get:/set: method serves. */
+	const struct dopy_attr		**attrs;
+	/* server.c: methods declared oneway (the first noneway methods'
+	 * flags; NULL: none). */
+	unsigned char			*oneway;
+	size_t				 noneway;
+};
+struct dopy_listen_opts {
+	const char	*addr;		/* -l */
+	unsigned	 maxconn;	/* -c */
+	unsigned	 perpeer;	/* -C, 0: no cap */
+	int		 announce;	/* -B: print the bound port */
+	const char	*pidfile;	/* -p */
+	const char	*user;		/* -u USER[:GROUP] */
+	int		 single;	/* -s: one process, calls serialised */
+	int		 grace;		/* seconds children get on SIGTERM */
+	char		**names;	/* -n NAME[=OBJECT] (register.c) */
+	size_t		 nnames;
+};
+struct dopy_server {
+	struct dopy_object	*objs;
+	size_t			 nobjs;
+	struct dopy_log		 log;
+	uint32_t		 max_frame;
+	int			 handshake_ms;	/* HELLO deadline */
+	int			 idle_ms;	/* 0: no idle timeout */
+	int			 send_ms;	/* -w; 0: dopy_server_send_ms */
+	int			 proctitle;	/* show peer and method in ps */
+	struct dopy_listen_opts	 lopt;
+	pthread_mutex_t		 lock;		/* dispatch, in -s mode */
+	int			 locking;
+	char			 errmsg[256];
+	dopy_key		*key;		/* -k: required of clients */
+	struct dopy_pclass_ent {
+		const struct dopy_pclass	*def;
+		struct dopy_object_def		 odef;
+		struct dopy_object		 obj;
+		dopy_type			*state;
+		size_t				 size;	/* C struct */
+		const size_t			*offsets;
+	}			*pclasses;
+	size_t			 npclasses;
+	struct dopy_owned {
+		void	 *p;
+		void	(*free)(void *);
+	}			*owned;		/* freed with the server */
+	size_t			 nowned;
+	char			 host[256];
+	long			 pid;
+	uint64_t		 ncalls;
+	int			 ref_age_ms;	/* ref.c: 0, never reaped */
+	unsigned		 max_refs;	/* ref.c: per connection, 0: no cap */
+	int			 bare_errors;	/* no trace, host or pid sent */
+	struct dopy_watch {		/* watch.c: extra fds */
+		int		 fd;
+		short		 events;
+		dopy_fd_fn	 fn;
+		void		*arg;
+	}			*watches;
+	size_t			 nwatches;
+};
+/* Who is on the other end, whichever launcher started us. */
+struct dopy_peer {
+	char	transport[8];	/* "pipe" "tcp" "unix" "ssh" */
+	char	addr[64];	/* IP address, or "" */
+	char	port[8];
+	long	uid, gid;	/* UNIX socket peers, else -1 */
+	char	ssh[128];	/* $SSH_CONNECTION */
+	int	verified;	/* the shared key was checked */
+	char	name[72];	/* for logs and caps: address, "uid N", ... */
+};
+/* One connection being served. */
+struct dopy_session {
+	dopy_server		*srv;
+	struct dopy_chan	 ch;
+	struct dopy_peer	 peer;
+	uint64_t		 calls;
+	int64_t			 start_ms;
+	char			 title_obj[32], title_meth[32];
+	struct dopy_reftab	*refs;		/* ref.c, NULL until the first */
+	dopy_conn		*peer_conn;	/* callback.c: calls to the client */
+	uint32_t		 next_cb_id;	/* CALLBACK ids */
+	int			 depth;		/* calls and callbacks nested */
+	int64_t			 progress_ms;	/* last PROGRESS sent */
+	struct dopy_lograte	 noise;		/* what the peer makes us log */
+	/* Called once when the connection is over, before the references'
+	 * gone hooks run (listen.c counts connections by it), or NULL. */
+	void			(*over)(void *);
+	void			*over_arg;
+};
+/* serve.c: log a complaint about the peer, within its rate limit. */
+void	 dopy_session_complain(struct dopy_session *, int prio,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* ref.c: the session's references (serve.c calls these). */
+/* RELEASE frame: drop id (gone(RELEASED)); DOPY_E_USAGE if no such id. */
+int	 dopy_refs_release(struct dopy_session *, uint32_t id);
+/* Reap what is older than the age; ms until the next may be due, or -1. */
+int	 dopy_refs_reap(struct dopy_session *, int64_t now_ms);
+/* The connection ends: every object gone(CLOSED), table freed. */
+void	 dopy_refs_end(struct dopy_session *);
+/* The object at key "@ID" on this session, touched; NULL if none. */
+const struct dopy_object *dopy_refs_lookup(struct dopy_session *,
+	    const char *key);
+/* ref.c: a ref argument's id is live on this session (and now used):
+ * 0, or DOPY_E_USAGE. */
+int	 dopy_refs_use(struct dopy_session *, uint32_t id);
+/* An object by key: a name, a routed key ("pos/a/b") or, with a
+ * session, "@ID"; NULL if none.  sess may be NULL. */
+const struct dopy_object *dopy_object_lookup_in(dopy_server *,
+	    struct dopy_session *, const char *key);
+/* Who is on fd.  accepted: from our own listener, so never ssh. */
+void	 dopy_peer_detect(struct dopy_peer *, int fd, int accepted);
+/* Point fds 0-2 away from the connection on in/out (stdio.c). */
+int	 dopy_stdio_away(dopy_server *, int in, int out);
+int	 dopy_session_serve(struct dopy_session *, int in, int out);
+/* ---- serve.c, callback.c, watch.c: the server runtime ---- */
+/* serve.c: read one frame, waiting at most wait_ms of silence (0: no
+ * limit), and handle it; top: the connection's own loop (watchers run,
+ * references are reaped), else a callback wait.  0 after a frame;
+ * DOPY_E_TIMEOUT; or the code that ended the connection (reported
+ * already; DOPY_E_CLOSED at EOF). */
+int	 dopy_session_step(struct dopy_session *, int wait_ms, int top);
+/* callback.c: a CALLBACK_REPLY or CALLBACK_ERROR from the client. */
+void	 dopy_callback_answer(struct dopy_session *, const struct dopy_frame *);
+/* callback.c: whether the connection ended inside a callback wait, and
+ * how (code may be NULL); set_over records it. */
+int	 dopy_callback_over(struct dopy_session *, int *code);
+void	 dopy_callback_set_over(struct dopy_session *, int code);
+/* callback.c: the connection ends: free session->peer_conn. */
+void	 dopy_callback_end(struct dopy_session *);
+/* watch.c: poll in, and the watched fds if watchers, for ms (-1: no
+ * limit) and run the watchers that are ready.  1 when in is readable,
+ * else 0; DOPY_E_SYS, DOPY_E_NOMEM. */
+int	 dopy_watch_poll(dopy_server *, int in, int ms, int watchers);
+/* server.c: the write deadline of a connection: -w, else the idle limit,
+ * else DOPY_SEND_MS. */
+#define DOPY_SEND_MS		60000
+int	 dopy_server_send_ms(const dopy_server *);
+struct dopy_call {
+	dopy_server		*srv;
+	struct dopy_session	*sess;
+	struct dopy_object	*obj;
+	size_t			 midx;
+	const struct dopy_sig	*sig;
+	dopy_value		*result;
+	dopy_error		*err;
+	const struct dopy_callmsg *msg;		/* names errors before obj */
+	dopy_value		*pstate;	/* persistent objects */
+	void			*pstruct;	/* ... as a C struct (pstruct.c) */
+	const char		*path;
+	uint32_t		 id;		/* frame id; 0 for ONEWAY */
+	int			 answered;	/* a declared-oneway method's
+						 * empty REPLY went out early */
+	/* Last, and defined only below sig->n (NULL until bound): the
+	 * rest is never read, and clearing all of it cost a small call
+	 * more than its arguments. */
+	dopy_value		*argv[DOPY_MAX_ARGS];
+};
+/* serve.c: answer call id now with an empty REPLY (a method the server
+ * declared oneway); 0 or an error code. */
+int	 dopy_session_answer_early(struct dopy_session *, uint32_t id);
+const struct dopy_object *dopy_server_find(const dopy_server *,
+	    const char *name);
+/* The reason for a refused registration into errmsg; DOPY_E_USAGE. */
+int	 dopy_server_fail(dopy_server *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Free p with fn when the server is freed; on failure frees it now. */
+int	 dopy_server_own(dopy_server *, void *p, void (*fn)(void *));
+/* Run one decoded CALL; leaves a result or an error in call. */
+void	 dopy_dispatch(dopy_server *, struct dopy_callmsg *,
+	    struct dopy_call *);
+/* The method of o called method, in c (obj, midx, sig; argv cleared):
+ * 0, or dopy.UnknownMethod raised in c.  Nothing may act on a method
+ * name from the wire before this has found it in a table. */
+int	 dopy_find_method(dopy_call *, const struct dopy_object *,
+	    const char *method);
+/* Method lookup, binding and running against one object. */
+void	 dopy_dispatch_object(dopy_server *, const struct dopy_object *,
+	    struct dopy_callmsg *, struct dopy_call *);
+/* Prepare an object (signatures, results) as dopy_server_add does. */
+int	 dopy_object_prepare(dopy_server *, struct dopy_object *);
+void	 dopy_object_release(struct dopy_object *);
+/* The same, for a call arriving on a session (caller identity). */
+void	 dopy_dispatch_in(dopy_server *, struct dopy_session *,
+	    struct dopy_callmsg *, struct dopy_call *);
+void	 dopy_call_release(struct dopy_call *);
+/* Free the call's arguments (before its reply goes out, so a client that
+ * reads slowly does not keep them alive). */
+void	 dopy_call_drop_args(struct dopy_call *);
+/* Raise an error about a call after it ran (its result did not fit), with
+ * the trace line dispatch adds. */
+void	 dopy_call_fail_late(struct dopy_call *, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int	 dopy_introspect_add(dopy_server *);
+
+#endif /* DOPY_SERVER_H */

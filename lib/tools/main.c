@@ -1,0 +1,308 @@
+/*
+ * main.c - the standard server options, so every server built on libdopy
+ * takes the same ones: logging, limits, the listener, timeouts, keys.
+ * With mainopt.c, the only code in libdopy that writes to the terminal:
+ * -h, option errors and -B's port, before anything is served.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "server/server.h"
+#include "tools/tools.h"
+
+extern char **environ;
+
+#define OPTSTRING	"Bc:C:dEhi:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:"
+/* DOPY_MAINOPT_MAX leaves 64 bytes for it. */
+_Static_assert(sizeof(OPTSTRING) <= 64, "OPTSTRING outgrows DOPY_MAINOPT_MAX");
+
+/* --help, the one long option: what users of every other tool try. */
+static const struct option help_opt[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *f, const char *prog, const struct dopy_option *own)
+{
+	int w = (int)strlen(prog);
+
+	fprintf(f, "usage: %s [-BdEhsv] [-C perpeer] [-c maxconn] [-i idle] "
+	    "[-k keyfile] [-L logfile]\n"
+	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
+	    "[-n name[=object]]\n"
+	    "       %*s [-P posdir] [-p pidfile] [-R refage] [-r maxrefs] "
+	    "[-T grace]\n"
+	    "       %*s [-t handshake] [-u user[:group]] [-w send]\n",
+	    prog, w, "", w, "", w, "");
+	dopy_mainopt_usage(f, own, prog);
+}
+
+static void
+help(const char *prog, const struct dopy_option *own)
+{
+	usage(stdout, prog, own);
+	printf("Serve dopy objects on stdin/stdout, or listen with -l "
+	    "(dopyd(8), dopy(5)).\n"
+	    "  -B           print the bound port (or socket path) once "
+	    "listening\n"
+	    "  -C perpeer   at most perpeer connections from one address "
+	    "(default: no cap)\n"
+	    "  -c maxconn   at most maxconn connections at once "
+	    "(default 64)\n"
+	    "  -d           log to stderr instead of syslog\n"
+	    "  -E           send errors without remote trace, host or pid\n"
+	    "  -h           show this help\n"
+	    "  -i idle      close a connection idle for idle seconds "
+	    "(default: never)\n"
+	    "  -k keyfile   require clients to prove they hold this shared "
+	    "key\n"
+	    "  -L logfile   log to logfile instead of syslog\n"
+	    "  -l address   listen on [host:]port, [v6addr]:port or "
+	    "unix:path; fork per connection\n"
+	    "  -m maxframe  largest frame accepted, in bytes "
+	    "(default %u, at least %u)\n"
+	    "  -N dir       serve the naming service over the store dir\n"
+	    "  -n name[=object]  once listening, bind name in $DOPY_NS to "
+	    "this address\n"
+	    "  -P dir       serve pos: values and persistent objects in dir\n"
+	    "  -p pidfile   write the listener's pid to pidfile\n"
+	    "  -R refage    reap objects by reference unused for refage "
+	    "seconds (default: never)\n"
+	    "  -r maxrefs   at most maxrefs objects by reference per "
+	    "connection (default %u)\n"
+	    "  -s           serve all connections in this one process, one "
+	    "call at a time\n"
+	    "  -T grace     seconds connections get to finish on SIGTERM "
+	    "(default 10)\n"
+	    "  -t handshake seconds a client gets to complete HELLO "
+	    "(default 20)\n"
+	    "  -u user      switch to user[:group] after binding\n"
+	    "  -v           log every frame (debug)\n"
+	    "  -w send      close a connection that takes no reply bytes "
+	    "for send seconds\n"
+	    "               (default: the idle limit, else %d)\n",
+	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN, DOPY_MAX_REFS,
+	    DOPY_SEND_MS / 1000);
+	dopy_mainopt_help(own, prog);
+}
+
+/* A number option, range-checked; returns -1 after printing why. */
+static long long
+number(const char *prog, int opt, const char *arg, long long min,
+    long long max)
+{
+	const char *errstr;
+	long long v;
+
+	v = strtonum(arg, min, max, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "%s: -%c %s: %s\n", prog, opt, arg, errstr);
+		return -1;
+	}
+	return v;
+}
+
+struct opts {
+	enum dopy_log_sink	 sink;
+	const char		*logfile;
+	const char		*keyfile;
+	const char		*naming, *pos;
+	int			 verbose;
+	const struct dopy_option *own;	/* the program's options */
+	char			 optstring[DOPY_MAINOPT_MAX];
+};
+
+static int
+parse(dopy_server *s, struct opts *o, int argc, char *argv[],
+    const char *prog)
+{
+	struct dopy_listen_opts *l = &s->lopt;
+	long long v = 0;
+	int ch, r;
+
+	optind = 1;
+	/* No options, the usual case under inetd or sshd: getopt_long
+	 * would only fault in its code and read POSIXLY_CORRECT. */
+	if (argc == 1)
+		return 0;
+	while ((ch = getopt_long(argc, argv, o->optstring, help_opt,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'B': l->announce = 1; break;
+		case 'c': v = number(prog, ch, optarg, 1, 100000);
+			l->maxconn = (unsigned)v;
+			break;
+		case 'C': v = number(prog, ch, optarg, 1, 100000);
+			l->perpeer = (unsigned)v;
+			break;
+		case 'd': o->sink = DOPY_LOG_STDERR; break;
+		case 'E': dopy_server_set_traces(s, 0); break;
+		case 'n': if (dopy_register_add(s, optarg) < 0) {
+				fprintf(stderr, "%s: -n %s: want NAME or "
+				    "NAME=OBJECT\n", prog, optarg);
+				return 2;
+			}
+			break;
+		case 'h': help(prog, o->own); return 1;
+		case 'i': v = number(prog, ch, optarg, 1, 86400);
+			s->idle_ms = (int)v * 1000;
+			break;
+		case 'k': o->keyfile = optarg; break;
+		case 'l': l->addr = optarg; break;
+		case 'L': o->sink = DOPY_LOG_FILE;
+			o->logfile = optarg;
+			break;
+		case 'm': v = number(prog, ch, optarg, DOPY_FRAME_MIN,
+			    UINT32_MAX);
+			dopy_server_set_max_frame(s, (uint32_t)v);
+			break;
+		case 'N': o->naming = optarg; break;
+		case 'p': l->pidfile = optarg; break;
+		case 'P': o->pos = optarg; break;
+		case 'R': v = number(prog, ch, optarg, 1, 86400);
+			dopy_server_set_ref_age(s, (int)v * 1000);
+			break;
+		case 'r': v = number(prog, ch, optarg, 1, 10000000);
+			dopy_server_set_max_refs(s, (unsigned)v);
+			break;
+		case 's': l->single = 1; break;
+		case 'T': v = number(prog, ch, optarg, 0, 3600);
+			l->grace = (int)v;
+			break;
+		case 't': v = number(prog, ch, optarg, 1, 3600);
+			s->handshake_ms = (int)v * 1000;
+			break;
+		case 'u': l->user = optarg; break;
+		case 'v': o->verbose = 1; break;
+		case 'w': v = number(prog, ch, optarg, 1, 86400);
+			s->send_ms = (int)v * 1000;
+			break;
+		default: if ((r = dopy_mainopt_set(o->own, ch, optarg,
+			    prog)) < 0)
+				usage(stderr, prog, o->own);
+			if (r != 0)
+				return 2;
+			break;
+		}
+		if (v < 0)
+			return 2;
+	}
+	if (optind != argc) {
+		usage(stderr, prog, o->own);
+		return 2;
+	}
+	return 0;
+}
+
+/* Options that mean nothing to a server of one stdio connection. */
+static int
+listener_only(const struct dopy_listen_opts *l)
+{
+	return l->announce || l->perpeer || l->maxconn != 64 ||
+	    l->pidfile != NULL || l->single || l->grace != 10 ||
+	    l->user != NULL || l->nnames > 0;
+}
+
+int
+dopy_is_listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 &&
+	    on;
+}
+
+/* stdin/stdout, or a connection systemd passed as fd 3 (Accept=yes). */
+static int
+serve_stdio(dopy_server *s)
+{
+	int in, out, r, fds[1];
+
+	if (dopy_systemd_fds(fds, 1) == 1) {
+		/* StandardOutput=socket puts the connection on fd 1 too. */
+		if (dopy_stdio_away(s, fds[0], fds[0]) < 0)
+			dopy_log(&s->log, LOG_ERR, "cannot guard stdio: %m");
+		r = dopy_server_serve(s, fds[0], fds[0]);
+		close(fds[0]);
+		return r == 0 ? 0 : 1;
+	}
+	if ((r = dopy_stdio_guard(s, &in, &out)) < 0) {
+		dopy_log(&s->log, LOG_ERR, "cannot set up stdio: %s",
+		    dopy_strerror(r));
+		return 1;
+	}
+	r = dopy_server_serve(s, in, out);
+	close(in);
+	close(out);
+	return r == 0 ? 0 : 1;
+}
+
+int
+dopy_main(dopy_server *s, int argc, char *argv[])
+{
+	return dopy_main_opts(s, argc, argv, NULL);
+}
+
+int
+dopy_main_opts(dopy_server *s, int argc, char *argv[],
+    const struct dopy_option *own)
+{
+	struct opts o = { .sink = DOPY_LOG_SYSLOG, .own = own };
+	const char *prog;
+	int r, child;
+
+	/* libbsd moves argv and environ so ps(1) can show the peer and the
+	 * current method; it must happen before anything reads them. */
+	if (argc > 0 && argv[0] != NULL) {
+		setproctitle_init(argc, argv, environ);
+		s->proctitle = 1;
+	}
+	prog = getprogname() != NULL ? getprogname() : "dopy";
+	strlcpy(s->log.ident, prog, sizeof(s->log.ident));
+	if (dopy_mainopt_merge(own, OPTSTRING, o.optstring,
+	    sizeof(o.optstring), prog) < 0)
+		return 2;
+	if ((r = parse(s, &o, argc, argv, prog)) != 0)
+		return r == 1 ? 0 : r;
+	if (dopy_server_set_log(s, o.sink, o.logfile, o.verbose) < 0) {
+		fprintf(stderr, "%s: cannot open log %s: %s\n", prog,
+		    o.logfile ? o.logfile : "stderr", strerror(errno));
+		return 2;
+	}
+	if (o.keyfile != NULL &&
+	    (r = dopy_server_set_key_file(s, o.keyfile)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
+		return 2;
+	}
+	if ((o.naming != NULL && dopy_server_add_naming(s, o.naming) < 0) ||
+	    (o.pos != NULL && dopy_server_add_pos(s, o.pos) < 0)) {
+		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
+		return 2;
+	}
+	/* A listening socket may come from systemd (Accept=no, fd 3) or
+	 * as stdin (inetd "wait", systemd with StandardInput=socket). */
+	if (s->lopt.addr == NULL && !(getenv("LISTEN_FDS") != NULL &&
+	    dopy_is_listening(3)) && !dopy_is_listening(STDIN_FILENO)) {
+		/* dopyd(8): they have no effect here, so that one
+		 * inetd.conf or unit line serves under either launcher. */
+		if (listener_only(&s->lopt))
+			dopy_log(&s->log, LOG_DEBUG, "serving stdin/stdout: "
+			    "the listener options -B -C -c -n -p -s -T -u are "
+			    "ignored");
+		if (isatty(STDIN_FILENO) && (r = dopy_tty_console(prog)) >= 0)
+			return r;
+		return serve_stdio(s);
+	}
+	r = dopy_listen_run(s, &child);
+	if (child)
+		return r;
+	return r == 0 ? 0 : (r == DOPY_E_USAGE ? 2 : 1);
+}

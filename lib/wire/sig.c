@@ -1,0 +1,242 @@
+/*
+ * sig.c - method signatures: "name:string, greeting:string=Hello".
+ *
+ * A parameter is NAME:TYPE with an optional =DEFAULT.  A default runs to
+ * the next comma outside brackets, or is a double-quoted string (with \"
+ * and \\) when it must hold a comma.  Defaults are parsed with the same
+ * text rules dopy-rsh uses for arguments (dopy_value_parse).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/wire.h"
+
+static void
+param_release(struct dopy_param *p)
+{
+	free(p->name);
+	dopy_type_free(p->type);
+	dopy_value_free(p->def);
+}
+
+void
+dopy_sig_free(dopy_sig *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		param_release(&s->p[i]);
+	free(s->p);
+	free(s->text);
+	free(s);
+}
+
+/* Copy the span [b, e) with surrounding blanks trimmed. */
+static char *
+trimdup(const char *b, const char *e)
+{
+	while (b < e && isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	return strndup(b, (size_t)(e - b));
+}
+
+/* End of the current item: the next ',' at bracket depth 0. */
+static const char *
+item_end(const char *p)
+{
+	int depth = 0, quoted = 0;
+
+	for (; *p != '\0'; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				quoted = 0;
+		} else if (*p == '"')
+			quoted = 1;
+		else if (*p == '(' || *p == '[')
+			depth++;
+		else if (*p == ')' || *p == ']')
+			depth--;
+		else if (*p == ',' && depth == 0)
+			break;
+	}
+	return p;
+}
+
+/* A quoted default "..." loses its quotes and escapes. */
+static void
+unquote(char *s)
+{
+	size_t n = strlen(s), i, j;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return;
+	for (i = 1, j = 0; i < n - 1; i++) {
+		if (s[i] == '\\' && i + 1 < n - 1)
+			i++;
+		s[j++] = s[i];
+	}
+	s[j] = '\0';
+}
+
+static int
+parse_param(struct dopy_param *p, const char *b, const char *e, char *err,
+    size_t errlen)
+{
+	const char *colon, *eq;
+	char *ty = NULL, *def = NULL, terr[160];
+	int r = DOPY_E_USAGE;
+
+	if ((colon = memchr(b, ':', (size_t)(e - b))) == NULL) {
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		snprintf(err, errlen, "parameter '%.*s' has no :TYPE",
+		    (int)(e - b), b);
+		return r;
+	}
+	if ((eq = memchr(colon, '=', (size_t)(e - colon))) == NULL)
+		eq = e;
+	p->name = trimdup(b, colon);
+	ty = trimdup(colon + 1, eq);
+	if (eq < e)
+		def = trimdup(eq + 1, e);
+	if (p->name == NULL || ty == NULL || (eq < e && def == NULL)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (p->name[0] == '\0' || strspn(p->name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(p->name)) {
+		snprintf(err, errlen, "bad parameter name '%s'", p->name);
+		goto out;
+	}
+	if ((p->type = dopy_type_parse(ty, terr, sizeof(terr))) == NULL) {
+		snprintf(err, errlen, "parameter %s: %s", p->name, terr);
+		goto out;
+	}
+	if (def != NULL) {
+		unquote(def);
+		p->def = dopy_value_parse(p->type, def, terr, sizeof(terr));
+		if (p->def == NULL) {
+			snprintf(err, errlen, "parameter %s: default: %s",
+			    p->name, terr);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(ty);
+	free(def);
+	return r;
+}
+
+/* "a:int, greeting:string=Hello" as it is shown to clients. */
+static int
+normalise(dopy_sig *s)
+{
+	char *out = NULL, *d;
+	size_t len = 0, i;
+	FILE *f;
+
+	if ((f = open_memstream(&out, &len)) == NULL)
+		return DOPY_E_NOMEM;
+	for (i = 0; i < s->n; i++) {
+		fprintf(f, "%s%s:%s", i ? ", " : "", s->p[i].name,
+		    s->p[i].type->name);
+		if (s->p[i].def == NULL)
+			continue;
+		d = dopy_value_format(s->p[i].def);
+		fprintf(f, "=%s", d != NULL ? d : "?");
+		free(d);
+	}
+	if (fclose(f) != 0)
+		return DOPY_E_NOMEM;
+	s->text = out;
+	return 0;
+}
+
+dopy_sig *
+dopy_sig_parse(const char *params, char *err, size_t errlen)
+{
+	struct dopy_param *np;
+	const char *b, *e;
+	dopy_sig *s;
+	char dummy[1];
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	for (b = params != NULL ? params : ""; ; b = e + 1) {
+		e = item_end(b);
+		if (strspn(b, " \t") == (size_t)(e - b) && *e == '\0' &&
+		    s->n == 0)
+			break;			/* no parameters */
+		if (s->n == DOPY_MAX_ARGS ||
+		    (np = reallocarray(s->p, s->n + 1, sizeof(*np))) == NULL) {
+			snprintf(err, errlen, "too many parameters");
+			goto fail;
+		}
+		s->p = np;
+		memset(&s->p[s->n], 0, sizeof(s->p[0]));
+		s->n++;
+		if (parse_param(&s->p[s->n - 1], b, e, err, errlen) < 0)
+			goto fail;
+		if (dopy_sig_find(s, s->p[s->n - 1].name) != (int)s->n - 1) {
+			snprintf(err, errlen, "parameter %s declared twice",
+			    s->p[s->n - 1].name);
+			goto fail;
+		}
+		if (*e == '\0')
+			break;
+	}
+	if (normalise(s) < 0)
+		goto fail;
+	return s;
+fail:
+	dopy_sig_free(s);
+	return NULL;
+}
+
+int
+dopy_sig_find(const dopy_sig *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->p[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+size_t
+dopy_sig_len(const dopy_sig *s)
+{
+	return s != NULL ? s->n : 0;
+}
+
+const char *
+dopy_sig_name(const dopy_sig *s, size_t i)
+{
+	return s != NULL && i < s->n ? s->p[i].name : NULL;
+}
+
+const dopy_type *
+dopy_sig_type(const dopy_sig *s, size_t i)
+{
+	return s != NULL && i < s->n ? s->p[i].type : NULL;
+}
+
+const dopy_value *
+dopy_sig_default(const dopy_sig *s, size_t i)
+{
+	return s != NULL && i < s->n ? s->p[i].def : NULL;
+}
