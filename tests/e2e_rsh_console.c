@@ -343,6 +343,12 @@ Test(console, ctrl_c_abandons_a_call, .timeout = 40)
 	int64_t t;
 
 	console(&p);
+	/* The first call on an object fetches its description first: made
+	 * now, so that the sleep is sent as soon as its line is read and
+	 * the Ctrl-C below finds it in flight (a check under load once saw
+	 * the Ctrl-C arrive before it). */
+	pty_line(&p, "test add 2 3", "\r\n5\r\n");
+	pty_expect(&p, "dopy T> ");
 	pty_line(&p, "test sleep 5000", "test sleep 5000\r\n");
 	t = now_ms();
 	pty_send(&p, "\x03");
