@@ -2032,7 +2032,7 @@ Test(store_badinput, error_names, .timeout = 30)
 	{
 		char *text = dopy_value_format(v);
 
-		cr_assert_str_eq(text, "[\"counter\", \"note\"]");
+		cr_assert_str_eq(text, "[\"counter\", \"note\", \"record\"]");
 		free(text);
 	}
 	dopy_value_free(v);
