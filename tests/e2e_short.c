@@ -282,3 +282,21 @@ Test(short, listener_registers_its_name, .timeout = 30)
 	unsetenv("DOPY_NS");
 	stop(&ns);
 }
+
+/* -n's argument is checked before anything is served. */
+Test(short, bad_names_are_refused, .timeout = 30)
+{
+	char lng[300];
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-l", "127.0.0.1:0", "-n",
+	    NULL, NULL };
+	const char *bad[] = { "", "=test", lng };
+	size_t i;
+
+	memset(lng, 'a', 256);
+	strcpy(lng + 256, "=test");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[4] = (char *)bad[i];
+		e2e_run_expect(argv, 2, "", "want NAME or NAME=OBJECT, NAME "
+		    "up to 255 bytes");
+	}
+}

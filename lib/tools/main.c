@@ -146,7 +146,8 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'E': dopy_server_set_traces(s, 0); break;
 		case 'n': if (dopy_register_add(s, optarg) < 0) {
 				fprintf(stderr, "%s: -n %s: want NAME or "
-				    "NAME=OBJECT\n", prog, optarg);
+				    "NAME=OBJECT, NAME up to 255 bytes\n", prog,
+				    optarg);
 				return 2;
 			}
 			break;

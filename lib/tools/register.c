@@ -21,6 +21,8 @@
 
 /* Calls to the naming service wait this long, at most. */
 #define REGISTER_MS	5000
+/* Room for a name (naming's own limit is lower). */
+#define NAME_LEN	256
 
 int
 dopy_register_add(dopy_server *s, const char *spec)
@@ -28,7 +30,8 @@ dopy_register_add(dopy_server *s, const char *spec)
 	struct dopy_listen_opts *o = &s->lopt;
 	char **n;
 
-	if (*spec == '\0' || *spec == '=')
+	/* split() copies the name: a longer one would be cut, silently. */
+	if (*spec == '\0' || *spec == '=' || strcspn(spec, "=") >= NAME_LEN)
 		return DOPY_E_USAGE;
 	if ((n = reallocarray(o->names, o->nnames + 1, sizeof(*n))) == NULL)
 		return DOPY_E_NOMEM;
@@ -61,7 +64,7 @@ each_name(dopy_server *s, const char *target, int up)
 	dopy_proxy *ns;
 	dopy_error *e = NULL;
 	const char *obj;
-	char name[256];
+	char name[NAME_LEN];
 	size_t i;
 	int r;
 
