@@ -216,12 +216,11 @@ static int
 connect_name(dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
     dopy_error **ep)
 {
-	const char *ns = getenv("DOPY_NS"), *obj;
+	const char *ns = getenv("DOPY_NS");
 	dopy_target *nst = NULL, *rt = NULL;
-	dopy_value *entry = NULL;
+	char *target = NULL, *obj = NULL;
 	dopy_conn *nc = NULL;
 	dopy_proxy *p = NULL;
-	dopy_args *a = NULL;
 	int r;
 
 	if (ns == NULL || *ns == '\0')
@@ -237,19 +236,15 @@ connect_name(dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
 	if ((r = dopy_target_connect_flags(nst, key, flags &
 	    ~DOPY_CONNECT_TRUST_NS, &nc, ep)) < 0)
 		goto out;
-	p = dopy_proxy_new(nc, nst->object != NULL ? nst->object : "naming");
-	a = dopy_args_new();
-	if (p == NULL || a == NULL || (r = dopy_args_string(a, NULL,
-	    t->command)) < 0) {
+	if ((p = dopy_proxy_new(nc, nst->object != NULL ? nst->object :
+	    "naming")) == NULL) {
 		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = dopy_proxy_call(p, "resolve", a, &entry, ep)) < 0 ||
-	    (r = named_target(t, dopy_value_get_string(dopy_value_at(entry,
-	    0)), flags, &rt, ep)) < 0)
+	if ((r = dopy_ns_resolve(p, t->command, &target, &obj, ep)) < 0 ||
+	    (r = named_target(t, target, flags, &rt, ep)) < 0)
 		goto out;
-	obj = dopy_value_get_string(dopy_value_at(entry, 1));
-	if (obj != NULL && *obj != '\0') {
+	if (*obj != '\0') {
 		free(rt->object);
 		rt->object = strdup(obj);
 	}
@@ -259,8 +254,8 @@ connect_name(dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
 		t->object = strdup(rt->object);
 	}
 out:
-	dopy_value_free(entry);
-	dopy_args_free(a);
+	free(target);
+	free(obj);
 	dopy_proxy_free(p);
 	dopy_conn_close(nc);
 	dopy_target_free(nst);

@@ -60,8 +60,8 @@ member(dopy_call *c, const struct dopy_attr *a)
 	return (char *)c->obj->state + a->offset;
 }
 
-static dopy_value *
-member_get(const void *p, enum dopy_kind kind)
+dopy_value *
+dopy_member_get(const void *p, enum dopy_kind kind)
 {
 	int b;
 	int64_t i;
@@ -84,8 +84,8 @@ member_get(const void *p, enum dopy_kind kind)
 	}
 }
 
-static void
-member_set(void *p, const dopy_value *v)
+void
+dopy_member_set(void *p, const dopy_value *v)
 {
 	int b;
 	int64_t i;
@@ -122,7 +122,7 @@ attr_get(dopy_call *c)
 		    dopy_call_method(c));
 	if (a->get != NULL)
 		return a->get(c);
-	return dopy_call_return(c, member_get(member(c, a),
+	return dopy_call_return(c, dopy_member_get(member(c, a),
 	    c->obj->results[c->midx]->kind));
 }
 
@@ -136,7 +136,7 @@ attr_set(dopy_call *c)
 		    dopy_call_method(c));
 	if (a->set != NULL)
 		return a->set(c, dopy_call_arg(c, 0));
-	member_set(member(c, a), dopy_call_arg(c, 0));
+	dopy_member_set(member(c, a), dopy_call_arg(c, 0));
 	return 0;
 }
 

@@ -252,4 +252,10 @@ void	 dopy_call_fail_late(struct dopy_call *, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int	 dopy_introspect_add(dopy_server *);
 
+/* attr.c: a scalar member of a C struct (bool is an int, int an
+ * int64_t, uint a uint64_t, double a double) as a value and back; by
+ * memcpy, so the member need not be aligned.  pstruct.c uses them too. */
+dopy_value *dopy_member_get(const void *p, enum dopy_kind kind);
+void	 dopy_member_set(void *p, const dopy_value *v);
+
 #endif /* DOPY_SERVER_H */

@@ -58,24 +58,13 @@ read_field(const dopy_value *f, void *m)
 {
 	const char *s;
 
-	switch (f->type->kind) {
-	case DOPY_BOOL:
-		*(int *)m = dopy_value_get_bool(f);
+	if (f->type->kind != DOPY_STRING) {
+		dopy_member_set(m, f);
 		return 0;
-	case DOPY_INT:
-		*(int64_t *)m = dopy_value_get_int(f);
-		return 0;
-	case DOPY_UINT:
-		*(uint64_t *)m = dopy_value_get_uint(f);
-		return 0;
-	case DOPY_DOUBLE:
-		*(double *)m = dopy_value_get_double(f);
-		return 0;
-	default:
-		s = dopy_value_get_string(f);
-		*(char **)m = strdup(s != NULL ? s : "");
-		return *(char **)m == NULL ? DOPY_E_NOMEM : 0;
 	}
+	s = dopy_value_get_string(f);
+	*(char **)m = strdup(s != NULL ? s : "");
+	return *(char **)m == NULL ? DOPY_E_NOMEM : 0;
 }
 
 void *
@@ -99,19 +88,10 @@ member_value(const dopy_type *t, const void *m)
 {
 	const char *s;
 
-	switch (t->kind) {
-	case DOPY_BOOL:
-		return dopy_value_bool(*(const int *)m);
-	case DOPY_INT:
-		return dopy_value_int(*(const int64_t *)m);
-	case DOPY_UINT:
-		return dopy_value_uint(*(const uint64_t *)m);
-	case DOPY_DOUBLE:
-		return dopy_value_double(*(const double *)m);
-	default:
-		s = *(char *const *)m;
-		return dopy_value_string(s != NULL ? s : "");
-	}
+	if (t->kind != DOPY_STRING)
+		return dopy_member_get(m, t->kind);
+	s = *(char *const *)m;
+	return dopy_value_string(s != NULL ? s : "");
 }
 
 dopy_value *

@@ -177,19 +177,21 @@ perr(struct parser *ps, const char *what)
 	return NULL;
 }
 
-/* The length of the identifier at p, if a ':' follows it. */
+/* The length of the identifier at p, if a ':' follows it (after blanks,
+ * which *skip counts). */
 static size_t
-name_before_colon(const char *p)
+name_before_colon(const char *p, size_t *skip)
 {
-	size_t n = 0;
+	size_t n = 0, k;
 
 	if (!isalpha((unsigned char)*p) && *p != '_')
 		return 0;
 	while (isalnum((unsigned char)p[n]) || p[n] == '_')
 		n++;
-	while (isspace((unsigned char)p[n]))
-		n++;
-	return p[n] == ':' ? n : 0;
+	for (k = n; isspace((unsigned char)p[k]); k++)
+		;
+	*skip = k - n;
+	return p[k] == ':' ? n : 0;
 }
 
 /*
@@ -201,18 +203,18 @@ name_before_colon(const char *p)
 static int
 field_name(struct parser *ps, const dopy_type *t, char **namep)
 {
-	size_t n, i;
+	size_t n, i, blanks;
 
 	*namep = NULL;
 	skipws(ps);
-	n = name_before_colon(ps->p);
+	n = name_before_colon(ps->p, &blanks);
 	if (t->nfields > 0 && (n > 0) != (t->fnames != NULL)) {
 		perr(ps, "name every field of a structure, or none");
 		return -1;
 	}
 	if (n == 0)
 		return 0;
-	if ((*namep = strndup(ps->p, strcspn(ps->p, " \t\n:"))) == NULL) {
+	if ((*namep = strndup(ps->p, n)) == NULL) {
 		perr(ps, "out of memory");
 		return -1;
 	}
@@ -221,7 +223,7 @@ field_name(struct parser *ps, const dopy_type *t, char **namep)
 			perr(ps, "two fields of one name");
 			return -1;
 		}
-	ps->p = strchr(ps->p, ':') + 1;
+	ps->p += n + blanks + 1;		/* the name and its ':' */
 	return 0;
 }
 

@@ -71,12 +71,13 @@ while read -r p; do
 	kill "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 done <"$work/portpids"
+# What sessions see of them: DT_PORT_9600 for setup scripts, and the
+# sed expressions that rewrite the pages' addresses.
 subst=
 for p in $ports; do
-	export DT_PORT_$p="$(cat "$work/port$p")"
-done
-for p in $ports; do
-	subst="$subst -e s#\\(127\\.0\\.0\\.1\\|host\\|server\\|nshost\\|elsewhere\\):$p#127.0.0.1:$(cat "$work/port$p")#g"
+	got=$(cat "$work/port$p")
+	export DT_PORT_$p="$got"
+	subst="$subst -e s#\\(127\\.0\\.0\\.1\\|host\\|server\\|nshost\\|elsewhere\\):$p#127.0.0.1:$got#g"
 done
 
 # A block's text as a reader sees it.
