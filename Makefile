@@ -32,7 +32,7 @@ SONAME	= libdopy.so.$(SOMAJOR)
 SOFILE	= lib/libdopy.so.$(VERSION)
 
 # One folder per layer (README.md, The tree); shared helpers in lib/.
-LAYERS    = wire client server store tools
+LAYERS    = wire client server store tools idl
 LIB_SRCS  = $(sort $(wildcard lib/*.c $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 LIB_HDRS  = $(sort $(wildcard lib/*.h lib/*/*.h))
 LIB_OBJS  = $(LIB_SRCS:.c=.o)

@@ -757,6 +757,95 @@ int		 dopy_list_objects(dopy_conn *, dopy_value **names,
 int		 dopy_describe(dopy_conn *, const char *object,
 		    dopy_value **methods, dopy_error **);
 
+/* ------------------------------------------------------------------ */
+/*
+ * Generated code (dopy-idl(1)): values straight between C and the wire,
+ * without dopy_value trees.  A writer and a reader keep the first error
+ * they meet and ignore what follows it (so generated code checks once);
+ * the calls that finish a call report it.
+ *
+ * Writing: each argument or result is one image, opened with its tpl
+ * format (dopy_type_tpl(): "I", "A(S(Is))"), its data in order (an
+ * array's element count, then its elements; a structure's fields), then
+ * closed.  dopy_out_value() writes one whole image from a value (any).
+ */
+typedef struct dopy_out dopy_out;
+void		 dopy_out_begin(dopy_out *, const char *fmt);
+void		 dopy_out_bool(dopy_out *, int);
+void		 dopy_out_int(dopy_out *, int64_t);
+void		 dopy_out_uint(dopy_out *, uint64_t);
+void		 dopy_out_double(dopy_out *, double);
+void		 dopy_out_ref(dopy_out *, uint32_t);
+void		 dopy_out_string(dopy_out *, const char *);	/* not NULL */
+void		 dopy_out_bytes(dopy_out *, const void *, size_t);
+void		 dopy_out_count(dopy_out *, size_t);
+void		 dopy_out_end(dopy_out *);
+void		 dopy_out_value(dopy_out *, const dopy_value *);
+int		 dopy_out_error(const dopy_out *);
+
+/*
+ * Reading: the next image, whose format must be fmt, then its data in
+ * the order written, then its end (the data must be used up).  Strings
+ * and bytes are malloc'd copies (bytes with a NUL after them); an array
+ * is its count and a calloc'd block of n elements of size bytes, within
+ * the bound of dopy(5) on what decoding one image may allocate, which
+ * the reader counts.  After an error the readers return 0 or NULL.
+ */
+typedef struct dopy_in dopy_in;
+void		 dopy_in_begin(dopy_in *, const char *fmt);
+int		 dopy_in_bool(dopy_in *);
+int64_t		 dopy_in_int(dopy_in *);
+uint64_t	 dopy_in_uint(dopy_in *);
+double		 dopy_in_double(dopy_in *);
+uint32_t	 dopy_in_ref(dopy_in *);
+char		*dopy_in_string(dopy_in *);
+void		*dopy_in_bytes(dopy_in *, size_t *len);
+void		*dopy_in_array(dopy_in *, size_t *n, size_t size);
+void		 dopy_in_end(dopy_in *);
+dopy_value	*dopy_in_value(dopy_in *);		/* a whole image */
+int		 dopy_in_error(const dopy_in *);
+const char	*dopy_in_errmsg(const dopy_in *);
+
+/*
+ * A client stub's call: put writes the nargs argument images (all
+ * positional) from args; get, NULL for a method without a result,
+ * reads the one result image into result.  get runs in whichever thread
+ * reads the answer, before the call returns; a result it cannot read
+ * fails the call with DOPY_E_PROTO, and get must then leave nothing for
+ * the caller to free that it has not recorded in result.  Oneway sends
+ * and returns.  The async form's result must stay valid until the
+ * future is waited for or freed.
+ */
+typedef void	(*dopy_put_fn)(dopy_out *, const void *args);
+typedef void	(*dopy_get_fn)(dopy_in *, void *result);
+int		 dopy_stub_call(dopy_proxy *, const char *method,
+		    size_t nargs, dopy_put_fn put, const void *args,
+		    dopy_get_fn get, void *result, dopy_error **);
+int		 dopy_stub_call_async(dopy_proxy *, const char *method,
+		    size_t nargs, dopy_put_fn put, const void *args,
+		    dopy_get_fn get, void *result, dopy_future_fn done,
+		    void *arg, dopy_future **, dopy_error **);
+int		 dopy_stub_oneway(dopy_proxy *, const char *method,
+		    size_t nargs, dopy_put_fn put, const void *args,
+		    dopy_error **);
+
+/*
+ * A server's generated object or class (already added): its methods
+ * read their arguments with dopy_call_in() (one image per parameter, in
+ * declared order, defaults filled in) instead of dopy_call_arg(), and
+ * write their result, if any, with dopy_call_out() instead of
+ * dopy_call_return().  interface is its dopy-idl(5) text, which
+ * dopy.interface returns; NULL leaves the text made from the table.
+ */
+int		 dopy_server_set_stub(dopy_server *, const char *object,
+		    const char *interface);
+dopy_in		*dopy_call_in(dopy_call *);
+dopy_out	*dopy_call_out(dopy_call *);
+/* An object's interface text (dopy.interface), malloc'd: the one set
+ * with dopy_server_set_stub(), else made from its table. */
+int		 dopy_interface(dopy_conn *, const char *object, char **text,
+		    dopy_error **);
+
 #ifdef __cplusplus
 }
 #endif
