@@ -36,7 +36,7 @@ LAYERS    = wire client server store tools idl
 LIB_SRCS  = $(sort $(wildcard lib/*.c $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 LIB_HDRS  = $(sort $(wildcard lib/*.h lib/*/*.h))
 LIB_OBJS  = $(LIB_SRCS:.c=.o)
-PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient
+PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient bin/dopy-idl
 MANPAGES  = $(wildcard man/*.[1-9])
 UNIT_SRCS = $(sort $(wildcard tests/test_*.c))
 E2E_SRCS  = $(sort $(wildcard tests/e2e_*.c))
@@ -74,6 +74,7 @@ PC_RPATH ?= $(if $(filter /usr /usr/local,$(PREFIX)),no,yes)
 PC_RPATH_FLAG = $(if $(filter yes,$(PC_RPATH)),-Wl$(comma)-rpath$(comma)$${libdir} ,)
 comma := ,
 MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@BINDIR@|$(BINDIR)|' \
 	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@RPATH@|$(PC_RPATH_FLAG)|' lib/dopy.pc.in
 lib/dopy.pc: lib/dopy.pc.in Makefile
@@ -120,6 +121,11 @@ RSH_OBJS = $(RSH_SRCS:.c=.o)
 bin/dopy-rsh: $(RSH_OBJS) lib/libdopy.so
 	$(CC) -o $@ $(RSH_OBJS) $(PROG_LDFLAGS) -ldopy $(JSON_LIBS) \
 	    $(EDIT_LIBS) $(BSD_LIBS)
+
+# The interface compiler needs lib/idl/, which the shared library does
+# not export: it takes the static one.
+bin/dopy-idl: bin/dopy-idl.o lib/libdopy.a
+	$(CC) -o $@ bin/dopy-idl.o lib/libdopy.a $(LDFLAGS) $(LIBS)
 
 bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 	$(CC) -o $@ bin/dopyclient.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)

@@ -769,6 +769,11 @@ int		 dopy_describe(dopy_conn *, const char *object,
  * array's element count, then its elements; a structure's fields), then
  * closed.  dopy_out_value() writes one whole image from a value (any).
  */
+/* A bytes value in generated code: a malloc'd block and its length. */
+struct dopy_bytes {
+	void		*data;
+	size_t		 len;
+};
 typedef struct dopy_out dopy_out;
 void		 dopy_out_begin(dopy_out *, const char *fmt);
 void		 dopy_out_bool(dopy_out *, int);

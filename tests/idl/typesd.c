@@ -1,0 +1,408 @@
+/*
+ * typesd.c - a server written the way dopy-idl(1) users write one: the
+ * functions tests/idl/types_server.h declares, and main.  The skeleton
+ * is generated from types.idl at build time; tests/e2e_idl.c calls it
+ * with generated stubs and with the dynamic API.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "types_server.h"
+
+struct types {
+	int64_t	 calls;
+	double	 level;
+	int64_t	 notes;
+};
+
+struct cell {
+	int64_t	 v;
+};
+
+static char *
+copy(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+int
+types_echo_bool(dopy_call *call, struct types *self, int v, int *result)
+{
+	(void)call;
+	self->calls++;
+	*result = v;
+	return 0;
+}
+
+int
+types_echo_int(dopy_call *call, struct types *self, int64_t v,
+    int64_t *result)
+{
+	(void)call;
+	self->calls++;
+	*result = v;
+	return 0;
+}
+
+int
+types_echo_uint(dopy_call *call, struct types *self, uint64_t v,
+    uint64_t *result)
+{
+	(void)call;
+	self->calls++;
+	*result = v;
+	return 0;
+}
+
+int
+types_echo_double(dopy_call *call, struct types *self, double v,
+    double *result)
+{
+	(void)call;
+	self->calls++;
+	*result = v;
+	return 0;
+}
+
+int
+types_echo_string(dopy_call *call, struct types *self, const char *v,
+    char **result)
+{
+	self->calls++;
+	if ((*result = copy(v)) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	return 0;
+}
+
+int
+types_echo_bytes(dopy_call *call, struct types *self, const void *v,
+    size_t v_len, struct dopy_bytes *result)
+{
+	self->calls++;
+	if ((result->data = malloc(v_len + 1)) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	memcpy(result->data, v, v_len);
+	result->len = v_len;
+	return 0;
+}
+
+static int
+ints_copy(struct int_array *to, const struct int_array *from)
+{
+	to->n = 0;
+	if ((to->v = calloc(from->n + 1, sizeof(*to->v))) == NULL)
+		return -1;
+	memcpy(to->v, from->v, from->n * sizeof(*to->v));
+	to->n = from->n;
+	return 0;
+}
+
+int
+types_echo_ints(dopy_call *call, struct types *self,
+    const struct int_array *v, struct int_array *result)
+{
+	self->calls++;
+	if (ints_copy(result, v) < 0)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	return 0;
+}
+
+int
+types_echo_matrix(dopy_call *call, struct types *self,
+    const struct int_array_array *v, struct int_array_array *result)
+{
+	size_t i;
+
+	self->calls++;
+	if ((result->v = calloc(v->n + 1, sizeof(*result->v))) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	for (i = 0; i < v->n; i++, result->n++)
+		if (ints_copy(&result->v[i], &v->v[i]) < 0)
+			return dopy_raise(call, "dopy.InternalError",
+			    "no memory");
+	return 0;
+}
+
+int
+types_echo_strings(dopy_call *call, struct types *self,
+    const struct string_array *v, struct string_array *result)
+{
+	size_t i;
+
+	self->calls++;
+	if ((result->v = calloc(v->n + 1, sizeof(*result->v))) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	for (i = 0; i < v->n; i++, result->n++)
+		if ((result->v[i] = copy(v->v[i])) == NULL)
+			return dopy_raise(call, "dopy.InternalError",
+			    "no memory");
+	return 0;
+}
+
+static int
+point_copy(struct point *to, const struct point *from)
+{
+	*to = *from;
+	return (to->name = copy(from->name)) != NULL ? 0 : -1;
+}
+
+int
+types_echo_point(dopy_call *call, struct types *self, const struct point *v,
+    struct point *result)
+{
+	self->calls++;
+	if (point_copy(result, v) < 0)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	return 0;
+}
+
+static int
+points_copy(struct point_array *to, const struct point_array *from)
+{
+	size_t i;
+
+	to->n = 0;
+	if ((to->v = calloc(from->n + 1, sizeof(*to->v))) == NULL)
+		return -1;
+	for (i = 0; i < from->n; i++, to->n++)
+		if (point_copy(&to->v[i], &from->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int
+types_echo_points(dopy_call *call, struct types *self,
+    const struct point_array *v, struct point_array *result)
+{
+	self->calls++;
+	if (points_copy(result, v) < 0)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	return 0;
+}
+
+int
+types_echo_nested(dopy_call *call, struct types *self,
+    const struct point_array_array *v, struct point_array_array *result)
+{
+	size_t i;
+
+	self->calls++;
+	if ((result->v = calloc(v->n + 1, sizeof(*result->v))) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	for (i = 0; i < v->n; i++, result->n++)
+		if (points_copy(&result->v[i], &v->v[i]) < 0)
+			return dopy_raise(call, "dopy.InternalError",
+			    "no memory");
+	return 0;
+}
+
+int
+types_echo_pair(dopy_call *call, struct types *self,
+    const struct types_echo_pair_v *v, struct types_echo_pair_result *result)
+{
+	self->calls++;
+	result->f0 = v->f0;
+	if ((result->f1 = copy(v->f1)) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	return 0;
+}
+
+int
+types_echo_any(dopy_call *call, struct types *self, const dopy_value *v,
+    dopy_value **result)
+{
+	self->calls++;
+	if ((*result = dopy_value_copy(v)) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	return 0;
+}
+
+int
+types_add(dopy_call *call, struct types *self, int64_t a, int64_t b,
+    int64_t *result)
+{
+	self->calls++;
+	if (__builtin_add_overflow(a, b, result))
+		return dopy_raise(call, TYPES_E_RANGE, "%lld + %lld overflows",
+		    (long long)a, (long long)b);
+	return 0;
+}
+
+int
+types_greet(dopy_call *call, struct types *self, const char *name,
+    const char *greeting, char **result)
+{
+	self->calls++;
+	if (asprintf(result, "%s, %s!", greeting, name) < 0) {
+		*result = NULL;
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	}
+	return 0;
+}
+
+int
+types_check(dopy_call *call, struct types *self, int64_t n)
+{
+	self->calls++;
+	if (n < 0)
+		return dopy_raise(call, TYPES_E_RANGE, "%lld < 0",
+		    (long long)n);
+	if (n == 0)
+		return dopy_raise(call, TYPES_E_SHARED, "zero");
+	return 0;
+}
+
+int
+types_note(dopy_call *call, struct types *self, const char *text)
+{
+	(void)call;
+	(void)text;
+	self->notes++;
+	return 0;
+}
+
+int
+types_notes(dopy_call *call, struct types *self, int64_t *result)
+{
+	(void)call;
+	*result = self->notes;
+	return 0;
+}
+
+static void
+cell_gone(void *state, enum dopy_ref_why why)
+{
+	(void)why;
+	free(state);
+}
+
+int
+types_cell(dopy_call *call, struct types *self, int64_t v, uint32_t *result)
+{
+	struct cell *c;
+	dopy_value *ref;
+
+	self->calls++;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	c->v = v;
+	if ((ref = dopy_call_new_ref(call, &cell_def, c, cell_gone)) == NULL) {
+		free(c);
+		return DOPY_E_REMOTE;	/* raised already */
+	}
+	*result = dopy_value_get_ref(ref);
+	dopy_value_free(ref);
+	return 0;
+}
+
+int
+types_peek(dopy_call *call, struct types *self, uint32_t r, int64_t *result)
+{
+	dopy_value *ref = dopy_value_ref(r);
+	struct cell *c = dopy_call_ref_state(call, ref, &cell_def);
+
+	self->calls++;
+	dopy_value_free(ref);
+	if (c == NULL)
+		return dopy_raise(call, TYPES_E_RANGE, "@%u is not a cell", r);
+	*result = c->v;
+	return 0;
+}
+
+int
+types_nothing(dopy_call *call, struct types *self)
+{
+	(void)call;
+	self->calls++;
+	return 0;
+}
+
+int
+types_get_calls(dopy_call *call, struct types *self, int64_t *result)
+{
+	(void)call;
+	*result = self->calls;
+	return 0;
+}
+
+int
+types_get_level(dopy_call *call, struct types *self, double *result)
+{
+	(void)call;
+	*result = self->level;
+	return 0;
+}
+
+int
+types_set_level(dopy_call *call, struct types *self, double value)
+{
+	if (value < 0)
+		return dopy_raise(call, TYPES_E_RANGE, "level below 0");
+	self->level = value;
+	return 0;
+}
+
+int
+cell_get(dopy_call *call, struct cell *self, int64_t *result)
+{
+	(void)call;
+	*result = self->v;
+	return 0;
+}
+
+int
+cell_set(dopy_call *call, struct cell *self, int64_t v)
+{
+	(void)call;
+	self->v = v;
+	return 0;
+}
+
+int
+tally_get(dopy_call *call, struct tally_state *self, int64_t *result)
+{
+	(void)call;
+	*result = self->count;
+	return 0;
+}
+
+int
+tally_add(dopy_call *call, struct tally_state *self, int64_t n,
+    int64_t *result)
+{
+	if (__builtin_add_overflow(self->count, n, &self->count))
+		return dopy_raise(call, "tally.Overflow", "too many");
+	*result = self->count;
+	return 0;
+}
+
+int
+tally_label(dopy_call *call, struct tally_state *self, const char *text)
+{
+	char *s;
+
+	if ((s = copy(text)) == NULL)
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	free(self->label);
+	self->label = s;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct types t;
+	dopy_server *s;
+	int status;
+
+	if ((s = dopy_server_new()) == NULL)
+		return 1;
+	if (types_register(s, &t) < 0 || tally_register(s) < 0) {
+		fprintf(stderr, "typesd: %s\n", dopy_server_errmsg(s));
+		return 1;
+	}
+	status = dopy_main(s, argc, argv);
+	dopy_server_free(s);
+	return status;
+}
