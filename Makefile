@@ -134,7 +134,7 @@ bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 # Build needs; check adds the test tools.
 DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev libsodium-dev \
 	libjansson-dev libedit-dev
-DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang libclang-rt-14-dev \
+DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang g++ libclang-rt-14-dev \
 	mandoc procps openbsd-inetd xinetd ucspi-tcp openssh-server \
 	openssh-client systemd netcat-openbsd
 
@@ -154,14 +154,31 @@ tests/unit: $(UNIT_SRCS) $(TEST_HDRS) lib/libdopy.a
 	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -o $@ $(UNIT_SRCS) lib/libdopy.a \
 	    $(CRIT_LIBS) $(LIBS)
 
-tests/e2e: $(E2E_SRCS) $(TEST_HDRS) lib/libdopy.a
-	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -o $@ $(E2E_SRCS) lib/libdopy.a \
-	    $(CRIT_LIBS) $(LIBS)
+# Generated code under test (tests/e2e_idl.c): stubs and a skeleton from
+# tests/idl/types.idl, whose server is bin/typesd (not installed), and
+# stubs from tests/idl/test.idl (prefix ht_) for dopyd's test object.
+IDL_GEN = tests/idl/gen/types.h tests/idl/gen/types_client.h \
+	tests/idl/gen/types_client.c tests/idl/gen/types_server.h \
+	tests/idl/gen/types_server.c tests/idl/gen/test.h \
+	tests/idl/gen/test_client.h tests/idl/gen/test_client.c
+IDL_CFLAGS = -Itests/idl/gen -Werror
+$(IDL_GEN) &: tests/idl/types.idl tests/idl/test.idl bin/dopy-idl
+	mkdir -p tests/idl/gen
+	bin/dopy-idl -o tests/idl/gen/types tests/idl/types.idl
+	bin/dopy-idl -c -p ht_ -o tests/idl/gen/test tests/idl/test.idl
+bin/typesd: tests/idl/typesd.c $(IDL_GEN) lib/libdopy.a
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -o $@ tests/idl/typesd.c \
+	    tests/idl/gen/types_server.c lib/libdopy.a $(LIBS)
+E2E_GEN_SRCS = tests/idl/gen/types_client.c tests/idl/gen/test_client.c
+
+tests/e2e: $(E2E_SRCS) $(TEST_HDRS) lib/libdopy.a $(IDL_GEN)
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(CRIT_CFLAGS) -o $@ $(E2E_SRCS) \
+	    $(E2E_GEN_SRCS) lib/libdopy.a $(CRIT_LIBS) $(LIBS)
 
 # DOPY_BIN tells the end-to-end tests which programs to run.
 unit: tests/unit
 	tests/unit
-e2e: tests/e2e $(PROGS)
+e2e: tests/e2e $(PROGS) bin/typesd
 	DOPY_BIN=$(CURDIR)/bin tests/e2e
 
 # The whole suite again with AddressSanitizer and UBSan, in tests/asan.
@@ -172,7 +189,7 @@ asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    sh tests/run-asan.sh $(CURDIR)/tests/asan
-asan-build:
+asan-build: $(IDL_GEN)
 	mkdir -p tests/asan/bin $(addprefix tests/asan/lib/,$(LAYERS))
 	for f in $(LIB_SRCS); do \
 	    $(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -c -o tests/asan/$${f%.c}.o $$f \
@@ -181,7 +198,7 @@ asan-build:
 	ar rcs tests/asan/lib/libdopy.a $(patsubst %.c,tests/asan/%.o,$(LIB_SRCS))
 	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
 	    "dopy-rsh $(notdir $(basename $(wildcard bin/rsh_*.c)))" \
-	    dopyclient; do \
+	    dopyclient dopy-idl; do \
 	    srcs=""; for s in $$p; do srcs="$$srcs bin/$$s.c"; done; \
 	    case $$p in dopy-rsh*) xl="$(JSON_LIBS) $(EDIT_LIBS)";; \
 	    *) xl="";; esac; \
@@ -190,8 +207,12 @@ asan-build:
 	    $$xl $(LIBS) || exit 1; done
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) -o tests/asan/unit \
 	    $(UNIT_SRCS) tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
-	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) -o tests/asan/e2e \
-	    $(E2E_SRCS) tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(ASAN_FLAGS) -o tests/asan/bin/typesd \
+	    tests/idl/typesd.c tests/idl/gen/types_server.c \
+	    tests/asan/lib/libdopy.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) \
+	    -o tests/asan/e2e $(E2E_SRCS) $(E2E_GEN_SRCS) \
+	    tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
 
 # libFuzzer harnesses: the frame and value decoders, whole sessions
 # against the server loop with dopyd's objects, hostile answers to the
@@ -318,6 +339,7 @@ help:
 	@echo "make help       this list"
 
 clean:
+	rm -rf tests/idl/gen bin/typesd
 	rm -f lib/*.o lib/*/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
 	    tests/unit tests/e2e $(FUZZ_PROGS) tests/bench
 	rm -rf tests/asan tests/.work tests/fuzzlib

@@ -7,8 +7,9 @@
 # is one of these, named by a marker on the line above it (blocks.awk):
 #   sh		a shell session: "$ command" lines and their output, run
 #		and compared (the default for a block starting with "$ ")
-#   c NAME	a C program: written to NAME.c and built with pkg-config
-#		against the installed library, warnings being errors; a
+#   c NAME [MORE.c...]  a C program: written to NAME.c and built with
+#		pkg-config against the installed library (with MORE.c,
+#		files an earlier session made), warnings being errors; a
 #		later session of the page may run ./NAME
 #   c-top DECL	C declarations or functions, compiled (not linked) after
 #		<dopy.h>, the usual system headers and DECL
@@ -154,8 +155,11 @@ step() {	# n command
 compile() {	# n kind args txt
 	src=$pdir/blocks/$1.c
 	case $2 in
-	c)	cp "$4" "$pdir/$3.c"
-		step "$1" "cc -Wall -Wextra -Werror -o $3 $3.c \$(pkg-config --cflags --libs dopy)"
+	c)	# c NAME [MORE.c...]: more sources an earlier session made
+		# (dopy-idl's output, say) are built into the program too.
+		set -- "$1" "$2" "${3%% *}" "$4" "$(echo "$3" | sed -n 's/^[^ ]* //p')"
+		cp "$4" "$pdir/$3.c"
+		step "$1" "cc -Wall -Wextra -Werror -o $3 $3.c $5 \$(pkg-config --cflags --libs dopy)"
 		return ;;
 	c-top)	{ cat "$here/prelude.h"; printf '%s\n' "$3"; cat "$4"; } >"$src" ;;
 	c-body)	{ cat "$here/prelude.h"
