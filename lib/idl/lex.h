@@ -57,6 +57,9 @@ int	 idl_name_check(struct lexer *, const char *name, struct idl_pos,
 
 /* text.c: a kind's keyword: "int", "any". */
 const char *idl_kind_name(enum dopy_kind);
+/* text.c: a type as the wire sees it, without field names:
+ * "(int,int)[]" (malloc'd). */
+char	*idl_wire_text(const struct idl_type *);
 /* text.c: a string or bytes default as a double-quoted literal with
  * the escapes lex.c reads (malloc'd). */
 char	*idl_quote(const char *);

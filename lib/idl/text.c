@@ -35,24 +35,24 @@ idl_kind_name(enum dopy_kind kind)
 	}
 }
 
-/* Structures with their field names, without blanks, as type.c
- * writes them: "(x:int,y:int)". */
+/* Structures with their field names (if names), without blanks, as
+ * type.c writes them: "(x:int,y:int)". */
 static void
-type_text(FILE *o, const struct idl_type *t)
+type_text(FILE *o, const struct idl_type *t, int names)
 {
 	size_t i;
 
 	if (t->kind == DOPY_ARRAY) {
-		type_text(o, t->elem);
+		type_text(o, t->elem, names);
 		fputs("[]", o);
 	} else if (t->kind == DOPY_STRUCT) {
 		fputc('(', o);
 		for (i = 0; i < t->st->nfields; i++) {
 			if (i > 0)
 				fputc(',', o);
-			if (t->st->fields[i].name != NULL)
+			if (names && t->st->fields[i].name != NULL)
 				fprintf(o, "%s:", t->st->fields[i].name);
-			type_text(o, t->st->fields[i].type);
+			type_text(o, t->st->fields[i].type, names);
 		}
 		fputc(')', o);
 	} else
@@ -72,8 +72,8 @@ finish(FILE *o, char **bufp)
 	return *bufp;
 }
 
-char *
-idl_type_text(const struct idl_type *t)
+static char *
+text_of(const struct idl_type *t, int names)
 {
 	char *buf = NULL;
 	size_t len;
@@ -81,8 +81,20 @@ idl_type_text(const struct idl_type *t)
 
 	if (t == NULL || (o = open_memstream(&buf, &len)) == NULL)
 		return NULL;
-	type_text(o, t);
+	type_text(o, t, names);
 	return finish(o, &buf);
+}
+
+char *
+idl_type_text(const struct idl_type *t)
+{
+	return text_of(t, 1);
+}
+
+char *
+idl_wire_text(const struct idl_type *t)
+{
+	return text_of(t, 0);
 }
 
 /* Double-quoted with the escapes that lex.c and dopy_value_parse()
@@ -185,7 +197,7 @@ idl_params_text(const struct idl_method *m)
 	for (i = 0; i < m->nparams; i++) {
 		p = &m->params[i];
 		fprintf(o, "%s%s:", i > 0 ? ", " : "", p->name);
-		type_text(o, p->type);
+		type_text(o, p->type, 1);
 		if (p->def == NULL)
 			continue;
 		fputc('=', o);
