@@ -207,7 +207,8 @@ Test(idl, params_text_is_sig_text)
 	    "\ta();\n"
 	    "\tb(x: int, y: double = 1.50, z: bool = yes);\n"
 	    "\tc(p: (x:int,y:int)[] = [(1,2)], s: string[] = [\"a b\"]);\n"
-	    "\td(s: string = \"Hello\", t: bytes = \"raw\", u: string = \"\");\n"
+	    "\td(s: string = \"Hello\", t: bytes = \"raw\", "
+	    "u: string = \"\");\n"
 	    "}\n");
 	static const char *const want[] = { "", "x:int, y:double=1.5, "
 	    "z:bool=true", "p:(x:int,y:int)[]=[(1, 2)], s:string[]=[\"a b\"]",
@@ -458,7 +459,8 @@ Test(idl, errors)
 		{ "object c { f(x: int = ); }",
 		    "1:23: expected a value after '=' for parameter x" },
 		{ "object c { f(x: int = 1;); }",
-		    "1:24: expected ',' or ')' after the default of parameter x" },
+		    "1:24: expected ',' or ')' after the default of "
+		    "parameter x" },
 		{ "object c { f(x: int[] = 1]); }",
 		    "1:26: unbalanced ']' in a default" },
 		{ "object c {", "1:11: expected '}' at the end of object c" },
@@ -520,13 +522,15 @@ Test(idl, errors)
 		{ "object c { f(x: any[]); }", "1:17: any is only for a whole "
 		    "parameter, result or attribute" },
 		{ "class r { state: any; }", "1:18: any is only for a whole" },
-		{ "object c { f(p: (a:int,int)); }", "1:24: name every field of "
+		{ "object c { f(p: (a:int,int)); }",
+		    "1:24: name every field of "
 		    "a structure, or none" },
 		{ "object c { f(p: (a:int,a:int)); }", "1:24: field 'a' is "
 		    "declared twice in a structure" },
 		{ "struct p { x: int; x: int; }", "1:20: field 'x' is declared "
 		    "twice in struct p" },
-		{ "object c { f(x: int[][][][][][][][]); }", "1:17: type nested "
+		{ "object c { f(x: int[][][][][][][][]); }",
+		    "1:17: type nested "
 		    "too deeply (dopy(5) allows 8 levels)" },
 		/* defaults */
 		{ "object c { f(n: int = \"x\"); }",
@@ -539,7 +543,8 @@ Test(idl, errors)
 		    "1:25: parameter a: default: expected int" },
 		{ "object c { f(a: (int,int) = (1)); }",
 		    "1:29: parameter a: default: (int,int) wants 2 fields" },
-		{ "object c { f(a: any = 1); }", "1:23: parameter a: a parameter "
+		{ "object c { f(a: any = 1); }",
+		    "1:23: parameter a: a parameter "
 		    "of type any takes no default" },
 		{ "object c { f(a: ref = x); }",
 		    "1:23: parameter a: a ref takes no default" },
@@ -552,12 +557,14 @@ Test(idl, errors)
 		    "interface language" },
 		{ "object c { attr writable writable: int; }",
 		    "1:26: 'writable' is a word of the interface language" },
-		{ "object dopy_x {}", "1:8: 'dopy_x': names starting with dopy_ "
+		{ "object dopy_x {}",
+		    "1:8: 'dopy_x': names starting with dopy_ "
 		    "are dopy's own" },
 		{ "object c { f(_x: int); }", "1:14: '_x': names starting with "
 		    "'_' are reserved in C" },
 		{ "object a.b {}", "1:8: 'a.b': only error names have dots" },
-		{ "object c { error a.b; }", "1:18: an error declared in object "
+		{ "object c { error a.b; }",
+		    "1:18: an error declared in object "
 		    "c has a plain name" },
 		/* duplicates and clashes */
 		{ "object c { add(); add(); }",
@@ -566,7 +573,8 @@ Test(idl, errors)
 		    "1:30: duplicate attr 'a' in object c" },
 		{ "object c { f(a: int, a: int); }",
 		    "1:22: parameter 'a' is declared twice in method f" },
-		{ "object c {} object c {}", "1:20: object c is already declared" },
+		{ "object c {} object c {}",
+		    "1:20: object c is already declared" },
 		{ "struct c { x: int; } class c { state: int; }",
 		    "1:28: struct c is already declared" },
 		{ "error E; error E;", "1:16: error 'E' is already declared" },
@@ -699,13 +707,15 @@ Test(idl, compat)
 		    "removed" },
 		{ "\tattr total: int;\n", "\tattr total: int;\n\tattr avg: "
 		    "double;\n", "compatible: counter: new attr avg" },
-		{ "attr writable limit", "attr limit", "breaking: counter: attr "
+		{ "attr writable limit", "attr limit",
+		    "breaking: counter: attr "
 		    "limit: no longer writable" },
 		{ "attr total", "attr writable total", "compatible: counter: "
 		    "attr total: now writable" },
 		{ "attr total: int", "attr total: uint", "breaking: counter: "
 		    "attr total: type int changed to uint" },
-		{ "add(n: int = 1,", "add(n: uint = 1,", "breaking: counter.add: "
+		{ "add(n: int = 1,", "add(n: uint = 1,",
+		    "breaking: counter.add: "
 		    "parameter n: type int changed to uint" },
 		{ "reset(to: int)", "reset(to: int, hard: bool = false)",
 		    "compatible: counter.reset: new parameter hard = false" },
@@ -726,7 +736,8 @@ Test(idl, compat)
 		    "counter.reset: parameter to: now defaults to 0" },
 		{ "-> int raises", "-> uint raises", "breaking: counter.add: "
 		    "result: type int changed to uint" },
-		{ "-> int raises", "raises", "breaking: counter.add: result int "
+		{ "-> int raises", "raises",
+		    "breaking: counter.add: result int "
 		    "removed" },
 		{ "reset(to: int)", "reset(to: int) -> int", "breaking: "
 		    "counter.reset: result int added" },

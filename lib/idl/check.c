@@ -36,7 +36,7 @@ resolve(struct parser *ps, const struct raise_ref *r)
 	char *name = m->raises[r->i], *full;
 	size_t j;
 
-	if ((full = dopy_asprintf("%s.%s", obj->name, name)) == NULL)
+	if ((full = idl_printf("%s.%s", obj->name, name)) == NULL)
 		return idl_perr(ps, r->pos, "out of memory");
 	if (declared_in(obj->errors, obj->nerrors, full)) {
 		free(name);
@@ -45,7 +45,7 @@ resolve(struct parser *ps, const struct raise_ref *r)
 		free(full);
 		if (!declared_in(f->errors, f->nerrors, name) &&
 		    !declared_in(obj->errors, obj->nerrors, name))
-			return lex_error(&ps->lx, r->pos, "error '%s' raised "
+			return idl_err(ps, r->pos, "error '%s' raised "
 			    "by %s.%s is not declared%s", name, obj->name,
 			    m->name, idl_error_find(f, name) == NULL ? "" :
 			    " here (it is another object's: declare it at the "
@@ -53,7 +53,7 @@ resolve(struct parser *ps, const struct raise_ref *r)
 	}
 	for (j = 0; j < r->i; j++)
 		if (strcmp(m->raises[j], name) == 0)
-			return lex_error(&ps->lx, r->pos, "error '%s' is raised "
+			return idl_err(ps, r->pos, "error '%s' is raised "
 			    "twice by %s.%s", name, obj->name, m->name);
 	return 0;
 }
@@ -68,7 +68,7 @@ shadows(struct parser *ps, const struct idl_object *obj)
 	for (i = 0; i < obj->nerrors; i++) {
 		e = &obj->errors[i];
 		if (declared_in(ps->f->errors, ps->f->nerrors, e->name + skip))
-			return lex_error(&ps->lx, e->pos, "error %s of %s hides "
+			return idl_err(ps, e->pos, "error %s of %s hides "
 			    "the top-level error %s", e->name + skip,
 			    obj->name, e->name + skip);
 	}
@@ -94,7 +94,7 @@ accessors(struct parser *ps, const struct idl_object *obj)
 		for (j = 0; j < obj->nattrs; j++) {
 			a = obj->attrs[j].name;
 			if (strcmp(m->name + 4, a) == 0)
-				return lex_error(&ps->lx, m->pos, "method %s of "
+				return idl_err(ps, m->pos, "method %s of "
 				    "%s clashes with attr %s, whose accessors "
 				    "are get_%s and set_%s", m->name, obj->name,
 				    a, a, a);

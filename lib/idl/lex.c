@@ -13,7 +13,7 @@
 #include "idl/lex.h"
 
 void
-lex_init(struct lexer *lx, const char *path, const char *text, char *err,
+idl_lex_init(struct lexer *lx, const char *path, const char *text, char *err,
     size_t errlen)
 {
 	lx->path = path;
@@ -24,7 +24,7 @@ lex_init(struct lexer *lx, const char *path, const char *text, char *err,
 }
 
 int
-lex_error(struct lexer *lx, struct idl_pos pos, const char *fmt, ...)
+idl_lex_error(struct lexer *lx, struct idl_pos pos, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -72,8 +72,8 @@ doc_line(struct lexer *lx, char **doc)
 	advance(lx, (size_t)(e - lx->p));
 	while (e > b && isspace((unsigned char)e[-1]))
 		e--;
-	n = *doc == NULL ? dopy_asprintf("%.*s", (int)(e - b), b) :
-	    dopy_asprintf("%s\n%.*s", *doc, (int)(e - b), b);
+	n = *doc == NULL ? idl_printf("%.*s", (int)(e - b), b) :
+	    idl_printf("%s\n%.*s", *doc, (int)(e - b), b);
 	free(*doc);
 	*doc = n;
 	return n != NULL ? 0 : -1;
@@ -88,7 +88,7 @@ lex_doc(struct lexer *lx, struct tok *t)
 	t->kind = T_DOC;
 	for (;;) {
 		if (doc_line(lx, &t->s) < 0)
-			return lex_error(lx, t->pos, "out of memory");
+			return idl_lex_error(lx, t->pos, "out of memory");
 		if (*lx->p != '\n')
 			break;
 		for (q = lx->p + 1; *q == ' ' || *q == '\t'; q++)
@@ -139,19 +139,19 @@ escape(struct lexer *lx, const char *p, int *c)
 	case 'x':
 		if (!isxdigit((unsigned char)p[2]) ||
 		    !isxdigit((unsigned char)p[3]))
-			return lex_error(lx, pos, "bad escape '\\x': want two "
-			    "hex digits");
+			return idl_lex_error(lx, pos, "bad escape '\\x': "
+			    "want two hex digits");
 		memcpy(hex, p + 2, 2);
 		hex[2] = '\0';
 		if ((*c = (int)strtol(hex, NULL, 16)) != 0)
 			return 4;
 		/* FALLTHROUGH */
 	case '0':
-		return lex_error(lx, pos, "a string here cannot hold a NUL "
+		return idl_lex_error(lx, pos, "a string here cannot hold a NUL "
 		    "byte");
 	default:
-		return lex_error(lx, pos, "unknown escape '\\%c' in a string "
-		    "(use \\\" \\\\ \\n \\t \\r or \\xHH)",
+		return idl_lex_error(lx, pos, "unknown escape '\\%c' in a "
+		    "string (use \\\" \\\\ \\n \\t \\r or \\xHH)",
 		    isprint((unsigned char)p[1]) ? p[1] : '?');
 	}
 }
@@ -165,10 +165,10 @@ lex_string(struct lexer *lx, struct tok *t)
 
 	t->kind = T_STRING;
 	if ((t->s = malloc(strcspn(p, "\n") + 1)) == NULL)
-		return lex_error(lx, t->pos, "out of memory");
+		return idl_lex_error(lx, t->pos, "out of memory");
 	while (*p != '"') {
 		if (*p == '\0' || *p == '\n')
-			return lex_error(lx, t->pos, "unterminated string");
+			return idl_lex_error(lx, t->pos, "unterminated string");
 		if (*p == '\\') {
 			if ((k = escape(lx, p, &c)) < 0)
 				return -1;
@@ -214,7 +214,7 @@ number_len(const char *p)
 }
 
 int
-lex_next(struct lexer *lx, struct tok *t)
+idl_lex_next(struct lexer *lx, struct tok *t)
 {
 	const char *p;
 
@@ -246,9 +246,10 @@ lex_next(struct lexer *lx, struct tok *t)
 		t->c = *p;
 		advance(lx, 1);
 	} else if (isprint((unsigned char)*p))
-		return lex_error(lx, t->pos, "unexpected character '%c'", *p);
+		return idl_lex_error(lx, t->pos, "unexpected character '%c'",
+		    *p);
 	else
-		return lex_error(lx, t->pos, "unexpected byte 0x%02x",
+		return idl_lex_error(lx, t->pos, "unexpected byte 0x%02x",
 		    (unsigned char)*p);
 	t->len = (size_t)(lx->p - p);
 	return 0;

@@ -6,7 +6,6 @@
 #define DOPY_IDL_LEX_H
 
 #include "idl/idl.h"
-#include "util.h"
 
 /* dopy(5)'s limits, as wire/wire.h has them; idl sits above wire and
  * sees only dopy.h, so a unit test checks that the two agree. */
@@ -41,12 +40,12 @@ struct lexer {
 	size_t		 errlen;
 };
 
-void	 lex_init(struct lexer *, const char *path, const char *text,
+void	 idl_lex_init(struct lexer *, const char *path, const char *text,
 	    char *err, size_t errlen);
 /* The next token in *t (its s freed first); 0, or -1 with err set. */
-int	 lex_next(struct lexer *, struct tok *);
+int	 idl_lex_next(struct lexer *, struct tok *);
 /* "PATH:LINE:COL: message" in the lexer's err; returns -1. */
-int	 lex_error(struct lexer *, struct idl_pos, const char *fmt, ...)
+int	 idl_lex_error(struct lexer *, struct idl_pos, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /* names.c: whether name may become a C identifier; decl: it names a
@@ -55,6 +54,11 @@ int	 lex_error(struct lexer *, struct idl_pos, const char *fmt, ...)
 int	 idl_name_check(struct lexer *, const char *name, struct idl_pos,
 	    int decl);
 
+/* text.c: a malloc'd formatted string, or NULL.  (Not util.h's
+ * dopy_asprintf: programs link lib/idl/ against the shared library,
+ * which exports only dopy.h.) */
+char	*idl_printf(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 /* text.c: a kind's keyword: "int", "any". */
 const char *idl_kind_name(enum dopy_kind);
 /* text.c: a type as the wire sees it, without field names:

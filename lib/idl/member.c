@@ -22,7 +22,7 @@ class_state(struct parser *ps, struct idl_object *obj)
 	char after[160];
 
 	if (!idl_is_word(ps, "state"))
-		return lex_error(&ps->lx, ps->tok.pos, "class %s: expected "
+		return idl_err(ps, ps->tok.pos, "class %s: expected "
 		    "'state: TYPE;' first", obj->name);
 	if (idl_next(ps) < 0 || idl_expect(ps, ':', "state") < 0 ||
 	    (obj->state = idl_parse_type(ps, 0)) == NULL)
@@ -59,7 +59,7 @@ idl_object_decl(struct parser *ps, char *doc)
 		return -1;
 	while (!idl_is_punct(ps, '}')) {
 		if (ps->tok.kind == T_EOF)
-			return lex_error(&ps->lx, ps->tok.pos, "expected '}' "
+			return idl_err(ps, ps->tok.pos, "expected '}' "
 			    "at the end of %s %s", kind(obj), obj->name);
 		if (idl_member(ps, obj) < 0)
 			return -1;
@@ -90,7 +90,7 @@ idl_attr_decl(struct parser *ps, struct idl_object *obj, char *doc)
 		return -1;
 	for (i = 0; i + 1 < obj->nattrs; i++)
 		if (strcmp(obj->attrs[i].name, a->name) == 0)
-			return lex_error(&ps->lx, a->pos, "duplicate attr '%s' "
+			return idl_err(ps, a->pos, "duplicate attr '%s' "
 			    "in %s %s", a->name, kind(obj), obj->name);
 	snprintf(after, sizeof(after), "attr %s", a->name);
 	if (idl_expect(ps, ':', after) < 0 ||
@@ -108,7 +108,7 @@ param(struct parser *ps, struct idl_method *m)
 	size_t i;
 
 	if (m->nparams == IDL_MAX_ARGS)
-		return lex_error(&ps->lx, ps->tok.pos, "method %s has more "
+		return idl_err(ps, ps->tok.pos, "method %s has more "
 		    "than %d parameters (dopy(5))", m->name, IDL_MAX_ARGS);
 	if ((p = idl_grow(&m->params, &m->nparams, sizeof(*p))) == NULL)
 		return idl_perr(ps, ps->tok.pos, "out of memory");
@@ -116,7 +116,7 @@ param(struct parser *ps, struct idl_method *m)
 		return -1;
 	for (i = 0; i + 1 < m->nparams; i++)
 		if (strcmp(m->params[i].name, p->name) == 0)
-			return lex_error(&ps->lx, p->pos, "parameter '%s' is "
+			return idl_err(ps, p->pos, "parameter '%s' is "
 			    "declared twice in method %s", p->name, m->name);
 	snprintf(after, sizeof(after), "parameter %s", p->name);
 	if (idl_expect(ps, ':', after) < 0 ||
@@ -144,7 +144,7 @@ params(struct parser *ps, struct idl_method *m)
 		snprintf(after, sizeof(after), "parameter %s",
 		    m->params[m->nparams - 1].name);
 		if (!idl_is_punct(ps, ','))
-			return lex_error(&ps->lx, ps->tok.pos, "expected ',' "
+			return idl_err(ps, ps->tok.pos, "expected ',' "
 			    "or ')' after %s", after);
 		if (idl_next(ps) < 0)
 			return -1;
@@ -189,7 +189,7 @@ method_tail(struct parser *ps, struct idl_method *m)
 
 	if (ps->tok.kind == T_ARROW) {
 		if (m->oneway)
-			return lex_error(&ps->lx, ps->tok.pos, "oneway method "
+			return idl_err(ps, ps->tok.pos, "oneway method "
 			    "%s cannot have a result (no reply comes back)",
 			    m->name);
 		if (idl_next(ps) < 0 ||
@@ -198,7 +198,7 @@ method_tail(struct parser *ps, struct idl_method *m)
 	}
 	if (idl_is_word(ps, "raises")) {
 		if (m->oneway)
-			return lex_error(&ps->lx, ps->tok.pos, "oneway method "
+			return idl_err(ps, ps->tok.pos, "oneway method "
 			    "%s cannot raise errors (no reply comes back)",
 			    m->name);
 		if (raises(ps, m) < 0)
@@ -225,7 +225,7 @@ idl_method_decl(struct parser *ps, struct idl_object *obj, char *doc)
 	m->doc = doc;
 	m->pos = ps->tok.pos;
 	if (idl_is_word(ps, "readonly") && !obj->is_class)
-		return lex_error(&ps->lx, ps->tok.pos, "readonly is for the "
+		return idl_err(ps, ps->tok.pos, "readonly is for the "
 		    "methods of a class (dopy-pos(7)), and %s is an object",
 		    obj->name);
 	m->oneway = idl_is_word(ps, "oneway");
@@ -233,13 +233,13 @@ idl_method_decl(struct parser *ps, struct idl_object *obj, char *doc)
 	if ((m->oneway || m->readonly) && idl_next(ps) < 0)
 		return -1;
 	if (ps->tok.kind != T_NAME)
-		return lex_error(&ps->lx, ps->tok.pos, "expected a method, "
+		return idl_err(ps, ps->tok.pos, "expected a method, "
 		    "attr or error in %s %s", kind(obj), obj->name);
 	if (idl_take_name(ps, "a method", 1, &m->name, &m->pos) < 0)
 		return -1;
 	for (i = 0; i + 1 < obj->nmethods; i++)
 		if (strcmp(obj->methods[i].name, m->name) == 0)
-			return lex_error(&ps->lx, m->pos, "duplicate method "
+			return idl_err(ps, m->pos, "duplicate method "
 			    "'%s' in %s %s", m->name, kind(obj), obj->name);
 	if (params(ps, m) < 0)
 		return -1;

@@ -63,20 +63,20 @@ idl_name_check(struct lexer *lx, const char *name, struct idl_pos pos,
     int decl)
 {
 	if (in(c_words, name))
-		return lex_error(lx, pos, "'%s' is a C keyword", name);
+		return idl_lex_error(lx, pos, "'%s' is a C keyword", name);
 	if (in(cxx_words, name))
-		return lex_error(lx, pos, "'%s' is a C++ keyword", name);
+		return idl_lex_error(lx, pos, "'%s' is a C++ keyword", name);
 	if (in(c_macros, name))
-		return lex_error(lx, pos, "'%s' is a macro of the C library",
-		    name);
+		return idl_lex_error(lx, pos, "'%s' is a macro of the C "
+		    "library", name);
 	if (decl && in(idl_words, name))
-		return lex_error(lx, pos, "'%s' is a word of the interface "
+		return idl_lex_error(lx, pos, "'%s' is a word of the interface "
 		    "language", name);
 	if (strncasecmp(name, "dopy_", 5) == 0)
-		return lex_error(lx, pos, "'%s': names starting with dopy_ "
+		return idl_lex_error(lx, pos, "'%s': names starting with dopy_ "
 		    "are dopy's own", name);
 	if (name[0] == '_')
-		return lex_error(lx, pos, "'%s': names starting with '_' are "
-		    "reserved in C", name);
+		return idl_lex_error(lx, pos, "'%s': names starting with '_' "
+		    "are reserved in C", name);
 	return 0;
 }

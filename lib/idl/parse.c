@@ -9,6 +9,7 @@
  * end, by check.c.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +19,31 @@
 int
 idl_next(struct parser *ps)
 {
-	return lex_next(&ps->lx, &ps->tok);
+	return idl_lex_next(&ps->lx, &ps->tok);
 }
 
 int
 idl_perr(struct parser *ps, struct idl_pos pos, const char *what)
 {
-	return lex_error(&ps->lx, pos, "%s", what);
+	return idl_err(ps, pos, "%s", what);
+}
+
+int
+idl_err(struct parser *ps, struct idl_pos pos, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return idl_lex_error(&ps->lx, pos, "%s", msg);
 }
 
 static int
 nomem(struct parser *ps)
 {
-	return lex_error(&ps->lx, ps->tok.pos, "out of memory");
+	return idl_err(ps, ps->tok.pos, "out of memory");
 }
 
 int
@@ -51,7 +64,7 @@ int
 idl_expect(struct parser *ps, int c, const char *after)
 {
 	if (!idl_is_punct(ps, c))
-		return lex_error(&ps->lx, ps->tok.pos, "expected '%c' after %s",
+		return idl_err(ps, ps->tok.pos, "expected '%c' after %s",
 		    c, after);
 	return idl_next(ps);
 }
@@ -65,11 +78,11 @@ idl_take_name(struct parser *ps, const char *what, int decl, char **out,
     struct idl_pos *pos)
 {
 	if (ps->tok.kind != T_NAME)
-		return lex_error(&ps->lx, ps->tok.pos, "expected the name of "
+		return idl_err(ps, ps->tok.pos, "expected the name of "
 		    "%s", what);
 	*pos = ps->tok.pos;
 	if (memchr(ps->tok.p, '.', ps->tok.len) != NULL)
-		return lex_error(&ps->lx, ps->tok.pos, "'%.*s': only error "
+		return idl_err(ps, ps->tok.pos, "'%.*s': only error "
 		    "names have dots", (int)ps->tok.len, ps->tok.p);
 	if ((*out = strndup(ps->tok.p, ps->tok.len)) == NULL)
 		return nomem(ps);
@@ -139,11 +152,11 @@ idl_dup_name(struct parser *ps, const char *name, struct idl_pos pos)
 	for (i = 0; i < f->nstructs; i++)
 		if (f->structs[i]->name != NULL &&
 		    strcmp(f->structs[i]->name, name) == 0)
-			return lex_error(&ps->lx, pos, "struct %s is already "
+			return idl_err(ps, pos, "struct %s is already "
 			    "declared", name);
 	for (i = 0; i < f->nobjects; i++)
 		if (strcmp(f->objects[i].name, name) == 0)
-			return lex_error(&ps->lx, pos, "%s %s is already "
+			return idl_err(ps, pos, "%s %s is already "
 			    "declared (objects and structs share one name "
 			    "space, as C's struct tags do)",
 			    f->objects[i].is_class ? "class" : "object", name);
@@ -195,18 +208,18 @@ error_decl(struct parser *ps, struct idl_object *obj, char *doc)
 	e->doc = doc;
 	e->pos = ps->tok.pos;
 	if (ps->tok.kind != T_NAME)
-		return lex_error(&ps->lx, ps->tok.pos, "expected the name of "
+		return idl_err(ps, ps->tok.pos, "expected the name of "
 		    "an error");
 	if (obj != NULL && memchr(ps->tok.p, '.', ps->tok.len) != NULL)
-		return lex_error(&ps->lx, ps->tok.pos, "an error declared in "
+		return idl_err(ps, ps->tok.pos, "an error declared in "
 		    "%s %s has a plain name: it is called %s.NAME",
 		    obj->is_class ? "class" : "object", obj->name, obj->name);
-	e->name = obj != NULL ? dopy_asprintf("%s.%.*s", obj->name,
+	e->name = obj != NULL ? idl_printf("%s.%.*s", obj->name,
 	    (int)ps->tok.len, ps->tok.p) : strndup(ps->tok.p, ps->tok.len);
 	if (e->name == NULL)
 		return nomem(ps);
 	if (idl_error_find(ps->f, e->name) != e)
-		return lex_error(&ps->lx, e->pos, "error '%s' is already "
+		return idl_err(ps, e->pos, "error '%s' is already "
 		    "declared", e->name);
 	if (idl_next(ps) < 0)
 		return -1;
@@ -238,7 +251,7 @@ top_decl(struct parser *ps)
 	if (idl_is_word(ps, "object") || idl_is_word(ps, "class"))
 		return idl_object_decl(ps, doc);
 	free(doc);
-	return lex_error(&ps->lx, ps->tok.pos, "expected struct, error, "
+	return idl_err(ps, ps->tok.pos, "expected struct, error, "
 	    "object or class");
 }
 
@@ -261,7 +274,7 @@ idl_member(struct parser *ps, struct idl_object *obj)
 		return idl_attr_decl(ps, obj, doc);
 	if (idl_is_word(ps, "state")) {
 		free(doc);
-		return lex_error(&ps->lx, ps->tok.pos, obj->is_class ?
+		return idl_err(ps, ps->tok.pos, obj->is_class ?
 		    "class %s: state comes first, once" :
 		    "object %s: only a class has a state", obj->name);
 	}
@@ -275,14 +288,14 @@ idl_parse(const char *path, const char *text, char *err, size_t errlen)
 	struct idl_pos start = { 1, 1 };
 
 	memset(&ps, 0, sizeof(ps));
-	lex_init(&ps.lx, path, text, err, errlen);
+	idl_lex_init(&ps.lx, path, text, err, errlen);
 	if ((ps.f = calloc(1, sizeof(*ps.f))) == NULL ||
 	    (ps.f->path = strdup(path)) == NULL) {
-		lex_error(&ps.lx, start, "out of memory");
+		idl_lex_error(&ps.lx, start, "out of memory");
 		goto fail;
 	}
 	if (strlen(text) > IDL_MAX_FILE) {
-		lex_error(&ps.lx, start, "file larger than %d bytes",
+		idl_lex_error(&ps.lx, start, "file larger than %d bytes",
 		    IDL_MAX_FILE);
 		goto fail;
 	}

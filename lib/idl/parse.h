@@ -27,6 +27,8 @@ struct parser {
 
 /* parse.c: tokens; 0, or -1 with the message set. */
 int	 idl_next(struct parser *);
+int	 idl_err(struct parser *, struct idl_pos, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 int	 idl_perr(struct parser *, struct idl_pos, const char *what);
 int	 idl_is_punct(const struct parser *, int c);
 int	 idl_is_word(const struct parser *, const char *);

@@ -40,7 +40,7 @@ new_type(struct parser *ps, enum dopy_kind kind)
 	struct idl_type *t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		lex_error(&ps->lx, ps->tok.pos, "out of memory");
+		idl_err(ps, ps->tok.pos, "out of memory");
 	else
 		t->kind = kind;
 	return t;
@@ -58,7 +58,7 @@ peek_colon(const struct parser *ps)
 	memset(&t, 0, sizeof(t));
 	lx.err = dummy;
 	lx.errlen = sizeof(dummy);
-	r = lex_next(&lx, &t) == 0 && t.kind == T_PUNCT && t.c == ':';
+	r = idl_lex_next(&lx, &t) == 0 && t.kind == T_PUNCT && t.c == ':';
 	free(t.s);
 	return r;
 }
@@ -90,19 +90,19 @@ field_type(struct parser *ps, struct idl_struct *st, struct idl_field *fl)
 		return -1;
 	for (i = 0; fl->name != NULL && &st->fields[i] != fl; i++)
 		if (strcmp(st->fields[i].name, fl->name) == 0)
-			return lex_error(&ps->lx, fl->pos, "field '%s' is "
+			return idl_err(ps, fl->pos, "field '%s' is "
 			    "declared twice in %s%s", fl->name, st->name ?
 			    "struct " : "a structure", st->name ? st->name :
 			    "");
 	if ((why = field_problem(fl->type->kind)) == NULL)
 		return 0;
 	if (st->name != NULL)
-		return lex_error(&ps->lx, pos, "field '%s' of struct %s: %s",
+		return idl_err(ps, pos, "field '%s' of struct %s: %s",
 		    fl->name, st->name, why);
 	if (fl->name != NULL)
-		return lex_error(&ps->lx, pos, "field '%s' of a structure: %s",
+		return idl_err(ps, pos, "field '%s' of a structure: %s",
 		    fl->name, why);
-	return lex_error(&ps->lx, pos, "field %zu of a structure: %s",
+	return idl_err(ps, pos, "field %zu of a structure: %s",
 	    st->nfields, why);
 }
 
@@ -114,10 +114,10 @@ anon_field(struct parser *ps, struct idl_struct *st)
 	int named = ps->tok.kind == T_NAME && peek_colon(ps);
 
 	if (st->nfields > 0 && named != (st->fields[0].name != NULL))
-		return lex_error(&ps->lx, ps->tok.pos, "name every field of "
+		return idl_err(ps, ps->tok.pos, "name every field of "
 		    "a structure, or none");
 	if ((fl = idl_grow(&st->fields, &st->nfields, sizeof(*fl))) == NULL)
-		return lex_error(&ps->lx, ps->tok.pos, "out of memory");
+		return idl_err(ps, ps->tok.pos, "out of memory");
 	fl->pos = ps->tok.pos;
 	if (named && (idl_take_name(ps, "a field", 0, &fl->name,
 	    &fl->pos) < 0 || idl_next(ps) < 0))	/* the ':' */
@@ -139,7 +139,7 @@ anon_struct(struct parser *ps)
 	    sizeof(*slot))) == NULL) {
 		free(st);
 		free(t);
-		lex_error(&ps->lx, ps->tok.pos, "out of memory");
+		idl_err(ps, ps->tok.pos, "out of memory");
 		return NULL;
 	}
 	*slot = t->st = st;
@@ -196,7 +196,7 @@ base(struct parser *ps, int any_ok)
 	}
 	st = i < NSCALARS ? NULL : struct_find(ps->f, ps->tok.p, ps->tok.len);
 	if (i == NSCALARS && st == NULL) {
-		lex_error(&ps->lx, ps->tok.pos, "unknown type '%.*s'",
+		idl_err(ps, ps->tok.pos, "unknown type '%.*s'",
 		    (int)ps->tok.len, ps->tok.p);
 		return NULL;
 	}
@@ -226,14 +226,15 @@ idl_parse_type(struct parser *ps, int any_ok)
 	if ((t = base(ps, any_ok)) == NULL)
 		return NULL;
 	while (idl_is_punct(ps, '[')) {
-		if (idl_next(ps) < 0 || idl_expect(ps, ']', "'[' in a type") < 0)
+		if (idl_next(ps) < 0 ||
+		    idl_expect(ps, ']', "'[' in a type") < 0)
 			goto fail;
 		if (t->kind == DOPY_ANY) {
 			idl_perr(ps, pos, ANY_WHERE);
 			goto fail;
 		}
 		if (++levels > IDL_MAX_DEPTH) {
-			lex_error(&ps->lx, pos, "type nested too deeply (dopy(5) "
+			idl_err(ps, pos, "type nested too deeply (dopy(5) "
 			    "allows %d levels)", IDL_MAX_DEPTH);
 			goto fail;
 		}
@@ -261,7 +262,7 @@ idl_struct_body(struct parser *ps, struct idl_struct *st)
 		return -1;
 	while (!idl_is_punct(ps, '}')) {
 		if (ps->tok.kind == T_EOF)
-			return lex_error(&ps->lx, ps->tok.pos, "expected '}' "
+			return idl_err(ps, ps->tok.pos, "expected '}' "
 			    "at the end of struct %s", st->name);
 		if (idl_take_doc(ps, &doc) < 0)
 			return -1;
@@ -283,7 +284,7 @@ idl_struct_body(struct parser *ps, struct idl_struct *st)
 			return -1;
 	}
 	if (st->nfields == 0)
-		return lex_error(&ps->lx, st->pos, "struct %s has no fields",
+		return idl_err(ps, st->pos, "struct %s has no fields",
 		    st->name);
 	return idl_next(ps);
 }
@@ -321,7 +322,7 @@ literal_span(struct parser *ps, const char *pname, const char **b,
 		} else if (!(depth > 0 && idl_is_punct(ps, ',')) &&
 		    ps->tok.kind != T_NAME &&
 		    ps->tok.kind != T_NUMBER && ps->tok.kind != T_STRING)
-			return lex_error(&ps->lx, ps->tok.pos, "expected ',' or "
+			return idl_err(ps, ps->tok.pos, "expected ',' or "
 			    "')' after the default of parameter %s", pname);
 		free(*str);
 		*str = NULL;
@@ -334,7 +335,7 @@ literal_span(struct parser *ps, const char *pname, const char **b,
 			return -1;
 	}
 	if (ntok == 0)
-		return lex_error(&ps->lx, ps->tok.pos, "expected a value after "
+		return idl_err(ps, ps->tok.pos, "expected a value after "
 		    "'=' for parameter %s", pname);
 	return 0;
 }
@@ -357,7 +358,7 @@ check_value(struct parser *ps, struct idl_param *p, const char *text,
 	dopy_type_free(t);
 	dopy_value_free(v);
 	if (p->def == NULL)
-		return lex_error(&ps->lx, pos, "parameter %s: default: %s",
+		return idl_err(ps, pos, "parameter %s: default: %s",
 		    p->name, err[0] != '\0' ? err : "out of memory");
 	return 0;
 }
@@ -378,14 +379,14 @@ idl_parse_default(struct parser *ps, struct idl_param *p)
 	}
 	if (k == DOPY_ANY || has_ref(p->type)) {
 		free(str);
-		return lex_error(&ps->lx, pos, "parameter %s: %s", p->name,
+		return idl_err(ps, pos, "parameter %s: %s", p->name,
 		    k == DOPY_ANY ? "a parameter of type any takes no default" :
 		    "a ref takes no default (it names an object of one "
 		    "connection)");
 	}
 	if (k == DOPY_STRING || k == DOPY_BYTES) {
 		if (str == NULL)
-			return lex_error(&ps->lx, pos, "parameter %s: a string "
+			return idl_err(ps, pos, "parameter %s: a string "
 			    "default is one double-quoted string", p->name);
 		p->def = str;
 		return 0;

@@ -4,11 +4,25 @@
  * what dopy_type_parse() and dopy_sig_parse() read.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "idl/lex.h"
+
+char *
+idl_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
 
 const char *
 idl_kind_name(enum dopy_kind kind)
