@@ -24,17 +24,26 @@ idl_lex_init(struct lexer *lx, const char *path, const char *text, char *err,
 }
 
 int
-idl_lex_error(struct lexer *lx, struct idl_pos pos, const char *fmt, ...)
+idl_lex_verror(struct lexer *lx, struct idl_pos pos, const char *fmt,
+    va_list ap)
 {
 	char msg[256];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (lx->errlen > 0)
 		snprintf(lx->err, lx->errlen, "%s:%d:%d: %s", lx->path,
 		    pos.line, pos.col, msg);
+	return -1;
+}
+
+int
+idl_lex_error(struct lexer *lx, struct idl_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	idl_lex_verror(lx, pos, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

@@ -5,6 +5,8 @@
 #ifndef DOPY_IDL_LEX_H
 #define DOPY_IDL_LEX_H
 
+#include <stdarg.h>
+
 #include "idl/idl.h"
 
 /* dopy(5)'s limits, as wire/wire.h has them; idl sits above wire and
@@ -45,6 +47,8 @@ void	 idl_lex_init(struct lexer *, const char *path, const char *text,
 /* The next token in *t (its s freed first); 0, or -1 with err set. */
 int	 idl_lex_next(struct lexer *, struct tok *);
 /* "PATH:LINE:COL: message" in the lexer's err; returns -1. */
+int	 idl_lex_verror(struct lexer *, struct idl_pos, const char *fmt,
+	    va_list);
 int	 idl_lex_error(struct lexer *, struct idl_pos, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -31,13 +31,12 @@ idl_perr(struct parser *ps, struct idl_pos pos, const char *what)
 int
 idl_err(struct parser *ps, struct idl_pos pos, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	idl_lex_verror(&ps->lx, pos, fmt, ap);
 	va_end(ap);
-	return idl_lex_error(&ps->lx, pos, "%s", msg);
+	return -1;
 }
 
 static int
