@@ -636,13 +636,24 @@ Test(idl, bounds)
 
 Test(idl, parse_file)
 {
-	char err[300] = "";
+	char err[300] = "", text[4096], *p;
+	size_t n;
+	FILE *fp;
 	struct idl_file *f = idl_parse_file("tests/idl/counter.idl", err,
 	    sizeof(err));
 
 	cr_assert_not_null(f, "%s", err);
 	cr_assert_str_eq(f->path, "tests/idl/counter.idl");
 	cr_assert_not_null(idl_object_find(f, "counter"));
+	/* dopy-idl(5)'s example is in canonical form */
+	fp = fopen("tests/idl/counter.idl", "r");
+	cr_assert_not_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	p = idl_print(f, NULL);
+	cr_assert_str_eq(p, text);
+	free(p);
 	idl_free(f);
 	cr_assert_null(idl_parse_file("tests/idl/none.idl", err,
 	    sizeof(err)));

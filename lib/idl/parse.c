@@ -287,6 +287,10 @@ idl_parse(const char *path, const char *text, char *err, size_t errlen)
 	struct idl_pos start = { 1, 1 };
 
 	memset(&ps, 0, sizeof(ps));
+	if (path == NULL)
+		path = "<interface>";
+	if (text == NULL)
+		text = "";
 	idl_lex_init(&ps.lx, path, text, err, errlen);
 	if ((ps.f = calloc(1, sizeof(*ps.f))) == NULL ||
 	    (ps.f->path = strdup(path)) == NULL) {
