@@ -1,0 +1,247 @@
+/*
+ * member.c - objects and classes, and their members: attributes and
+ * methods with their parameters (errors are parse.c's).  Names must be
+ * unique where they would meet on the wire or in generated C.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idl/parse.h"
+
+static const char *
+kind(const struct idl_object *obj)
+{
+	return obj->is_class ? "class" : "object";
+}
+
+/* "state" ":" type ";" opens a class. */
+static int
+class_state(struct parser *ps, struct idl_object *obj)
+{
+	char after[160];
+
+	if (!idl_is_word(ps, "state"))
+		return idl_err(ps, ps->tok.pos, "class %s: expected "
+		    "'state: TYPE;' first", obj->name);
+	if (idl_next(ps) < 0 || idl_expect(ps, ':', "state") < 0 ||
+	    (obj->state = idl_parse_type(ps, 0)) == NULL)
+		return -1;
+	snprintf(after, sizeof(after), "the state of class %s", obj->name);
+	return idl_expect(ps, ';', after);
+}
+
+/* "object" NAME "{" members "}", or a class; the lookahead on the word. */
+int
+idl_object_decl(struct parser *ps, char *doc)
+{
+	struct idl_object *obj;
+	struct idl_pos pos;
+	int is_class = idl_is_word(ps, "class");
+	char *name = NULL, after[160];
+
+	if (idl_next(ps) < 0 || idl_take_name(ps, is_class ? "a class" :
+	    "an object", 1, &name, &pos) < 0 ||
+	    idl_dup_name(ps, name, pos) < 0 ||
+	    (obj = idl_grow(&ps->f->objects, &ps->f->nobjects,
+	    sizeof(*obj))) == NULL) {
+		free(name);
+		free(doc);
+		return -1;
+	}
+	obj->name = name;
+	obj->doc = doc;
+	obj->pos = pos;
+	obj->is_class = is_class;
+	snprintf(after, sizeof(after), "%s %s", kind(obj), name);
+	if (idl_expect(ps, '{', after) < 0 ||
+	    (is_class && class_state(ps, obj) < 0))
+		return -1;
+	while (!idl_is_punct(ps, '}')) {
+		if (ps->tok.kind == T_EOF)
+			return idl_err(ps, ps->tok.pos, "expected '}' "
+			    "at the end of %s %s", kind(obj), obj->name);
+		if (idl_member(ps, obj) < 0)
+			return -1;
+	}
+	return idl_next(ps);
+}
+
+int
+idl_attr_decl(struct parser *ps, struct idl_object *obj, char *doc)
+{
+	struct idl_attr *a;
+	char after[160];
+	size_t i;
+
+	if ((a = idl_grow(&obj->attrs, &obj->nattrs, sizeof(*a))) == NULL) {
+		free(doc);
+		return idl_perr(ps, ps->tok.pos, "out of memory");
+	}
+	a->doc = doc;
+	if (idl_next(ps) < 0)
+		return -1;
+	if (idl_is_word(ps, "writable")) {
+		a->writable = 1;
+		if (idl_next(ps) < 0)
+			return -1;
+	}
+	if (idl_take_name(ps, "an attribute", 1, &a->name, &a->pos) < 0)
+		return -1;
+	for (i = 0; i + 1 < obj->nattrs; i++)
+		if (strcmp(obj->attrs[i].name, a->name) == 0)
+			return idl_err(ps, a->pos, "duplicate attr '%s' "
+			    "in %s %s", a->name, kind(obj), obj->name);
+	snprintf(after, sizeof(after), "attr %s", a->name);
+	if (idl_expect(ps, ':', after) < 0 ||
+	    (a->type = idl_parse_type(ps, 1)) == NULL)
+		return -1;
+	return idl_expect(ps, ';', after);
+}
+
+/* NAME ":" type [ "=" literal ] */
+static int
+param(struct parser *ps, struct idl_method *m)
+{
+	struct idl_param *p;
+	char after[160];
+	size_t i;
+
+	if (m->nparams == IDL_MAX_ARGS)
+		return idl_err(ps, ps->tok.pos, "method %s has more "
+		    "than %d parameters (dopy(5))", m->name, IDL_MAX_ARGS);
+	if ((p = idl_grow(&m->params, &m->nparams, sizeof(*p))) == NULL)
+		return idl_perr(ps, ps->tok.pos, "out of memory");
+	if (idl_take_name(ps, "a parameter", 0, &p->name, &p->pos) < 0)
+		return -1;
+	for (i = 0; i + 1 < m->nparams; i++)
+		if (strcmp(m->params[i].name, p->name) == 0)
+			return idl_err(ps, p->pos, "parameter '%s' is "
+			    "declared twice in method %s", p->name, m->name);
+	snprintf(after, sizeof(after), "parameter %s", p->name);
+	if (idl_expect(ps, ':', after) < 0 ||
+	    (p->type = idl_parse_type(ps, 1)) == NULL)
+		return -1;
+	if (!idl_is_punct(ps, '='))
+		return 0;
+	return idl_next(ps) < 0 ? -1 : idl_parse_default(ps, p);
+}
+
+/* "(" [ param { "," param } ] ")" */
+static int
+params(struct parser *ps, struct idl_method *m)
+{
+	char after[160];
+
+	snprintf(after, sizeof(after), "method %s", m->name);
+	if (idl_expect(ps, '(', after) < 0)
+		return -1;
+	while (!idl_is_punct(ps, ')')) {
+		if (param(ps, m) < 0)
+			return -1;
+		if (idl_is_punct(ps, ')'))
+			break;
+		snprintf(after, sizeof(after), "parameter %s",
+		    m->params[m->nparams - 1].name);
+		if (!idl_is_punct(ps, ','))
+			return idl_err(ps, ps->tok.pos, "expected ',' "
+			    "or ')' after %s", after);
+		if (idl_next(ps) < 0)
+			return -1;
+	}
+	return idl_next(ps);
+}
+
+/* "raises" ename { "," ename }, resolved by check.c at the end. */
+static int
+raises(struct parser *ps, struct idl_method *m)
+{
+	struct raise_ref *r;
+	char **slot;
+
+	do {
+		if (idl_next(ps) < 0)
+			return -1;
+		if (ps->tok.kind != T_NAME)
+			return idl_perr(ps, ps->tok.pos, "expected the name "
+			    "of an error after raises");
+		if ((r = idl_grow(&ps->raises, &ps->nraises,
+		    sizeof(*r))) == NULL || (slot = idl_grow(&m->raises,
+		    &m->nraises, sizeof(*slot))) == NULL ||
+		    (*slot = strndup(ps->tok.p, ps->tok.len)) == NULL)
+			return idl_perr(ps, ps->tok.pos, "out of memory");
+		r->obj = ps->f->nobjects - 1;
+		r->meth = (size_t)-1;		/* set by the caller */
+		r->i = m->nraises - 1;
+		r->pos = ps->tok.pos;
+		if (idl_next(ps) < 0)
+			return -1;
+	} while (idl_is_punct(ps, ','));
+	return 0;
+}
+
+/* What follows the parameters: [ "->" type ] [ raises ] ";" */
+static int
+method_tail(struct parser *ps, struct idl_method *m)
+{
+	char after[160];
+	size_t i, first = ps->nraises;
+
+	if (ps->tok.kind == T_ARROW) {
+		if (m->oneway)
+			return idl_err(ps, ps->tok.pos, "oneway method "
+			    "%s cannot have a result (no reply comes back)",
+			    m->name);
+		if (idl_next(ps) < 0 ||
+		    (m->result = idl_parse_type(ps, 1)) == NULL)
+			return -1;
+	}
+	if (idl_is_word(ps, "raises")) {
+		if (m->oneway)
+			return idl_err(ps, ps->tok.pos, "oneway method "
+			    "%s cannot raise errors (no reply comes back)",
+			    m->name);
+		if (raises(ps, m) < 0)
+			return -1;
+	}
+	for (i = first; i < ps->nraises; i++)
+		ps->raises[i].meth = ps->f->objects[ps->f->nobjects - 1].
+		    nmethods - 1;
+	snprintf(after, sizeof(after), "method %s", m->name);
+	return idl_expect(ps, ';', after);
+}
+
+int
+idl_method_decl(struct parser *ps, struct idl_object *obj, char *doc)
+{
+	struct idl_method *m;
+	size_t i;
+
+	if ((m = idl_grow(&obj->methods, &obj->nmethods,
+	    sizeof(*m))) == NULL) {
+		free(doc);
+		return idl_perr(ps, ps->tok.pos, "out of memory");
+	}
+	m->doc = doc;
+	m->pos = ps->tok.pos;
+	if (idl_is_word(ps, "readonly") && !obj->is_class)
+		return idl_err(ps, ps->tok.pos, "readonly is for the "
+		    "methods of a class (dopy-pos(7)), and %s is an object",
+		    obj->name);
+	m->oneway = idl_is_word(ps, "oneway");
+	m->readonly = idl_is_word(ps, "readonly");
+	if ((m->oneway || m->readonly) && idl_next(ps) < 0)
+		return -1;
+	if (ps->tok.kind != T_NAME)
+		return idl_err(ps, ps->tok.pos, "expected a method, "
+		    "attr or error in %s %s", kind(obj), obj->name);
+	if (idl_take_name(ps, "a method", 1, &m->name, &m->pos) < 0)
+		return -1;
+	for (i = 0; i + 1 < obj->nmethods; i++)
+		if (strcmp(obj->methods[i].name, m->name) == 0)
+			return idl_err(ps, m->pos, "duplicate method "
+			    "'%s' in %s %s", m->name, kind(obj), obj->name);
+	if (params(ps, m) < 0)
+		return -1;
+	return method_tail(ps, m);
+}
