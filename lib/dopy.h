@@ -155,6 +155,8 @@ const char	*dopy_sig_name(const dopy_sig *, size_t i);
 const dopy_type	*dopy_sig_type(const dopy_sig *, size_t i);
 /* The default, or NULL when the parameter is required. */
 const dopy_value *dopy_sig_default(const dopy_sig *, size_t i);
+/* The parameters as text, normalised: what introspection shows. */
+const char	*dopy_sig_text(const dopy_sig *);
 
 /* ------------------------------------------------------------------ */
 /* Errors: local failures and remote ones, with the remote trace. */

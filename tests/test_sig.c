@@ -240,3 +240,25 @@ Test(sig, struct_with_field_names)
 	cr_assert_str_eq(dopy_sig_name(s, 1), "q");
 	dopy_sig_free(s);
 }
+
+/* The normalised text reads back to the same defaults: a string that a
+ * bare default would split, trim or unquote is shown quoted. */
+Test(sig, text_reads_back)
+{
+	const char *in = "a:string=\"Hello, world\", b:string=\" x \", "
+	    "c:string=\"say \\\"hi\\\"\", d:string=(x), e:string=plain";
+	dopy_sig *s = dopy_sig_parse(in, NULL, 0), *t;
+	size_t i;
+
+	cr_assert_not_null(s);
+	cr_assert_str_eq(dopy_sig_text(s), "a:string=\"Hello, world\", "
+	    "b:string=\" x \", c:string=\"say \\\"hi\\\"\", d:string=\"(x)\", "
+	    "e:string=plain");
+	t = dopy_sig_parse(dopy_sig_text(s), NULL, 0);
+	cr_assert_not_null(t);
+	for (i = 0; i < dopy_sig_len(s); i++)
+		cr_assert(dopy_value_equal(dopy_sig_default(s, i),
+		    dopy_sig_default(t, i)), "%zu", i);
+	dopy_sig_free(s);
+	dopy_sig_free(t);
+}

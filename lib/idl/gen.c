@@ -144,11 +144,12 @@ gen_cname(const char *name, char *buf, size_t size)
 	size_t i;
 
 	for (i = 0; taken[i] != NULL; i++)
-		if (strcmp(name, taken[i]) == 0) {
-			snprintf(buf, size, "%s_", name);
-			return buf;
-		}
-	return name;
+		if (strcmp(name, taken[i]) == 0)
+			break;
+	if (taken[i] == NULL && !idl_name_reserved(name))
+		return name;
+	snprintf(buf, size, "%s_", name);
+	return buf;
 }
 
 char *

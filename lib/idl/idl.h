@@ -150,6 +150,9 @@ struct idl_file	*idl_parse(const char *path, const char *text, char *err,
 /* Read path ("-" for stdin) and parse it. */
 struct idl_file	*idl_parse_file(const char *path, char *err, size_t errlen);
 void		 idl_free(struct idl_file *);
+/* names.c: whether name is a C or C++ keyword or a C library macro
+ * (which a parameter may be called: generated code renames it). */
+int		 idl_name_reserved(const char *name);
 const struct idl_object *idl_object_find(const struct idl_file *,
 		    const char *name);
 

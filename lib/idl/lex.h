@@ -52,9 +52,10 @@ int	 idl_lex_verror(struct lexer *, struct idl_pos, const char *fmt,
 int	 idl_lex_error(struct lexer *, struct idl_pos, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/* names.c: whether name may become a C identifier; decl: it names a
- * struct, object, class, method or attribute, where the language's own
- * words would be ambiguous.  0, or -1 with the message at pos. */
+/* names.c: whether name may become a C identifier; decl > 0: it names
+ * a struct, object, class, method or attribute, where the language's
+ * own words would be ambiguous; decl < 0: a parameter, which generated
+ * code renames if it is a keyword.  0, or -1 with the message at pos. */
 int	 idl_name_check(struct lexer *, const char *name, struct idl_pos,
 	    int decl);
 

@@ -112,7 +112,7 @@ param(struct parser *ps, struct idl_method *m)
 		    "than %d parameters (dopy(5))", m->name, IDL_MAX_ARGS);
 	if ((p = idl_grow(&m->params, &m->nparams, sizeof(*p))) == NULL)
 		return idl_perr(ps, ps->tok.pos, "out of memory");
-	if (idl_take_name(ps, "a parameter", 0, &p->name, &p->pos) < 0)
+	if (idl_take_name(ps, "a parameter", -1, &p->name, &p->pos) < 0)
 		return -1;
 	for (i = 0; i + 1 < m->nparams; i++)
 		if (strcmp(m->params[i].name, p->name) == 0)

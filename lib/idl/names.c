@@ -59,17 +59,27 @@ in(const char *const *words, const char *name)
 }
 
 int
+idl_name_reserved(const char *name)
+{
+	return in(c_words, name) || in(cxx_words, name) || in(c_macros, name);
+}
+
+int
 idl_name_check(struct lexer *lx, const char *name, struct idl_pos pos,
     int decl)
 {
-	if (in(c_words, name))
+	/* A parameter may be called class or new: generated code renames
+	 * it (class_), as it renames one called result (decl < 0). */
+	if (decl < 0 && idl_name_reserved(name))
+		;
+	else if (in(c_words, name))
 		return idl_lex_error(lx, pos, "'%s' is a C keyword", name);
-	if (in(cxx_words, name))
+	else if (in(cxx_words, name))
 		return idl_lex_error(lx, pos, "'%s' is a C++ keyword", name);
-	if (in(c_macros, name))
+	else if (in(c_macros, name))
 		return idl_lex_error(lx, pos, "'%s' is a macro of the C "
 		    "library", name);
-	if (decl && in(idl_words, name))
+	if (decl > 0 && in(idl_words, name))
 		return idl_lex_error(lx, pos, "'%s' is a word of the interface "
 		    "language", name);
 	if (strncasecmp(name, "dopy_", 5) == 0)

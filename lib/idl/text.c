@@ -150,23 +150,11 @@ idl_literal(const struct idl_type *t, const char *def)
 	return strdup(def);
 }
 
-/*
- * A string default as sig.c reads it: bare, as its normalise() writes
- * it, unless a bare one would not read back (a comma or bracket would
- * end it early, a quote or blanks at an end would be lost); then
- * quoted, where sig.c's unquote() knows only \" and \\.
- */
+/* A string default quoted as sig.c's unquote() reads it: only \" and
+ * \\ are escapes there. */
 static void
 sig_string(FILE *o, const char *s)
 {
-	size_t n = strlen(s);
-
-	if (strpbrk(s, ",\"()[]") == NULL && (n == 0 ||
-	    (!isspace((unsigned char)s[0]) &&
-	    !isspace((unsigned char)s[n - 1])))) {
-		fputs(s, o);
-		return;
-	}
 	fputc('"', o);
 	for (; *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\')
@@ -176,25 +164,20 @@ sig_string(FILE *o, const char *s)
 	fputc('"', o);
 }
 
-/* Any other default as dopy_value_format() writes it, which is what
- * sig.c's normalise() shows. */
-static int
-sig_value(FILE *o, const struct idl_type *it, const char *def)
+/* The parameters as written, then normalised by dopy_sig_parse(): the
+ * text introspection shows for a hand-written table with them. */
+static char *
+sig_normalise(char *raw)
 {
-	dopy_type *t = NULL;
-	dopy_value *v = NULL;
-	char *tt, *text = NULL;
+	dopy_sig *sig;
+	char *text = NULL;
 
-	if ((tt = idl_type_text(it)) != NULL &&
-	    (t = dopy_type_parse(tt, NULL, 0)) != NULL &&
-	    (v = dopy_value_parse(t, def, NULL, 0)) != NULL &&
-	    (text = dopy_value_format(v)) != NULL)
-		fputs(text, o);
-	free(tt);
-	dopy_type_free(t);
-	dopy_value_free(v);
-	free(text);
-	return text != NULL ? 0 : -1;
+	if (raw != NULL && (sig = dopy_sig_parse(raw, NULL, 0)) != NULL) {
+		text = strdup(dopy_sig_text(sig));
+		dopy_sig_free(sig);
+	}
+	free(raw);
+	return text;
 }
 
 char *
@@ -204,7 +187,6 @@ idl_params_text(const struct idl_method *m)
 	char *buf = NULL;
 	size_t i, len;
 	FILE *o;
-	int r = 0;
 
 	if ((o = open_memstream(&buf, &len)) == NULL)
 		return NULL;
@@ -217,13 +199,8 @@ idl_params_text(const struct idl_method *m)
 		fputc('=', o);
 		if (p->type->kind == DOPY_STRING || p->type->kind == DOPY_BYTES)
 			sig_string(o, p->def);
-		else if (sig_value(o, p->type, p->def) < 0)
-			r = -1;
+		else
+			fputs(p->def, o);	/* dopy_value_format()'s */
 	}
-	if (r < 0) {
-		fclose(o);
-		free(buf);
-		return NULL;
-	}
-	return finish(o, &buf);
+	return sig_normalise(finish(o, &buf));
 }

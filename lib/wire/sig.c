@@ -136,6 +136,32 @@ out:
 	return r;
 }
 
+/*
+ * A string default as it reads back: bare, unless a comma or bracket
+ * would end it early or a quote or blanks at an end would be lost; then
+ * quoted, with the two escapes unquote() knows.  (dopy-idl's
+ * idl_params_text() writes the same.)
+ */
+static void
+put_string_default(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (strpbrk(s, ",\"()[]") == NULL && (n == 0 ||
+	    (!isspace((unsigned char)s[0]) &&
+	    !isspace((unsigned char)s[n - 1])))) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 /* "a:int, greeting:string=Hello" as it is shown to clients. */
 static int
 normalise(dopy_sig *s)
@@ -152,7 +178,12 @@ normalise(dopy_sig *s)
 		if (s->p[i].def == NULL)
 			continue;
 		d = dopy_value_format(s->p[i].def);
-		fprintf(f, "=%s", d != NULL ? d : "?");
+		fputc('=', f);
+		if (d != NULL && (s->p[i].type->kind == DOPY_STRING ||
+		    s->p[i].type->kind == DOPY_BYTES))
+			put_string_default(f, d);
+		else
+			fputs(d != NULL ? d : "?", f);
 		free(d);
 	}
 	if (fclose(f) != 0)
@@ -233,6 +264,12 @@ const dopy_type *
 dopy_sig_type(const dopy_sig *s, size_t i)
 {
 	return s != NULL && i < s->n ? s->p[i].type : NULL;
+}
+
+const char *
+dopy_sig_text(const dopy_sig *s)
+{
+	return s != NULL ? s->text : "";
 }
 
 const dopy_value *
