@@ -50,6 +50,8 @@ dopy_object_release(struct dopy_object *o)
 		if (o->results != NULL)
 			dopy_type_free(o->results[i]);
 	}
+	dopy_stubobj_free(o->stub, o->nmethods);
+	o->stub = NULL;
 	free(o->sigs);
 	free(o->results);
 }
