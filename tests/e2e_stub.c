@@ -6,7 +6,8 @@
  * of the hand-written `test` object, named arguments and defaults,
  * oneway and asynchronous stub calls, a pos class in stub mode (served
  * in this process), a reply
- * a stub cannot read (from a fake server), and the interface texts.
+ * a stub cannot read (from a fake server), and the interface texts
+ * (dopy.interface, dopy_interface, dopy-rsh --interface).
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -611,4 +612,86 @@ Test(stub, malformed_reply, .timeout = 20)
 	shutdown(sv[1], SHUT_RDWR);
 	pthread_join(th, NULL);
 	close(sv[1]);
+}
+
+/* ---- interface texts ---- */
+
+static char *
+iface(dopy_conn *c, const char *object)
+{
+	dopy_error *e = NULL;
+	char *text = NULL;
+
+	cr_assert_eq(dopy_interface(c, object, &text, &e), 0, "%s: %s", object,
+	    dopy_error_message(e));
+	return text;
+}
+
+Test(stub, interface_texts, .timeout = 20)
+{
+	dopy_conn *c = e2e_dopyd_conn(NULL);
+	dopy_proxy *f = dopy_proxy_new(c, "factory");
+	dopy_value *ref = NULL;
+	dopy_error *e = NULL;
+	char *t, key[32];
+
+	/* A generated object's: the text it was registered with. */
+	t = iface(c, "stub");
+	cr_assert_str_eq(t, "## A generated object, written by hand.\n"
+	    "object stub {\n\terror Oops;\n\tadd(a: int, b: int) -> int;\n}\n");
+	free(t);
+	/* A hand-written one's, from its table, in the canonical form. */
+	t = iface(c, "test");
+	cr_assert(strncmp(t, "## Methods for trying dopy out and for its "
+	    "tests.\nobject test {\n\t## Add two integers.\n\tadd(a: int, "
+	    "b: int) -> int;\n", 96) == 0, "%s", t);
+	cr_assert_not_null(strstr(t, "\tgreet(name: string, greeting: string "
+	    "= \"Hello\") -> string;\n"), "%s", t);
+	cr_assert_not_null(strstr(t, "\toneway notify(ms: int, fail: bool = "
+	    "false);\n"), "%s", t);
+	cr_assert_not_null(strstr(t, "\tfail(message: string);\n"), "%s", t);
+	cr_assert_str_eq(t + strlen(t) - 2, "}\n");
+	free(t);
+	t = iface(c, "thermo");
+	cr_assert_not_null(strstr(t, "\t## The temperature wanted.\n\tattr "
+	    "writable setpoint: int;\n"), "%s", t);
+	cr_assert_not_null(strstr(t, "\tattr temp: double;\n"), "%s", t);
+	cr_assert_null(strstr(t, "get:"), "%s", t);
+	free(t);
+	/* A class, by name. */
+	t = iface(c, "counter");
+	cr_assert_str_eq(t, "## A persistent counter.\nclass counter {\n"
+	    "\tstate: int;\n\t## Add by to the counter and return the new "
+	    "value.\n\tincr(by: int = 1) -> int;\n\t## The counter's value.\n"
+	    "\treadonly get() -> int;\n}\n");
+	free(t);
+	/* An object by reference. */
+	cr_assert_eq(dopy_proxy_call(f, "counter", NULL, &ref, &e), 0);
+	snprintf(key, sizeof(key), "@%u", dopy_value_get_ref(ref));
+	t = iface(c, key);
+	cr_assert_not_null(strstr(t, "\tincr() -> int;\n"), "%s", t);
+	free(t);
+	dopy_value_free(ref);
+	cr_assert_lt(dopy_interface(c, "nothere", &t, &e), 0);
+	cr_assert_null(t);
+	cr_assert_str_eq(dopy_error_name(e), "dopy.UnknownObject");
+	dopy_error_free(e);
+	dopy_proxy_free(f);
+	dopy_conn_close(c);
+}
+
+Test(stub, rsh_interface, .timeout = 20)
+{
+	char *a1[] = { (char *)e2e_bin("dopy-rsh"), (char *)e2e_bin("dopyd"),
+	    "stub", "--interface", NULL };
+	char *a2[] = { (char *)e2e_bin("dopy-rsh"), "--interface",
+	    (char *)e2e_bin("dopyd"), "stub", NULL };
+	char *a3[] = { (char *)e2e_bin("dopy-rsh"), (char *)e2e_bin("dopyd"),
+	    "--interface", NULL };
+	const char *want = "## A generated object, written by hand.\n"
+	    "object stub {\n\terror Oops;\n\tadd(a: int, b: int) -> int;\n}\n";
+
+	e2e_run_expect(a1, 0, want, NULL);
+	e2e_run_expect(a2, 0, want, NULL);
+	e2e_run_expect(a3, 2, "", "--interface needs an object");
 }

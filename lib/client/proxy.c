@@ -489,3 +489,21 @@ dopy_describe(dopy_conn *c, const char *object, dopy_value **methods,
 	return introspect(c, "describe", object,
 	    "(string,string,string,string)[]", methods, ep);
 }
+
+int
+dopy_interface(dopy_conn *c, const char *object, char **text,
+    dopy_error **ep)
+{
+	dopy_value *v = NULL;
+	int r;
+
+	*text = NULL;
+	if (object == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "NULL object");
+	if ((r = introspect(c, "interface", object, "string", &v, ep)) < 0)
+		return r;
+	if ((*text = strdup(dopy_value_get_string(v))) == NULL)
+		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	dopy_value_free(v);
+	return r;
+}

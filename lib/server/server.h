@@ -258,6 +258,11 @@ void	 dopy_call_drop_args(struct dopy_call *);
 void	 dopy_call_fail_late(struct dopy_call *, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int	 dopy_introspect_add(dopy_server *);
+/* server.c: whether method is one of the class's readonly ones. */
+int	 dopy_pclass_readonly(const struct dopy_pclass *, const char *method);
+/* iface.c: o's interface text (dopy-idl(5)), malloc'd: the one set with
+ * dopy_server_set_stub, else made from its table; NULL without memory. */
+char	*dopy_iface_text(dopy_server *, const struct dopy_object *o);
 
 /* dispatch.c: binding arguments, for dispatch.c and stubcall.c.  Each
  * raises its error in the call and returns DOPY_E_REMOTE, else 0. */
