@@ -27,9 +27,11 @@
 #define OPT_GRACEFUL	256
 #define OPT_JSON	257
 #define OPT_PROMPT	258
+#define OPT_INTERFACE	259
 static const struct option long_opts[] = {
 	{ "graceful", required_argument, NULL, OPT_GRACEFUL },
 	{ "help", no_argument, NULL, 'h' },
+	{ "interface", no_argument, NULL, OPT_INTERFACE },
 	{ "json", optional_argument, NULL, OPT_JSON },
 	{ "prompt", required_argument, NULL, OPT_PROMPT },
 	{ NULL, 0, NULL, 0 }
@@ -47,9 +49,11 @@ print_usage(FILE *fp)
 	    "       %s -b [-j] [--graceful=error] [--json=mode] [-k keyfile]\n"
 	    "%*s[-t timeout] target [object]\n"
 	    "       %s -i [-j] [--json=mode] [--prompt=text] [-k keyfile]\n"
-	    "%*s[-t timeout] target\n",
+	    "%*s[-t timeout] target\n"
+	    "       %s [-j] [--json=mode] [-k keyfile] [-t timeout] target "
+	    "object\n%*s--interface\n",
 	    getprogname(), pad, "", getprogname(), pad, "", getprogname(),
-	    pad, "");
+	    pad, "", getprogname(), pad, "");
 }
 
 static void __attribute__((noreturn))
@@ -77,6 +81,9 @@ help(void)
 	    "  -h, --help  print this help and exit\n"
 	    "  -i          a console: calls typed one a line (on a pipe: a "
 	    "script)\n"
+	    "  --interface print the object's interface text (dopy-idl(5)); "
+	    "it may also\n"
+	    "              follow the object\n"
 	    "  -j          print every output as JSON (indented on a "
 	    "terminal)\n"
 	    "  --json=mode as -j, mode short (one line) or pretty "
@@ -179,7 +186,7 @@ open_target(const char *text, const char *keyfile, int flags,
 
 struct opts {
 	const char	*keyfile, *prompt;
-	int		 bflag, iflag, timeout;
+	int		 bflag, iflag, timeout, interface;
 };
 
 /* --json[=short|pretty]; -j is short unless stdout is a terminal. */
@@ -229,6 +236,9 @@ option(struct opts *o, int ch)
 	case 'o':
 		oflag = 1;
 		break;
+	case OPT_INTERFACE:
+		o->interface = 1;
+		break;
 	case OPT_PROMPT:
 		o->prompt = optarg;
 		break;
@@ -259,6 +269,9 @@ check_options(const struct opts *o, int argc)
 	if (o->iflag && (o->bflag || oflag || argc > 1))
 		refuse_options("-i opens a console on the target: it takes "
 		    "no object, nor -b or -o");
+	if (o->interface && (o->bflag || o->iflag || oflag))
+		refuse_options("--interface prints an object's interface: it "
+		    "takes no -b, -i or -o");
 }
 
 /* What to do once connected: the mode, by what is left of argv. */
@@ -267,6 +280,7 @@ run(dopy_conn *conn, const dopy_target *target, const struct opts *o,
     int argc, char *argv[])
 {
 	const char *object = dopy_target_object(target);
+	int interface = o->interface;
 
 	/* A target that names its object (tcp:host:9600:test) shifts the
 	 * rest: dopy-rsh TARGET [METHOD [ARG ...]]. */
@@ -279,6 +293,19 @@ run(dopy_conn *conn, const dopy_target *target, const struct opts *o,
 		warnx("%s names an object already", object);
 		return ST_USAGE;
 	}
+	/* dopy-rsh TARGET OBJECT --interface: the option may follow the
+	 * object (never a call's arguments). */
+	if ((argc == 2 || argc == 3) &&
+	    strcmp(argv[argc - 1], "--interface") == 0) {
+		interface = 1;
+		argc--;
+	}
+	if (interface && argc != 2) {
+		warnx("--interface needs an object, and nothing after it");
+		return ST_USAGE;
+	}
+	if (interface)
+		return rsh_interface(conn, argv[1]);
 	if (oflag && argc < 3) {
 		warnx("-o needs a method to call: a listing or a description "
 		    "is an answer");
@@ -299,7 +326,7 @@ run(dopy_conn *conn, const dopy_target *target, const struct opts *o,
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { NULL, NULL, 0, 0, 0 };
+	struct opts o = { NULL, NULL, 0, 0, 0, 0 };
 	dopy_target *target = NULL;
 	dopy_conn *conn;
 	int ch, st;

@@ -45,6 +45,8 @@ int	 rsh_print_result(const dopy_value *);
 const char *rsh_mfield(const dopy_value *m, size_t i);
 int	 rsh_list_objects(dopy_conn *);
 int	 rsh_describe(dopy_conn *, const char *object);
+/* --interface: the object's interface text. */
+int	 rsh_interface(dopy_conn *, const char *object);
 
 /* One call being put together from the command line or a line. */
 struct req {

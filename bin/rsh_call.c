@@ -285,6 +285,27 @@ rsh_describe(dopy_conn *conn, const char *object)
 }
 
 int
+rsh_interface(dopy_conn *conn, const char *object)
+{
+	dopy_error *err = NULL;
+	dopy_value *v;
+	char *text;
+	int r;
+
+	if ((r = dopy_interface(conn, object, &text, &err)) < 0)
+		return rsh_failed(r, err);
+	/* As JSON, one string, as any other string result. */
+	if (jflag) {
+		r = (v = dopy_value_string(text)) != NULL ?
+		    rsh_print_result(v) : ST_REMOTE;
+		dopy_value_free(v);
+	} else
+		r = fputs(text, stdout) == EOF ? ST_REMOTE : ST_OK;
+	free(text);
+	return r;
+}
+
+int
 rsh_refuse(struct req *rq, int st, const char *name, const char *fmt, ...)
 {
 	va_list ap;

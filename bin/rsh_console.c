@@ -135,6 +135,7 @@ console_wait(dopy_conn *conn, dopy_future *f, dopy_value **result,
 static int	cmd_help(struct console *, int, char **);
 static int	cmd_ls(struct console *, int, char **);
 static int	cmd_describe(struct console *, int, char **);
+static int	cmd_interface(struct console *, int, char **);
 static int	cmd_json(struct console *, int, char **);
 static int	cmd_timeout(struct console *, int, char **);
 static int	cmd_quit(struct console *, int, char **);
@@ -146,6 +147,8 @@ static const struct cmd {
 	{ "help", "", "this list", cmd_help },
 	{ "ls", "", "the server's objects", cmd_ls },
 	{ "describe", "object", "the object's methods", cmd_describe },
+	{ "interface", "object", "the object's interface text",
+	    cmd_interface },
 	{ ".json", "on|off|pretty", "print as JSON, or indented JSON",
 	    cmd_json },
 	{ ".timeout", "ms", "give up on a call silent for ms (0: never)",
@@ -199,6 +202,14 @@ cmd_describe(struct console *c, int argc, char **argv)
 }
 
 static int
+cmd_interface(struct console *c, int argc, char **argv)
+{
+	if (argc != 2)
+		return cmd_usage(&cmds[3]);
+	return rsh_interface(c->conn, argv[1]);
+}
+
+static int
 cmd_json(struct console *c, int argc, char **argv)
 {
 	(void)c;
@@ -209,7 +220,7 @@ cmd_json(struct console *c, int argc, char **argv)
 	else if (argc == 2 && strcmp(argv[1], "pretty") == 0)
 		jflag = JSON_PRETTY;
 	else
-		return cmd_usage(&cmds[3]);
+		return cmd_usage(&cmds[4]);
 	return ST_OK;
 }
 
@@ -220,7 +231,7 @@ cmd_timeout(struct console *c, int argc, char **argv)
 	int ms;
 
 	if (argc != 2)
-		return cmd_usage(&cmds[4]);
+		return cmd_usage(&cmds[5]);
 	ms = (int)strtonum(argv[1], 0, 86400000, &errstr);
 	if (errstr != NULL) {
 		warnx(".timeout %s: %s", argv[1], errstr);
@@ -322,15 +333,16 @@ cands_first(struct console *c, struct cands *k)
 	cands_objects(c, k);
 }
 
-/* The second word: a method of the object, or after describe an
- * object. */
+/* The second word: a method of the object, or after describe or
+ * interface an object. */
 static void
 cands_method(struct console *c, struct cands *k, const char *object)
 {
 	const dopy_value *methods;
 	size_t i;
 
-	if (strcmp(object, "describe") == 0) {
+	if (strcmp(object, "describe") == 0 ||
+	    strcmp(object, "interface") == 0) {
 		cands_objects(c, k);
 		return;
 	}

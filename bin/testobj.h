@@ -13,6 +13,8 @@ extern const struct dopy_pclass dopy_counter_class, dopy_note_class;
 int	testobj_cb_add(dopy_server *);
 int	testobj_ref_add(dopy_server *);
 int	testobj_attr_add(dopy_server *);
+/* A generated object written by hand (testobj_stub.c): `stub`. */
+int	testobj_stub_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

@@ -43,7 +43,8 @@ Test(rshjson, list_objects, .timeout = 20)
 	char *argv[] = RSH("-j", DOPYD);
 
 	expect(argv, NULL, 0,
-	    "[\"cb\",\"dopy\",\"factory\",\"test\",\"thermo\"]\n", NULL);
+	    "[\"cb\",\"dopy\",\"factory\",\"stub\",\"test\","
+	    "\"thermo\"]\n", NULL);
 }
 
 Test(rshjson, describe, .timeout = 20)

@@ -28,6 +28,13 @@ struct dopy_future {
 	dopy_future_fn		 fn;
 	void			*arg;
 	char			 what[80];	/* "object.method" */
+	/* A stub's call (stub.c): get reads the answer into getres, in
+	 * the reading thread, while decoding is set (the future is out
+	 * of the table then; waiting and freeing wait for it). */
+	int			 stub;
+	dopy_get_fn		 get;
+	void			*getres;
+	int			 decoding;
 	struct dopy_future	*next;		/* in its hash bucket */
 };
 #define DOPY_PENDING_BUCKETS	256
@@ -158,12 +165,35 @@ void	 dopy_futures_detach(dopy_conn *);
 int	 dopy_put_call(struct dopy_buf *, uint8_t type, uint32_t id,
 	    const char *object, const char *method, const dopy_args *,
 	    uint32_t max_frame, dopy_error **);
+/* What writes a call's payload (header, names, argument images) into b
+ * from arg: argument values (dopy_args_encode), or a stub's put. */
+typedef int (*dopy_callenc_fn)(struct dopy_buf *b, const char *object,
+	    const char *method, const void *arg);
+int	 dopy_args_encode(struct dopy_buf *, const char *object,
+	    const char *method, const void *args);
+int	 dopy_put_call_enc(struct dopy_buf *, uint8_t type, uint32_t id,
+	    const char *object, const char *method, dopy_callenc_fn,
+	    const void *arg, uint32_t max_frame, dopy_error **);
+/* proxy.c: the index of a method p calls oneway, or -1. */
+int	 dopy_proxy_oneway_index(const dopy_proxy *, const char *method);
+/* proxy.c: send a ONEWAY frame, answered never. */
+int	 dopy_call_oneway_enc(dopy_proxy *, const char *method,
+	    dopy_callenc_fn, const void *arg, dopy_error **);
 /* future.c: a usable connection (dialling again if allowed) and the
  * next call id, for a oneway call. */
 int	 dopy_conn_claim_id(dopy_proxy *, uint32_t *id, dopy_error **);
 /* proxy.c: encode and write one call frame (CALL, ONEWAY). */
 int	 dopy_send_call(dopy_proxy *, uint8_t type, uint32_t id,
 	    const char *method, const dopy_args *, dopy_error **);
+int	 dopy_send_enc(dopy_proxy *, uint8_t type, uint32_t id,
+	    const char *method, dopy_callenc_fn, const void *arg,
+	    dopy_error **);
+/* future.c: a call sent through enc whose answer, if get is set, is
+ * read by get into result (stub.c) instead of made a value. */
+int	 dopy_call_async_enc(dopy_proxy *, const char *method,
+	    dopy_callenc_fn, const void *arg, int stub, dopy_get_fn get,
+	    void *result, dopy_future_fn, void *fnarg, dopy_future **,
+	    dopy_error **);
 /* future.c: a registered future for a call about to be sent. */
 int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
 	    void *, dopy_future **, dopy_error **);

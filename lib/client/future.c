@@ -245,50 +245,116 @@ dopy_conn_drain(void *arg)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* A call's answer, decoded while we hold the role (the payload lives in
- * the read buffer only until the next read). */
+/* A REPLY's value, or ERROR's error, for a dynamic call; its code. */
+static int
+answer_value(const struct dopy_frame *fr, dopy_value **v, dopy_error **e)
+{
+	struct dopy_image img[2];
+	char err[200];
+	size_t n;
+	int r;
+
+	if (fr->len == 0)
+		return 0;
+	if ((r = dopy_images_split(fr->payload, fr->len, img, 2, &n, err,
+	    sizeof(err))) < 0 || n != 1 ||
+	    (img[0].lend = fr->lend,	/* a large bytes answer keeps it */
+	    r = dopy_decode(&img[0], NULL, v, err, sizeof(err))) < 0) {
+		*e = dopy_error_new(DOPY_E_PROTO, "malformed REPLY: %s", r < 0 ?
+		    err : "more than one value");
+		return DOPY_E_PROTO;
+	}
+	return 0;
+}
+
+/* A REPLY read by a stub's get into its result (nothing to read without
+ * a get: a result it did not expect is ignored); its code. */
+static int
+answer_stub(const struct dopy_frame *fr, dopy_get_fn get, void *res,
+    dopy_error **e)
+{
+	struct dopy_image img[2];
+	struct dopy_in in;
+	char err[200];
+	size_t n = 0;
+	int r = 0;
+
+	if (get == NULL)
+		return 0;
+	if (fr->len > 0 && (r = dopy_images_split(fr->payload, fr->len, img,
+	    2, &n, err, sizeof(err))) < 0) {
+		*e = dopy_error_new(DOPY_E_PROTO, "malformed REPLY: %s", err);
+		return DOPY_E_PROTO;
+	}
+	dopy_in_init(&in, img, n);
+	get(&in, res);
+	if (dopy_in_done(&in) != 0) {
+		*e = dopy_error_new(DOPY_E_PROTO, "malformed REPLY: %s",
+		    dopy_in_errmsg(&in));
+		return DOPY_E_PROTO;
+	}
+	return 0;
+}
+
+/* An answer for a call nobody waits for (timed out or forgotten). */
+static void
+answer_stray(dopy_conn *c, const struct dopy_frame *fr)
+{
+	dopy_error *e;
+
+	/* Ids go out in order from 1: a higher one was never sent, and a
+	 * server that says so is out of step with us. */
+	if (fr->id >= c->next_id && (e = dopy_error_new(DOPY_E_PROTO,
+	    "the server answered call %u, which was never sent", fr->id)) !=
+	    NULL) {
+		c->kill_child = 1;
+		dopy_conn_lost(c, DOPY_E_PROTO, e);
+		dopy_error_free(e);
+	}
+}
+
+/*
+ * A call's answer, decoded while we hold the role (the payload lives in
+ * the read buffer only until the next read).  The future is taken out
+ * of the table first: a stub's get writes into the caller's memory,
+ * which must not be a call that timed out or was forgotten meanwhile.
+ */
 static void
 on_answer(dopy_conn *c, const struct dopy_frame *fr)
 {
-	struct dopy_image img[2];
 	dopy_value *v = NULL;
 	dopy_error *e = NULL;
 	dopy_future *f;
-	char err[200];
-	size_t n;
-	int code = 0, r;
+	dopy_get_fn get;
+	void *res;
+	int code = 0, stub;
 
-	if (fr->type == DOPY_F_ERROR) {
-		if ((code = dopy_msg_error_get(fr->payload, fr->len, &e)) == 0)
-			code = e->code < 0 ? e->code : DOPY_E_PROTO;
-	} else if (fr->len > 0 && ((r = dopy_images_split(fr->payload,
-	    fr->len, img, 2, &n, err, sizeof(err))) < 0 || n != 1 ||
-	    (img[0].lend = fr->lend,	/* a large bytes answer keeps it */
-	    r = dopy_decode(&img[0], NULL, &v, err, sizeof(err))) < 0)) {
-		code = DOPY_E_PROTO;
-		e = dopy_error_new(code, "malformed REPLY: %s", r < 0 ? err :
-		    "more than one value");
-	}
 	pthread_mutex_lock(&c->lock);
-	role_free(c);
 	/* Calls run in order, so a oneway call sent before this answer's
 	 * call is over; closing waits for the server again (conn.c). */
 	c->oneway_busy = 0;
-	if ((f = table_take(c, fr->id)) != NULL)
-		settle(c, f, code, v, e);
-	else {				/* timed out or forgotten */
-		dopy_value_free(v);
-		dopy_error_free(e);
-		/* Ids go out in order from 1: a higher one was never sent,
-		 * and a server that says so is out of step with us. */
-		if (fr->id >= c->next_id && (e = dopy_error_new(DOPY_E_PROTO,
-		    "the server answered call %u, which was never sent",
-		    fr->id)) != NULL) {
-			c->kill_child = 1;
-			dopy_conn_lost(c, DOPY_E_PROTO, e);
-			dopy_error_free(e);
-		}
+	if ((f = table_take(c, fr->id)) == NULL) {
+		role_free(c);
+		answer_stray(c, fr);
+		pthread_mutex_unlock(&c->lock);
+		return;
 	}
+	f->decoding = 1;
+	stub = f->stub;
+	get = f->get;
+	res = f->getres;
+	pthread_mutex_unlock(&c->lock);
+	if (fr->type == DOPY_F_ERROR) {
+		if ((code = dopy_msg_error_get(fr->payload, fr->len, &e)) == 0)
+			code = e->code < 0 ? e->code : DOPY_E_PROTO;
+	} else if (stub)
+		code = answer_stub(fr, get, res, &e);
+	else
+		code = answer_value(fr, &v, &e);
+	pthread_mutex_lock(&c->lock);
+	role_free(c);
+	f->decoding = 0;
+	settle(c, f, code, v, e);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -527,6 +593,10 @@ wait_answer(dopy_conn *c, dopy_future *f)
 	int silence;
 
 	while (!f->answered) {
+		if (f->decoding) {	/* its answer is being read */
+			cond_wait_until(c, 0);
+			continue;
+		}
 		until = expiry(f, &silence);
 		if (until != 0 && dopy_now_ms() >= until) {
 			timed_out(c, f, silence);
@@ -666,6 +736,9 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	f->err = NULL;
 	f->sent_ms = f->heard_ms = 0;
 	f->next = NULL;
+	f->stub = f->decoding = 0;
+	f->get = NULL;
+	f->getres = NULL;
 	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
 	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
 	pthread_mutex_lock(&c->lock);
@@ -696,13 +769,34 @@ dopy_future_cancel(dopy_future *f)
 }
 
 int
-dopy_proxy_call_async(dopy_proxy *p, const char *method,
-    const dopy_args *args, dopy_future_fn fn, void *arg, dopy_future **fp,
-    dopy_error **ep)
+dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
+    const void *arg, int stub, dopy_get_fn get, void *result,
+    dopy_future_fn fn, void *fnarg, dopy_future **fp, dopy_error **ep)
 {
 	dopy_future *f;
 	int r;
 
+	if ((r = dopy_future_start(p, method, fn, fnarg, &f, ep)) < 0)
+		return r;
+	/* Before the frame goes out: the answer may be quick, and the
+	 * send's locks order these writes before any reader's. */
+	f->stub = stub;
+	f->get = get;
+	f->getres = result;
+	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
+	    ep)) < 0) {
+		dopy_future_cancel(f);
+		return r;
+	}
+	*fp = f;
+	return 0;
+}
+
+int
+dopy_proxy_call_async(dopy_proxy *p, const char *method,
+    const dopy_args *args, dopy_future_fn fn, void *arg, dopy_future **fp,
+    dopy_error **ep)
+{
 	if (fp != NULL)
 		*fp = NULL;
 	if (p == NULL || method == NULL || fp == NULL)
@@ -710,14 +804,8 @@ dopy_proxy_call_async(dopy_proxy *p, const char *method,
 	if (p->conn->sess != NULL)
 		return dopy_error_set(ep, DOPY_E_INVAL, "calls back to a "
 		    "client are synchronous");
-	if ((r = dopy_future_start(p, method, fn, arg, &f, ep)) < 0)
-		return r;
-	if ((r = dopy_send_call(p, DOPY_F_CALL, f->id, method, args, ep)) < 0) {
-		dopy_future_cancel(f);
-		return r;
-	}
-	*fp = f;
-	return 0;
+	return dopy_call_async_enc(p, method, dopy_args_encode, args, 0, NULL,
+	    NULL, fn, arg, fp, ep);
 }
 
 int
@@ -774,9 +862,15 @@ dopy_future_free(dopy_future *f)
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
+	/* A stub's result is the caller's memory, which may go with the
+	 * future: a get running into it finishes first. */
+	while (f->decoding)
+		cond_wait_until(c, 0);
 	/* Forgotten: its callback's argument may be gone with it. */
 	f->fn = NULL;
 	f->arg = NULL;
+	f->get = NULL;
+	f->getres = NULL;
 	future_unref(f);	/* the table keeps its own until answered */
 	pthread_mutex_unlock(&c->lock);
 }

@@ -40,8 +40,8 @@ dopy_proxy_free(dopy_proxy *p)
 	free(p);
 }
 
-static int
-oneway_index(const dopy_proxy *p, const char *method)
+int
+dopy_proxy_oneway_index(const dopy_proxy *p, const char *method)
 {
 	size_t i;
 
@@ -59,7 +59,7 @@ dopy_proxy_set_oneway(dopy_proxy *p, const char *method, int on)
 
 	if (p == NULL || method == NULL)
 		return DOPY_E_INVAL;
-	if ((i = oneway_index(p, method)) >= 0 && !on) {
+	if ((i = dopy_proxy_oneway_index(p, method)) >= 0 && !on) {
 		free(p->oneway[i]);
 		p->oneway[i] = p->oneway[--p->noneway];
 	} else if (i < 0 && on) {
@@ -211,22 +211,36 @@ dopy_args_bytes_ref(dopy_args *a, const char *name, const void *p,
 	return dopy_args_add(a, name, dopy_value_borrow_bytes(p, len));
 }
 
-/* The whole frame of one call, header included, appended to b. */
+/* A call's payload from argument values: names and images. */
 int
-dopy_put_call(struct dopy_buf *b, uint8_t type, uint32_t id,
-    const char *object, const char *method, const dopy_args *a,
-    uint32_t max_frame, dopy_error **ep)
+dopy_args_encode(struct dopy_buf *b, const char *object, const char *method,
+    const void *arg)
 {
-	size_t i, n = a != NULL ? a->n : 0, start = b->len, len;
+	const dopy_args *a = arg;
+	size_t i, n = a != NULL ? a->n : 0;
+	int r;
+
+	r = dopy_msg_call_put(b, object, method,
+	    n ? (const char *const *)a->names : NULL, n);
+	for (i = 0; r == 0 && i < n; i++)
+		r = dopy_encode(a->v[i], b);
+	return r;
+}
+
+/* The whole frame of one call, header included, appended to b; enc
+ * writes its payload. */
+int
+dopy_put_call_enc(struct dopy_buf *b, uint8_t type, uint32_t id,
+    const char *object, const char *method, dopy_callenc_fn enc,
+    const void *arg, uint32_t max_frame, dopy_error **ep)
+{
+	size_t start = b->len, len;
 	int r;
 
 	if (dopy_buf_reserve(b, DOPY_HDR_LEN) == NULL)
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	b->len += DOPY_HDR_LEN;
-	r = dopy_msg_call_put(b, object, method,
-	    n ? (const char *const *)a->names : NULL, n);
-	for (i = 0; r == 0 && i < n; i++)
-		r = dopy_encode(a->v[i], b);
+	r = enc(b, object, method, arg);
 	len = dopy_buf_size(b, start) - DOPY_HDR_LEN;
 	if (r == 0 && len > max_frame)
 		r = DOPY_E_TOOBIG;
@@ -241,6 +255,15 @@ dopy_put_call(struct dopy_buf *b, uint8_t type, uint32_t id,
 	}
 	dopy_frame_encode(b->data + start, type, id, (uint32_t)len);
 	return 0;
+}
+
+int
+dopy_put_call(struct dopy_buf *b, uint8_t type, uint32_t id,
+    const char *object, const char *method, const dopy_args *a,
+    uint32_t max_frame, dopy_error **ep)
+{
+	return dopy_put_call_enc(b, type, id, object, method,
+	    dopy_args_encode, a, max_frame, ep);
 }
 
 void
@@ -278,8 +301,8 @@ dopy_proxy_set_deadline(dopy_proxy *p, int ms)
  * says how big may waits for it (conn.c).
  */
 int
-dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
-    const dopy_args *args, dopy_error **ep)
+dopy_send_enc(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
+    dopy_callenc_fn enc, const void *arg, dopy_error **ep)
 {
 	dopy_conn *c = p->conn;
 	uint32_t max;
@@ -302,8 +325,8 @@ dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
 	    c->hello_out.data, c->hello_out.len) < 0)
 		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	if (r == 0)
-		r = dopy_put_call(&c->chan.wbuf, type, id, p->object, method,
-		    args, max, ep);
+		r = dopy_put_call_enc(&c->chan.wbuf, type, id, p->object,
+		    method, enc, arg, max, ep);
 	if (r == DOPY_E_TOOBIG && state != DOPY_HELLO_DONE) {
 		pthread_mutex_unlock(&c->wlock);
 		if (ep != NULL) {
@@ -312,7 +335,7 @@ dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
 		}
 		if ((r = dopy_conn_settle(c, ep)) < 0)
 			return r;
-		return dopy_send_call(p, type, id, method, args, ep);
+		return dopy_send_enc(p, type, id, method, enc, arg, ep);
 	}
 	if (r == 0) {
 		r = dopy_chan_flush(&c->chan);
@@ -330,16 +353,23 @@ dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
 	return r;
 }
 
+int
+dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
+    const dopy_args *args, dopy_error **ep)
+{
+	return dopy_send_enc(p, type, id, method, dopy_args_encode, args, ep);
+}
+
 /* A oneway call: registered nowhere, answered never. */
-static int
-call_oneway(dopy_proxy *p, const char *method, const dopy_args *args,
-    dopy_error **ep)
+int
+dopy_call_oneway_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
+    const void *arg, dopy_error **ep)
 {
 	uint32_t id;
 	int r;
 
 	if ((r = dopy_conn_claim_id(p, &id, ep)) < 0 ||
-	    (r = dopy_send_call(p, DOPY_F_ONEWAY, id, method, args, ep)) < 0)
+	    (r = dopy_send_enc(p, DOPY_F_ONEWAY, id, method, enc, arg, ep)) < 0)
 		return r;
 	/* Until an answer shows the server past it, closing must not wait
 	 * for it (conn.c). */
@@ -361,8 +391,9 @@ dopy_proxy_call(dopy_proxy *p, const char *method, const dopy_args *args,
 		*result = NULL;
 	if (p == NULL || method == NULL)
 		return dopy_error_set(ep, DOPY_E_INVAL, "NULL argument");
-	if (oneway_index(p, method) >= 0 && p->conn->sess == NULL)
-		return call_oneway(p, method, args, ep);
+	if (dopy_proxy_oneway_index(p, method) >= 0 && p->conn->sess == NULL)
+		return dopy_call_oneway_enc(p, method, dopy_args_encode, args,
+		    ep);
 	/* A result nobody wants is taken and freed here. */
 	if (p->conn->sess != NULL)	/* a server calling its client back */
 		r = dopy_session_callback(p->conn->sess, p->object, method,
@@ -457,4 +488,22 @@ dopy_describe(dopy_conn *c, const char *object, dopy_value **methods,
 {
 	return introspect(c, "describe", object,
 	    "(string,string,string,string)[]", methods, ep);
+}
+
+int
+dopy_interface(dopy_conn *c, const char *object, char **text,
+    dopy_error **ep)
+{
+	dopy_value *v = NULL;
+	int r;
+
+	*text = NULL;
+	if (object == NULL)
+		return dopy_error_set(ep, DOPY_E_INVAL, "NULL object");
+	if ((r = introspect(c, "interface", object, "string", &v, ep)) < 0)
+		return r;
+	if ((*text = strdup(dopy_value_get_string(v))) == NULL)
+		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
+	dopy_value_free(v);
+	return r;
 }

@@ -36,12 +36,10 @@ vraise(dopy_call *c, const char *name, const char *fmt, va_list ap)
 }
 
 /* An error of the library's own, raised on behalf of the caller. */
-static int
-fail(dopy_call *c, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define fail dopy_call_fail
 
-static int
-fail(dopy_call *c, const char *name, const char *fmt, ...)
+int
+dopy_call_fail(dopy_call *c, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -111,71 +109,96 @@ dopy_find_method(dopy_call *c, const struct dopy_object *o,
 	    o->def->name, method);
 }
 
+int
+dopy_call_decode_arg(dopy_call *c, size_t k, const struct dopy_image *img,
+    dopy_value **v)
+{
+	char err[200];
+
+	return dopy_call_arg_error(c, k, dopy_decode(img, c->sig->p[k].type,
+	    v, err, sizeof(err)), err);
+}
+
+int
+dopy_call_arg_error(dopy_call *c, size_t k, int r, const char *err)
+{
+	const char *name = r == DOPY_E_TOOBIG ? "dopy.DecodeLimit" :
+	    r == DOPY_E_TYPE ? "dopy.TypeError" : "dopy.ProtocolError";
+
+	if (r >= 0)
+		return 0;
+	return fail(c, name, "%s.%s: parameter %s: %s", c->obj->def->name,
+	    mname(c), c->sig->p[k].name, err);
+}
+
+int
+dopy_call_twice(dopy_call *c, size_t k)
+{
+	return fail(c, "dopy.ArgumentError", "%s.%s: parameter %s given twice",
+	    c->obj->def->name, mname(c), c->sig->p[k].name);
+}
+
+int
+dopy_call_missing(dopy_call *c, size_t k)
+{
+	return fail(c, "dopy.ArgumentError", "%s.%s: missing argument for "
+	    "parameter %s (%s)", c->obj->def->name, mname(c),
+	    c->sig->p[k].name, c->sig->p[k].type->name);
+}
+
 static int
 bind_one(dopy_call *c, size_t k, const struct dopy_image *img)
 {
-	char err[200];
-	int r;
-
 	if (c->argv[k] != NULL)
-		return fail(c, "dopy.ArgumentError", "%s.%s: parameter %s "
-		    "given twice", c->obj->def->name, mname(c),
-		    c->sig->p[k].name);
-	r = dopy_decode(img, c->sig->p[k].type, &c->argv[k], err,
-	    sizeof(err));
-	if (r == DOPY_E_TYPE)
-		return fail(c, "dopy.TypeError", "%s.%s: parameter %s: %s",
-		    c->obj->def->name, mname(c), c->sig->p[k].name, err);
-	if (r == DOPY_E_TOOBIG)
-		return fail(c, "dopy.DecodeLimit", "%s.%s: parameter %s: %s",
-		    c->obj->def->name, mname(c), c->sig->p[k].name, err);
-	if (r < 0)
-		return fail(c, "dopy.ProtocolError", "%s.%s: parameter %s: "
-		    "%s", c->obj->def->name, mname(c), c->sig->p[k].name,
-		    err);
+		return dopy_call_twice(c, k);
+	return dopy_call_decode_arg(c, k, img, &c->argv[k]);
+}
+
+int
+dopy_call_arg_slot(dopy_call *c, const struct dopy_callmsg *m, size_t i,
+    int *named, size_t *k)
+{
+	const char *on = c->obj->def->name, *mn = mname(c);
+	int idx;
+
+	if (m->names[i][0] != '\0') {
+		*named = 1;
+		if ((idx = dopy_sig_find(c->sig, m->names[i])) < 0)
+			return fail(c, "dopy.ArgumentError", "%s.%s: no "
+			    "parameter '%s'", on, mn, m->names[i]);
+		*k = (size_t)idx;
+		return 0;
+	}
+	if (*named && i < c->sig->n)
+		return fail(c, "dopy.ArgumentError", "%s.%s: parameter %s: "
+		    "positional argument after a named one", on, mn,
+		    c->sig->p[i].name);
+	if (*named)
+		return fail(c, "dopy.ArgumentError", "%s.%s: positional "
+		    "argument after a named one", on, mn);
+	if (i >= c->sig->n)
+		return fail(c, "dopy.ArgumentError", "%s.%s: takes %zu "
+		    "argument%s, got %zu", on, mn, c->sig->n,
+		    c->sig->n == 1 ? "" : "s", m->argc);
+	*k = i;
 	return 0;
 }
 
 static int
 bind_args(dopy_call *c, const struct dopy_callmsg *m)
 {
-	const char *on = c->obj->def->name, *mn = mname(c);
 	size_t i, k;
-	int idx, r, named = 0;
+	int r, named = 0;
 
-	for (i = 0; i < m->argc; i++) {
-		if (m->names[i][0] == '\0') {
-			if (named && i < c->sig->n)
-				return fail(c, "dopy.ArgumentError", "%s.%s: "
-				    "parameter %s: positional argument after "
-				    "a named one", on, mn, c->sig->p[i].name);
-			if (named)
-				return fail(c, "dopy.ArgumentError", "%s.%s: "
-				    "positional argument after a named one",
-				    on, mn);
-			if (i >= c->sig->n)
-				return fail(c, "dopy.ArgumentError", "%s.%s: "
-				    "takes %zu argument%s, got %zu", on, mn,
-				    c->sig->n, c->sig->n == 1 ? "" : "s",
-				    m->argc);
-			k = i;
-		} else {
-			named = 1;
-			if ((idx = dopy_sig_find(c->sig, m->names[i])) < 0)
-				return fail(c, "dopy.ArgumentError", "%s.%s: "
-				    "no parameter '%s'", on, mn, m->names[i]);
-			k = (size_t)idx;
-		}
-		if ((r = bind_one(c, k, &m->args[i])) < 0)
+	for (i = 0; i < m->argc; i++)
+		if ((r = dopy_call_arg_slot(c, m, i, &named, &k)) < 0 ||
+		    (r = bind_one(c, k, &m->args[i])) < 0)
 			return r;
-	}
 	for (k = 0; k < c->sig->n; k++) {
 		if (c->argv[k] != NULL)
 			continue;
 		if (c->sig->p[k].def == NULL)
-			return fail(c, "dopy.ArgumentError", "%s.%s: missing "
-			    "argument for parameter %s (%s)", on, mn,
-			    c->sig->p[k].name, c->sig->p[k].type->name);
+			return dopy_call_missing(c, k);
 		if ((c->argv[k] = dopy_value_copy(c->sig->p[k].def)) == NULL)
 			return fail(c, "dopy.InternalError", "out of memory");
 	}
@@ -187,8 +210,8 @@ bind_args(dopy_call *c, const struct dopy_callmsg *m)
 
 /* Whether values of type t may hold a ref (a value's type: an `any'
  * argument has the type it came with). */
-static int
-has_ref(const dopy_type *t)
+int
+dopy_type_has_ref(const dopy_type *t)
 {
 	size_t i;
 
@@ -196,10 +219,10 @@ has_ref(const dopy_type *t)
 	case DOPY_REF:
 		return 1;
 	case DOPY_ARRAY:
-		return has_ref(t->elem);
+		return dopy_type_has_ref(t->elem);
 	case DOPY_STRUCT:
 		for (i = 0; i < t->nfields; i++)
-			if (has_ref(t->fields[i]))
+			if (dopy_type_has_ref(t->fields[i]))
 				return 1;
 		return 0;
 	default:
@@ -220,7 +243,7 @@ dead_ref(struct dopy_session *sess, const dopy_value *v, uint32_t *id)
 		return dopy_refs_use(sess, *id) < 0;
 	case DOPY_ARRAY:
 	case DOPY_STRUCT:
-		if (!has_ref(v->type))
+		if (!dopy_type_has_ref(v->type))
 			return 0;
 		for (i = 0; i < v->u.a.n; i++)
 			if (dead_ref(sess, v->u.a.v[i], id))
@@ -246,27 +269,38 @@ may_hold_ref(const dopy_value *v)
  * client's callback object (clientcb.c) gets refs that name the
  * server's objects, and those are the server's to check.
  */
+int
+dopy_call_ref_ok(dopy_call *c, size_t k, const dopy_value *v)
+{
+	uint32_t id;
+
+	if (c->sess == NULL || !may_hold_ref(v) || !dead_ref(c->sess, v, &id))
+		return 0;
+	return fail(c, "dopy.UnknownReference", "%s.%s: parameter %s: "
+	    NO_REF, c->obj->def->name, mname(c), c->sig->p[k].name, id);
+}
+
 static int
 check_refs(dopy_call *c)
 {
-	uint32_t id;
 	size_t k;
+	int r;
 
 	if (c->sess == NULL)
 		return 0;
 	for (k = 0; k < c->sig->n; k++)
-		if (may_hold_ref(c->argv[k]) && dead_ref(c->sess, c->argv[k],
-		    &id))
-			return fail(c, "dopy.UnknownReference", "%s.%s: "
-			    "parameter %s: " NO_REF, c->obj->def->name,
-			    mname(c), c->sig->p[k].name, id);
+		if ((r = dopy_call_ref_ok(c, k, c->argv[k])) < 0)
+			return r;
 	return 0;
 }
 
-/* A method that failed without saying why still gets a named error. */
+/* A method that failed without saying why still gets a named error:
+ * a stub's that could not read an argument, that one's. */
 static void
 ensure_error(dopy_call *c, const char *what)
 {
+	if (c->err == NULL && c->stub != NULL)
+		dopy_stub_in_error(c);
 	if (c->err == NULL)
 		fail(c, "dopy.InternalError", "%s.%s: %s failed without "
 		    "raising an error", c->obj->def->name, mname(c), what);
@@ -277,6 +311,8 @@ check_result(dopy_call *c)
 {
 	const dopy_type *want = c->obj->results[c->midx];
 
+	if (c->stub != NULL && dopy_stub_result(c) != 1)
+		return;
 	if (want == NULL && c->result != NULL) {
 		dopy_value_free(c->result);	/* nothing was promised */
 		c->result = NULL;
@@ -335,8 +371,10 @@ void
 dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
     struct dopy_callmsg *m, dopy_call *c)
 {
-	if (dopy_find_method(c, o, m->method) == 0 && bind_args(c, m) == 0 &&
-	    check_refs(c) == 0) {
+	if (dopy_find_method(c, o, m->method) < 0)
+		return;
+	if (o->stub != NULL ? dopy_stub_bind(c, m) == 0 :
+	    bind_args(c, m) == 0 && check_refs(c) == 0) {
 		answer_early(c);
 		run(s, c);
 	}
@@ -451,6 +489,7 @@ dopy_call_drop_args(dopy_call *c)
 void
 dopy_call_release(dopy_call *c)
 {
+	dopy_stub_release(c);
 	dopy_call_drop_args(c);
 	dopy_value_free(c->result);
 	dopy_value_free(c->pstate);

@@ -92,6 +92,31 @@ i_about(dopy_call *c)
 	return dopy_return_string(c, o->def->doc ? o->def->doc : "");
 }
 
+/* An object's, a routed key's or a persistent class's interface. */
+static int
+i_interface(dopy_call *c)
+{
+	dopy_server *s = dopy_call_state(c);
+	const char *name = dopy_call_string(c, 0);
+	const struct dopy_object *o;
+	char *text;
+	size_t i;
+	int r;
+
+	o = dopy_object_lookup_in(s, c->sess, name);
+	for (i = 0; o == NULL && i < s->npclasses; i++)
+		if (strcmp(s->pclasses[i].def->name, name) == 0)
+			o = &s->pclasses[i].obj;
+	if (o == NULL)
+		return dopy_raise(c, "dopy.UnknownObject", "no object or class "
+		    "'%s'", name);
+	if ((text = dopy_iface_text(s, o)) == NULL)
+		return dopy_raise(c, "dopy.InternalError", "out of memory");
+	r = dopy_return_string(c, text);
+	free(text);
+	return r;
+}
+
 static int
 i_version(dopy_call *c)
 {
@@ -108,6 +133,8 @@ static const struct dopy_method methods[] = {
 	    "One object's documentation." },
 	{ "version", i_version, "", "string",
 	    "The server's software and protocol versions." },
+	{ "interface", i_interface, "object:string", "string",
+	    "One object's or class's interface text (dopy-idl(5))." },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -260,11 +260,17 @@ hello(struct dopy_session *c)
 static int
 reply(struct dopy_session *c, uint32_t id, dopy_call *call)
 {
+	const struct dopy_buf *img;
 	int r;
 
 	if (call->err != NULL)
 		return send_error(c, id, call->err);
 	dopy_chan_begin(&c->ch);
+	/* A generated object's result is its image already. */
+	if ((img = dopy_stub_reply(call)) != NULL &&
+	    (r = dopy_buf_put(&c->ch.wbuf, img->data, img->len)) < 0)
+		return conn_error(c, id, "dopy.InternalError", "cannot "
+		    "send the result: %s", dopy_strerror(r));
 	if (call->result != NULL &&
 	    (r = dopy_encode(call->result, &c->ch.wbuf)) < 0)
 		return conn_error(c, id, "dopy.InternalError", "cannot "
@@ -654,6 +660,7 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	dopy_refs_end(c);
 	serialise_end(c, locked);
 	dopy_callback_end(c);
+	dopy_stub_session_end(c);
 	dopy_chan_release(&c->ch);
 	return r;
 }

@@ -50,6 +50,8 @@ dopy_object_release(struct dopy_object *o)
 		if (o->results != NULL)
 			dopy_type_free(o->results[i]);
 	}
+	dopy_stubobj_free(o->stub, o->nmethods);
+	o->stub = NULL;
 	free(o->sigs);
 	free(o->results);
 }
@@ -275,5 +277,21 @@ dopy_server_set_oneway(dopy_server *s, const char *object,
 		o->noneway = o->nmethods;
 	}
 	o->oneway[i] = 1;
+	return 0;
+}
+
+/* Whether method is in the class's readonly list (pos.c, iface.c). */
+int
+dopy_pclass_readonly(const struct dopy_pclass *def, const char *method)
+{
+	const char *p = def->readonly;
+	size_t n = strlen(method);
+
+	while (p != NULL && n > 0 && (p = strstr(p, method)) != NULL) {
+		if ((p == def->readonly || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
 	return 0;
 }

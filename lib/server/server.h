@@ -63,6 +63,9 @@ struct dopy_object {
 	 * flags; NULL: none). */
 	unsigned char			*oneway;
 	size_t				 noneway;
+	/* stubcall.c: a generated object's (dopy_server_set_stub), or
+	 * NULL. */
+	struct dopy_stubobj		*stub;
 };
 struct dopy_listen_opts {
 	const char	*addr;		/* -l */
@@ -146,6 +149,9 @@ struct dopy_session {
 	 * gone hooks run (listen.c counts connections by it), or NULL. */
 	void			(*over)(void *);
 	void			*over_arg;
+	/* stubcall.c: generated objects' calls, one per nesting depth,
+	 * made on first use and kept for the next. */
+	struct dopy_stubcall	*stubs[DOPY_MAX_NEST + 1];
 };
 /* serve.c: log a complaint about the peer, within its rate limit. */
 void	 dopy_session_complain(struct dopy_session *, int prio,
@@ -210,6 +216,7 @@ struct dopy_call {
 	uint32_t		 id;		/* frame id; 0 for ONEWAY */
 	int			 answered;	/* a declared-oneway method's
 						 * empty REPLY went out early */
+	struct dopy_stubcall	*stub;		/* a generated object's call */
 	/* Last, and defined only below sig->n (NULL until bound): the
 	 * rest is never read, and clearing all of it cost a small call
 	 * more than its arguments. */
@@ -251,6 +258,61 @@ void	 dopy_call_drop_args(struct dopy_call *);
 void	 dopy_call_fail_late(struct dopy_call *, const char *name,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int	 dopy_introspect_add(dopy_server *);
+/* server.c: whether method is one of the class's readonly ones. */
+int	 dopy_pclass_readonly(const struct dopy_pclass *, const char *method);
+/* iface.c: o's interface text (dopy-idl(5)), malloc'd: the one set with
+ * dopy_server_set_stub, else made from its table; NULL without memory. */
+char	*dopy_iface_text(dopy_server *, const struct dopy_object *o);
+
+/* dispatch.c: binding arguments, for dispatch.c and stubcall.c.  Each
+ * raises its error in the call and returns DOPY_E_REMOTE, else 0. */
+int	 dopy_call_fail(dopy_call *, const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The parameter k the argument i of m binds to (named: a named one came
+ * before it). */
+int	 dopy_call_arg_slot(dopy_call *, const struct dopy_callmsg *m,
+	    size_t i, int *named, size_t *k);
+int	 dopy_call_twice(dopy_call *, size_t k);
+int	 dopy_call_missing(dopy_call *, size_t k);
+/* Parameter k's image decoded; its failure r (a DOPY_E_*, err) raised. */
+int	 dopy_call_decode_arg(dopy_call *, size_t k, const struct dopy_image *,
+	    dopy_value **);
+int	 dopy_call_arg_error(dopy_call *, size_t k, int r, const char *err);
+/* Whether values of type t may hold a ref; an argument's refs live. */
+int	 dopy_type_has_ref(const dopy_type *);
+int	 dopy_call_ref_ok(dopy_call *, size_t k, const dopy_value *);
+
+/* ---- stubcall.c: generated objects (dopy_server_set_stub) ---- */
+struct dopy_stubobj {
+	char			 *text;		/* its interface, or NULL */
+	/* Per method, per parameter: its default's image (p NULL: none),
+	 * made once at dopy_server_set_stub. */
+	struct dopy_image	**defs;
+	struct dopy_buf		 *blocks;	/* per method: their bytes */
+};
+struct dopy_stubcall {
+	struct dopy_in		 in;
+	struct dopy_out		 out;
+	struct dopy_buf		 args;		/* the images, copied */
+	struct dopy_buf		 res;		/* the result's image */
+	struct dopy_image	 img[DOPY_MAX_ARGS];
+	int			 owned;		/* freed with the call */
+};
+/* Bind m's arguments as images (no values) in call c of a generated
+ * object: 0, or the error raised. */
+int	 dopy_stub_bind(dopy_call *, const struct dopy_callmsg *m);
+/* After the method: a reader's error raised as the argument's. */
+void	 dopy_stub_in_error(dopy_call *);
+/* After the method returned 0: its result image checked (0, or the
+ * error raised), or 1 when it wrote none (dopy_call_return's, if any,
+ * is then checked as usual). */
+int	 dopy_stub_result(dopy_call *);
+/* The result image to send, or NULL. */
+const struct dopy_buf *dopy_stub_reply(const dopy_call *);
+void	 dopy_stub_release(dopy_call *);
+void	 dopy_stubobj_free(struct dopy_stubobj *, size_t nmethods);
+/* The session is over: its calls' buffers go. */
+void	 dopy_stub_session_end(struct dopy_session *);
 
 /* attr.c: a scalar member of a C struct (bool is an int, int an
  * int64_t, uint a uint64_t, double a double) as a value and back; by

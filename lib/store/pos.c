@@ -368,21 +368,6 @@ p_classes(dopy_call *c)
 /* method is a name from the class's own table: never empty, no spaces
  * (dopy_object_prepare), so each match moves p forward. */
 static int
-is_readonly(const struct dopy_pclass *def, const char *method)
-{
-	const char *p = def->readonly;
-	size_t n = strlen(method);
-
-	while (p != NULL && n > 0 && (p = strstr(p, method)) != NULL) {
-		if ((p == def->readonly || p[-1] == ' ') &&
-		    (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-		p += n;
-	}
-	return 0;
-}
-
-static int
 route_fail(dopy_call *c, int r, const char *err)
 {
 	return pos_error(c, r, err);
@@ -442,7 +427,7 @@ pos_route(dopy_server *s, const struct dopy_object *po,
 	/* The wire's method name is looked up before it is used. */
 	if (dopy_find_method(c, &e->obj, m->method) < 0)
 		goto out;
-	ro = is_readonly(e->def, e->odef.methods[c->midx].name);
+	ro = dopy_pclass_readonly(e->def, e->odef.methods[c->midx].name);
 	c->obj = NULL;		/* errors until the run name the key */
 	free(cls);
 	cls = NULL;

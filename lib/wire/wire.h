@@ -330,6 +330,32 @@ int	 dopy_decode_tpl(const struct dopy_image *, const dopy_type *expect,
 	    dopy_value **out, char *err, size_t errlen);
 void	 dopy_codec_init(void);
 
+/* ---- stubio.c: generated code's writer and reader (dopy.h) ---- */
+/* A writer appends images to b; the first error stays (a DOPY_E_*). */
+struct dopy_out {
+	struct dopy_buf	*b;
+	size_t		 start;		/* of the open image */
+	int		 open;
+	size_t		 nimages;	/* closed */
+	int		 err;
+};
+void	 dopy_out_init(struct dopy_out *, struct dopy_buf *);
+/* A reader of n images (checked by dopy_images_split), in order. */
+struct dopy_in {
+	const struct dopy_image	*imgs;
+	size_t		 n, next;	/* next: the one begin takes */
+	const uint8_t	*p, *end;	/* the open image's data left */
+	int		 open;
+	int		 swap;		/* the writer's byte order differs */
+	size_t		 mem;		/* what it may still allocate */
+	int		 err;
+	size_t		 errimg;	/* the image the error is in */
+	char		 msg[160];
+};
+void	 dopy_in_init(struct dopy_in *, const struct dopy_image *, size_t n);
+/* Whether every image was read; 0 or sets the error. */
+int	 dopy_in_done(struct dopy_in *);
+
 /* ---- image.c: the fixed-layout images, without tpl ---- */
 /* Decode a scalar, string or bytes image of type t (its format already
  * matched); 1 when tpl must decode it instead, else 0 or an error. */
