@@ -161,13 +161,13 @@ IDL_GEN = tests/idl/gen/types.h tests/idl/gen/types_client.h \
 	tests/idl/gen/types_client.c tests/idl/gen/types_server.h \
 	tests/idl/gen/types_server.c tests/idl/gen/test.h \
 	tests/idl/gen/test_client.h tests/idl/gen/test_client.c
-IDL_CFLAGS = -Itests/idl/gen -Werror
+IDL_CFLAGS = -Itests/idl/gen
 $(IDL_GEN) &: tests/idl/types.idl tests/idl/test.idl bin/dopy-idl
 	mkdir -p tests/idl/gen
 	bin/dopy-idl -o tests/idl/gen/types tests/idl/types.idl
 	bin/dopy-idl -c -p ht_ -o tests/idl/gen/test tests/idl/test.idl
 bin/typesd: tests/idl/typesd.c $(IDL_GEN) lib/libdopy.a
-	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -o $@ tests/idl/typesd.c \
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -Werror -o $@ tests/idl/typesd.c \
 	    tests/idl/gen/types_server.c lib/libdopy.a $(LIBS)
 E2E_GEN_SRCS = tests/idl/gen/types_client.c tests/idl/gen/test_client.c
 

@@ -846,6 +846,11 @@ int		 dopy_stub_oneway(dopy_proxy *, const char *method,
  */
 int		 dopy_server_set_stub(dopy_server *, const char *object,
 		    const char *interface);
+/* The same for objects by reference made from def with
+ * dopy_call_new_ref() (generated register functions do this for every
+ * object of their interface). */
+int		 dopy_server_set_stub_def(dopy_server *,
+		    const struct dopy_object_def *def, const char *interface);
 dopy_in		*dopy_call_in(dopy_call *);
 dopy_out	*dopy_call_out(dopy_call *);
 /* An object's interface text (dopy.interface), malloc'd: the one set

@@ -28,7 +28,7 @@ typesd(const char *opt)
 	snprintf(cmd, sizeof(cmd), "%s -L %s/typesd.log%s%s",
 	    e2e_bin("typesd"), e2e_tmpdir(), opt ? " " : "", opt ? opt : "");
 	if (dopy_conn_spawn(cmd, &c, &e) < 0)
-		cr_fatal("typesd: %s", dopy_error_message(e));
+		cr_assert_fail("typesd: %s", dopy_error_message(e));
 	return c;
 }
 
@@ -40,7 +40,7 @@ ok(int r, dopy_error **e, const char *what)
 	if (r == 0)
 		return;
 	s = dopy_error_format(*e);
-	cr_fatal("%s: %d %s", what, r, s ? s : "");
+	cr_assert_fail("%s: %d %s", what, r, s ? s : "");
 }
 
 Test(idl, scalars_and_strings_round_trip, .timeout = 30)
@@ -263,8 +263,9 @@ Test(idl, dynamic_client_of_a_generated_server, .timeout = 30)
 	/* A wrong type is refused before the typed function runs. */
 	a = dopy_args_new();
 	dopy_args_string(a, NULL, "x");
-	cr_assert_eq(dopy_proxy_call(p, "echo_int", a, &v, &e), DOPY_E_REMOTE);
-	cr_assert_str_eq(dopy_error_name(e), "dopy.TypeError");
+	cr_assert_lt(dopy_proxy_call(p, "echo_int", a, &v, &e), 0);
+	cr_assert_str_eq(dopy_error_name(e), "dopy.TypeError", "%s",
+	    dopy_error_name(e));
 	dopy_error_free(e);
 	dopy_args_free(a);
 	dopy_proxy_free(p);
@@ -375,7 +376,7 @@ Test(idl, handwritten_table_matches_its_file, .timeout = 30)
 Test(idl, generated_code_is_reproducible_and_builds_cleanly,
     .timeout = 120)
 {
-	char *top = e2e_top(), src[700], base[600], cmd[4000];
+	char *top = e2e_top(), src[700], base[600], cmd[8000];
 	const char *cc[] = { "gcc", "clang" }, *std[] = { "c99", "c11" };
 	const char *cxx[] = { "g++", "clang++" };
 	const char *hdr[] = { "types.h", "types_client.h", "types_server.h" };

@@ -319,7 +319,8 @@ class_def(const struct gen *g, const struct idl_object *ob)
 	readonly_list(g, ob);
 	fputs(", NULL, NULL, NULL\n};\n", g->o);
 	fprintf(g->o, "\nint\n%s%s_register(dopy_server *server)\n{\n\tint r;\n"
-	    "\n\tif ((r = dopy_server_add_pclass_struct(server, &%s%s_class,\n"
+	    "\n\tif ((r = declare(server)) < 0)\n\t\treturn r;\n"
+	    "\tif ((r = dopy_server_add_pclass_struct(server, &%s%s_class,\n"
 	    "\t    sizeof(%s), %s%s_offsets)) < 0)\n\t\treturn r;\n"
 	    "\treturn dopy_server_set_stub(server, \"%s\", %s%s_interface);\n"
 	    "}\n", px, ob->name, px, ob->name, ct ? ct : "?", px, ob->name,
@@ -344,7 +345,8 @@ object_def(const struct gen *g, const struct idl_object *ob)
 		fputs("NULL", g->o);
 	fprintf(g->o, ",\n\t%s%s_methods, NULL, NULL\n};\n", px, ob->name);
 	fprintf(g->o, "\nint\n%s%s_register(dopy_server *server, struct %s%s "
-	    "*self)\n{\n\tint r;\n\n\tif ((r = dopy_server_add(server, "
+	    "*self)\n{\n\tint r;\n\n\tif ((r = declare(server)) < 0)\n"
+	    "\t\treturn r;\n\tif ((r = dopy_server_add(server, "
 	    "&%s%s_def, self)) < 0)\n\t\treturn r;\n", px, ob->name, px,
 	    ob->name, px, ob->name);
 	for (i = 0; i < ob->nmethods; i++)
@@ -380,6 +382,27 @@ server_object(const struct gen *g, const struct idl_object *ob)
 	return 0;
 }
 
+/* Objects by reference of every object of the file are generated ones,
+ * whichever of the file's register functions runs. */
+static void
+declare(const struct gen *g)
+{
+	const struct idl_object *ob;
+	size_t i;
+
+	fputs("\nstatic int\ndeclare(dopy_server *server)\n{\n\tint r = 0;\n\n",
+	    g->o);
+	for (i = 0; i < g->f->nobjects; i++) {
+		ob = &g->f->objects[i];
+		if (!ob->is_class)
+			fprintf(g->o, "\tif (r == 0)\n\t\tr = dopy_server_set_"
+			    "stub_def(server, &%s%s_def,\n\t\t    %s%s_interface);"
+			    "\n", g->opt->prefix, ob->name, g->opt->prefix,
+			    ob->name);
+	}
+	fputs("\treturn r;\n}\n", g->o);
+}
+
 int
 gen_server_c(struct gen *g)
 {
@@ -387,9 +410,11 @@ gen_server_c(struct gen *g)
 
 	gen_banner(g, "_server.c");
 	fprintf(g->o, "#include <stddef.h>\n#include <stdlib.h>\n"
-	    "#include <string.h>\n\n#include \"%s_server.h\"\n", g->hbase);
+	    "#include <string.h>\n\n#include \"%s_server.h\"\n\n"
+	    "static int declare(dopy_server *);\n", g->hbase);
 	for (i = 0; i < g->f->nobjects; i++)
 		if (server_object(g, &g->f->objects[i]) < 0)
 			return -1;
+	declare(g);
 	return ferror(g->o) ? -1 : 0;
 }

@@ -96,7 +96,8 @@ class_of(dopy_server *srv, struct dopy_reftab *t,
 	c = &t->classes[t->nclasses];
 	memset(c, 0, sizeof(*c));
 	c->obj.def = def;
-	if (dopy_object_prepare(srv, &c->obj) < 0) {
+	if (dopy_object_prepare(srv, &c->obj) < 0 ||
+	    dopy_stub_for_ref(srv, &c->obj) < 0) {
 		dopy_log(&srv->log, LOG_ERR, "reference to %s: %s",
 		    def->name != NULL ? def->name : "?",
 		    dopy_server_errmsg(srv));

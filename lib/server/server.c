@@ -71,6 +71,7 @@ dopy_server_free(dopy_server *s)
 		dopy_type_free(s->pclasses[i].state);
 	}
 	free(s->pclasses);
+	dopy_stubdefs_free(s);
 	for (i = 0; i < s->nowned; i++)
 		s->owned[i].free(s->owned[i].p);
 	free(s->owned);

@@ -120,6 +120,11 @@ struct dopy_server {
 		void		*arg;
 	}			*watches;
 	size_t			 nwatches;
+	struct dopy_stubdef {		/* stubcall.c: generated tables */
+		const struct dopy_object_def	*def;
+		char				*text;
+	}			*stubdefs;
+	size_t			 nstubdefs;
 };
 /* Who is on the other end, whichever launcher started us. */
 struct dopy_peer {
@@ -313,6 +318,10 @@ void	 dopy_stub_release(dopy_call *);
 void	 dopy_stubobj_free(struct dopy_stubobj *, size_t nmethods);
 /* The session is over: its calls' buffers go. */
 void	 dopy_stub_session_end(struct dopy_session *);
+/* ref.c: objects by reference made from a generated table
+ * (dopy_server_set_stub_def) are generated too: 0, or DOPY_E_NOMEM. */
+int	 dopy_stub_for_ref(dopy_server *, struct dopy_object *);
+void	 dopy_stubdefs_free(dopy_server *);
 
 /* attr.c: a scalar member of a C struct (bool is an int, int an
  * int64_t, uint a uint64_t, double a double) as a value and back; by

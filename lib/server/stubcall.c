@@ -117,6 +117,64 @@ dopy_server_set_stub(dopy_server *s, const char *object,
 	return 0;
 }
 
+static struct dopy_stubdef *
+stubdef_find(dopy_server *s, const struct dopy_object_def *def)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstubdefs; i++)
+		if (s->stubdefs[i].def == def)
+			return &s->stubdefs[i];
+	return NULL;
+}
+
+int
+dopy_server_set_stub_def(dopy_server *s, const struct dopy_object_def *def,
+    const char *interface)
+{
+	struct dopy_stubdef *sd, *n;
+	char *text = NULL;
+
+	if (s == NULL || def == NULL)
+		return DOPY_E_INVAL;
+	if (interface != NULL && (text = strdup(interface)) == NULL)
+		return dopy_server_fail(s, "out of memory");
+	if ((sd = stubdef_find(s, def)) == NULL) {
+		n = reallocarray(s->stubdefs, s->nstubdefs + 1, sizeof(*n));
+		if (n == NULL) {
+			free(text);
+			return dopy_server_fail(s, "out of memory");
+		}
+		s->stubdefs = n;
+		sd = &s->stubdefs[s->nstubdefs++];
+		sd->def = def;
+	} else
+		free(sd->text);
+	sd->text = text;
+	return 0;
+}
+
+int
+dopy_stub_for_ref(dopy_server *s, struct dopy_object *o)
+{
+	struct dopy_stubdef *sd = stubdef_find(s, o->def);
+
+	if (sd == NULL)
+		return 0;
+	o->stub = stubobj_new(o, sd->text);
+	return o->stub != NULL ? 0 : DOPY_E_NOMEM;
+}
+
+void
+dopy_stubdefs_free(dopy_server *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstubdefs; i++)
+		free(s->stubdefs[i].text);
+	free(s->stubdefs);
+}
+
 /* ---- a call ---- */
 
 /* The call's images, reader and writer: the session's for its depth,
