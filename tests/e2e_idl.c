@@ -148,6 +148,7 @@ Test(idl, any_refs_errors_oneway_and_attributes, .timeout = 30)
 	int64_t i, n;
 	uint32_t id;
 	double lv;
+	char *s;
 
 	ok(types_echo_any(p, v, &vr, &e), &e, "any");
 	cr_assert(dopy_value_equal(v, vr));
@@ -175,6 +176,9 @@ Test(idl, any_refs_errors_oneway_and_attributes, .timeout = 30)
 	/* A result nobody wants, and a method without one. */
 	ok(types_greet(p, "you", "Hi", NULL, &e), &e, "greet, no result");
 	ok(types_nothing(p, &e), &e, "nothing");
+	ok(types_kinds(p, "x", 3, &s, &e), &e, "kinds");
+	cr_assert_str_eq(s, "x 3");
+	free(s);
 	ok(types_note(p, "a", &e), &e, "oneway");
 	ok(types_note(p, "b", &e), &e, "oneway");
 	ok(types_notes(p, &n, &e), &e, "notes");

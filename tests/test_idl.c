@@ -551,8 +551,8 @@ Test(idl, errors)
 		/* names */
 		{ "object class {}", "1:8: 'class' is a C++ keyword" },
 		{ "object c { int(); }", "1:12: 'int' is a C keyword" },
-		{ "object c { f(errno: int); }",
-		    "1:14: 'errno' is a macro of the C library" },
+		{ "object c { errno(); }",
+		    "1:12: 'errno' is a macro of the C library" },
 		{ "struct string { x: int; }", "1:8: 'string' is a word of the "
 		    "interface language" },
 		{ "object c { attr writable writable: int; }",

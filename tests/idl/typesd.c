@@ -319,6 +319,18 @@ types_nothing(dopy_call *call, struct types *self)
 }
 
 int
+types_kinds(dopy_call *call, struct types *self, const char *class_,
+    int64_t new_, char **result)
+{
+	self->calls++;
+	if (asprintf(result, "%s %lld", class_, (long long)new_) < 0) {
+		*result = NULL;
+		return dopy_raise(call, "dopy.InternalError", "no memory");
+	}
+	return 0;
+}
+
+int
 types_get_calls(dopy_call *call, struct types *self, int64_t *result)
 {
 	(void)call;
