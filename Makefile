@@ -118,9 +118,13 @@ EDIT_CFLAGS != pkg-config --cflags libedit 2>/dev/null || true
 EDIT_LIBS   != pkg-config --libs libedit 2>/dev/null || echo -ledit
 RSH_SRCS = bin/dopy-rsh.c $(sort $(wildcard bin/rsh_*.c))
 RSH_OBJS = $(RSH_SRCS:.c=.o)
-bin/dopy-rsh: $(RSH_OBJS) lib/libdopy.so
-	$(CC) -o $@ $(RSH_OBJS) $(PROG_LDFLAGS) -ldopy $(JSON_LIBS) \
-	    $(EDIT_LIBS) $(BSD_LIBS)
+# The interface parser (lib/idl/, not exported by the shared library)
+# reads declared errors from what servers publish.
+IDL_PARSE_OBJS = $(patsubst %.c,%.o,$(filter-out lib/idl/gen%, \
+	    $(wildcard lib/idl/*.c)))
+bin/dopy-rsh: $(RSH_OBJS) $(IDL_PARSE_OBJS) lib/libdopy.so
+	$(CC) -o $@ $(RSH_OBJS) $(IDL_PARSE_OBJS) $(PROG_LDFLAGS) -ldopy \
+	    $(JSON_LIBS) $(EDIT_LIBS) $(BSD_LIBS)
 
 # The interface compiler needs lib/idl/, which the shared library does
 # not export: it takes the static one.

@@ -40,7 +40,15 @@ int	 rsh_failed(int code, dopy_error *err);
  * so, and a newline. */
 void	 rsh_json_out(const char *json);
 /* A result as the one-shot mode prints it; -1 when out of memory. */
-int	 rsh_print_result(const dopy_value *);
+/* A result; t, its declared type (NULL: unknown), names the fields of
+ * its structures in JSON. */
+int	 rsh_print_result(const dopy_value *, const dopy_type *t);
+/* rsh_iface.c: look up whether the remote error e of object.method is
+ * one the method declares (in the interface the server publishes);
+ * rsh_iface_declared() then says so, with the error's doc or NULL. */
+void	 rsh_iface_note(dopy_conn *, const char *object, const char *method,
+	    const dopy_error *e);
+int	 rsh_iface_declared(const char **doc);
 /* Field i of a method description (name, params, result, doc). */
 const char *rsh_mfield(const dopy_value *m, size_t i);
 int	 rsh_list_objects(dopy_conn *);
@@ -52,6 +60,7 @@ int	 rsh_interface(dopy_conn *, const char *object);
 struct req {
 	const char	*object, *method;
 	dopy_sig	*sig;
+	dopy_type	*result;	/* declared, or NULL */
 	dopy_args	*args;
 	const char	*why;		/* when it cannot be made: an error name */
 	char		 msg[256];	/* and the message */

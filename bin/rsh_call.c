@@ -113,6 +113,19 @@ rsh_is_graceful(const dopy_error *err)
 	return 0;
 }
 
+/* A remote error its method declares: say so, with its doc. */
+static void
+declared_line(const dopy_error *err)
+{
+	const char *doc;
+
+	if (err != NULL && rsh_iface_declared(&doc))
+		fprintf(stderr, "  %s is declared by %s.%s%s%s\n",
+		    dopy_error_name(err), dopy_error_object(err),
+		    dopy_error_method(err), doc != NULL ? ": " : "",
+		    doc != NULL ? doc : "");
+}
+
 /* Report a failed library call, free its error and return the status:
  * the story is told either way, as varlinkctl does, but an expected
  * error is a success. */
@@ -135,6 +148,7 @@ rsh_failed(int code, dopy_error *err)
 		warnx("%s", msg);
 	} else
 		warnx("%s", dopy_strerror(code));
+	declared_line(err);
 	json_failure(rsh_kind(code), err, NULL, err == NULL ?
 	    dopy_strerror(code) : NULL, NULL, NULL, rsh_code_status(code));
 	free(msg);
@@ -200,7 +214,7 @@ scalar_at(const dopy_value *a, size_t i)
 
 /* A result: an array one element a line, for the shell's loops. */
 int
-rsh_print_result(const dopy_value *v)
+rsh_print_result(const dopy_value *v, const dopy_type *t)
 {
 	dopy_value *e;
 	char *s;
@@ -212,7 +226,7 @@ rsh_print_result(const dopy_value *v)
 	if (v == NULL)
 		return 0;
 	if (jflag) {
-		if ((s = dopy_value_json(v)) == NULL)
+		if ((s = rsh_json_typed(v, t)) == NULL)
 			return -1;
 		rsh_json_out(s);
 		free(s);
@@ -237,7 +251,7 @@ rsh_list_objects(dopy_conn *conn)
 
 	if ((r = dopy_list_objects(conn, &names, &err)) < 0)
 		return rsh_failed(r, err);
-	r = rsh_print_result(names);
+	r = rsh_print_result(names, NULL);
 	dopy_value_free(names);
 	return r < 0 ? rsh_failed(DOPY_E_NOMEM, NULL) : ST_OK;
 }
@@ -297,7 +311,7 @@ rsh_interface(dopy_conn *conn, const char *object)
 	/* As JSON, one string, as any other string result. */
 	if (jflag) {
 		r = (v = dopy_value_string(text)) != NULL ?
-		    rsh_print_result(v) : ST_REMOTE;
+		    rsh_print_result(v, NULL) : ST_REMOTE;
 		dopy_value_free(v);
 	} else
 		r = fputs(text, stdout) == EOF ? ST_REMOTE : ST_OK;
@@ -413,6 +427,8 @@ rsh_find_sig(struct req *rq, const dopy_value *methods)
 		return rsh_refuse(rq, ST_CONN, "dopy.ProtocolError",
 		    "%s.%s: server sent a bad signature: %s", rq->object,
 		    rq->method, msg);
+	/* Only to name structure fields in JSON: any will do without. */
+	rq->result = dopy_type_parse(rsh_mfield(m, 2), NULL, 0);
 	return ST_OK;
 }
 
@@ -437,8 +453,10 @@ rsh_req_release(struct req *rq)
 {
 	dopy_args_free(rq->args);
 	dopy_sig_free(rq->sig);
+	dopy_type_free(rq->result);
 	rq->args = NULL;
 	rq->sig = NULL;
+	rq->result = NULL;
 }
 
 /* Send the call and wait for its answer as wait does. */
@@ -492,9 +510,11 @@ invoke(dopy_conn *conn, struct req *rq, rsh_wait_fn wait)
 	dopy_proxy_free(proxy);
 	if (r == RSH_ABANDONED)
 		return abandoned(rq);
-	if (r < 0)
+	if (r < 0) {
+		rsh_iface_note(conn, rq->object, rq->method, err);
 		return rsh_failed(r, err);
-	r = rsh_print_result(result);
+	}
+	r = rsh_print_result(result, rq->result);
 	dopy_value_free(result);
 	return r < 0 ? rsh_failed(DOPY_E_NOMEM, NULL) : ST_OK;
 }
@@ -504,7 +524,7 @@ rsh_call_with(dopy_conn *conn, const dopy_value *methods,
     const char *object, const char *method, int argc, char *argv[],
     rsh_wait_fn wait)
 {
-	struct req rq = { object, method, NULL, NULL, NULL, "" };
+	struct req rq = { object, method, NULL, NULL, NULL, NULL, "" };
 	int st;
 
 	call_object = object;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "dopy.h"
+#include "rsh.h"
 #include "rsh_json.h"
 
 #define E_JSON	"dopy-rsh.JSONError"
@@ -57,6 +58,60 @@ put_value(FILE *f, const dopy_value *v)
 		err(3, NULL);
 	fputs(j, f);
 	free(j);
+}
+
+/* Whether values of t hold a structure whose fields have names. */
+static int
+has_names(const dopy_type *t)
+{
+	while (t != NULL && dopy_type_kind(t) == DOPY_ARRAY)
+		t = dopy_type_elem(t);
+	return t != NULL && dopy_type_kind(t) == DOPY_STRUCT &&
+	    dopy_type_nfields(t) > 0 && dopy_type_field_name(t, 0) != NULL;
+}
+
+/* v as JSON, a structure with named fields (by its declared type t) as
+ * an object; otherwise as dopy_value_json() writes it. */
+static void
+put_typed(FILE *f, const dopy_value *v, const dopy_type *t)
+{
+	size_t i;
+
+	if (v == NULL || !has_names(t) ||
+	    dopy_value_kind(v) != dopy_type_kind(t)) {
+		put_value(f, v);
+		return;
+	}
+	fputc(dopy_type_kind(t) == DOPY_ARRAY ? '[' : '{', f);
+	for (i = 0; i < dopy_value_len(v); i++) {
+		if (i > 0)
+			fputc(',', f);
+		if (dopy_type_kind(t) == DOPY_ARRAY) {
+			put_typed(f, dopy_value_at(v, i), dopy_type_elem(t));
+			continue;
+		}
+		put_string(f, dopy_type_field_name(t, i), 0);
+		fputc(':', f);
+		put_value(f, dopy_value_at(v, i));
+	}
+	fputc(dopy_type_kind(t) == DOPY_ARRAY ? ']' : '}', f);
+}
+
+char *
+rsh_json_typed(const dopy_value *v, const dopy_type *t)
+{
+	char *s = NULL;
+	size_t n;
+	FILE *f;
+
+	if ((f = open_memstream(&s, &n)) == NULL)
+		return NULL;
+	put_typed(f, v, t);
+	if (fclose(f) == EOF) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* Field i of a method description, a string. */
@@ -191,6 +246,7 @@ char *
 rsh_json_error(const char *kind, const dopy_error *e, const char *name,
     const char *msg, const char *object, const char *method, int status)
 {
+	const char *doc;
 	FILE *f;
 	char *s = NULL;
 	size_t i, n;
@@ -220,6 +276,12 @@ rsh_json_error(const char *kind, const dopy_error *e, const char *name,
 		fprintf(f, ",\"pid\":%ld", dopy_error_pid(e));
 	else
 		fputs(",\"pid\":null", f);
+	if (rsh_iface_declared(&doc))	/* only then: the form stays */
+		fprintf(f, ",\"declared\":true");
+	if (doc != NULL) {
+		fputs(",\"doc\":", f);
+		put_string(f, doc, 0);
+	}
 	fprintf(f, ",\"status\":%d}", status);
 	if (fclose(f) == EOF)
 		err(3, NULL);
@@ -323,9 +385,60 @@ from_text(const dopy_type *t, const json_t *j, struct why *w)
 static dopy_value	*convert(const dopy_type *, const json_t *,
 			    struct why *);
 
-/* An array, or a structure from a JSON array of its fields. */
+/* A structure's fields from a JSON object by their names (as results
+ * print them), as a JSON array in their order; NULL when one is
+ * missing or unknown. */
+static json_t *
+by_names(const dopy_type *t, const json_t *j, struct why *w)
+{
+	const char *name;
+	json_t *a, *f;
+	size_t i, n = dopy_type_nfields(t);
+
+	if (n == 0 || dopy_type_field_name(t, 0) == NULL ||
+	    json_object_size(j) != n) {
+		fail(w, E_TYPE, "%s wanted: %zu named fields", dopy_type_name(t),
+		    n);
+		return NULL;
+	}
+	if ((a = json_array()) == NULL)
+		err(3, NULL);
+	for (i = 0; i < n; i++) {
+		name = dopy_type_field_name(t, i);
+		if ((f = json_object_get(j, name)) == NULL) {
+			fail(w, E_TYPE, "%s wanted: no field %s",
+			    dopy_type_name(t), name);
+			json_decref(a);
+			return NULL;
+		}
+		if (json_array_append(a, f) < 0)
+			err(3, NULL);
+	}
+	return a;
+}
+
+static dopy_value *compound_array(const dopy_type *, const json_t *,
+			    struct why *);
+
+/* An array, or a structure from a JSON array of its fields or an
+ * object of its named fields. */
 static dopy_value *
 compound(const dopy_type *t, const json_t *j, struct why *w)
+{
+	dopy_value *v;
+	json_t *a;
+
+	if (dopy_type_kind(t) != DOPY_STRUCT || !json_is_object(j))
+		return compound_array(t, j, w);
+	if ((a = by_names(t, j, w)) == NULL)
+		return NULL;
+	v = compound_array(t, a, w);
+	json_decref(a);
+	return v;
+}
+
+static dopy_value *
+compound_array(const dopy_type *t, const json_t *j, struct why *w)
 {
 	int st = dopy_type_kind(t) == DOPY_STRUCT;
 	dopy_value *v, *e;

@@ -15,13 +15,20 @@
  * malloc'd; NULL when out of memory. */
 char	*rsh_json_describe(const dopy_value *methods);
 
+/* A result as JSON, malloc'd: a structure whose declared type t
+ * (NULL: unknown) names its fields is an object, else as
+ * dopy_value_json() writes it. */
+char	*rsh_json_typed(const dopy_value *v, const dopy_type *t);
+
 /* Compact JSON (as written here and by dopy_value_json()) on f,
  * indented two spaces a level; the text of every value unchanged. */
 void	 rsh_json_indent(FILE *f, const char *json);
 
 /*
  * An error as a JSON object, malloc'd: kind (when not NULL), name,
- * message, object, method, trace, host, pid and status.  name and msg,
+ * message, object, method, trace, host, pid, "declared": true and the
+ * error's doc when the method declares it (rsh_iface_note), and status.
+ * name and msg,
  * when not NULL, override err's (a failure found by dopy-rsh itself);
  * object and method likewise.
  */

@@ -438,3 +438,38 @@ Test(idl, compat_exit_status, .timeout = 30)
 	e2e_spit(new, "object c {\n\tadd(n: uint) -> int;\n}\n");
 	e2e_run_expect(argv, 1, NULL, NULL);
 }
+
+/* dopy-rsh reads the published interface: a declared error says so,
+ * with its doc, and named structure fields are JSON objects both
+ * ways. */
+Test(idl, rsh_uses_declared_errors_and_field_names, .timeout = 30)
+{
+	char *rsh = strdup(e2e_bin("dopy-rsh")), *srv = strdup(e2e_bin("typesd"));
+	char *check[] = { rsh, srv, "types", "check", "-1", NULL };
+	char *jcheck[] = { rsh, "-j", srv, "types", "check", "-1", NULL };
+	char *plain[] = { rsh, srv, "test", "fail", "x", NULL };
+	char *pts[] = { rsh, "-j", srv, "types", "echo_points",
+	    "[[{\"x\":1,\"y\":2,\"name\":\"a\",\"on\":true,\"w\":1.5,\"u\":3}]]",
+	    NULL };
+	char *pair[] = { rsh, "-j", srv, "types", "echo_pair", "[[1,\"x\"]]",
+	    NULL };
+	struct e2e_run r;
+
+	e2e_run_expect(check, 1, "", "  types.Range is declared by "
+	    "types.check: A number was out of range.\n");
+	e2e_run(&r, jcheck);
+	cr_assert(strstr(r.out, "\"declared\":true,\"doc\":\"A number was "
+	    "out of range.\",\"status\":1}}") != NULL, "%s", r.out);
+	e2e_run_free(&r);
+	/* typesd has no test object; dopyd's errors are not declared. */
+	plain[1] = (char *)e2e_bin("dopyd");
+	e2e_run(&r, plain);
+	cr_assert_null(strstr(r.err, "declared"), "%s", r.err);
+	e2e_run_free(&r);
+	e2e_run_expect(pts, 0, "[{\"x\":1,\"y\":2,\"name\":\"a\",\"on\":true,"
+	    "\"w\":1.5,\"u\":3}]\n", NULL);
+	/* Fields without names stay an array. */
+	e2e_run_expect(pair, 0, "[1,\"x\"]\n", NULL);
+	free(rsh);
+	free(srv);
+}

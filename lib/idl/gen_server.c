@@ -390,8 +390,8 @@ declare(const struct gen *g)
 	const struct idl_object *ob;
 	size_t i;
 
-	fputs("\nstatic int\ndeclare(dopy_server *server)\n{\n\tint r = 0;\n\n",
-	    g->o);
+	fputs("\nstatic int\ndeclare(dopy_server *server)\n{\n\tint r = 0;\n\n"
+	    "\t(void)server;\t\t/* a file of classes only */\n", g->o);
 	for (i = 0; i < g->f->nobjects; i++) {
 		ob = &g->f->objects[i];
 		if (!ob->is_class)
