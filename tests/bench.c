@@ -253,19 +253,29 @@ pin_here(void)
 			server_cpu = i;
 }
 
+/* dopyd over a pipe, and the sizes of the small call's frames. */
+static dopy_conn *
+small_call_conn(const char *dopyd, size_t *req, size_t *rep)
+{
+	dopy_error *e = NULL;
+	dopy_conn *c;
+
+	add_sizes(req, rep);
+	if (dopy_conn_spawn(dopyd, &c, &e) != 0)
+		errx(1, "%s", dopy_error_message(e));
+	return c;
+}
+
 static void
 bench_small_call_pipe(const char *dopyd, const char *self)
 {
 	double raw[REPS], dp[REPS], r, d;
 	dopy_conn *c;
 	dopy_proxy *p;
-	dopy_error *e = NULL;
 	size_t req, rep;
 	int n = 20000;
 
-	add_sizes(&req, &rep);
-	if (dopy_conn_spawn(dopyd, &c, &e) != 0)
-		errx(1, "%s", dopy_error_message(e));
+	c = small_call_conn(dopyd, &req, &rep);
 	p = dopy_proxy_new(c, "test");
 	dopy_add(p, 1000);			/* warm up */
 	for (int i = 0; i < REPS; i++) {
@@ -281,6 +291,90 @@ bench_small_call_pipe(const char *dopyd, const char *self)
 	    "%d x %d)\n",
 	    req, rep, r * 1e6, d * 1e6, REPS, n);
 	report("small_call_pipe", d * 1e6, "us", d / r, "<=", 1.3);
+}
+
+/* ---- a generated stub's small call ---- */
+
+/* test.add(a, b) as dopy-idl(1)'s client stub writes and reads it. */
+struct add_args {
+	int64_t	a, b;
+};
+
+static void
+add_put(dopy_out *o, const void *arg)
+{
+	const struct add_args *x = arg;
+
+	dopy_out_begin(o, "I");
+	dopy_out_int(o, x->a);
+	dopy_out_end(o);
+	dopy_out_begin(o, "I");
+	dopy_out_int(o, x->b);
+	dopy_out_end(o);
+}
+
+static void
+add_get(dopy_in *in, void *res)
+{
+	dopy_in_begin(in, "I");
+	*(int64_t *)res = dopy_in_int(in);
+	dopy_in_end(in);
+}
+
+static double
+stub_add(dopy_proxy *p, int n)
+{
+	struct add_args x;
+	int64_t sum;
+	double t;
+
+	t = now();
+	for (int i = 0; i < n; i++) {
+		x.a = i;
+		x.b = 3;
+		if (dopy_stub_call(p, "add", 2, add_put, &x, add_get, &sum,
+		    NULL) != 0 || sum != i + 3)
+			errx(1, "test.add by stub failed");
+	}
+	return (now() - t) / n;
+}
+
+/* The same small call as small_call_pipe, made by a generated stub
+ * (values straight between C and the wire), beside the dynamic one. */
+static void
+bench_stub_small_call_pipe(const char *dopyd, const char *self)
+{
+	double raw[REPS], dp[REPS], st[REPS], ss[REPS], r, d, s;
+	dopy_conn *c;
+	dopy_proxy *p, *gen;
+	size_t req, rep;
+	int n = 20000;
+
+	c = small_call_conn(dopyd, &req, &rep);
+	p = dopy_proxy_new(c, "test");
+	/* dopyd's generated object (bin/testobj_stub.c): both ends stubs. */
+	gen = dopy_proxy_new(c, "stub");
+	dopy_add(p, 1000);			/* warm up */
+	stub_add(p, 1000);
+	stub_add(gen, 1000);
+	for (int i = 0; i < REPS; i++) {
+		raw[i] = raw_pipe(self, req, rep, n);
+		dp[i] = dopy_add(p, n);
+		st[i] = stub_add(p, n);
+		ss[i] = stub_add(gen, n);
+	}
+	dopy_proxy_free(gen);
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	r = median(raw, REPS);
+	d = median(dp, REPS);
+	s = median(st, REPS);
+	printf("bench: # stub small call: raw pipe round trip %.2f us, "
+	    "dynamic dopy_proxy_call %.2f us, stub dopy_stub_call %.2f us, "
+	    "stub to a generated object (stub.add) %.2f us (medians of %d x "
+	    "%d)\n", r * 1e6, d * 1e6, s * 1e6, median(ss, REPS) * 1e6, REPS,
+	    n);
+	report("stub_small_call_pipe", s * 1e6, "us", s / r, "<=", 1.3);
 }
 
 /* ---- pipelining ---- */
@@ -979,6 +1073,7 @@ static const struct section {
 	void		(*run)(const char *dopyd, const char *self);
 } sections[] = {
 	{ "small_call_pipe",	bench_small_call_pipe },
+	{ "stub_small_call_pipe", bench_stub_small_call_pipe },
 	{ "pipelined",		bench_pipelined_section },
 	{ "echo_1mib",		echo_1mib },
 	{ "echo_64mib",		echo_64mib },

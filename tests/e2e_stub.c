@@ -387,6 +387,10 @@ Test(stub, oneway, .timeout = 20)
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(dopy_stub_oneway(p, "note", 1, put_string, "hi",
 		    &e), 0, "%s", dopy_error_message(e));
+	/* A plain call of a method the server declared oneway: answered
+	 * at once, before it runs. */
+	cr_assert_eq(dopy_stub_call(p, "note", 1, put_string, "hi", NULL,
+	    NULL, &e), 0, "%s", dopy_error_message(e));
 	/* As the proxy says: oneway from dopy_stub_call too. */
 	cr_assert_eq(dopy_proxy_set_oneway(p, "note", 1), 0);
 	cr_assert_eq(dopy_stub_call(p, "note", 1, put_string, "hi", NULL,
@@ -394,7 +398,7 @@ Test(stub, oneway, .timeout = 20)
 	/* Calls run in order: the notes are counted before this. */
 	cr_assert_eq(dopy_stub_call(p, "notes", 0, NULL, NULL, get_int, &n,
 	    &e), 0, "%s", dopy_error_message(e));
-	cr_assert_eq(n, 4);
+	cr_assert_eq(n, 5);
 	proxy_done(p);
 }
 
@@ -535,6 +539,13 @@ send_frame(int fd, uint8_t type, uint32_t id, const struct dopy_buf *pl)
 		_exit(1);
 }
 
+static void
+put_value(struct dopy_buf *b, dopy_value *v)
+{
+	dopy_encode(v, b);
+	dopy_value_free(v);
+}
+
 /* Answers HELLO, then each CALL with the next of these replies. */
 static void *
 fake_server(void *arg)
@@ -555,11 +566,11 @@ fake_server(void *arg)
 		} else {
 			switch (k++) {
 			case 0:		/* a string for an int */
-				dopy_encode(dopy_value_string("x"), &pl);
+				put_value(&pl, dopy_value_string("x"));
 				break;
 			case 1:		/* two ints for one */
-				dopy_encode(dopy_value_int(1), &pl);
-				dopy_encode(dopy_value_int(2), &pl);
+				put_value(&pl, dopy_value_int(1));
+				put_value(&pl, dopy_value_int(2));
 				break;
 			case 2:		/* nothing for an int */
 				break;
@@ -567,7 +578,7 @@ fake_server(void *arg)
 				dopy_buf_put(&pl, "junk", 4);
 				break;
 			default:	/* good */
-				dopy_encode(dopy_value_int(42), &pl);
+				put_value(&pl, dopy_value_int(42));
 				break;
 			}
 			send_frame(fd, DOPY_F_REPLY, f.id, &pl);

@@ -46,6 +46,7 @@ static void
 answer(dopy_conn *c, uint32_t id, const dopy_call *call)
 {
 	struct dopy_chan *ch = &c->chan;
+	const struct dopy_buf *img = dopy_stub_reply(call);
 	uint8_t type = DOPY_F_CALLBACK_REPLY;
 	int r = 0;
 
@@ -54,7 +55,9 @@ answer(dopy_conn *c, uint32_t id, const dopy_call *call)
 	if (call->err != NULL) {
 		type = DOPY_F_CALLBACK_ERROR;
 		r = dopy_msg_error_put(&ch->wbuf, call->err);
-	} else if (call->result != NULL)
+	} else if (img != NULL)		/* a generated object's */
+		r = dopy_buf_put(&ch->wbuf, img->data, img->len);
+	else if (call->result != NULL)
 		r = dopy_encode(call->result, &ch->wbuf);
 	if (r == 0)
 		r = dopy_chan_send(ch, type, id);
