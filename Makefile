@@ -274,9 +274,10 @@ check: deps-check
 	@$(MAKE) --no-print-directory fuzz
 
 # ---- bench ----
-tests/bench: tests/bench.c lib/libdopy.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libdopy.a $(LIBS)
-bench: all tests/bench
+tests/bench: tests/bench.c lib/libdopy.a $(IDL_GEN)
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -o $@ $< $(E2E_GEN_SRCS) \
+	    lib/libdopy.a $(LIBS)
+bench: all bin/typesd tests/bench
 	tests/bench $(CURDIR)/bin $(ONLY)
 
 # ---- install ----

@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "test_client.h"
+#include "types_client.h"
 
 #define REPS	7
 
@@ -295,85 +297,77 @@ bench_small_call_pipe(const char *dopyd, const char *self)
 
 /* ---- a generated stub's small call ---- */
 
-/* test.add(a, b) as dopy-idl(1)'s client stub writes and reads it. */
-struct add_args {
-	int64_t	a, b;
-};
-
-static void
-add_put(dopy_out *o, const void *arg)
-{
-	const struct add_args *x = arg;
-
-	dopy_out_begin(o, "I");
-	dopy_out_int(o, x->a);
-	dopy_out_end(o);
-	dopy_out_begin(o, "I");
-	dopy_out_int(o, x->b);
-	dopy_out_end(o);
-}
-
-static void
-add_get(dopy_in *in, void *res)
-{
-	dopy_in_begin(in, "I");
-	*(int64_t *)res = dopy_in_int(in);
-	dopy_in_end(in);
-}
+/* add(i, 3) n times through a generated stub: test.add's from
+ * tests/idl/test.idl, or types.add's from tests/idl/types.idl. */
+typedef int (*stub_add_fn)(dopy_proxy *, int64_t, int64_t, int64_t *,
+    dopy_error **);
 
 static double
-stub_add(dopy_proxy *p, int n)
+stub_add(dopy_proxy *p, stub_add_fn add, int n)
 {
-	struct add_args x;
 	int64_t sum;
 	double t;
 
 	t = now();
-	for (int i = 0; i < n; i++) {
-		x.a = i;
-		x.b = 3;
-		if (dopy_stub_call(p, "add", 2, add_put, &x, add_get, &sum,
-		    NULL) != 0 || sum != i + 3)
-			errx(1, "test.add by stub failed");
-	}
+	for (int i = 0; i < n; i++)
+		if (add(p, i, 3, &sum, NULL) != 0 || sum != i + 3)
+			errx(1, "add by stub failed");
 	return (now() - t) / n;
 }
 
+static dopy_conn *
+typesd_conn(const char *dopyd)
+{
+	dopy_error *e = NULL;
+	dopy_conn *c;
+	char cmd[4096];
+	const char *slash = strrchr(dopyd, '/');
+
+	/* Beside dopyd, in bin/. */
+	snprintf(cmd, sizeof(cmd), "%.*stypesd", slash != NULL ?
+	    (int)(slash - dopyd + 1) : 0, dopyd);
+	if (dopy_conn_spawn(cmd, &c, &e) != 0)
+		errx(1, "%s: %s", cmd, dopy_error_message(e));
+	return c;
+}
+
 /* The same small call as small_call_pipe, made by a generated stub
- * (values straight between C and the wire), beside the dynamic one. */
+ * (values straight between C and the wire), beside the dynamic one;
+ * and to a server generated too (bin/typesd). */
 static void
 bench_stub_small_call_pipe(const char *dopyd, const char *self)
 {
 	double raw[REPS], dp[REPS], st[REPS], ss[REPS], r, d, s;
-	dopy_conn *c;
+	dopy_conn *c, *tc;
 	dopy_proxy *p, *gen;
 	size_t req, rep;
 	int n = 20000;
 
 	c = small_call_conn(dopyd, &req, &rep);
 	p = dopy_proxy_new(c, "test");
-	/* dopyd's generated object (bin/testobj_stub.c): both ends stubs. */
-	gen = dopy_proxy_new(c, "stub");
+	tc = typesd_conn(dopyd);
+	gen = dopy_proxy_new(tc, "types");
 	dopy_add(p, 1000);			/* warm up */
-	stub_add(p, 1000);
-	stub_add(gen, 1000);
+	stub_add(p, ht_test_add, 1000);
+	stub_add(gen, types_add, 1000);
 	for (int i = 0; i < REPS; i++) {
 		raw[i] = raw_pipe(self, req, rep, n);
 		dp[i] = dopy_add(p, n);
-		st[i] = stub_add(p, n);
-		ss[i] = stub_add(gen, n);
+		st[i] = stub_add(p, ht_test_add, n);
+		ss[i] = stub_add(gen, types_add, n);
 	}
 	dopy_proxy_free(gen);
 	dopy_proxy_free(p);
+	dopy_conn_close(tc);
 	dopy_conn_close(c);
 	r = median(raw, REPS);
 	d = median(dp, REPS);
 	s = median(st, REPS);
 	printf("bench: # stub small call: raw pipe round trip %.2f us, "
-	    "dynamic dopy_proxy_call %.2f us, stub dopy_stub_call %.2f us, "
-	    "stub to a generated object (stub.add) %.2f us (medians of %d x "
-	    "%d)\n", r * 1e6, d * 1e6, s * 1e6, median(ss, REPS) * 1e6, REPS,
-	    n);
+	    "dynamic dopy_proxy_call %.2f us, generated stub %.2f us, "
+	    "generated stub to a generated server (typesd) %.2f us (medians "
+	    "of %d x %d)\n", r * 1e6, d * 1e6, s * 1e6, median(ss, REPS) * 1e6,
+	    REPS, n);
 	report("stub_small_call_pipe", s * 1e6, "us", s / r, "<=", 1.3);
 }
 

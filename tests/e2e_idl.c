@@ -473,3 +473,37 @@ Test(idl, rsh_uses_declared_errors_and_field_names, .timeout = 30)
 	free(rsh);
 	free(srv);
 }
+
+/* Data a generated method cannot read (a bool of 2) is refused by
+ * name, and the connection goes on. */
+Test(idl, bad_argument_data_names_the_parameter, .timeout = 30)
+{
+	char *argv[] = { (char *)e2e_bin("typesd"), NULL };
+	dopy_value *args[1] = { dopy_value_bool(1) };
+	struct e2e_frame fr;
+	struct e2e_proc p;
+	struct dopy_buf b;
+	dopy_error *e;
+
+	e2e_spawn(&p, argv);
+	dopy_buf_init(&b);
+	e2e_hello(&b, DOPY_PROTOCOL, 1u << 20);
+	e2e_call(&b, 1, "types", "echo_bool", 1, NULL, args);
+	b.data[b.len - 1] = 2;		/* the bool's one byte of data */
+	args[0] = dopy_value_bool(1);
+	e2e_call(&b, 2, "types", "echo_bool", 1, NULL, args);
+	cr_assert(e2e_write(p.in, b.data, b.len) == 0);
+	cr_assert_eq(e2e_read_frame(p.out, &fr, 5000), 1);
+	cr_assert_eq(fr.type, DOPY_F_HELLO);
+	free(fr.payload);
+	e = e2e_expect_error(p.out, 1, "dopy.ProtocolError");
+	cr_assert(strstr(dopy_error_message(e), "parameter v") != NULL, "%s",
+	    dopy_error_message(e));
+	dopy_error_free(e);
+	cr_assert_eq(e2e_read_frame(p.out, &fr, 5000), 1);
+	cr_assert_eq(fr.type, DOPY_F_REPLY);
+	free(fr.payload);
+	dopy_buf_release(&b);
+	e2e_close(&p);
+	cr_assert(e2e_exited(e2e_wait(&p, 5000), 0));
+}

@@ -195,10 +195,9 @@ trampoline(const struct gen *g, const struct idl_object *ob,
 		gen_get_image(g, st->params[i].type, "dopy_r", gen_cname(
 		    st->params[i].name, buf, sizeof(buf)), "\t");
 	if (st->nparams > 0)
-		fputs("\tif ((dopy_rc = dopy_in_error(dopy_r)) < 0)\n"
-		    "\t\tdopy_rc = dopy_raise(call, dopy_rc == DOPY_E_TOOBIG ?\n"
-		    "\t\t    \"dopy.DecodeLimit\" : \"dopy.ProtocolError\","
-		    " \"%s\",\n\t\t    dopy_in_errmsg(dopy_r));\n", g->o);
+		fputs("\t/* Bad data: the library raises it, naming the "
+		    "argument. */\n\tif (dopy_in_error(dopy_r) < 0)\n"
+		    "\t\tdopy_rc = -1;\n", g->o);
 	call_user(g, ob, st);
 	if (st->result != NULL) {
 		fputs("\tif (dopy_rc == 0) {\n"
