@@ -401,6 +401,41 @@ tally_label(dopy_call *call, struct tally_state *self, const char *text)
 	return 0;
 }
 
+/*
+ * htypes: the same echoes written by hand, a dynamic table whose
+ * signatures are types.idl's, so that generated stubs are tested
+ * against a hand-written server as well.
+ */
+static int
+echo(dopy_call *call)
+{
+	return dopy_call_return(call, dopy_call_take_arg(call, 0));
+}
+
+#define POINT	"(x:int,y:int,name:string,on:bool,w:double,u:uint)"
+static const struct dopy_method htypes_methods[] = {
+	{ "echo_bool", echo, "v:bool", "bool", NULL },
+	{ "echo_int", echo, "v:int", "int", NULL },
+	{ "echo_uint", echo, "v:uint", "uint", NULL },
+	{ "echo_double", echo, "v:double", "double", NULL },
+	{ "echo_string", echo, "v:string", "string", NULL },
+	{ "echo_bytes", echo, "v:bytes", "bytes", NULL },
+	{ "echo_ints", echo, "v:int[]", "int[]", NULL },
+	{ "echo_matrix", echo, "v:int[][]", "int[][]", NULL },
+	{ "echo_strings", echo, "v:string[]", "string[]", NULL },
+	{ "echo_point", echo, "v:" POINT, POINT, NULL },
+	{ "echo_points", echo, "v:" POINT "[]", POINT "[]", NULL },
+	{ "echo_nested", echo, "v:" POINT "[][]", POINT "[][]", NULL },
+	{ "echo_pair", echo, "v:(int,string)", "(int,string)", NULL },
+	{ "echo_any", echo, "v:any", "any", NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct dopy_object_def htypes_def = {
+	"htypes", "types.idl's echoes, written by hand.", htypes_methods,
+	NULL, NULL
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -410,7 +445,8 @@ main(int argc, char *argv[])
 
 	if ((s = dopy_server_new()) == NULL)
 		return 1;
-	if (types_register(s, &t) < 0 || tally_register(s) < 0) {
+	if (types_register(s, &t) < 0 || tally_register(s) < 0 ||
+	    dopy_server_add(s, &htypes_def, NULL) < 0) {
 		fprintf(stderr, "typesd: %s\n", dopy_server_errmsg(s));
 		return 1;
 	}
