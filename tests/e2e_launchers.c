@@ -1251,6 +1251,44 @@ Test(launch, sshd_oneway_returns_at_once, .timeout = 60)
 	stop(&s.p);
 }
 
+/*
+ * dopy-idl -f over ssh: the interface a generated server (typesd)
+ * publishes comes back whole, the text its file prints, and client
+ * stubs are made from it.
+ */
+Test(launch, sshd_interface_from_a_server, .timeout = 60)
+{
+	struct sshd s = { .rootlogin = "prohibit-password" };
+	char *top = e2e_top(), *target, *file, *base;
+	struct e2e_run r, w;
+
+	start_sshd(&s, "restrict");
+	target = xasprintf("ssh://root@127.0.0.1:%d/%s", s.port,
+	    bin("typesd"));
+	file = xasprintf("%s/tests/idl/types.idl", top);
+	char *want[] = { (char *)e2e_bin("dopy-idl"), "-P", file, "types",
+	    NULL };
+	char *got[] = { (char *)e2e_bin("dopy-idl"), "-P", "-f", target,
+	    "types", NULL };
+	run(&w, NULL, 20000, want);
+	assert_exit(&w, 0, "dopy-idl -P file");
+	run(&r, NULL, 20000, got);
+	assert_exit(&r, 0, "dopy-idl -P -f ssh://");
+	cr_assert_str_eq(r.out, w.out);
+	e2e_run_free(&r);
+	e2e_run_free(&w);
+	base = tpath("remote");
+	char *gen[] = { (char *)e2e_bin("dopy-idl"), "-c", "-o", base, "-f",
+	    target, "types", NULL };
+	run(&r, NULL, 20000, gen);
+	assert_exit(&r, 0, "dopy-idl -c -f ssh://");
+	e2e_run_free(&r);
+	cr_assert(count_in_file(tpath("remote_client.h"), "types_echo_points(")
+	    == 1, "no stub for types.echo_points");
+	free(top);
+	stop(&s.p);
+}
+
 /* ------------------------------------------------------------------ */
 /* dopyd's own listener. */
 
