@@ -339,17 +339,31 @@ Test(console, history_across_runs, .timeout = 30)
  * says the outcome is unknown, and the connection still serves. */
 Test(console, ctrl_c_abandons_a_call, .timeout = 40)
 {
+	char log[600], target[1300], *text = NULL;
+	char *argv[] = { (char *)e2e_bin("dopy-rsh"), "-i", "--prompt=T",
+	    target, NULL };
+	char *set[] = { "TERM=xterm", history_env(), NULL };
 	struct pty p;
 	int64_t t;
 
-	console(&p);
-	/* The first call on an object fetches its description first: made
-	 * now, so that the sleep is sent as soon as its line is read and
-	 * the Ctrl-C below finds it in flight (a check under load once saw
-	 * the Ctrl-C arrive before it). */
-	pty_line(&p, "test add 2 3", "\r\n5\r\n");
+	/* dopyd logs the frames it reads: the Ctrl-C goes once the sleep
+	 * has arrived, as a user's would (under load, one sent right after
+	 * the line can beat the call and only drop the next line). */
+	snprintf(log, sizeof(log), "%s/ctrlc.log", e2e_tmpdir());
+	snprintf(target, sizeof(target), "%s -v -L %s", e2e_bin("dopyd"),
+	    log);
+	pty_spawn(&p, argv, set);
 	pty_expect(&p, "dopy T> ");
 	pty_line(&p, "test sleep 5000", "test sleep 5000\r\n");
+	for (t = now_ms(); now_ms() - t < 8000; usleep(10000)) {
+		free(text);
+		if ((text = e2e_slurp(log, NULL)) != NULL &&
+		    strstr(text, "sleeptpl") != NULL)
+			break;
+	}
+	cr_assert(text != NULL && strstr(text, "sleeptpl") != NULL,
+	    "dopyd never read the call:\n%s", text ? text : "");
+	free(text);
 	t = now_ms();
 	pty_send(&p, "\x03");
 	pty_expect(&p, "test.sleep abandoned (interrupted): its outcome is "
