@@ -9,8 +9,10 @@
  * encoding that must give the same bytes.  Every decode is made twice,
  * in place (image.c: scalars, strings, arrays of scalars) and through
  * tpl, and the two must agree, the decode limit's refusals included.  A
- * mismatch aborts (a crash to libFuzzer).  The text and JSON forms are made too, for the
- * sanitizers' sake.
+ * mismatch aborts (a crash to libFuzzer).  The text and JSON forms are
+ * made too, for the sanitizers' sake.  Generated code's reader
+ * (stubio.c) reads each image as each type too: it must read what the
+ * decoder took, to the same value, and survive everything else.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +134,82 @@ decode_both(const struct dopy_image *img, const dopy_type *expect,
 	return r;
 }
 
+/* Data of type t read by generated code's reader (stubio.c), as a
+ * value to compare; NULL after a reader's error. */
+static dopy_value *
+in_read(dopy_in *in, const dopy_type *t)
+{
+	dopy_value *v = NULL, *e;
+	size_t i, n;
+	void *p;
+
+	switch (dopy_type_kind(t)) {
+	case DOPY_BOOL:
+		return dopy_value_bool(dopy_in_bool(in));
+	case DOPY_INT:
+		return dopy_value_int(dopy_in_int(in));
+	case DOPY_UINT:
+		return dopy_value_uint(dopy_in_uint(in));
+	case DOPY_DOUBLE:
+		return dopy_value_double(dopy_in_double(in));
+	case DOPY_REF:
+		return dopy_value_ref(dopy_in_ref(in));
+	case DOPY_STRING:
+		if ((p = dopy_in_string(in)) != NULL)
+			v = dopy_value_string(p);
+		free(p);
+		return v;
+	case DOPY_BYTES:
+		if ((p = dopy_in_bytes(in, &n)) != NULL)
+			v = dopy_value_bytes(p, n);
+		free(p);
+		return v;
+	default:
+		break;
+	}
+	n = dopy_type_nfields(t);
+	if (dopy_type_kind(t) == DOPY_ARRAY)
+		free(dopy_in_array(in, &n, 1));
+	if (dopy_in_error(in) < 0 || (v = dopy_value_new(t)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		e = in_read(in, dopy_type_kind(t) == DOPY_ARRAY ?
+		    dopy_type_elem(t) : dopy_type_field(t, i));
+		if (e == NULL || dopy_in_error(in) < 0 ||
+		    (dopy_type_kind(t) == DOPY_ARRAY ? dopy_value_append(v, e) :
+		    dopy_value_set_field(v, i, e)) < 0) {
+			dopy_value_free(e);
+			dopy_value_free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* What the reader makes of an image the decoder took as type t: the
+ * same value (it may refuse less, never more); on anything, no crash. */
+static void
+reader_agrees(const struct dopy_image *img, const dopy_type *t,
+    const dopy_value *decoded)
+{
+	struct dopy_in in;
+	dopy_value *v;
+
+	/* A ref of id 0 decodes but makes no value here: read only. */
+	if (strstr(dopy_type_name(t), "ref") != NULL)
+		decoded = NULL;
+	dopy_in_init(&in, img, 1);
+	dopy_in_begin(&in, dopy_type_tpl(t));
+	v = in_read(&in, t);
+	dopy_in_end(&in);
+	if (decoded != NULL && (dopy_in_error(&in) < 0 || v == NULL))
+		fail("the stub reader refused what decode took", decoded,
+		    dopy_in_errmsg(&in));
+	if (decoded != NULL && !dopy_value_equal(v, decoded))
+		fail("the stub reader read another value", decoded, NULL);
+	dopy_value_free(v);
+}
+
 static void
 one_image(const struct dopy_image *img)
 {
@@ -143,8 +221,11 @@ one_image(const struct dopy_image *img)
 		dopy_value_free(v);
 	}
 	for (i = 0; i < NTYPES; i++) {
-		if (decode_both(img, types[i], &v) < 0)
+		if (decode_both(img, types[i], &v) < 0) {
+			reader_agrees(img, types[i], NULL);
 			continue;
+		}
+		reader_agrees(img, types[i], v);
 		if (!dopy_type_equal(dopy_value_type(v), types[i]))
 			fail("decoded to another type than expected", v,
 			    type_texts[i]);
