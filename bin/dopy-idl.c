@@ -22,7 +22,7 @@ struct opts {
 	const char		*keyfile;
 	struct idl_file		*src[2];
 	size_t			 nsrc;
-	const char		*object;	/* --print OBJECT */
+	char			*base;		/* made from a file's name */
 };
 
 static const struct option long_opts[] = {
@@ -109,7 +109,7 @@ add_source(struct opts *o, struct idl_file *f)
 }
 
 /* BASE from the file name: "x/counter.idl" is "x/counter". */
-static const char *
+static char *
 default_base(const char *path)
 {
 	size_t n = strlen(path);
@@ -204,7 +204,7 @@ sources(struct opts *o, int argc, char *argv[])
 		else {
 			add_source(o, from_file(argv[i]));
 			if (o->gen.base == NULL && o->mode == GENERATE)
-				o->gen.base = default_base(argv[i]);
+				o->gen.base = o->base = default_base(argv[i]);
 		}
 	}
 	return i;
@@ -214,7 +214,7 @@ int
 main(int argc, char *argv[])
 {
 	struct opts o = { .mode = GENERATE, .gen = { .prefix = "" } };
-	int i;
+	int i, status;
 
 	parse_opts(&o, argc, argv);
 	argc -= optind;
@@ -222,5 +222,9 @@ main(int argc, char *argv[])
 	if (o.mode == CHECK && argc == 0 && o.nsrc == 0)
 		usage(2);
 	i = sources(&o, argc, argv);
-	return run(&o, argc - i, argv + i);
+	status = run(&o, argc - i, argv + i);
+	while (o.nsrc > 0)
+		idl_free(o.src[--o.nsrc]);
+	free(o.base);
+	return status;
 }

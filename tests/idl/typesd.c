@@ -93,7 +93,8 @@ ints_copy(struct int_array *to, const struct int_array *from)
 	to->n = 0;
 	if ((to->v = calloc(from->n + 1, sizeof(*to->v))) == NULL)
 		return -1;
-	memcpy(to->v, from->v, from->n * sizeof(*to->v));
+	if (from->n > 0)		/* an empty array has no block */
+		memcpy(to->v, from->v, from->n * sizeof(*to->v));
 	to->n = from->n;
 	return 0;
 }
