@@ -45,7 +45,8 @@ extern "C" {
 #define DOPY_E_TIMEOUT	-12	/* no answer in time */
 #define DOPY_E_AUTH	-13	/* authentication failed */
 #define DOPY_E_LOST	-14	/* connection lost during the call: outcome unknown */
-#define DOPY_E_LAST	-14
+#define DOPY_E_CANCELLED -15	/* the call was cancelled (dopy.Cancelled) */
+#define DOPY_E_LAST	-15
 
 const char	*dopy_strerror(int code);
 
@@ -857,6 +858,69 @@ dopy_out	*dopy_call_out(dopy_call *);
  * with dopy_server_set_stub(), else made from its table. */
 int		 dopy_interface(dopy_conn *, const char *object, char **text,
 		    dopy_error **);
+
+/* ------------------------------------------------------------------ */
+/*
+ * Streams, cancellation and deadlines (dopy(5): Streams, Cancel,
+ * Deadlines).  A method whose result type is written "stream T" sends
+ * any number of items of type T, then ends with an empty REPLY (or an
+ * ERROR).  A peer that did not announce the feature in its HELLO gets
+ * dopy.Unsupported instead, never a frame it cannot read.
+ */
+
+/* Server: send one item of the running call's stream (takes item; its
+ * type must be the declared T).  Blocks while the client reads slowly
+ * (the connection's write deadline still holds).  0, DOPY_E_CANCELLED
+ * once the call is cancelled or past its deadline, DOPY_E_TYPE,
+ * DOPY_E_USAGE when the method does not stream, or DOPY_E_CLOSED. */
+int		 dopy_call_send_item(dopy_call *, dopy_value *item);
+/* The same for generated code: write the item image with the writer
+ * dopy_call_item_out() gives, then send it. */
+dopy_out	*dopy_call_item_out(dopy_call *);
+int		 dopy_call_item_send(dopy_call *);
+/*
+ * Whether the call should stop: 0, or DOPY_E_CANCELLED when the client
+ * cancelled it or its deadline passed (dopy_call_cancel_name() then
+ * says "dopy.Cancelled" or "dopy.DeadlineExceeded").  It reads what the
+ * client has sent without waiting, so a method may poll it in a loop.
+ * A method that stops for this returns dopy_call_raise_cancelled(),
+ * which raises the right one of the two.
+ */
+int		 dopy_call_cancelled(dopy_call *);
+const char	*dopy_call_cancel_name(dopy_call *);
+int		 dopy_call_raise_cancelled(dopy_call *);
+/* Milliseconds left before the call's deadline, or -1 for none.  Calls
+ * that the method makes to other servers (in this thread) inherit it. */
+int64_t		 dopy_call_remaining_ms(dopy_call *);
+
+/* Client: a streaming call, read item by item. */
+typedef struct dopy_stream dopy_stream;
+int		 dopy_proxy_stream(dopy_proxy *, const char *method,
+		    const dopy_args *args, dopy_stream **, dopy_error **);
+/* The next item: 1 with *item set (free it), 0 at the end of the
+ * stream, or a negative code with the error (a remote error too). */
+int		 dopy_stream_next(dopy_stream *, dopy_value **item,
+		    dopy_error **);
+/* Whether dopy_stream_next() would return without waiting (for event
+ * loops: after dopy_conn_process()). */
+int		 dopy_stream_ready(dopy_stream *);
+/* Ask the server to stop; dopy_stream_next() then ends with
+ * DOPY_E_CANCELLED (or the items and end already on their way). */
+int		 dopy_stream_cancel(dopy_stream *, dopy_error **);
+/* Free it; an unfinished stream is cancelled and its rest dropped. */
+void		 dopy_stream_free(dopy_stream *);
+/* Generated code: the same call with arguments written by put, and the
+ * next item read by get into item. */
+int		 dopy_stub_stream(dopy_proxy *, const char *method,
+		    size_t nargs, dopy_put_fn put, const void *args,
+		    dopy_stream **, dopy_error **);
+int		 dopy_stream_next_stub(dopy_stream *, dopy_get_fn get,
+		    void *item, dopy_error **);
+
+/* Client: cancel a call in flight.  The server stops it if it can; the
+ * future then completes with DOPY_E_CANCELLED (dopy.Cancelled), or with
+ * the answer that was already on its way.  0, or the sending error. */
+int		 dopy_future_cancel(dopy_future *, dopy_error **);
 
 #ifdef __cplusplus
 }

@@ -123,7 +123,7 @@ dopy_batch_run(dopy_batch *b, dopy_error **ep)
 	}
 	if (r < 0) {
 		for (i = 0; i < b->n && b->items[i].f != NULL; i++) {
-			dopy_future_cancel(b->items[i].f);
+			dopy_future_unsend(b->items[i].f);
 			b->items[i].f = NULL;
 		}
 		return r;

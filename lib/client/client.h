@@ -197,7 +197,7 @@ int	 dopy_call_async_enc(dopy_proxy *, const char *method,
 /* future.c: a registered future for a call about to be sent. */
 int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
 	    void *, dopy_future **, dopy_error **);
-void	 dopy_future_cancel(dopy_future *);
+void	 dopy_future_unsend(dopy_future *);
 /* target.c */
 dopy_target *dopy_target_dup(const dopy_target *);
 

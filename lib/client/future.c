@@ -757,7 +757,7 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 
 /* Take f back out: it could not be sent. */
 void
-dopy_future_cancel(dopy_future *f)
+dopy_future_unsend(dopy_future *f)
 {
 	dopy_conn *c = f->conn;
 
@@ -785,7 +785,7 @@ dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 	f->getres = result;
 	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
 	    ep)) < 0) {
-		dopy_future_cancel(f);
+		dopy_future_unsend(f);
 		return r;
 	}
 	*fp = f;

@@ -28,6 +28,7 @@ static const char *const errstr[] = {
 	"timed out",					/* -12 */
 	"authentication failed",			/* -13 */
 	"connection lost during the call: outcome unknown",	/* -14 */
+	"call cancelled",					/* -15 */
 };
 
 const char *
@@ -170,6 +171,8 @@ dopy_error_code_for(const char *name)
 		{ "dopy.AuthFailed", DOPY_E_AUTH },
 		{ "dopy.Timeout", DOPY_E_TIMEOUT },
 		{ "dopy.Busy", DOPY_E_CLOSED },
+		{ "dopy.Cancelled", DOPY_E_CANCELLED },
+		{ "dopy.DeadlineExceeded", DOPY_E_TIMEOUT },
 	};
 	size_t i;
 

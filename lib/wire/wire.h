@@ -37,14 +37,18 @@ enum dopy_ftype {
 	DOPY_F_REPLY = 3,
 	DOPY_F_ERROR = 4,
 	DOPY_F_ONEWAY = 5,	/* a CALL that gets no answer */
-	DOPY_F_CANCEL = 6,	/* reserved */
+	DOPY_F_CANCEL = 6,	/* client: stop call id (DOPY_FEAT_CANCEL) */
 	DOPY_F_PROGRESS = 7,	/* server: call id is still running */
 	DOPY_F_CALLBACK = 8,	/* server: a CALL of a client's object */
 	DOPY_F_CALLBACK_REPLY = 9,	/* client: its REPLY to a CALLBACK */
 	DOPY_F_RELEASE = 10,	/* client: drop reference id */
 	DOPY_F_AUTH = 11,	/* the client's MAC; the server's empty ack */
 	DOPY_F_CALLBACK_ERROR = 12,	/* client: its ERROR to a CALLBACK */
+	DOPY_F_ITEM = 13,	/* server: one item of a streaming call */
 };
+/* CALL and ONEWAY header flag: the payload begins with one image of
+ * type uint, the milliseconds the client will wait (DOPY_FEAT_DEADLINE). */
+#define DOPY_FL_DEADLINE	0x01
 
 /* ---- buf.c: a bounded growable byte buffer ---- */
 /*
@@ -408,6 +412,12 @@ int	 dopy_error_code_for(const char *name);
 
 /* ---- msg.c: HELLO, CALL, ERROR payloads ---- */
 #define DOPY_FEAT_AUTH		1u	/* shared-key challenge, auth.c */
+#define DOPY_FEAT_STREAM	2u	/* ITEM frames (dopy(5), Streams) */
+#define DOPY_FEAT_CANCEL	4u	/* CANCEL frames are acted on */
+#define DOPY_FEAT_DEADLINE	8u	/* CALL flag DOPY_FL_DEADLINE */
+/* What this implementation announces besides AUTH. */
+#define DOPY_FEAT_ALL	(DOPY_FEAT_STREAM | DOPY_FEAT_CANCEL | \
+			 DOPY_FEAT_DEADLINE)
 #define DOPY_NONCE_LEN		32
 #define DOPY_MAC_LEN		32
 #define DOPY_HELLO_EXT		2
