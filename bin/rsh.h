@@ -64,6 +64,7 @@ struct req {
 	dopy_args	*args;
 	const char	*why;		/* when it cannot be made: an error name */
 	char		 msg[256];	/* and the message */
+	int		 stream;	/* the result is "stream T" (T: result) */
 };
 
 /* The call cannot be made: say why in rq and return st. */

@@ -190,7 +190,7 @@ prepare_json(struct req *rq, const dopy_value *methods,
 static void
 run_json_line(struct batch *b, struct slot *s, const char *line)
 {
-	struct req rq = { NULL, NULL, NULL, NULL, NULL, NULL, "" };
+	struct req rq = { NULL, NULL, NULL, NULL, NULL, NULL, "", 0 };
 	const dopy_value *methods;
 	struct rsh_jline *jl;
 	int st;
@@ -227,7 +227,7 @@ done:
 static void
 run_line(struct batch *b, struct slot *s, char *line)
 {
-	struct req rq = { NULL, NULL, NULL, NULL, NULL, NULL, "" };
+	struct req rq = { NULL, NULL, NULL, NULL, NULL, NULL, "", 0 };
 	const dopy_value *methods;
 	char *words[MAXWORDS];
 	const char *why;

@@ -412,6 +412,7 @@ int
 rsh_find_sig(struct req *rq, const dopy_value *methods)
 {
 	const dopy_value *m = NULL;
+	const char *res;
 	char msg[200];
 	size_t i;
 
@@ -428,7 +429,12 @@ rsh_find_sig(struct req *rq, const dopy_value *methods)
 		    "%s.%s: server sent a bad signature: %s", rq->object,
 		    rq->method, msg);
 	/* Only to name structure fields in JSON: any will do without. */
-	rq->result = dopy_type_parse(rsh_mfield(m, 2), NULL, 0);
+	res = rsh_mfield(m, 2);
+	if (strncmp(res, "stream ", 7) == 0) {
+		rq->stream = 1;
+		res += 7;
+	}
+	rq->result = dopy_type_parse(res, NULL, 0);
 	return ST_OK;
 }
 
@@ -488,6 +494,49 @@ abandoned(const struct req *rq)
 	return ST_CONN;
 }
 
+/* One item of a stream on a line of its own, out at once: JSON lines
+ * with -j (compact whatever --json says), else as print_one does. */
+static int
+print_item(const dopy_value *v, const dopy_type *t)
+{
+	char *s;
+	int r = 0;
+
+	if (jflag) {
+		if ((s = rsh_json_typed(v, t)) == NULL)
+			return -1;
+		r = puts(s) == EOF ? -1 : 0;
+		free(s);
+	} else
+		r = print_one(v);
+	fflush(stdout);
+	return r;
+}
+
+/* A streaming method: its items as they come, then nothing for the
+ * end; 0, or the code of the failure in err. */
+static int
+call_stream(dopy_proxy *proxy, struct req *rq, dopy_error **err)
+{
+	dopy_stream *s = NULL;
+	dopy_value *item = NULL;
+	int r;
+
+	if ((r = dopy_proxy_stream(proxy, rq->method, rq->args, &s,
+	    err)) < 0)
+		return r;
+	while ((r = dopy_stream_next(s, &item, err)) == 1) {
+		r = print_item(item, rq->result);
+		dopy_value_free(item);
+		if (r < 0) {
+			r = DOPY_E_NOMEM;
+			break;
+		}
+	}
+	dopy_stream_free(s);
+	return r;
+}
+
 static int
 invoke(dopy_conn *conn, struct req *rq, rsh_wait_fn wait)
 {
@@ -501,6 +550,15 @@ invoke(dopy_conn *conn, struct req *rq, rsh_wait_fn wait)
 	if (oflag && (r = dopy_proxy_set_oneway(proxy, rq->method, 1)) < 0) {
 		dopy_proxy_free(proxy);
 		return rsh_failed(r, NULL);
+	}
+	if (rq->stream && !oflag) {
+		r = call_stream(proxy, rq, &err);
+		dopy_proxy_free(proxy);
+		if (r < 0) {
+			rsh_iface_note(conn, rq->object, rq->method, err);
+			return rsh_failed(r, err);
+		}
+		return ST_OK;
 	}
 	if (wait != NULL)
 		r = call_async(conn, proxy, rq, wait, &result, &err);
@@ -524,7 +582,7 @@ rsh_call_with(dopy_conn *conn, const dopy_value *methods,
     const char *object, const char *method, int argc, char *argv[],
     rsh_wait_fn wait)
 {
-	struct req rq = { object, method, NULL, NULL, NULL, NULL, "" };
+	struct req rq = { object, method, NULL, NULL, NULL, NULL, "", 0 };
 	int st;
 
 	call_object = object;

@@ -15,6 +15,8 @@ int	testobj_ref_add(dopy_server *);
 int	testobj_attr_add(dopy_server *);
 /* A generated object written by hand (testobj_stub.c): `stub`. */
 int	testobj_stub_add(dopy_server *);
+/* Streaming results (testobj_stream.c): `stream`. */
+int	testobj_stream_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

@@ -547,6 +547,97 @@ bench_rss(const char *dopyd)
 	report("server_rss", kib / 1024.0, "MiB", kib / 2048.0, "<=", 1.0);
 }
 
+/* ---- streams ---- */
+
+#define STREAM_ITEM	4096
+#define STREAM_N	20000
+
+/* A child writes n blocks of len bytes into a pipe; we read them all. */
+static double
+raw_stream(size_t len, int n)
+{
+	char *buf = calloc(1, len);
+	int fd[2], status;
+	double t;
+	pid_t pid;
+
+	if (buf == NULL || pipe(fd) < 0)
+		err(1, "raw stream");
+	t = now();
+	if ((pid = fork()) == 0) {
+		close(fd[0]);
+		for (int i = 0; i < n; i++)
+			if (write(fd[1], buf, len) != (ssize_t)len)
+				_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	readfull(fd[0], buf, len);
+	for (int i = 1; i < n; i++)
+		readfull(fd[0], buf, len);
+	close(fd[0]);
+	waitpid(pid, &status, 0);
+	t = now() - t;
+	free(buf);
+	return t;
+}
+
+/* stream.lines(n, len) read item by item. */
+static double
+dopy_stream_lines(dopy_proxy *p, size_t len, int n)
+{
+	dopy_stream *s = NULL;
+	dopy_value *v;
+	dopy_args *a = dopy_args_new();
+	double t = now();
+	int got = 0;
+
+	dopy_args_int(a, NULL, n);
+	dopy_args_int(a, NULL, (int64_t)len);
+	if (dopy_proxy_stream(p, "lines", a, &s, NULL) != 0)
+		errx(1, "stream.lines failed");
+	while (dopy_stream_next(s, &v, NULL) == 1) {
+		got++;
+		dopy_value_free(v);
+	}
+	dopy_stream_free(s);
+	dopy_args_free(a);
+	if (got != n)
+		errx(1, "stream.lines: %d items of %d", got, n);
+	return now() - t;
+}
+
+/* Items of 4 KiB strings through a pipe against a raw pipe of the same
+ * bytes: the ratio is dopy's time over the raw pipe's. */
+static void
+bench_stream_pipe(const char *dopyd, const char *self)
+{
+	double raw[REPS], dp[REPS], r, d;
+	dopy_conn *c;
+	dopy_proxy *p;
+	dopy_error *e = NULL;
+
+	(void)self;
+	if (dopy_conn_spawn(dopyd, &c, &e) != 0)
+		errx(1, "%s", dopy_error_message(e));
+	p = dopy_proxy_new(c, "stream");
+	dopy_stream_lines(p, STREAM_ITEM, 100);	/* warm up */
+	for (int i = 0; i < REPS; i++) {
+		raw[i] = raw_stream(STREAM_ITEM, STREAM_N);
+		dp[i] = dopy_stream_lines(p, STREAM_ITEM, STREAM_N);
+	}
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	r = median(raw, REPS);
+	d = median(dp, REPS);
+	printf("bench: # %d items of %d bytes over a pipe: raw %.1f MB/s, "
+	    "dopy %.1f MB/s, %.0f items/s (medians of %d)\n", STREAM_N,
+	    STREAM_ITEM, STREAM_N * (double)STREAM_ITEM / r / 1e6,
+	    STREAM_N * (double)STREAM_ITEM / d / 1e6, STREAM_N / d, REPS);
+	report("stream_pipe", STREAM_N * (double)STREAM_ITEM / d / 1e6,
+	    "MB/s", d / r, "<=", 3.0);
+}
+
 /* ---- the shell client ---- */
 
 static double
@@ -1077,6 +1168,7 @@ static const struct section {
 	{ "small_call_unix",	bench_small_call_unix_section },
 	{ "conn_rate",		bench_conn_rate },
 	{ "pos",		bench_pos_section },
+	{ "stream_pipe",	bench_stream_pipe },
 };
 
 static int

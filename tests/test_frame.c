@@ -99,7 +99,8 @@ Test(frame, type_names)
 {
 	static const char *const want[] = {
 		"?", "HELLO", "CALL", "REPLY", "ERROR", "ONEWAY", "CANCEL",
-		"PROGRESS", "CALLBACK", "CALLBACK_REPLY", "RELEASE"
+		"PROGRESS", "CALLBACK", "CALLBACK_REPLY", "RELEASE", "AUTH",
+		"CALLBACK_ERROR", "ITEM"
 	};
 	size_t i;
 
@@ -107,7 +108,7 @@ Test(frame, type_names)
 		cr_assert_str_eq(dopy_frame_type_name((uint8_t)i), want[i]);
 	cr_assert_str_eq(dopy_frame_type_name(DOPY_F_HELLO), "HELLO");
 	cr_assert_str_eq(dopy_frame_type_name(DOPY_F_ERROR), "ERROR");
-	cr_assert_str_eq(dopy_frame_type_name(12), "?");
+	cr_assert_str_eq(dopy_frame_type_name(14), "?");
 	cr_assert_str_eq(dopy_frame_type_name(255), "?");
 }
 

@@ -35,7 +35,31 @@ struct dopy_future {
 	dopy_get_fn		 get;
 	void			*getres;
 	int			 decoding;
+	/* A stream's (stream.c): its items' queue, or NULL, when ITEM
+	 * frames for this call are dropped and counted in strays. */
+	struct dopy_squeue	*sq;
+	uint64_t		 strays;
 	struct dopy_future	*next;		/* in its hash bucket */
+};
+/*
+ * A stream's items as they came (the ITEM payloads, copied), until the
+ * application takes them.  At most DOPY_STREAM_QUEUE items or
+ * DOPY_STREAM_BYTES bytes: a queue that holds that much is full, and
+ * while any stream's is, nobody reads the connection (the server's
+ * writes block in turn).  Under the connection's lock.
+ */
+#define DOPY_STREAM_QUEUE	64
+#define DOPY_STREAM_BYTES	(4u << 20)
+struct dopy_sitem {
+	struct dopy_sitem	*next;
+	size_t			 len;
+	uint8_t			 data[];
+};
+struct dopy_squeue {
+	struct dopy_sitem	*head, *tail;
+	size_t			 n, bytes;
+	int			 full;		/* counted in conn.sfull */
+	int			 err;		/* an item was lost: NOMEM */
 };
 #define DOPY_PENDING_BUCKETS	256
 
@@ -44,6 +68,8 @@ struct dopy_conn {
 	pid_t			 pid;		/* spawned server, or -1 */
 	uint32_t		 next_id;
 	char			*server_software;
+	uint32_t		 features;	/* the server's HELLO's */
+	int			 sfull;		/* streams whose queue is full */
 	int			 up;		/* the transport is usable */
 	int			 released;	/* by the caller: redial once */
 	int			 kill_child;	/* it may still be busy */
@@ -174,6 +200,15 @@ int	 dopy_args_encode(struct dopy_buf *, const char *object,
 int	 dopy_put_call_enc(struct dopy_buf *, uint8_t type, uint32_t id,
 	    const char *object, const char *method, dopy_callenc_fn,
 	    const void *arg, uint32_t max_frame, dopy_error **);
+/* stub.c: a stub's call (arg: struct dopy_stub_args), positional
+ * arguments written by put. */
+struct dopy_stub_args {
+	size_t		 nargs;
+	dopy_put_fn	 put;
+	const void	*args;
+};
+int	 dopy_stub_encode(struct dopy_buf *, const char *object,
+	    const char *method, const void *arg);
 /* proxy.c: the index of a method p calls oneway, or -1. */
 int	 dopy_proxy_oneway_index(const dopy_proxy *, const char *method);
 /* proxy.c: send a ONEWAY frame, answered never. */
@@ -198,6 +233,24 @@ int	 dopy_call_async_enc(dopy_proxy *, const char *method,
 int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
 	    void *, dopy_future **, dopy_error **);
 void	 dopy_future_unsend(dopy_future *);
+/* future.c: a stream's call sent through enc, its items into q. */
+int	 dopy_stream_send(dopy_proxy *, const char *method, dopy_callenc_fn,
+	    const void *arg, struct dopy_squeue *q, dopy_future **,
+	    dopy_error **);
+/* future.c: until f is answered or its queue has an item (f->conn's
+ * lock held). */
+void	 dopy_future_wait_item(dopy_future *);
+/* future.c: the first item of q, taken (NULL if none); a full queue
+ * that has room again lets the connection be read.  Lock held. */
+struct dopy_sitem *dopy_squeue_pop(dopy_conn *, struct dopy_squeue *);
+/* future.c: drop what q holds; lock held (c NULL: none). */
+void	 dopy_squeue_clear(dopy_conn *, struct dopy_squeue *);
+/* future.c: an answer's (or an item's) payload as a value, or read by
+ * a stub's get; the code, with the error made in e. */
+int	 dopy_answer_value(const struct dopy_frame *, dopy_value **,
+	    dopy_error **);
+int	 dopy_answer_stub(const struct dopy_frame *, dopy_get_fn, void *,
+	    dopy_error **);
 /* target.c */
 dopy_target *dopy_target_dup(const dopy_target *);
 

@@ -123,6 +123,7 @@ hello_answer(dopy_conn *c, const struct dopy_frame *f, dopy_error **ep)
 		c->chan.max_frame = h.max_frame < DOPY_FRAME_MIN ?
 		    DOPY_FRAME_MIN : h.max_frame;
 	c->server_software = h.software;	/* keep it */
+	c->features = (uint32_t)h.features & DOPY_FEAT_ALL;
 	if (c->key == NULL)
 		return 0;
 	if (!(h.features & DOPY_FEAT_AUTH) || h.next < 2)
@@ -183,6 +184,7 @@ hello_mine(dopy_conn *c, struct dopy_hello *mine, dopy_error **ep)
 	if ((r = client_max_frame(&mine->max_frame, ep)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);	/* a dead server is EPIPE, not death */
+	mine->features = DOPY_FEAT_ALL;	/* in use when the server's has it */
 	if (c->key != NULL) {
 		mine->features |= DOPY_FEAT_AUTH;
 		dopy_auth_nonce(c->nonce);

@@ -245,9 +245,10 @@ dopy_conn_drain(void *arg)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* A REPLY's value, or ERROR's error, for a dynamic call; its code. */
-static int
-answer_value(const struct dopy_frame *fr, dopy_value **v, dopy_error **e)
+/* A REPLY's (or ITEM's) value for a dynamic call; its code. */
+int
+dopy_answer_value(const struct dopy_frame *fr, dopy_value **v,
+    dopy_error **e)
 {
 	struct dopy_image img[2];
 	char err[200];
@@ -260,8 +261,9 @@ answer_value(const struct dopy_frame *fr, dopy_value **v, dopy_error **e)
 	    sizeof(err))) < 0 || n != 1 ||
 	    (img[0].lend = fr->lend,	/* a large bytes answer keeps it */
 	    r = dopy_decode(&img[0], NULL, v, err, sizeof(err))) < 0) {
-		*e = dopy_error_new(DOPY_E_PROTO, "malformed REPLY: %s", r < 0 ?
-		    err : "more than one value");
+		*e = dopy_error_new(DOPY_E_PROTO, "malformed %s: %s",
+		    dopy_frame_type_name(fr->type), r < 0 ? err :
+		    "more than one value");
 		return DOPY_E_PROTO;
 	}
 	return 0;
@@ -269,8 +271,8 @@ answer_value(const struct dopy_frame *fr, dopy_value **v, dopy_error **e)
 
 /* A REPLY read by a stub's get into its result (nothing to read without
  * a get: a result it did not expect is ignored); its code. */
-static int
-answer_stub(const struct dopy_frame *fr, dopy_get_fn get, void *res,
+int
+dopy_answer_stub(const struct dopy_frame *fr, dopy_get_fn get, void *res,
     dopy_error **e)
 {
 	struct dopy_image img[2];
@@ -283,14 +285,15 @@ answer_stub(const struct dopy_frame *fr, dopy_get_fn get, void *res,
 		return 0;
 	if (fr->len > 0 && (r = dopy_images_split(fr->payload, fr->len, img,
 	    2, &n, err, sizeof(err))) < 0) {
-		*e = dopy_error_new(DOPY_E_PROTO, "malformed REPLY: %s", err);
+		*e = dopy_error_new(DOPY_E_PROTO, "malformed %s: %s",
+		    dopy_frame_type_name(fr->type), err);
 		return DOPY_E_PROTO;
 	}
 	dopy_in_init(&in, img, n);
 	get(&in, res);
 	if (dopy_in_done(&in) != 0) {
-		*e = dopy_error_new(DOPY_E_PROTO, "malformed REPLY: %s",
-		    dopy_in_errmsg(&in));
+		*e = dopy_error_new(DOPY_E_PROTO, "malformed %s: %s",
+		    dopy_frame_type_name(fr->type), dopy_in_errmsg(&in));
 		return DOPY_E_PROTO;
 	}
 	return 0;
@@ -348,13 +351,105 @@ on_answer(dopy_conn *c, const struct dopy_frame *fr)
 		if ((code = dopy_msg_error_get(fr->payload, fr->len, &e)) == 0)
 			code = e->code < 0 ? e->code : DOPY_E_PROTO;
 	} else if (stub)
-		code = answer_stub(fr, get, res, &e);
+		code = dopy_answer_stub(fr, get, res, &e);
 	else
-		code = answer_value(fr, &v, &e);
+		code = dopy_answer_value(fr, &v, &e);
 	pthread_mutex_lock(&c->lock);
 	role_free(c);
 	f->decoding = 0;
 	settle(c, f, code, v, e);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The future with id, left in the table; NULL if none waits. */
+static dopy_future *
+table_find(dopy_conn *c, uint32_t id)
+{
+	dopy_future *f;
+
+	for (f = c->pending[BUCKET(id)]; f != NULL; f = f->next)
+		if (f->id == id)
+			return f;
+	return NULL;
+}
+
+/* One more item for q (a copy of the payload); lock held. */
+static void
+squeue_push(dopy_conn *c, struct dopy_squeue *q, const struct dopy_frame *fr)
+{
+	struct dopy_sitem *it;
+
+	if ((it = malloc(sizeof(*it) + fr->len)) == NULL) {
+		q->err = DOPY_E_NOMEM;
+		return;
+	}
+	it->next = NULL;
+	it->len = fr->len;
+	memcpy(it->data, fr->payload, fr->len);
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	q->n++;
+	q->bytes += fr->len;
+	if (!q->full && (q->n >= DOPY_STREAM_QUEUE ||
+	    q->bytes >= DOPY_STREAM_BYTES)) {
+		q->full = 1;
+		c->sfull++;
+	}
+}
+
+struct dopy_sitem *
+dopy_squeue_pop(dopy_conn *c, struct dopy_squeue *q)
+{
+	struct dopy_sitem *it = q->head;
+
+	if (it == NULL)
+		return NULL;
+	if ((q->head = it->next) == NULL)
+		q->tail = NULL;
+	q->n--;
+	q->bytes -= it->len;
+	if (q->full && q->n < DOPY_STREAM_QUEUE &&
+	    q->bytes < DOPY_STREAM_BYTES) {
+		q->full = 0;
+		if (c != NULL && --c->sfull == 0 && c->waiting > 0)
+			pthread_cond_broadcast(&c->cond);
+	}
+	return it;
+}
+
+void
+dopy_squeue_clear(dopy_conn *c, struct dopy_squeue *q)
+{
+	struct dopy_sitem *it;
+
+	while ((it = dopy_squeue_pop(c, q)) != NULL)
+		free(it);
+}
+
+/*
+ * An ITEM: queued for its stream, or dropped (and counted) when its
+ * call does not stream (a dynamic call of a streaming method: its
+ * empty REPLY completes it) or was forgotten.
+ */
+static void
+on_item(dopy_conn *c, const struct dopy_frame *fr)
+{
+	dopy_future *f;
+
+	pthread_mutex_lock(&c->lock);
+	role_free(c);		/* waiters wake once the item is in */
+	if ((f = table_find(c, fr->id)) == NULL)
+		answer_stray(c, fr);
+	else {
+		f->heard_ms = dopy_now_ms();
+		if (f->sq != NULL)
+			squeue_push(c, f->sq, fr);
+		else
+			f->strays++;
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -498,6 +593,9 @@ read_one(dopy_conn *c, int64_t until)
 		else
 			on_answer(c, &fr);
 		break;
+	case DOPY_F_ITEM:
+		on_item(c, &fr);
+		break;
 	case DOPY_F_PROGRESS:
 		pthread_mutex_lock(&c->lock);
 		heard(c, fr.id);
@@ -585,14 +683,25 @@ hello_bound(const dopy_conn *c, int64_t until)
 	return until;
 }
 
-/* Until f is answered, one way or another.  Lock held. */
+/* Whether f's waiter may stop: answered, or a stream's item is in. */
+static int
+has_news(const dopy_future *f)
+{
+	return f->answered || (f->sq != NULL && f->sq->head != NULL);
+}
+
+/*
+ * Until f is answered, one way or another, or (a stream) has an item.
+ * While a stream's queue is full nobody reads: the thread that takes
+ * from it wakes the others.  Lock held.
+ */
 static void
 wait_answer(dopy_conn *c, dopy_future *f)
 {
 	int64_t until;
 	int silence;
 
-	while (!f->answered) {
+	while (!has_news(f)) {
 		if (f->decoding) {	/* its answer is being read */
 			cond_wait_until(c, 0);
 			continue;
@@ -609,7 +718,7 @@ wait_answer(dopy_conn *c, dopy_future *f)
 				    f->what);
 			continue;
 		}
-		if (c->reading) {
+		if (c->reading || c->sfull > 0) {
 			cond_wait_until(c, hello_bound(c, until));
 			continue;
 		}
@@ -618,6 +727,12 @@ wait_answer(dopy_conn *c, dopy_future *f)
 		read_one(c, hello_bound(c, until));
 		pthread_mutex_lock(&c->lock);
 	}
+}
+
+void
+dopy_future_wait_item(dopy_future *f)
+{
+	wait_answer(f->conn, f);
 }
 
 /* Send a queued HELLO by itself; 0, or the exchange's error. */
@@ -739,6 +854,8 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	f->stub = f->decoding = 0;
 	f->get = NULL;
 	f->getres = NULL;
+	f->sq = NULL;
+	f->strays = 0;
 	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
 	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
 	pthread_mutex_lock(&c->lock);
@@ -783,6 +900,29 @@ dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 	f->stub = stub;
 	f->get = get;
 	f->getres = result;
+	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
+	    ep)) < 0) {
+		dopy_future_unsend(f);
+		return r;
+	}
+	*fp = f;
+	return 0;
+}
+
+int
+dopy_stream_send(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
+    const void *arg, struct dopy_squeue *q, dopy_future **fp,
+    dopy_error **ep)
+{
+	dopy_future *f;
+	int r;
+
+	if ((r = dopy_future_start(p, method, NULL, NULL, &f, ep)) < 0)
+		return r;
+	/* Before the frame goes out: another thread may read its items. */
+	pthread_mutex_lock(&p->conn->lock);
+	f->sq = q;
+	pthread_mutex_unlock(&p->conn->lock);
 	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
 	    ep)) < 0) {
 		dopy_future_unsend(f);
@@ -905,7 +1045,7 @@ dopy_conn_process(dopy_conn *c, dopy_error **ep)
 		return dopy_error_set(ep, DOPY_E_INVAL, "not a client's "
 		    "connection");
 	pthread_mutex_lock(&c->lock);
-	while (c->up && !c->reading && readable(c)) {
+	while (c->up && !c->reading && c->sfull == 0 && readable(c)) {
 		c->reading = 1;
 		pthread_mutex_unlock(&c->lock);
 		/* A frame that has begun arrives whole soon; a short wait

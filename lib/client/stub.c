@@ -11,23 +11,17 @@
 
 #include "client/client.h"
 
-struct stub_args {
-	size_t		 nargs;
-	dopy_put_fn	 put;
-	const void	*args;
-};
-
 /* Every argument of a stub's call is positional: its name is "". */
 #define E8	"", "", "", "", "", "", "", ""
 static const char *const positional[DOPY_MAX_ARGS] = {
 	E8, E8, E8, E8, E8, E8, E8, E8
 };
 
-static int
-stub_encode(struct dopy_buf *b, const char *object, const char *method,
+int
+dopy_stub_encode(struct dopy_buf *b, const char *object, const char *method,
     const void *arg)
 {
-	const struct stub_args *sa = arg;
+	const struct dopy_stub_args *sa = arg;
 	struct dopy_out o;
 	int r;
 
@@ -65,12 +59,12 @@ int
 dopy_stub_oneway(dopy_proxy *p, const char *method, size_t nargs,
     dopy_put_fn put, const void *args, dopy_error **ep)
 {
-	struct stub_args sa = { nargs, put, args };
+	struct dopy_stub_args sa = { nargs, put, args };
 	int r;
 
 	if ((r = stub_check(p, method, nargs, ep)) < 0)
 		return r;
-	return dopy_call_oneway_enc(p, method, stub_encode, &sa, ep);
+	return dopy_call_oneway_enc(p, method, dopy_stub_encode, &sa, ep);
 }
 
 int
@@ -78,7 +72,7 @@ dopy_stub_call_async(dopy_proxy *p, const char *method, size_t nargs,
     dopy_put_fn put, const void *args, dopy_get_fn get, void *result,
     dopy_future_fn done, void *arg, dopy_future **fp, dopy_error **ep)
 {
-	struct stub_args sa = { nargs, put, args };
+	struct dopy_stub_args sa = { nargs, put, args };
 	int r;
 
 	if (fp != NULL)
@@ -87,7 +81,7 @@ dopy_stub_call_async(dopy_proxy *p, const char *method, size_t nargs,
 		return dopy_error_set(ep, DOPY_E_INVAL, "NULL argument");
 	if ((r = stub_check(p, method, nargs, ep)) < 0)
 		return r;
-	return dopy_call_async_enc(p, method, stub_encode, &sa, 1, get,
+	return dopy_call_async_enc(p, method, dopy_stub_encode, &sa, 1, get,
 	    result, done, arg, fp, ep);
 }
 
@@ -96,7 +90,7 @@ dopy_stub_call(dopy_proxy *p, const char *method, size_t nargs,
     dopy_put_fn put, const void *args, dopy_get_fn get, void *result,
     dopy_error **ep)
 {
-	struct stub_args sa = { nargs, put, args };
+	struct dopy_stub_args sa = { nargs, put, args };
 	dopy_future *f;
 	int r;
 
@@ -105,8 +99,8 @@ dopy_stub_call(dopy_proxy *p, const char *method, size_t nargs,
 	/* A method the proxy calls oneway goes out so from here too, as
 	 * dopy_proxy_call sends it; its result stays unread. */
 	if (dopy_proxy_oneway_index(p, method) >= 0)
-		return dopy_call_oneway_enc(p, method, stub_encode, &sa, ep);
-	if ((r = dopy_call_async_enc(p, method, stub_encode, &sa, 1, get,
+		return dopy_call_oneway_enc(p, method, dopy_stub_encode, &sa, ep);
+	if ((r = dopy_call_async_enc(p, method, dopy_stub_encode, &sa, 1, get,
 	    result, NULL, NULL, &f, ep)) < 0)
 		return r;
 	r = dopy_future_wait(f, NULL, ep);

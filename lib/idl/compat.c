@@ -181,7 +181,12 @@ cmp_result(struct cmp *c, const char *where, const struct idl_method *om,
 {
 	char what[600], *t;
 
-	if (om->result != NULL && nm->result != NULL) {
+	/* A client reads items or one result, never both. */
+	if (om->result != NULL && nm->result != NULL &&
+	    om->stream != nm->stream)
+		say(c, 1, "%s: result %s", where, nm->stream ?
+		    "now streams" : "no longer streams");
+	else if (om->result != NULL && nm->result != NULL) {
 		snprintf(what, sizeof(what), "%s: result", where);
 		cmp_type(c, what, om->result, nm->result, "");
 	} else if (om->result != NULL || nm->result != NULL) {

@@ -663,6 +663,17 @@ check(const struct idl_file *f, char *err, size_t errlen)
 				    f->structs[j]->pos.col, ob->name);
 				return -1;
 			}
+		for (j = 0; j < ob->nmethods; j++)
+			if (ob->methods[j].stream) {
+				snprintf(err, errlen, "%s:%d:%d: %s.%s streams "
+				    "its results, which generated code does "
+				    "not do yet (dopy_proxy_stream, "
+				    "dopy_call_send_item)", f->path,
+				    ob->methods[j].pos.line,
+				    ob->methods[j].pos.col, ob->name,
+				    ob->methods[j].name);
+				return -1;
+			}
 		if (!ob->is_class)
 			continue;
 		t = ob->state;

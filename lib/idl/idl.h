@@ -97,6 +97,7 @@ struct idl_method {
 	int			 oneway;
 	int			 readonly;	/* classes only */
 	struct idl_pos		 pos;
+	int			 stream;	/* "-> stream T": items of result */
 };
 
 struct idl_attr {

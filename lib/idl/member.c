@@ -192,8 +192,15 @@ method_tail(struct parser *ps, struct idl_method *m)
 			return idl_err(ps, ps->tok.pos, "oneway method "
 			    "%s cannot have a result (no reply comes back)",
 			    m->name);
-		if (idl_next(ps) < 0 ||
-		    (m->result = idl_parse_type(ps, 1)) == NULL)
+		if (idl_next(ps) < 0)
+			return -1;
+		/* "stream T": items of T, then the end (dopy(5)). */
+		if (idl_is_word(ps, "stream")) {
+			m->stream = 1;
+			if (idl_next(ps) < 0)
+				return -1;
+		}
+		if ((m->result = idl_parse_type(ps, 1)) == NULL)
 			return -1;
 	}
 	if (idl_is_word(ps, "raises")) {

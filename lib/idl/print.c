@@ -160,7 +160,7 @@ print_method(FILE *o, const struct idl_object *obj,
 	}
 	fputc(')', o);
 	if (m->result != NULL) {
-		fputs(" -> ", o);
+		fputs(m->stream ? " -> stream " : " -> ", o);
 		type(o, m->result);
 	}
 	for (i = 0; i < m->nraises; i++)

@@ -293,6 +293,7 @@ install(dopy_server *s, struct dopy_object *o, struct attr_block *b)
 	no.nmethods = 0;
 	no.sigs = NULL;
 	no.results = NULL;
+	no.streams = NULL;
 	if (dopy_object_prepare(s, &no) < 0) {
 		dopy_object_release(&no);
 		block_free(b);

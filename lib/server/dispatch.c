@@ -311,6 +311,10 @@ check_result(dopy_call *c)
 {
 	const dopy_type *want = c->obj->results[c->midx];
 
+	if (dopy_call_streams(c)) {	/* its results went out as items */
+		dopy_stream_result(c);
+		return;
+	}
 	if (c->stub != NULL && dopy_stub_result(c) != 1)
 		return;
 	if (want == NULL && c->result != NULL) {
@@ -371,7 +375,8 @@ void
 dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
     struct dopy_callmsg *m, dopy_call *c)
 {
-	if (dopy_find_method(c, o, m->method) < 0)
+	if (dopy_find_method(c, o, m->method) < 0 ||
+	    dopy_stream_check(c) < 0)
 		return;
 	if (o->stub != NULL ? dopy_stub_bind(c, m) == 0 :
 	    bind_args(c, m) == 0 && check_refs(c) == 0) {

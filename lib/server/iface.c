@@ -109,6 +109,8 @@ in_attr(const struct dopy_object *o, size_t i)
 {
 	int g;
 
+	if (o->streams != NULL && o->streams[i])
+		return 0;
 	if (is_accessor(o, i, "get:"))
 		return o->results[i] != NULL;
 	if (!is_accessor(o, i, "set:") || (g = partner(o, i, "get:")) < 0)
@@ -153,7 +155,9 @@ put_methods(FILE *f, const struct dopy_object *o,
 		put_params(f, o->sigs[i]);
 		fputc(')', f);
 		if (o->results[i] != NULL)
-			fprintf(f, " -> %s", o->results[i]->name);
+			fprintf(f, " -> %s%s", o->streams != NULL &&
+			    o->streams[i] ? "stream " : "",
+			    o->results[i]->name);
 		fputs(";\n", f);
 	}
 }

@@ -42,6 +42,20 @@ i_objects(dopy_call *c)
 	return dopy_call_return(c, a);
 }
 
+/* A result as introspection shows it: "", "T" or "stream T". */
+static dopy_value *
+result_text(const struct dopy_object *o, size_t i)
+{
+	char buf[512];
+
+	if (o->results[i] == NULL)
+		return dopy_value_string("");
+	if (o->streams == NULL || !o->streams[i])
+		return dopy_value_string(o->results[i]->name);
+	snprintf(buf, sizeof(buf), "stream %s", o->results[i]->name);
+	return dopy_value_string(buf);
+}
+
 static dopy_value *
 method_row(const dopy_type *t, const struct dopy_object *o, size_t i)
 {
@@ -53,8 +67,7 @@ method_row(const dopy_type *t, const struct dopy_object *o, size_t i)
 	if (dopy_value_set_field(row, 0, dopy_value_string(m->name)) < 0 ||
 	    dopy_value_set_field(row, 1, dopy_value_string(
 	    o->sigs[i]->text)) < 0 ||
-	    dopy_value_set_field(row, 2, dopy_value_string(o->results[i] ?
-	    o->results[i]->name : "")) < 0 ||
+	    dopy_value_set_field(row, 2, result_text(o, i)) < 0 ||
 	    dopy_value_set_field(row, 3, dopy_value_string(m->doc ?
 	    m->doc : "")) < 0) {
 		dopy_value_free(row);

@@ -35,6 +35,12 @@ send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
 	return dopy_chan_send(&c->ch, type, id);
 }
 
+int
+dopy_session_send(struct dopy_session *c, uint8_t type, uint32_t id)
+{
+	return send_frame(c, type, id);
+}
+
 /* What a server without traces keeps from its client goes to its log
  * (rate-limited: the client decides how many errors there are). */
 static void
@@ -237,6 +243,9 @@ hello(struct dopy_session *c)
 		return DOPY_E_VERSION;
 	}
 	mine.max_frame = c->srv->max_frame;
+	/* Features are in use when both sides announce them. */
+	mine.features |= DOPY_FEAT_ALL;
+	c->features = (uint32_t)h.features & DOPY_FEAT_ALL;
 	dopy_log(&c->srv->log, LOG_DEBUG, "HELLO from %s, max frame %u",
 	    h.software, h.max_frame);
 	if (c->srv->key != NULL && (r = challenge(c, &h, &mine)) < 0) {

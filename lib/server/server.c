@@ -54,6 +54,7 @@ dopy_object_release(struct dopy_object *o)
 	o->stub = NULL;
 	free(o->sigs);
 	free(o->results);
+	free(o->streams);
 }
 
 void
@@ -99,6 +100,19 @@ dopy_server_fail(dopy_server *s, const char *fmt, ...)
 	return DOPY_E_USAGE;
 }
 
+/* A result type, or "stream T": T, and *stream set. */
+static dopy_type *
+result_parse(const char *text, unsigned char *stream, char *err,
+    size_t errlen)
+{
+	if (strncmp(text, "stream", 6) == 0 && (text[6] == ' ' ||
+	    text[6] == '\t')) {
+		*stream = 1;
+		text += strspn(text + 6, " \t") + 6;
+	}
+	return dopy_type_parse(text, err, errlen);
+}
+
 /* Parse every method's signature and result type. */
 int
 dopy_object_prepare(dopy_server *s, struct dopy_object *o)
@@ -112,7 +126,8 @@ dopy_object_prepare(dopy_server *s, struct dopy_object *o)
 		o->nmethods++;
 	o->sigs = calloc(o->nmethods + 1, sizeof(*o->sigs));
 	o->results = calloc(o->nmethods + 1, sizeof(*o->results));
-	if (o->sigs == NULL || o->results == NULL)
+	o->streams = calloc(o->nmethods + 1, sizeof(*o->streams));
+	if (o->sigs == NULL || o->results == NULL || o->streams == NULL)
 		return dopy_server_fail(s, "out of memory");
 	for (i = 0; i < o->nmethods; i++) {
 		m = &d->methods[i];
@@ -127,8 +142,8 @@ dopy_object_prepare(dopy_server *s, struct dopy_object *o)
 		    sizeof(err))) == NULL)
 			return dopy_server_fail(s, "%s.%s: %s", d->name, m->name, err);
 		if (m->result != NULL && *m->result != '\0' &&
-		    (o->results[i] = dopy_type_parse(m->result, err,
-		    sizeof(err))) == NULL)
+		    (o->results[i] = result_parse(m->result, &o->streams[i],
+		    err, sizeof(err))) == NULL)
 			return dopy_server_fail(s, "%s.%s: result: %s", d->name, m->name,
 			    err);
 	}

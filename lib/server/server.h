@@ -57,6 +57,9 @@ struct dopy_object {
 	size_t				 nmethods;
 	struct dopy_sig			**sigs;		/* per method */
 	dopy_type			**results;	/* per method or NULL */
+	/* stream.c: per method, whether its result is "stream T" (T in
+	 * results). */
+	unsigned char			*streams;
 	/* attr.c: per method, the attribute a get:/set: method serves. */
 	const struct dopy_attr		**attrs;
 	/* server.c: methods declared oneway (the first noneway methods'
@@ -149,6 +152,7 @@ struct dopy_session {
 	uint32_t		 next_cb_id;	/* CALLBACK ids */
 	int			 depth;		/* calls and callbacks nested */
 	int64_t			 progress_ms;	/* last PROGRESS sent */
+	uint32_t		 features;	/* the client's HELLO's */
 	struct dopy_lograte	 noise;		/* what the peer makes us log */
 	/* Called once when the connection is over, before the references'
 	 * gone hooks run (listen.c counts connections by it), or NULL. */
@@ -222,11 +226,22 @@ struct dopy_call {
 	int			 answered;	/* a declared-oneway method's
 						 * empty REPLY went out early */
 	struct dopy_stubcall	*stub;		/* a generated object's call */
+	struct dopy_out		 iout;		/* stream.c: an item's writer */
 	/* Last, and defined only below sig->n (NULL until bound): the
 	 * rest is never read, and clearing all of it cost a small call
 	 * more than its arguments. */
 	dopy_value		*argv[DOPY_MAX_ARGS];
 };
+/* serve.c: send the frame in the channel's write buffer (begun with
+ * dopy_chan_begin), traced; 0 or the write's code. */
+int	 dopy_session_send(struct dopy_session *, uint8_t type, uint32_t id);
+/* stream.c: whether c's method streams its results ("stream T"). */
+int	 dopy_call_streams(const dopy_call *);
+/* stream.c: before a streaming method runs: 0, or dopy.Unsupported
+ * raised when its caller cannot read items. */
+int	 dopy_stream_check(dopy_call *);
+/* stream.c: after it ran: a result it set is an error (raised). */
+void	 dopy_stream_result(dopy_call *);
 /* serve.c: answer call id now with an empty REPLY (a method the server
  * declared oneway); 0 or an error code. */
 int	 dopy_session_answer_early(struct dopy_session *, uint32_t id);

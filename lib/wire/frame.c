@@ -65,7 +65,8 @@ dopy_frame_type_name(uint8_t type)
 {
 	static const char *names[] = {
 		"?", "HELLO", "CALL", "REPLY", "ERROR", "ONEWAY", "CANCEL",
-		"PROGRESS", "CALLBACK", "CALLBACK_REPLY", "RELEASE", "AUTH"
+		"PROGRESS", "CALLBACK", "CALLBACK_REPLY", "RELEASE", "AUTH",
+		"CALLBACK_ERROR", "ITEM"
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]))
