@@ -83,7 +83,7 @@ lib/dopy.pc: lib/dopy.pc.in Makefile
 # ---- programs: linked to the shared library, found beside them ----
 PROG_LDFLAGS = -Llib -Wl,-rpath,'$$ORIGIN/../lib' $(LDFLAGS)
 
-bin/%.o: bin/%.c lib/dopy.h $(wildcard bin/*.h)
+bin/%.o: bin/%.c $(LIB_HDRS) $(wildcard bin/*.h)
 	$(CC) $(ALL_CFLAGS) $(JSON_CFLAGS) $(EDIT_CFLAGS) -c -o $@ $<
 
 # dopyd forks per connection and is exec'd per connection by inetd, so
