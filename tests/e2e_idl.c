@@ -297,6 +297,47 @@ Test(idl, dynamic_client_of_a_generated_server, .timeout = 30)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
+/* A streaming method through generated code on both sides, and the
+ * same stream read by the dynamic API. */
+Test(idl, generated_streams, .timeout = 30)
+{
+	dopy_conn *c = typesd(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "types");
+	dopy_stream *s;
+	dopy_error *e = NULL;
+	dopy_value *v;
+	struct point pt;
+	dopy_args *a;
+	char name[24];
+	int r, k = 0;
+
+	ok(types_points(p, 1000, &s, &e), &e, "points");
+	while ((r = types_points_next(s, &pt, &e)) == 1) {
+		snprintf(name, sizeof(name), "p%d", k);
+		cr_assert(pt.x == k && pt.y == -k && pt.on == k % 2 &&
+		    pt.w == k / 2.0 && pt.u == (uint64_t)k, "item %d", k);
+		cr_assert_str_eq(pt.name, name);
+		point_clear(&pt);
+		k++;
+	}
+	ok(r, &e, "points_next");
+	cr_assert_eq(k, 1000);
+	dopy_stream_free(s);
+	a = dopy_args_new();
+	dopy_args_int(a, NULL, 3);
+	ok(dopy_proxy_stream(p, "points", a, &s, &e), &e, "dynamic points");
+	for (k = 0; (r = dopy_stream_next(s, &v, &e)) == 1; k++) {
+		cr_assert_eq(dopy_value_get_int(dopy_value_at(v, 0)), k);
+		dopy_value_free(v);
+	}
+	ok(r, &e, "dynamic next");
+	cr_assert_eq(k, 3);
+	dopy_stream_free(s);
+	dopy_args_free(a);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* A hand-written client (value trees) of the generated server: every
  * type goes and comes back equal. */
 Test(idl, dynamic_client_every_type, .timeout = 30)

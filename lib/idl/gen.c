@@ -491,6 +491,7 @@ gen_stubs(const struct gen *g, const struct idl_object *ob, size_t *n)
 		v[*n].nparams = m->nparams;
 		v[*n].result = m->result;
 		v[*n].oneway = m->oneway;
+		v[*n].stream = m->stream;
 		v[*n].doc = m->doc;
 		r = v[*n].cname != NULL ? 0 : -1;
 	}
@@ -661,17 +662,6 @@ check(const struct idl_file *f, char *err, size_t errlen)
 				    "the name of an object, and both are C "
 				    "structs", f->path, f->structs[j]->pos.line,
 				    f->structs[j]->pos.col, ob->name);
-				return -1;
-			}
-		for (j = 0; j < ob->nmethods; j++)
-			if (ob->methods[j].stream) {
-				snprintf(err, errlen, "%s:%d:%d: %s.%s streams "
-				    "its results, which generated code does "
-				    "not do yet (dopy_proxy_stream, "
-				    "dopy_call_send_item)", f->path,
-				    ob->methods[j].pos.line,
-				    ob->methods[j].pos.col, ob->name,
-				    ob->methods[j].name);
 				return -1;
 			}
 		if (!ob->is_class)

@@ -44,7 +44,10 @@ stub_params(const struct gen *g, const struct gstub *st, int async,
 	for (i = 0; i < st->nparams; i++)
 		push(l, gen_cparam(g, st->params[i].type,
 		    gen_cname(st->params[i].name, buf, sizeof(buf))));
-	if (st->result != NULL && (pt = gen_ptype(g, st->result)) != NULL) {
+	if (st->stream)
+		push(l, strdup("dopy_stream **stream"));
+	else if (st->result != NULL &&
+	    (pt = gen_ptype(g, st->result)) != NULL) {
 		push(l, dopy_asprintf("%sresult", pt));
 		free(pt);
 	}
@@ -77,6 +80,22 @@ prototype(const struct gen *g, const struct gstub *st, int async, int decl)
 	plist_free(&l);
 }
 
+/* A streaming method's reader: o_m_next(stream, &item, err). */
+static void
+next_prototype(const struct gen *g, const struct gstub *st, int decl)
+{
+	char *pt = gen_ptype(g, st->result);
+	const char *v[3] = { "dopy_stream *stream", NULL, "dopy_error **err" };
+	char *item = dopy_asprintf("%sitem", pt ? pt : "?");
+
+	v[1] = item != NULL ? item : "?";
+	fprintf(g->o, decl ? "int\t%s_next" : "int\n%s_next", st->cname);
+	gen_params(g->o, strlen(st->cname) + 5 + (decl ? 8 : 0), v, 3);
+	fputs(decl ? ";\n" : "\n", g->o);
+	free(item);
+	free(pt);
+}
+
 static void
 header_object(const struct gen *g, const struct idl_object *ob)
 {
@@ -94,7 +113,9 @@ header_object(const struct gen *g, const struct idl_object *ob)
 	for (i = 0; i < n; i++) {
 		gen_comment(g->o, "", st[i].doc);
 		prototype(g, &st[i], 0, 1);
-		if (!st[i].oneway)
+		if (st[i].stream)
+			next_prototype(g, &st[i], 1);
+		else if (!st[i].oneway)
 			prototype(g, &st[i], 1, 1);
 	}
 	gen_stubs_free(st, n);
@@ -117,6 +138,9 @@ gen_client_h(struct gen *g)
 	    " * The _async forms return once the call is sent: *result is\n"
 	    " * filled in before dopy_future_wait() returns, so it must stay\n"
 	    " * valid (and not NULL) until the future is waited for or freed.\n"
+	    " * A streaming method's call gives a dopy_stream, read with its\n"
+	    " * _next: 1 with an item (the caller's), 0 at the end, or the\n"
+	    " * error; dopy_stream_free() it after.\n"
 	    " */\n", g->guard, g->guard, g->hbase);
 	for (i = 0; i < g->f->nobjects; i++)
 		header_object(g, &g->f->objects[i]);
@@ -239,7 +263,9 @@ lib_call(const struct gen *g, const struct gstub *st, const char *kind,
 	v[n++] = dopy_asprintf("%zu", st->nparams);
 	v[n++] = args ? dopy_asprintf("%s_put", st->cname) : strdup("NULL");
 	v[n++] = strdup(args ? "&dopy_a" : "NULL");
-	if (strcmp(kind, "oneway") != 0) {
+	if (strcmp(kind, "stream") == 0)
+		v[n++] = strdup("stream");
+	else if (strcmp(kind, "oneway") != 0) {
 		v[n++] = res ? dopy_asprintf("%s_get", st->cname) :
 		    strdup("NULL");
 		v[n++] = strdup(res ? "result" : "NULL");
@@ -301,6 +327,29 @@ async_body(const struct gen *g, const struct gstub *st)
 	lib_call(g, st, "call_async", "return ");
 }
 
+/* A streaming method: the call, then its reader. */
+static void
+stream_bodies(const struct gen *g, const struct gstub *st)
+{
+	fputs("{\n", g->o);
+	if (st->nparams > 0)
+		fprintf(g->o, "\tstruct %s_args dopy_a;\n\n", st->cname);
+	fill_args(g, st);
+	lib_call(g, st, "stream", "return ");
+	fputs("}\n\n", g->o);
+	next_prototype(g, st, 0);
+	fprintf(g->o, "{\n\tint dopy_rc;\n\n"
+	    "\tmemset(item, 0, sizeof(*item));\n"
+	    "\tdopy_rc = dopy_stream_next_stub(stream, %s_get, item, err);\n",
+	    st->cname);
+	if (gen_owns(st->result)) {
+		fputs("\tif (dopy_rc < 0) {\n", g->o);
+		gen_clear(g, st->result, deref(st->result, "item"), "\t\t");
+		fputs("\t\tmemset(item, 0, sizeof(*item));\n\t}\n", g->o);
+	}
+	fputs("\treturn dopy_rc;\n}\n", g->o);
+}
+
 static void
 stub(const struct gen *g, const struct gstub *st)
 {
@@ -312,6 +361,10 @@ stub(const struct gen *g, const struct gstub *st)
 		get_fn(g, st);
 	fputc('\n', g->o);
 	prototype(g, st, 0, 0);
+	if (st->stream) {
+		stream_bodies(g, st);
+		return;
+	}
 	fputs("{\n", g->o);
 	sync_body(g, st);
 	fputs("}\n", g->o);

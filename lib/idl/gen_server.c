@@ -41,7 +41,8 @@ prototype(const struct gen *g, const struct idl_object *ob,
 	for (i = 0; i < st->nparams; i++)
 		push(v, &n, gen_cparam(g, st->params[i].type,
 		    gen_cname(st->params[i].name, buf, sizeof(buf))));
-	t = st->result != NULL ? gen_ptype(g, st->result) : NULL;
+	t = st->result != NULL && !st->stream ? gen_ptype(g, st->result) :
+	    NULL;
 	if (t != NULL)
 		push(v, &n, dopy_asprintf("%sresult", t));
 	free(t);
@@ -51,6 +52,45 @@ prototype(const struct gen *g, const struct idl_object *ob,
 	fputs(decl ? ";\n" : "\n", g->o);
 	while (n > 0)
 		free(v[--n]);
+}
+
+/* A streaming method's sender, which the method calls per item:
+ * o_m_send(call, item). */
+static void
+send_prototype(const struct gen *g, const struct gstub *st, int decl)
+{
+	char *item = gen_cparam(g, st->result, "item");
+	const char *v[2] = { "dopy_call *call", NULL };
+
+	v[1] = item != NULL ? item : "?";
+	if (decl)
+		fputs("/* Send one item of its stream: 0, or DOPY_E_CANCELLED "
+		    "when the call\n * should stop (return that), or another "
+		    "error. */\n", g->o);
+	fprintf(g->o, decl ? "int\t%s_send" : "int\n%s_send", st->cname);
+	gen_params(g->o, strlen(st->cname) + 5 + (decl ? 8 : 0), v, 2);
+	fputs(decl ? ";\n" : "\n", g->o);
+	free(item);
+}
+
+static void
+send_body(const struct gen *g, const struct gstub *st)
+{
+	char *tpl = gen_tpl(st->result);
+
+	fputc('\n', g->o);
+	send_prototype(g, st, 0);
+	fputs("{\n\tdopy_out *dopy_w = dopy_call_item_out(call);\n\n"
+	    "\tif (dopy_w == NULL)\n\t\treturn DOPY_E_USAGE;\n", g->o);
+	if (st->result->kind == DOPY_BYTES)
+		fprintf(g->o, "\tdopy_out_begin(dopy_w, \"%s\");\n"
+		    "\tdopy_out_bytes(dopy_w, item, item_len);\n"
+		    "\tdopy_out_end(dopy_w);\n", tpl ? tpl : "?");
+	else
+		gen_put_image(g, st->result, "dopy_w", gen_aggregate(
+		    st->result) ? "*item" : "item", "\t");
+	fputs("\treturn dopy_call_item_send(call);\n}\n", g->o);
+	free(tpl);
 }
 
 static void
@@ -74,6 +114,8 @@ header_object(const struct gen *g, const struct idl_object *ob)
 	for (i = 0; i < n; i++) {
 		gen_comment(g->o, "", st[i].doc);
 		prototype(g, ob, &st[i], 1);
+		if (st[i].stream)
+			send_prototype(g, &st[i], 1);
 	}
 	gen_stubs_free(st, n);
 	if (ob->is_class)
@@ -155,7 +197,7 @@ call_user(const struct gen *g, const struct idl_object *ob,
 			v[k++] = dopy_asprintf("%s%s", gen_aggregate(
 			    st->params[i].type) ? "&" : "", n);
 	}
-	if (st->result != NULL)
+	if (st->result != NULL && !st->stream)
 		v[k++] = strdup("&result");
 	for (i = 0; i < k; i++)
 		if (v[i] == NULL)
@@ -183,13 +225,13 @@ trampoline(const struct gen *g, const struct idl_object *ob,
 	for (i = 0; i < st->nparams; i++)
 		local(g, st->params[i].type, gen_cname(st->params[i].name,
 		    buf, sizeof(buf)));
-	if (st->result != NULL)
+	if (st->result != NULL && !st->stream)
 		local(g, st->result, "result");
 	fputs("\tint dopy_rc;\n\n", g->o);
 	for (i = 0; i < st->nparams; i++)
 		zero(g, st->params[i].type, gen_cname(st->params[i].name,
 		    buf, sizeof(buf)));
-	if (st->result != NULL)
+	if (st->result != NULL && !st->stream)
 		zero(g, st->result, "result");
 	for (i = 0; i < st->nparams; i++)
 		gen_get_image(g, st->params[i].type, "dopy_r", gen_cname(
@@ -199,7 +241,7 @@ trampoline(const struct gen *g, const struct idl_object *ob,
 		    "argument. */\n\tif (dopy_in_error(dopy_r) < 0)\n"
 		    "\t\tdopy_rc = -1;\n", g->o);
 	call_user(g, ob, st);
-	if (st->result != NULL) {
+	if (st->result != NULL && !st->stream) {
 		fputs("\tif (dopy_rc == 0) {\n"
 		    "\t\tdopy_out *dopy_w = dopy_call_out(call);\n\n", g->o);
 		gen_put_image(g, st->result, "dopy_w", "result", "\t\t");
@@ -209,9 +251,11 @@ trampoline(const struct gen *g, const struct idl_object *ob,
 		n = gen_cname(st->params[i].name, buf, sizeof(buf));
 		gen_clear(g, st->params[i].type, n, "\t");
 	}
-	if (st->result != NULL)
+	if (st->result != NULL && !st->stream)
 		gen_clear(g, st->result, "result", "\t");
 	fputs("\treturn dopy_rc;\n}\n", g->o);
+	if (st->stream)
+		send_body(g, st);
 }
 
 static void
@@ -220,7 +264,9 @@ table_row(const struct gen *g, const struct gstub *st)
 	struct idl_method m = { .params = (struct idl_param *)st->params,
 	    .nparams = st->nparams };
 	char *params = idl_params_text(&m);
-	char *result = st->result != NULL ? idl_type_text(st->result) : NULL;
+	char *item = st->result != NULL ? idl_type_text(st->result) : NULL;
+	char *result = st->stream && item != NULL ?
+	    dopy_asprintf("stream %s", item) : item;
 
 	fputs("\t{ ", g->o);
 	gen_cstring(g->o, st->wire);
@@ -238,7 +284,9 @@ table_row(const struct gen *g, const struct gstub *st)
 		fputs("NULL", g->o);
 	fputs(" },\n", g->o);
 	free(params);
-	free(result);
+	if (result != item)
+		free(result);
+	free(item);
 }
 
 /* The interface text as a C string, a line of it per line. */

@@ -320,6 +320,29 @@ types_nothing(dopy_call *call, struct types *self)
 }
 
 int
+types_points(dopy_call *call, struct types *self, int64_t n)
+{
+	char name[24];
+	struct point p;
+	int64_t i;
+	int r;
+
+	self->calls++;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "p%lld", (long long)i);
+		p.x = i;
+		p.y = -i;
+		p.name = name;
+		p.on = i % 2;
+		p.w = i / 2.0;
+		p.u = (uint64_t)i;
+		if ((r = types_points_send(call, &p)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
 types_kinds(dopy_call *call, struct types *self, const char *class_,
     int64_t new_, char **result)
 {
