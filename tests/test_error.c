@@ -32,7 +32,8 @@ Test(error, named_codes)
 	cr_assert_str_eq(dopy_strerror(DOPY_E_AUTH), "authentication failed");
 	cr_assert_str_eq(dopy_strerror(DOPY_E_LOST),
 	    "connection lost during the call: outcome unknown");
-	cr_assert_eq(DOPY_E_LAST, DOPY_E_LOST);
+	cr_assert_str_eq(dopy_strerror(DOPY_E_CANCELLED), "call cancelled");
+	cr_assert_eq(DOPY_E_LAST, DOPY_E_CANCELLED);
 }
 
 Test(error, unknown_codes)

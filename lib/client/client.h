@@ -35,6 +35,7 @@ struct dopy_future {
 	dopy_get_fn		 get;
 	void			*getres;
 	int			 decoding;
+	int			 cancel_due;	/* cancel.c: CANCEL to send */
 	struct dopy_future	*next;		/* in its hash bucket */
 };
 #define DOPY_PENDING_BUCKETS	256
@@ -44,6 +45,7 @@ struct dopy_conn {
 	pid_t			 pid;		/* spawned server, or -1 */
 	uint32_t		 next_id;
 	char			*server_software;
+	uint64_t		 features;	/* the server's HELLO's */
 	int			 up;		/* the transport is usable */
 	int			 released;	/* by the caller: redial once */
 	int			 kill_child;	/* it may still be busy */
@@ -200,6 +202,38 @@ int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
 void	 dopy_future_unsend(dopy_future *);
 /* target.c */
 dopy_target *dopy_target_dup(const dopy_target *);
+/* future.c: settle f, still pending, with a local error (code, name,
+ * message); 0, or -1 when it was answered already.  Lock held. */
+int	 dopy_future_settle_local(dopy_future *, int code, const char *name,
+	    const char *msg);
+
+/* ---- cancel.c: CANCEL frames, deadlines sent and inherited ---- */
+/* Whether the server acts on feature bit (both HELLOs have it); lock
+ * held or not (set before calls go out). */
+int	 dopy_conn_uses(const dopy_conn *, uint64_t feature);
+/* At the start of a call made while a method runs in this thread: fail
+ * it (DOPY_E_TIMEOUT dopy.DeadlineExceeded, DOPY_E_CANCELLED
+ * dopy.Cancelled) when that call has stopped, else *deadline_ms becomes
+ * the smaller of itself (0: none) and what that call has left. */
+int	 dopy_deadline_inherit(const char *what, int *deadline_ms,
+	    dopy_error **);
+/* A call's encoder wrapped to write the deadline image first, and its
+ * header then flagged DOPY_FL_DEADLINE (dopy_put_call_enc). */
+struct dopy_dlenc {
+	dopy_callenc_fn	 enc;
+	const void	*arg;
+	int64_t		 until;		/* dopy_now_ms() limit */
+};
+int	 dopy_deadline_enc(struct dopy_buf *, const char *object,
+	    const char *method, const void *arg);
+/* Wrap enc when f has a deadline the server takes: 1, with enc and arg
+ * replaced by the wrapper and dl; else 0. */
+int	 dopy_deadline_wrap(dopy_future *, struct dopy_dlenc *dl,
+	    dopy_callenc_fn *enc, const void **arg);
+/* A CANCEL for f if one is due (after a local expiry); lock not held. */
+void	 dopy_future_cancel_due(dopy_future *);
+/* Closing: CANCEL for every call in flight, if it goes out at once. */
+void	 dopy_conn_cancel_all(dopy_conn *);
 
 /* ---- implemented by the server layer, called from here ---- */
 /*
@@ -207,7 +241,7 @@ dopy_target *dopy_target_dup(const dopy_target *);
  * to a session (conn.sess) is the server calling its client back, and
  * a CALLBACK frame read by a client is one of its published objects
  * called.  Both are served by code in lib/server/, which includes this
- * header for struct dopy_conn; only these two entry points point up.
+ * header for struct dopy_conn; only these entry points point up.
  */
 struct dopy_session;
 /* callback.c: a proxy call made on the server to the client's object. */
@@ -217,5 +251,8 @@ int	 dopy_session_callback(struct dopy_session *, const char *object,
 /* clientcb.c: run a CALLBACK frame's payload (a copy) and answer it. */
 void	 dopy_clientcb_run(dopy_conn *, uint32_t id, uint8_t *payload,
 	    size_t len);
+/* cancel.c: the call a method runs in this thread, or NULL: client calls
+ * made from it inherit its deadline and cancellation. */
+dopy_call *dopy_current_call(void);
 
 #endif /* DOPY_CLIENT_H */
