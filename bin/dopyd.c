@@ -27,7 +27,8 @@ main(int argc, char *argv[])
 	    dopy_server_set_oneway(srv, "test", "notify") < 0 ||
 	    testobj_pclasses_add(srv) < 0 ||
 	    testobj_cb_add(srv) < 0 || testobj_ref_add(srv) < 0 ||
-	    testobj_attr_add(srv) < 0 || testobj_stub_add(srv) < 0) {
+	    testobj_attr_add(srv) < 0 || testobj_stub_add(srv) < 0 ||
+	    testobj_slow_add(srv) < 0) {
 		fprintf(stderr, "dopyd: %s\n", dopy_server_errmsg(srv));
 		dopy_server_free(srv);
 		return 1;
