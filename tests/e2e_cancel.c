@@ -7,9 +7,11 @@
  * the feature bits (no CANCEL acted on, no flag read).
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "e2e_util.h"
@@ -337,4 +339,61 @@ Test(cancel, deadline_passes_along_a_chain, .timeout = 60)
 		free(logs[i]);
 	}
 	free(targets);
+}
+
+/* dopy-rsh --deadline: the call gives up, and so does the server. */
+Test(cancel, rsh_deadline, .timeout = 30)
+{
+	char *log, *logpath, *target, *exitl;
+	char *argv[] = { (char *)e2e_bin("dopy-rsh"), "--deadline=300", NULL,
+	    "slow", "spin", "5000", NULL };
+	struct e2e_run r;
+	int64_t t0;
+
+	cr_assert(asprintf(&logpath, "%s/rshdl.log", e2e_tmpdir()) > 0);
+	cr_assert(asprintf(&target, "exec:exec %s -L %s", e2e_bin("dopyd"),
+	    logpath) > 0);
+	argv[2] = target;
+	t0 = dopy_now_ms();
+	e2e_run(&r, argv);
+	cr_assert_lt(dopy_now_ms() - t0, 2000);
+	e2e_assert_run(&r, 3, "");
+	cr_assert(strstr(r.err, "dopy.DeadlineExceeded"), "%s", r.err);
+	e2e_run_free(&r);
+	free(exitl = e2e_dopyd_exit_line(logpath, E2E_WAIT_MS));
+	log = e2e_slurp(logpath, NULL);
+	cr_assert(strstr(log, "slow.spin: its deadline passed; it ended with "
+	    "dopy.DeadlineExceeded"), "log: %s", log);
+	free(log);
+	free(target);
+	free(logpath);
+}
+
+/* SIGINT during a one-shot call: a CANCEL goes out before dopy-rsh
+ * dies of the signal. */
+Test(cancel, rsh_sigint_cancels, .timeout = 30)
+{
+	char *log, *logpath, *target, *exitl;
+	char *argv[] = { (char *)e2e_bin("dopy-rsh"), NULL, "slow", "spin",
+	    "10000", NULL };
+	struct e2e_proc p;
+	int st;
+
+	cr_assert(asprintf(&logpath, "%s/rshint.log", e2e_tmpdir()) > 0);
+	cr_assert(asprintf(&target, "exec:exec %s -L %s", e2e_bin("dopyd"),
+	    logpath) > 0);
+	argv[1] = target;
+	e2e_spawn(&p, argv);
+	usleep(400 * 1000);
+	kill(p.pid, SIGINT);
+	st = e2e_wait(&p, 3000);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT, "%s",
+	    e2e_status(st));
+	free(exitl = e2e_dopyd_exit_line(logpath, E2E_WAIT_MS));
+	log = e2e_slurp(logpath, NULL);
+	cr_assert(strstr(log, "slow.spin: cancelled by the client; it ended "
+	    "with dopy.Cancelled"), "log: %s", log);
+	free(log);
+	free(target);
+	free(logpath);
 }
