@@ -91,6 +91,7 @@ dopy_deadline_wrap(dopy_future *f, struct dopy_dlenc *dl,
 	dl->enc = *enc;
 	dl->arg = *arg;
 	dl->until = f->sent_ms + f->deadline_ms;
+	f->deadline_sent = 1;
 	*enc = dopy_deadline_enc;
 	*arg = dl;
 	return 1;

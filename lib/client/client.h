@@ -36,6 +36,7 @@ struct dopy_future {
 	void			*getres;
 	int			 decoding;
 	int			 cancel_due;	/* cancel.c: CANCEL to send */
+	int			 deadline_sent;	/* the server was told it */
 	struct dopy_future	*next;		/* in its hash bucket */
 };
 #define DOPY_PENDING_BUCKETS	256

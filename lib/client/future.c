@@ -550,9 +550,11 @@ timed_out(dopy_conn *c, dopy_future *f, int silence)
 	if (table_take(c, f->id) == NULL)
 		return;		/* answered meanwhile */
 	c->kill_child = 1;	/* the server may be stuck in it */
-	/* The server may stop it too (cancel.c sends it after the lock). */
+	/* The server may stop it too (cancel.c sends it after the lock);
+	 * one told the deadline stops by itself, and says so. */
 	f->cancel_due = c->hello_state != DOPY_HELLO_SENT &&
-	    dopy_conn_uses(c, DOPY_FEAT_CANCEL);
+	    dopy_conn_uses(c, DOPY_FEAT_CANCEL) &&
+	    (silence || !f->deadline_sent);
 	/* An early connection's first call waits for the HELLO too: the
 	 * server was silent from the start, not in that call, which the
 	 * caller may not even have made (dopy-rsh's description). */
@@ -767,7 +769,7 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	f->sent_ms = f->heard_ms = 0;
 	f->next = NULL;
 	f->stub = f->decoding = 0;
-	f->cancel_due = 0;
+	f->cancel_due = f->deadline_sent = 0;
 	f->get = NULL;
 	f->getres = NULL;
 	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;

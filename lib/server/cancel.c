@@ -82,6 +82,15 @@ running_of(dopy_call *call)
 	return NULL;
 }
 
+/* Stopped already, by a CANCEL, EOF or the clock; no reading. */
+static int
+stopped(struct dopy_running *r)
+{
+	if (r->why == 0 && r->deadline != 0 && dopy_now_ms() >= r->deadline)
+		r->why = DOPY_STOP_DEADLINE;
+	return r->why != 0;
+}
+
 /* CANCEL for id: the running call, a queued one, or nothing. */
 static void
 cancel_id(struct dopy_session *c, uint32_t id)
@@ -91,7 +100,9 @@ cancel_id(struct dopy_session *c, uint32_t id)
 
 	for (r = c->running; r != NULL; r = r->up)
 		if (r->id == id) {
-			if (r->why == 0)
+			/* One the client gave up on at its deadline is
+			 * the deadline's. */
+			if (!stopped(r))
 				r->why = DOPY_STOP_CANCEL;
 			return;
 		}
@@ -112,8 +123,9 @@ client_gone(struct dopy_session *c)
 			r->why = DOPY_STOP_GONE;
 }
 
-/* Take what the client has sent, at most a frame limit ahead. */
-static void
+/* Take what the client has sent, at most a frame limit ahead; whether
+ * it has closed the connection (after what it sent, a CANCEL say). */
+static int
 take_input(struct dopy_session *c)
 {
 	struct dopy_chan *ch = &c->ch;
@@ -125,10 +137,11 @@ take_input(struct dopy_session *c)
 		before = ch->bytes_in;
 		r = dopy_chan_take_input(ch, 0);
 		if (r == DOPY_E_CLOSED || r == DOPY_E_PROTO)
-			client_gone(c);
+			return 1;
 		if (r < 0 || ch->bytes_in == before)
-			return;
+			return 0;
 	}
+	return 0;
 }
 
 /* Act on and remove the CANCELs among the whole frames buffered. */
@@ -177,15 +190,6 @@ fail_now(dopy_call *call, const char *name, const char *fmt, ...)
 	dopy_call_fail(call, name, "%s", msg);
 }
 
-/* Stopped already, by a CANCEL, EOF or the clock; no reading. */
-static int
-stopped(struct dopy_running *r)
-{
-	if (r->why == 0 && r->deadline != 0 && dopy_now_ms() >= r->deadline)
-		r->why = DOPY_STOP_DEADLINE;
-	return r->why != 0;
-}
-
 int
 dopy_call_stopped(dopy_call *call)
 {
@@ -198,12 +202,15 @@ int
 dopy_call_cancelled(dopy_call *call)
 {
 	struct dopy_running *r = running_of(call);
+	int eof;
 
 	if (r == NULL)
 		return 0;
 	if (!stopped(r)) {
-		take_input(call->sess);
+		eof = take_input(call->sess);
 		scan(call->sess);
+		if (eof)
+			client_gone(call->sess);
 	}
 	return stopped(r) ? DOPY_E_CANCELLED : 0;
 }
