@@ -37,6 +37,9 @@ struct dopy_future {
 	int			 decoding;
 	int			 cancel_due;	/* cancel.c: CANCEL to send */
 	int			 deadline_sent;	/* the server was told it */
+	/* ... and is then given DOPY_DEADLINE_GRACE_MS more to say that
+	 * it stopped (its deadline starts when the call arrives). */
+#define DOPY_DEADLINE_GRACE_MS	100
 	struct dopy_future	*next;		/* in its hash bucket */
 };
 #define DOPY_PENDING_BUCKETS	256

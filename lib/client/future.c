@@ -537,7 +537,8 @@ expiry(const dopy_future *f, int *silence)
 	if (f->timeout_ms > 0)
 		t = f->heard_ms + f->timeout_ms;
 	if (f->deadline_ms > 0)
-		d = f->sent_ms + f->deadline_ms;
+		d = f->sent_ms + f->deadline_ms +
+		    (f->deadline_sent ? DOPY_DEADLINE_GRACE_MS : 0);
 	*silence = t != 0 && (d == 0 || t < d);
 	return *silence ? t : d;
 }

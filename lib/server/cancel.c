@@ -229,7 +229,7 @@ dopy_call_cancel_name(dopy_call *call)
 /* Raise why in call: the error a stopped call ends with; late, for a
  * call that did not run (with dispatch's trace line). */
 static int
-raise_why(dopy_call *call, int why, uint64_t ms, int late)
+raise_why(dopy_call *call, int why, int late)
 {
 	void (*raise)(dopy_call *, const char *, const char *, ...)
 	    __attribute__((format(printf, 3, 4))) = late ?
@@ -242,7 +242,7 @@ raise_why(dopy_call *call, int why, uint64_t ms, int late)
 	}
 	if (why == DOPY_STOP_DEADLINE)
 		raise(call, "dopy.DeadlineExceeded", "%s.%s: its deadline "
-		    "of %llu ms has passed", o, m, (unsigned long long)ms);
+		    "has passed", o, m);
 	else
 		raise(call, "dopy.Cancelled", "%s.%s: %s", o, m,
 		    why == DOPY_STOP_GONE ? "cancelled: the client has gone" :
@@ -258,8 +258,8 @@ dopy_call_raise_cancelled(dopy_call *call)
 	if (call == NULL)
 		return DOPY_E_INVAL;
 	if (r == NULL || !stopped(r))
-		return raise_why(call, DOPY_STOP_CANCEL, 0, 0);
-	return raise_why(call, r->why, r->ms, 0);
+		return raise_why(call, DOPY_STOP_CANCEL, 0);
+	return raise_why(call, r->why, 0);
 }
 
 int64_t
@@ -287,16 +287,16 @@ dopy_cancel_frame(struct dopy_session *c, const struct dopy_frame *f)
 
 int
 dopy_cancel_deadline_get(struct dopy_session *c, const struct dopy_frame *f,
-    size_t *skip, int64_t *deadline, uint64_t *ms, char *err, size_t errlen)
+    size_t *skip, int64_t *deadline, char *err, size_t errlen)
 {
 	struct dopy_callnote *n;
 	struct dopy_image img;
 	dopy_value *v = NULL;
 	size_t cnt = 0;
+	uint64_t ms;
 
 	*skip = 0;
 	*deadline = 0;
-	*ms = 0;
 	if (!(f->flags & DOPY_FL_DEADLINE) ||
 	    !(c->features & DOPY_FEAT_DEADLINE))
 		return 0;
@@ -310,13 +310,13 @@ dopy_cancel_deadline_get(struct dopy_session *c, const struct dopy_frame *f,
 			snprintf(err, errlen, "no deadline image");
 		return DOPY_E_PROTO;
 	}
-	*ms = dopy_value_get_uint(v);
+	ms = dopy_value_get_uint(v);
 	dopy_value_free(v);
 	*skip = img.len;
 	n = f->id != 0 ? note_find(c, f->id) : NULL;
 	/* Far enough to be none; no overflow either. */
 	*deadline = (n != NULL ? n->seen_ms : dopy_now_ms()) +
-	    (int64_t)(*ms > (1ull << 40) ? (1ull << 40) : *ms);
+	    (int64_t)(ms > (1ull << 40) ? (1ull << 40) : ms);
 	return 0;
 }
 
@@ -331,7 +331,7 @@ call_blank(struct dopy_session *c, struct dopy_callmsg *m, dopy_call *call)
 
 int
 dopy_cancel_refused(struct dopy_session *c, struct dopy_callmsg *m,
-    dopy_call *call, uint32_t id, int64_t deadline, uint64_t ms)
+    dopy_call *call, uint32_t id, int64_t deadline)
 {
 	struct dopy_callnote *n = id != 0 ? note_find(c, id) : NULL;
 	int why = 0;
@@ -346,7 +346,7 @@ dopy_cancel_refused(struct dopy_session *c, struct dopy_callmsg *m,
 		return 0;
 	call_blank(c, m, call);
 	call->id = id;
-	raise_why(call, why, ms, 1);
+	raise_why(call, why, 1);
 	dopy_session_complain(c, LOG_INFO, "call %u %s.%s: %s before it "
 	    "ran", id, m->object, m->method, why == DOPY_STOP_CANCEL ?
 	    "cancelled" : "past its deadline");
@@ -355,12 +355,11 @@ dopy_cancel_refused(struct dopy_session *c, struct dopy_callmsg *m,
 
 void
 dopy_running_push(struct dopy_session *c, struct dopy_running *r,
-    dopy_call *call, uint32_t id, int64_t deadline, uint64_t ms)
+    dopy_call *call, uint32_t id, int64_t deadline)
 {
 	r->call = call;
 	r->id = id;
 	r->deadline = deadline;
-	r->ms = ms;
 	r->why = c->gone && id != 0 ? DOPY_STOP_GONE : 0;
 	r->outer = current;
 	r->up = c->running;
@@ -371,7 +370,7 @@ dopy_running_push(struct dopy_session *c, struct dopy_running *r,
 /* A method that ran past its deadline: the client has stopped waiting,
  * whatever it returned. */
 static void
-overran(dopy_call *call, struct dopy_running *r)
+overran(dopy_call *call)
 {
 	const char *name = call->err != NULL ? dopy_error_name(call->err) : "";
 
@@ -380,8 +379,7 @@ overran(dopy_call *call, struct dopy_running *r)
 	dopy_value_free(call->result);
 	call->result = NULL;
 	dopy_call_fail_late(call, "dopy.DeadlineExceeded", "%s.%s: ran past "
-	    "its deadline of %llu ms", dopy_call_object(call),
-	    dopy_call_method(call), (unsigned long long)r->ms);
+	    "its deadline", dopy_call_object(call), dopy_call_method(call));
 }
 
 void
@@ -395,7 +393,7 @@ dopy_running_pop(struct dopy_session *c, struct dopy_running *r)
 	if (r->deadline != 0 && !call->answered &&
 	    dopy_now_ms() >= r->deadline) {
 		r->why = DOPY_STOP_DEADLINE;
-		overran(call, r);
+		overran(call);
 	}
 	if (r->why == 0)
 		return;

@@ -324,7 +324,7 @@ serialise_end(struct dopy_session *c, int locked)
 
 static void
 run_call(struct dopy_session *c, struct dopy_callmsg *m, dopy_call *call,
-    uint32_t id, int64_t deadline, uint64_t ms)
+    uint32_t id, int64_t deadline)
 {
 	struct dopy_running run;
 	int locked = serialise(c);
@@ -332,7 +332,7 @@ run_call(struct dopy_session *c, struct dopy_callmsg *m, dopy_call *call,
 	c->srv->ncalls++;
 	c->depth++;
 	call->id = id;		/* kept by dispatch, for PROGRESS */
-	dopy_running_push(c, &run, call, id, deadline, ms);
+	dopy_running_push(c, &run, call, id, deadline);
 	dopy_dispatch_in(c->srv, c, m, call);
 	dopy_running_pop(c, &run);
 	c->depth--;
@@ -365,10 +365,9 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	char err[200];
 	size_t i, skip;
 	int64_t deadline;
-	uint64_t ms;
 	int r = 0;
 
-	if ((r = dopy_cancel_deadline_get(c, f, &skip, &deadline, &ms, err,
+	if ((r = dopy_cancel_deadline_get(c, f, &skip, &deadline, err,
 	    sizeof(err))) == 0)
 		r = dopy_msg_call_get(f->payload + skip, f->len - skip, &m,
 		    err, sizeof(err));
@@ -400,9 +399,8 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 		m.args[i].lend = f->lend;
 	/* From here on the arguments are bound values: the method may
 	 * read further frames (callbacks) over f->payload. */
-	if (!dopy_cancel_refused(c, &m, &call, oneway ? 0 : f->id, deadline,
-	    ms))
-		run_call(c, &m, &call, oneway ? 0 : f->id, deadline, ms);
+	if (!dopy_cancel_refused(c, &m, &call, oneway ? 0 : f->id, deadline))
+		run_call(c, &m, &call, oneway ? 0 : f->id, deadline);
 	if (c->srv->log.verbose)	/* else dropped: spare the call */
 		dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
 		    m.object, m.method, call.err ?

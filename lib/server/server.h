@@ -142,7 +142,6 @@ struct dopy_running {
 	dopy_call		*call;
 	uint32_t		 id;		/* 0: ONEWAY */
 	int64_t			 deadline;	/* dopy_now_ms() limit, 0: none */
-	uint64_t		 ms;		/* the deadline as the client sent it */
 	int			 why;		/* DOPY_STOP_*, 0: running on */
 	dopy_call		*outer;		/* the thread's current call before */
 	struct dopy_running	*up;
@@ -320,16 +319,16 @@ int	 dopy_call_ref_ok(dopy_call *, size_t k, const dopy_value *);
  * the arrival plus it; else 0 and 0.  DOPY_E_PROTO with err. */
 int	 dopy_cancel_deadline_get(struct dopy_session *,
 	    const struct dopy_frame *, size_t *skip, int64_t *deadline,
-	    uint64_t *ms, char *err, size_t errlen);
+	    char *err, size_t errlen);
 /* Before a call runs: 1 when it was cancelled while queued or is past
  * its deadline, the error raised in call (initialised here); else 0. */
 int	 dopy_cancel_refused(struct dopy_session *, struct dopy_callmsg *,
-	    dopy_call *, uint32_t id, int64_t deadline, uint64_t ms);
+	    dopy_call *, uint32_t id, int64_t deadline);
 /* Around dispatch: push makes call the running one (and the thread's
  * current call); pop applies the deadline to its outcome and logs how a
  * stopped call ended. */
 void	 dopy_running_push(struct dopy_session *, struct dopy_running *,
-	    dopy_call *, uint32_t id, int64_t deadline, uint64_t ms);
+	    dopy_call *, uint32_t id, int64_t deadline);
 void	 dopy_running_pop(struct dopy_session *, struct dopy_running *);
 /* A CANCEL frame read by the loop: 0 when acted on or ignored, -1 when
  * the client did not announce CANCEL (the frame is then unknown). */
