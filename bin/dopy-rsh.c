@@ -28,7 +28,9 @@
 #define OPT_JSON	257
 #define OPT_PROMPT	258
 #define OPT_INTERFACE	259
+#define OPT_DEADLINE	260
 static const struct option long_opts[] = {
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "graceful", required_argument, NULL, OPT_GRACEFUL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "interface", no_argument, NULL, OPT_INTERFACE },
@@ -44,16 +46,20 @@ print_usage(FILE *fp)
 	int pad = 8 + (int)strlen(getprogname());
 
 	fprintf(fp,
-	    "usage: %s [-hjo] [--graceful=error] [--json=mode] [-k keyfile]\n"
-	    "%*s[-t timeout] target [object [method [arg | name=value ...]]]\n"
-	    "       %s -b [-j] [--graceful=error] [--json=mode] [-k keyfile]\n"
-	    "%*s[-t timeout] target [object]\n"
-	    "       %s -i [-j] [--json=mode] [--prompt=text] [-k keyfile]\n"
-	    "%*s[-t timeout] target\n"
+	    "usage: %s [-hjo] [--deadline=ms] [--graceful=error] "
+	    "[--json=mode]\n"
+	    "%*s[-k keyfile] [-t timeout] target [object [method\n"
+	    "%*s[arg | name=value ...]]]\n"
+	    "       %s -b [-j] [--deadline=ms] [--graceful=error] "
+	    "[--json=mode]\n"
+	    "%*s[-k keyfile] [-t timeout] target [object]\n"
+	    "       %s -i [-j] [--deadline=ms] [--json=mode] "
+	    "[--prompt=text]\n"
+	    "%*s[-k keyfile] [-t timeout] target\n"
 	    "       %s [-j] [--json=mode] [-k keyfile] [-t timeout] target "
 	    "object\n%*s--interface\n",
-	    getprogname(), pad, "", getprogname(), pad, "", getprogname(),
-	    pad, "", getprogname(), pad, "");
+	    getprogname(), pad, "", pad, "", getprogname(), pad, "",
+	    getprogname(), pad, "", getprogname(), pad, "");
 }
 
 static void __attribute__((noreturn))
@@ -75,6 +81,10 @@ help(void)
 	    "Options:\n"
 	    "  -b          batch mode: calls from standard input, one a "
 	    "line\n"
+	    "  --deadline=ms\n"
+	    "              give up on a call not answered within ms "
+	    "milliseconds, and\n"
+	    "              tell the server, which stops it\n"
 	    "  --graceful=error\n"
 	    "              exit 0 when the server answers with the error "
 	    "named error\n"
@@ -186,7 +196,7 @@ open_target(const char *text, const char *keyfile, int flags,
 
 struct opts {
 	const char	*keyfile, *prompt;
-	int		 bflag, iflag, timeout, interface;
+	int		 bflag, iflag, timeout, interface, deadline;
 };
 
 /* --json[=short|pretty]; -j is short unless stdout is a terminal. */
@@ -213,6 +223,13 @@ option(struct opts *o, int ch)
 	switch (ch) {
 	case 'b':
 		o->bflag = 1;
+		break;
+	case OPT_DEADLINE:
+		o->deadline = (int)strtonum(optarg, 1, 86400000, &errstr);
+		if (errstr != NULL) {
+			warnx("--deadline=%s: %s", optarg, errstr);
+			usage(ST_USAGE);
+		}
 		break;
 	case OPT_GRACEFUL:
 		if (*optarg == '\0' || rsh_graceful_add(optarg) < 0) {
@@ -326,7 +343,7 @@ run(dopy_conn *conn, const dopy_target *target, const struct opts *o,
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { NULL, NULL, 0, 0, 0, 0 };
+	struct opts o = { NULL, NULL, 0, 0, 0, 0, 0 };
 	dopy_target *target = NULL;
 	dopy_conn *conn;
 	int ch, st;
@@ -351,6 +368,7 @@ main(int argc, char *argv[])
 		return st;
 	}
 	dopy_conn_set_timeout(conn, o.timeout * 1000);
+	dopy_conn_set_deadline(conn, o.deadline);
 	st = run(conn, target, &o, argc, argv);
 	dopy_conn_close(conn);
 	dopy_target_free(target);

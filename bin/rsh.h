@@ -85,6 +85,10 @@ typedef int (*rsh_wait_fn)(dopy_conn *, dopy_future *, dopy_value **,
 /* Make a call and print its result or failure; returns the status.
  * methods is the object's description; wait NULL waits as
  * dopy_proxy_call() does. */
+/* rsh_sigint.c: a one-shot call's wait, which Ctrl-C ends by cancelling
+ * the call and dying of the signal as usual. */
+int	 rsh_oneshot_wait(dopy_conn *, dopy_future *, dopy_value **,
+	    dopy_error **);
 int	 rsh_call_with(dopy_conn *, const dopy_value *methods,
 	    const char *object, const char *method, int argc, char *argv[],
 	    rsh_wait_fn wait);

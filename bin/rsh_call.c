@@ -610,7 +610,9 @@ rsh_call(dopy_conn *conn, const char *object, const char *method, int argc,
 	call_method = method;
 	if ((st = dopy_describe(conn, object, &methods, &err)) < 0)
 		return rsh_failed(st, err);
-	st = rsh_call_with(conn, methods, object, method, argc, argv, NULL);
+	/* A oneway call is sent and done: nothing to cancel. */
+	st = rsh_call_with(conn, methods, object, method, argc, argv,
+	    oflag ? NULL : rsh_oneshot_wait);
 	dopy_value_free(methods);
 	return st;
 }

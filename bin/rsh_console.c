@@ -125,6 +125,8 @@ console_wait(dopy_conn *conn, dopy_future *f, dopy_value **result,
 	sigprocmask(SIG_SETMASK, &open, NULL);
 	if (interrupted && !dopy_future_ready(f)) {
 		interrupted = 0;
+		/* Abandoned here; the server is asked to stop it too. */
+		(void)dopy_future_cancel(f, NULL);
 		return RSH_ABANDONED;
 	}
 	return dopy_future_wait(f, result, ep);

@@ -17,6 +17,10 @@ int	testobj_attr_add(dopy_server *);
 int	testobj_stub_add(dopy_server *);
 /* Streaming results (testobj_stream.c): `stream`. */
 int	testobj_stream_add(dopy_server *);
+/* The monotonic clock in milliseconds (testobj_cb.c). */
+int64_t	testobj_now_ms(void);
+/* Cancellation and deadlines (testobj_slow.c): `slow`. */
+int	testobj_slow_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

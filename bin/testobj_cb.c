@@ -79,8 +79,8 @@ cb_nest(dopy_call *c)
 	return r;
 }
 
-static int64_t
-now_ms(void)
+int64_t
+testobj_now_ms(void)
 {
 	struct timespec ts;
 
@@ -92,7 +92,7 @@ static int
 cb_progress(dopy_call *c)
 {
 	int64_t ms = dopy_call_int(c, 0), step = dopy_call_int(c, 1), n = 0;
-	int64_t end = now_ms() + ms;
+	int64_t end = testobj_now_ms() + ms;
 	struct timespec ts;
 
 	if (ms < 0 || ms > 60000 || step < 1 || step > ms + 1)
@@ -100,7 +100,7 @@ cb_progress(dopy_call *c)
 		    "and 1 <= step <= ms + 1");
 	ts.tv_sec = step / 1000;
 	ts.tv_nsec = (long)(step % 1000) * 1000000;
-	while (now_ms() < end) {
+	while (testobj_now_ms() < end) {
 		nanosleep(&ts, NULL);
 		if (dopy_call_progress(c) < 0)
 			return dopy_raise(c, "cb.Gone", "the client has gone");

@@ -49,7 +49,8 @@ static void
 client_opening(struct dopy_buf *b)
 {
 	struct dopy_hello h = { .proto = DOPY_PROTOCOL,
-	    .max_frame = DOPY_FRAME_DEFAULT, .software = DOPY_SOFTWARE };
+	    .max_frame = DOPY_FRAME_DEFAULT, .features = DOPY_FEAT_ALL,
+	    .software = DOPY_SOFTWARE };
 	struct dopy_buf pl;
 	dopy_args *a = dopy_args_new();
 

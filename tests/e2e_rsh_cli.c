@@ -83,12 +83,13 @@ Test(rsh_cli, help_names_every_option, .timeout = 20)
 Test(rsh_cli, usage_is_the_synopsis, .timeout = 20)
 {
 	char *help = help_text("-h"), *syn = man_section("SYNOPSIS");
-	const char *want[] = { "[-hjo] [--graceful=error] [--json=mode] "
-	    "[-k keyfile]\n                [-t timeout] target [object "
-	    "[method [arg | name=value ...]]]\n", "dopy-rsh -b [-j] "
-	    "[--graceful=error] [--json=mode] [-k keyfile]\n                "
-	    "[-t timeout] target [object]\n", "dopy-rsh -i [-j] [--json=mode] "
-	    "[--prompt=text] [-k keyfile]\n                [-t timeout] "
+	const char *want[] = { "[-hjo] [--deadline=ms] [--graceful=error] "
+	    "[--json=mode]\n                [-k keyfile] [-t timeout] target "
+	    "[object [method\n                [arg | name=value ...]]]\n",
+	    "dopy-rsh -b [-j] [--deadline=ms] [--graceful=error] "
+	    "[--json=mode]\n                [-k keyfile] [-t timeout] target "
+	    "[object]\n", "dopy-rsh -i [-j] [--deadline=ms] [--json=mode] "
+	    "[--prompt=text]\n                [-k keyfile] [-t timeout] "
 	    "target\n" };
 	size_t i;
 

@@ -225,6 +225,31 @@ Test(stream, free_midway, .timeout = 30)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
+/* Cancelling a stream stops the method (CANCEL): a paced stream of
+ * 100,000 items, 10 ms apart, gives way to the next call at once. */
+Test(stream, cancel_stops_the_server, .timeout = 30)
+{
+	dopy_conn *c = e2e_dopyd_conn(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "stream");
+	dopy_stream *s = open_stream(p, "count", ints(2, 100000, 10));
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	int64_t t0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(dopy_stream_next(s, &v, &e), 1);
+		dopy_value_free(v);
+	}
+	t0 = dopy_now_ms();
+	cr_assert_eq(dopy_stream_cancel(s, &e), 0);
+	dopy_stream_free(s);
+	expect_count(p, 10);
+	cr_assert_lt(dopy_now_ms() - t0, 2000, "the server went on streaming");
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* A client whose HELLO does not announce streams is refused, and the
  * method does not run; other calls go on. */
 Test(stream, old_client_unsupported, .timeout = 30)

@@ -39,6 +39,11 @@ struct dopy_future {
 	 * frames for this call are dropped and counted in strays. */
 	struct dopy_squeue	*sq;
 	uint64_t		 strays;
+	int			 cancel_due;	/* cancel.c: CANCEL to send */
+	int			 deadline_sent;	/* the server was told it */
+	/* ... and is then given DOPY_DEADLINE_GRACE_MS more to say that
+	 * it stopped (its deadline starts when the call arrives). */
+#define DOPY_DEADLINE_GRACE_MS	100
 	struct dopy_future	*next;		/* in its hash bucket */
 };
 /*
@@ -68,7 +73,7 @@ struct dopy_conn {
 	pid_t			 pid;		/* spawned server, or -1 */
 	uint32_t		 next_id;
 	char			*server_software;
-	uint32_t		 features;	/* the server's HELLO's */
+	uint64_t		 features;	/* the server's HELLO's */
 	int			 sfull;		/* streams whose queue is full */
 	int			 up;		/* the transport is usable */
 	int			 released;	/* by the caller: redial once */
@@ -253,6 +258,38 @@ int	 dopy_answer_stub(const struct dopy_frame *, dopy_get_fn, void *,
 	    dopy_error **);
 /* target.c */
 dopy_target *dopy_target_dup(const dopy_target *);
+/* future.c: settle f, still pending, with a local error (code, name,
+ * message); 0, or -1 when it was answered already.  Lock held. */
+int	 dopy_future_settle_local(dopy_future *, int code, const char *name,
+	    const char *msg);
+
+/* ---- cancel.c: CANCEL frames, deadlines sent and inherited ---- */
+/* Whether the server acts on feature bit (both HELLOs have it); lock
+ * held or not (set before calls go out). */
+int	 dopy_conn_uses(const dopy_conn *, uint64_t feature);
+/* At the start of a call made while a method runs in this thread: fail
+ * it (DOPY_E_TIMEOUT dopy.DeadlineExceeded, DOPY_E_CANCELLED
+ * dopy.Cancelled) when that call has stopped, else *deadline_ms becomes
+ * the smaller of itself (0: none) and what that call has left. */
+int	 dopy_deadline_inherit(const char *what, int *deadline_ms,
+	    dopy_error **);
+/* A call's encoder wrapped to write the deadline image first, and its
+ * header then flagged DOPY_FL_DEADLINE (dopy_put_call_enc). */
+struct dopy_dlenc {
+	dopy_callenc_fn	 enc;
+	const void	*arg;
+	int64_t		 until;		/* dopy_now_ms() limit */
+};
+int	 dopy_deadline_enc(struct dopy_buf *, const char *object,
+	    const char *method, const void *arg);
+/* Wrap enc when f has a deadline the server takes: 1, with enc and arg
+ * replaced by the wrapper and dl; else 0. */
+int	 dopy_deadline_wrap(dopy_future *, struct dopy_dlenc *dl,
+	    dopy_callenc_fn *enc, const void **arg);
+/* A CANCEL for f if one is due (after a local expiry); lock not held. */
+void	 dopy_future_cancel_due(dopy_future *);
+/* Closing: CANCEL for every call in flight, if it goes out at once. */
+void	 dopy_conn_cancel_all(dopy_conn *);
 
 /* ---- implemented by the server layer, called from here ---- */
 /*
@@ -260,7 +297,7 @@ dopy_target *dopy_target_dup(const dopy_target *);
  * to a session (conn.sess) is the server calling its client back, and
  * a CALLBACK frame read by a client is one of its published objects
  * called.  Both are served by code in lib/server/, which includes this
- * header for struct dopy_conn; only these two entry points point up.
+ * header for struct dopy_conn; only these entry points point up.
  */
 struct dopy_session;
 /* callback.c: a proxy call made on the server to the client's object. */
@@ -270,5 +307,8 @@ int	 dopy_session_callback(struct dopy_session *, const char *object,
 /* clientcb.c: run a CALLBACK frame's payload (a copy) and answer it. */
 void	 dopy_clientcb_run(dopy_conn *, uint32_t id, uint8_t *payload,
 	    size_t len);
+/* cancel.c: the call a method runs in this thread, or NULL: client calls
+ * made from it inherit its deadline and cancellation. */
+dopy_call *dopy_current_call(void);
 
 #endif /* DOPY_CLIENT_H */

@@ -123,7 +123,7 @@ hello_answer(dopy_conn *c, const struct dopy_frame *f, dopy_error **ep)
 		c->chan.max_frame = h.max_frame < DOPY_FRAME_MIN ?
 		    DOPY_FRAME_MIN : h.max_frame;
 	c->server_software = h.software;	/* keep it */
-	c->features = (uint32_t)h.features & DOPY_FEAT_ALL;
+	c->features = h.features & DOPY_FEAT_ALL;	/* in use: both announce */
 	if (c->key == NULL)
 		return 0;
 	if (!(h.features & DOPY_FEAT_AUTH) || h.next < 2)
@@ -181,6 +181,7 @@ hello_mine(dopy_conn *c, struct dopy_hello *mine, dopy_error **ep)
 	memset(mine, 0, sizeof(*mine));
 	mine->proto = DOPY_PROTOCOL;
 	mine->software = DOPY_SOFTWARE;
+	mine->features |= DOPY_FEAT_ALL;
 	if ((r = client_max_frame(&mine->max_frame, ep)) < 0)
 		return r;
 	signal(SIGPIPE, SIG_IGN);	/* a dead server is EPIPE, not death */
@@ -528,6 +529,7 @@ dopy_conn_close(dopy_conn *c)
 		return -1;
 	if (c->sess != NULL)
 		return -1;	/* the server's own, freed with its session */
+	dopy_conn_cancel_all(c);	/* closing cancels what is in flight */
 	pthread_mutex_lock(&c->lock);
 	status = drop(c);
 	dopy_futures_detach(c);
@@ -608,6 +610,7 @@ redial(dopy_conn *c, dopy_error **ep)
 	c->pid = n->pid;
 	free(c->server_software);
 	c->server_software = n->server_software;
+	c->features = n->features;
 	free(c->command);
 	c->command = n->command;
 	n->command = NULL;

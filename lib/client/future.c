@@ -104,6 +104,18 @@ fail(dopy_conn *c, dopy_future *f, int code, const char *fmt, ...)
 	settle(c, f, code, NULL, e);
 }
 
+/* Settle f with an error made here that has a name. */
+static void
+settle_named(dopy_conn *c, dopy_future *f, int code, const char *name,
+    const char *msg)
+{
+	dopy_error *e;
+
+	if ((e = dopy_error_new(code, "%s", msg)) != NULL)
+		dopy_error_set_fields(e, name, NULL, NULL, NULL, -1);
+	settle(c, f, code, NULL, e);
+}
+
 /* Every future still in the table, taken out one at a time (settling
  * one may drop the lock, and others may change the table). */
 static dopy_future *
@@ -623,7 +635,8 @@ expiry(const dopy_future *f, int *silence)
 	if (f->timeout_ms > 0)
 		t = f->heard_ms + f->timeout_ms;
 	if (f->deadline_ms > 0)
-		d = f->sent_ms + f->deadline_ms;
+		d = f->sent_ms + f->deadline_ms +
+		    (f->deadline_sent ? DOPY_DEADLINE_GRACE_MS : 0);
 	*silence = t != 0 && (d == 0 || t < d);
 	return *silence ? t : d;
 }
@@ -631,9 +644,16 @@ expiry(const dopy_future *f, int *silence)
 static void
 timed_out(dopy_conn *c, dopy_future *f, int silence)
 {
+	char msg[200];
+
 	if (table_take(c, f->id) == NULL)
 		return;		/* answered meanwhile */
 	c->kill_child = 1;	/* the server may be stuck in it */
+	/* The server may stop it too (cancel.c sends it after the lock);
+	 * one told the deadline stops by itself, and says so. */
+	f->cancel_due = c->hello_state != DOPY_HELLO_SENT &&
+	    dopy_conn_uses(c, DOPY_FEAT_CANCEL) &&
+	    (silence || !f->deadline_sent);
 	/* An early connection's first call waits for the HELLO too: the
 	 * server was silent from the start, not in that call, which the
 	 * caller may not even have made (dopy-rsh's description). */
@@ -643,10 +663,23 @@ timed_out(dopy_conn *c, dopy_future *f, int silence)
 	else if (silence)
 		fail(c, f, DOPY_E_TIMEOUT, "no word about %s for %d ms; "
 		    "whether it ran is unknown", f->what, f->timeout_ms);
-	else
-		fail(c, f, DOPY_E_TIMEOUT, "%s did not finish within its "
+	else {
+		snprintf(msg, sizeof(msg), "%s did not finish within its "
 		    "deadline of %d ms; whether it ran is unknown", f->what,
 		    f->deadline_ms);
+		settle_named(c, f, DOPY_E_TIMEOUT, "dopy.DeadlineExceeded",
+		    msg);
+	}
+}
+
+int
+dopy_future_settle_local(dopy_future *f, int code, const char *name,
+    const char *msg)
+{
+	if (table_take(f->conn, f->id) == NULL)
+		return -1;
+	settle_named(f->conn, f, code, name, msg);
+	return 0;
 }
 
 static void
@@ -852,12 +885,18 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	f->sent_ms = f->heard_ms = 0;
 	f->next = NULL;
 	f->stub = f->decoding = 0;
+	f->cancel_due = f->deadline_sent = 0;
 	f->get = NULL;
 	f->getres = NULL;
 	f->sq = NULL;
 	f->strays = 0;
 	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
 	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
+	/* Inside a method: its deadline, and its stop, hold for us too. */
+	if ((r = dopy_deadline_inherit(f->what, &f->deadline_ms, ep)) < 0) {
+		free(f);
+		return r;
+	}
 	pthread_mutex_lock(&c->lock);
 	if ((r = claim_id(p, &f->id, ep)) == 0) {
 		f->sent_ms = f->heard_ms = dopy_now_ms();
@@ -890,6 +929,7 @@ dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
     const void *arg, int stub, dopy_get_fn get, void *result,
     dopy_future_fn fn, void *fnarg, dopy_future **fp, dopy_error **ep)
 {
+	struct dopy_dlenc dl;
 	dopy_future *f;
 	int r;
 
@@ -900,6 +940,7 @@ dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 	f->stub = stub;
 	f->get = get;
 	f->getres = result;
+	(void)dopy_deadline_wrap(f, &dl, &enc, &arg);
 	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
 	    ep)) < 0) {
 		dopy_future_unsend(f);
@@ -987,6 +1028,7 @@ dopy_future_wait(dopy_future *f, dopy_value **result, dopy_error **ep)
 	}
 	if (c != NULL)
 		pthread_mutex_unlock(&c->lock);
+	dopy_future_cancel_due(f);
 	return r;
 }
 

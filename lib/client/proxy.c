@@ -254,6 +254,8 @@ dopy_put_call_enc(struct dopy_buf *b, uint8_t type, uint32_t id,
 		    "%s.%s: %s", object, method, dopy_strerror(r));
 	}
 	dopy_frame_encode(b->data + start, type, id, (uint32_t)len);
+	if (enc == dopy_deadline_enc)	/* its payload begins with it */
+		dopy_frame_set_flags(b->data + start, DOPY_FL_DEADLINE);
 	return 0;
 }
 

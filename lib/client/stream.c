@@ -225,19 +225,19 @@ drop_rest(dopy_stream *s)
 }
 
 /*
- * For now the cancel is local: the stream ends with DOPY_E_CANCELLED
- * and its items are dropped as they come, while the server runs on to
- * its end.  The lead wires the CANCEL frame in here (dopy_future_cancel
- * on s->f, when the server announced DOPY_FEAT_CANCEL).
+ * The server is asked to stop (CANCEL, when it announced the feature);
+ * what is queued and what still comes is dropped, and the future's
+ * final answer (dopy.Cancelled, or the end if it won) settles it.
  */
 int
 dopy_stream_cancel(dopy_stream *s, dopy_error **ep)
 {
 	if (s == NULL)
 		return dopy_error_set(ep, DOPY_E_INVAL, "NULL stream");
-	if (!s->ended)
-		drop_rest(s);
-	return 0;
+	if (s->ended)
+		return 0;
+	drop_rest(s);
+	return dopy_future_cancel(s->f, ep);
 }
 
 void
@@ -246,6 +246,8 @@ dopy_stream_free(dopy_stream *s)
 	if (s == NULL)
 		return;
 	/* An unfinished stream is cancelled (see dopy_stream_cancel). */
+	if (!s->ended)
+		(void)dopy_stream_cancel(s, NULL);
 	drop_rest(s);
 	dopy_future_free(s->f);
 	free(s);

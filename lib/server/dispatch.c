@@ -301,6 +301,9 @@ ensure_error(dopy_call *c, const char *what)
 {
 	if (c->err == NULL && c->stub != NULL)
 		dopy_stub_in_error(c);
+	/* It stopped as asked, returning the cancel code. */
+	if (c->err == NULL && dopy_call_stopped(c))
+		dopy_call_raise_cancelled(c);
 	if (c->err == NULL)
 		fail(c, "dopy.InternalError", "%s.%s: %s failed without "
 		    "raising an error", c->obj->def->name, mname(c), what);

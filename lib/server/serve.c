@@ -245,7 +245,7 @@ hello(struct dopy_session *c)
 	mine.max_frame = c->srv->max_frame;
 	/* Features are in use when both sides announce them. */
 	mine.features |= DOPY_FEAT_ALL;
-	c->features = (uint32_t)h.features & DOPY_FEAT_ALL;
+	c->features = h.features & DOPY_FEAT_ALL;
 	dopy_log(&c->srv->log, LOG_DEBUG, "HELLO from %s, max frame %u",
 	    h.software, h.max_frame);
 	if (c->srv->key != NULL && (r = challenge(c, &h, &mine)) < 0) {
@@ -331,14 +331,17 @@ serialise_end(struct dopy_session *c, int locked)
 
 static void
 run_call(struct dopy_session *c, struct dopy_callmsg *m, dopy_call *call,
-    uint32_t id)
+    uint32_t id, int64_t deadline)
 {
+	struct dopy_running run;
 	int locked = serialise(c);
 
 	c->srv->ncalls++;
 	c->depth++;
 	call->id = id;		/* kept by dispatch, for PROGRESS */
+	dopy_running_push(c, &run, call, id, deadline);
 	dopy_dispatch_in(c->srv, c, m, call);
+	dopy_running_pop(c, &run);
 	c->depth--;
 	serialise_end(c, locked);
 }
@@ -367,11 +370,15 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	struct dopy_callmsg m;
 	dopy_call call;
 	char err[200];
-	size_t i;
+	size_t i, skip;
+	int64_t deadline;
 	int r = 0;
 
-	if ((r = dopy_msg_call_get(f->payload, f->len, &m, err,
-	    sizeof(err))) < 0) {
+	if ((r = dopy_cancel_deadline_get(c, f, &skip, &deadline, err,
+	    sizeof(err))) == 0)
+		r = dopy_msg_call_get(f->payload + skip, f->len - skip, &m,
+		    err, sizeof(err));
+	if (r < 0) {
 		if (!oneway && r == DOPY_E_USAGE)
 			return conn_error(c, f->id, "dopy.ArgumentError",
 			    "%s", err);
@@ -399,7 +406,8 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 		m.args[i].lend = f->lend;
 	/* From here on the arguments are bound values: the method may
 	 * read further frames (callbacks) over f->payload. */
-	run_call(c, &m, &call, oneway ? 0 : f->id);
+	if (!dopy_cancel_refused(c, &m, &call, oneway ? 0 : f->id, deadline))
+		run_call(c, &m, &call, oneway ? 0 : f->id, deadline);
 	if (c->srv->log.verbose)	/* else dropped: spare the call */
 		dopy_log(&c->srv->log, LOG_DEBUG, "call %u %s.%s: %s", f->id,
 		    m.object, m.method, call.err ?
@@ -474,6 +482,11 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 		return handle_call(c, f, 1);
 	case DOPY_F_RELEASE:
 		return handle_release(c, f);
+	case DOPY_F_CANCEL:
+		if (dopy_cancel_frame(c, f) == 0)
+			return 0;
+		return conn_error(c, f->id, "dopy.UnknownFrame",
+		    "unknown frame type %u", f->type);
 	case DOPY_F_CALLBACK_REPLY:
 	case DOPY_F_CALLBACK_ERROR:
 		dopy_callback_answer(c, f);
@@ -614,6 +627,8 @@ dopy_call_progress(dopy_call *call)
 
 	if (call == NULL || (c = call->sess) == NULL)
 		return 0;
+	if (dopy_call_stopped(call))
+		return DOPY_E_CANCELLED;
 	if ((id = call->id) == 0)		/* ONEWAY: nobody is waiting */
 		return 0;
 	if (dopy_callback_over(c, NULL))
@@ -622,6 +637,9 @@ dopy_call_progress(dopy_call *call)
 	if (c->progress_ms != 0 && now - c->progress_ms < DOPY_PROGRESS_MS)
 		return 0;
 	c->progress_ms = now;
+	/* As often as a frame goes: the client may have said stop. */
+	if (dopy_call_cancelled(call) < 0)
+		return DOPY_E_CANCELLED;
 	dopy_chan_begin(&c->ch);
 	return send_frame(c, DOPY_F_PROGRESS, id);
 }

@@ -139,6 +139,25 @@ struct dopy_peer {
 	int	verified;	/* the shared key was checked */
 	char	name[72];	/* for logs and caps: address, "uid N", ... */
 };
+/* cancel.c: a call running on a session (a stack: a method waiting
+ * for a callback runs the client's calls above it). */
+struct dopy_running {
+	dopy_call		*call;
+	uint32_t		 id;		/* 0: ONEWAY */
+	int64_t			 deadline;	/* dopy_now_ms() limit, 0: none */
+	int			 why;		/* DOPY_STOP_*, 0: running on */
+	dopy_call		*outer;		/* the thread's current call before */
+	struct dopy_running	*up;
+};
+enum { DOPY_STOP_CANCEL = 1, DOPY_STOP_GONE, DOPY_STOP_DEADLINE };
+/* cancel.c: a CALL seen buffered behind the running one: when it came,
+ * and whether a CANCEL for it came after it. */
+#define DOPY_CALL_NOTES		128
+struct dopy_callnote {
+	uint32_t	 id;
+	int		 cancelled;
+	int64_t		 seen_ms;
+};
 /* One connection being served. */
 struct dopy_session {
 	dopy_server		*srv;
@@ -152,7 +171,7 @@ struct dopy_session {
 	uint32_t		 next_cb_id;	/* CALLBACK ids */
 	int			 depth;		/* calls and callbacks nested */
 	int64_t			 progress_ms;	/* last PROGRESS sent */
-	uint32_t		 features;	/* the client's HELLO's */
+	int64_t			 scan_ms;	/* stream.c: last input scan */
 	struct dopy_lograte	 noise;		/* what the peer makes us log */
 	/* Called once when the connection is over, before the references'
 	 * gone hooks run (listen.c counts connections by it), or NULL. */
@@ -161,6 +180,14 @@ struct dopy_session {
 	/* stubcall.c: generated objects' calls, one per nesting depth,
 	 * made on first use and kept for the next. */
 	struct dopy_stubcall	*stubs[DOPY_MAX_NEST + 1];
+	/* The features in use (both HELLOs announce them); cancel.c: the
+	 * running calls (innermost first), calls noted behind them, EOF
+	 * seen by a scan. */
+	uint64_t		 features;
+	struct dopy_running	*running;
+	struct dopy_callnote	 notes[DOPY_CALL_NOTES];
+	size_t			 nnotes;
+	int			 gone;
 };
 /* serve.c: log a complaint about the peer, within its rate limit. */
 void	 dopy_session_complain(struct dopy_session *, int prio,
@@ -301,6 +328,29 @@ int	 dopy_call_arg_error(dopy_call *, size_t k, int r, const char *err);
 /* Whether values of type t may hold a ref; an argument's refs live. */
 int	 dopy_type_has_ref(const dopy_type *);
 int	 dopy_call_ref_ok(dopy_call *, size_t k, const dopy_value *);
+
+/* ---- cancel.c: CANCEL frames and deadlines (dopy(5)) ---- */
+/* A CALL or ONEWAY's deadline: with DOPY_FL_DEADLINE (and DEADLINE in
+ * use) the uint image before the payload, *skip its length, *deadline
+ * the arrival plus it; else 0 and 0.  DOPY_E_PROTO with err. */
+int	 dopy_cancel_deadline_get(struct dopy_session *,
+	    const struct dopy_frame *, size_t *skip, int64_t *deadline,
+	    char *err, size_t errlen);
+/* Before a call runs: 1 when it was cancelled while queued or is past
+ * its deadline, the error raised in call (initialised here); else 0. */
+int	 dopy_cancel_refused(struct dopy_session *, struct dopy_callmsg *,
+	    dopy_call *, uint32_t id, int64_t deadline);
+/* Around dispatch: push makes call the running one (and the thread's
+ * current call); pop applies the deadline to its outcome and logs how a
+ * stopped call ended. */
+void	 dopy_running_push(struct dopy_session *, struct dopy_running *,
+	    dopy_call *, uint32_t id, int64_t deadline);
+void	 dopy_running_pop(struct dopy_session *, struct dopy_running *);
+/* A CANCEL frame read by the loop: 0 when acted on or ignored, -1 when
+ * the client did not announce CANCEL (the frame is then unknown). */
+int	 dopy_cancel_frame(struct dopy_session *, const struct dopy_frame *);
+/* Whether the call has been stopped, without reading anything. */
+int	 dopy_call_stopped(dopy_call *);
 
 /* ---- stubcall.c: generated objects (dopy_server_set_stub) ---- */
 struct dopy_stubobj {

@@ -55,8 +55,28 @@ dopy_stream_result(dopy_call *c)
 		    dopy_call_object(c), dopy_call_method(c));
 }
 
+/*
+ * Whether the call was told to stop: its flag at every item, and what
+ * the client sent (a CANCEL, EOF) at most every DOPY_PROGRESS_MS, since
+ * reading the input costs a poll(2) and would halve a fast stream.
+ */
+static int
+stopped(dopy_call *c)
+{
+	int64_t now;
+
+	if (dopy_call_stopped(c))
+		return 1;
+	now = dopy_now_ms();
+	if (now - c->sess->scan_ms < DOPY_PROGRESS_MS)
+		return 0;
+	c->sess->scan_ms = now;
+	return dopy_call_cancelled(c) < 0;
+}
+
 /* Whether c's items go to the client: 1; 0 when they are dropped (a
- * ONEWAY call); or the error raised. */
+ * ONEWAY call); DOPY_E_CANCELLED when it should stop; or the error
+ * raised. */
 static int
 may_send(dopy_call *c)
 {
@@ -72,8 +92,7 @@ may_send(dopy_call *c)
 		return 0;
 	if (dopy_callback_over(c->sess, NULL))
 		return DOPY_E_CLOSED;
-	/* cancel check: dopy_call_cancelled */
-	return 1;
+	return stopped(c) ? DOPY_E_CANCELLED : 1;
 }
 
 /* The ITEM in the channel's buffer goes out; a failed write ends the

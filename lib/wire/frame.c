@@ -60,6 +60,12 @@ dopy_frame_decode(const uint8_t hdr[DOPY_HDR_LEN], uint32_t max,
 	return 0;
 }
 
+void
+dopy_frame_set_flags(uint8_t hdr[DOPY_HDR_LEN], uint8_t flags)
+{
+	hdr[3] = flags;
+}
+
 const char *
 dopy_frame_type_name(uint8_t type)
 {

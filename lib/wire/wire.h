@@ -126,6 +126,8 @@ void	 dopy_frame_encode(uint8_t hdr[DOPY_HDR_LEN], uint8_t type,
 	    uint32_t id, uint32_t len);
 /* Change the call id of an encoded header (batch.c numbers at run). */
 void	 dopy_frame_set_id(uint8_t hdr[DOPY_HDR_LEN], uint32_t id);
+/* Set the flags byte of an encoded header (DOPY_FL_DEADLINE). */
+void	 dopy_frame_set_flags(uint8_t hdr[DOPY_HDR_LEN], uint8_t flags);
 /* 0, DOPY_E_PROTO (bad magic) or DOPY_E_TOOBIG (len > max). */
 int	 dopy_frame_decode(const uint8_t hdr[DOPY_HDR_LEN], uint32_t max,
 	    struct dopy_frame *);
