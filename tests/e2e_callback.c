@@ -123,17 +123,6 @@ expect_string(struct e2e_proc *p, uint32_t id, const char *want)
 	dopy_value_free(v);
 }
 
-static void
-expect_int(struct e2e_proc *p, uint32_t id, int64_t want)
-{
-	dopy_value *v = e2e_expect_reply(p->out, id);
-
-	cr_assert_eq(dopy_value_kind(v), DOPY_INT);
-	cr_assert_eq(dopy_value_get_int(v), want, "REPLY %u: %lld, want %lld",
-	    id, (long long)dopy_value_get_int(v), (long long)want);
-	dopy_value_free(v);
-}
-
 static char *
 log_of(struct e2e_proc *p)
 {
@@ -174,9 +163,9 @@ Test(callback, client_calls_are_served_while_it_waits, .timeout = 30)
 	call_cb(&p, 1, "echo", "x");
 	id = expect_callback(&p, "echo", NULL);
 	call_add(&p, 2, 2, 3);
-	expect_int(&p, 2, 5);		/* answered before the outer call */
+	e2e_expect_int(p.out, 2, 5);		/* answered before the outer call */
 	call_add(&p, 3, 4, 5);
-	expect_int(&p, 3, 9);
+	e2e_expect_int(p.out, 3, 9);
 	answer(&p, id, dopy_value_string("done"));
 	expect_string(&p, 1, "done");
 	e2e_finish(&p, 0);
@@ -213,7 +202,7 @@ Test(callback, error_keeps_the_client_trace, .timeout = 30)
 	dopy_error_free(sent);
 	dopy_error_free(got);
 	call_add(&p, 2, 1, 1);		/* still in sync */
-	expect_int(&p, 2, 2);
+	e2e_expect_int(p.out, 2, 2);
 	e2e_finish(&p, 0);
 }
 
@@ -246,7 +235,7 @@ Test(callback, nesting_is_limited, .timeout = 30)
 	cr_assert_eq(n, DOPY_MAX_NEST / 2);
 	while (n > 0) {
 		answer(&p, cbs[n - 1], dopy_value_int((int64_t)(id - 1 - n)));
-		expect_int(&p, (uint32_t)n, (int64_t)(id - n));
+		e2e_expect_int(p.out, (uint32_t)n, (int64_t)(id - n));
 		n--;
 	}
 	e2e_finish(&p, 0);
@@ -296,7 +285,7 @@ Test(callback, unasked_answers_are_ignored, .timeout = 30)
 	answer_error(&p, 78, e);
 	dopy_error_free(e);
 	call_add(&p, 1, 20, 22);
-	expect_int(&p, 1, 42);
+	e2e_expect_int(p.out, 1, 42);
 	e2e_finish(&p, 0);
 	log = log_of(&p);
 	cr_assert(strstr(log, "CALLBACK_REPLY 77 answers no waiting") != NULL,
@@ -324,7 +313,7 @@ Test(callback, silent_client_times_out, .timeout = 30)
 	dopy_error_free(e);
 	answer(&p, id, dopy_value_string("too late"));
 	call_add(&p, 2, 1, 2);
-	expect_int(&p, 2, 3);
+	e2e_expect_int(p.out, 2, 3);
 	e2e_finish(&p, 0);
 }
 
@@ -363,10 +352,10 @@ Test(callback, watcher_calls_back_later, .timeout = 30)
 	 * callback waits), then answer. */
 	cr_assert_eq(e2e_write(p.in, b.data + half, b.len - half), 0);
 	dopy_buf_release(&b);
-	expect_int(&p, 2, 42);
+	e2e_expect_int(p.out, 2, 42);
 	answer(&p, id, dopy_value_string("ok"));
 	call_add(&p, 3, 1, 1);
-	expect_int(&p, 3, 2);
+	e2e_expect_int(p.out, 3, 2);
 	e2e_finish(&p, 0);
 }
 

@@ -105,15 +105,6 @@ send_cancel(struct e2e_proc *p, uint32_t id)
 }
 
 static void
-expect_int(struct e2e_proc *p, uint32_t id, int64_t want)
-{
-	dopy_value *v = e2e_expect_reply(p->out, id);
-
-	cr_assert_eq(dopy_value_get_int(v), want);
-	dopy_value_free(v);
-}
-
-static void
 expect_error(struct e2e_proc *p, uint32_t id, const char *name)
 {
 	dopy_error_free(e2e_expect_error(p->out, id, name));
@@ -218,11 +209,11 @@ Test(cancel, after_the_answer_ignored, .timeout = 30)
 
 	session(&p, DOPY_FEAT_ALL);
 	send_spin(&p, 1, 1, -1);
-	expect_int(&p, 1, 1);
+	e2e_expect_int(p.out, 1, 1);
 	send_cancel(&p, 1);		/* answered already */
 	send_cancel(&p, 77);		/* never sent */
 	send_spin(&p, 2, 2, -1);
-	expect_int(&p, 2, 2);		/* the next frame: nothing between */
+	e2e_expect_int(p.out, 2, 2);		/* the next frame: nothing between */
 	e2e_finish(&p, 0);		/* and nothing after */
 }
 
@@ -261,7 +252,7 @@ Test(cancel, deadline_by_hand, .timeout = 30)
 	send_spin(&p, 2, 5000, 0);	/* past already: not run */
 	expect_error(&p, 2, "dopy.DeadlineExceeded");
 	send_spin(&p, 3, 3, 5000);	/* in time */
-	expect_int(&p, 3, 3);
+	e2e_expect_int(p.out, 3, 3);
 	log = log_of(&p, 0);
 	cr_assert(strstr(log, "call 1 slow.spin: its deadline passed; it "
 	    "ended with dopy.DeadlineExceeded"), "log: %s", log);
@@ -282,12 +273,12 @@ Test(cancel, old_client_gets_neither, .timeout = 30)
 	put_spin(&b, 1, 50, -1, 1);
 	e2e_send(&p, &b);
 	dopy_buf_release(&b);
-	expect_int(&p, 1, 50);
+	e2e_expect_int(p.out, 1, 50);
 	/* A CANCEL is a frame it does not know, answered so, after the
 	 * call it names has finished. */
 	send_spin(&p, 2, 300, -1);
 	send_cancel(&p, 2);
-	expect_int(&p, 2, 300);
+	e2e_expect_int(p.out, 2, 300);
 	expect_error(&p, 2, "dopy.UnknownFrame");
 	e2e_finish(&p, 0);
 }

@@ -29,15 +29,6 @@ send_call(struct e2e_proc *p, uint8_t type, uint32_t id, const char *object,
 	dopy_buf_release(&b);
 }
 
-static void
-expect_int(struct e2e_proc *p, uint32_t id, int64_t want)
-{
-	dopy_value *v = e2e_expect_reply(p->out, id);
-
-	cr_assert_eq(dopy_value_get_int(v), want);
-	dopy_value_free(v);
-}
-
 /* The int a REPLY frame carries. */
 static int64_t
 reply_int(const struct e2e_frame *f)
@@ -88,7 +79,7 @@ Test(progress, frames_carry_the_call_id_rate_limited, .timeout = 30)
 	cr_assert(n >= 4 && n <= ms / DOPY_PROGRESS_MS + 1, "%d PROGRESS "
 	    "frames in %lld ms", n, (long long)ms);
 	send_call(&p, DOPY_F_CALL, 8, "test", "add", 1, 2);
-	expect_int(&p, 8, 3);
+	e2e_expect_int(p.out, 8, 3);
 	e2e_finish(&p, 0);
 }
 
@@ -99,7 +90,7 @@ Test(progress, none_for_oneway_calls, .timeout = 30)
 	e2e_dopyd(&p, 1, MAX_FRAME, NULL);
 	send_call(&p, DOPY_F_ONEWAY, 5, "cb", "progress", 300, 2);
 	send_call(&p, DOPY_F_CALL, 6, "test", "add", 2, 3);
-	expect_int(&p, 6, 5);		/* the first frame back */
+	e2e_expect_int(p.out, 6, 5);		/* the first frame back */
 	e2e_finish(&p, 0);
 }
 
@@ -160,7 +151,7 @@ Test(progress, release_of_unknown_reference_is_harmless, .timeout = 30)
 	e2e_send(&p, &b);
 	dopy_buf_release(&b);
 	send_call(&p, DOPY_F_CALL, 1, "test", "add", 40, 2);
-	expect_int(&p, 1, 42);		/* no answer to RELEASE */
+	e2e_expect_int(p.out, 1, 42);		/* no answer to RELEASE */
 	e2e_finish(&p, 0);
 	log = e2e_slurp(p.errpath, NULL);
 	cr_assert(log != NULL && strstr(log, "RELEASE of reference 42") !=
@@ -179,7 +170,7 @@ Test(progress, idle_timeout_still_fires, .timeout = 30)
 	e2e_dopyd(&p, 1, MAX_FRAME, "-i1");
 	usleep(600 * 1000);
 	send_call(&p, DOPY_F_CALL, 1, "test", "add", 1, 1);
-	expect_int(&p, 1, 2);
+	e2e_expect_int(p.out, 1, 2);
 	t0 = dopy_now_ms();
 	e = e2e_expect_error(p.out, 0, "dopy.Timeout");
 	cr_assert(dopy_now_ms() - t0 >= 500 && dopy_now_ms() - t0 < 5000,

@@ -823,3 +823,12 @@ e2e_index_params(size_t *index, size_t n)
 		index[i] = i;
 	return cr_make_param_array(size_t, index, n);
 }
+
+void
+e2e_expect_int(int fd, uint32_t id, int64_t want)
+{
+	dopy_value *v = e2e_expect_reply(fd, id);
+
+	cr_assert_eq(dopy_value_get_int(v), want, "call %u", id);
+	dopy_value_free(v);
+}
