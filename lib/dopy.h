@@ -253,6 +253,14 @@ int		 dopy_server_set_key_file(dopy_server *, const char *path);
 int		 dopy_server_add_naming(dopy_server *, const char *dir);
 
 /*
+ * The event service (dopy-events(7)): publish object "events" over an
+ * event log in a directory shared by every server process (dopyd -e
+ * dir): publish(topic, value) appends, subscribe(pattern, since)
+ * streams the events whose topic matches as they come.
+ */
+int		 dopy_server_add_events(dopy_server *, const char *dir);
+
+/*
  * Persistence (dopy-pos(7)), DOPY's pos: object "pos" stores values in a
  * directory tree (dopyd -P dir), and persistent objects live there as
  * files.  A call to object key "pos/PATH" loads the object at PATH under

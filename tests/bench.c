@@ -638,6 +638,117 @@ bench_stream_pipe(const char *dopyd, const char *self)
 	    "MB/s", d / r, "<=", 3.0);
 }
 
+/* ---- the event service ---- */
+
+#define EVENTS_N	5000
+
+static uint64_t
+ev_publish(dopy_proxy *p, const char *topic, int64_t v)
+{
+	dopy_args *a = dopy_args_new();
+	dopy_value *res = NULL;
+	uint64_t seq;
+
+	dopy_args_string(a, NULL, topic);
+	dopy_args_int(a, NULL, v);
+	if (dopy_proxy_call(p, "publish", a, &res, NULL) != 0)
+		errx(1, "events.publish failed");
+	seq = dopy_value_get_uint(res);
+	dopy_value_free(res);
+	dopy_args_free(a);
+	return seq;
+}
+
+/* n events from a publisher (a child, its own connection) to a
+ * subscriber, until the subscriber has the last: seconds an event. */
+static double
+events_run(const char *cmd, int n)
+{
+	dopy_conn *sc, *pc;
+	dopy_proxy *sp, *pp;
+	dopy_stream *s = NULL;
+	dopy_value *v;
+	dopy_args *a;
+	uint64_t first;
+	double t;
+	pid_t pid;
+	int got = 0;
+
+	if (dopy_conn_spawn(cmd, &sc, NULL) != 0 ||
+	    dopy_conn_spawn(cmd, &pc, NULL) != 0)
+		errx(1, "cannot start %s", cmd);
+	sp = dopy_proxy_new(sc, "events");
+	pp = dopy_proxy_new(pc, "events");
+	first = ev_publish(pp, "bench.start", 0) + 1;
+	a = dopy_args_new();
+	dopy_args_string(a, NULL, "bench.*");
+	dopy_args_uint(a, NULL, first);
+	if (dopy_proxy_stream(sp, "subscribe", a, &s, NULL) != 0)
+		errx(1, "events.subscribe failed");
+	dopy_args_free(a);
+	t = now();
+	if ((pid = fork()) == 0) {
+		for (int i = 0; i < n; i++)
+			ev_publish(pp, "bench.x", i);
+		_exit(0);
+	}
+	while (got < n && dopy_stream_next(s, &v, NULL) == 1) {
+		if (dopy_value_get_uint(dopy_value_at(v, 0)) != first + got)
+			errx(1, "events: out of order");
+		got++;
+		dopy_value_free(v);
+	}
+	t = now() - t;
+	waitpid(pid, NULL, 0);
+	if (got != n)
+		errx(1, "events: %d of %d", got, n);
+	dopy_stream_free(s);
+	dopy_proxy_free(sp);
+	dopy_proxy_free(pp);
+	dopy_conn_close(sc);
+	dopy_conn_close(pc);
+	return t / n;
+}
+
+/* Events per second from one publisher to one subscriber through the
+ * log, against small calls per second over a pipe: an event is a
+ * publish call and a stream item, so about half as many is the mark. */
+static void
+bench_events(const char *dopyd, const char *self)
+{
+	double call[REPS], ev[REPS], r, d;
+	char dir[] = "/tmp/dopy-bench.XXXXXX", cmd[8400], rm[8400];
+	dopy_conn *c;
+	dopy_proxy *p;
+	size_t req, rep;
+
+	(void)self;
+	if (mkdtemp(dir) == NULL)
+		err(1, "mkdtemp");
+	snprintf(cmd, sizeof(cmd), "exec %s -e %s/ev 2>/dev/null", dopyd,
+	    dir);
+	c = small_call_conn(dopyd, &req, &rep);
+	p = dopy_proxy_new(c, "test");
+	dopy_add(p, 1000);			/* warm up */
+	events_run(cmd, 100);
+	for (int i = 0; i < REPS; i++) {
+		call[i] = dopy_add(p, EVENTS_N);
+		ev[i] = events_run(cmd, EVENTS_N);
+	}
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	r = median(call, REPS);
+	d = median(ev, REPS);
+	printf("bench: # events: %d from one publisher to one subscriber "
+	    "through the log, %.0f events/s (%.1f us each); small calls "
+	    "%.0f/s (medians of %d)\n", EVENTS_N, 1 / d, d * 1e6, 1 / r,
+	    REPS);
+	report("events", 1 / d, "events/s", r / d, ">=", 0.5);
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	if (system(rm) != 0)
+		warnx("could not remove %s", dir);
+}
+
 /* ---- the shell client ---- */
 
 static double
@@ -1169,6 +1280,7 @@ static const struct section {
 	{ "conn_rate",		bench_conn_rate },
 	{ "pos",		bench_pos_section },
 	{ "stream_pipe",	bench_stream_pipe },
+	{ "events",		bench_events },
 };
 
 static int

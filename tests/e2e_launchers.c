@@ -1252,6 +1252,63 @@ Test(launch, sshd_oneway_returns_at_once, .timeout = 60)
 }
 
 /*
+ * The event service over ssh (dopy-events(7)): a subscriber reached
+ * through sshd gets what a local client publishes, and its dopyd ends
+ * when the ssh session does.
+ */
+Test(launch, sshd_events_subscribe, .timeout = 60)
+{
+	struct sshd s = { .rootlogin = "prohibit-password" };
+	char *log = tpath("events.log"), *dir = tpath("ev"), *target, *line;
+	char *local = xasprintf("exec %s -L /dev/null -e %s", bin("dopyd"),
+	    dir);
+	dopy_conn *sc = NULL, *pc = NULL;
+	dopy_proxy *sp, *pp;
+	dopy_stream *st = NULL;
+	dopy_error *e = NULL;
+	dopy_args *a;
+	dopy_value *v = NULL;
+
+	start_sshd(&s, "restrict");
+	target = xasprintf("ssh://root@127.0.0.1:%d/%s -L %s -e %s", s.port,
+	    bin("dopyd"), log, dir);
+	cr_assert_eq(dopy_connect(target, &sc, &e), 0, "%s",
+	    dopy_error_message(e));
+	cr_assert_eq(dopy_conn_spawn(local, &pc, &e), 0, "%s",
+	    dopy_error_message(e));
+	sp = dopy_proxy_new(sc, "events");
+	pp = dopy_proxy_new(pc, "events");
+	a = dopy_args_new();
+	dopy_args_string(a, NULL, "ssh.*");
+	dopy_args_uint(a, NULL, 1);
+	cr_assert_eq(dopy_proxy_stream(sp, "subscribe", a, &st, &e), 0, "%s",
+	    dopy_error_message(e));
+	dopy_args_free(a);
+	a = dopy_args_new();
+	dopy_args_string(a, NULL, "ssh.t1");
+	dopy_args_double(a, NULL, 21.5);
+	cr_assert_eq(dopy_proxy_call(pp, "publish", a, &v, &e), 0, "%s",
+	    dopy_error_message(e));
+	dopy_value_free(v);
+	dopy_args_free(a);
+	cr_assert_eq(dopy_stream_next(st, &v, &e), 1, "%s",
+	    dopy_error_message(e));
+	cr_assert_eq(dopy_value_get_uint(dopy_value_at(v, 0)), 1);
+	cr_assert_str_eq(dopy_value_get_string(dopy_value_at(v, 1)),
+	    "ssh.t1");
+	cr_assert_str_eq(dopy_value_get_string(dopy_value_at(v, 2)), "21.5");
+	dopy_value_free(v);
+	dopy_stream_free(st);
+	dopy_proxy_free(sp);
+	dopy_proxy_free(pp);
+	dopy_conn_close(sc);
+	dopy_conn_close(pc);
+	line = keep(e2e_dopyd_exit_line(log, 15000));
+	cr_assert_not_null(strstr(line, "exit"), "%s", line);
+	stop(&s.p);
+}
+
+/*
  * dopy-idl -f over ssh: the interface a generated server (typesd)
  * publishes comes back whole, the text its file prints, and client
  * stubs are made from it.

@@ -35,11 +35,10 @@
 #define TMP_TRIES	8	/* fresh random names before giving up */
 #define SWEEP_DIRS	16	/* directories whose last sweep we remember */
 
-static int
-serr(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Short, as this file calls it often; evlog.c uses it too. */
+#define serr	dopy_store_err
 
-static int
+int
 serr(char *err, size_t errlen, int code, const char *fmt, ...)
 {
 	va_list ap;

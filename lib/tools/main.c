@@ -18,7 +18,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:dEhi:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:"
+#define OPTSTRING	"Bc:C:de:Ehi:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:"
 /* DOPY_MAINOPT_MAX leaves 64 bytes for it. */
 _Static_assert(sizeof(OPTSTRING) <= 64, "OPTSTRING outgrows DOPY_MAINOPT_MAX");
 
@@ -33,14 +33,14 @@ usage(FILE *f, const char *prog, const struct dopy_option *own)
 {
 	int w = (int)strlen(prog);
 
-	fprintf(f, "usage: %s [-BdEhsv] [-C perpeer] [-c maxconn] [-i idle] "
-	    "[-k keyfile] [-L logfile]\n"
-	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
-	    "[-n name[=object]]\n"
+	fprintf(f, "usage: %s [-BdEhsv] [-C perpeer] [-c maxconn] "
+	    "[-e eventdir] [-i idle]\n"
+	    "       %*s [-k keyfile] [-L logfile] [-l address] [-m maxframe]\n"
+	    "       %*s [-N namingdir] [-n name[=object]]\n"
 	    "       %*s [-P posdir] [-p pidfile] [-R refage] [-r maxrefs] "
 	    "[-T grace]\n"
 	    "       %*s [-t handshake] [-u user[:group]] [-w send]\n",
-	    prog, w, "", w, "", w, "");
+	    prog, w, "", w, "", w, "", w, "");
 	dopy_mainopt_usage(f, own, prog);
 }
 
@@ -57,6 +57,8 @@ help(const char *prog, const struct dopy_option *own)
 	    "  -c maxconn   at most maxconn connections at once "
 	    "(default 64)\n"
 	    "  -d           log to stderr instead of syslog\n"
+	    "  -e dir       serve the event service over the event log in "
+	    "dir\n"
 	    "  -E           send errors without remote trace, host or pid\n"
 	    "  -h           show this help\n"
 	    "  -i idle      close a connection idle for idle seconds "
@@ -113,7 +115,7 @@ struct opts {
 	enum dopy_log_sink	 sink;
 	const char		*logfile;
 	const char		*keyfile;
-	const char		*naming, *pos;
+	const char		*naming, *pos, *events;
 	int			 verbose;
 	const struct dopy_option *own;	/* the program's options */
 	char			 optstring[DOPY_MAINOPT_MAX];
@@ -143,6 +145,7 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 			l->perpeer = (unsigned)v;
 			break;
 		case 'd': o->sink = DOPY_LOG_STDERR; break;
+		case 'e': o->events = optarg; break;
 		case 'E': dopy_server_set_traces(s, 0); break;
 		case 'n': if (dopy_register_add(s, optarg) < 0) {
 				fprintf(stderr, "%s: -n %s: want NAME or "
@@ -284,7 +287,8 @@ dopy_main_opts(dopy_server *s, int argc, char *argv[],
 		return 2;
 	}
 	if ((o.naming != NULL && dopy_server_add_naming(s, o.naming) < 0) ||
-	    (o.pos != NULL && dopy_server_add_pos(s, o.pos) < 0)) {
+	    (o.pos != NULL && dopy_server_add_pos(s, o.pos) < 0) ||
+	    (o.events != NULL && dopy_server_add_events(s, o.events) < 0)) {
 		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
 		return 2;
 	}
