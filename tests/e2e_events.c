@@ -639,6 +639,23 @@ cpu_ticks(pid_t pid)
  * A waiting subscriber costs no CPU, and when its client goes away its
  * connection process ends, with no event needed to notice.
  */
+/* Cancelling a subscription (freeing its stream) ends it at once: the
+ * same connection's next call is answered. */
+Test(events, cancel_ends_a_subscription, .timeout = 30)
+{
+	dopy_conn *c = ev_conn();
+	dopy_stream *s = subscribe(c, "quiet.*", 0);
+	int64_t t0;
+
+	nap_ms(100);		/* the subscriber waits in poll */
+	t0 = dopy_now_ms();
+	dopy_stream_free(s);
+	cr_assert_gt(publish(c, "quiet.after", dopy_value_int(1)), 0);
+	cr_assert_lt(dopy_now_ms() - t0, 900, "the subscription went on "
+	    "for %lld ms", (long long)(dopy_now_ms() - t0));
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 Test(events, gone_subscriber_ends, .timeout = 30)
 {
 	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-e",

@@ -224,18 +224,25 @@ send_dropped(dopy_call *c, uint64_t count)
 }
 
 /*
- * Wait for the log to change (inotify, else a short poll) or the client
- * to go: 1 when it has gone.  Only hang-ups are asked of the client's
- * descriptor, so input it sends while we wait cannot make us spin.
- * (Once calls can be cancelled, dopy_call_cancelled() goes here.)
+ * Wait for the log to change (inotify, else a short poll), the client
+ * to go, or the client to cancel: 1 when the subscription is over (the
+ * client gone), DOPY_E_CANCELLED when it was cancelled, else 0.  The
+ * client's input is read for a CANCEL (dopy_call_cancelled) while
+ * there is room to read it; once it sends what cannot be taken out of
+ * the way (calls queued behind this one), only hang-ups are watched,
+ * so its input cannot make us spin, and a CANCEL then waits for the
+ * next wake-up's check.
  */
 static int
-wait_more(dopy_call *c, int ino)
+wait_more(dopy_call *c, int ino, int *deaf)
 {
 	struct pollfd p[2] = { { c->sess->ch.in, POLLRDHUP, 0 },
 	    { ino, POLLIN, 0 } };
 	char buf[4096];
+	uint64_t before;
 
+	if (!*deaf)
+		p[0].events |= POLLIN;
 	if (poll(p, ino >= 0 ? 2 : 1, ino >= 0 ? WAIT_MS : POLL_MS) < 0 &&
 	    errno != EINTR)
 		return 1;
@@ -244,6 +251,11 @@ wait_more(dopy_call *c, int ino)
 	if (ino >= 0 && (p[1].revents & POLLIN))
 		while (read(ino, buf, sizeof(buf)) > 0)
 			;
+	before = c->sess->ch.bytes_in;
+	if (dopy_call_cancelled(c) < 0)
+		return DOPY_E_CANCELLED;
+	if ((p[0].revents & POLLIN) && c->sess->ch.bytes_in == before)
+		*deaf = 1;		/* readable, yet nothing could be read */
 	return 0;
 }
 
@@ -252,7 +264,7 @@ follow(dopy_call *c, struct dopy_evcur *cur, const struct pattern *pat,
     int ino)
 {
 	struct dopy_evrec rec;
-	int r;
+	int r, deaf = 0;
 
 	for (;;) {
 		r = dopy_evcur_next(cur, &rec);
@@ -265,7 +277,7 @@ follow(dopy_call *c, struct dopy_evcur *cur, const struct pattern *pat,
 			else
 				r = 0;
 		} else if (r == 0) {
-			if (wait_more(c, ino))
+			if ((r = wait_more(c, ino, &deaf)) == 1)
 				return 0;	/* nobody to tell */
 		} else
 			return dopy_raise(c, "events.StoreError", "%s: cannot "
