@@ -188,13 +188,14 @@ Test(stream, dynamic_call_drops_items, .timeout = 30)
 {
 	dopy_conn *c = e2e_dopyd_conn(NULL);
 	dopy_proxy *p = dopy_proxy_new(c, "stream");
-	dopy_value *v = dopy_value_int(1);
+	dopy_value *sentinel = dopy_value_int(1), *v = sentinel;
 	dopy_error *e = NULL;
 	dopy_args *a = ints(1, 500, 0);
 
 	cr_assert_eq(dopy_proxy_call(p, "count", a, &v, &e), 0, "%s",
 	    dopy_error_message(e));
-	cr_assert_null(v);
+	cr_assert_null(v);		/* set to no result, not left */
+	dopy_value_free(sentinel);
 	dopy_args_free(a);
 	expect_count(p, 3);
 	dopy_proxy_free(p);
