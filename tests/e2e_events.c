@@ -613,6 +613,74 @@ Test(events, torn_record_skipped, .timeout = 60)
 	dopy_conn_close(c);
 }
 
+/* The next event of s, which must be number seq with no loss. */
+static void
+expect_ev(dopy_stream *s, uint64_t seq)
+{
+	struct ev ev;
+
+	next_ev(s, &ev);
+	cr_assert_str_neq(ev.topic, "!dropped", "%s before %llu", ev.value,
+	    (unsigned long long)seq);
+	cr_assert_eq(ev.seq, seq, "event %llu, expected %llu",
+	    (unsigned long long)ev.seq, (unsigned long long)seq);
+}
+
+/*
+ * A publisher keeps the newest segment open between publishes: when
+ * another process appends to it, starts a new one, or starts so many
+ * that the publisher's segment is removed, the publisher's next event
+ * still takes the next number and goes to the newest segment.
+ */
+Test(events, publisher_follows_rotation, .timeout = 60)
+{
+	dopy_conn *a, *b, *sc;
+	dopy_stream *s;
+	char path[700], *big = malloc(1001), *base;
+	uint64_t seq, first;
+	int i;
+
+	small_log();
+	a = ev_conn();
+	b = ev_conn();
+	sc = ev_conn();
+	memset(big, 'y', 1000);
+	big[1000] = '\0';
+	seq = publish(a, "k.a", dopy_value_int(0));	/* a opens it */
+	s = subscribe(sc, "k.*", seq);
+	expect_ev(s, seq);
+	/* b appends to a's segment. */
+	cr_assert_eq(publish(b, "k.b", dopy_value_int(1)), seq + 1);
+	expect_ev(s, seq + 1);
+	cr_assert_eq(publish(a, "k.a", dopy_value_int(2)), seq + 2);
+	expect_ev(s, seq + 2);
+	seq += 2;
+	/* b starts a new segment (4 KiB ones), then so many that a's is
+	 * removed (two kept). */
+	for (int round = 0; round < 2; round++) {
+		for (i = 0; i < (round == 0 ? 4 : 12); i++) {
+			cr_assert_eq(publish(b, "k.b", dopy_value_string(big)),
+			    seq + 1);
+			expect_ev(s, ++seq);
+		}
+		cr_assert_eq(publish(a, "k.a", dopy_value_int(3)), seq + 1);
+		expect_ev(s, ++seq);
+		newest_segment(path, sizeof(path));
+		base = strrchr(path, '/') + 1;
+		first = strtoull(base, NULL, 10);
+		cr_assert(first > 1 && first <= seq, "newest segment %s for "
+		    "event %llu", base, (unsigned long long)seq);
+	}
+	/* And a's next one lands after the last, where b finds it. */
+	cr_assert_eq(publish(b, "k.b", dopy_value_int(4)), seq + 1);
+	expect_ev(s, ++seq);
+	dopy_stream_free(s);
+	dopy_conn_close(sc);
+	dopy_conn_close(b);
+	dopy_conn_close(a);
+	free(big);
+}
+
 /* CPU time (user and system) of pid, in clock ticks. */
 static long
 cpu_ticks(pid_t pid)

@@ -231,26 +231,44 @@ send_dropped(dopy_call *c, uint64_t count)
  * there is room to read it; once it sends what cannot be taken out of
  * the way (calls queued behind this one), only hang-ups are watched,
  * so its input cannot make us spin, and a CANCEL then waits for the
- * next wake-up's check.
+ * next wake-up's check.  *relist is set when the wait ran out (or
+ * there is no inotify): the reader then lists the directory, whatever
+ * "lock" says.
  */
 static int
-wait_more(dopy_call *c, int ino, int *deaf)
+wait_more(dopy_call *c, int ino, int *deaf, int *relist)
 {
 	struct pollfd p[2] = { { c->sess->ch.in, POLLRDHUP, 0 },
 	    { ino, POLLIN, 0 } };
-	char buf[4096];
+	char buf[8192];
+	struct inotify_event ie;
 	uint64_t before;
+	ssize_t len;
+	size_t off;
+	int n;
 
 	if (!*deaf)
 		p[0].events |= POLLIN;
-	if (poll(p, ino >= 0 ? 2 : 1, ino >= 0 ? WAIT_MS : POLL_MS) < 0 &&
+	if ((n = poll(p, ino >= 0 ? 2 : 1, ino >= 0 ? WAIT_MS : POLL_MS)) < 0 &&
 	    errno != EINTR)
 		return 1;
+	if (n == 0 || ino < 0)
+		*relist = 1;		/* the backstop: list the directory */
 	if (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
 		return 1;
-	if (ino >= 0 && (p[1].revents & POLLIN))
-		while (read(ino, buf, sizeof(buf)) > 0)
-			;
+	/* One read: what is left (rarely any) wakes the next poll.  A
+	 * file made or moved in (a new segment?) or lost events: list. */
+	if (ino >= 0 && (p[1].revents & POLLIN)) {
+		if ((len = read(ino, buf, sizeof(buf))) < 0 &&
+		    errno != EAGAIN)
+			*relist = 1;
+		for (off = 0; len > 0 && (size_t)len - off >= sizeof(ie);
+		    off += sizeof(ie) + ie.len) {
+			memcpy(&ie, buf + off, sizeof(ie));
+			if (ie.mask & (IN_CREATE | IN_MOVED_TO | IN_Q_OVERFLOW))
+				*relist = 1;
+		}
+	}
 	before = c->sess->ch.bytes_in;
 	if (dopy_call_cancelled(c) < 0)
 		return DOPY_E_CANCELLED;
@@ -277,7 +295,8 @@ follow(dopy_call *c, struct dopy_evcur *cur, const struct pattern *pat,
 			else
 				r = 0;
 		} else if (r == 0) {
-			if ((r = wait_more(c, ino, &deaf)) == 1)
+			if ((r = wait_more(c, ino, &deaf,
+			    &cur->relist)) == 1)
 				return 0;	/* nobody to tell */
 		} else
 			return dopy_raise(c, "events.StoreError", "%s: cannot "
@@ -358,7 +377,7 @@ dopy_server_add_events(dopy_server *s, const char *dir)
 		return DOPY_E_INVAL;
 	if ((ev = calloc(1, sizeof(*ev))) == NULL)
 		return DOPY_E_NOMEM;
-	ev->lg.dirfd = ev->lg.lockfd = -1;
+	ev->lg.dirfd = ev->lg.lockfd = ev->lg.wfd = -1;
 	if (strlen(dir) >= sizeof(ev->lg.dir))
 		r = DOPY_E_USAGE, snprintf(err, sizeof(err), "%.40s...: "
 		    "path too long", dir);

@@ -15,9 +15,12 @@
  * one write(2); it first cuts back a torn record a killed publisher
  * left at the tail, and starts a new segment when the record would
  * take the newest past its size, removing the oldest past the count.
- * Readers take no lock: a record counts only once it is whole and its
- * sum holds, so a reader that meets a partial record waits for it to be
- * finished (or cut back and written again).
+ * The lock file's first 8 bytes name the newest segment (see writing
+ * below), so neither publishers nor readers list the directory to
+ * learn that it has not changed.  Readers take no lock: a record
+ * counts only once it is whole and its sum holds, so a reader that
+ * meets a partial record waits for it to be finished (or cut back and
+ * written again).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -76,7 +79,8 @@ int
 dopy_evlog_open(const char *dir, struct dopy_evlog *lg, char *err,
     size_t errlen)
 {
-	lg->lockfd = -1;
+	lg->lockfd = lg->wfd = -1;
+	lg->pid = 0;
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return serr(err, errlen, DOPY_E_SYS, "%s: %s", dir,
 		    strerror(errno));
@@ -98,7 +102,9 @@ dopy_evlog_close(struct dopy_evlog *lg)
 		close(lg->dirfd);
 	if (lg->lockfd >= 0)
 		close(lg->lockfd);
-	lg->dirfd = lg->lockfd = -1;
+	if (lg->wfd >= 0)
+		close(lg->wfd);
+	lg->dirfd = lg->lockfd = lg->wfd = -1;
 }
 
 /* "00000000000000000042.log" -> 42; 0 for any other name. */
@@ -245,9 +251,53 @@ seg_end(int fd, uint64_t first, off_t *end, uint64_t *next,
 
 /* ---- writing ---- */
 
+/*
+ * The first 8 bytes of "lock" hold the first number of the newest
+ * segment (the log's generation), written under the lock before a
+ * segment is made.  A publisher keeps the newest segment open with
+ * what it knows of its end; under the lock it trusts them while the
+ * generation still names its segment and the segment has not been
+ * removed, and reads the segment's end again only when its size
+ * changed (another publisher appended, or one was killed mid-write).
+ * Anything else (no generation yet, a stale one, a fork) lists the
+ * directory as before.  Readers read the generation without the lock
+ * to learn cheaply that no newer segment has been made.
+ */
 static int
-writer_lock(struct dopy_evlog *lg, char *err, size_t errlen)
+gen_read(int fd, uint64_t *gen)
 {
+	if (fd < 0 || pread(fd, gen, sizeof(*gen), 0) != sizeof(*gen))
+		*gen = 0;			/* unknown: list */
+	return 0;
+}
+
+static int
+gen_write(struct dopy_evlog *lg, uint64_t gen)
+{
+	return pwrite(lg->lockfd, &gen, sizeof(gen), 0) == sizeof(gen) ? 0 :
+	    DOPY_E_SYS;
+}
+
+static void
+tail_forget(struct dopy_evlog *lg)
+{
+	if (lg->wfd >= 0)
+		close(lg->wfd);
+	lg->wfd = -1;
+}
+
+static int
+writer_lock(struct dopy_evlog *lg, pid_t pid, char *err, size_t errlen)
+{
+	if (lg->pid != pid) {
+		/* Inherited over a fork: a shared lock description would
+		 * not exclude the parent, nor a shared segment's. */
+		if (lg->lockfd >= 0)
+			close(lg->lockfd);
+		lg->lockfd = -1;
+		tail_forget(lg);
+		lg->pid = pid;
+	}
 	if (lg->lockfd < 0 && (lg->lockfd = openat(lg->dirfd, "lock",
 	    O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return serr(err, errlen, DOPY_E_SYS, "%s/lock: %s", lg->dir,
@@ -276,54 +326,93 @@ prune(struct dopy_evlog *lg)
 	}
 }
 
-/* The newest segment open for appending, cut back to its sound records;
- * a new one when the record of len bytes would not fit. */
+/* Cut fd back to its sound records: their end and the number after. */
 static int
-tail_open(struct dopy_evlog *lg, size_t len, int *fdp, uint64_t *seq,
+tail_sound(int fd, uint64_t first, off_t size, off_t *end, uint64_t *next,
     struct dopy_buf *b)
 {
+	int r;
+
+	if ((r = seg_end(fd, first, end, next, b)) < 0)
+		return r;
+	if (size > *end && ftruncate(fd, *end) < 0)
+		return DOPY_E_SYS;
+	return 0;
+}
+
+/* The newest segment found by listing, opened and cut back. */
+static int
+tail_find(struct dopy_evlog *lg, uint64_t gen, struct dopy_buf *b)
+{
 	uint64_t firsts[DOPY_EVLOG_KEEP_MAX + 8], first = 1;
-	off_t end = 0;
+	struct stat sb;
 	size_t n;
 	int fd, r;
 
+	tail_forget(lg);
 	if ((r = dopy_evlog_segments(lg, firsts, sizeof(firsts) /
 	    sizeof(firsts[0]), &n)) < 0)
 		return r;
 	if (n > 0)
 		first = firsts[n - 1];
+	if (gen != first && (r = gen_write(lg, first)) < 0)
+		return r;
 	if ((fd = seg_open(lg, first, O_RDWR | O_CREAT)) < 0)
 		return DOPY_E_SYS;
-	if ((r = seg_end(fd, first, &end, seq, b)) < 0 ||
-	    ftruncate(fd, end) < 0) {
+	if (fstat(fd, &sb) < 0 || (r = tail_sound(fd, first, sb.st_size,
+	    &lg->wend, &lg->wnext, b)) < 0) {
 		close(fd);
 		return r < 0 ? r : DOPY_E_SYS;
 	}
-	if (end > 0 && (uint64_t)end + len > lg->segmax) {
-		close(fd);
-		if ((fd = seg_open(lg, *seq, O_RDWR | O_CREAT)) < 0 ||
+	lg->wfd = fd;
+	lg->wfirst = first;
+	return 0;
+}
+
+/* The newest segment, kept open in lg->wfd, cut back to its sound
+ * records, its end in lg->wend and the next number in lg->wnext; a new
+ * one when the record of len bytes would not fit. */
+static int
+tail_open(struct dopy_evlog *lg, size_t len, struct dopy_buf *b)
+{
+	struct stat sb;
+	uint64_t gen;
+	int fd, r;
+
+	gen_read(lg->lockfd, &gen);
+	if (lg->wfd >= 0 && gen == lg->wfirst && fstat(lg->wfd, &sb) == 0 &&
+	    sb.st_nlink > 0) {
+		if (sb.st_size != lg->wend && (r = tail_sound(lg->wfd,
+		    lg->wfirst, sb.st_size, &lg->wend, &lg->wnext, b)) < 0)
+			return r;
+	} else if ((r = tail_find(lg, gen, b)) < 0)
+		return r;
+	if (lg->wend > 0 && (uint64_t)lg->wend + len > lg->segmax) {
+		/* The generation first: a publisher killed between the two
+		 * leaves others listing, never appending to the old one. */
+		if ((r = gen_write(lg, lg->wnext)) < 0)
+			return r;
+		if ((fd = seg_open(lg, lg->wnext, O_RDWR | O_CREAT)) < 0 ||
 		    ftruncate(fd, 0) < 0) {
 			if (fd >= 0)
 				close(fd);
 			return DOPY_E_SYS;
 		}
+		tail_forget(lg);
+		lg->wfd = fd;
+		lg->wfirst = lg->wnext;
+		lg->wend = 0;
 		prune(lg);
-		end = 0;
 	}
-	if (lseek(fd, end, SEEK_SET) < 0) {
-		close(fd);
-		return DOPY_E_SYS;
-	}
-	*fdp = fd;
 	return 0;
 }
 
 static int
 rec_build(struct dopy_buf *b, const char *topic, const void *val,
-    size_t vlen, uint64_t seq)
+    size_t vlen, uint64_t seq, pid_t pid)
 {
 	struct timespec ts;
-	struct hdr h = { MAGIC, 0, seq, 0, (int32_t)getpid(), 0, 0 };
+	struct hdr h = { MAGIC, 0, seq, 0, (int32_t)pid, 0, 0 };
 	uint32_t tr[2];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -346,33 +435,37 @@ dopy_evlog_append(struct dopy_evlog *lg, const char *topic,
 {
 	struct dopy_buf b;
 	size_t len = HDR + strlen(topic) + vlen + TRAILER;
+	pid_t pid = getpid();
 	ssize_t w;
-	off_t at;
-	int fd = -1, r;
+	int r;
 
 	if (len > DOPY_EVLOG_RECORD_MAX || strlen(topic) > UINT16_MAX)
 		return serr(err, errlen, DOPY_E_TOOBIG, "a record of %zu "
 		    "bytes; at most %u", len, DOPY_EVLOG_RECORD_MAX);
-	if ((r = writer_lock(lg, err, errlen)) < 0)
+	if ((r = writer_lock(lg, pid, err, errlen)) < 0)
 		return r;
 	dopy_buf_init(&b);
-	if ((r = tail_open(lg, len, &fd, seq, &b)) == 0 &&
-	    (r = rec_build(&b, topic, val, vlen, *seq)) == 0) {
-		at = lseek(fd, 0, SEEK_CUR);
-		if ((w = write(fd, b.data, b.len)) != (ssize_t)b.len) {
+	if ((r = tail_open(lg, len, &b)) == 0 &&
+	    (r = rec_build(&b, topic, val, vlen, lg->wnext, pid)) == 0) {
+		*seq = lg->wnext;
+		if ((w = pwrite(lg->wfd, b.data, b.len, lg->wend)) ==
+		    (ssize_t)b.len) {
+			lg->wend += (off_t)b.len;
+			lg->wnext++;
+		} else {
 			/* ENOSPC or the like: leave no torn record. */
 			r = serr(err, errlen, DOPY_E_SYS, "%s: cannot append: "
 			    "%s", lg->dir, w < 0 ? strerror(errno) :
 			    "short write");
-			if (ftruncate(fd, at) < 0)
-				r = DOPY_E_SYS;
+			if (ftruncate(lg->wfd, lg->wend) < 0)
+				tail_forget(lg);
 		}
 	} else if (r == DOPY_E_SYS)
 		serr(err, errlen, r, "%s: %s", lg->dir, strerror(errno));
 	else
 		serr(err, errlen, r, "%s: %s", lg->dir, dopy_strerror(r));
-	if (fd >= 0)
-		close(fd);
+	if (r < 0)
+		tail_forget(lg);	/* list again next time */
 	flock(lg->lockfd, LOCK_UN);
 	dopy_buf_release(&b);
 	return r;
@@ -406,7 +499,7 @@ dopy_evcur_init(struct dopy_evcur *cur, struct dopy_evlog *lg)
 {
 	memset(cur, 0, sizeof(*cur));
 	cur->lg = lg;
-	cur->fd = -1;
+	cur->fd = cur->gfd = -1;
 	dopy_buf_init(&cur->b);
 }
 
@@ -415,7 +508,9 @@ dopy_evcur_release(struct dopy_evcur *cur)
 {
 	if (cur->fd >= 0)
 		close(cur->fd);
-	cur->fd = -1;
+	if (cur->gfd >= 0)
+		close(cur->gfd);
+	cur->fd = cur->gfd = -1;
 	dopy_buf_release(&cur->b);
 }
 
@@ -432,6 +527,8 @@ cur_move(struct dopy_evcur *cur, uint64_t first)
 	cur->fd = fd;
 	cur->first = first;
 	cur->off = 0;
+	dopy_buf_reset(&cur->b);	/* read ahead from nothing */
+	cur->boff = 0;
 	/* What lies between the last record and this segment is gone. */
 	if (first > cur->expect && first > cur->want)
 		cur->dropped += first - (cur->expect > cur->want ?
@@ -463,6 +560,7 @@ dopy_evcur_start(struct dopy_evcur *cur, uint64_t since)
 			return r;
 		cur->off = end;
 		cur->want = cur->expect = next;
+		dopy_buf_reset(&cur->b);
 		return 0;
 	}
 	/* The newest segment that starts at or before since, else the
@@ -475,9 +573,80 @@ dopy_evcur_start(struct dopy_evcur *cur, uint64_t since)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The record at cur->off, from what was read ahead if it is there
+ * whole and sound, else read again (with what follows it, up to
+ * READ_AHEAD bytes): 1 with it at *p, 0 when it is not (yet) whole.
+ */
+#define READ_AHEAD	16384
+static int
+cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p)
+{
+	struct dopy_buf *b = &cur->b;
+	size_t have, want = READ_AHEAD;
+	uint32_t tr[2];
+	uint8_t *q;
+	ssize_t n;
+	int fresh = 0;
+
+	for (;;) {
+		have = cur->off >= cur->boff && (uint64_t)(cur->off -
+		    cur->boff) <= b->len ? b->len - (size_t)(cur->off -
+		    cur->boff) : 0;
+		if (have >= HDR) {
+			q = b->data + (cur->off - cur->boff);
+			memcpy(h, q, HDR);
+			if (h->magic != MAGIC || h->len < HDR + TRAILER ||
+			    h->len > DOPY_EVLOG_RECORD_MAX || h->tlen == 0 ||
+			    (size_t)h->tlen + HDR + TRAILER > h->len)
+				have = 0;	/* not (yet) a record */
+			else if (h->len <= have) {
+				memcpy(tr, q + h->len - TRAILER, TRAILER);
+				if (tr[0] == h->len &&
+				    tr[1] == fnv1a(q, h->len - TRAILER)) {
+					*p = q;
+					return 1;
+				}
+				have = 0;	/* not finished, or torn */
+			} else if (h->len > want)
+				want = h->len;
+		}
+		if (fresh)
+			return 0;
+		/* Read again from the record on: what was read ahead
+		 * may have been read while it was being written. */
+		dopy_buf_reset(b);
+		cur->boff = cur->off;
+		if ((q = dopy_buf_reserve(b, want)) == NULL)
+			return DOPY_E_NOMEM;
+		if ((n = pread(cur->fd, q, want, cur->off)) < 0)
+			return DOPY_E_SYS;
+		b->len = (size_t)n;
+		fresh = 1;
+	}
+}
+
+/* Whether a segment newer than the reader's may exist: the generation
+ * in "lock" (evlog.c's writing) names another, or is not known, or the
+ * caller asked to look (its backstop). */
+static int
+cur_newer(struct dopy_evcur *cur)
+{
+	uint64_t gen;
+
+	if (cur->relist || cur->fd < 0)
+		return 1;
+	if (cur->gfd < 0)
+		cur->gfd = openat(cur->lg->dirfd, "lock", O_RDONLY |
+		    O_CLOEXEC);
+	gen_read(cur->gfd, &gen);
+	return gen == 0 || gen != cur->first;
+}
+
 int
 dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 {
+	const uint8_t *p = NULL;
 	uint64_t next;
 	struct hdr h;
 	int r, again = 0;
@@ -485,7 +654,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 	for (;;) {
 		if (cur->dropped > 0)
 			return DOPY_EVLOG_GAP;
-		r = cur->fd < 0 ? 0 : rec_read(cur->fd, cur->off, &cur->b, &h);
+		r = cur->fd < 0 ? 0 : cur_read(cur, &h, &p);
 		if (r < 0)
 			return r;
 		if (r == 1) {
@@ -498,15 +667,18 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 			rec->seq = h.seq;
 			rec->time_ns = h.time_ns;
 			rec->pid = h.pid;
-			rec->topic = (const char *)cur->b.data + HDR;
+			rec->topic = (const char *)p + HDR;
 			rec->tlen = h.tlen;
-			rec->val = cur->b.data + HDR + h.tlen;
+			rec->val = p + HDR + h.tlen;
 			rec->vlen = h.len - HDR - h.tlen - TRAILER;
 			return 1;
 		}
 		/* Nothing whole here: move on only once a newer segment
 		 * exists, and after one more look (a record may have been
 		 * finished here before the newer one was made). */
+		if (!again && !cur_newer(cur))
+			return 0;
+		cur->relist = 0;
 		if ((r = seg_after(cur, &next)) < 0)
 			return r;
 		if (next == 0)

@@ -75,6 +75,11 @@ void	 dopy_pstruct_free(const struct dopy_pclass_ent *, void *);
 struct dopy_evlog {
 	int		 dirfd;
 	int		 lockfd;	/* "lock", opened on first append */
+	pid_t		 pid;		/* the process that opened them */
+	int		 wfd;		/* the newest segment, or -1 */
+	uint64_t	 wfirst;	/* its first number */
+	off_t		 wend;		/* where its records end */
+	uint64_t	 wnext;		/* the number due next */
 	uint64_t	 segmax;
 	unsigned	 keep;
 	char		 dir[256];	/* for messages */
@@ -108,7 +113,10 @@ struct dopy_evcur {
 	uint64_t		 want;		/* skip records before */
 	uint64_t		 expect;	/* the number due next */
 	uint64_t		 dropped;	/* lost, not yet reported */
-	struct dopy_buf		 b;
+	struct dopy_buf		 b;		/* read ahead, from boff */
+	off_t			 boff;
+	int			 gfd;		/* "lock", for its generation */
+	int			 relist;	/* list at the next dry read */
 };
 void	 dopy_evcur_init(struct dopy_evcur *, struct dopy_evlog *);
 void	 dopy_evcur_release(struct dopy_evcur *);
