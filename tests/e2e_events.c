@@ -630,7 +630,9 @@ expect_ev(dopy_stream *s, uint64_t seq)
  * A publisher keeps the newest segment open between publishes: when
  * another process appends to it, starts a new one, or starts so many
  * that the publisher's segment is removed, the publisher's next event
- * still takes the next number and goes to the newest segment.
+ * still takes the next number and goes to the newest segment.  A
+ * subscriber that is caught up moves to each new segment when it is
+ * made, not on its one-second backstop (five of them here).
  */
 Test(events, publisher_follows_rotation, .timeout = 60)
 {
@@ -638,6 +640,7 @@ Test(events, publisher_follows_rotation, .timeout = 60)
 	dopy_stream *s;
 	char path[700], *big = malloc(1001), *base;
 	uint64_t seq, first;
+	int64_t t0;
 	int i;
 
 	small_log();
@@ -655,6 +658,7 @@ Test(events, publisher_follows_rotation, .timeout = 60)
 	cr_assert_eq(publish(a, "k.a", dopy_value_int(2)), seq + 2);
 	expect_ev(s, seq + 2);
 	seq += 2;
+	t0 = dopy_now_ms();
 	/* b starts a new segment (4 KiB ones), then so many that a's is
 	 * removed (two kept). */
 	for (int round = 0; round < 2; round++) {
@@ -671,6 +675,8 @@ Test(events, publisher_follows_rotation, .timeout = 60)
 		cr_assert(first > 1 && first <= seq, "newest segment %s for "
 		    "event %llu", base, (unsigned long long)seq);
 	}
+	cr_assert_lt(dopy_now_ms() - t0, 3000, "the subscriber took %lld ms "
+	    "to follow five new segments", (long long)(dopy_now_ms() - t0));
 	/* And a's next one lands after the last, where b finds it. */
 	cr_assert_eq(publish(b, "k.b", dopy_value_int(4)), seq + 1);
 	expect_ev(s, ++seq);

@@ -298,6 +298,7 @@ follow(dopy_call *c, struct dopy_evcur *cur, const struct pattern *pat,
 			if ((r = wait_more(c, ino, &deaf,
 			    &cur->relist)) == 1)
 				return 0;	/* nobody to tell */
+			cur->eof = -1;	/* look at the log again */
 		} else
 			return dopy_raise(c, "events.StoreError", "%s: cannot "
 			    "read the log: %s", cur->lg->dir, r == DOPY_E_SYS ?
@@ -330,6 +331,7 @@ e_subscribe(dopy_call *c)
 		ino = -1;
 	}
 	dopy_evcur_init(&cur, &ev->lg);
+	cur.watched = ino >= 0;
 	if ((r = dopy_evcur_start(&cur, dopy_call_uint(c, 1))) < 0)
 		r = dopy_raise(c, "events.StoreError", "%s: cannot read the "
 		    "log: %s", ev->lg.dir, strerror(errno));

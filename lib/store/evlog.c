@@ -500,6 +500,7 @@ dopy_evcur_init(struct dopy_evcur *cur, struct dopy_evlog *lg)
 	memset(cur, 0, sizeof(*cur));
 	cur->lg = lg;
 	cur->fd = cur->gfd = -1;
+	cur->eof = -1;
 	dopy_buf_init(&cur->b);
 }
 
@@ -529,6 +530,7 @@ cur_move(struct dopy_evcur *cur, uint64_t first)
 	cur->off = 0;
 	dopy_buf_reset(&cur->b);	/* read ahead from nothing */
 	cur->boff = 0;
+	cur->eof = -1;
 	/* What lies between the last record and this segment is gone. */
 	if (first > cur->expect && first > cur->want)
 		cur->dropped += first - (cur->expect > cur->want ?
@@ -577,10 +579,14 @@ dopy_evcur_start(struct dopy_evcur *cur, uint64_t since)
  * The record at cur->off, from what was read ahead if it is there
  * whole and sound, else read again (with what follows it, up to
  * READ_AHEAD bytes): 1 with it at *p, 0 when it is not (yet) whole.
+ * Not read again when what was read ahead reached the segment's end
+ * after the caller's last wake-up and the caller is told of every
+ * change (cur->watched): a change since is still to wake it.
  */
 #define READ_AHEAD	16384
 static int
-cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p)
+cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p,
+    int force)
 {
 	struct dopy_buf *b = &cur->b;
 	size_t have, want = READ_AHEAD;
@@ -611,7 +617,8 @@ cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p)
 			} else if (h->len > want)
 				want = h->len;
 		}
-		if (fresh)
+		if (fresh || (!force && cur->watched && cur->eof >= 0 &&
+		    cur->boff + (off_t)b->len == cur->eof))
 			return 0;
 		/* Read again from the record on: what was read ahead
 		 * may have been read while it was being written. */
@@ -622,6 +629,7 @@ cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p)
 		if ((n = pread(cur->fd, q, want, cur->off)) < 0)
 			return DOPY_E_SYS;
 		b->len = (size_t)n;
+		cur->eof = (size_t)n < want ? cur->off + n : -1;
 		fresh = 1;
 	}
 }
@@ -636,6 +644,8 @@ cur_newer(struct dopy_evcur *cur)
 
 	if (cur->relist || cur->fd < 0)
 		return 1;
+	if (cur->watched)
+		return 0;	/* a new segment sets relist */
 	if (cur->gfd < 0)
 		cur->gfd = openat(cur->lg->dirfd, "lock", O_RDONLY |
 		    O_CLOEXEC);
@@ -654,7 +664,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 	for (;;) {
 		if (cur->dropped > 0)
 			return DOPY_EVLOG_GAP;
-		r = cur->fd < 0 ? 0 : cur_read(cur, &h, &p);
+		r = cur->fd < 0 ? 0 : cur_read(cur, &h, &p, again);
 		if (r < 0)
 			return r;
 		if (r == 1) {

@@ -115,7 +115,12 @@ struct dopy_evcur {
 	uint64_t		 dropped;	/* lost, not yet reported */
 	struct dopy_buf		 b;		/* read ahead, from boff */
 	off_t			 boff;
+	off_t			 eof;		/* the end, as read, or -1 */
 	int			 gfd;		/* "lock", for its generation */
+	/* Set by the caller: it watches the directory (inotify), sets
+	 * relist when a file is made in it, events were lost or a wait
+	 * ran out, and sets eof to -1 each time it wakes. */
+	int			 watched;
 	int			 relist;	/* list at the next dry read */
 };
 void	 dopy_evcur_init(struct dopy_evcur *, struct dopy_evlog *);
