@@ -634,9 +634,10 @@ cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p,
 	}
 }
 
-/* Whether a segment newer than the reader's may exist: the generation
- * in "lock" (evlog.c's writing) names another, or is not known, or the
- * caller asked to look (its backstop). */
+/* Whether a segment newer than the reader's may exist: the caller
+ * asked to look (a file was made, or its backstop), or, when it does
+ * not watch the directory, the generation in "lock" (see writing)
+ * names another segment or is not known. */
 static int
 cur_newer(struct dopy_evcur *cur)
 {
