@@ -99,6 +99,36 @@ iso_pid(dopy_call *c)
 	return dopy_return_int(c, (int64_t)getpid());
 }
 
+/* Refused in the child: the client's answer would not come to it. */
+static int
+iso_callback(dopy_call *c)
+{
+	dopy_proxy *p = dopy_call_peer_proxy(c, "client");
+	dopy_error *e = NULL;
+	dopy_value *v = NULL;
+	int r;
+
+	if (p == NULL)
+		return dopy_raise(c, "dopy.InternalError", "out of memory");
+	r = dopy_proxy_call(p, "hello", NULL, &v, &e);
+	dopy_proxy_free(p);
+	dopy_value_free(v);
+	if (r < 0)
+		r = dopy_call_raise_error(c, e);
+	dopy_error_free(e);
+	return r;
+}
+
+static const struct dopy_object_def iso_object;
+
+/* Refused in the child: the object would die with it. */
+static int
+iso_mkref(dopy_call *c)
+{
+	return dopy_call_return(c, dopy_call_new_ref(c, &iso_object, NULL,
+	    NULL));
+}
+
 static const struct dopy_method iso_methods[] = {
 	{ "stubborn", iso_stubborn, "ms:int", "int",
 	    "Isolated: sleep ms milliseconds, deaf to cancels; returns ms." },
@@ -116,6 +146,10 @@ static const struct dopy_method iso_methods[] = {
 	    "The process that runs the call (in process)." },
 	{ "childpid", iso_pid, "", "int",
 	    "Isolated: the process that runs the call." },
+	{ "callback", iso_callback, "", "",
+	    "Isolated: call the client back, which fails." },
+	{ "mkref", iso_mkref, "", "ref",
+	    "Isolated: return an object by reference, which fails." },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -128,7 +162,7 @@ int
 testobj_iso_add(dopy_server *s)
 {
 	static const char *const isolated[] = { "stubborn", "polite",
-	    "count", "crash", "setv", "childpid" };
+	    "count", "crash", "setv", "childpid", "callback", "mkref" };
 	size_t i;
 	int r;
 

@@ -360,6 +360,31 @@ Test(isolated, state_change_is_lost, .timeout = 30)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
+Test(isolated, callbacks_and_references_refused, .timeout = 30)
+{
+	static const char *const methods[] = { "callback", "mkref" };
+	static const char *const why[] = { "cannot call the client back",
+	    "cannot return objects by reference" };
+	dopy_conn *c = e2e_dopyd_conn(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "iso");
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		cr_assert_lt(dopy_proxy_call(p, methods[i], NULL, &v, &e), 0);
+		cr_assert_str_eq(dopy_error_name(e), "dopy.Unsupported", "%s",
+		    dopy_error_message(e));
+		cr_assert(strstr(dopy_error_message(e), why[i]), "%s",
+		    dopy_error_message(e));
+		dopy_error_free(e);
+		e = NULL;
+	}
+	cr_assert_eq(call_int(p, "stubborn", int_arg(8)), 8);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* After every kind of ending, the server has no child and no more
  * descriptors than before. */
 Test(isolated, no_child_or_descriptor_left, .timeout = 30)

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -45,12 +46,14 @@
 #include "server/server.h"
 
 #define GRACE_MS	2000	/* dopy_server_set_isolated's default */
-#define REAP_POLL_MS	10	/* output closed, exit not yet reapable */
+#define REAP_POLL_MS	10	/* output closed, exit not yet reapable,
+				 * and no pidfd to wait on */
 
 struct iso {
 	dopy_call		*call;
 	struct dopy_session	*sess;
 	pid_t			 pid;
+	int			 pidfd;		/* readable at its exit; -1: none */
 	int			 ctl;		/* write end; -1 once closed */
 	struct dopy_chan	 out;		/* the child's frames */
 	int			 grace;
@@ -225,7 +228,7 @@ wait_ms(struct iso *x, int64_t now)
 		t = x->kill_at;
 	else if ((left = dopy_call_remaining_ms(x->call)) >= 0)
 		t = now + left;
-	if (x->eof && (t == 0 || t > now + REAP_POLL_MS))
+	if (x->eof && x->pidfd < 0 && (t == 0 || t > now + REAP_POLL_MS))
 		t = now + REAP_POLL_MS;
 	if (t == 0)
 		return -1;
@@ -235,7 +238,7 @@ wait_ms(struct iso *x, int64_t now)
 static void
 watch(struct iso *x)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	nfds_t n = 0;
 	int64_t now;
 	int ci = -1, oi = -1;
@@ -259,6 +262,8 @@ watch(struct iso *x)
 		}
 		if (!x->eof)
 			pfd[oi = n++] = (struct pollfd){ x->out.in, POLLIN, 0 };
+		else if (x->pidfd >= 0)	/* its output closes before its exit */
+			pfd[n++] = (struct pollfd){ x->pidfd, POLLIN, 0 };
 		if (poll(pfd, n, wait_ms(x, now)) < 0 && errno != EINTR)
 			break;		/* cannot happen: reap below */
 		if (ci >= 0 && (pfd[ci].revents & (POLLERR | POLLNVAL)))
@@ -316,6 +321,8 @@ finish(struct iso *x)
 
 	if (x->ctl >= 0)
 		close(x->ctl);
+	if (x->pidfd >= 0)
+		close(x->pidfd);
 	close(x->out.in);
 	dopy_chan_release(&x->out);
 	answer_for(x);
@@ -364,6 +371,8 @@ spawn(struct iso *x)
 	}
 	close(ctl[0]);
 	close(out[1]);
+	/* Linux 5.3; without it, the exit is looked for every few ms. */
+	x->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	x->ctl = ctl[1];
 	dopy_chan_init(&x->out, out[0], -1);
 	x->out.max_frame = x->sess->ch.max_frame;
