@@ -121,6 +121,21 @@ iso_callback(dopy_call *c)
 
 static const struct dopy_object_def iso_object;
 
+/* A grandchild holds the call's output open after the child is gone. */
+static int
+iso_orphan(dopy_call *c)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return dopy_raise(c, "iso.Fork", "cannot fork");
+	if (pid == 0) {
+		pause_ms(2000);
+		_exit(0);
+	}
+	return dopy_return_int(c, (int64_t)pid);
+}
+
 /* Refused in the child: the object would die with it. */
 static int
 iso_mkref(dopy_call *c)
@@ -146,6 +161,9 @@ static const struct dopy_method iso_methods[] = {
 	    "The process that runs the call (in process)." },
 	{ "childpid", iso_pid, "", "int",
 	    "Isolated: the process that runs the call." },
+	{ "orphan", iso_orphan, "", "int",
+	    "Isolated: leave a process that holds the call's output open for "
+	    "2 s; returns its pid." },
 	{ "callback", iso_callback, "", "",
 	    "Isolated: call the client back, which fails." },
 	{ "mkref", iso_mkref, "", "ref",
@@ -162,7 +180,8 @@ int
 testobj_iso_add(dopy_server *s)
 {
 	static const char *const isolated[] = { "stubborn", "polite",
-	    "count", "crash", "setv", "childpid", "callback", "mkref" };
+	    "count", "crash", "setv", "childpid", "orphan", "callback",
+	    "mkref" };
 	size_t i;
 	int r;
 

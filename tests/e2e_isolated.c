@@ -385,6 +385,23 @@ Test(isolated, callbacks_and_references_refused, .timeout = 30)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
+/* The child's output held open by a process it left: its exit is the
+ * end of the call all the same. */
+Test(isolated, grandchild_holding_the_pipe, .timeout = 30)
+{
+	dopy_conn *c = e2e_dopyd_conn(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "iso");
+	int64_t t0 = dopy_now_ms(), orphan, took;
+
+	orphan = call_int(p, "orphan", NULL);
+	cr_assert_eq(call_int(p, "stubborn", int_arg(9)), 9);
+	took = dopy_now_ms() - t0;
+	kill((pid_t)orphan, SIGKILL);
+	cr_assert_lt(took, 1000, "took %lld ms", (long long)took);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* After every kind of ending, the server has no child and no more
  * descriptors than before. */
 Test(isolated, no_child_or_descriptor_left, .timeout = 30)

@@ -21,7 +21,10 @@
  * the child's output and one timer.  When the call is stopped the
  * child gets its grace; a child still running at its end is killed
  * (SIGKILL), reaped, and the parent answers for it.  A child that dies
- * any other way without answering is answered dopy.Crashed.
+ * any other way without answering is answered dopy.Crashed.  Its exit
+ * is waited for on a pidfd, not on the end of its output, which a
+ * process it forked may hold open; it dies with the parent
+ * (PR_SET_PDEATHSIG), so none outlives a connection process killed.
  *
  * The child answers its one call and _exit()s: it never returns to the
  * connection's loop, runs no atexit handlers or destructors, and
@@ -38,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -60,7 +64,10 @@ struct iso {
 	int64_t			 t0, kill_at;	/* kill_at 0: not stopped */
 	int			 eof;		/* out closed (or broken) */
 	int			 answered;	/* its REPLY or ERROR went out */
-	int			 reaped, status, killed, lost, deaf;
+	int			 reaped, status, killed;
+	int			 lost;		/* the client cannot be written */
+	int			 deaf;		/* nor read (POLLERR, POLLNVAL) */
+	int			 broken;	/* poll(2) failed */
 	dopy_error		*err;		/* the ERROR relayed, for the log */
 };
 
@@ -104,9 +111,13 @@ grace_of(const dopy_call *c)
 /* The session's channel turned to the pipes; what the parent had read
  * of the client's input is the parent's. */
 static void
-child_setup(struct dopy_session *s, int in, int out)
+child_setup(struct dopy_session *s, pid_t parent, int in, int out)
 {
 	struct dopy_chan *ch = &s->ch;
+
+	/* Never outlive the connection process, however it ends. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
 
 	close(ch->in);
 	if (ch->out != ch->in)
@@ -235,45 +246,79 @@ wait_ms(struct iso *x, int64_t now)
 	return t <= now ? 0 : t - now > 60000 ? 60000 : (int)(t - now);
 }
 
+/* Stopped by the client, its deadline, or a client that cannot be
+ * reached: time to tell the child and start its grace. */
+static int
+stopping(struct iso *x)
+{
+	return x->kill_at == 0 && !x->answered &&
+	    (x->lost || x->deaf || dopy_call_stopped(x->call));
+}
+
+/* The child has exited: what it wrote is read, and it is reaped.  Its
+ * output may still be open (a grandchild holds it): not waited for. */
 static void
-watch(struct iso *x)
+exited(struct iso *x)
+{
+	uint64_t before;
+	int i;
+
+	for (i = 0; i < 16 && !x->eof; i++) {
+		before = x->out.bytes_in;
+		drain(x);
+		if (x->out.bytes_in == before)
+			break;
+	}
+	reap(x, WNOHANG);
+}
+
+/* One wait for the client's input (until the call is stopped or
+ * answered), the child's output and its exit, or the timer. */
+static void
+wait_once(struct iso *x, int64_t now)
 {
 	struct pollfd pfd[3];
 	nfds_t n = 0;
-	int64_t now;
-	int ci = -1, oi = -1;
+	int ci = -1, oi = -1, pi = -1;
 
-	while (!x->reaped) {
+	if (x->kill_at == 0 && !x->answered && !x->deaf &&
+	    dopy_cancel_readable(x->sess))
+		pfd[ci = n++] = (struct pollfd){ x->sess->ch.in, POLLIN, 0 };
+	if (!x->eof)
+		pfd[oi = n++] = (struct pollfd){ x->out.in, POLLIN, 0 };
+	if (x->pidfd >= 0)
+		pfd[pi = n++] = (struct pollfd){ x->pidfd, POLLIN, 0 };
+	if (poll(pfd, n, wait_ms(x, now)) < 0) {
+		x->broken = errno != EINTR;
+		return;
+	}
+	if (ci >= 0 && (pfd[ci].revents & (POLLERR | POLLNVAL)))
+		x->deaf = 1;
+	else if (ci >= 0 && pfd[ci].revents != 0)
+		(void)dopy_call_cancelled(x->call);
+	if (oi >= 0 && pfd[oi].revents != 0)
+		drain(x);
+	if (pi >= 0 && pfd[pi].revents != 0)
+		exited(x);
+	else if (x->eof && x->pidfd < 0)
+		reap(x, WNOHANG);
+}
+
+static void
+watch(struct iso *x)
+{
+	int64_t now;
+
+	while (!x->reaped && !x->broken) {
 		now = dopy_now_ms();
-		if (x->kill_at == 0 && dopy_call_stopped(x->call))
+		if (stopping(x))
 			stop_child(x, now);
 		if (x->kill_at != 0 && now >= x->kill_at) {
 			kill(x->pid, SIGKILL);
 			x->killed = 1;
-			reap(x, 0);
 			break;
 		}
-		n = 0;
-		ci = oi = -1;
-		if (x->kill_at == 0 && !x->deaf &&
-		    dopy_cancel_readable(x->sess)) {
-			pfd[ci = n++] = (struct pollfd){ x->sess->ch.in,
-			    POLLIN, 0 };
-		}
-		if (!x->eof)
-			pfd[oi = n++] = (struct pollfd){ x->out.in, POLLIN, 0 };
-		else if (x->pidfd >= 0)	/* its output closes before its exit */
-			pfd[n++] = (struct pollfd){ x->pidfd, POLLIN, 0 };
-		if (poll(pfd, n, wait_ms(x, now)) < 0 && errno != EINTR)
-			break;		/* cannot happen: reap below */
-		if (ci >= 0 && (pfd[ci].revents & (POLLERR | POLLNVAL)))
-			x->deaf = 1;
-		else if (ci >= 0 && pfd[ci].revents != 0)
-			(void)dopy_call_cancelled(x->call);
-		if (oi >= 0 && pfd[oi].revents != 0)
-			drain(x);
-		if (x->eof)
-			reap(x, WNOHANG);
+		wait_once(x, now);
 	}
 	if (!x->reaped) {
 		kill(x->pid, SIGKILL);
@@ -347,7 +392,7 @@ static pid_t
 spawn(struct iso *x)
 {
 	int ctl[2], out[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(ctl, O_CLOEXEC) < 0)
 		return -1;
@@ -366,7 +411,7 @@ spawn(struct iso *x)
 	if (pid == 0) {
 		close(ctl[1]);
 		close(out[0]);
-		child_setup(x->sess, ctl[0], out[1]);
+		child_setup(x->sess, parent, ctl[0], out[1]);
 		return 0;
 	}
 	close(ctl[0]);
