@@ -246,6 +246,17 @@ wait_ms(struct iso *x, int64_t now)
 	return t <= now ? 0 : t - now > 60000 ? 60000 : (int)(t - now);
 }
 
+/* SIGKILL through the pidfd when there is one: in -s mode a listener's
+ * reaper may have taken the child, and its pid may name another. */
+static void
+kill_child(struct iso *x)
+{
+	if (x->pidfd >= 0 && (syscall(SYS_pidfd_send_signal, x->pidfd,
+	    SIGKILL, NULL, 0) == 0 || errno != ENOSYS))
+		return;		/* sent, or it is gone already */
+	kill(x->pid, SIGKILL);
+}
+
 /* Stopped by the client, its deadline, or a client that cannot be
  * reached: time to tell the child and start its grace. */
 static int
@@ -314,14 +325,14 @@ watch(struct iso *x)
 		if (stopping(x))
 			stop_child(x, now);
 		if (x->kill_at != 0 && now >= x->kill_at) {
-			kill(x->pid, SIGKILL);
+			kill_child(x);
 			x->killed = 1;
 			break;
 		}
 		wait_once(x, now);
 	}
 	if (!x->reaped) {
-		kill(x->pid, SIGKILL);
+		kill_child(x);
 		reap(x, 0);
 	}
 }
