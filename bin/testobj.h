@@ -21,6 +21,8 @@ int	testobj_stream_add(dopy_server *);
 int64_t	testobj_now_ms(void);
 /* Cancellation and deadlines (testobj_slow.c): `slow`. */
 int	testobj_slow_add(dopy_server *);
+/* Isolated methods (testobj_iso.c): `iso`. */
+int	testobj_iso_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

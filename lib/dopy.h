@@ -231,6 +231,15 @@ int		 dopy_server_add(dopy_server *, const struct dopy_object_def *,
  */
 int		 dopy_server_set_oneway(dopy_server *, const char *object,
 		    const char *method);
+/*
+ * Run a method isolated, in a child the connection process forks for
+ * each call once its arguments are bound (dopy(7)): one that ignores a
+ * cancel or its deadline is killed grace_ms later (<= 0: 2000) and the
+ * client gets dopy.Cancelled or dopy.DeadlineExceeded; one that dies
+ * gets dopy.Crashed.  What the child changes in memory is lost.
+ */
+int		 dopy_server_set_isolated(dopy_server *, const char *object,
+		    const char *method, int grace_ms);
 const char	*dopy_server_errmsg(const dopy_server *);
 
 /*

@@ -17,44 +17,6 @@
 #include "e2e_util.h"
 #include "internal.h"	/* dopy_now_ms */
 
-#define MAX_FRAME	(1u << 20)
-
-/* dopyd spoken to by hand, its HELLO announcing features. */
-static void
-session(struct e2e_proc *p, uint64_t features)
-{
-	struct dopy_hello h;
-	struct dopy_buf b, pl;
-	struct e2e_frame f;
-	char err[200];
-
-	if (features == 0) {
-		e2e_dopyd(p, 1, MAX_FRAME, NULL);
-		return;
-	}
-	e2e_dopyd(p, 0, MAX_FRAME, NULL);
-	memset(&h, 0, sizeof(h));
-	h.proto = DOPY_PROTOCOL;
-	h.max_frame = MAX_FRAME;
-	h.features = features;
-	h.software = "dopy-e2e/cancel";
-	dopy_buf_init(&pl);
-	dopy_buf_init(&b);
-	cr_assert(dopy_msg_hello_put(&pl, &h) == 0);
-	e2e_frame(&b, DOPY_F_HELLO, 0, pl.data, pl.len);
-	e2e_send(p, &b);
-	dopy_buf_release(&b);
-	dopy_buf_release(&pl);
-	cr_assert_eq(e2e_read_frame(p->out, &f, E2E_WAIT_MS), 1);
-	cr_assert_eq(f.type, DOPY_F_HELLO);
-	cr_assert_eq(dopy_msg_hello_get(f.payload, f.len, &h, err,
-	    sizeof(err)), 0, "%s", err);
-	cr_assert_eq(h.features & DOPY_FEAT_ALL, DOPY_FEAT_ALL,
-	    "dopyd announced features %#llx",
-	    (unsigned long long)h.features);
-	dopy_msg_hello_release(&h);
-	free(f.payload);
-}
 
 /* slow.spin(ms) as call id; with deadline >= 0, flagged and carrying
  * it (or, with bare, flagged and carrying nothing). */
@@ -184,7 +146,7 @@ Test(cancel, queued_call_never_runs, .timeout = 30)
 	int64_t t0;
 	char *log;
 
-	session(&p, DOPY_FEAT_ALL);
+	e2e_dopyd_features(&p, DOPY_FEAT_ALL);
 	dopy_buf_init(&b);
 	put_spin(&b, 1, 3000, -1, 0);
 	put_spin(&b, 2, 5000, -1, 0);
@@ -207,7 +169,7 @@ Test(cancel, after_the_answer_ignored, .timeout = 30)
 {
 	struct e2e_proc p;
 
-	session(&p, DOPY_FEAT_ALL);
+	e2e_dopyd_features(&p, DOPY_FEAT_ALL);
 	send_spin(&p, 1, 1, -1);
 	e2e_expect_int(p.out, 1, 1);
 	send_cancel(&p, 1);		/* answered already */
@@ -223,7 +185,7 @@ Test(cancel, eof_ends_the_running_call, .timeout = 30)
 	int64_t t0;
 	char *log;
 
-	session(&p, DOPY_FEAT_ALL);
+	e2e_dopyd_features(&p, DOPY_FEAT_ALL);
 	send_spin(&p, 1, 10000, -1);
 	usleep(100 * 1000);
 	t0 = dopy_now_ms();
@@ -243,7 +205,7 @@ Test(cancel, deadline_by_hand, .timeout = 30)
 	int64_t t0;
 	char *log;
 
-	session(&p, DOPY_FEAT_ALL);
+	e2e_dopyd_features(&p, DOPY_FEAT_ALL);
 	t0 = dopy_now_ms();
 	send_spin(&p, 1, 5000, 200);
 	expect_error(&p, 1, "dopy.DeadlineExceeded");
@@ -266,7 +228,7 @@ Test(cancel, old_client_gets_neither, .timeout = 30)
 	struct e2e_proc p;
 	struct dopy_buf b;
 
-	session(&p, 0);
+	e2e_dopyd_features(&p, 0);
 	/* The flag means nothing to a server whose client did not
 	 * announce DEADLINE: the payload is read as ever. */
 	dopy_buf_init(&b);

@@ -135,7 +135,7 @@ Test(pages, dopyd_documents_every_stock_method, .timeout = 60)
 		free(list);
 		free(doc);
 	}
-	cr_assert_geq(nobj, 5, "dopyd serves cb, dopy, factory, stream, stub, test, thermo");
+	cr_assert_geq(nobj, 5, "dopyd serves cb, dopy, factory, iso, slow, stream, stub, test, thermo");
 	free(objects);
 }
 

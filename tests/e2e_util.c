@@ -797,6 +797,42 @@ e2e_dopyd_conn(const char *log)
 }
 
 void
+e2e_dopyd_features(struct e2e_proc *p, uint64_t features)
+{
+	struct dopy_hello h;
+	struct dopy_buf b, pl;
+	struct e2e_frame f;
+	char err[200];
+
+	if (features == 0) {
+		e2e_dopyd(p, 1, E2E_MAX_FRAME, NULL);
+		return;
+	}
+	e2e_dopyd(p, 0, E2E_MAX_FRAME, NULL);
+	memset(&h, 0, sizeof(h));
+	h.proto = DOPY_PROTOCOL;
+	h.max_frame = E2E_MAX_FRAME;
+	h.features = features;
+	h.software = "dopy-e2e/features";
+	dopy_buf_init(&pl);
+	dopy_buf_init(&b);
+	cr_assert(dopy_msg_hello_put(&pl, &h) == 0);
+	e2e_frame(&b, DOPY_F_HELLO, 0, pl.data, pl.len);
+	e2e_send(p, &b);
+	dopy_buf_release(&b);
+	dopy_buf_release(&pl);
+	cr_assert_eq(e2e_read_frame(p->out, &f, E2E_WAIT_MS), 1);
+	cr_assert_eq(f.type, DOPY_F_HELLO);
+	cr_assert_eq(dopy_msg_hello_get(f.payload, f.len, &h, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h.features & DOPY_FEAT_ALL, DOPY_FEAT_ALL,
+	    "dopyd announced features %#llx",
+	    (unsigned long long)h.features);
+	dopy_msg_hello_release(&h);
+	free(f.payload);
+}
+
+void
 e2e_finish(struct e2e_proc *p, int code)
 {
 	char *rest;

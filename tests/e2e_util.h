@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #define E2E_WAIT_MS	10000	/* deadline for a child by default */
+#define E2E_MAX_FRAME	(1u << 20)	/* e2e_dopyd_features offers it */
 
 struct e2e_proc {
 	pid_t	pid;		/* 0 once reaped */
@@ -141,6 +142,9 @@ size_t		 e2e_all_errors(const uint8_t *p, size_t len, char **first);
  * HELLO exchange offering max as the frame limit. */
 void		 e2e_dopyd(struct e2e_proc *, int hello, uint32_t max,
 		    const char *opt);
+/* `dopyd -d` spoken to by hand, its HELLO announcing features (which
+ * dopyd must announce too); 0: e2e_dopyd's plain HELLO. */
+void		 e2e_dopyd_features(struct e2e_proc *, uint64_t features);
 /* EOF on the child's stdin: nothing more may come from it, and it must
  * exit with code. */
 void		 e2e_finish(struct e2e_proc *, int code);

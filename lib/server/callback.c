@@ -165,6 +165,11 @@ dopy_session_callback(struct dopy_session *s, const char *object,
 	int r;
 
 	*result = NULL;
+	/* Its answer would come to the connection process (isolate.c). */
+	if (s->iso_child)
+		return named(ep, dopy_error_set(ep, DOPY_E_USAGE, "callback "
+		    "%s.%s: an isolated call cannot call the client back",
+		    object, method), "dopy.Unsupported", object, method);
 	if (dopy_callback_over(s, NULL))
 		return named(ep, dopy_error_set(ep, DOPY_E_LOST, "callback "
 		    "%s.%s: the connection has ended", object, method),

@@ -144,6 +144,13 @@ take_input(struct dopy_session *c)
 	return 0;
 }
 
+int
+dopy_cancel_readable(struct dopy_session *c)
+{
+	return !c->gone && !c->ch.big_open &&
+	    dopy_buf_avail(&c->ch.rbuf) < c->ch.max_frame;
+}
+
 /* Act on and remove the CANCELs among the whole frames buffered. */
 static void
 scan(struct dopy_session *c)

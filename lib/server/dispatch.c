@@ -384,7 +384,8 @@ dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
 	if (o->stub != NULL ? dopy_stub_bind(c, m) == 0 :
 	    bind_args(c, m) == 0 && check_refs(c) == 0) {
 		answer_early(c);
-		run(s, c);
+		if (dopy_isolate(c))
+			run(s, c);
 	}
 }
 

@@ -151,6 +151,14 @@ dopy_call_new_ref(dopy_call *c, const struct dopy_object_def *def,
 		    "object by reference, or no methods");
 		return NULL;
 	}
+	/* It would die with the child before the client could call it
+	 * (isolate.c). */
+	if (c->sess->iso_child) {
+		dopy_raise(c, "dopy.Unsupported", "%s.%s: an isolated call "
+		    "cannot return objects by reference", dopy_call_object(c),
+		    dopy_call_method(c));
+		return NULL;
+	}
 	if ((t = table(c->sess)) != NULL && full(c->srv, t)) {
 		dopy_raise(c, "dopy.TooManyReferences", "this connection "
 		    "holds %zu object%s by reference, the most it may; "

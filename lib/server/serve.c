@@ -415,10 +415,12 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	dopy_call_drop_args(&call);
 	if (!oneway && !call.answered && !silenced(c))
 		r = reply(c, f->id, &call);
-	else if ((oneway || call.answered) && call.err != NULL)
+	else if ((oneway || call.answered) && !call.relayed &&
+	    call.err != NULL)
 		dopy_session_complain(c, LOG_WARNING, "oneway %s.%s: %s: %s",
 		    m.object, m.method, dopy_error_name(call.err),
 		    dopy_error_message(call.err));
+	dopy_isolate_exit(c, r);	/* an isolated call's child ends */
 	dopy_call_release(&call);
 	dopy_msg_call_release(&m);
 	return r;

@@ -267,8 +267,8 @@ dopy_server_own(dopy_server *s, void *p, void (*fn)(void *))
 }
 
 int
-dopy_server_set_oneway(dopy_server *s, const char *object,
-    const char *method)
+dopy_server_method(dopy_server *s, const char *object, const char *method,
+    struct dopy_object **op, size_t *ip)
 {
 	struct dopy_object *o;
 	size_t i;
@@ -282,6 +282,21 @@ dopy_server_set_oneway(dopy_server *s, const char *object,
 			break;
 	if (i == o->nmethods)
 		return dopy_server_fail(s, "%s: no method %s", object, method);
+	*op = o;
+	*ip = i;
+	return 0;
+}
+
+int
+dopy_server_set_oneway(dopy_server *s, const char *object,
+    const char *method)
+{
+	struct dopy_object *o;
+	size_t i;
+	int r;
+
+	if ((r = dopy_server_method(s, object, method, &o, &i)) < 0)
+		return r;
 	if (o->oneway == NULL || o->noneway < o->nmethods) {
 		unsigned char *f = calloc(o->nmethods, 1);
 

@@ -66,6 +66,10 @@ struct dopy_object {
 	 * flags; NULL: none). */
 	unsigned char			*oneway;
 	size_t				 noneway;
+	/* isolate.c: per method, the grace in ms of one run isolated
+	 * (dopy_server_set_isolated; 0: runs in process; NULL: none). */
+	int				*isolated;
+	size_t				 nisolated;
 	/* stubcall.c: a generated object's (dopy_server_set_stub), or
 	 * NULL. */
 	struct dopy_stubobj		*stub;
@@ -188,6 +192,9 @@ struct dopy_session {
 	struct dopy_callnote	 notes[DOPY_CALL_NOTES];
 	size_t			 nnotes;
 	int			 gone;
+	/* isolate.c: this process is an isolated call's child, its
+	 * channel the pipes to the connection process. */
+	int			 iso_child;
 };
 /* serve.c: log a complaint about the peer, within its rate limit. */
 void	 dopy_session_complain(struct dopy_session *, int prio,
@@ -252,6 +259,8 @@ struct dopy_call {
 	uint32_t		 id;		/* frame id; 0 for ONEWAY */
 	int			 answered;	/* a declared-oneway method's
 						 * empty REPLY went out early */
+	int			 relayed;	/* isolate.c: the child's answer
+						 * went out; err is its copy */
 	struct dopy_stubcall	*stub;		/* a generated object's call */
 	struct dopy_out		 iout;		/* stream.c: an item's writer */
 	/* Last, and defined only below sig->n (NULL until bound): the
@@ -274,6 +283,10 @@ void	 dopy_stream_result(dopy_call *);
 int	 dopy_session_answer_early(struct dopy_session *, uint32_t id);
 const struct dopy_object *dopy_server_find(const dopy_server *,
 	    const char *name);
+/* The object registered as object and its method's index: 0, or
+ * DOPY_E_INVAL, or DOPY_E_USAGE with the reason in errmsg. */
+int	 dopy_server_method(dopy_server *, const char *object,
+	    const char *method, struct dopy_object **, size_t *);
 /* The reason for a refused registration into errmsg; DOPY_E_USAGE. */
 int	 dopy_server_fail(dopy_server *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -351,6 +364,18 @@ void	 dopy_running_pop(struct dopy_session *, struct dopy_running *);
 int	 dopy_cancel_frame(struct dopy_session *, const struct dopy_frame *);
 /* Whether the call has been stopped, without reading anything. */
 int	 dopy_call_stopped(dopy_call *);
+/* Whether dopy_call_cancelled would read more of the client's input
+ * (it has not gone, and less than a frame limit is buffered). */
+int	 dopy_cancel_readable(struct dopy_session *);
+
+/* ---- isolate.c: methods run in a forked child ---- */
+/* After binding: 1 when the method is to run here (not isolated, or
+ * this is the child); 0 in the parent, the call answered through the
+ * child (c->answered, c->relayed) or its error raised in c. */
+int	 dopy_isolate(dopy_call *);
+/* In an isolated call's child, after its answer (r: the reply's
+ * code): the child ends here; elsewhere nothing. */
+void	 dopy_isolate_exit(struct dopy_session *, int r);
 
 /* ---- stubcall.c: generated objects (dopy_server_set_stub) ---- */
 struct dopy_stubobj {
