@@ -113,19 +113,9 @@ send_cancel(dopy_conn *c, uint32_t id, dopy_error **ep)
 }
 
 void
-dopy_future_cancel_due(dopy_future *f)
+dopy_conn_cancel_id(dopy_conn *c, uint32_t id)
 {
-	dopy_conn *c = f->conn;
-	int due;
-
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&c->lock);
-	due = f->cancel_due;
-	f->cancel_due = 0;
-	pthread_mutex_unlock(&c->lock);
-	if (due)
-		(void)send_cancel(c, f->id, NULL);
+	(void)send_cancel(c, id, NULL);
 }
 
 int

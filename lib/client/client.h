@@ -286,8 +286,9 @@ int	 dopy_deadline_enc(struct dopy_buf *, const char *object,
  * replaced by the wrapper and dl; else 0. */
 int	 dopy_deadline_wrap(dopy_future *, struct dopy_dlenc *dl,
 	    dopy_callenc_fn *enc, const void **arg);
-/* A CANCEL for f if one is due (after a local expiry); lock not held. */
-void	 dopy_future_cancel_due(dopy_future *);
+/* A CANCEL for call id (one a local expiry gave up on; the future says
+ * it is due while the waiter holds the lock); lock not held. */
+void	 dopy_conn_cancel_id(dopy_conn *, uint32_t id);
 /* Closing: CANCEL for every call in flight, if it goes out at once. */
 void	 dopy_conn_cancel_all(dopy_conn *);
 

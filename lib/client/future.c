@@ -1008,7 +1008,7 @@ int
 dopy_future_wait(dopy_future *f, dopy_value **result, dopy_error **ep)
 {
 	dopy_conn *c;
-	int r;
+	int r, due = 0;
 
 	if (result != NULL)
 		*result = NULL;
@@ -1017,6 +1017,8 @@ dopy_future_wait(dopy_future *f, dopy_value **result, dopy_error **ep)
 	if ((c = f->conn) != NULL) {
 		pthread_mutex_lock(&c->lock);
 		wait_answer(c, f);
+		due = f->cancel_due;	/* a timeout left the server a CANCEL */
+		f->cancel_due = 0;
 	}
 	if ((r = f->code) < 0 && ep != NULL) {
 		dopy_error_free(*ep);
@@ -1028,7 +1030,8 @@ dopy_future_wait(dopy_future *f, dopy_value **result, dopy_error **ep)
 	}
 	if (c != NULL)
 		pthread_mutex_unlock(&c->lock);
-	dopy_future_cancel_due(f);
+	if (due)
+		dopy_conn_cancel_id(c, f->id);
 	return r;
 }
 

@@ -340,9 +340,12 @@ int
 dopy_cancel_refused(struct dopy_session *c, struct dopy_callmsg *m,
     dopy_call *call, uint32_t id, int64_t deadline)
 {
-	struct dopy_callnote *n = id != 0 ? note_find(c, id) : NULL;
+	struct dopy_callnote *n;
 	int why = 0;
 
+	if (deadline == 0 && c->nnotes == 0)
+		return 0;		/* the common case: nothing to look at */
+	n = id != 0 ? note_find(c, id) : NULL;
 	if (n != NULL && n->cancelled)
 		why = DOPY_STOP_CANCEL;
 	else if (deadline != 0 && dopy_now_ms() >= deadline)

@@ -210,25 +210,6 @@ bind_args(dopy_call *c, const struct dopy_callmsg *m)
 
 /* Whether values of type t may hold a ref (a value's type: an `any'
  * argument has the type it came with). */
-int
-dopy_type_has_ref(const dopy_type *t)
-{
-	size_t i;
-
-	switch (t->kind) {
-	case DOPY_REF:
-		return 1;
-	case DOPY_ARRAY:
-		return dopy_type_has_ref(t->elem);
-	case DOPY_STRUCT:
-		for (i = 0; i < t->nfields; i++)
-			if (dopy_type_has_ref(t->fields[i]))
-				return 1;
-		return 0;
-	default:
-		return 0;
-	}
-}
 
 /* Whether v holds a ref that names nothing live here (*id: the first);
  * the live ones count as used (not reaped while clients pass them). */
@@ -286,7 +267,7 @@ check_refs(dopy_call *c)
 	size_t k;
 	int r;
 
-	if (c->sess == NULL)
+	if (c->sess == NULL || !c->sig->mayref)
 		return 0;
 	for (k = 0; k < c->sig->n; k++)
 		if ((r = dopy_call_ref_ok(c, k, c->argv[k])) < 0)

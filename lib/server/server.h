@@ -338,8 +338,7 @@ int	 dopy_call_missing(dopy_call *, size_t k);
 int	 dopy_call_decode_arg(dopy_call *, size_t k, const struct dopy_image *,
 	    dopy_value **);
 int	 dopy_call_arg_error(dopy_call *, size_t k, int r, const char *err);
-/* Whether values of type t may hold a ref; an argument's refs live. */
-int	 dopy_type_has_ref(const dopy_type *);
+/* An argument's refs live. */
 int	 dopy_call_ref_ok(dopy_call *, size_t k, const dopy_value *);
 
 /* ---- cancel.c: CANCEL frames and deadlines (dopy(5)) ---- */

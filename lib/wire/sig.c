@@ -221,6 +221,10 @@ dopy_sig_parse(const char *params, char *err, size_t errlen)
 		s->n++;
 		if (parse_param(&s->p[s->n - 1], b, e, err, errlen) < 0)
 			goto fail;
+		/* Dispatch checks refs among the arguments only then. */
+		if (s->p[s->n - 1].type->kind == DOPY_ANY ||
+		    dopy_type_has_ref(s->p[s->n - 1].type))
+			s->mayref = 1;
 		if (dopy_sig_find(s, s->p[s->n - 1].name) != (int)s->n - 1) {
 			snprintf(err, errlen, "parameter %s declared twice",
 			    s->p[s->n - 1].name);

@@ -490,3 +490,23 @@ dopy_type_field_name(const dopy_type *t, size_t i)
 		return NULL;
 	return t->fnames[i];
 }
+
+int
+dopy_type_has_ref(const dopy_type *t)
+{
+	size_t i;
+
+	switch (t->kind) {
+	case DOPY_REF:
+		return 1;
+	case DOPY_ARRAY:
+		return dopy_type_has_ref(t->elem);
+	case DOPY_STRUCT:
+		for (i = 0; i < t->nfields; i++)
+			if (dopy_type_has_ref(t->fields[i]))
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}

@@ -221,6 +221,8 @@ dopy_type *dopy_type_ref(const dopy_type *);
 /* type.c: the type `ref' (tpl `u'); its values
  * hold the id in u.u. */
 extern struct dopy_type dopy_type_ref_;
+/* Whether values of type t may hold a ref. */
+int	 dopy_type_has_ref(const dopy_type *);
 /* The packed array types bool[], int[], uint[] and double[]. */
 extern struct dopy_type dopy_type_bools_, dopy_type_ints_, dopy_type_uints_,
     dopy_type_doubles_;
@@ -387,6 +389,7 @@ struct dopy_sig {
 	size_t			 n;
 	struct dopy_param	*p;
 	char			*text;	/* normalised */
+	int			 mayref;	/* an argument may hold a ref */
 };
 /* Index of the parameter called name, or -1. */
 int	 dopy_sig_find(const dopy_sig *, const char *name);
