@@ -114,9 +114,11 @@ dopy_call_decode_arg(dopy_call *c, size_t k, const struct dopy_image *img,
     dopy_value **v)
 {
 	char err[200];
+	int r;
 
-	return dopy_call_arg_error(c, k, dopy_decode(img, c->sig->p[k].type,
-	    v, err, sizeof(err)), err);
+	if ((r = dopy_decode(img, c->sig->p[k].type, v, err, sizeof(err))) < 0)
+		return dopy_call_arg_error(c, k, r, err);
+	return 0;
 }
 
 int
@@ -154,8 +156,24 @@ bind_one(dopy_call *c, size_t k, const struct dopy_image *img)
 	return dopy_call_decode_arg(c, k, img, &c->argv[k]);
 }
 
+static int	arg_slot_slow(dopy_call *, const struct dopy_callmsg *, size_t,
+		    int *, size_t *);
+
 int
 dopy_call_arg_slot(dopy_call *c, const struct dopy_callmsg *m, size_t i,
+    int *named, size_t *k)
+{
+	/* Most calls: an argument by position, where it should be. */
+	if (m->names[i][0] == '\0' && !*named && i < c->sig->n) {
+		*k = i;
+		return 0;
+	}
+	return arg_slot_slow(c, m, i, named, k);
+}
+
+/* The rest of dopy_call_arg_slot: named arguments, and the refusals. */
+static int
+arg_slot_slow(dopy_call *c, const struct dopy_callmsg *m, size_t i,
     int *named, size_t *k)
 {
 	const char *on = c->obj->def->name, *mn = mname(c);
@@ -207,9 +225,6 @@ bind_args(dopy_call *c, const struct dopy_callmsg *m)
 
 #define NO_REF	"no reference @%u on this connection (released, reaped, " \
 		"or from another connection)"
-
-/* Whether values of type t may hold a ref (a value's type: an `any'
- * argument has the type it came with). */
 
 /* Whether v holds a ref that names nothing live here (*id: the first);
  * the live ones count as used (not reaped while clients pass them). */
