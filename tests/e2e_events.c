@@ -127,14 +127,6 @@ next_ev(dopy_stream *s, struct ev *ev)
 	dopy_value_free(v);
 }
 
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 Test(events, pipe_publish_subscribe, .timeout = 30)
 {
 	dopy_conn *pc = ev_conn(), *sc = ev_conn();
@@ -157,7 +149,7 @@ Test(events, pipe_publish_subscribe, .timeout = 30)
 	cr_assert_str_eq(ev.value, "hi there");
 	cr_assert_str_eq(ev.type, "string");
 	/* Events that come while the subscriber waits. */
-	nap_ms(200);
+	e2e_nap_ms(200);
 	cr_assert_eq(publish(pc, "sensors.t3", dopy_value_bool(1)), 5);
 	next_ev(s, &ev);
 	cr_assert_eq(ev.seq, 5);
@@ -199,7 +191,7 @@ Test(events, checks_and_since_zero, .timeout = 30)
 	dopy_error_free(e);
 	dopy_stream_free(s);
 	s = subscribe(sc, "**", 0);
-	nap_ms(300);		/* it has started after old.one */
+	e2e_nap_ms(300);		/* it has started after old.one */
 	publish(c, "new.one", dopy_value_int(2));
 	next_ev(s, &ev);
 	cr_assert_str_eq(ev.topic, "new.one");
@@ -595,7 +587,7 @@ Test(events, torn_record_skipped, .timeout = 60)
 				;
 			_exit(0);
 		}
-		nap_ms(5 + 7 * i);
+		e2e_nap_ms(5 + 7 * i);
 		kill(p.pid, SIGKILL);
 		cr_assert_eq(waitpid(pid, &st, 0), pid);
 		e2e_wait(&p, 5000);
@@ -721,7 +713,7 @@ Test(events, cancel_ends_a_subscription, .timeout = 30)
 	dopy_stream *s = subscribe(c, "quiet.*", 0);
 	int64_t t0;
 
-	nap_ms(100);		/* the subscriber waits in poll */
+	e2e_nap_ms(100);		/* the subscriber waits in poll */
 	t0 = dopy_now_ms();
 	dopy_stream_free(s);
 	cr_assert_gt(publish(c, "quiet.after", dopy_value_int(1)), 0);
@@ -749,7 +741,7 @@ Test(events, gone_subscriber_ends, .timeout = 30)
 	next_ev(s, &ev);
 	cr_assert_eq(ev.seq, 1);
 	t0 = cpu_ticks(p.pid);
-	nap_ms(1500);
+	e2e_nap_ms(1500);
 	t1 = cpu_ticks(p.pid);
 	fprintf(stderr, "events: a waiting subscriber used %ld ticks in "
 	    "1.5 s\n", t1 - t0);

@@ -296,14 +296,6 @@ rss_kib(pid_t pid)
 	return kib;
 }
 
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * 100,000 items of 512 bytes (some 50 MB) read slowly: the server's
  * writes wait for the reader, so neither side's memory grows.
@@ -346,7 +338,7 @@ Test(stream, slow_reader_memory_flat, .timeout = 120)
 		cr_assert_eq(strlen(dopy_value_get_string(v)), MEM_SIZE);
 		dopy_value_free(v);
 		if (i % 500 == 0)	/* slow: the pipe and queue fill */
-			nap_ms(5);
+			e2e_nap_ms(5);
 		if (i == 2000) {
 			srv0 = rss_kib(p.pid);
 			cli0 = rss_kib(getpid());
@@ -385,7 +377,7 @@ Test(stream, queue_bounded, .timeout = 30)
 
 	cr_assert_eq(dopy_stream_next(s, &v, &e), 1);
 	dopy_value_free(v);
-	nap_ms(300);		/* the server fills the pipe, we the queue */
+	e2e_nap_ms(300);		/* the server fills the pipe, we the queue */
 	cr_assert_eq(dopy_conn_process(c, &e), 0);
 	cr_assert(dopy_stream_ready(s));
 	while (dopy_stream_next(s, &v, &e) == 1) {

@@ -868,3 +868,12 @@ e2e_expect_int(int fd, uint32_t id, int64_t want)
 	cr_assert_eq(dopy_value_get_int(v), want, "call %u", id);
 	dopy_value_free(v);
 }
+
+void
+e2e_nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}

@@ -134,6 +134,8 @@ dopy_error	*e2e_expect_error(int fd, uint32_t id, const char *name);
 dopy_value	*e2e_expect_reply(int fd, uint32_t id);
 /* The same, whose value must be the int want. */
 void		 e2e_expect_int(int fd, uint32_t id, int64_t want);
+/* Sleep ms milliseconds. */
+void		 e2e_nap_ms(long ms);
 /* Every frame in p..p+len must be a well-formed ERROR; returns how many,
  * and the name of the first in first (if not NULL, malloc'd). */
 size_t		 e2e_all_errors(const uint8_t *p, size_t len, char **first);

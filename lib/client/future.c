@@ -924,12 +924,30 @@ dopy_future_unsend(dopy_future *f)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Send the CALL of a started future, with the deadline it inherits or
+ * has; on failure the future is taken back. */
+static int
+send_started(dopy_proxy *p, dopy_future *f, const char *method,
+    dopy_callenc_fn enc, const void *arg, dopy_future **fp, dopy_error **ep)
+{
+	struct dopy_dlenc dl;
+	int r;
+
+	(void)dopy_deadline_wrap(f, &dl, &enc, &arg);
+	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
+	    ep)) < 0) {
+		dopy_future_unsend(f);
+		return r;
+	}
+	*fp = f;
+	return 0;
+}
+
 int
 dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
     const void *arg, int stub, dopy_get_fn get, void *result,
     dopy_future_fn fn, void *fnarg, dopy_future **fp, dopy_error **ep)
 {
-	struct dopy_dlenc dl;
 	dopy_future *f;
 	int r;
 
@@ -940,14 +958,7 @@ dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 	f->stub = stub;
 	f->get = get;
 	f->getres = result;
-	(void)dopy_deadline_wrap(f, &dl, &enc, &arg);
-	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
-	    ep)) < 0) {
-		dopy_future_unsend(f);
-		return r;
-	}
-	*fp = f;
-	return 0;
+	return send_started(p, f, method, enc, arg, fp, ep);
 }
 
 int
@@ -964,13 +975,7 @@ dopy_stream_send(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 	pthread_mutex_lock(&p->conn->lock);
 	f->sq = q;
 	pthread_mutex_unlock(&p->conn->lock);
-	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
-	    ep)) < 0) {
-		dopy_future_unsend(f);
-		return r;
-	}
-	*fp = f;
-	return 0;
+	return send_started(p, f, method, enc, arg, fp, ep);
 }
 
 int
