@@ -23,6 +23,8 @@ int64_t	testobj_now_ms(void);
 int	testobj_slow_add(dopy_server *);
 /* Isolated methods (testobj_iso.c): `iso`. */
 int	testobj_iso_add(dopy_server *);
+/* Uploads (testobj_upload.c): `upload`. */
+int	testobj_upload_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

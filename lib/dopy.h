@@ -158,6 +158,9 @@ const dopy_type	*dopy_sig_type(const dopy_sig *, size_t i);
 const dopy_value *dopy_sig_default(const dopy_sig *, size_t i);
 /* The parameters as text, normalised: what introspection shows. */
 const char	*dopy_sig_text(const dopy_sig *);
+/* The type T of a last parameter "NAME:stream T", the upload whose items
+ * follow the call (not among the dopy_sig_len() others), or NULL. */
+const dopy_type	*dopy_sig_upload(const dopy_sig *, const char **name);
 
 /* ------------------------------------------------------------------ */
 /* Errors: local failures and remote ones, with the remote trace. */
@@ -933,6 +936,56 @@ int		 dopy_stub_stream(dopy_proxy *, const char *method,
 		    dopy_stream **, dopy_error **);
 int		 dopy_stream_next_stub(dopy_stream *, dopy_get_fn get,
 		    void *item, dopy_error **);
+
+/*
+ * Uploads (dopy(5): Uploads).  A method whose last parameter is written
+ * "NAME:stream T" takes its other arguments in the CALL and then any
+ * number of items of type T from the client, read one at a time as the
+ * method asks: a transfer larger than one frame, or with no end known
+ * in advance, costs neither side more than an item's memory.
+ */
+
+/* Server: the next item of the running call's upload: 1 with *item set
+ * (the caller frees it), 0 at its end, or a negative code with the
+ * call's error raised: DOPY_E_CANCELLED (stopped: return
+ * dopy_call_raise_cancelled()), DOPY_E_TYPE for an item not of type T,
+ * DOPY_E_TIMEOUT when the client sends nothing for the server's idle
+ * time, DOPY_E_USAGE when the method takes no upload, DOPY_E_CLOSED. */
+int		 dopy_call_next_item(dopy_call *, dopy_value **item);
+/* The same for generated code: get reads the item into item. */
+int		 dopy_call_next_item_stub(dopy_call *, dopy_get_fn get,
+		    void *item);
+
+/* Client: an upload call.  args are the parameters before the stream. */
+typedef struct dopy_upload dopy_upload;
+int		 dopy_proxy_upload(dopy_proxy *, const char *method,
+		    const dopy_args *args, dopy_upload **, dopy_error **);
+/*
+ * Send one item (takes it).  Blocks while the server reads slowly.  0
+ * when sent; 1 when the call has been answered already (the method
+ * wanted no more, or failed: stop, and read the answer with
+ * dopy_upload_finish()); or a negative code with the error.
+ */
+int		 dopy_upload_send(dopy_upload *, dopy_value *item,
+		    dopy_error **);
+/* The end of the items; waits for the answer, as dopy_future_wait()
+ * (result NULL for one made by dopy_stub_upload(), whose get read it). */
+int		 dopy_upload_finish(dopy_upload *, dopy_value **result,
+		    dopy_error **);
+/* Ask the server to stop the call; dopy_upload_finish() then gives
+ * DOPY_E_CANCELLED (or the answer already on its way). */
+int		 dopy_upload_cancel(dopy_upload *, dopy_error **);
+/* Free it; an unfinished upload is cancelled. */
+void		 dopy_upload_free(dopy_upload *);
+/* Generated code: the call with arguments written by put and its
+ * result read by get into result (which must live until the end), and
+ * each item written by put_item. */
+int		 dopy_stub_upload(dopy_proxy *, const char *method,
+		    size_t nargs, dopy_put_fn put, const void *args,
+		    dopy_get_fn get, void *result, dopy_upload **,
+		    dopy_error **);
+int		 dopy_upload_send_stub(dopy_upload *, dopy_put_fn put_item,
+		    const void *item, dopy_error **);
 
 /* Client: cancel a call in flight.  The server stops it if it can; the
  * future then completes with DOPY_E_CANCELLED (dopy.Cancelled), or with

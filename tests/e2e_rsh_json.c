@@ -45,7 +45,7 @@ Test(rshjson, list_objects, .timeout = 20)
 	expect(argv, NULL, 0,
 	    "[\"cb\",\"dopy\",\"factory\",\"iso\",\"slow\",\"stream\",\"stub\","
 	    "\"test\","
-	    "\"thermo\"]\n", NULL);
+	    "\"thermo\",\"upload\"]\n", NULL);
 }
 
 Test(rshjson, describe, .timeout = 20)

@@ -101,24 +101,6 @@ Test(stream, pipe_in_order, .timeout = 30)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
-/* dopyd -B -l ADDR (extra options), the address it prints. */
-static void
-listener(struct e2e_proc *p, const char *addr, const char *opt)
-{
-	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
-	    (char *)addr, (char *)opt, NULL };
-	char buf[512];
-	size_t n = 0;
-
-	e2e_spawn(p, argv);
-	while (n < sizeof(buf) - 1) {
-		cr_assert(e2e_read(p->out, buf + n, 1, E2E_WAIT_MS) == 1,
-		    "dopyd -B printed no line");
-		if (buf[n] == '\n')
-			break;
-		n++;
-	}
-}
 
 static void
 stop(struct e2e_proc *p)
@@ -135,7 +117,7 @@ through_listener(const char *opt)
 
 	snprintf(path, sizeof(path), "%s/stream.sock", e2e_tmpdir());
 	snprintf(target, sizeof(target), "unix:%s", path);
-	listener(&p, target, opt);
+	e2e_listener(&p, target, opt);
 	serves_streams(target);
 	serves_streams(target);
 	stop(&p);
@@ -278,23 +260,6 @@ Test(stream, old_client_unsupported, .timeout = 30)
 	e2e_finish(&p, 0);
 }
 
-/* VmRSS of process pid in KiB. */
-static long
-rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	cr_assert(kib > 0, "no VmRSS in %s", path);
-	return kib;
-}
 
 /*
  * 100,000 items of 512 bytes (some 50 MB) read slowly: the server's
@@ -340,12 +305,12 @@ Test(stream, slow_reader_memory_flat, .timeout = 120)
 		if (i % 500 == 0)	/* slow: the pipe and queue fill */
 			e2e_nap_ms(5);
 		if (i == 2000) {
-			srv0 = rss_kib(p.pid);
-			cli0 = rss_kib(getpid());
+			srv0 = e2e_rss_kib(p.pid);
+			cli0 = e2e_rss_kib(getpid());
 		}
 		if (i == MEM_ITEMS - 2000) {
-			srv1 = rss_kib(p.pid);
-			cli1 = rss_kib(getpid());
+			srv1 = e2e_rss_kib(p.pid);
+			cli1 = e2e_rss_kib(getpid());
 			cr_log_info("stream memory: server %ld -> %ld KiB, "
 			    "client %ld -> %ld KiB", srv0, srv1, cli0, cli1);
 			fprintf(stderr, "stream memory: server %ld -> %ld KiB, "

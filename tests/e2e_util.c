@@ -877,3 +877,38 @@ e2e_nap_ms(long ms)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
+
+void
+e2e_listener(struct e2e_proc *p, const char *addr, const char *opt)
+{
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
+	    (char *)addr, (char *)opt, NULL };
+	char buf[512];
+	size_t n = 0;
+
+	e2e_spawn(p, argv);
+	while (n < sizeof(buf) - 1) {
+		cr_assert(e2e_read(p->out, buf + n, 1, E2E_WAIT_MS) == 1,
+		    "dopyd -B printed no line");
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+}
+
+long
+e2e_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	cr_assert(kib > 0, "no VmRSS in %s", path);
+	return kib;
+}

@@ -134,6 +134,11 @@ dopy_error	*e2e_expect_error(int fd, uint32_t id, const char *name);
 dopy_value	*e2e_expect_reply(int fd, uint32_t id);
 /* The same, whose value must be the int want. */
 void		 e2e_expect_int(int fd, uint32_t id, int64_t want);
+/* `dopyd -d -B -l addr [opt]`, once it has printed where it listens. */
+void		 e2e_listener(struct e2e_proc *, const char *addr,
+		    const char *opt);
+/* VmRSS of process pid in KiB. */
+long		 e2e_rss_kib(pid_t pid);
 /* Sleep ms milliseconds. */
 void		 e2e_nap_ms(long ms);
 /* Every frame in p..p+len must be a well-formed ERROR; returns how many,

@@ -262,3 +262,35 @@ Test(sig, text_reads_back)
 	dopy_sig_free(s);
 	dopy_sig_free(t);
 }
+
+/* "NAME:stream T" last: the upload, not among the others. */
+Test(sig, upload_parameter)
+{
+	const char *name = NULL;
+	dopy_sig *s = sig_ok("tag: string, data: stream  bytes");
+
+	cr_assert_eq(dopy_sig_len(s), 1);
+	cr_assert_str_eq(dopy_sig_name(s, 0), "tag");
+	cr_assert_not_null(dopy_sig_upload(s, &name));
+	cr_assert_str_eq(dopy_type_name(dopy_sig_upload(s, NULL)), "bytes");
+	cr_assert_str_eq(name, "data");
+	cr_assert_str_eq(dopy_sig_text(s), "tag:string, data:stream bytes");
+	dopy_sig_free(s);
+	s = sig_ok("lines:stream (n:int,s:string)");
+	cr_assert_eq(dopy_sig_len(s), 0);
+	cr_assert_str_eq(dopy_sig_text(s), "lines:stream (n:int,s:string)");
+	dopy_sig_free(s);
+	s = sig_ok("a:int");
+	cr_assert_null(dopy_sig_upload(s, &name));
+	cr_assert_null(name);
+	dopy_sig_free(s);
+	/* "stream" alone, or glued, is a type name that does not exist. */
+	sig_bad("a:stream", "parameter a");
+	sig_bad("a:streamint", "parameter a");
+	sig_bad("a:stream int, b:int", "only the last parameter may be a "
+	    "stream");
+	sig_bad("a:stream int=1", "a stream has no default");
+	sig_bad("a:int, a:stream int", "parameter a declared twice");
+	sig_bad("a:stream ref", "a stream of references");
+	sig_bad("a:stream stream int", "parameter a");
+}

@@ -154,6 +154,11 @@ struct dopy_target {
 /* An empty frame from the client (RELEASE); thread-safe. */
 int	 dopy_conn_send_frame(dopy_conn *, uint8_t type, uint32_t id,
 	    dopy_error **);
+/* The same with a payload that put writes into the frame's buffer (0 or
+ * a DOPY_E_* code) and the header's flags. */
+int	 dopy_conn_send_payload(dopy_conn *, uint8_t type, uint8_t flags,
+	    uint32_t id, int (*put)(struct dopy_buf *, const void *),
+	    const void *arg, dopy_error **);
 /* Spawn /bin/sh -c command with pipes; returns the child's pid. */
 int	 dopy_spawn(const char *command, int *in, int *out, pid_t *pid,
 	    dopy_error **);

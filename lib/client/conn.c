@@ -673,6 +673,14 @@ int
 dopy_conn_send_frame(dopy_conn *c, uint8_t type, uint32_t id,
     dopy_error **ep)
 {
+	return dopy_conn_send_payload(c, type, 0, id, NULL, NULL, ep);
+}
+
+int
+dopy_conn_send_payload(dopy_conn *c, uint8_t type, uint8_t flags,
+    uint32_t id, int (*put)(struct dopy_buf *, const void *),
+    const void *arg, dopy_error **ep)
+{
 	int r, syserr;
 
 	pthread_mutex_lock(&c->lock);
@@ -682,7 +690,12 @@ dopy_conn_send_frame(dopy_conn *c, uint8_t type, uint32_t id,
 		return dopy_error_set(ep, r, "connection closed");
 	pthread_mutex_lock(&c->wlock);
 	dopy_chan_begin(&c->chan);
-	r = dopy_chan_send(&c->chan, type, id);
+	if (put != NULL && (r = put(&c->chan.wbuf, arg)) < 0) {
+		pthread_mutex_unlock(&c->wlock);
+		return dopy_error_set(ep, r, "cannot encode %s: %s",
+		    dopy_frame_type_name(type), dopy_strerror(r));
+	}
+	r = dopy_chan_send_flags(&c->chan, type, flags, id);
 	syserr = errno;
 	pthread_mutex_unlock(&c->wlock);
 	if (r < 0)	/* the kind goes in front (dopy_error_format) */

@@ -69,8 +69,8 @@ note_drop(struct dopy_session *c, struct dopy_callnote *n)
 
 /* ---- the running calls ---- */
 
-static struct dopy_running *
-running_of(dopy_call *call)
+struct dopy_running *
+dopy_running_of(dopy_call *call)
 {
 	struct dopy_running *r;
 
@@ -200,7 +200,7 @@ fail_now(dopy_call *call, const char *name, const char *fmt, ...)
 int
 dopy_call_stopped(dopy_call *call)
 {
-	struct dopy_running *r = running_of(call);
+	struct dopy_running *r = dopy_running_of(call);
 
 	return r != NULL && stopped(r);
 }
@@ -208,7 +208,7 @@ dopy_call_stopped(dopy_call *call)
 int
 dopy_call_cancelled(dopy_call *call)
 {
-	struct dopy_running *r = running_of(call);
+	struct dopy_running *r = dopy_running_of(call);
 	int eof;
 
 	if (r == NULL)
@@ -225,7 +225,7 @@ dopy_call_cancelled(dopy_call *call)
 const char *
 dopy_call_cancel_name(dopy_call *call)
 {
-	struct dopy_running *r = running_of(call);
+	struct dopy_running *r = dopy_running_of(call);
 
 	if (r == NULL || !stopped(r))
 		return NULL;
@@ -260,7 +260,7 @@ raise_why(dopy_call *call, int why, int late)
 int
 dopy_call_raise_cancelled(dopy_call *call)
 {
-	struct dopy_running *r = running_of(call);
+	struct dopy_running *r = dopy_running_of(call);
 
 	if (call == NULL)
 		return DOPY_E_INVAL;
@@ -272,7 +272,7 @@ dopy_call_raise_cancelled(dopy_call *call)
 int64_t
 dopy_call_remaining_ms(dopy_call *call)
 {
-	struct dopy_running *r = running_of(call);
+	struct dopy_running *r = dopy_running_of(call);
 	int64_t left;
 
 	if (r == NULL || r->deadline == 0)
@@ -372,6 +372,7 @@ dopy_running_push(struct dopy_session *c, struct dopy_running *r,
 	r->deadline = deadline;
 	r->why = c->gone && id != 0 ? DOPY_STOP_GONE : 0;
 	r->outer = current;
+	r->upq = NULL;
 	r->up = c->running;
 	c->running = r;
 	current = call;
@@ -400,6 +401,8 @@ dopy_running_pop(struct dopy_session *c, struct dopy_running *r)
 
 	c->running = r->up;
 	current = r->outer;
+	if (r->upq != NULL)
+		dopy_upload_end(r);
 	if (r->deadline != 0 && !call->answered &&
 	    dopy_now_ms() >= r->deadline) {
 		r->why = DOPY_STOP_DEADLINE;

@@ -266,14 +266,14 @@ may_hold_ref(const dopy_value *v)
  * server's objects, and those are the server's to check.
  */
 int
-dopy_call_ref_ok(dopy_call *c, size_t k, const dopy_value *v)
+dopy_call_ref_ok(dopy_call *c, const char *param, const dopy_value *v)
 {
 	uint32_t id;
 
 	if (c->sess == NULL || !may_hold_ref(v) || !dead_ref(c->sess, v, &id))
 		return 0;
 	return fail(c, "dopy.UnknownReference", "%s.%s: parameter %s: "
-	    NO_REF, c->obj->def->name, mname(c), c->sig->p[k].name, id);
+	    NO_REF, c->obj->def->name, mname(c), param, id);
 }
 
 static int
@@ -285,7 +285,8 @@ check_refs(dopy_call *c)
 	if (c->sess == NULL || !c->sig->mayref)
 		return 0;
 	for (k = 0; k < c->sig->n; k++)
-		if ((r = dopy_call_ref_ok(c, k, c->argv[k])) < 0)
+		if ((r = dopy_call_ref_ok(c, c->sig->p[k].name,
+		    c->argv[k])) < 0)
 			return r;
 	return 0;
 }
@@ -375,7 +376,7 @@ dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
     struct dopy_callmsg *m, dopy_call *c)
 {
 	if (dopy_find_method(c, o, m->method) < 0 ||
-	    dopy_stream_check(c) < 0)
+	    dopy_stream_check(c) < 0 || dopy_upload_check(c) < 0)
 		return;
 	if (o->stub != NULL ? dopy_stub_bind(c, m) == 0 :
 	    bind_args(c, m) == 0 && check_refs(c) == 0) {

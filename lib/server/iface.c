@@ -78,6 +78,9 @@ put_params(FILE *f, const struct dopy_sig *sig)
 			put_literal(f, sig->p[k].def);
 		}
 	}
+	if (sig->up.type != NULL)
+		fprintf(f, "%s%s: stream %s", k > 0 ? ", " : "", sig->up.name,
+		    sig->up.type->name);
 }
 
 /* Whether method i is an attribute's getter or setter (prefix). */

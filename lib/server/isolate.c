@@ -81,6 +81,10 @@ dopy_server_set_isolated(dopy_server *s, const char *object,
 
 	if ((r = dopy_server_method(s, object, method, &o, &i)) < 0)
 		return r;
+	/* Its items would come to the connection process. */
+	if (o->sigs[i]->up.type != NULL)
+		return dopy_server_fail(s, "%s.%s takes an upload, which an "
+		    "isolated call cannot read", object, method);
 	if (o->isolated == NULL || o->nisolated < o->nmethods) {
 		if ((g = calloc(o->nmethods, sizeof(*g))) == NULL ||
 		    dopy_server_own(s, g, free) < 0)

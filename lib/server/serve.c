@@ -489,6 +489,11 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 			return 0;
 		return conn_error(c, f->id, "dopy.UnknownFrame",
 		    "unknown frame type %u", f->type);
+	case DOPY_F_ITEM:
+		if (dopy_upload_frame(c, f) == 0)
+			return 0;
+		return conn_error(c, f->id, "dopy.UnknownFrame",
+		    "unknown frame type %u", f->type);
 	case DOPY_F_CALLBACK_REPLY:
 	case DOPY_F_CALLBACK_ERROR:
 		dopy_callback_answer(c, f);

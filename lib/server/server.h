@@ -152,6 +152,7 @@ struct dopy_running {
 	int			 why;		/* DOPY_STOP_*, 0: running on */
 	dopy_call		*outer;		/* the thread's current call before */
 	struct dopy_running	*up;
+	struct dopy_upq		*upq;		/* upload.c: its items, or NULL */
 };
 enum { DOPY_STOP_CANCEL = 1, DOPY_STOP_GONE, DOPY_STOP_DEADLINE };
 /* cancel.c: a CALL seen buffered behind the running one: when it came,
@@ -339,7 +340,7 @@ int	 dopy_call_decode_arg(dopy_call *, size_t k, const struct dopy_image *,
 	    dopy_value **);
 int	 dopy_call_arg_error(dopy_call *, size_t k, int r, const char *err);
 /* An argument's refs live. */
-int	 dopy_call_ref_ok(dopy_call *, size_t k, const dopy_value *);
+int	 dopy_call_ref_ok(dopy_call *, const char *param, const dopy_value *);
 
 /* ---- cancel.c: CANCEL frames and deadlines (dopy(5)) ---- */
 /* A CALL or ONEWAY's deadline: with DOPY_FL_DEADLINE (and DEADLINE in
@@ -366,6 +367,19 @@ int	 dopy_call_stopped(dopy_call *);
 /* Whether dopy_call_cancelled would read more of the client's input
  * (it has not gone, and less than a frame limit is buffered). */
 int	 dopy_cancel_readable(struct dopy_session *);
+
+/* The running entry of call, or NULL. */
+struct dopy_running *dopy_running_of(dopy_call *);
+
+/* ---- upload.c: items from the client (dopy(5), Uploads) ---- */
+/* Before a method that takes an upload runs: 0, or dopy.Unsupported
+ * raised when its caller cannot send items. */
+int	 dopy_upload_check(dopy_call *);
+/* An ITEM frame read by the loop: 0 when queued or dropped, -1 when the
+ * client did not announce uploads (the frame is then unknown). */
+int	 dopy_upload_frame(struct dopy_session *, const struct dopy_frame *);
+/* The call is over: its queued items go. */
+void	 dopy_upload_end(struct dopy_running *);
 
 /* ---- isolate.c: methods run in a forked child ---- */
 /* After binding: 1 when the method is to run here (not isolated, or

@@ -267,7 +267,7 @@ check_refs(dopy_call *c, const struct dopy_image *img)
 			continue;
 		if ((r = dopy_call_decode_arg(c, k, &img[k], &v)) < 0)
 			return r;
-		r = dopy_call_ref_ok(c, k, v);
+		r = dopy_call_ref_ok(c, c->sig->p[k].name, v);
 		dopy_value_free(v);
 		if (r < 0)
 			return r;

@@ -480,6 +480,13 @@ dopy_chan_flush(struct dopy_chan *c)
 int
 dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
 {
+	return dopy_chan_send_flags(c, type, 0, id);
+}
+
+int
+dopy_chan_send_flags(struct dopy_chan *c, uint8_t type, uint8_t flags,
+    uint32_t id)
+{
 	size_t len;
 
 	if (c->wbuf.len < DOPY_HDR_LEN)
@@ -490,5 +497,7 @@ dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
 		return DOPY_E_TOOBIG;
 	}
 	dopy_frame_encode(c->wbuf.data, type, id, (uint32_t)len);
+	if (flags != 0)
+		dopy_frame_set_flags(c->wbuf.data, flags);
 	return dopy_chan_flush(c);
 }

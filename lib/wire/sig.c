@@ -30,6 +30,7 @@ dopy_sig_free(dopy_sig *s)
 		return;
 	for (i = 0; i < s->n; i++)
 		param_release(&s->p[i]);
+	param_release(&s->up);
 	free(s->p);
 	free(s->text);
 	free(s);
@@ -86,9 +87,22 @@ unquote(char *s)
 	s[j] = '\0';
 }
 
+/* "stream T": T, and *stream set. */
+static const char *
+stream_of(const char *ty, int *stream)
+{
+	*stream = strncmp(ty, "stream", 6) == 0 && (ty[6] == ' ' ||
+	    ty[6] == '\t');
+	if (!*stream)
+		return ty;
+	for (ty += 6; *ty == ' ' || *ty == '\t'; ty++)
+		;
+	return ty;
+}
+
 static int
-parse_param(struct dopy_param *p, const char *b, const char *e, char *err,
-    size_t errlen)
+parse_param(struct dopy_param *p, int *stream, const char *b, const char *e,
+    char *err, size_t errlen)
 {
 	const char *colon, *eq;
 	char *ty = NULL, *def = NULL, terr[160];
@@ -116,8 +130,14 @@ parse_param(struct dopy_param *p, const char *b, const char *e, char *err,
 		snprintf(err, errlen, "bad parameter name '%s'", p->name);
 		goto out;
 	}
-	if ((p->type = dopy_type_parse(ty, terr, sizeof(terr))) == NULL) {
+	if ((p->type = dopy_type_parse(stream_of(ty, stream), terr,
+	    sizeof(terr))) == NULL) {
 		snprintf(err, errlen, "parameter %s: %s", p->name, terr);
+		goto out;
+	}
+	if (def != NULL && *stream) {
+		snprintf(err, errlen, "parameter %s: a stream has no default",
+		    p->name);
 		goto out;
 	}
 	if (def != NULL) {
@@ -186,9 +206,41 @@ normalise(dopy_sig *s)
 			fputs(d != NULL ? d : "?", f);
 		free(d);
 	}
+	if (s->up.type != NULL)
+		fprintf(f, "%s%s:stream %s", s->n ? ", " : "", s->up.name,
+		    s->up.type->name);
 	if (fclose(f) != 0)
 		return DOPY_E_NOMEM;
 	s->text = out;
+	return 0;
+}
+
+/* The parameter just parsed is a stream: the upload, if it is the last
+ * (its items follow the CALL, after every argument). */
+static int
+upload(dopy_sig *s, int last, char *err, size_t errlen)
+{
+	struct dopy_param *p = &s->p[s->n - 1];
+
+	if (!last) {
+		snprintf(err, errlen, "parameter %s: only the last parameter "
+		    "may be a stream", p->name);
+		return DOPY_E_USAGE;
+	}
+	/* Items are not checked as arguments are (dispatch.c), so none may
+	 * name an object of the connection. */
+	if (dopy_type_has_ref(p->type)) {
+		snprintf(err, errlen, "parameter %s: a stream of references",
+		    p->name);
+		return DOPY_E_USAGE;
+	}
+	if (dopy_sig_find(s, p->name) != (int)s->n - 1) {
+		snprintf(err, errlen, "parameter %s declared twice", p->name);
+		return DOPY_E_USAGE;
+	}
+	s->up = *p;
+	memset(p, 0, sizeof(*p));
+	s->n--;
 	return 0;
 }
 
@@ -199,6 +251,7 @@ dopy_sig_parse(const char *params, char *err, size_t errlen)
 	const char *b, *e;
 	dopy_sig *s;
 	char dummy[1];
+	int stream;
 
 	if (err == NULL || errlen == 0) {
 		err = dummy;
@@ -219,8 +272,13 @@ dopy_sig_parse(const char *params, char *err, size_t errlen)
 		s->p = np;
 		memset(&s->p[s->n], 0, sizeof(s->p[0]));
 		s->n++;
-		if (parse_param(&s->p[s->n - 1], b, e, err, errlen) < 0)
+		if (parse_param(&s->p[s->n - 1], &stream, b, e, err,
+		    errlen) < 0)
 			goto fail;
+		if (stream && upload(s, *e == '\0', err, errlen) < 0)
+			goto fail;
+		if (stream)
+			break;
 		/* Dispatch checks refs among the arguments only then. */
 		if (s->p[s->n - 1].type->kind == DOPY_ANY ||
 		    dopy_type_has_ref(s->p[s->n - 1].type))
@@ -250,6 +308,14 @@ dopy_sig_find(const dopy_sig *s, const char *name)
 		if (strcmp(s->p[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+const dopy_type *
+dopy_sig_upload(const dopy_sig *s, const char **name)
+{
+	if (name != NULL)
+		*name = s != NULL ? s->up.name : NULL;
+	return s != NULL ? s->up.type : NULL;
 }
 
 size_t

@@ -44,11 +44,14 @@ enum dopy_ftype {
 	DOPY_F_RELEASE = 10,	/* client: drop reference id */
 	DOPY_F_AUTH = 11,	/* the client's MAC; the server's empty ack */
 	DOPY_F_CALLBACK_ERROR = 12,	/* client: its ERROR to a CALLBACK */
-	DOPY_F_ITEM = 13,	/* server: one item of a streaming call */
+	DOPY_F_ITEM = 13,	/* one item of a streaming call or upload */
 };
 /* CALL and ONEWAY header flag: the payload begins with one image of
  * type uint, the milliseconds the client will wait (DOPY_FEAT_DEADLINE). */
 #define DOPY_FL_DEADLINE	0x01
+/* ITEM header flag from a client: the upload's end, no more items (its
+ * payload is empty; DOPY_FEAT_UPLOAD). */
+#define DOPY_FL_END		0x02
 
 /* ---- buf.c: a bounded growable byte buffer ---- */
 /*
@@ -180,6 +183,8 @@ void	 dopy_chan_begin(struct dopy_chan *);
 void	 dopy_chan_deadline(struct dopy_chan *, int ms);
 int64_t	 dopy_now_ms(void);
 int	 dopy_chan_send(struct dopy_chan *, uint8_t type, uint32_t id);
+int	 dopy_chan_send_flags(struct dopy_chan *, uint8_t type, uint8_t flags,
+	    uint32_t id);
 /* Whether dopy_chan_read has a whole frame (or a bad header) without
  * reading. */
 int	 dopy_chan_frame_ready(const struct dopy_chan *);
@@ -388,6 +393,9 @@ struct dopy_param {
 struct dopy_sig {
 	size_t			 n;
 	struct dopy_param	*p;
+	/* The last parameter when it is "NAME:stream T": an upload, whose
+	 * items follow the CALL (not counted in n; type T). */
+	struct dopy_param	 up;
 	char			*text;	/* normalised */
 	int			 mayref;	/* an argument may hold a ref */
 };
@@ -420,9 +428,10 @@ int	 dopy_error_code_for(const char *name);
 #define DOPY_FEAT_STREAM	2u	/* ITEM frames (dopy(5), Streams) */
 #define DOPY_FEAT_CANCEL	4u	/* CANCEL frames are acted on */
 #define DOPY_FEAT_DEADLINE	8u	/* CALL flag DOPY_FL_DEADLINE */
+#define DOPY_FEAT_UPLOAD	16u	/* ITEM frames from the client */
 /* What this implementation announces besides AUTH. */
 #define DOPY_FEAT_ALL	(DOPY_FEAT_STREAM | DOPY_FEAT_CANCEL | \
-			 DOPY_FEAT_DEADLINE)
+			 DOPY_FEAT_DEADLINE | DOPY_FEAT_UPLOAD)
 #define DOPY_NONCE_LEN		32
 #define DOPY_MAC_LEN		32
 #define DOPY_HELLO_EXT		2
