@@ -77,6 +77,11 @@ int	 rsh_prepare(struct req *, const dopy_value *methods, int argc,
 	    char *argv[]);
 void	 rsh_req_release(struct req *);
 
+/* rsh_upload.c: a method that takes an upload, its items read from
+ * standard input (one-shot calls only). */
+int	 rsh_call_upload(dopy_proxy *, struct req *, dopy_value **result,
+	    dopy_error **);
+
 /* How a call waits for its answer: as dopy_future_wait() returns, or
  * RSH_ABANDONED when the user gave up on it (Ctrl-C). */
 #define RSH_ABANDONED	(-1000)

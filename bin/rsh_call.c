@@ -449,6 +449,11 @@ rsh_prepare(struct req *rq, const dopy_value *methods, int argc, char *argv[])
 		return st;
 	if ((rq->args = dopy_args_new()) == NULL)
 		return rsh_refuse(rq, ST_REMOTE, "", "out of memory");
+	if (jflag && argc == 1 && strcmp(argv[0], "-") == 0 &&
+	    dopy_sig_upload(rq->sig, NULL) != NULL)
+		return rsh_refuse(rq, ST_USAGE, "", "%s.%s reads its items "
+		    "from standard input: its arguments cannot come from there",
+		    rq->object, rq->method);
 	if (jflag && argc == 1 && rsh_json_is_args(argv[0]))
 		return json_args(rq, argv[0]);
 	return add_args(rq, argc, argv);
@@ -551,6 +556,15 @@ invoke(dopy_conn *conn, struct req *rq, rsh_wait_fn wait)
 		dopy_proxy_free(proxy);
 		return rsh_failed(r, NULL);
 	}
+	if (dopy_sig_upload(rq->sig, NULL) != NULL &&
+	    wait != rsh_oneshot_wait) {
+		dopy_proxy_free(proxy);
+		err = dopy_error_new(DOPY_E_USAGE, "%s.%s takes its last "
+		    "argument from standard input: call it on its own, not "
+		    "oneway, in the console or a batch", rq->object,
+		    rq->method);
+		return rsh_failed(DOPY_E_USAGE, err);
+	}
 	if (rq->stream && !oflag) {
 		r = call_stream(proxy, rq, &err);
 		dopy_proxy_free(proxy);
@@ -560,7 +574,9 @@ invoke(dopy_conn *conn, struct req *rq, rsh_wait_fn wait)
 		}
 		return ST_OK;
 	}
-	if (wait != NULL)
+	if (dopy_sig_upload(rq->sig, NULL) != NULL)
+		r = rsh_call_upload(proxy, rq, &result, &err);
+	else if (wait != NULL)
 		r = call_async(conn, proxy, rq, wait, &result, &err);
 	else
 		r = dopy_proxy_call(proxy, rq->method, rq->args, &result,

@@ -129,6 +129,8 @@ static void
 put_params(FILE *f, const char *text)
 {
 	const dopy_value *dv;
+	const dopy_type *up;
+	const char *upname;
 	dopy_sig *sig;
 	size_t i;
 
@@ -147,6 +149,12 @@ put_params(FILE *f, const char *text)
 			put_value(f, dv);
 		}
 		fputc('}', f);
+	}
+	/* An upload is typed as the result of a streaming method is. */
+	if ((up = dopy_sig_upload(sig, &upname)) != NULL) {
+		fputs(i > 0 ? ",{\"name\":" : "{\"name\":", f);
+		put_string(f, upname, 0);
+		fprintf(f, ",\"type\":\"stream %s\"}", dopy_type_name(up));
 	}
 	fputc(']', f);
 	dopy_sig_free(sig);
@@ -684,6 +692,24 @@ load(const char *text, struct why *w)
 		    strcmp(text, "-") == 0 ? " on standard input" : "",
 		    je.line, je.column, je.text);
 	return j;
+}
+
+dopy_value *
+rsh_json_value(const char *text, const dopy_type *t, char *msg, size_t len)
+{
+	struct why w = { NULL, msg, len };
+	json_error_t je;
+	json_t *j;
+	dopy_value *v = NULL;
+
+	if ((j = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
+	    JSON_ALLOW_NUL, &je)) == NULL)
+		snprintf(msg, len, "bad JSON at column %d: %s", je.column,
+		    je.text);
+	else
+		v = convert(t, j, &w);
+	json_decref(j);
+	return v;
 }
 
 int

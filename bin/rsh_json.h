@@ -49,6 +49,10 @@ int	 rsh_json_is_args(const char *arg);
 int	 rsh_json_args(const char *text, const dopy_sig *sig,
 	    dopy_args *args, const char **name, char *msg, size_t len);
 
+/* One JSON value as a value of type t; NULL with the reason in msg. */
+dopy_value *rsh_json_value(const char *text, const dopy_type *t, char *msg,
+	    size_t len);
+
 /* A batch line {"object":..., "method":..., "args":...}. */
 struct rsh_jline;
 

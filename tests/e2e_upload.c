@@ -376,6 +376,16 @@ item(struct dopy_buf *b, uint32_t id, int end, dopy_value *v)
 		dopy_frame_set_flags(b->data + at, DOPY_FL_END);
 }
 
+/* A CALL of upload.method flagged as an upload's. */
+static void
+upload_call(struct dopy_buf *b, uint32_t id, const char *method)
+{
+	size_t at = b->len;
+
+	e2e_call(b, id, "upload", method, 0, NULL, NULL);
+	dopy_frame_set_flags(b->data + at, DOPY_FL_UPLOAD);
+}
+
 /*
  * By hand: an item of the wrong type fails the call by name and item
  * number, the rest of its items are dropped, and items for calls that
@@ -389,13 +399,13 @@ Test(upload, bad_items_by_hand, .timeout = 30)
 
 	e2e_dopyd_features(&p, DOPY_FEAT_ALL);
 	dopy_buf_init(&b);
-	e2e_call(&b, 1, "upload", "sum", 0, NULL, NULL);
+	upload_call(&b, 1, "sum");
 	item(&b, 1, 0, dopy_value_int(5));
 	item(&b, 1, 0, dopy_value_string("six"));
 	item(&b, 1, 0, dopy_value_int(7));
 	item(&b, 1, 1, NULL);
 	item(&b, 9, 0, dopy_value_int(1));	/* never called */
-	e2e_call(&b, 2, "upload", "sum", 0, NULL, NULL);
+	upload_call(&b, 2, "sum");
 	item(&b, 2, 0, dopy_value_int(20));
 	item(&b, 2, 0, dopy_value_int(22));
 	item(&b, 2, 1, NULL);
@@ -420,7 +430,7 @@ Test(upload, old_client_unsupported, .timeout = 30)
 
 	e2e_dopyd_features(&p, DOPY_FEAT_ALL & ~DOPY_FEAT_UPLOAD);
 	dopy_buf_init(&b);
-	e2e_call(&b, 1, "upload", "sum", 0, NULL, NULL);
+	upload_call(&b, 1, "sum");
 	item(&b, 1, 0, dopy_value_int(5));
 	e2e_send(&p, &b);
 	dopy_buf_release(&b);
@@ -432,4 +442,36 @@ Test(upload, old_client_unsupported, .timeout = 30)
 	e = e2e_expect_error(p.out, 1, "dopy.UnknownFrame");
 	dopy_error_free(e);
 	e2e_finish(&p, 0);
+}
+
+/* The CALL says whether items follow, so a call that sends none of a
+ * method that takes an upload is refused at once instead of waiting for
+ * them, and so is one that sends items to a method that takes none;
+ * the items that follow it are dropped. */
+Test(upload, flag_must_match, .timeout = 30)
+{
+	dopy_conn *c = e2e_dopyd_conn(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "upload"), *t;
+	dopy_upload *u;
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+
+	cr_assert_eq(dopy_proxy_call(p, "sum", NULL, &v, &e),
+	    DOPY_E_USAGE, "%s", dopy_error_message(e));
+	cr_assert_str_eq(dopy_error_name(e), "dopy.ArgumentError");
+	cr_assert_str_eq(dopy_error_message(e), "upload.sum takes its data "
+	    "as an upload (stream int), which this call does not send");
+	dopy_error_free(e);
+	e = NULL;
+	t = dopy_proxy_new(c, "test");
+	u = open_upload(t, "noisy", NULL);
+	(void)dopy_upload_send(u, dopy_value_int(1), NULL);
+	cr_assert_lt(dopy_upload_finish(u, &v, &e), 0);
+	cr_assert_str_eq(dopy_error_message(e), "test.noisy takes no upload");
+	dopy_error_free(e);
+	dopy_upload_free(u);
+	dopy_proxy_free(t);
+	expect_sum(p, 7);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
 }

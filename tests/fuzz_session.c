@@ -130,6 +130,7 @@ server(void)
 	    testobj_pclasses_add(s) < 0 ||
 	    dopy_server_add(s, &cb_def, NULL) < 0 ||
 	    testobj_ref_add(s) < 0 || testobj_attr_add(s) < 0 ||
+	    testobj_stream_add(s) < 0 || testobj_upload_add(s) < 0 ||
 	    dopy_server_add_pos(s, posdir) < 0 ||
 	    dopy_server_add_naming(s, namedir) < 0)
 		fuzz_die("cannot set up the server: %s",

@@ -430,13 +430,14 @@ frame(struct dopy_buf *b, uint8_t ty, uint32_t id, const struct dopy_buf *pl)
 }
 
 static void
-hello(struct dopy_buf *b, uint32_t proto)
+hello_features(struct dopy_buf *b, uint32_t proto, uint64_t features)
 {
 	struct dopy_hello h;
 	struct dopy_buf pl;
 
 	memset(&h, 0, sizeof(h));
 	h.proto = proto;
+	h.features = features;
 	h.max_frame = 1u << 20;
 	h.software = "dopy mkcorpus";
 	dopy_buf_init(&pl);
@@ -444,6 +445,12 @@ hello(struct dopy_buf *b, uint32_t proto)
 		errx(1, "hello");
 	frame(b, DOPY_F_HELLO, 0, &pl);
 	dopy_buf_release(&pl);
+}
+
+static void
+hello(struct dopy_buf *b, uint32_t proto)
+{
+	hello_features(b, proto, 0);
 }
 
 /* A CALL frame; names NULL for all positional; takes the values. */
@@ -833,6 +840,72 @@ bools(struct dopy_buf *b, uint32_t id, const char *obj, const char *method,
 	call(b, id, obj, method, path != NULL ? 2 : 1, NULL, a);
 }
 
+/* The last frame in b gets header flags fl. */
+static void
+flag_last(struct dopy_buf *b, size_t at, uint8_t fl)
+{
+	dopy_frame_set_flags(b->data + at, fl);
+}
+
+/* ITEM frames of an upload: ints from..to, then its END. */
+static void
+items(struct dopy_buf *b, uint32_t id, int64_t from, int64_t to)
+{
+	size_t at;
+
+	for (; from <= to; from++)
+		value_frame(b, DOPY_F_ITEM, id, dopy_value_int(from));
+	at = b->len;
+	value_frame(b, DOPY_F_ITEM, id, NULL);
+	flag_last(b, at, DOPY_FL_END);
+}
+
+/* Streams, uploads, CANCEL and deadlines (dopy(5)), every feature
+ * announced: good uses, then the rules bent. */
+static void
+session_streams(struct dopy_buf *b)
+{
+	size_t at;
+
+	hello_features(b, DOPY_PROTOCOL, DOPY_FEAT_ALL);
+	call_i(b, 1, "stream", "count", 5);
+	call_i(b, 2, "stream", "count", 100000);
+	value_frame(b, DOPY_F_CANCEL, 2, NULL);
+	at = b->len;
+	call(b, 3, "upload", "sum", 0, NULL, NULL);
+	flag_last(b, at, DOPY_FL_UPLOAD);
+	items(b, 3, 1, 10);
+	at = b->len;
+	call_i(b, 4, "upload", "take", 2);
+	flag_last(b, at, DOPY_FL_UPLOAD);
+	items(b, 4, 1, 50);			/* answered after two */
+	value_frame(b, DOPY_F_ITEM, 99, dopy_value_int(1));	/* no call */
+	at = b->len;
+	call(b, 5, "upload", "sum", 0, NULL, NULL);
+	flag_last(b, at, DOPY_FL_UPLOAD);
+	value_frame(b, DOPY_F_ITEM, 5, dopy_value_string("six"));
+	items(b, 5, 7, 7);
+	at = b->len;
+	call(b, 6, "upload", "slow", 0, NULL, NULL);
+	flag_last(b, at, DOPY_FL_UPLOAD);
+	value_frame(b, DOPY_F_ITEM, 6, dopy_value_int(1));
+	value_frame(b, DOPY_F_CANCEL, 6, NULL);
+	items(b, 6, 2, 3);			/* after its cancel */
+	call(b, 7, "upload", "sum", 0, NULL, NULL);	/* no flag */
+	at = b->len;
+	add(b, 8);
+	flag_last(b, at, DOPY_FL_UPLOAD);	/* a flag, no upload */
+	at = b->len;
+	add(b, 9);		/* DEADLINE flagged, its image missing */
+	flag_last(b, at, DOPY_FL_DEADLINE);
+	at = b->len;
+	call(b, 10, "upload", "sum", 0, NULL, NULL);
+	flag_last(b, at, DOPY_FL_UPLOAD);
+	value_frame(b, DOPY_F_ITEM, 10, dopy_value_int(1));
+	/* EOF with the upload open: the method ends, nothing hangs. */
+	save_session("good-streams-uploads.bin", b);
+}
+
 static void
 session_test(struct dopy_buf *b)
 {
@@ -1004,6 +1077,7 @@ good_sessions(void)
 	session_refs(&b);
 	session_callbacks(&b);
 	session_attrs(&b);
+	session_streams(&b);
 	dopy_buf_release(&b);
 }
 

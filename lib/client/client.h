@@ -39,6 +39,7 @@ struct dopy_future {
 	 * frames for this call are dropped and counted in strays. */
 	struct dopy_squeue	*sq;
 	uint64_t		 strays;
+	int			 upload;	/* its CALL says items follow */
 	int			 cancel_due;	/* cancel.c: CANCEL to send */
 	int			 deadline_sent;	/* the server was told it */
 	/* ... and is then given DOPY_DEADLINE_GRACE_MS more to say that
@@ -207,9 +208,11 @@ typedef int (*dopy_callenc_fn)(struct dopy_buf *b, const char *object,
 	    const char *method, const void *arg);
 int	 dopy_args_encode(struct dopy_buf *, const char *object,
 	    const char *method, const void *args);
-int	 dopy_put_call_enc(struct dopy_buf *, uint8_t type, uint32_t id,
-	    const char *object, const char *method, dopy_callenc_fn,
-	    const void *arg, uint32_t max_frame, dopy_error **);
+/* The same through enc, the header's flags set (DOPY_FL_*). */
+int	 dopy_put_call_enc(struct dopy_buf *, uint8_t type, uint8_t flags,
+	    uint32_t id, const char *object, const char *method,
+	    dopy_callenc_fn, const void *arg, uint32_t max_frame,
+	    dopy_error **);
 /* stub.c: a stub's call (arg: struct dopy_stub_args), positional
  * arguments written by put. */
 struct dopy_stub_args {
@@ -230,8 +233,8 @@ int	 dopy_conn_claim_id(dopy_proxy *, uint32_t *id, dopy_error **);
 /* proxy.c: encode and write one call frame (CALL, ONEWAY). */
 int	 dopy_send_call(dopy_proxy *, uint8_t type, uint32_t id,
 	    const char *method, const dopy_args *, dopy_error **);
-int	 dopy_send_enc(dopy_proxy *, uint8_t type, uint32_t id,
-	    const char *method, dopy_callenc_fn, const void *arg,
+int	 dopy_send_enc(dopy_proxy *, uint8_t type, uint8_t flags,
+	    uint32_t id, const char *method, dopy_callenc_fn, const void *arg,
 	    dopy_error **);
 /* future.c: a call sent through enc whose answer, if get is set, is
  * read by get into result (stub.c) instead of made a value. */
@@ -239,6 +242,11 @@ int	 dopy_call_async_enc(dopy_proxy *, const char *method,
 	    dopy_callenc_fn, const void *arg, int stub, dopy_get_fn get,
 	    void *result, dopy_future_fn, void *fnarg, dopy_future **,
 	    dopy_error **);
+/* future.c: the same for an upload (upload.c): its CALL is flagged
+ * DOPY_FL_UPLOAD, and its items follow. */
+int	 dopy_upload_call(dopy_proxy *, const char *method, dopy_callenc_fn,
+	    const void *arg, int stub, dopy_get_fn get, void *result,
+	    dopy_future **, dopy_error **);
 /* future.c: a registered future for a call about to be sent. */
 int	 dopy_future_start(dopy_proxy *, const char *method, dopy_future_fn,
 	    void *, dopy_future **, dopy_error **);
@@ -278,8 +286,8 @@ int	 dopy_conn_uses(const dopy_conn *, uint64_t feature);
  * the smaller of itself (0: none) and what that call has left. */
 int	 dopy_deadline_inherit(const char *what, int *deadline_ms,
 	    dopy_error **);
-/* A call's encoder wrapped to write the deadline image first, and its
- * header then flagged DOPY_FL_DEADLINE (dopy_put_call_enc). */
+/* A call's encoder wrapped to write the deadline image first (its
+ * header is then flagged DOPY_FL_DEADLINE). */
 struct dopy_dlenc {
 	dopy_callenc_fn	 enc;
 	const void	*arg;

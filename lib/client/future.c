@@ -889,6 +889,7 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	f->get = NULL;
 	f->getres = NULL;
 	f->sq = NULL;
+	f->upload = 0;
 	f->strays = 0;
 	f->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : c->timeout_ms;
 	f->deadline_ms = p->deadline_ms > 0 ? p->deadline_ms : c->deadline_ms;
@@ -931,10 +932,13 @@ send_started(dopy_proxy *p, dopy_future *f, const char *method,
     dopy_callenc_fn enc, const void *arg, dopy_future **fp, dopy_error **ep)
 {
 	struct dopy_dlenc dl;
+	uint8_t flags = f->upload ? DOPY_FL_UPLOAD : 0;
 	int r;
 
-	(void)dopy_deadline_wrap(f, &dl, &enc, &arg);
-	if ((r = dopy_send_enc(p, DOPY_F_CALL, f->id, method, enc, arg,
+	/* Its payload begins with the deadline. */
+	if (dopy_deadline_wrap(f, &dl, &enc, &arg))
+		flags |= DOPY_FL_DEADLINE;
+	if ((r = dopy_send_enc(p, DOPY_F_CALL, flags, f->id, method, enc, arg,
 	    ep)) < 0) {
 		dopy_future_unsend(f);
 		return r;
@@ -943,10 +947,11 @@ send_started(dopy_proxy *p, dopy_future *f, const char *method,
 	return 0;
 }
 
-int
-dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
+static int
+call_async(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
     const void *arg, int stub, dopy_get_fn get, void *result,
-    dopy_future_fn fn, void *fnarg, dopy_future **fp, dopy_error **ep)
+    dopy_future_fn fn, void *fnarg, int upload, dopy_future **fp,
+    dopy_error **ep)
 {
 	dopy_future *f;
 	int r;
@@ -958,7 +963,26 @@ dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 	f->stub = stub;
 	f->get = get;
 	f->getres = result;
+	f->upload = upload;
 	return send_started(p, f, method, enc, arg, fp, ep);
+}
+
+int
+dopy_call_async_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
+    const void *arg, int stub, dopy_get_fn get, void *result,
+    dopy_future_fn fn, void *fnarg, dopy_future **fp, dopy_error **ep)
+{
+	return call_async(p, method, enc, arg, stub, get, result, fn, fnarg,
+	    0, fp, ep);
+}
+
+int
+dopy_upload_call(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
+    const void *arg, int stub, dopy_get_fn get, void *result,
+    dopy_future **fp, dopy_error **ep)
+{
+	return call_async(p, method, enc, arg, stub, get, result, NULL, NULL,
+	    1, fp, ep);
 }
 
 int

@@ -230,8 +230,8 @@ dopy_args_encode(struct dopy_buf *b, const char *object, const char *method,
 /* The whole frame of one call, header included, appended to b; enc
  * writes its payload. */
 int
-dopy_put_call_enc(struct dopy_buf *b, uint8_t type, uint32_t id,
-    const char *object, const char *method, dopy_callenc_fn enc,
+dopy_put_call_enc(struct dopy_buf *b, uint8_t type, uint8_t flags,
+    uint32_t id, const char *object, const char *method, dopy_callenc_fn enc,
     const void *arg, uint32_t max_frame, dopy_error **ep)
 {
 	size_t start = b->len, len;
@@ -254,8 +254,8 @@ dopy_put_call_enc(struct dopy_buf *b, uint8_t type, uint32_t id,
 		    "%s.%s: %s", object, method, dopy_strerror(r));
 	}
 	dopy_frame_encode(b->data + start, type, id, (uint32_t)len);
-	if (enc == dopy_deadline_enc)	/* its payload begins with it */
-		dopy_frame_set_flags(b->data + start, DOPY_FL_DEADLINE);
+	if (flags != 0)
+		dopy_frame_set_flags(b->data + start, flags);
 	return 0;
 }
 
@@ -264,7 +264,7 @@ dopy_put_call(struct dopy_buf *b, uint8_t type, uint32_t id,
     const char *object, const char *method, const dopy_args *a,
     uint32_t max_frame, dopy_error **ep)
 {
-	return dopy_put_call_enc(b, type, id, object, method,
+	return dopy_put_call_enc(b, type, 0, id, object, method,
 	    dopy_args_encode, a, max_frame, ep);
 }
 
@@ -303,8 +303,9 @@ dopy_proxy_set_deadline(dopy_proxy *p, int ms)
  * says how big may waits for it (conn.c).
  */
 int
-dopy_send_enc(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
-    dopy_callenc_fn enc, const void *arg, dopy_error **ep)
+dopy_send_enc(dopy_proxy *p, uint8_t type, uint8_t flags, uint32_t id,
+    const char *method, dopy_callenc_fn enc, const void *arg,
+    dopy_error **ep)
 {
 	dopy_conn *c = p->conn;
 	uint32_t max;
@@ -327,8 +328,8 @@ dopy_send_enc(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
 	    c->hello_out.data, c->hello_out.len) < 0)
 		r = dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	if (r == 0)
-		r = dopy_put_call_enc(&c->chan.wbuf, type, id, p->object,
-		    method, enc, arg, max, ep);
+		r = dopy_put_call_enc(&c->chan.wbuf, type, flags, id,
+		    p->object, method, enc, arg, max, ep);
 	if (r == DOPY_E_TOOBIG && state != DOPY_HELLO_DONE) {
 		pthread_mutex_unlock(&c->wlock);
 		if (ep != NULL) {
@@ -337,7 +338,8 @@ dopy_send_enc(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
 		}
 		if ((r = dopy_conn_settle(c, ep)) < 0)
 			return r;
-		return dopy_send_enc(p, type, id, method, enc, arg, ep);
+		return dopy_send_enc(p, type, flags, id, method, enc, arg,
+		    ep);
 	}
 	if (r == 0) {
 		r = dopy_chan_flush(&c->chan);
@@ -359,7 +361,8 @@ int
 dopy_send_call(dopy_proxy *p, uint8_t type, uint32_t id, const char *method,
     const dopy_args *args, dopy_error **ep)
 {
-	return dopy_send_enc(p, type, id, method, dopy_args_encode, args, ep);
+	return dopy_send_enc(p, type, 0, id, method, dopy_args_encode, args,
+	    ep);
 }
 
 /* A oneway call: registered nowhere, answered never. */
@@ -371,7 +374,8 @@ dopy_call_oneway_enc(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 	int r;
 
 	if ((r = dopy_conn_claim_id(p, &id, ep)) < 0 ||
-	    (r = dopy_send_enc(p, DOPY_F_ONEWAY, id, method, enc, arg, ep)) < 0)
+	    (r = dopy_send_enc(p, DOPY_F_ONEWAY, 0, id, method, enc, arg,
+	    ep)) < 0)
 		return r;
 	/* Until an answer shows the server past it, closing must not wait
 	 * for it (conn.c). */

@@ -44,8 +44,8 @@ start(dopy_proxy *p, const char *method, dopy_callenc_fn enc,
 		    "not upload to its client's objects", p->object, method);
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
-	if ((r = dopy_call_async_enc(p, method, enc, arg, stub, get, res,
-	    NULL, NULL, &u->f, ep)) < 0) {
+	if ((r = dopy_upload_call(p, method, enc, arg, stub, get, res, &u->f,
+	    ep)) < 0) {
 		free(u);
 		return r;
 	}

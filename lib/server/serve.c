@@ -404,6 +404,8 @@ handle_call(struct dopy_session *c, const struct dopy_frame *f, int oneway)
 	title(c, &m);
 	for (i = 0; i < m.argc; i++)	/* a large bytes argument keeps it */
 		m.args[i].lend = f->lend;
+	m.upload = (f->flags & DOPY_FL_UPLOAD) &&
+	    (c->features & DOPY_FEAT_UPLOAD);
 	/* From here on the arguments are bound values: the method may
 	 * read further frames (callbacks) over f->payload. */
 	if (!dopy_cancel_refused(c, &m, &call, oneway ? 0 : f->id, deadline))

@@ -48,8 +48,22 @@ uploads(const dopy_call *c)
 int
 dopy_upload_check(dopy_call *c)
 {
+	const char *pname;
+	int sent = c->msg != NULL && c->msg->upload;
+
+	if (!uploads(c) && sent)
+		return dopy_call_fail(c, "dopy.ArgumentError", "%s.%s takes "
+		    "no upload", dopy_call_object(c), dopy_call_method(c));
 	if (!uploads(c))
 		return 0;
+	if (!sent && c->sess != NULL && c->id != 0 &&
+	    (c->sess->features & DOPY_FEAT_UPLOAD)) {
+		dopy_sig_upload(c->sig, &pname);
+		return dopy_call_fail(c, "dopy.ArgumentError", "%s.%s takes "
+		    "its %s as an upload (stream %s), which this call does "
+		    "not send", dopy_call_object(c), dopy_call_method(c),
+		    pname, c->sig->up.type->name);
+	}
 	if (c->sess == NULL)
 		return dopy_call_fail(c, "dopy.Unsupported", "%s.%s takes an "
 		    "upload, which a callback cannot send",

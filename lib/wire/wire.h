@@ -49,6 +49,10 @@ enum dopy_ftype {
 /* CALL and ONEWAY header flag: the payload begins with one image of
  * type uint, the milliseconds the client will wait (DOPY_FEAT_DEADLINE). */
 #define DOPY_FL_DEADLINE	0x01
+/* CALL header flag: the call takes an upload, whose items follow it
+ * (DOPY_FEAT_UPLOAD); a method is called with an upload exactly when
+ * it takes one. */
+#define DOPY_FL_UPLOAD		0x04
 /* ITEM header flag from a client: the upload's end, no more items (its
  * payload is empty; DOPY_FEAT_UPLOAD). */
 #define DOPY_FL_END		0x02
@@ -459,6 +463,7 @@ struct dopy_callmsg {
 	char			*strs[2];	/* header's, names', or NULL: */
 	char			 room[2][96];	/* they fit here */
 	size_t			 argc;
+	int			 upload;	/* set by the server: FL_UPLOAD */
 	char			*names[DOPY_MAX_ARGS];
 	struct dopy_image	 args[DOPY_MAX_ARGS];
 };
