@@ -297,6 +297,49 @@ Test(idl, dynamic_client_of_a_generated_server, .timeout = 30)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
+/* Uploads through generated code on both sides: 1000 points and some
+ * bytes, and the same method fed by the dynamic API. */
+Test(idl, generated_uploads, .timeout = 30)
+{
+	dopy_conn *c = typesd(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "types");
+	dopy_upload *u;
+	dopy_error *e = NULL;
+	dopy_value *v = NULL;
+	struct point pt = { 0 };
+	char name[24], *res = NULL;
+	uint64_t total = 0;
+	int k;
+
+	ok(types_take_points(p, "pts", &res, &u, &e), &e, "take_points");
+	for (k = 0; k < 1000; k++) {
+		snprintf(name, sizeof(name), "n%d", k);
+		pt.x = k;
+		pt.name = name;
+		ok(types_take_points_send(u, &pt, &e), &e, "send");
+	}
+	ok(dopy_upload_finish(u, NULL, &e), &e, "finish");
+	cr_assert_str_eq(res, "pts 1000 499500 n999");
+	free(res);
+	dopy_upload_free(u);
+	ok(types_take_bytes(p, &total, &u, &e), &e, "take_bytes");
+	ok(types_take_bytes_send(u, "abc", 3, &e), &e, "send");
+	ok(types_take_bytes_send(u, "", 0, &e), &e, "send");
+	ok(types_take_bytes_send(u, "\0\1", 2, &e), &e, "send");
+	ok(dopy_upload_finish(u, NULL, &e), &e, "finish");
+	cr_assert_eq(total, 5);
+	dopy_upload_free(u);
+	/* The dynamic API, items as values. */
+	ok(dopy_proxy_upload(p, "take_bytes", NULL, &u, &e), &e, "dynamic");
+	ok(dopy_upload_send(u, dopy_value_bytes("xy", 2), &e), &e, "send");
+	ok(dopy_upload_finish(u, &v, &e), &e, "finish");
+	cr_assert_eq(dopy_value_get_uint(v), 2);
+	dopy_value_free(v);
+	dopy_upload_free(u);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* A streaming method through generated code on both sides, and the
  * same stream read by the dynamic API. */
 Test(idl, generated_streams, .timeout = 30)

@@ -852,3 +852,121 @@ Test(idl, compat_counts_every_break)
 	idl_free(old);
 	idl_free(new);
 }
+
+/* ---- uploads: a last parameter "NAME: stream T" (dopy(5)) ---- */
+
+static const char uploads[] =
+    "struct chunk { seq: int; text: string; }\n"
+    "object store {\n"
+    "\tput(name: string, chunks: stream chunk) -> int;\n"
+    "\tsum(xs: stream int) -> int;\n"
+    "\tlog(level: int = 1, lines: stream string);\n"
+    "}\n";
+
+Test(idl, uploads_parse_print_and_text)
+{
+	struct idl_file *f = ok(uploads);
+	const struct idl_object *o = &f->objects[0];
+	static const char *const want[] = {
+		"name:string, chunks:stream (seq:int,text:string)",
+		"xs:stream int", "level:int=1, lines:stream string" };
+	dopy_sig *s;
+	char *text, err[200];
+	size_t i;
+
+	cr_assert_eq(o->methods[0].nparams, 1, "the upload is apart");
+	cr_assert_str_eq(o->methods[0].upload->name, "chunks");
+	cr_assert_null(o->methods[0].upload->def);
+	for (i = 0; i < o->nmethods; i++) {
+		text = idl_params_text(&o->methods[i]);
+		cr_assert_str_eq(text, want[i]);
+		s = dopy_sig_parse(text, err, sizeof(err));
+		cr_assert_not_null(s, "%s: %s", text, err);
+		cr_assert_str_eq(s->text, text, "sig.c reads it back");
+		cr_assert_not_null(s->up.type);
+		dopy_sig_free(s);
+		free(text);
+	}
+	idl_free(f);
+	round_trip(uploads, NULL);
+}
+
+Test(idl, uploads_refused)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "object o { m(a: stream int, b: int); }",
+		    "1:27: stream parameter a must be the last" },
+		{ "object o { m(a: stream int = 3); }",
+		    "1:28: stream parameter a cannot have a default" },
+		{ "object o { m(a: stream ref); }",
+		    "1:14: stream parameter a cannot hold a ref" },
+		{ "object o { m(a: stream (int,ref)[]); }",
+		    "1:14: stream parameter a cannot hold a ref" },
+		{ "object o { oneway m(a: stream int); }",
+		    "1:21: oneway method m cannot take an upload" },
+		{ "object o { m(a: stream int) -> stream int; }",
+		    "1:32: method m takes an upload: it cannot stream its "
+		    "results too" },
+		{ "object o { m(a: stream stream int); }",
+		    "1:24: unknown type 'stream'" },
+		{ "object o { m(a: stream); }", "1:23: " },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		bad(cases[i].text, cases[i].want);
+}
+
+/* Old callers send the old upload's items, or none: any change to an
+ * upload breaks them. */
+Test(idl, uploads_compat)
+{
+	static const struct {
+		const char *from, *to, *want;
+	} cases[] = {
+		{ "xs: stream int", "xs: stream double", "breaking: store.sum: "
+		    "upload xs: type int changed to double" },
+		{ "name: string, chunks: stream chunk", "name: string",
+		    "breaking: store.put: upload chunks removed" },
+		{ "sum(xs: stream int)", "sum()", "breaking: store.sum: "
+		    "upload xs removed" },
+		{ "log(level: int = 1, lines: stream string)",
+		    "log(level: int = 1)", "breaking: store.log: upload lines "
+		    "removed" },
+	};
+	struct idl_file *old = ok(uploads), *new;
+	const char *at;
+	char *text, *out;
+	size_t i, len;
+	FILE *fp;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		at = strstr(uploads, cases[i].from);
+		cr_assert_not_null(at);
+		text = malloc(strlen(uploads) + strlen(cases[i].to) + 1);
+		sprintf(text, "%.*s%s%s", (int)(at - uploads), uploads,
+		    cases[i].to, at + strlen(cases[i].from));
+		new = ok(text);
+		fp = open_memstream(&out, &len);
+		cr_assert_eq(idl_compat(old, new, fp), 1, "%s", cases[i].to);
+		fclose(fp);
+		cr_assert(strstr(out, cases[i].want) != NULL, "got %s", out);
+		free(out);
+		/* The other way round: an upload added, or a type back. */
+		fp = open_memstream(&out, &len);
+		cr_assert_eq(idl_compat(new, old, fp), 1, "%s", cases[i].to);
+		fclose(fp);
+		cr_assert(strstr(out, i == 0 ? "type double changed to int" :
+		    "added") != NULL, "got %s", out);
+		free(out);
+		free(text);
+		idl_free(new);
+	}
+	fp = open_memstream(&out, &len);
+	cr_assert_eq(idl_compat(old, old, fp), 0, "%s", out);
+	fclose(fp);
+	free(out);
+	idl_free(old);
+}

@@ -426,13 +426,41 @@ Test(server, bad_default_and_result)
 	};
 	static const struct dopy_object_def d1 = { "o1", NULL, m1, NULL, NULL };
 	static const struct dopy_object_def d2 = { "o2", NULL, m2, NULL, NULL };
+	static const struct dopy_method m4[] = {
+		{ "both", nop, "in:stream int", "stream int", NULL },
+		{ NULL, NULL, NULL, NULL, NULL }
+	};
 	static const struct dopy_object_def d3 = { "o3", NULL, m3, NULL, NULL };
+	static const struct dopy_object_def d4 = { "o4", NULL, m4, NULL, NULL };
 	dopy_server *s = tu_server();
 
 	add_refused(s, &d1, DOPY_E_USAGE, "o1.m: parameter n: default");
 	add_refused(s, &d2, DOPY_E_USAGE, "o2.r: result");
 	add_refused(s, &d3, DOPY_E_USAGE, "o3.f: no function");
+	add_refused(s, &d4, DOPY_E_USAGE, "o4.both: takes an upload and "
+	    "streams its results: one or the other");
 	cr_assert_eq(s->nobjs, 1);
+	dopy_server_free(s);
+}
+
+/* An upload's items come to the connection process, never to the
+ * child an isolated call runs in. */
+Test(server, upload_not_isolated)
+{
+	static const struct dopy_method m[] = {
+		{ "feed", nop, "n:int, data:stream bytes", "int", NULL },
+		{ "plain", nop, "n:int", "int", NULL },
+		{ NULL, NULL, NULL, NULL, NULL }
+	};
+	static const struct dopy_object_def d = { "up", NULL, m, NULL, NULL };
+	dopy_server *s = tu_server();
+
+	cr_assert_eq(dopy_server_add(s, &d, NULL), 0);
+	cr_assert_eq(dopy_server_set_isolated(s, "up", "feed", 0),
+	    DOPY_E_USAGE);
+	cr_assert_str_eq(dopy_server_errmsg(s), "up.feed takes an upload, "
+	    "which an isolated call cannot read");
+	cr_assert_eq(dopy_server_set_isolated(s, "up", "plain", 0), 0);
 	dopy_server_free(s);
 }
 

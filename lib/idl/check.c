@@ -145,6 +145,11 @@ method_free(struct idl_method *m)
 		free(m->params[i].def);
 	}
 	free(m->params);
+	if (m->upload != NULL) {
+		free(m->upload->name);
+		idl_type_free(m->upload->type);
+		free(m->upload);
+	}
 	idl_type_free(m->result);
 	for (i = 0; i < m->nraises; i++)
 		free(m->raises[i]);

@@ -175,6 +175,23 @@ raises(const struct idl_method *m, const char *name)
 	return 0;
 }
 
+/* Old callers send the items the old upload took, or none. */
+static void
+cmp_upload(struct cmp *c, const char *where, const struct idl_method *om,
+    const struct idl_method *nm)
+{
+	char what[600];
+
+	if (om->upload != NULL && nm->upload != NULL) {
+		snprintf(what, sizeof(what), "%s: upload %s", where,
+		    nm->upload->name);
+		cmp_type(c, what, om->upload->type, nm->upload->type, "");
+	} else if (om->upload != NULL || nm->upload != NULL)
+		say(c, 1, "%s: upload %s %s", where, om->upload ?
+		    om->upload->name : nm->upload->name, om->upload ?
+		    "removed" : "added");
+}
+
 static void
 cmp_result(struct cmp *c, const char *where, const struct idl_method *om,
     const struct idl_method *nm)
@@ -213,6 +230,7 @@ cmp_method(struct cmp *c, const char *obj, const struct idl_method *om,
 		    "changes it makes to the state are dropped)" :
 		    "no longer read-only");
 	cmp_params(c, where, om, nm);
+	cmp_upload(c, where, om, nm);
 	cmp_result(c, where, om, nm);
 	for (i = 0; i < om->nraises; i++)
 		if (!raises(nm, om->raises[i]))

@@ -446,6 +446,16 @@ gen_args(FILE *o, size_t col, const char *cont, const char *const *items,
 }
 
 void
+gen_proto(const struct gen *g, const char *name, const char *sfx,
+    const char *const *items, size_t n, int decl)
+{
+	fprintf(g->o, decl ? "int\t%s%s" : "int\n%s%s", name, sfx);
+	gen_params(g->o, strlen(name) + strlen(sfx) + (decl ? 8 : 0), items,
+	    n);
+	fputs(decl ? ";\n" : "\n", g->o);
+}
+
+void
 gen_params(FILE *o, size_t col, const char *const *items, size_t n)
 {
 	gen_args(o, col, "    ", items, n);
@@ -492,6 +502,7 @@ gen_stubs(const struct gen *g, const struct idl_object *ob, size_t *n)
 		v[*n].result = m->result;
 		v[*n].oneway = m->oneway;
 		v[*n].stream = m->stream;
+		v[*n].upload = m->upload;
 		v[*n].doc = m->doc;
 		r = v[*n].cname != NULL ? 0 : -1;
 	}
@@ -550,6 +561,13 @@ name_method(struct gen *g, const struct idl_object *ob,
 		    m->params[i].name)) == NULL)
 			return -1;
 		r = name_type(g, m->params[i].type, ob->name, w);
+		free(w);
+	}
+	if (r == 0 && m->upload != NULL) {
+		if ((w = dopy_asprintf("%s_%s", m->name,
+		    m->upload->name)) == NULL)
+			return -1;
+		r = name_type(g, m->upload->type, ob->name, w);
 		free(w);
 	}
 	if (r == 0 && m->result != NULL) {

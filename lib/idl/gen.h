@@ -38,6 +38,7 @@ struct gstub {
 	const struct idl_type	*result;
 	int			 oneway;
 	int			 stream;	/* result is the items' type */
+	const struct idl_param	*upload;	/* its items, or NULL */
 	const char		*doc;
 	struct idl_param	 value;		/* set:NAME's parameter */
 	char			*wirebuf;	/* get:NAME, set:NAME */
@@ -51,6 +52,10 @@ char	*gen_ptype(const struct gen *, const struct idl_type *);
 /* A parameter list, wrapped at 80 columns after a line start of col
  * characters: "(dopy_proxy *proxy, int64_t n, ...)". */
 void	 gen_params(FILE *, size_t col, const char *const *items, size_t n);
+/* "int NAME SFX(items...)" returning int: a declaration (decl), else
+ * the head of a definition. */
+void	 gen_proto(const struct gen *, const char *name, const char *sfx,
+	    const char *const *items, size_t n, int decl);
 /* The same for a call's arguments, continued on lines starting cont. */
 void	 gen_args(FILE *, size_t col, const char *cont,
 	    const char *const *items, size_t n);

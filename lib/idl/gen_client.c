@@ -51,6 +51,8 @@ stub_params(const struct gen *g, const struct gstub *st, int async,
 		push(l, dopy_asprintf("%sresult", pt));
 		free(pt);
 	}
+	if (st->upload != NULL)
+		push(l, strdup("dopy_upload **upload"));
 	if (async) {
 		push(l, strdup("dopy_future_fn done"));
 		push(l, strdup("void *arg"));
@@ -89,11 +91,21 @@ next_prototype(const struct gen *g, const struct gstub *st, int decl)
 	char *item = dopy_asprintf("%sitem", pt ? pt : "?");
 
 	v[1] = item != NULL ? item : "?";
-	fprintf(g->o, decl ? "int\t%s_next" : "int\n%s_next", st->cname);
-	gen_params(g->o, strlen(st->cname) + 5 + (decl ? 8 : 0), v, 3);
-	fputs(decl ? ";\n" : "\n", g->o);
+	gen_proto(g, st->cname, "_next", v, 3, decl);
 	free(item);
 	free(pt);
+}
+
+/* An upload's sender: o_m_send(upload, item, err). */
+static void
+send_prototype(const struct gen *g, const struct gstub *st, int decl)
+{
+	char *item = gen_cparam(g, st->upload->type, "item");
+	const char *v[3] = { "dopy_upload *upload", NULL, "dopy_error **err" };
+
+	v[1] = item != NULL ? item : "?";
+	gen_proto(g, st->cname, "_send", v, 3, decl);
+	free(item);
 }
 
 static void
@@ -115,6 +127,8 @@ header_object(const struct gen *g, const struct idl_object *ob)
 		prototype(g, &st[i], 0, 1);
 		if (st[i].stream)
 			next_prototype(g, &st[i], 1);
+		else if (st[i].upload != NULL)
+			send_prototype(g, &st[i], 1);
 		else if (!st[i].oneway)
 			prototype(g, &st[i], 1, 1);
 	}
@@ -141,6 +155,11 @@ gen_client_h(struct gen *g)
 	    " * A streaming method's call gives a dopy_stream, read with its\n"
 	    " * _next: 1 with an item (the caller's), 0 at the end, or the\n"
 	    " * error; dopy_stream_free() it after.\n"
+	    " * A method that takes an upload gives a dopy_upload: send its\n"
+	    " * items with its _send (1 when the call has been answered\n"
+	    " * already), then dopy_upload_finish(upload, NULL, err) fills in\n"
+	    " * *result, which must stay valid until then; and\n"
+	    " * dopy_upload_free() it after.\n"
 	    " */\n", g->guard, g->guard, g->hbase);
 	for (i = 0; i < g->f->nobjects; i++)
 		header_object(g, &g->f->objects[i]);
@@ -265,7 +284,14 @@ lib_call(const struct gen *g, const struct gstub *st, const char *kind,
 	v[n++] = strdup(args ? "&dopy_a" : "NULL");
 	if (strcmp(kind, "stream") == 0)
 		v[n++] = strdup("stream");
-	else if (strcmp(kind, "oneway") != 0) {
+	else if (strcmp(kind, "upload") == 0) {
+		/* It reads the answer after the call returns: into result
+		 * only if there is one. */
+		v[n++] = res ? dopy_asprintf("result != NULL ? %s_get : NULL",
+		    st->cname) : strdup("NULL");
+		v[n++] = strdup(res ? "result" : "NULL");
+		v[n++] = strdup("upload");
+	} else if (strcmp(kind, "oneway") != 0) {
 		v[n++] = res ? dopy_asprintf("%s_get", st->cname) :
 		    strdup("NULL");
 		v[n++] = strdup(res ? "result" : "NULL");
@@ -324,7 +350,8 @@ async_body(const struct gen *g, const struct gstub *st)
 	if (st->result != NULL)
 		fputs("\tif (result != NULL)\n"
 		    "\t\tmemset(result, 0, sizeof(*result));\n", g->o);
-	lib_call(g, st, "call_async", "return ");
+	lib_call(g, st, st->upload != NULL ? "upload" : "call_async",
+	    "return ");
 }
 
 /* A streaming method: the call, then its reader. */
@@ -350,6 +377,35 @@ stream_bodies(const struct gen *g, const struct gstub *st)
 	fputs("\treturn dopy_rc;\n}\n", g->o);
 }
 
+/* An upload: the call, then its items' sender. */
+static void
+upload_bodies(const struct gen *g, const struct gstub *st)
+{
+	const struct idl_type *t = st->upload->type;
+	char *m = arg_member(g, st->upload, "item");
+
+	fputs("{\n", g->o);
+	async_body(g, st);
+	fputs("}\n", g->o);
+	fprintf(g->o, "\nstruct %s_item {\n\t%s;\n};\n\nstatic void\n"
+	    "%s_item_put(dopy_out *w, const void *arg)\n{\n"
+	    "\tconst struct %s_item *a = arg;\n\n", st->cname, m ? m : "?",
+	    st->cname, st->cname);
+	gen_put_image(g, t, "w", gen_aggregate(t) ? "*a->item" : "a->item",
+	    "\t");
+	fputs("}\n\n", g->o);
+	send_prototype(g, st, 0);
+	fprintf(g->o, "{\n\tstruct %s_item dopy_a;\n\n", st->cname);
+	if (t->kind == DOPY_BYTES)
+		fputs("\tdopy_a.item.data = (void *)item;\n"
+		    "\tdopy_a.item.len = item_len;\n", g->o);
+	else
+		fputs("\tdopy_a.item = item;\n", g->o);
+	fprintf(g->o, "\treturn dopy_upload_send_stub(upload, %s_item_put, "
+	    "&dopy_a, err);\n}\n", st->cname);
+	free(m);
+}
+
 static void
 stub(const struct gen *g, const struct gstub *st)
 {
@@ -363,6 +419,10 @@ stub(const struct gen *g, const struct gstub *st)
 	prototype(g, st, 0, 0);
 	if (st->stream) {
 		stream_bodies(g, st);
+		return;
+	}
+	if (st->upload != NULL) {
+		upload_bodies(g, st);
 		return;
 	}
 	fputs("{\n", g->o);

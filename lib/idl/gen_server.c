@@ -67,9 +67,7 @@ send_prototype(const struct gen *g, const struct gstub *st, int decl)
 		fputs("/* Send one item of its stream: 0, or DOPY_E_CANCELLED "
 		    "when the call\n * should stop (return that), or another "
 		    "error. */\n", g->o);
-	fprintf(g->o, decl ? "int\t%s_send" : "int\n%s_send", st->cname);
-	gen_params(g->o, strlen(st->cname) + 5 + (decl ? 8 : 0), v, 2);
-	fputs(decl ? ";\n" : "\n", g->o);
+	gen_proto(g, st->cname, "_send", v, 2, decl);
 	free(item);
 }
 
@@ -91,6 +89,52 @@ send_body(const struct gen *g, const struct gstub *st)
 		    st->result) ? "*item" : "item", "\t");
 	fputs("\treturn dopy_call_item_send(call);\n}\n", g->o);
 	free(tpl);
+}
+
+/* An upload's reader, which the method calls per item:
+ * o_m_next(call, &item). */
+static void
+next_prototype(const struct gen *g, const struct gstub *st, int decl)
+{
+	char *pt = gen_ptype(g, st->upload->type);
+	char *item = dopy_asprintf("%sitem", pt ? pt : "?");
+	const char *v[2] = { "dopy_call *call", NULL };
+
+	v[1] = item != NULL ? item : "?";
+	if (decl)
+		fputs("/* Read the next item of its upload: 1 with *item set "
+		    "(yours to free),\n * 0 at the end, or DOPY_E_CANCELLED "
+		    "when the call should stop (return\n * that), or another "
+		    "error, raised already (return it). */\n", g->o);
+	gen_proto(g, st->cname, "_next", v, 2, decl);
+	free(item);
+	free(pt);
+}
+
+static void
+next_body(const struct gen *g, const struct gstub *st)
+{
+	const struct idl_type *t = st->upload->type;
+	char *pt = gen_ptype(g, t);
+
+	fprintf(g->o, "\nstatic void\n%s_item_get(dopy_in *r, void *item)\n"
+	    "{\n\t%sv = item;\n\n", st->cname, pt ? pt : "?");
+	gen_get_image(g, t, "r", t->kind == DOPY_BYTES ? "(*v)" : "*v",
+	    "\t");
+	fputs("}\n\n", g->o);
+	next_prototype(g, st, 0);
+	fprintf(g->o, "{\n\tint dopy_rc;\n\n"
+	    "\tmemset(item, 0, sizeof(*item));\n"
+	    "\tdopy_rc = dopy_call_next_item_stub(call, %s_item_get, item);\n",
+	    st->cname);
+	if (gen_owns(t)) {
+		fputs("\tif (dopy_rc < 0) {\n", g->o);
+		gen_clear(g, t, t->kind == DOPY_BYTES ? "(*item)" : "*item",
+		    "\t\t");
+		fputs("\t\tmemset(item, 0, sizeof(*item));\n\t}\n", g->o);
+	}
+	fputs("\treturn dopy_rc;\n}\n", g->o);
+	free(pt);
 }
 
 static void
@@ -116,6 +160,8 @@ header_object(const struct gen *g, const struct idl_object *ob)
 		prototype(g, ob, &st[i], 1);
 		if (st[i].stream)
 			send_prototype(g, &st[i], 1);
+		if (st[i].upload != NULL)
+			next_prototype(g, &st[i], 1);
 	}
 	gen_stubs_free(st, n);
 	if (ob->is_class)
@@ -256,13 +302,15 @@ trampoline(const struct gen *g, const struct idl_object *ob,
 	fputs("\treturn dopy_rc;\n}\n", g->o);
 	if (st->stream)
 		send_body(g, st);
+	if (st->upload != NULL)
+		next_body(g, st);
 }
 
 static void
 table_row(const struct gen *g, const struct gstub *st)
 {
 	struct idl_method m = { .params = (struct idl_param *)st->params,
-	    .nparams = st->nparams };
+	    .nparams = st->nparams, .upload = (struct idl_param *)st->upload };
 	char *params = idl_params_text(&m);
 	char *item = st->result != NULL ? idl_type_text(st->result) : NULL;
 	char *result = st->stream && item != NULL ?

@@ -220,6 +220,8 @@ object_arrays(const struct gen *g, struct seen *s, const struct idl_object *ob)
 		m = &ob->methods[i];
 		for (j = 0; j < m->nparams; j++)
 			arrays_of(g, s, m->params[j].type);
+		if (m->upload != NULL)
+			arrays_of(g, s, m->upload->type);
 		arrays_of(g, s, m->result);
 	}
 }

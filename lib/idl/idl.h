@@ -98,6 +98,9 @@ struct idl_method {
 	int			 readonly;	/* classes only */
 	struct idl_pos		 pos;
 	int			 stream;	/* "-> stream T": items of result */
+	/* A last parameter "NAME: stream T": the upload, whose items
+	 * follow the call (not among params), or NULL. */
+	struct idl_param	*upload;
 };
 
 struct idl_attr {

@@ -99,13 +99,38 @@ idl_attr_decl(struct parser *ps, struct idl_object *obj, char *doc)
 	return idl_expect(ps, ';', after);
 }
 
-/* NAME ":" type [ "=" literal ] */
+/* The parameter just parsed, "NAME: stream T", becomes m's upload:
+ * last, without a default, holding no ref (dopy(5), Uploads). */
+static int
+upload(struct parser *ps, struct idl_method *m)
+{
+	struct idl_param *p = &m->params[m->nparams - 1];
+
+	if (idl_is_punct(ps, '='))
+		return idl_err(ps, ps->tok.pos, "stream parameter %s cannot "
+		    "have a default", p->name);
+	if (!idl_is_punct(ps, ')'))
+		return idl_err(ps, ps->tok.pos, "stream parameter %s must be "
+		    "the last", p->name);
+	if (idl_type_has_ref(p->type))
+		return idl_err(ps, p->pos, "stream parameter %s cannot hold "
+		    "a ref (items are not checked as arguments are)",
+		    p->name);
+	if ((m->upload = malloc(sizeof(*m->upload))) == NULL)
+		return idl_perr(ps, p->pos, "out of memory");
+	*m->upload = *p;
+	m->nparams--;
+	return 0;
+}
+
+/* NAME ":" [ "stream" ] type [ "=" literal ] */
 static int
 param(struct parser *ps, struct idl_method *m)
 {
 	struct idl_param *p;
 	char after[160];
 	size_t i;
+	int stream;
 
 	if (m->nparams == IDL_MAX_ARGS)
 		return idl_err(ps, ps->tok.pos, "method %s has more "
@@ -119,9 +144,14 @@ param(struct parser *ps, struct idl_method *m)
 			return idl_err(ps, p->pos, "parameter '%s' is "
 			    "declared twice in method %s", p->name, m->name);
 	snprintf(after, sizeof(after), "parameter %s", p->name);
-	if (idl_expect(ps, ':', after) < 0 ||
-	    (p->type = idl_parse_type(ps, 1)) == NULL)
+	if (idl_expect(ps, ':', after) < 0)
 		return -1;
+	if ((stream = idl_is_word(ps, "stream")) && idl_next(ps) < 0)
+		return -1;
+	if ((p->type = idl_parse_type(ps, 1)) == NULL)
+		return -1;
+	if (stream)
+		return upload(ps, m);
 	if (!idl_is_punct(ps, '='))
 		return 0;
 	return idl_next(ps) < 0 ? -1 : idl_parse_default(ps, p);
@@ -187,6 +217,10 @@ method_tail(struct parser *ps, struct idl_method *m)
 	char after[160];
 	size_t i, first = ps->nraises;
 
+	if (m->upload != NULL && m->oneway)
+		return idl_err(ps, m->upload->pos, "oneway method %s cannot "
+		    "take an upload (its items would carry call id 0)",
+		    m->name);
 	if (ps->tok.kind == T_ARROW) {
 		if (m->oneway)
 			return idl_err(ps, ps->tok.pos, "oneway method "
@@ -196,6 +230,10 @@ method_tail(struct parser *ps, struct idl_method *m)
 			return -1;
 		/* "stream T": items of T, then the end (dopy(5)). */
 		if (idl_is_word(ps, "stream")) {
+			if (m->upload != NULL)
+				return idl_err(ps, ps->tok.pos, "method %s "
+				    "takes an upload: it cannot stream its "
+				    "results too", m->name);
 			m->stream = 1;
 			if (idl_next(ps) < 0)
 				return -1;

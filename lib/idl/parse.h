@@ -49,6 +49,8 @@ const struct idl_error *idl_error_find(const struct idl_file *,
 struct idl_type	*idl_parse_type(struct parser *, int any_ok);
 int	 idl_struct_body(struct parser *, struct idl_struct *);
 int	 idl_parse_default(struct parser *, struct idl_param *);
+/* Whether t is a ref or holds one (in an array or structure). */
+int	 idl_type_has_ref(const struct idl_type *);
 void	 idl_type_free(struct idl_type *);
 
 /* member.c */

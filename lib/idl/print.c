@@ -84,7 +84,8 @@ object_uses_struct(const struct idl_object *obj, const struct idl_struct *st)
 			return 1;
 	for (i = 0; i < obj->nmethods; i++) {
 		m = &obj->methods[i];
-		if (type_uses(m->result, st))
+		if (type_uses(m->result, st) || (m->upload != NULL &&
+		    type_uses(m->upload->type, st)))
 			return 1;
 		for (j = 0; j < m->nparams; j++)
 			if (type_uses(m->params[j].type, st))
@@ -157,6 +158,10 @@ print_method(FILE *o, const struct idl_object *obj,
 		else
 			fprintf(o, " = %s", lit);
 		free(lit);
+	}
+	if ((pa = m->upload) != NULL) {
+		fprintf(o, "%s%s: stream ", i > 0 ? ", " : "", pa->name);
+		type(o, pa->type);
 	}
 	fputc(')', o);
 	if (m->result != NULL) {

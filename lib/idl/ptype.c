@@ -289,8 +289,8 @@ idl_struct_body(struct parser *ps, struct idl_struct *st)
 	return idl_next(ps);
 }
 
-static int
-has_ref(const struct idl_type *t)
+int
+idl_type_has_ref(const struct idl_type *t)
 {
 	size_t i;
 
@@ -377,7 +377,7 @@ idl_parse_default(struct parser *ps, struct idl_param *p)
 		free(str);
 		return -1;
 	}
-	if (k == DOPY_ANY || has_ref(p->type)) {
+	if (k == DOPY_ANY || idl_type_has_ref(p->type)) {
 		free(str);
 		return idl_err(ps, pos, "parameter %s: %s", p->name,
 		    k == DOPY_ANY ? "a parameter of type any takes no default" :

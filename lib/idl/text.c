@@ -202,5 +202,9 @@ idl_params_text(const struct idl_method *m)
 		else
 			fputs(p->def, o);	/* dopy_value_format()'s */
 	}
+	if ((p = m->upload) != NULL) {
+		fprintf(o, "%s%s:stream ", i > 0 ? ", " : "", p->name);
+		type_text(o, p->type, 1);
+	}
 	return sig_normalise(finish(o, &buf));
 }

@@ -146,6 +146,11 @@ dopy_object_prepare(dopy_server *s, struct dopy_object *o)
 		    err, sizeof(err))) == NULL)
 			return dopy_server_fail(s, "%s.%s: result: %s", d->name, m->name,
 			    err);
+		/* ITEM frames would go both ways under one call id. */
+		if (o->streams[i] && o->sigs[i]->up.type != NULL)
+			return dopy_server_fail(s, "%s.%s: takes an upload and "
+			    "streams its results: one or the other", d->name,
+			    m->name);
 	}
 	return 0;
 }

@@ -343,6 +343,47 @@ types_points(dopy_call *call, struct types *self, int64_t n)
 }
 
 int
+types_take_points(dopy_call *call, struct types *self, const char *label,
+    char **result)
+{
+	struct point p;
+	char last[64] = "";
+	int64_t n = 0, sum = 0;
+	int r;
+
+	self->calls++;
+	while ((r = types_take_points_next(call, &p)) == 1) {
+		n++;
+		sum += p.x;
+		snprintf(last, sizeof(last), "%s", p.name);
+		point_clear(&p);
+	}
+	if (r < 0)
+		return r;
+	if (asprintf(result, "%s %lld %lld %s", label, (long long)n,
+	    (long long)sum, last) < 0) {
+		*result = NULL;
+		return dopy_raise(call, "types.NoMemory", "out of memory");
+	}
+	return 0;
+}
+
+int
+types_take_bytes(dopy_call *call, struct types *self, uint64_t *result)
+{
+	struct dopy_bytes b;
+	int r;
+
+	self->calls++;
+	*result = 0;
+	while ((r = types_take_bytes_next(call, &b)) == 1) {
+		*result += b.len;
+		free(b.data);
+	}
+	return r < 0 ? r : 0;
+}
+
+int
 types_kinds(dopy_call *call, struct types *self, const char *class_,
     int64_t new_, char **result)
 {
