@@ -3,8 +3,8 @@
  * the real dopyd's `iso` object, whose isolated methods have a grace of
  * 300 ms: one deaf to cancels killed after its grace (cancel, deadline,
  * EOF), a cooperative one ending at once, a stream relayed whole, a
- * crash answered, the child's state lost, and no child or descriptor
- * left behind.
+ * crash answered, the child's state lost, no child or descriptor left
+ * behind, and the interface it publishes marking them.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -466,4 +466,21 @@ Test(isolated, eof_ends_the_running_call, .timeout = 30)
 	cr_assert(strstr(log, "call 1 iso.stubborn: the client has gone; it "
 	    "ended with dopy.Cancelled"), "log: %s", log);
 	free(log);
+}
+
+/* A hand-written table publishes its isolated methods as an interface
+ * file marks them (dopy-idl(5)), which dopy-idl reads back. */
+Test(isolated, published_interface_marks_them, .timeout = 30)
+{
+	char *argv[] = { (char *)e2e_bin("dopy-idl"), "-P", "-f",
+	    (char *)e2e_bin("dopyd"), "iso", NULL };
+	struct e2e_run r;
+
+	e2e_run(&r, argv);
+	e2e_assert_run(&r, 0, NULL);
+	cr_assert(strstr(r.out, "\n\tisolated(300) stubborn(ms: int) -> "
+	    "int;\n") && strstr(r.out, "\n\tisolated(300) count(n: int) -> "
+	    "stream int;\n") && strstr(r.out, "\n\tgetv() -> int;\n"), "%s",
+	    r.out);
+	e2e_run_free(&r);
 }

@@ -491,6 +491,7 @@ gen_stubs(const struct gen *g, const struct idl_object *ob, size_t *n)
 		v[*n].nparams = m->nparams;
 		v[*n].result = m->result;
 		v[*n].oneway = m->oneway;
+		v[*n].isolated = m->isolated;
 		v[*n].stream = m->stream;
 		v[*n].doc = m->doc;
 		r = v[*n].cname != NULL ? 0 : -1;

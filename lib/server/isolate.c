@@ -49,7 +49,6 @@
 
 #include "server/server.h"
 
-#define GRACE_MS	2000	/* dopy_server_set_isolated's default */
 #define REAP_POLL_MS	10	/* output closed, exit not yet reapable,
 				 * and no pidfd to wait on */
 
@@ -90,7 +89,8 @@ dopy_server_set_isolated(dopy_server *s, const char *object,
 		o->isolated = g;
 		o->nisolated = o->nmethods;
 	}
-	o->isolated[i] = grace_ms > 0 ? grace_ms : GRACE_MS;
+	o->isolated[i] = grace_ms > 0 ? grace_ms :
+	    DOPY_ISOLATE_GRACE_MS;
 	return 0;
 }
 

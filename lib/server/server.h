@@ -368,6 +368,9 @@ int	 dopy_call_stopped(dopy_call *);
 int	 dopy_cancel_readable(struct dopy_session *);
 
 /* ---- isolate.c: methods run in a forked child ---- */
+/* dopy_server_set_isolated's default grace, which dopy-idl(5) and
+ * iface.c leave unsaid (lib/idl/lex.h has it too; a test compares). */
+#define DOPY_ISOLATE_GRACE_MS	2000
 /* After binding: 1 when the method is to run here (not isolated, or
  * this is the child); 0 in the parent, the call answered through the
  * child (c->answered, c->relayed) or its error raised in c. */
