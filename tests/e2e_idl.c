@@ -509,6 +509,29 @@ Test(idl, isolated_methods_run_in_a_child, .timeout = 30)
 	free(text);
 }
 
+/* A generated server takes dopy_main's -I like any: pid() runs in a
+ * new child each call; what it publishes is still its file's text. */
+Test(idl, option_isolates_a_generated_method, .timeout = 30)
+{
+	dopy_conn *c = typesd("-I types.pid=100");
+	dopy_proxy *p = dopy_proxy_new(c, "types");
+	dopy_error *e = NULL;
+	int64_t a, b, child;
+	char *text = NULL;
+
+	ok(types_pid(p, &a, &e), &e, "pid");
+	ok(types_pid(p, &b, &e), &e, "pid");
+	ok(types_nap(p, 0, &child, &e), &e, "nap");
+	cr_assert(a != b && a != child && b != child, "pid() ran in the "
+	    "connection process: %lld %lld %lld", (long long)a, (long long)b,
+	    (long long)child);
+	ok(dopy_interface(c, "types", &text, &e), &e, "dopy.interface");
+	cr_assert(strstr(text, "\n\tpid() -> int;\n"), "%s", text);
+	free(text);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* The server publishes the interface it was generated from. */
 Test(idl, interface_text_is_served, .timeout = 30)
 {

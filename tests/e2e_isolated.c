@@ -484,3 +484,87 @@ Test(isolated, published_interface_marks_them, .timeout = 30)
 	    r.out);
 	e2e_run_free(&r);
 }
+
+/* ---- -I: methods isolated at start (dopyd(8)) ---- */
+
+static dopy_conn *
+dopyd_with(const char *opts)
+{
+	char cmd[1200];
+	dopy_error *e = NULL;
+	dopy_conn *c = NULL;
+
+	snprintf(cmd, sizeof(cmd), "%s %s", e2e_bin("dopyd"), opts);
+	if (dopy_conn_spawn(cmd, &c, &e) < 0)
+		cr_assert_fail("%s: %s", cmd, dopy_error_message(e));
+	return c;
+}
+
+/* test.sleep, deaf and in process by default, is isolated by -I; a
+ * second -I sets the grace of a method isolated already. */
+Test(isolated, option_isolates_at_start, .timeout = 30)
+{
+	dopy_conn *c = dopyd_with("-I test.sleep=200 -I iso.stubborn=50");
+	dopy_proxy *t = dopy_proxy_new(c, "test"), *p = dopy_proxy_new(c,
+	    "iso");
+	dopy_error *e;
+	int64_t took;
+
+	e = cancelled(t, "sleep", 10000, &took);
+	cr_assert(strstr(dopy_error_message(e), "test.sleep: cancelled by "
+	    "the client; killed after a grace of 200 ms"), "%s",
+	    dopy_error_message(e));
+	cr_assert_geq(took, 200 - 20);
+	cr_assert_lt(took, 200 + SLACK_MS, "took %lld ms", (long long)took);
+	dopy_error_free(e);
+	e = cancelled(p, "stubborn", 10000, &took);
+	cr_assert(strstr(dopy_error_message(e), "killed after a grace of "
+	    "50 ms"), "%s", dopy_error_message(e));
+	cr_assert_lt(took, 50 + SLACK_MS, "took %lld ms", (long long)took);
+	dopy_error_free(e);
+	cr_assert_eq(call_int(p, "stubborn", int_arg(2)), 2);
+	dopy_proxy_free(t);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
+/* What -I names must be there at start, or the server does not start:
+ * not even a listener, which would fail at the first call. */
+Test(isolated, option_refuses_what_is_not_there, .timeout = 30)
+{
+	static const struct {
+		const char *arg, *err;
+	} bad[] = {
+		{ "nope.x", "dopyd: -I nope.x: no object nope\n" },
+		{ "test.nosuch", "dopyd: -I test.nosuch: test: no method "
+		    "nosuch\n" },
+		{ "test", "dopyd: -I test: want object.method[=grace]\n" },
+		{ "test.", "dopyd: -I test.: want object.method[=grace]\n" },
+		{ "test.sleep=0", "dopyd: -I test.sleep=0: grace 0: too small "
+		    "(want 1 to 3600000 ms)\n" },
+		{ "test.sleep=3600001", "grace 3600001: too large" },
+		{ "test.sleep=2s", "grace 2s: invalid" },
+	};
+	char dir[600], arg[64] = "";
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-I", arg, NULL, NULL,
+	    NULL, NULL, NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strlcpy(arg, bad[i].arg, sizeof(arg));
+		e2e_run_expect(argv, 2, "", bad[i].err);
+	}
+	strlcpy(arg, "test.nosuch", sizeof(arg));
+	argv[3] = "-B";
+	argv[4] = "-l";
+	argv[5] = "127.0.0.1:0";
+	e2e_run_expect(argv, 2, "", "dopyd: -I test.nosuch: test: no method "
+	    "nosuch\n");
+	/* The services' objects are there by then. */
+	snprintf(dir, sizeof(dir), "%s/ns", e2e_tmpdir());
+	strlcpy(arg, "naming.resolve", sizeof(arg));
+	argv[3] = "-N";
+	argv[4] = dir;
+	argv[5] = NULL;
+	e2e_run_expect(argv, 0, "", NULL);
+}
