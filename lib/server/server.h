@@ -98,6 +98,14 @@ struct dopy_server {
 	struct dopy_listen_opts	 lopt;
 	pthread_mutex_t		 lock;		/* dispatch, in -s mode */
 	int			 locking;
+	/* listen.c in -s mode, around the fork of an isolated call
+	 * (isolate.c): before, in the parent; after, in both (child 1
+	 * in the child), which then closes what is the listener's. */
+	struct dopy_forkhook {
+		void	(*before)(void *arg);
+		void	(*after)(void *arg, int child);
+		void	*arg;
+	}			 forkhook;
 	char			 errmsg[256];
 	dopy_key		*key;		/* -k: required of clients */
 	struct dopy_pclass_ent {
