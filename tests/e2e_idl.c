@@ -494,6 +494,87 @@ Test(idl, generated_class, .timeout = 30)
 	dopy_conn_close(c);
 }
 
+/*
+ * isolated(300) nap runs in a child of the connection process, deaf to
+ * cancels: the generated registration gave it its grace, after which
+ * the child is killed; isolated oneway stray runs in order, in a child
+ * whose change to the object is lost.
+ */
+Test(idl, isolated_methods_run_in_a_child, .timeout = 30)
+{
+	char log[600], *text;
+	dopy_conn *c = typesd(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "types");
+	dopy_future *f = NULL;
+	dopy_error *e = NULL;
+	int64_t pid, child, n, before, t0, took;
+
+	ok(types_pid(p, &pid, &e), &e, "pid");
+	ok(types_nap(p, 0, &child, &e), &e, "nap");
+	cr_assert_neq(child, pid, "nap ran in the connection process");
+	ok(types_pid(p, &n, &e), &e, "pid");
+	cr_assert_eq(n, pid);
+
+	ok(types_nap_async(p, 20000, &child, NULL, NULL, &f, &e), &e,
+	    "nap_async");
+	e2e_nap_ms(100);
+	t0 = dopy_now_ms();
+	ok(dopy_future_cancel(f, &e), &e, "cancel");
+	cr_assert_eq(dopy_future_wait(f, NULL, &e), DOPY_E_CANCELLED);
+	took = dopy_now_ms() - t0;
+	cr_assert(strstr(dopy_error_message(e), "types.nap: cancelled by the "
+	    "client; killed after a grace of 300 ms"), "%s",
+	    dopy_error_message(e));
+	cr_assert_geq(took, 300 - 20);
+	cr_assert_lt(took, 300 + 700, "the answer took %lld ms",
+	    (long long)took);
+	dopy_error_free(e);
+	e = NULL;
+	dopy_future_free(f);
+
+	ok(types_notes(p, &before, &e), &e, "notes");
+	t0 = dopy_now_ms();
+	ok(types_stray(p, 300, &e), &e, "stray");
+	cr_assert_lt(dopy_now_ms() - t0, 250, "oneway stray was waited for");
+	ok(types_notes(p, &n, &e), &e, "notes");
+	took = dopy_now_ms() - t0;
+	cr_assert_geq(took, 300 - 20, "stray did not run first");
+	cr_assert_eq(n, before, "the child's note came back");
+	ok(types_pid(p, &n, &e), &e, "pid");
+	cr_assert_eq(n, pid);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+	snprintf(log, sizeof(log), "%s/typesd.log", e2e_tmpdir());
+	text = e2e_slurp(log, NULL);
+	cr_assert(text != NULL && strstr(text, "types.nap: isolated in pid ")
+	    && strstr(text, "killed after its grace; answered for it "
+	    "dopy.Cancelled"), "log: %s", text);
+	free(text);
+}
+
+/* A generated server takes dopy_main's -I like any: pid() runs in a
+ * new child each call; what it publishes is still its file's text. */
+Test(idl, option_isolates_a_generated_method, .timeout = 30)
+{
+	dopy_conn *c = typesd("-I types.pid=100");
+	dopy_proxy *p = dopy_proxy_new(c, "types");
+	dopy_error *e = NULL;
+	int64_t a, b, child;
+	char *text = NULL;
+
+	ok(types_pid(p, &a, &e), &e, "pid");
+	ok(types_pid(p, &b, &e), &e, "pid");
+	ok(types_nap(p, 0, &child, &e), &e, "nap");
+	cr_assert(a != b && a != child && b != child, "pid() ran in the "
+	    "connection process: %lld %lld %lld", (long long)a, (long long)b,
+	    (long long)child);
+	ok(dopy_interface(c, "types", &text, &e), &e, "dopy.interface");
+	cr_assert(strstr(text, "\n\tpid() -> int;\n"), "%s", text);
+	free(text);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* The server publishes the interface it was generated from. */
 Test(idl, interface_text_is_served, .timeout = 30)
 {

@@ -3,8 +3,9 @@
  * the real dopyd's `iso` object, whose isolated methods have a grace of
  * 300 ms: one deaf to cancels killed after its grace (cancel, deadline,
  * EOF), a cooperative one ending at once, a stream relayed whole, a
- * crash answered, the child's state lost, and no child or descriptor
- * left behind.
+ * crash answered, the child's state lost, no child or descriptor left
+ * behind, and the interface it publishes marking them; and -I.  The
+ * same suite has tests under the launchers in e2e_launchers.c.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -20,61 +21,6 @@
 
 #define GRACE_MS	300	/* bin/testobj_iso.c */
 #define SLACK_MS	700	/* from the end of the grace to the answer */
-
-static dopy_args *
-int_arg(int64_t i)
-{
-	dopy_args *a = dopy_args_new();
-
-	cr_assert_not_null(a);
-	cr_assert_eq(dopy_args_int(a, NULL, i), 0);
-	return a;
-}
-
-/* iso.method(arg) through p, an int expected. */
-static int64_t
-call_int(dopy_proxy *p, const char *method, dopy_args *a)
-{
-	dopy_value *v = NULL;
-	dopy_error *e = NULL;
-	int64_t i;
-
-	cr_assert_eq(dopy_proxy_call(p, method, a, &v, &e), 0, "iso.%s: %s",
-	    method, dopy_error_message(e));
-	dopy_args_free(a);
-	i = dopy_value_get_int(v);
-	dopy_value_free(v);
-	return i;
-}
-
-/* The processes whose parent is pid. */
-static int
-children_of(long pid)
-{
-	char path[300], buf[512], *p;
-	struct dirent *d;
-	DIR *dir = opendir("/proc");
-	FILE *f;
-	long ppid;
-	int n = 0;
-
-	cr_assert_not_null(dir);
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] < '0' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		/* pid (comm) state ppid: comm may hold anything but ')' last */
-		if (fgets(buf, sizeof(buf), f) != NULL &&
-		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == pid)
-			n++;
-		fclose(f);
-	}
-	closedir(dir);
-	return n;
-}
 
 static int
 fds_of(long pid)
@@ -110,30 +56,6 @@ log_after(dopy_conn *c, const char *path)
 	return e2e_slurp(path, NULL);
 }
 
-/* Cancel iso.method(ms) 100 ms in; the error, and the time from the
- * cancel to it in *took. */
-static dopy_error *
-cancelled(dopy_proxy *p, const char *method, int64_t ms, int64_t *took)
-{
-	dopy_future *f = NULL;
-	dopy_error *e = NULL;
-	dopy_args *a = int_arg(ms);
-	int64_t t0;
-
-	cr_assert_eq(dopy_proxy_call_async(p, method, a, NULL, NULL, &f, &e),
-	    0, "%s", dopy_error_message(e));
-	dopy_args_free(a);
-	usleep(100 * 1000);
-	t0 = dopy_now_ms();
-	cr_assert_eq(dopy_future_cancel(f, &e), 0, "%s",
-	    dopy_error_message(e));
-	cr_assert_eq(dopy_future_wait(f, NULL, &e), DOPY_E_CANCELLED, "%s",
-	    dopy_error_message(e));
-	*took = dopy_now_ms() - t0;
-	dopy_future_free(f);
-	return e;
-}
-
 Test(isolated, deaf_method_killed_after_its_grace, .timeout = 30)
 {
 	char *path = log_path("deaf"), *log;
@@ -142,8 +64,8 @@ Test(isolated, deaf_method_killed_after_its_grace, .timeout = 30)
 	dopy_error *e;
 	int64_t took, pid;
 
-	pid = call_int(p, "pid", NULL);
-	e = cancelled(p, "stubborn", 10000, &took);
+	pid = e2e_call_int(p, "pid", NULL);
+	e = e2e_cancelled(p, "stubborn", 10000, &took);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.Cancelled");
 	cr_assert(strstr(dopy_error_message(e), "cancelled by the client; "
 	    "killed after a grace of 300 ms"), "%s", dopy_error_message(e));
@@ -154,9 +76,9 @@ Test(isolated, deaf_method_killed_after_its_grace, .timeout = 30)
 	    (long long)took, GRACE_MS);
 	dopy_error_free(e);
 	/* The connection goes on, in the same process, with no child. */
-	cr_assert_eq(call_int(p, "stubborn", int_arg(5)), 5);
-	cr_assert_eq(call_int(p, "pid", NULL), pid);
-	cr_assert_eq(children_of(pid), 0);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(5)), 5);
+	cr_assert_eq(e2e_call_int(p, "pid", NULL), pid);
+	cr_assert_eq(e2e_children_of(pid), 0);
 	dopy_proxy_free(p);
 	log = log_after(c, path);
 	cr_assert(strstr(log, "iso.stubborn: isolated in pid ") &&
@@ -173,22 +95,8 @@ Test(isolated, deaf_method_past_its_deadline, .timeout = 30)
 	char *path = log_path("deadline"), *log;
 	dopy_conn *c = e2e_dopyd_conn(path);
 	dopy_proxy *p = dopy_proxy_new(c, "iso");
-	dopy_value *v = NULL;
-	dopy_error *e = NULL;
-	dopy_args *a = int_arg(10000);
-	int64_t t0, took;
+	int64_t took = e2e_stubborn_past(c, p, 200);
 
-	dopy_conn_set_deadline(c, 200);
-	t0 = dopy_now_ms();
-	cr_assert_eq(dopy_proxy_call(p, "stubborn", a, &v, &e),
-	    DOPY_E_TIMEOUT, "%s", dopy_error_message(e));
-	cr_assert_str_eq(dopy_error_name(e), "dopy.DeadlineExceeded");
-	dopy_error_free(e);
-	dopy_args_free(a);
-	/* The next call waits for the server to kill the first. */
-	dopy_conn_set_deadline(c, 0);
-	cr_assert_eq(call_int(p, "stubborn", int_arg(1)), 1);
-	took = dopy_now_ms() - t0;
 	cr_assert_geq(took, 200 + GRACE_MS - 20);
 	cr_assert_lt(took, 200 + GRACE_MS + SLACK_MS, "took %lld ms",
 	    (long long)took);
@@ -274,7 +182,7 @@ Test(isolated, cooperative_method_ends_at_once, .timeout = 30)
 	dopy_error *e;
 	int64_t took;
 
-	e = cancelled(p, "polite", 10000, &took);
+	e = e2e_cancelled(p, "polite", 10000, &took);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.Cancelled");
 	cr_assert(strstr(dopy_error_message(e), "iso.polite: cancelled by "
 	    "the client") && !strstr(dopy_error_message(e), "killed"), "%s",
@@ -284,7 +192,7 @@ Test(isolated, cooperative_method_ends_at_once, .timeout = 30)
 	cr_log_info("isolated: cooperative cancel to answer %lld ms",
 	    (long long)took);
 	dopy_error_free(e);
-	cr_assert_eq(call_int(p, "stubborn", int_arg(3)), 3);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(3)), 3);
 	dopy_proxy_free(p);
 	log = log_after(c, path);
 	cr_assert(strstr(log, "it answered dopy.Cancelled"), "log: %s", log);
@@ -299,7 +207,7 @@ Test(isolated, stream_arrives_whole, .timeout = 30)
 	dopy_stream *s = NULL;
 	dopy_value *v = NULL;
 	dopy_error *e = NULL;
-	dopy_args *a = int_arg(5000);
+	dopy_args *a = e2e_int_arg(5000);
 	int64_t i;
 
 	cr_assert_eq(dopy_proxy_stream(p, "count", a, &s, &e), 0, "%s",
@@ -315,7 +223,7 @@ Test(isolated, stream_arrives_whole, .timeout = 30)
 	cr_assert_eq(dopy_stream_next(s, &v, &e), 0, "%s",
 	    dopy_error_message(e));
 	dopy_stream_free(s);
-	cr_assert_eq(call_int(p, "stubborn", int_arg(4)), 4);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(4)), 4);
 	dopy_proxy_free(p);
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
@@ -333,7 +241,7 @@ Test(isolated, crash_is_an_error, .timeout = 30)
 	cr_assert(strstr(dopy_error_message(e), "iso.crash: the isolated "
 	    "call died of signal 11"), "%s", dopy_error_message(e));
 	dopy_error_free(e);
-	cr_assert_eq(call_int(p, "stubborn", int_arg(6)), 6);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(6)), 6);
 	dopy_proxy_free(p);
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
@@ -344,18 +252,18 @@ Test(isolated, state_change_is_lost, .timeout = 30)
 	dopy_proxy *p = dopy_proxy_new(c, "iso");
 	dopy_value *v = NULL;
 	dopy_error *e = NULL;
-	dopy_args *a = int_arg(7);
+	dopy_args *a = e2e_int_arg(7);
 	int64_t pid;
 
 	cr_assert_eq(dopy_proxy_call(p, "setv", a, &v, &e), 0, "%s",
 	    dopy_error_message(e));
 	dopy_args_free(a);
 	cr_assert_null(v);
-	cr_assert_eq(call_int(p, "getv", NULL), 0, "the child's change came "
-	    "back");
-	pid = call_int(p, "pid", NULL);
-	cr_assert_neq(call_int(p, "childpid", NULL), pid);
-	cr_assert_eq(call_int(p, "pid", NULL), pid);
+	cr_assert_eq(e2e_call_int(p, "getv", NULL), 0, "the child's change "
+	    "came back");
+	pid = e2e_call_int(p, "pid", NULL);
+	cr_assert_neq(e2e_call_int(p, "childpid", NULL), pid);
+	cr_assert_eq(e2e_call_int(p, "pid", NULL), pid);
 	dopy_proxy_free(p);
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
@@ -380,7 +288,7 @@ Test(isolated, callbacks_and_references_refused, .timeout = 30)
 		dopy_error_free(e);
 		e = NULL;
 	}
-	cr_assert_eq(call_int(p, "stubborn", int_arg(8)), 8);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(8)), 8);
 	dopy_proxy_free(p);
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
@@ -393,8 +301,8 @@ Test(isolated, grandchild_holding_the_pipe, .timeout = 30)
 	dopy_proxy *p = dopy_proxy_new(c, "iso");
 	int64_t t0 = dopy_now_ms(), orphan, took;
 
-	orphan = call_int(p, "orphan", NULL);
-	cr_assert_eq(call_int(p, "stubborn", int_arg(9)), 9);
+	orphan = e2e_call_int(p, "orphan", NULL);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(9)), 9);
 	took = dopy_now_ms() - t0;
 	kill((pid_t)orphan, SIGKILL);
 	cr_assert_lt(took, 1000, "took %lld ms", (long long)took);
@@ -437,7 +345,7 @@ Test(isolated, no_child_or_descriptor_left, .timeout = 30)
 	 * the next call comes after. */
 	send_call(&p, 6, "pid", 0, 0, -1);
 	e2e_expect_int(p.out, 6, p.pid);
-	cr_assert_eq(children_of(p.pid), 0);
+	cr_assert_eq(e2e_children_of(p.pid), 0);
 	cr_assert_eq(fds_of(p.pid), fds, "%d descriptors, %d before",
 	    fds_of(p.pid), fds);
 	e2e_finish(&p, 0);
@@ -466,4 +374,105 @@ Test(isolated, eof_ends_the_running_call, .timeout = 30)
 	cr_assert(strstr(log, "call 1 iso.stubborn: the client has gone; it "
 	    "ended with dopy.Cancelled"), "log: %s", log);
 	free(log);
+}
+
+/* A hand-written table publishes its isolated methods as an interface
+ * file marks them (dopy-idl(5)), which dopy-idl reads back. */
+Test(isolated, published_interface_marks_them, .timeout = 30)
+{
+	char *argv[] = { (char *)e2e_bin("dopy-idl"), "-P", "-f",
+	    (char *)e2e_bin("dopyd"), "iso", NULL };
+	struct e2e_run r;
+
+	e2e_run(&r, argv);
+	e2e_assert_run(&r, 0, NULL);
+	cr_assert(strstr(r.out, "\n\tisolated(300) stubborn(ms: int) -> "
+	    "int;\n") && strstr(r.out, "\n\tisolated(300) count(n: int) -> "
+	    "stream int;\n") && strstr(r.out, "\n\tgetv() -> int;\n"), "%s",
+	    r.out);
+	e2e_run_free(&r);
+}
+
+/* ---- -I: methods isolated at start (dopyd(8)) ---- */
+
+static dopy_conn *
+dopyd_with(const char *opts)
+{
+	char cmd[1200];
+	dopy_error *e = NULL;
+	dopy_conn *c = NULL;
+
+	snprintf(cmd, sizeof(cmd), "%s %s", e2e_bin("dopyd"), opts);
+	if (dopy_conn_spawn(cmd, &c, &e) < 0)
+		cr_assert_fail("%s: %s", cmd, dopy_error_message(e));
+	return c;
+}
+
+/* test.sleep, deaf and in process by default, is isolated by -I; a
+ * second -I sets the grace of a method isolated already. */
+Test(isolated, option_isolates_at_start, .timeout = 30)
+{
+	dopy_conn *c = dopyd_with("-I test.sleep=200 -I iso.stubborn=50");
+	dopy_proxy *t = dopy_proxy_new(c, "test"), *p = dopy_proxy_new(c,
+	    "iso");
+	dopy_error *e;
+	int64_t took;
+
+	e = e2e_cancelled(t, "sleep", 10000, &took);
+	cr_assert(strstr(dopy_error_message(e), "test.sleep: cancelled by "
+	    "the client; killed after a grace of 200 ms"), "%s",
+	    dopy_error_message(e));
+	cr_assert_geq(took, 200 - 20);
+	cr_assert_lt(took, 200 + SLACK_MS, "took %lld ms", (long long)took);
+	dopy_error_free(e);
+	e = e2e_cancelled(p, "stubborn", 10000, &took);
+	cr_assert(strstr(dopy_error_message(e), "killed after a grace of "
+	    "50 ms"), "%s", dopy_error_message(e));
+	cr_assert_lt(took, 50 + SLACK_MS, "took %lld ms", (long long)took);
+	dopy_error_free(e);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(2)), 2);
+	dopy_proxy_free(t);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
+/* What -I names must be there at start, or the server does not start:
+ * not even a listener, which would fail at the first call. */
+Test(isolated, option_refuses_what_is_not_there, .timeout = 30)
+{
+	static const struct {
+		const char *arg, *err;
+	} bad[] = {
+		{ "nope.x", "dopyd: -I nope.x: no object nope\n" },
+		{ "test.nosuch", "dopyd: -I test.nosuch: test: no method "
+		    "nosuch\n" },
+		{ "test", "dopyd: -I test: want object.method[=grace]\n" },
+		{ "test.", "dopyd: -I test.: want object.method[=grace]\n" },
+		{ "test.sleep=0", "dopyd: -I test.sleep=0: grace 0: too small "
+		    "(want 1 to 3600000 ms)\n" },
+		{ "test.sleep=3600001", "grace 3600001: too large" },
+		{ "test.sleep=2s", "grace 2s: invalid" },
+	};
+	char dir[600], arg[64] = "";
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-I", arg, NULL, NULL,
+	    NULL, NULL, NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strlcpy(arg, bad[i].arg, sizeof(arg));
+		e2e_run_expect(argv, 2, "", bad[i].err);
+	}
+	strlcpy(arg, "test.nosuch", sizeof(arg));
+	argv[3] = "-B";
+	argv[4] = "-l";
+	argv[5] = "127.0.0.1:0";
+	e2e_run_expect(argv, 2, "", "dopyd: -I test.nosuch: test: no method "
+	    "nosuch\n");
+	/* The services' objects are there by then. */
+	snprintf(dir, sizeof(dir), "%s/ns", e2e_tmpdir());
+	strlcpy(arg, "naming.resolve", sizeof(arg));
+	argv[3] = "-N";
+	argv[4] = dir;
+	argv[5] = NULL;
+	e2e_run_expect(argv, 0, "", NULL);
 }

@@ -3,7 +3,9 @@
  * loopback: openbsd-inetd, xinetd, systemd-socket-activate (inetd style,
  * Accept=yes on fd 3, and $LISTEN_FDS), tcpserver, sshd (a command= key,
  * a ForceCommand account, a subsystem), and its own listener (TCP, UNIX,
- * single-process, shared keys, the handshake deadline, the caps).
+ * single-process, shared keys, the handshake deadline, the caps); and,
+ * in suite isolated, isolated calls through the forking listener, -s
+ * and sshd.
  *
  * Each daemon is a private foreground copy with its configuration in the
  * test's directory, started by the test and stopped by its pid (SIGTERM,
@@ -2117,4 +2119,247 @@ Test(launch, systemd_units_verify, .timeout = 30)
 	run(&r, NULL, E2E_WAIT_MS, argv);
 	assert_exit(&r, 0, "systemd-analyze verify");
 	cr_assert_str_eq(r.err, "", "systemd-analyze verify:\n%s", r.err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Isolated calls under the launchers (suite isolated; e2e_isolated.c
+ * has them over pipes): iso's methods have a grace of 300 ms. */
+
+#define ISO_GRACE_MS	300	/* bin/testobj_iso.c */
+#define ISO_SLACK_MS	700	/* from the end of the grace to the answer */
+
+static dopy_conn *
+connect_to(const char *target)
+{
+	dopy_conn *c = NULL;
+	dopy_error *e = NULL;
+
+	if (dopy_connect(target, &c, &e) < 0)
+		cr_assert_fail("%s: %s", target, dopy_error_message(e));
+	return c;
+}
+
+static void
+took_a_grace(int64_t took, int64_t before, const char *what)
+{
+	cr_assert_geq(took, before + ISO_GRACE_MS - 20, "%s: %lld ms",
+	    what, (long long)took);
+	cr_assert_lt(took, before + ISO_GRACE_MS + ISO_SLACK_MS, "%s: %lld "
+	    "ms", what, (long long)took);
+}
+
+/*
+ * Through target: iso.stubborn, deaf to cancels, killed after its grace
+ * once cancelled and once past its deadline; crashes answered with
+ * their signal (the child's status is the call's, whoever else waits);
+ * the connection going on in the same process, no child left.  Returns
+ * that process's pid.
+ */
+static long
+isolated_calls(const char *target)
+{
+	dopy_conn *c = connect_to(target);
+	dopy_proxy *p = dopy_proxy_new(c, "iso");
+	dopy_value *v = NULL;
+	dopy_error *e;
+	int64_t pid, took;
+	int i;
+
+	pid = e2e_call_int(p, "pid", NULL);
+	e = e2e_cancelled(p, "stubborn", 10000, &took);
+	cr_assert(strstr(dopy_error_message(e), "iso.stubborn: cancelled by "
+	    "the client; killed after a grace of 300 ms"), "%s",
+	    dopy_error_message(e));
+	took_a_grace(took, 0, "cancel to answer");
+	dopy_error_free(e);
+	took_a_grace(e2e_stubborn_past(c, p, 200), 200, "deadline to the "
+	    "next answer");
+	for (i = 0; i < 12; i++) {
+		e = NULL;
+		cr_assert_eq(dopy_proxy_call(p, "crash", NULL, &v, &e),
+		    DOPY_E_REMOTE);
+		cr_assert(strstr(dopy_error_message(e), "iso.crash: the "
+		    "isolated call died of signal 11"), "crash %d: %s", i,
+		    dopy_error_message(e));
+		dopy_error_free(e);
+	}
+	cr_assert_neq(e2e_call_int(p, "childpid", NULL), pid);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(5)), 5);
+	/* A child is reaped after its answer, before the next call. */
+	cr_assert_eq(e2e_call_int(p, "pid", NULL), pid);
+	cr_assert_eq(e2e_children_of(pid), 0, "a child outlived its call");
+	dopy_proxy_free(p);
+	dopy_conn_close(c);
+	return (long)pid;
+}
+
+/* HELLO, then iso.stubborn(10000) as call 1, on a raw connection. */
+static void
+raw_stubborn(int out, int in)
+{
+	dopy_value *args[1] = { dopy_value_int(10000) };
+	struct dopy_buf b;
+	struct e2e_frame f;
+
+	dopy_buf_init(&b);
+	e2e_hello(&b, DOPY_PROTOCOL, DOPY_FRAME_DEFAULT);
+	e2e_call(&b, 1, "iso", "stubborn", 1, NULL, args);
+	cr_assert(e2e_write(out, b.data + b.off, b.len - b.off) == 0);
+	dopy_buf_release(&b);
+	cr_assert(e2e_read_frame(in, &f, E2E_WAIT_MS) == 1 &&
+	    f.type == DOPY_F_HELLO, "no HELLO came back");
+	free(f.payload);
+	nap_ms(100);
+}
+
+/* A client that leaves in the middle of the call: its connection's
+ * process kills it after its grace (the listener's log says so). */
+static void
+client_leaves(int port, const char *log)
+{
+	int fd = tcp_connect(NULL, port), n = count_in_file(log,
+	    "the client has gone; it ended with dopy.Cancelled");
+	int64_t t0;
+
+	raw_stubborn(fd, fd);
+	t0 = now_ms();
+	close(fd);
+	cr_assert_eq(wait_in_file(log, "the client has gone; it ended with "
+	    "dopy.Cancelled", n + 1, 5000), n + 1, "the call was not "
+	    "stopped");
+	took_a_grace(now_ms() - t0, 0, "EOF to the kill");
+	cr_assert(count_in_file(log, "killed after its grace; answered for "
+	    "it dopy.Cancelled") > 0);
+}
+
+Test(isolated, forking_listener, .timeout = 40)
+{
+	struct e2e_proc p;
+	int port = start_dopyd_tcp(&p, NULL);
+	long pid;
+
+	pid = isolated_calls(xasprintf("tcp://127.0.0.1:%d", port));
+	cr_assert_neq(pid, (long)p.pid, "the call ran in the listener");
+	client_leaves(port, p.errpath);
+	stop_dopyd(&p);
+}
+
+/*
+ * -s: one process serves every connection, one method at a time; an
+ * isolated call runs in a child, so while it does, the others' calls
+ * (in process, or isolated too) go on.
+ */
+Test(isolated, single_process_serves_others_meanwhile, .timeout = 40)
+{
+	static const char *const opts[] = { "-s", NULL };
+	struct e2e_proc p;
+	int port = start_dopyd_tcp(&p, opts);
+	char *target = xasprintf("tcp://127.0.0.1:%d", port);
+	dopy_conn *a, *b;
+	dopy_proxy *pa, *pb;
+	dopy_future *f = NULL;
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	dopy_args *args = e2e_int_arg(1500);
+	int64_t t0, took;
+
+	cr_assert_eq(isolated_calls(target), (long)p.pid);
+	a = connect_to(target);
+	b = connect_to(target);
+	pa = dopy_proxy_new(a, "iso");
+	pb = dopy_proxy_new(b, "iso");
+	t0 = now_ms();
+	cr_assert_eq(dopy_proxy_call_async(pa, "stubborn", args, NULL, NULL,
+	    &f, &e), 0, "%s", dopy_error_message(e));
+	dopy_args_free(args);
+	nap_ms(100);
+	cr_assert_eq(e2e_call_int(pb, "pid", NULL), p.pid);
+	took = now_ms() - t0;
+	cr_log_info("-s: a call beside an isolated one answered after %lld "
+	    "ms", (long long)took);
+	cr_assert_lt(took, 600, "the other connection waited %lld ms for "
+	    "the isolated call", (long long)took);
+	cr_assert_eq(e2e_call_int(pb, "stubborn", e2e_int_arg(50)), 50);
+	cr_assert_lt(now_ms() - t0, 1000);
+	cr_assert_eq(dopy_future_wait(f, &v, &e), 0, "%s",
+	    dopy_error_message(e));
+	cr_assert_eq(dopy_value_get_int(v), 1500);
+	dopy_value_free(v);
+	dopy_future_free(f);
+	dopy_proxy_free(pa);
+	dopy_proxy_free(pb);
+	dopy_conn_close(a);
+	dopy_conn_close(b);
+	client_leaves(port, p.errpath);
+	stop_dopyd(&p);
+}
+
+/*
+ * -s: a call's child keeps none of the listener's descriptors, as a
+ * forked connection's process does not: a connection the server drops
+ * while the call runs (at its handshake deadline here) ends for its
+ * client then, not when the call's child does.
+ */
+Test(isolated, single_process_child_keeps_no_connection, .timeout = 40)
+{
+	static const char *const opts[] = { "-s", "-t", "1", NULL };
+	struct e2e_proc p;
+	int port = start_dopyd_tcp(&p, opts), fd;
+	dopy_conn *a;
+	dopy_proxy *pa;
+	dopy_future *f = NULL;
+	dopy_error *e = NULL;
+	dopy_args *args = e2e_int_arg(4000);
+	int64_t t0, dt;
+
+	fd = tcp_connect(NULL, port);		/* no HELLO: dropped at 1 s */
+	t0 = now_ms();
+	a = connect_to(xasprintf("tcp://127.0.0.1:%d", port));
+	pa = dopy_proxy_new(a, "iso");
+	cr_assert_eq(dopy_proxy_call_async(pa, "stubborn", args, NULL, NULL,
+	    &f, &e), 0, "%s", dopy_error_message(e));
+	dopy_args_free(args);
+	read_dropped(fd, "dopy.Timeout", 8000);
+	dt = now_ms() - t0;
+	close(fd);
+	cr_assert_lt(dt, 2500, "dropped after %lld ms: the call's child held "
+	    "the connection", (long long)dt);
+	cr_assert_eq(dopy_future_cancel(f, &e), 0, "%s",
+	    dopy_error_message(e));
+	cr_assert_eq(dopy_future_wait(f, NULL, &e), DOPY_E_CANCELLED, "%s",
+	    dopy_error_message(e));
+	dopy_error_free(e);
+	dopy_future_free(f);
+	dopy_proxy_free(pa);
+	dopy_conn_close(a);
+	stop_dopyd(&p);
+}
+
+/* Over ssh: the calls, and a client whose ssh session ends. */
+Test(isolated, over_ssh, .timeout = 60)
+{
+	struct sshd s = { .rootlogin = "prohibit-password" };
+	char *log = tpath("iso-ssh.log"), *cmd, *line;
+	char *argv[] = { "sh", "-c", NULL, NULL };
+	struct e2e_proc c;
+	int64_t t0;
+
+	start_sshd(&s, "restrict");
+	isolated_calls(xasprintf("ssh://root@127.0.0.1:%d/%s -L %s", s.port,
+	    bin("dopyd"), tpath("iso-calls.log")));
+	cmd = xasprintf("exec %s -T -o BatchMode=yes -p %d root@127.0.0.1 "
+	    "%s -L %s", s.ssh, s.port, bin("dopyd"), log);
+	argv[2] = cmd;
+	e2e_spawn(&c, argv);
+	raw_stubborn(c.in, c.out);
+	t0 = now_ms();
+	e2e_close(&c);
+	line = keep(e2e_dopyd_exit_line(log, 5000));
+	took_a_grace(now_ms() - t0, 0, "end of the ssh session to dopyd's "
+	    "exit");
+	cr_assert_not_null(strstr(line, " calls=1 "), "%s", line);
+	cr_assert_eq(count_in_file(log, "iso.stubborn: the client has gone; "
+	    "it ended with dopy.Cancelled"), 1);
+	cr_assert(e2e_exited(e2e_wait(&c, 5000), 0), "ssh");
+	stop(&s.p);
 }

@@ -2,6 +2,7 @@
  * e2e_util.c - spawning, reading and waiting with deadlines, and frames
  * by hand, for the end-to-end tests (see e2e_util.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -867,6 +868,101 @@ e2e_expect_int(int fd, uint32_t id, int64_t want)
 
 	cr_assert_eq(dopy_value_get_int(v), want, "call %u", id);
 	dopy_value_free(v);
+}
+
+dopy_args *
+e2e_int_arg(int64_t i)
+{
+	dopy_args *a = dopy_args_new();
+
+	cr_assert_not_null(a);
+	cr_assert_eq(dopy_args_int(a, NULL, i), 0);
+	return a;
+}
+
+int64_t
+e2e_call_int(dopy_proxy *p, const char *method, dopy_args *a)
+{
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	int64_t i;
+
+	cr_assert_eq(dopy_proxy_call(p, method, a, &v, &e), 0, "%s: %s",
+	    method, dopy_error_message(e));
+	dopy_args_free(a);
+	i = dopy_value_get_int(v);
+	dopy_value_free(v);
+	return i;
+}
+
+dopy_error *
+e2e_cancelled(dopy_proxy *p, const char *method, int64_t ms, int64_t *took)
+{
+	dopy_future *f = NULL;
+	dopy_error *e = NULL;
+	dopy_args *a = e2e_int_arg(ms);
+	int64_t t0;
+
+	cr_assert_eq(dopy_proxy_call_async(p, method, a, NULL, NULL, &f, &e),
+	    0, "%s", dopy_error_message(e));
+	dopy_args_free(a);
+	e2e_nap_ms(100);
+	t0 = dopy_now_ms();
+	cr_assert_eq(dopy_future_cancel(f, &e), 0, "%s",
+	    dopy_error_message(e));
+	cr_assert_eq(dopy_future_wait(f, NULL, &e), DOPY_E_CANCELLED, "%s",
+	    dopy_error_message(e));
+	*took = dopy_now_ms() - t0;
+	dopy_future_free(f);
+	return e;
+}
+
+int64_t
+e2e_stubborn_past(dopy_conn *c, dopy_proxy *p, int ms)
+{
+	dopy_args *a = e2e_int_arg(10000);
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	int64_t t0 = dopy_now_ms();
+
+	dopy_conn_set_deadline(c, ms);
+	cr_assert_eq(dopy_proxy_call(p, "stubborn", a, &v, &e),
+	    DOPY_E_TIMEOUT, "%s", dopy_error_message(e));
+	cr_assert_str_eq(dopy_error_name(e), "dopy.DeadlineExceeded");
+	dopy_error_free(e);
+	dopy_args_free(a);
+	/* The next call waits for the server to stop the first. */
+	dopy_conn_set_deadline(c, 0);
+	cr_assert_eq(e2e_call_int(p, "stubborn", e2e_int_arg(1)), 1);
+	return dopy_now_ms() - t0;
+}
+
+int
+e2e_children_of(long pid)
+{
+	char path[300], buf[512], *p;
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	FILE *f;
+	long ppid;
+	int n = 0;
+
+	cr_assert_not_null(dir);
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		/* pid (comm) state ppid: comm may hold anything but ')' last */
+		if (fgets(buf, sizeof(buf), f) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == pid)
+			n++;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
 }
 
 void

@@ -141,6 +141,24 @@ void		 e2e_listener(struct e2e_proc *, const char *addr,
 long		 e2e_rss_kib(pid_t pid);
 /* Sleep ms milliseconds. */
 void		 e2e_nap_ms(long ms);
+/* How many processes have pid for their parent (from /proc). */
+int		 e2e_children_of(long pid);
+
+/* ---- calls through the client library ---- */
+
+/* Arguments of one int. */
+dopy_args	*e2e_int_arg(int64_t i);
+/* method(a) through p (a NULL: none; takes a), whose int result it
+ * returns; fails the test on an error. */
+int64_t		 e2e_call_int(dopy_proxy *p, const char *method, dopy_args *a);
+/* method(ms) through p, cancelled 100 ms in: its error (free it), and
+ * the time from the cancel to it in *took. */
+dopy_error	*e2e_cancelled(dopy_proxy *p, const char *method, int64_t ms,
+		    int64_t *took);
+/* iso.stubborn(10000) through p with a deadline of ms, which must end
+ * in dopy.DeadlineExceeded, then iso.stubborn(1) without one: the time
+ * from the first call to the second's answer. */
+int64_t		 e2e_stubborn_past(dopy_conn *c, dopy_proxy *p, int ms);
 /* Every frame in p..p+len must be a well-formed ERROR; returns how many,
  * and the name of the first in first (if not NULL, malloc'd). */
 size_t		 e2e_all_errors(const uint8_t *p, size_t len, char **first);

@@ -63,6 +63,9 @@ static const char counter[] =
     "\toneway log(text: string);\n"
     "\techo(p: point, all: point[]) -> (a:int,b:string)[];\n"
     "\tname(n: string) raises naming.Exists, Overflow;\n"
+    "\t## In a child, killed 500 ms after the call is stopped.\n"
+    "\tisolated(500) crunch(n: int) -> int;\n"
+    "\tisolated oneway drop(text: string);\n"
     "}\n"
     "\n"
     "class record {\n"
@@ -75,6 +78,7 @@ Test(idl, limits_agree_with_wire)
 {
 	cr_assert_eq(IDL_MAX_ARGS, DOPY_MAX_ARGS);
 	cr_assert_eq(IDL_MAX_DEPTH, DOPY_MAX_DEPTH);
+	cr_assert_eq(IDL_GRACE_DEFAULT, DOPY_ISOLATE_GRACE_MS);
 }
 
 Test(idl, tree)
@@ -117,6 +121,10 @@ Test(idl, tree)
 	m = &c->methods[3];
 	cr_assert_str_eq(m->raises[0], "naming.Exists");
 	cr_assert_str_eq(m->raises[1], "counter.Overflow");
+	cr_assert(!m->isolated && !c->methods[1].isolated);
+	cr_assert(c->methods[4].isolated == 500 && !c->methods[4].oneway);
+	cr_assert(c->methods[5].isolated == IDL_GRACE_DEFAULT &&
+	    c->methods[5].oneway);
 	cr_assert_eq(r->state->st, f->structs[2]);
 	cr_assert(r->methods[0].readonly);
 	cr_assert_str_eq(r->methods[1].params[1].def, "Hello, world");
@@ -293,7 +301,8 @@ eq_method(const struct idl_method *a, const struct idl_method *b)
 	eq_str(a->name, b->name, "method");
 	eq_str(a->doc, b->doc, a->name);
 	cr_assert(a->nparams == b->nparams && a->nraises == b->nraises &&
-	    a->oneway == b->oneway && a->readonly == b->readonly);
+	    a->oneway == b->oneway && a->readonly == b->readonly &&
+	    a->isolated == b->isolated);
 	for (i = 0; i < a->nparams; i++) {
 		eq_str(a->params[i].name, b->params[i].name, "param");
 		eq_type(a->params[i].type, b->params[i].type);
@@ -412,13 +421,15 @@ Test(idl, print_one_object)
 Test(idl, print_normalises)
 {
 	struct idl_file *f = ok("object o{f(a:int=0x10,b:string=\"x\\ty\")"
-	    "->int raises o.E;error E;attr writable w:(x:int)[];}"
+	    "->int raises o.E;error E;attr writable w:(x:int)[];"
+	    "isolated ( 2000 )oneway g();isolated(07)h();}"
 	    "struct s{a:int;}error T;");
 	char *p = idl_print(f, NULL);
 
 	cr_assert_str_eq(p, "struct s {\n\ta: int;\n}\n\nerror T;\n\n"
 	    "object o {\n\terror E;\n\tattr writable w: (x:int)[];\n"
-	    "\tf(a: int = 16, b: string = \"x\\ty\") -> int raises E;\n}\n");
+	    "\tf(a: int = 16, b: string = \"x\\ty\") -> int raises E;\n"
+	    "\tisolated oneway g();\n\tisolated(7) h();\n}\n");
 	free(p);
 	idl_free(f);
 }
@@ -437,6 +448,9 @@ Test(idl, round_trips)
 	    "class c { state: int[]; readonly g(); }\n", NULL);
 	round_trip("struct u { s: string; } struct unused { x: int; }\n"
 	    "object o { f(x: u[][]) -> (int,int); }\n", "o");
+	round_trip("object o {\n## d\nisolated(1) oneway a();\n"
+	    "isolated(3600000) b() -> int;\nisolated(2000) c();\n"
+	    "isolated d(x: int = 2) -> stream int; }\n", NULL);
 }
 
 /* ---- bad files: every message, where it points ---- */
@@ -602,6 +616,43 @@ Test(idl, errors)
 		    "methods of a class" },
 		{ "object c { oneway readonly f(); }", "1:19: 'readonly' is a "
 		    "word of the interface language" },
+		/* isolated */
+		{ "object c { isolated attr x: int; }", "1:12: isolated is for "
+		    "methods, not for an attr" },
+		{ "object c { isolated(10) error E; }", "1:12: isolated is for "
+		    "methods, not for an error" },
+		{ "object c { oneway attr x: int; }", "1:12: oneway is for "
+		    "methods, not for an attr" },
+		{ "class c { state: int; isolated f(); }", "1:23: isolated is "
+		    "for the methods of an object, and c is a class" },
+		{ "object c { oneway isolated f(); }", "1:19: isolated comes "
+		    "first: isolated oneway NAME(...)" },
+		{ "object c { isolated isolated f(); }", "1:21: isolated is "
+		    "given twice" },
+		{ "object c { isolated oneway isolated f(); }", "1:28: "
+		    "isolated is given twice" },
+		{ "object c { readonly isolated f(); }", "1:12: readonly is "
+		    "for the methods of a class" },
+		{ "class c { state: int; readonly isolated f(); }", "1:32: "
+		    "isolated is for the methods of an object" },
+		{ "object c { isolated(0) f(); }", "1:21: expected the grace "
+		    "in milliseconds, 1 to 3600000, after 'isolated('" },
+		{ "object c { isolated(3600001) f(); }", "1:21: expected the "
+		    "grace in milliseconds" },
+		{ "object c { isolated(-5) f(); }", "1:21: expected the grace "
+		    "in milliseconds" },
+		{ "object c { isolated(1.5) f(); }", "1:21: expected the grace "
+		    "in milliseconds" },
+		{ "object c { isolated() f(); }", "1:21: expected the grace "
+		    "in milliseconds" },
+		{ "object c { isolated(n: int) -> int; }", "1:21: expected "
+		    "the grace in milliseconds" },
+		{ "object c { isolated(5 f(); }", "1:23: expected ')' after "
+		    "the grace of isolated" },
+		{ "object c { isolated; }", "1:20: expected a method, attr "
+		    "or error in object c" },
+		{ "object isolated { }", "1:8: 'isolated' is a word of the "
+		    "interface language" },
 	};
 	size_t i;
 
@@ -673,6 +724,7 @@ static const char base[] =
     "\toneway log(text: string);\n"
     "\techo(p: point, q: (a:int,b:string)) -> point[];\n"
     "\treset(to: int);\n"
+    "\tisolated(500) crunch(n: int) -> int;\n"
     "}\n"
     "class record {\n"
     "\tstate: (count:int,text:string);\n"
@@ -756,6 +808,16 @@ Test(idl, compat)
 		    "oneway" },
 		{ "\treset(to: int);\n", "\toneway reset(to: int);\n",
 		    "breaking: counter.reset: now oneway" },
+		{ "\treset(to: int);\n", "\tisolated reset(to: int);\n",
+		    "compatible: counter.reset: now isolated with a grace of "
+		    "2000 ms (each call runs in a child process" },
+		{ "oneway log", "isolated(10) oneway log", "compatible: "
+		    "counter.log: now isolated with a grace of 10 ms" },
+		{ "isolated(500) crunch", "crunch", "compatible: "
+		    "counter.crunch: no longer isolated" },
+		{ "isolated(500) crunch", "isolated crunch", "compatible: "
+		    "counter.crunch: isolated with a grace of 2000 ms, was "
+		    "500 ms" },
 		{ "raises Overflow", "raises Overflow, Gone", "compatible: "
 		    "counter.add: now raises Gone" },
 		{ "raises Overflow", "", "compatible: counter.add: no longer "
@@ -842,8 +904,8 @@ Test(idl, compat_counts_every_break)
 	size_t len;
 	FILE *fp = open_memstream(&out, &len);
 
-	/* 2 attrs, 4 methods, the class; the errors go compatibly */
-	cr_assert_eq(idl_compat(old, new, fp), 7);
+	/* 2 attrs, 5 methods, the class; the errors go compatibly */
+	cr_assert_eq(idl_compat(old, new, fp), 8);
 	fclose(fp);
 	cr_assert_not_null(strstr(out, "compatible: error Gone no longer "
 	    "declared\n"));
@@ -912,6 +974,8 @@ Test(idl, uploads_refused)
 		{ "object o { m(a: stream stream int); }",
 		    "1:24: unknown type 'stream'" },
 		{ "object o { m(a: stream); }", "1:23: " },
+		{ "object o { isolated m(a: stream int); }",
+		    "1:23: isolated method m cannot take an upload" },
 	};
 	size_t i;
 

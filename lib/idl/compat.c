@@ -214,6 +214,24 @@ cmp_result(struct cmp *c, const char *where, const struct idl_method *om,
 	}
 }
 
+/* Where a method runs is the server's business: the wire is the same,
+ * only what the method may do changes (dopy-idl(5)). */
+static void
+cmp_isolated(struct cmp *c, const char *where, int old, int new)
+{
+	if (old == new)
+		return;
+	if (old == 0)
+		say(c, 0, "%s: now isolated with a grace of %d ms (each call "
+		    "runs in a child process, and what it changes in memory "
+		    "is lost)", where, new);
+	else if (new == 0)
+		say(c, 0, "%s: no longer isolated", where);
+	else
+		say(c, 0, "%s: isolated with a grace of %d ms, was %d ms",
+		    where, new, old);
+}
+
 static void
 cmp_method(struct cmp *c, const char *obj, const struct idl_method *om,
     const struct idl_method *nm)
@@ -229,6 +247,7 @@ cmp_method(struct cmp *c, const char *obj, const struct idl_method *om,
 		say(c, 0, "%s: %s", where, nm->readonly ? "now read-only (the "
 		    "changes it makes to the state are dropped)" :
 		    "no longer read-only");
+	cmp_isolated(c, where, om->isolated, nm->isolated);
 	cmp_params(c, where, om, nm);
 	cmp_upload(c, where, om, nm);
 	cmp_result(c, where, om, nm);

@@ -501,6 +501,7 @@ gen_stubs(const struct gen *g, const struct idl_object *ob, size_t *n)
 		v[*n].nparams = m->nparams;
 		v[*n].result = m->result;
 		v[*n].oneway = m->oneway;
+		v[*n].isolated = m->isolated;
 		v[*n].stream = m->stream;
 		v[*n].upload = m->upload;
 		v[*n].doc = m->doc;

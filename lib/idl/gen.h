@@ -37,6 +37,7 @@ struct gstub {
 	size_t			 nparams;
 	const struct idl_type	*result;
 	int			 oneway;
+	int			 isolated;	/* its grace in ms, or 0 */
 	int			 stream;	/* result is the items' type */
 	const struct idl_param	*upload;	/* its items, or NULL */
 	const char		*doc;

@@ -137,6 +137,24 @@ next_body(const struct gen *g, const struct gstub *st)
 	free(pt);
 }
 
+/* The method's doc, and what the one who writes it must know of it. */
+static void
+method_comment(const struct gen *g, const struct gstub *st)
+{
+	char *doc;
+
+	if (!st->isolated) {
+		gen_comment(g->o, "", st->doc);
+		return;
+	}
+	doc = dopy_asprintf("%s%sIsolated: each call runs in a child process,"
+	    " killed %d ms after\nthe call is stopped; what it changes in self "
+	    "is lost.", st->doc != NULL ? st->doc : "", st->doc != NULL ?
+	    "\n\n" : "", st->isolated);
+	gen_comment(g->o, "", doc != NULL ? doc : st->doc);
+	free(doc);
+}
+
 static void
 header_object(const struct gen *g, const struct idl_object *ob)
 {
@@ -156,7 +174,7 @@ header_object(const struct gen *g, const struct idl_object *ob)
 	if ((st = gen_stubs(g, ob, &n)) == NULL)
 		return;
 	for (i = 0; i < n; i++) {
-		gen_comment(g->o, "", st[i].doc);
+		method_comment(g, &st[i]);
 		prototype(g, ob, &st[i], 1);
 		if (st[i].stream)
 			send_prototype(g, &st[i], 1);
@@ -444,11 +462,17 @@ object_def(const struct gen *g, const struct idl_object *ob)
 	    "\t\treturn r;\n\tif ((r = dopy_server_add(server, "
 	    "&%s%s_def, self)) < 0)\n\t\treturn r;\n", px, ob->name, px,
 	    ob->name, px, ob->name);
-	for (i = 0; i < ob->nmethods; i++)
+	for (i = 0; i < ob->nmethods; i++) {
 		if (ob->methods[i].oneway)
 			fprintf(g->o, "\tif ((r = dopy_server_set_oneway(server, "
 			    "\"%s\", \"%s\")) < 0)\n\t\treturn r;\n", ob->name,
 			    ob->methods[i].name);
+		if (ob->methods[i].isolated)
+			fprintf(g->o, "\tif ((r = dopy_server_set_isolated("
+			    "server, \"%s\", \"%s\",\n\t    %d)) < 0)\n"
+			    "\t\treturn r;\n", ob->name, ob->methods[i].name,
+			    ob->methods[i].isolated);
+	}
 	fprintf(g->o, "\treturn dopy_server_set_stub(server, \"%s\", "
 	    "%s%s_interface);\n}\n", ob->name, px, ob->name);
 }

@@ -14,7 +14,8 @@
  *	object	= "object" NAME "{" { member } "}"
  *	class	= "class" NAME "{" "state" ":" type ";" { member } "}"
  *	member	= method | attr | error
- *	method	= [ "oneway" | "readonly" ] NAME "(" [ param { "," param } ] ")"
+ *	method	= [ "isolated" [ "(" grace ")" ] ] [ "oneway" | "readonly" ]
+ *		  NAME "(" [ param { "," param } ] ")"
  *		  [ "->" type ] [ "raises" ename { "," ename } ] ";"
  *	param	= NAME ":" type [ "=" literal ]
  *	attr	= "attr" [ "writable" ] NAME ":" type ";"
@@ -96,6 +97,8 @@ struct idl_method {
 	size_t			 nraises;
 	int			 oneway;
 	int			 readonly;	/* classes only */
+	int			 isolated;	/* objects only: the grace
+						 * in ms; 0: in process */
 	struct idl_pos		 pos;
 	int			 stream;	/* "-> stream T": items of result */
 	/* A last parameter "NAME: stream T": the upload, whose items
@@ -147,7 +150,8 @@ struct idl_file {
  * On error NULL, with "PATH:LINE:COL: message" in err.  Checks names
  * (unique per scope, C identifiers, not C keywords), types (fields,
  * any), defaults (dopy_value_parse against the type), raises names,
- * oneway methods (no result), readonly (classes only).
+ * oneway methods (no result), readonly (classes only), isolated
+ * (objects only).
  */
 struct idl_file	*idl_parse(const char *path, const char *text, char *err,
 		    size_t errlen);

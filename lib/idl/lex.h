@@ -14,6 +14,10 @@
 #define IDL_MAX_ARGS	64		/* parameters of a method */
 #define IDL_MAX_DEPTH	8		/* nesting of a type */
 #define IDL_MAX_FILE	(1 << 20)	/* bytes of an interface file */
+/* An isolated method's grace in ms: dopy_server_set_isolated's default
+ * (server/server.h, the same test), and the most dopy-idl(5) takes. */
+#define IDL_GRACE_DEFAULT	2000
+#define IDL_GRACE_MAX		3600000
 
 enum tok_kind {
 	T_EOF,

@@ -221,6 +221,10 @@ method_tail(struct parser *ps, struct idl_method *m)
 		return idl_err(ps, m->upload->pos, "oneway method %s cannot "
 		    "take an upload (its items would carry call id 0)",
 		    m->name);
+	if (m->upload != NULL && m->isolated)
+		return idl_err(ps, m->upload->pos, "isolated method %s cannot "
+		    "take an upload (its items come to the connection's "
+		    "process)", m->name);
 	if (ps->tok.kind == T_ARROW) {
 		if (m->oneway)
 			return idl_err(ps, ps->tok.pos, "oneway method "
@@ -256,6 +260,84 @@ method_tail(struct parser *ps, struct idl_method *m)
 	return idl_expect(ps, ';', after);
 }
 
+/* The grace of isolated(GRACE), the word and '(' read: decimal
+ * milliseconds, up to an hour (more would be a typo). */
+static int
+grace(struct parser *ps, struct idl_method *m)
+{
+	char digits[16];
+	const char *errstr = NULL;
+
+	if (ps->tok.kind == T_NUMBER && ps->tok.len < sizeof(digits) &&
+	    strspn(ps->tok.p, "0123456789") >= ps->tok.len) {
+		memcpy(digits, ps->tok.p, ps->tok.len);
+		digits[ps->tok.len] = '\0';
+		m->isolated = (int)strtonum(digits, 1, IDL_GRACE_MAX, &errstr);
+	}
+	if (m->isolated == 0)
+		return idl_err(ps, ps->tok.pos, "expected the grace in "
+		    "milliseconds, 1 to %d, after 'isolated('",
+		    IDL_GRACE_MAX);
+	if (idl_next(ps) < 0)
+		return -1;
+	return idl_expect(ps, ')', "the grace of isolated");
+}
+
+/*
+ * "isolated" [ "(" GRACE ")" ], the lookahead on the word.  Only an
+ * object's methods: dopy_server_set_isolated names an object, and the
+ * objects of a class (dopy-pos(7)) are made per call from the store.
+ */
+static int
+isolated(struct parser *ps, const struct idl_object *obj,
+    struct idl_method *m)
+{
+	if (obj->is_class)
+		return idl_err(ps, ps->tok.pos, "isolated is for the methods "
+		    "of an object, and %s is a class (dopy-pos(7))",
+		    obj->name);
+	m->isolated = IDL_GRACE_DEFAULT;
+	if (idl_next(ps) < 0)
+		return -1;
+	if (!idl_is_punct(ps, '('))
+		return 0;
+	m->isolated = 0;
+	return idl_next(ps) < 0 ? -1 : grace(ps, m);
+}
+
+/* The words before a method's name: [ isolated ] [ oneway | readonly ]. */
+static int
+modifiers(struct parser *ps, const struct idl_object *obj,
+    struct idl_method *m)
+{
+	struct idl_pos pos = ps->tok.pos;
+
+	if (idl_is_word(ps, "isolated") && isolated(ps, obj, m) < 0)
+		return -1;
+	if (idl_is_word(ps, "readonly") && !obj->is_class)
+		return idl_err(ps, ps->tok.pos, "readonly is for the "
+		    "methods of a class (dopy-pos(7)), and %s is an object",
+		    obj->name);
+	m->oneway = idl_is_word(ps, "oneway");
+	m->readonly = idl_is_word(ps, "readonly");
+	if ((m->oneway || m->readonly) && idl_next(ps) < 0)
+		return -1;
+	if (idl_is_word(ps, "isolated") && m->isolated)
+		return idl_err(ps, ps->tok.pos, "isolated is given twice");
+	if (idl_is_word(ps, "isolated") && obj->is_class)
+		return isolated(ps, obj, m);	/* says why not */
+	if (idl_is_word(ps, "isolated"))
+		return idl_err(ps, ps->tok.pos, "isolated comes first: "
+		    "isolated %s NAME(...)", m->oneway ? "oneway" : "readonly");
+	/* What would read as a method named attr or error. */
+	if ((m->isolated || m->oneway || m->readonly) &&
+	    (idl_is_word(ps, "attr") || idl_is_word(ps, "error")))
+		return idl_err(ps, pos, "%s is for methods, not for an %.*s",
+		    m->isolated ? "isolated" : m->oneway ? "oneway" :
+		    "readonly", (int)ps->tok.len, ps->tok.p);
+	return 0;
+}
+
 int
 idl_method_decl(struct parser *ps, struct idl_object *obj, char *doc)
 {
@@ -269,13 +351,7 @@ idl_method_decl(struct parser *ps, struct idl_object *obj, char *doc)
 	}
 	m->doc = doc;
 	m->pos = ps->tok.pos;
-	if (idl_is_word(ps, "readonly") && !obj->is_class)
-		return idl_err(ps, ps->tok.pos, "readonly is for the "
-		    "methods of a class (dopy-pos(7)), and %s is an object",
-		    obj->name);
-	m->oneway = idl_is_word(ps, "oneway");
-	m->readonly = idl_is_word(ps, "readonly");
-	if ((m->oneway || m->readonly) && idl_next(ps) < 0)
+	if (modifiers(ps, obj, m) < 0)
 		return -1;
 	if (ps->tok.kind != T_NAME)
 		return idl_err(ps, ps->tok.pos, "expected a method, "

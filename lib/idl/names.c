@@ -45,8 +45,8 @@ static const char *const c_macros[] = {
  * would shadow. */
 static const char *const idl_words[] = {
 	"any", "attr", "bool", "bytes", "class", "double", "error", "int",
-	"object", "oneway", "raises", "readonly", "ref", "state", "string",
-	"struct", "uint", "writable", NULL
+	"isolated", "object", "oneway", "raises", "readonly", "ref", "state",
+	"string", "struct", "uint", "writable", NULL
 };
 
 static int

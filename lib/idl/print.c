@@ -145,7 +145,13 @@ print_method(FILE *o, const struct idl_object *obj,
 	size_t i;
 
 	doc(o, m->doc, "\t");
-	fprintf(o, "\t%s%s(", m->oneway ? "oneway " : m->readonly ?
+	fputc('\t', o);
+	/* The default grace goes without saying. */
+	if (m->isolated == IDL_GRACE_DEFAULT)
+		fputs("isolated ", o);
+	else if (m->isolated != 0)
+		fprintf(o, "isolated(%d) ", m->isolated);
+	fprintf(o, "%s%s(", m->oneway ? "oneway " : m->readonly ?
 	    "readonly " : "", m->name);
 	for (i = 0; i < m->nparams; i++) {
 		pa = &m->params[i];

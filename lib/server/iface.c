@@ -12,7 +12,9 @@
  * types by their dopy names ("(x:int,y:int)[]"); a default as
  * dopy_value_format() writes it, but a string or bytes one quoted.
  * A persistent class (dopy-pos(7)) is "class NAME" with its state type
- * and its readonly methods so marked.  A table declares no errors.
+ * and its readonly methods so marked; methods run isolated
+ * (dopy_server_set_isolated) are marked with their grace.  A table
+ * declares no errors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +139,16 @@ put_attrs(FILE *f, const struct dopy_object *o)
 	}
 }
 
+/* As print.c writes it: the default grace goes without saying. */
+static void
+put_isolated(FILE *f, int grace)
+{
+	if (grace == DOPY_ISOLATE_GRACE_MS)
+		fputs("isolated ", f);
+	else
+		fprintf(f, "isolated(%d) ", grace);
+}
+
 static void
 put_methods(FILE *f, const struct dopy_object *o,
     const struct dopy_pclass *cls)
@@ -150,6 +162,9 @@ put_methods(FILE *f, const struct dopy_object *o,
 			continue;
 		put_doc(f, "\t", m->doc);
 		fputc('\t', f);
+		if (i < o->nisolated && o->isolated != NULL &&
+		    o->isolated[i] != 0)
+			put_isolated(f, o->isolated[i]);
 		if (i < o->noneway && o->oneway != NULL && o->oneway[i])
 			fputs("oneway ", f);
 		if (cls != NULL && dopy_pclass_readonly(cls, m->name))

@@ -18,13 +18,16 @@
  *
  * The parent serves nothing else meanwhile (calls are in order) but
  * polls the client's input (for CANCEL and EOF, as cancel.c scans it),
- * the child's output and one timer.  When the call is stopped the
- * child gets its grace; a child still running at its end is killed
- * (SIGKILL), reaped, and the parent answers for it.  A child that dies
- * any other way without answering is answered dopy.Crashed.  Its exit
- * is waited for on a pidfd, not on the end of its output, which a
- * process it forked may hold open; it dies with the parent
- * (PR_SET_PDEATHSIG), so none outlives a connection process killed.
+ * the child's output and one timer; in -s mode it lets the other
+ * connections' calls run meanwhile, and the listener's hook around the
+ * fork (listen.c) leaves the child none of their descriptors.  When the
+ * call is stopped the child gets its grace; a child still running at
+ * its end is killed (SIGKILL), reaped, and the parent answers for it.
+ * A child that dies any other way without answering is answered
+ * dopy.Crashed.  Its exit is waited for on a pidfd, not on the end of
+ * its output, which a process it forked may hold open; it dies with the
+ * parent (PR_SET_PDEATHSIG), so none outlives a connection process
+ * killed.
  *
  * The child answers its one call and _exit()s: it never returns to the
  * connection's loop, runs no atexit handlers or destructors, and
@@ -37,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +53,6 @@
 
 #include "server/server.h"
 
-#define GRACE_MS	2000	/* dopy_server_set_isolated's default */
 #define REAP_POLL_MS	10	/* output closed, exit not yet reapable,
 				 * and no pidfd to wait on */
 
@@ -94,7 +97,8 @@ dopy_server_set_isolated(dopy_server *s, const char *object,
 		o->isolated = g;
 		o->nisolated = o->nmethods;
 	}
-	o->isolated[i] = grace_ms > 0 ? grace_ms : GRACE_MS;
+	o->isolated[i] = grace_ms > 0 ? grace_ms :
+	    DOPY_ISOLATE_GRACE_MS;
 	return 0;
 }
 
@@ -401,6 +405,24 @@ finish(struct iso *x)
 		    dopy_error_name(c->err) : "a result");
 }
 
+/* fork(2), with the listener's hook around it (-s mode). */
+static pid_t
+fork_call(const dopy_server *s)
+{
+	const struct dopy_forkhook *h = &s->forkhook;
+	pid_t pid;
+	int e;
+
+	if (h->before != NULL)
+		h->before(h->arg);
+	pid = fork();
+	e = errno;
+	if (h->after != NULL)
+		h->after(h->arg, pid == 0);
+	errno = e;
+	return pid;
+}
+
 /* Fork with the two pipes (close-on-exec: a program the method runs
  * gets neither); the pid, 0 in the child, or -1 with errno. */
 static pid_t
@@ -416,7 +438,7 @@ spawn(struct iso *x)
 		close(ctl[1]);
 		return -1;
 	}
-	if ((pid = fork()) < 0) {
+	if ((pid = fork_call(x->sess->srv)) < 0) {
 		close(ctl[0]);
 		close(ctl[1]);
 		close(out[0]);
@@ -439,11 +461,29 @@ spawn(struct iso *x)
 	return pid;
 }
 
+/*
+ * In -s mode the outermost call holds the server's lock (serve.c's
+ * serialise), so that one method runs at a time.  The child has its own
+ * copy of the objects, taken under the lock, and meanwhile this thread
+ * only relays for its own connection: the other connections' calls go
+ * on instead of waiting for one that may hang until its grace runs out.
+ * A call nested in a callback keeps the lock, which the method it
+ * interrupted holds.  Whether it let go.
+ */
+static int
+let_others_run(struct dopy_session *s)
+{
+	if (!s->srv->locking || s->depth != 1)
+		return 0;
+	pthread_mutex_unlock(&s->srv->lock);
+	return 1;
+}
+
 int
 dopy_isolate(dopy_call *c)
 {
 	struct iso x;
-	int grace = grace_of(c);
+	int grace = grace_of(c), unlocked;
 
 	if (grace == 0)
 		return 1;
@@ -463,7 +503,10 @@ dopy_isolate(dopy_call *c)
 		    dopy_call_method(c), strerror(errno));
 		return 0;
 	}
+	unlocked = let_others_run(x.sess);
 	watch(&x);
+	if (unlocked)
+		pthread_mutex_lock(&x.sess->srv->lock);
 	finish(&x);
 	return 0;
 }

@@ -466,12 +466,20 @@ del_kid(struct listener *l, pid_t pid, int fd)
 	*k = l->kids[--l->nkids];
 }
 
+/*
+ * The processes that serve connections.  With -s there are none: every
+ * child of the process is some thread's (a method's isolated child, a
+ * server a method spawned), which that thread waits for by its pid, and
+ * whose status a wait for any child here would take from it.
+ */
 static void
 reap(struct listener *l)
 {
 	pid_t pid;
 	int st;
 
+	if (l->srv->lopt.single)
+		return;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		del_kid(l, pid, -1);
 		/* A child that died by a signal could not log its exit. */
@@ -842,6 +850,50 @@ close_listeners(struct listener *l)
 	l->nfds = 0;
 }
 
+/* In a child of the listener: nothing of the listener's stays open,
+ * and signals are no longer its own. */
+static void
+leave_listener(struct listener *l)
+{
+	set_signals(SIG_DFL);
+	close_listeners(l);
+	close(sigpipe_fds[0]);
+	close(sigpipe_fds[1]);
+	if (l->reserve >= 0)
+		close(l->reserve);
+}
+
+/*
+ * -s: an isolated call's child (isolate.c) is forked under kidlock, so
+ * that it sees the connections as they are, and keeps none of them,
+ * as a forked connection's process keeps none: a connection the
+ * server closes meanwhile ends for its client then, not when the
+ * child does.  Its own connection it closes anyway.
+ */
+static void
+fork_before(void *arg)
+{
+	struct listener *l = arg;
+
+	pthread_mutex_lock(&l->kidlock);
+}
+
+static void
+fork_after(void *arg, int child)
+{
+	struct listener *l = arg;
+	unsigned i;
+
+	if (!child) {
+		pthread_mutex_unlock(&l->kidlock);
+		return;
+	}
+	leave_listener(l);
+	for (i = 0; i < l->nkids; i++)
+		if (l->kids[i].fd >= 0)
+			close(l->kids[i].fd);
+}
+
 static void
 log_listening(struct listener *l)
 {
@@ -979,8 +1031,11 @@ run(struct listener *l, int *child)
 	if (!o->single)
 		warm_decoder();
 	l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (o->single)
+	if (o->single) {
 		l->srv->locking = 1;
+		l->srv->forkhook = (struct dopy_forkhook){ fork_before,
+		    fork_after, l };
+	}
 	log_listening(l);
 	bound_target(l, target, sizeof(target));
 	dopy_register_up(l->srv, target);
@@ -989,13 +1044,7 @@ run(struct listener *l, int *child)
 		announce(l);
 	l->starting = 0;
 	if (loop(l, &cfd, &sess) == 1) {
-		/* The child: nothing of the listener's stays open. */
-		set_signals(SIG_DFL);
-		close_listeners(l);
-		close(sigpipe_fds[0]);
-		close(sigpipe_fds[1]);
-		if (l->reserve >= 0)
-			close(l->reserve);
+		leave_listener(l);
 		close_kid_ends(l);
 		if (pfh != NULL)
 			pidfile_close(pfh);
@@ -1043,6 +1092,8 @@ dopy_listen_run(dopy_server *s, int *child)
 		    l->nkids, l->nkids == 1 ? "" : "s");
 		return r;
 	}
+	/* No thread is left to fork a call's child. */
+	memset(&s->forkhook, 0, sizeof(s->forkhook));
 	free(l->kids);
 	pthread_mutex_destroy(&l->kidlock);
 	free(l);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "types_server.h"
 
@@ -392,6 +394,48 @@ types_kinds(dopy_call *call, struct types *self, const char *class_,
 		*result = NULL;
 		return dopy_raise(call, "dopy.InternalError", "no memory");
 	}
+	return 0;
+}
+
+int
+types_pid(dopy_call *call, struct types *self, int64_t *result)
+{
+	(void)call;
+	(void)self;
+	*result = (int64_t)getpid();
+	return 0;
+}
+
+/* Sleep, not asking whether to stop: only a kill ends it early. */
+static int
+deaf_sleep(dopy_call *call, int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	if (ms < 0 || ms > 600000)
+		return dopy_raise(call, TYPES_E_RANGE, "want 0 <= ms <= "
+		    "600000");
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	return 0;
+}
+
+int
+types_nap(dopy_call *call, struct types *self, int64_t ms, int64_t *result)
+{
+	(void)self;
+	if (deaf_sleep(call, ms) < 0)
+		return DOPY_E_REMOTE;
+	*result = (int64_t)getpid();
+	return 0;
+}
+
+int
+types_stray(dopy_call *call, struct types *self, int64_t ms)
+{
+	if (deaf_sleep(call, ms) < 0)
+		return DOPY_E_REMOTE;
+	self->notes++;		/* in the child: lost */
 	return 0;
 }
 
