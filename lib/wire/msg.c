@@ -348,6 +348,7 @@ dopy_msg_call_get(const uint8_t *p, size_t len, struct dopy_callmsg *m,
 	m->object = m->method = NULL;
 	m->strs[0] = m->strs[1] = NULL;
 	m->argc = 0;
+	m->upload = 0;		/* the frame's flag: the caller's to set */
 	if ((r = types()) < 0)
 		return r;
 	if ((r = dopy_images_split(p, len, img, DOPY_MAX_ARGS + 2, &n, err,
