@@ -1,7 +1,8 @@
 /*
- * dopyclient - check a dopy server end to end against its `test'
- * object: plain calls, keyword arguments and remote errors, over one
- * connection, the way a user's client would make them.
+ * dopyclient - check a dopy server end to end against dopyd's `test',
+ * `stream' and `upload' objects: plain calls, keyword arguments, remote
+ * errors, a streamed result and an upload, over one connection, the way
+ * a user's client would make them.
  */
 #include <err.h>
 #include <libgen.h>
@@ -266,6 +267,75 @@ check_exceptions(dopy_proxy *p, char *why, size_t len)
 	return bad;
 }
 
+/* stream.count(100): 1 to 100 in order, then the end. */
+static const char *
+check_stream(dopy_conn *conn, char *why, size_t len)
+{
+	dopy_proxy *p = dopy_proxy_new(conn, "stream");
+	dopy_args *a = dopy_args_new();
+	dopy_stream *s = NULL;
+	dopy_error *err = NULL;
+	dopy_value *v;
+	int64_t want = 1;
+	int r;
+
+	if (p == NULL || a == NULL || dopy_args_int(a, NULL, 100) < 0)
+		r = DOPY_E_NOMEM;
+	else if ((r = dopy_proxy_stream(p, "count", a, &s, &err)) == 0)
+		while ((r = dopy_stream_next(s, &v, &err)) == 1 &&
+		    dopy_value_get_int(v) == want) {
+			dopy_value_free(v);
+			want++;
+		}
+	if (r == 1) {
+		dopy_value_free(v);
+		snprintf(why, len, "stream.count(100): item %lld out of order",
+		    (long long)want);
+	} else if (r < 0 || want != 101)
+		snprintf(why, len, "stream.count(100): %s", r < 0 ?
+		    (err != NULL ? dopy_error_message(err) : dopy_strerror(r)) :
+		    "ended early");
+	dopy_error_free(err);
+	dopy_stream_free(s);
+	dopy_args_free(a);
+	dopy_proxy_free(p);
+	return r < 0 || want != 101 ? why : NULL;
+}
+
+/* upload.sum of 1 to 1000, sent as items: 500500. */
+static const char *
+check_upload(dopy_conn *conn, char *why, size_t len)
+{
+	dopy_proxy *p = dopy_proxy_new(conn, "upload");
+	dopy_upload *u = NULL;
+	dopy_error *err = NULL;
+	dopy_value *v = NULL;
+	int64_t i;
+	int r;
+
+	if (p == NULL)
+		r = DOPY_E_NOMEM;
+	else if ((r = dopy_proxy_upload(p, "sum", NULL, &u, &err)) == 0) {
+		for (i = 1; i <= 1000 && r == 0; i++)
+			r = dopy_upload_send(u, dopy_value_int(i), &err);
+		if (r >= 0)
+			r = dopy_upload_finish(u, &v, &err);
+	}
+	if (r < 0)
+		snprintf(why, len, "upload.sum: %s", err != NULL ?
+		    dopy_error_message(err) : dopy_strerror(r));
+	else if (dopy_value_kind(v) != DOPY_INT ||
+	    dopy_value_get_int(v) != 500500)
+		unexpected("upload.sum(1 to 1000)", v, why, len);
+	r = r < 0 || dopy_value_kind(v) != DOPY_INT ||
+	    dopy_value_get_int(v) != 500500;
+	dopy_value_free(v);
+	dopy_error_free(err);
+	dopy_upload_free(u);
+	dopy_proxy_free(p);
+	return r ? why : NULL;
+}
+
 static int
 run_checks(dopy_conn *conn)
 {
@@ -282,6 +352,8 @@ run_checks(dopy_conn *conn)
 	nfail += report("keyword parms", check_keyword(p, why, sizeof(why)));
 	nfail += report("exceptions", check_exceptions(p, why, sizeof(why)));
 	dopy_proxy_free(p);
+	nfail += report("streams", check_stream(conn, why, sizeof(why)));
+	nfail += report("uploads", check_upload(conn, why, sizeof(why)));
 	return nfail > 0;
 }
 

@@ -52,6 +52,8 @@ static const char *const CLIENT_OK[] = {
 	"test of basic method invocation ok",
 	"test of keyword parms ok",
 	"test of exceptions ok",
+	"test of streams ok",
+	"test of uploads ok",
 };
 
 /* ------------------------------------------------------------------ */
@@ -251,12 +253,13 @@ run(struct e2e_run *r, const char *input, int ms, char *const argv[])
 	keep(r->err);
 }
 
-/* dopyclient passes: exit 0 and its four lines. */
+/* dopyclient passes: exit 0 and its lines. */
 static void
 client_ok(const char *target, const char *keyfile)
 {
-	char *want = xasprintf("connecting to %s...\n%s\n%s\n%s\n", target,
-	    CLIENT_OK[0], CLIENT_OK[1], CLIENT_OK[2]);
+	char *want = xasprintf("connecting to %s...\n%s\n%s\n%s\n%s\n%s\n",
+	    target, CLIENT_OK[0], CLIENT_OK[1], CLIENT_OK[2], CLIENT_OK[3],
+	    CLIENT_OK[4]);
 	char *argv[5];
 	struct e2e_run r;
 	int i = 0;

@@ -412,7 +412,9 @@ dopyclient_passes(char *const argv[], const char *target)
 	snprintf(want, sizeof(want), "connecting to %s...\n"
 	    "test of basic method invocation ok\n"
 	    "test of keyword parms ok\n"
-	    "test of exceptions ok\n", target);
+	    "test of exceptions ok\n"
+	    "test of streams ok\n"
+	    "test of uploads ok\n", target);
 	e2e_run(&r, argv);
 	assert_ok_output(&r, want);
 	e2e_run_free(&r);
