@@ -679,6 +679,44 @@ Test(events, publisher_follows_rotation, .timeout = 60)
 	free(big);
 }
 
+#define REPLAY_N	150
+
+/*
+ * A subscriber replaying a log of many segments (4 KiB ones, all
+ * kept) goes from each to the next as soon as it has read it: the
+ * segments were made before it watched the directory, so no new file
+ * will wake it, and it must not wait for its one-second backstop at
+ * each of the ten or so.
+ */
+Test(events, replay_crosses_segments, .timeout = 60)
+{
+	dopy_conn *c, *sc;
+	dopy_stream *s;
+	char val[201];
+	int64_t t0;
+	uint64_t i;
+
+	cr_assert_eq(setenv("DOPY_EVENTS_SEGMENT", "4096", 1), 0);
+	cr_assert_eq(setenv("DOPY_EVENTS_KEEP", "100", 1), 0);
+	c = ev_conn();
+	sc = ev_conn();
+	memset(val, 'z', sizeof(val) - 1);
+	val[sizeof(val) - 1] = '\0';
+	for (i = 1; i <= REPLAY_N; i++)
+		cr_assert_eq(publish(c, "rp.x", dopy_value_string(val)), i);
+	t0 = dopy_now_ms();
+	s = subscribe(sc, "rp.*", 1);
+	for (i = 1; i <= REPLAY_N; i++)
+		expect_ev(s, i);
+	fprintf(stderr, "events: a replay of %d events in 4 KiB segments "
+	    "took %lld ms\n", REPLAY_N, (long long)(dopy_now_ms() - t0));
+	cr_assert_lt(dopy_now_ms() - t0, 3000, "the replay took %lld ms",
+	    (long long)(dopy_now_ms() - t0));
+	dopy_stream_free(s);
+	dopy_conn_close(sc);
+	dopy_conn_close(c);
+}
+
 /* CPU time (user and system) of pid, in clock ticks. */
 static long
 cpu_ticks(pid_t pid)

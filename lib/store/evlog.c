@@ -474,21 +474,23 @@ dopy_evlog_append(struct dopy_evlog *lg, const char *topic,
 /* ---- reading ---- */
 
 /* The segment after cur->first (the oldest with first 0): its first
- * number in *next, or 0 for none. */
+ * number in *next, or 0 for none; *more when another follows it. */
 static int
-seg_after(struct dopy_evcur *cur, uint64_t *next)
+seg_after(struct dopy_evcur *cur, uint64_t *next, int *more)
 {
 	uint64_t firsts[DOPY_EVLOG_KEEP_MAX + 8];
 	size_t n, i;
 	int r;
 
 	*next = 0;
+	*more = 0;
 	if ((r = dopy_evlog_segments(cur->lg, firsts, sizeof(firsts) /
 	    sizeof(firsts[0]), &n)) < 0)
 		return r;
 	for (i = 0; i < n; i++)
 		if (firsts[i] > cur->first) {
 			*next = firsts[i];
+			*more = i + 1 < n;
 			break;
 		}
 	return 0;
@@ -572,6 +574,9 @@ dopy_evcur_start(struct dopy_evcur *cur, uint64_t since)
 	cur->expect = firsts[i - 1] < since ? firsts[i - 1] : since;
 	if ((r = cur_move(cur, firsts[i - 1])) == 0)
 		return dopy_evcur_start(cur, since);
+	/* Newer segments were made before the caller could see them
+	 * made: its end is no place to wait. */
+	cur->relist = i < n;
 	return r < 0 ? r : 0;
 }
 
@@ -660,7 +665,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 	const uint8_t *p = NULL;
 	uint64_t next;
 	struct hdr h;
-	int r, again = 0;
+	int r, again = 0, more;
 
 	for (;;) {
 		if (cur->dropped > 0)
@@ -690,7 +695,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 		if (!again && !cur_newer(cur))
 			return 0;
 		cur->relist = 0;
-		if ((r = seg_after(cur, &next)) < 0)
+		if ((r = seg_after(cur, &next, &more)) < 0)
 			return r;
 		if (next == 0)
 			return 0;
@@ -698,6 +703,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 			continue;
 		if ((r = cur_move(cur, next)) < 0)
 			return r;
+		cur->relist = more;	/* as in dopy_evcur_start */
 		again = 0;
 	}
 }
