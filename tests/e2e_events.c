@@ -24,6 +24,7 @@ struct ev {
 	char		topic[256];
 	char		value[2048];
 	char		type[32];
+	double		time;
 };
 
 static const char *
@@ -124,6 +125,7 @@ next_ev(dopy_stream *s, struct ev *ev)
 	    sizeof(ev->value));
 	strlcpy(ev->type, dopy_value_get_string(dopy_value_at(v, 3)),
 	    sizeof(ev->type));
+	ev->time = dopy_value_get_double(dopy_value_at(v, 4));
 	dopy_value_free(v);
 }
 
@@ -233,6 +235,11 @@ Test(events, patterns, .timeout = 30)
 		{ "a.**.b", "a.x.y.b a.b" },
 		{ "a.*.b", "" },
 		{ "*", "sensors" },
+		{ "*.*", "sensors.t1 sensors.t2 other.t1 a.b" },
+		{ "**.t1", "sensors.t1 other.t1" },
+		{ "sensors.**.raw", "sensors.t1.raw" },
+		{ "#.*.#", "sensors sensors.t1 sensors.t1.raw sensors.t2 "
+		    "other.t1 a.x.y.b a.b" },
 		{ "#", "sensors sensors.t1 sensors.t1.raw sensors.t2 other.t1 "
 		    "a.x.y.b a.b" },
 	};
@@ -489,6 +496,10 @@ Test(events, slow_subscriber_dropped, .timeout = 60)
 		if (strcmp(ev.topic, "!dropped") == 0) {
 			cr_assert_eq(ev.seq, 0);
 			cr_assert_str_eq(ev.type, "uint");
+			/* when it was sent, on the epoch's clock */
+			cr_assert(ev.time > (double)time(NULL) - 60 &&
+			    ev.time < (double)time(NULL) + 60, "a notice's "
+			    "time %.0f", ev.time);
 			dropped += strtoull(ev.value, NULL, 10);
 			notices++;
 			continue;
