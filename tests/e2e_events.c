@@ -691,19 +691,21 @@ Test(events, publisher_follows_rotation, .timeout = 60)
 }
 
 #define REPLAY_N	150
+#define REPLAY_BIG	20000
 
 /*
  * A subscriber replaying a log of many segments (4 KiB ones, all
  * kept) goes from each to the next as soon as it has read it: the
  * segments were made before it watched the directory, so no new file
  * will wake it, and it must not wait for its one-second backstop at
- * each of the ten or so.
+ * each of the twenty or so.  Nor at a record larger than it reads
+ * ahead (every tenth here, of 20 KB), which it reads whole at once.
  */
 Test(events, replay_crosses_segments, .timeout = 60)
 {
 	dopy_conn *c, *sc;
 	dopy_stream *s;
-	char val[201];
+	char *val = malloc(REPLAY_BIG + 1);
 	int64_t t0;
 	uint64_t i;
 
@@ -711,10 +713,12 @@ Test(events, replay_crosses_segments, .timeout = 60)
 	cr_assert_eq(setenv("DOPY_EVENTS_KEEP", "100", 1), 0);
 	c = ev_conn();
 	sc = ev_conn();
-	memset(val, 'z', sizeof(val) - 1);
-	val[sizeof(val) - 1] = '\0';
-	for (i = 1; i <= REPLAY_N; i++)
+	memset(val, 'z', REPLAY_BIG);
+	for (i = 1; i <= REPLAY_N; i++) {
+		val[i % 10 == 0 ? REPLAY_BIG : 200] = '\0';
 		cr_assert_eq(publish(c, "rp.x", dopy_value_string(val)), i);
+		val[i % 10 == 0 ? REPLAY_BIG : 200] = 'z';
+	}
 	t0 = dopy_now_ms();
 	s = subscribe(sc, "rp.*", 1);
 	for (i = 1; i <= REPLAY_N; i++)
@@ -726,6 +730,7 @@ Test(events, replay_crosses_segments, .timeout = 60)
 	dopy_stream_free(s);
 	dopy_conn_close(sc);
 	dopy_conn_close(c);
+	free(val);
 }
 
 /* CPU time (user and system) of pid, in clock ticks. */

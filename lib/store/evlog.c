@@ -583,10 +583,13 @@ dopy_evcur_start(struct dopy_evcur *cur, uint64_t since)
 /*
  * The record at cur->off, from what was read ahead if it is there
  * whole and sound, else read again (with what follows it, up to
- * READ_AHEAD bytes): 1 with it at *p, 0 when it is not (yet) whole.
- * Not read again when what was read ahead reached the segment's end
- * after the caller's last wake-up and the caller is told of every
- * change (cur->watched): a change since is still to wake it.
+ * READ_AHEAD bytes, or the record's length if larger): 1 with it at
+ * *p, 0 when it is not (yet) whole.  Not read again when what was read
+ * ahead reached the segment's end after the caller's last wake-up and
+ * the caller is told of every change (cur->watched): a change since is
+ * still to wake it.  A read that stopped short of the end, but also of
+ * a record longer than it asked for, is made again at that length: the
+ * record is there, and nothing would wake the caller for it.
  */
 #define READ_AHEAD	16384
 static int
@@ -622,7 +625,8 @@ cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p,
 			} else if (h->len > want)
 				want = h->len;
 		}
-		if (fresh || (!force && cur->watched && cur->eof >= 0 &&
+		if ((fresh && (cur->eof >= 0 || want <= b->len)) ||
+		    (!force && cur->watched && cur->eof >= 0 &&
 		    cur->boff + (off_t)b->len == cur->eof))
 			return 0;
 		/* Read again from the record on: what was read ahead
