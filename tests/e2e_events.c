@@ -2,11 +2,14 @@
  * e2e_events.c - the event service (dopy-events(7)) against the real
  * dopyd -e: publishers and subscribers over pipes and through the
  * listener, patterns, total order (so order per publisher), since and
- * replay, a slow subscriber told what it lost while publishers go on,
- * a torn record a killed publisher left, and a subscriber whose client
- * goes away ending without spinning.
+ * replay across segments and large records, a slow subscriber told
+ * what it lost while publishers go on, a torn record a killed
+ * publisher left, every process of the service killed at once and
+ * started again, and a subscriber whose client goes away ending
+ * without spinning.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 
 #include "e2e_util.h"
 
@@ -24,6 +28,7 @@ struct ev {
 	char		topic[256];
 	char		value[2048];
 	char		type[32];
+	double		time;
 };
 
 static const char *
@@ -124,6 +129,7 @@ next_ev(dopy_stream *s, struct ev *ev)
 	    sizeof(ev->value));
 	strlcpy(ev->type, dopy_value_get_string(dopy_value_at(v, 3)),
 	    sizeof(ev->type));
+	ev->time = dopy_value_get_double(dopy_value_at(v, 4));
 	dopy_value_free(v);
 }
 
@@ -233,6 +239,11 @@ Test(events, patterns, .timeout = 30)
 		{ "a.**.b", "a.x.y.b a.b" },
 		{ "a.*.b", "" },
 		{ "*", "sensors" },
+		{ "*.*", "sensors.t1 sensors.t2 other.t1 a.b" },
+		{ "**.t1", "sensors.t1 other.t1" },
+		{ "sensors.**.raw", "sensors.t1.raw" },
+		{ "#.*.#", "sensors sensors.t1 sensors.t1.raw sensors.t2 "
+		    "other.t1 a.x.y.b a.b" },
 		{ "#", "sensors sensors.t1 sensors.t1.raw sensors.t2 other.t1 "
 		    "a.x.y.b a.b" },
 	};
@@ -268,9 +279,10 @@ Test(events, patterns, .timeout = 30)
 	dopy_conn_close(c);
 }
 
-/* dopyd -B -l ADDR -e DIR, once it has printed its address. */
+/* dopyd -B -l ADDR -e DIR, once it has printed its address (the line,
+ * without its newline, in line if not NULL). */
 static void
-listener(struct e2e_proc *p, const char *addr)
+listener(struct e2e_proc *p, const char *addr, char *line, size_t len)
 {
 	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
 	    (char *)addr, "-e", (char *)evdir(), NULL };
@@ -285,6 +297,9 @@ listener(struct e2e_proc *p, const char *addr)
 			break;
 		n++;
 	}
+	buf[n] = '\0';
+	if (line != NULL)
+		strlcpy(line, buf, len);
 }
 
 #define NPUB	3
@@ -339,7 +354,7 @@ Test(events, listener_publishers_subscribers, .timeout = 60)
 
 	snprintf(path, sizeof(path), "%s/ev.sock", e2e_tmpdir());
 	snprintf(target, sizeof(target), "unix:%s", path);
-	listener(&lp, target);
+	listener(&lp, target, NULL, 0);
 	pc = target_conn(target);
 	s0 = publish(pc, "ctl.start", dopy_value_int(0));
 	for (i = 0; i < NSUB; i++) {
@@ -489,6 +504,10 @@ Test(events, slow_subscriber_dropped, .timeout = 60)
 		if (strcmp(ev.topic, "!dropped") == 0) {
 			cr_assert_eq(ev.seq, 0);
 			cr_assert_str_eq(ev.type, "uint");
+			/* when it was sent, on the epoch's clock */
+			cr_assert(ev.time > (double)time(NULL) - 60 &&
+			    ev.time < (double)time(NULL) + 60, "a notice's "
+			    "time %.0f", ev.time);
 			dropped += strtoull(ev.value, NULL, 10);
 			notices++;
 			continue;
@@ -677,6 +696,385 @@ Test(events, publisher_follows_rotation, .timeout = 60)
 	dopy_conn_close(b);
 	dopy_conn_close(a);
 	free(big);
+}
+
+#define REPLAY_N	150
+#define REPLAY_BIG	20000
+
+/*
+ * A subscriber replaying a log of many segments (4 KiB ones, all
+ * kept) goes from each to the next as soon as it has read it: the
+ * segments were made before it watched the directory, so no new file
+ * will wake it, and it must not wait for its one-second backstop at
+ * each of the twenty or so.  Nor at a record larger than it reads
+ * ahead (every tenth here, of 20 KB), which it reads whole at once.
+ */
+Test(events, replay_crosses_segments, .timeout = 60)
+{
+	dopy_conn *c, *sc;
+	dopy_stream *s;
+	char *val = malloc(REPLAY_BIG + 1);
+	int64_t t0;
+	uint64_t i;
+
+	cr_assert_eq(setenv("DOPY_EVENTS_SEGMENT", "4096", 1), 0);
+	cr_assert_eq(setenv("DOPY_EVENTS_KEEP", "100", 1), 0);
+	c = ev_conn();
+	sc = ev_conn();
+	memset(val, 'z', REPLAY_BIG);
+	for (i = 1; i <= REPLAY_N; i++) {
+		val[i % 10 == 0 ? REPLAY_BIG : 200] = '\0';
+		cr_assert_eq(publish(c, "rp.x", dopy_value_string(val)), i);
+		val[i % 10 == 0 ? REPLAY_BIG : 200] = 'z';
+	}
+	t0 = dopy_now_ms();
+	s = subscribe(sc, "rp.*", 1);
+	for (i = 1; i <= REPLAY_N; i++)
+		expect_ev(s, i);
+	fprintf(stderr, "events: a replay of %d events in 4 KiB segments "
+	    "took %lld ms\n", REPLAY_N, (long long)(dopy_now_ms() - t0));
+	cr_assert_lt(dopy_now_ms() - t0, 3000, "the replay took %lld ms",
+	    (long long)(dopy_now_ms() - t0));
+	dopy_stream_free(s);
+	dopy_conn_close(sc);
+	dopy_conn_close(c);
+	free(val);
+}
+
+/* ---- every process of the service killed at once, then restarted ---- */
+
+#define KR_ROUNDS	3
+#define KR_NPUB		3
+#define KR_NSUB		2
+#define KR_SEEN		40	/* events a subscriber reads per round */
+#define KR_ACKED	20	/* each publisher's, before the kill */
+#define KR_MAXK		20000	/* a publisher's bound */
+#define KR_BIG		20000	/* publisher 0's values: writes of pages */
+
+/* A subscriber: the last number it saw, and the next value it expects
+ * from each publisher of each round (publisher id r * KR_NPUB + i). */
+struct kr_sub {
+	const char	*pattern;
+	dopy_conn	*c;
+	dopy_stream	*s;
+	uint64_t	 last;
+	int		 next[KR_ROUNDS * KR_NPUB];
+};
+
+/* The next event of sub, checked: one more than the last (the pattern
+ * matches every event of the test), and a publisher's value the next
+ * of its own.  Its number. */
+static uint64_t
+kr_next(struct kr_sub *sub)
+{
+	struct ev ev;
+	int id, k;
+
+	next_ev(sub->s, &ev);
+	cr_assert_str_neq(ev.topic, "!dropped", "%s: %s lost after %llu",
+	    sub->pattern, ev.value, (unsigned long long)sub->last);
+	cr_assert_eq(ev.seq, sub->last + 1, "%s: event %llu after %llu",
+	    sub->pattern, (unsigned long long)ev.seq,
+	    (unsigned long long)sub->last);
+	sub->last = ev.seq;
+	if (strncmp(ev.topic, "kr.p", 4) != 0)
+		return ev.seq;		/* kr.start, kr.end */
+	cr_assert_eq(sscanf(ev.value, "%d %d", &id, &k), 2, "value %.40s",
+	    ev.value);
+	cr_assert(id >= 0 && id < KR_ROUNDS * KR_NPUB);
+	cr_assert_eq(atoi(ev.topic + 4), id);
+	cr_assert_eq(k, sub->next[id], "%s: publisher %d's event %d, "
+	    "expected %d", sub->pattern, id, k, sub->next[id]);
+	sub->next[id]++;
+	return ev.seq;
+}
+
+/* Subscribed from one past the last it saw; a read that hears nothing
+ * for 10 s fails (a log that blocks it must fail the test, not hang). */
+static void
+kr_subscribe(struct kr_sub *sub, const char *target)
+{
+	sub->c = target_conn(target);
+	dopy_conn_set_timeout(sub->c, 10000);
+	sub->s = subscribe(sub->c, sub->pattern, sub->last + 1);
+}
+
+/* Publisher id: KR_MAXK events at most, each "id k" (publisher 0's
+ * padded to KR_BIG bytes), as fast as its server answers, until its
+ * connection dies; acked[id] is the last k whose publish returned. */
+static pid_t
+kr_publisher(const char *target, int id, int *acked)
+{
+	dopy_conn *c = NULL;
+	dopy_error *e = NULL;
+	size_t len = id % KR_NPUB == 0 ? KR_BIG : 32;
+	char topic[32], *val;
+	pid_t pid;
+	int k, n;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if ((val = malloc(len + 1)) == NULL ||
+	    dopy_connect(target, &c, &e) < 0)
+		_exit(2);
+	memset(val, 'x', len);
+	val[len] = '\0';
+	snprintf(topic, sizeof(topic), "kr.p%d", id);
+	for (k = 0; k < KR_MAXK; k++) {
+		if ((n = snprintf(val, len + 1, "%d %d", id, k)) < (int)len)
+			val[n] = ' ';
+		if (publish_err(c, topic, dopy_value_string(val), &e) == 0)
+			break;
+		__atomic_store_n(&acked[id], k, __ATOMIC_SEQ_CST);
+	}
+	_exit(0);
+}
+
+/* The processes whose parent is ppid (from /proc), at most max. */
+static int
+children_of(pid_t ppid, pid_t *kids, int max)
+{
+	char path[300], buf[512], *p;
+	struct dirent *de;
+	int n = 0, parent;
+	DIR *d;
+	FILE *f;
+
+	cr_assert_not_null(d = opendir("/proc"));
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* gone meanwhile */
+		buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+		fclose(f);
+		if ((p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 2, "%*c %d", &parent) == 1 && parent == ppid)
+			kids[n++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Whether pid has ended (gone, or a zombie: reaped if ours). */
+static int
+ended(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	if ((p = strrchr(buf, ')')) == NULL || p[2] != 'Z')
+		return 0;
+	waitpid(pid, NULL, WNOHANG);
+	return 1;
+}
+
+/*
+ * SIGKILL to the listener and every connection process it forked:
+ * every dopyd that uses the log.  The listener is stopped first, so
+ * that it forks no more while its children are found; each process
+ * must be gone within the deadline.  The count of them killed.
+ */
+static int
+kill_service(struct e2e_proc *lp)
+{
+	pid_t kids[64];
+	int64_t end;
+	int n, i;
+
+	cr_assert_eq(kill(lp->pid, SIGSTOP), 0);
+	n = children_of(lp->pid, kids, 64);
+	for (i = 0; i < n; i++)		/* one may have just ended */
+		cr_assert(kill(kids[i], SIGKILL) == 0 || errno == ESRCH);
+	cr_assert_eq(kill(lp->pid, SIGKILL), 0);
+	cr_assert(WIFSIGNALED(e2e_wait(lp, 5000)), "the listener outlived "
+	    "SIGKILL");
+	end = dopy_now_ms() + 5000;
+	for (i = 0; i < n; i++) {
+		while (!ended(kids[i]) && dopy_now_ms() < end)
+			e2e_nap_ms(2);
+		cr_assert(ended(kids[i]), "connection process %d outlived "
+		    "SIGKILL", (int)kids[i]);
+	}
+	return n;
+}
+
+/* What a publisher killed in its write leaves (the kill may cut one,
+ * but seldom does): the first 40 bytes of a record, appended to the
+ * newest segment. */
+static void
+tear_tail(void)
+{
+	char path[700], first[700], head[40];
+	int fd;
+
+	newest_segment(path, sizeof(path));
+	snprintf(first, sizeof(first), "%s/%020d.log", evdir(), 1);
+	cr_assert((fd = open(first, O_RDONLY)) >= 0);
+	cr_assert_eq(pread(fd, head, sizeof(head), 0), (ssize_t)sizeof(head));
+	close(fd);
+	cr_assert((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+	cr_assert_eq(write(fd, head, sizeof(head)), (ssize_t)sizeof(head));
+	close(fd);
+}
+
+/* Each publisher of round r exited by itself (its connection died)
+ * within the deadline, else it is killed and the test fails. */
+static void
+kr_reap(const pid_t *pubs)
+{
+	int64_t end = dopy_now_ms() + 10000;
+	int i, st;
+	pid_t w;
+
+	for (i = 0; i < KR_NPUB; i++) {
+		while ((w = waitpid(pubs[i], &st, WNOHANG)) == 0 &&
+		    dopy_now_ms() < end)
+			e2e_nap_ms(2);
+		if (w == 0) {
+			kill(pubs[i], SIGKILL);
+			waitpid(pubs[i], &st, 0);
+		}
+		cr_assert_eq(w, pubs[i], "publisher %d did not end", i);
+		cr_assert(e2e_exited(st, 0), "publisher %d: %s", i,
+		    e2e_status(st));
+	}
+}
+
+/*
+ * After a restart: sub reads what it missed up to m, an event published
+ * since, and must have had every event that publishers of round r
+ * had acknowledged, and at most one more each: the one whose answer
+ * the kill cut off.
+ */
+static void
+kr_caught_up(struct kr_sub *sub, uint64_t m, int r, const int *acked)
+{
+	int i, id, n;
+
+	while (kr_next(sub) < m)
+		;
+	for (i = 0; i < KR_NPUB; i++) {
+		id = r * KR_NPUB + i;
+		n = sub->next[id] - 1;
+		cr_assert(n >= acked[id] && n <= acked[id] + 1, "%s: publisher "
+		    "%d had %d acknowledged, %d delivered", sub->pattern, id,
+		    acked[id], n);
+	}
+}
+
+/*
+ * Round r: publishers start, every subscriber reads KR_SEEN events,
+ * and once each publisher has KR_ACKED acknowledged, every process of
+ * the service is killed; the publishers' clients then end, and the
+ * subscribers' connections are closed.
+ */
+static void
+kr_round(struct e2e_proc *lp, const char *target, struct kr_sub *sub,
+    int r, int *acked)
+{
+	int64_t end = dopy_now_ms() + 10000;
+	pid_t pubs[KR_NPUB];
+	int i, j, n, *mine = acked + r * KR_NPUB;
+
+	for (i = 0; i < KR_NPUB; i++) {
+		mine[i] = -1;
+		pubs[i] = kr_publisher(target, r * KR_NPUB + i, acked);
+	}
+	for (i = 0; i < KR_NSUB; i++)
+		for (j = 0; j < KR_SEEN; j++)
+			kr_next(&sub[i]);
+	for (i = 0; i < KR_NPUB; i++)
+		while (__atomic_load_n(&mine[i], __ATOMIC_SEQ_CST) < KR_ACKED &&
+		    dopy_now_ms() < end)
+			e2e_nap_ms(1);
+	n = kill_service(lp);
+	fprintf(stderr, "events: round %d: killed the listener and %d "
+	    "connections; acknowledged %d %d %d\n", r, n, mine[0], mine[1],
+	    mine[2]);
+	cr_assert_geq(n, KR_NPUB + KR_NSUB, "%d connection processes", n);
+	for (i = 0; i < KR_NPUB; i++)
+		cr_assert_geq(mine[i], KR_ACKED, "publisher %d: %d "
+		    "acknowledged", i, mine[i]);
+	kr_reap(pubs);
+	for (i = 0; i < KR_NSUB; i++) {
+		dopy_stream_free(sub[i].s);
+		dopy_conn_close(sub[i].c);
+	}
+}
+
+/*
+ * The "broker restart" of the event service, which has no broker: all
+ * its processes at once.  Three publishers (one of 20 KB values, so a
+ * kill may cut its write between pages) and two subscribers, all
+ * through the forking listener on 256 KiB segments; in each of three
+ * rounds, once every publisher has had events acknowledged, the
+ * listener and every connection process get SIGKILL, and a torn
+ * record is left at the log's tail.  A new listener on the same
+ * directory then serves subscribers that come back with since one past
+ * the last number they saw: they get every event acknowledged before
+ * the kill, once each, with no gap in the numbers and each
+ * publisher's in its order, and a new event after them.  Last, a new
+ * subscriber replays the whole log the same.
+ */
+Test(events, kill_all_restart, .timeout = 120)
+{
+	struct kr_sub sub[KR_NSUB] = { { .pattern = "kr.*" },
+	    { .pattern = "#" } }, replay = { .pattern = "kr.**" };
+	char port[64], target[128];
+	struct e2e_proc lp;
+	uint64_t s0 = 0, m = 0;
+	size_t asize = sizeof(int) * KR_ROUNDS * KR_NPUB;
+	int *acked, r, i;
+	dopy_conn *c;
+
+	cr_assert_eq(setenv("DOPY_EVENTS_SEGMENT", "262144", 1), 0);
+	cr_assert_eq(setenv("DOPY_EVENTS_KEEP", "200", 1), 0);
+	acked = mmap(NULL, asize, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0);
+	cr_assert(acked != MAP_FAILED);
+	for (r = 0; ; r++) {
+		listener(&lp, "127.0.0.1:0", port, sizeof(port));
+		snprintf(target, sizeof(target), "tcp:127.0.0.1:%s", port);
+		c = target_conn(target);
+		if (r == 0)
+			s0 = sub[0].last = sub[1].last = publish(c, "kr.start",
+			    dopy_value_int(0));
+		for (i = 0; i < KR_NSUB; i++)
+			kr_subscribe(&sub[i], target);
+		if (r > 0)
+			m = publish(c, "kr.end", dopy_value_int(r));
+		for (i = 0; r > 0 && i < KR_NSUB; i++)
+			kr_caught_up(&sub[i], m, r - 1, acked);
+		dopy_conn_close(c);
+		if (r == KR_ROUNDS)
+			break;
+		kr_round(&lp, target, sub, r, acked);
+		tear_tail();
+	}
+	/* The whole log, read again from the start by a new subscriber. */
+	replay.last = s0;
+	kr_subscribe(&replay, target);
+	while (kr_next(&replay) < m)
+		;
+	for (i = 0; i < KR_NSUB; i++) {
+		cr_assert_eq(memcmp(replay.next, sub[i].next,
+		    sizeof(replay.next)), 0, "%s and the replay differ",
+		    sub[i].pattern);
+		dopy_stream_free(sub[i].s);
+		dopy_conn_close(sub[i].c);
+	}
+	dopy_stream_free(replay.s);
+	dopy_conn_close(replay.c);
+	kill(lp.pid, SIGTERM);
+	cr_assert(e2e_exited(e2e_wait(&lp, 5000), 0), "dopyd after SIGTERM");
+	munmap(acked, asize);
 }
 
 /* CPU time (user and system) of pid, in clock ticks. */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/server.h"
@@ -36,35 +37,25 @@
 struct events {
 	struct dopy_evlog	 lg;
 	dopy_type		*item;
+	const char		*tpl;		/* item's, for dopy_out_begin */
 };
 
-/* The parts of a dotted name: their starts and lengths; -1 when a
- * part is empty, a byte is not allowed or there are too many. */
+/* Whether n bytes at p make a word of a topic: letters, digits, _ and
+ * - (by ranges, not strspn: a set that large takes its slow path, and
+ * every record a subscriber reads is split). */
 static int
-split(const char *s, int pattern, const char **part, size_t *plen)
+is_word(const char *p, size_t n)
 {
-	size_t n = 0, len = strlen(s);
-	const char *p = s, *e;
+	unsigned char ch;
+	size_t i;
 
-	if (len == 0 || len > TOPIC_MAX)
-		return -1;
-	for (;;) {
-		if ((e = strchr(p, '.')) == NULL)
-			e = s + len;
-		if (n == PARTS_MAX)
-			return -1;
-		if (e == p || strspn(p, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") < (size_t)(e - p))
-			if (!pattern || !((e - p == 1 && (*p == '*' ||
-			    *p == '#')) || (e - p == 2 && p[0] == '*' &&
-			    p[1] == '*')))
-				return -1;
-		part[n] = p;
-		plen[n++] = (size_t)(e - p);
-		if (*e == '\0')
-			return (int)n;
-		p = e + 1;
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)p[i];
+		if ((unsigned char)((ch | 0x20) - 'a') >= 26 &&
+		    (unsigned char)(ch - '0') >= 10 && ch != '_' && ch != '-')
+			return 0;
 	}
+	return n > 0;
 }
 
 static int
@@ -73,32 +64,33 @@ is_any_depth(const char *p, size_t n)
 	return (n == 1 && *p == '#') || (n == 2 && p[0] == '*' && p[1] == '*');
 }
 
-/*
- * Whether topic t matches pattern p (parts): "*" one part, "**" or "#"
- * any number of parts (none too), anything else itself.  Dynamic
- * programming over the parts, so no pattern costs more than
- * PARTS_MAX squared steps.
- */
+/* The parts of a dotted name of len bytes: their starts and lengths;
+ * -1 when a part is empty, a byte is not allowed or there are too
+ * many. */
 static int
-match(const char *const *pp, const size_t *pl, int np, const char *const *tp,
-    const size_t *tl, int nt)
+split(const char *s, size_t len, int pattern, const char **part,
+    size_t *plen)
 {
-	unsigned char m[PARTS_MAX + 1][PARTS_MAX + 1];
-	int i, j;
+	const char *p = s, *e, *end = s + len;
+	size_t n = 0;
 
-	memset(m, 0, sizeof(m));
-	m[np][nt] = 1;
-	for (i = np - 1; i >= 0; i--)
-		for (j = nt; j >= 0; j--) {
-			if (is_any_depth(pp[i], pl[i]))
-				m[i][j] = m[i + 1][j] ||
-				    (j < nt && m[i][j + 1]);
-			else if (j < nt && ((pl[i] == 1 && *pp[i] == '*') ||
-			    (pl[i] == tl[j] && memcmp(pp[i], tp[j],
-			    pl[i]) == 0)))
-				m[i][j] = m[i + 1][j + 1];
-		}
-	return m[0][0];
+	if (len == 0 || len > TOPIC_MAX)
+		return -1;
+	for (;;) {
+		if ((e = memchr(p, '.', (size_t)(end - p))) == NULL)
+			e = end;
+		if (n == PARTS_MAX)
+			return -1;
+		if (!is_word(p, (size_t)(e - p)) && !(pattern &&
+		    ((e - p == 1 && *p == '*') || is_any_depth(p,
+		    (size_t)(e - p)))))
+			return -1;
+		part[n] = p;
+		plen[n++] = (size_t)(e - p);
+		if (e == end)
+			return (int)n;
+		p = e + 1;
+	}
 }
 
 struct pattern {
@@ -107,21 +99,57 @@ struct pattern {
 	int		 n;
 };
 
+/*
+ * Whether topic t matches the pattern: "*" one part, "**" or "#" any
+ * number of parts (none too), anything else itself.  Dynamic
+ * programming over the parts, a row per pattern part from the last
+ * (row[j]: whether the parts from here match the topic's from j), so
+ * no pattern costs more than PARTS_MAX squared steps, and a topic of
+ * nt parts touches 2 (nt + 1) bytes of memory, not the whole table.
+ */
+static int
+match(const struct pattern *pat, const char *const *tp, const size_t *tl,
+    int nt)
+{
+	unsigned char rows[2][PARTS_MAX + 1], *next = rows[0], *cur = rows[1],
+	    *t;
+	const char *pp;
+	size_t pl;
+	int i, j;
+
+	memset(next, 0, (size_t)nt);
+	next[nt] = 1;
+	for (i = pat->n - 1; i >= 0; i--) {
+		pp = pat->part[i];
+		pl = pat->len[i];
+		if (is_any_depth(pp, pl)) {
+			cur[nt] = next[nt];
+			for (j = nt - 1; j >= 0; j--)
+				cur[j] = next[j] || cur[j + 1];
+		} else {
+			cur[nt] = 0;
+			for (j = nt - 1; j >= 0; j--)
+				cur[j] = next[j + 1] && ((pl == 1 &&
+				    *pp == '*') || (pl == tl[j] &&
+				    memcmp(pp, tp[j], pl) == 0));
+		}
+		t = next;
+		next = cur;
+		cur = t;
+	}
+	return next[0];
+}
+
 static int
 topic_matches(const struct pattern *pat, const char *topic, size_t tlen)
 {
 	const char *tp[PARTS_MAX];
 	size_t tl[PARTS_MAX];
-	char t[TOPIC_MAX + 1];
 	int nt;
 
-	if (tlen > TOPIC_MAX)
+	if ((nt = split(topic, tlen, 0, tp, tl)) < 0)
 		return 0;
-	memcpy(t, topic, tlen);
-	t[tlen] = '\0';
-	if ((nt = split(t, 0, tp, tl)) < 0)
-		return 0;
-	return match(pat->part, pat->len, pat->n, tp, tl, nt);
+	return match(pat, tp, tl, nt);
 }
 
 static int
@@ -135,7 +163,7 @@ e_publish(dopy_call *c)
 	char err[300];
 	int r;
 
-	if (split(topic, 0, part, plen) < 0)
+	if (split(topic, strlen(topic), 0, part, plen) < 0)
 		return dopy_raise(c, "events.BadTopic", "bad topic '%s': "
 		    "dotted words of letters, digits, _ and -, at most %d "
 		    "bytes", topic, TOPIC_MAX);
@@ -158,33 +186,38 @@ e_publish(dopy_call *c)
 	return dopy_call_return(c, dopy_value_uint(seq));
 }
 
-/* One item: seq, topic, the value as text and its type, time, pid. */
-static dopy_value *
-item(struct events *ev, uint64_t seq, const char *topic, size_t tlen,
+/*
+ * One item: seq, topic, the value as text and its type, time, pid.
+ * Written straight into the connection's buffer as generated code
+ * writes its items (dopy_call_item_out), without a value tree: the
+ * tree and its six fields cost more than the rest of a record's way.
+ */
+static int
+send_item(dopy_call *c, uint64_t seq, const char *topic, size_t tlen,
     const char *text, const char *type, double time, int64_t pid)
 {
-	dopy_value *v;
-	char *t;
+	struct events *ev = dopy_call_state(c);
+	char t[TOPIC_MAX + 1];
+	dopy_out *o;
 
-	if ((v = dopy_value_new(ev->item)) == NULL ||
-	    (t = strndup(topic, tlen)) == NULL) {
-		dopy_value_free(v);
-		return NULL;
-	}
-	dopy_value_set_field(v, 0, dopy_value_uint(seq));
-	dopy_value_set_field(v, 1, dopy_value_string(t));
-	dopy_value_set_field(v, 2, dopy_value_string(text));
-	dopy_value_set_field(v, 3, dopy_value_string(type));
-	dopy_value_set_field(v, 4, dopy_value_double(time));
-	dopy_value_set_field(v, 5, dopy_value_int(pid));
-	free(t);
-	return v;
+	if (tlen > TOPIC_MAX || (o = dopy_call_item_out(c)) == NULL)
+		return DOPY_E_INVAL;	/* neither can be: checked before */
+	memcpy(t, topic, tlen);
+	t[tlen] = '\0';
+	dopy_out_begin(o, ev->tpl);
+	dopy_out_uint(o, seq);
+	dopy_out_string(o, t);
+	dopy_out_string(o, text);
+	dopy_out_string(o, type);
+	dopy_out_double(o, time);
+	dopy_out_int(o, pid);
+	dopy_out_end(o);
+	return dopy_call_item_send(c);
 }
 
 static int
 send_record(dopy_call *c, const struct dopy_evrec *rec)
 {
-	struct events *ev = dopy_call_state(c);
 	struct dopy_image img[2];
 	dopy_value *v = NULL;
 	char err[200], *text;
@@ -204,23 +237,27 @@ send_record(dopy_call *c, const struct dopy_evrec *rec)
 		dopy_value_free(v);
 		return dopy_raise(c, "dopy.InternalError", "out of memory");
 	}
-	r = dopy_call_send_item(c, item(ev, rec->seq, rec->topic, rec->tlen,
-	    text, dopy_type_name(dopy_value_type(v)),
-	    (double)rec->time_ns / 1e9, rec->pid));
+	r = send_item(c, rec->seq, rec->topic, rec->tlen, text,
+	    dopy_type_name(dopy_value_type(v)), (double)rec->time_ns / 1e9,
+	    rec->pid);
 	free(text);
 	dopy_value_free(v);
 	return r;
 }
 
+/* A notice's time is when it is sent, as an event's is when it was
+ * published: seconds since the epoch (dopy_now_ms is the monotonic
+ * clock's, which is not). */
 static int
 send_dropped(dopy_call *c, uint64_t count)
 {
-	struct events *ev = dopy_call_state(c);
+	struct timespec ts;
 	char text[32];
 
 	snprintf(text, sizeof(text), "%llu", (unsigned long long)count);
-	return dopy_call_send_item(c, item(ev, 0, DROPPED, strlen(DROPPED),
-	    text, "uint", (double)dopy_now_ms() / 1e3, 0));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return send_item(c, 0, DROPPED, strlen(DROPPED), text, "uint",
+	    (double)ts.tv_sec + ts.tv_nsec / 1e9, 0);
 }
 
 /*
@@ -269,6 +306,11 @@ wait_more(dopy_call *c, int ino, int *deaf, int *relist)
 				*relist = 1;
 		}
 	}
+	/* Only what the client sent can cancel us, and what was buffered
+	 * before was scanned then: a wake-up for the log alone (most of
+	 * them) checks the deadline without a syscall. */
+	if (!(p[0].revents & POLLIN) && !*deaf && n > 0)
+		return dopy_call_stopped(c) ? DOPY_E_CANCELLED : 0;
 	before = c->sess->ch.bytes_in;
 	if (dopy_call_cancelled(c) < 0)
 		return DOPY_E_CANCELLED;
@@ -317,7 +359,7 @@ e_subscribe(dopy_call *c)
 	struct dopy_evcur cur;
 	int ino, r;
 
-	if ((pat.n = split(ps, 1, pat.part, pat.len)) < 0)
+	if ((pat.n = split(ps, strlen(ps), 1, pat.part, pat.len)) < 0)
 		return dopy_raise(c, "events.BadPattern", "bad pattern '%s': "
 		    "dotted words, * for one word, ** or # for any number",
 		    ps);
@@ -386,7 +428,8 @@ dopy_server_add_events(dopy_server *s, const char *dir)
 	if (r < 0 || (r = dopy_evlog_open(dir, &ev->lg, err,
 	    sizeof(err))) < 0 ||
 	    (ev->item = dopy_type_parse(ITEM_TYPE, err, sizeof(err))) ==
-	    NULL || (r = dopy_server_add(s, &events_def, ev)) < 0) {
+	    NULL || (ev->tpl = dopy_type_tpl(ev->item)) == NULL ||
+	    (r = dopy_server_add(s, &events_def, ev)) < 0) {
 		if (r < 0 && s->errmsg[0] == '\0')
 			snprintf(s->errmsg, sizeof(s->errmsg), "events: %s",
 			    err);

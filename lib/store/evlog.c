@@ -474,21 +474,23 @@ dopy_evlog_append(struct dopy_evlog *lg, const char *topic,
 /* ---- reading ---- */
 
 /* The segment after cur->first (the oldest with first 0): its first
- * number in *next, or 0 for none. */
+ * number in *next, or 0 for none; *more when another follows it. */
 static int
-seg_after(struct dopy_evcur *cur, uint64_t *next)
+seg_after(struct dopy_evcur *cur, uint64_t *next, int *more)
 {
 	uint64_t firsts[DOPY_EVLOG_KEEP_MAX + 8];
 	size_t n, i;
 	int r;
 
 	*next = 0;
+	*more = 0;
 	if ((r = dopy_evlog_segments(cur->lg, firsts, sizeof(firsts) /
 	    sizeof(firsts[0]), &n)) < 0)
 		return r;
 	for (i = 0; i < n; i++)
 		if (firsts[i] > cur->first) {
 			*next = firsts[i];
+			*more = i + 1 < n;
 			break;
 		}
 	return 0;
@@ -572,16 +574,22 @@ dopy_evcur_start(struct dopy_evcur *cur, uint64_t since)
 	cur->expect = firsts[i - 1] < since ? firsts[i - 1] : since;
 	if ((r = cur_move(cur, firsts[i - 1])) == 0)
 		return dopy_evcur_start(cur, since);
+	/* Newer segments were made before the caller could see them
+	 * made: its end is no place to wait. */
+	cur->relist = i < n;
 	return r < 0 ? r : 0;
 }
 
 /*
  * The record at cur->off, from what was read ahead if it is there
  * whole and sound, else read again (with what follows it, up to
- * READ_AHEAD bytes): 1 with it at *p, 0 when it is not (yet) whole.
- * Not read again when what was read ahead reached the segment's end
- * after the caller's last wake-up and the caller is told of every
- * change (cur->watched): a change since is still to wake it.
+ * READ_AHEAD bytes, or the record's length if larger): 1 with it at
+ * *p, 0 when it is not (yet) whole.  Not read again when what was read
+ * ahead reached the segment's end after the caller's last wake-up and
+ * the caller is told of every change (cur->watched): a change since is
+ * still to wake it.  A read that stopped short of the end, but also of
+ * a record longer than it asked for, is made again at that length: the
+ * record is there, and nothing would wake the caller for it.
  */
 #define READ_AHEAD	16384
 static int
@@ -617,7 +625,8 @@ cur_read(struct dopy_evcur *cur, struct hdr *h, const uint8_t **p,
 			} else if (h->len > want)
 				want = h->len;
 		}
-		if (fresh || (!force && cur->watched && cur->eof >= 0 &&
+		if ((fresh && (cur->eof >= 0 || want <= b->len)) ||
+		    (!force && cur->watched && cur->eof >= 0 &&
 		    cur->boff + (off_t)b->len == cur->eof))
 			return 0;
 		/* Read again from the record on: what was read ahead
@@ -660,7 +669,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 	const uint8_t *p = NULL;
 	uint64_t next;
 	struct hdr h;
-	int r, again = 0;
+	int r, again = 0, more;
 
 	for (;;) {
 		if (cur->dropped > 0)
@@ -690,7 +699,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 		if (!again && !cur_newer(cur))
 			return 0;
 		cur->relist = 0;
-		if ((r = seg_after(cur, &next)) < 0)
+		if ((r = seg_after(cur, &next, &more)) < 0)
 			return r;
 		if (next == 0)
 			return 0;
@@ -698,6 +707,7 @@ dopy_evcur_next(struct dopy_evcur *cur, struct dopy_evrec *rec)
 			continue;
 		if ((r = cur_move(cur, next)) < 0)
 			return r;
+		cur->relist = more;	/* as in dopy_evcur_start */
 		again = 0;
 	}
 }

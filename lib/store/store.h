@@ -121,7 +121,9 @@ struct dopy_evcur {
 	 * relist when a file is made in it, events were lost or a wait
 	 * ran out, and sets eof to -1 each time it wakes. */
 	int			 watched;
-	int			 relist;	/* list at the next dry read */
+	int			 relist;	/* list at the next dry read
+						 * (set here too once a listing
+						 * showed newer segments) */
 };
 void	 dopy_evcur_init(struct dopy_evcur *, struct dopy_evlog *);
 void	 dopy_evcur_release(struct dopy_evcur *);
