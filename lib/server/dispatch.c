@@ -375,8 +375,10 @@ void
 dopy_dispatch_object(dopy_server *s, const struct dopy_object *o,
     struct dopy_callmsg *m, dopy_call *c)
 {
+	/* The upload check is a call only when one is involved. */
 	if (dopy_find_method(c, o, m->method) < 0 ||
-	    dopy_stream_check(c) < 0 || dopy_upload_check(c) < 0)
+	    dopy_stream_check(c) < 0 || ((c->sig->up.type != NULL ||
+	    m->upload) && dopy_upload_check(c) < 0))
 		return;
 	if (o->stub != NULL ? dopy_stub_bind(c, m) == 0 :
 	    bind_args(c, m) == 0 && check_refs(c) == 0) {

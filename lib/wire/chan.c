@@ -478,12 +478,6 @@ dopy_chan_flush(struct dopy_chan *c)
 }
 
 int
-dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
-{
-	return dopy_chan_send_flags(c, type, 0, id);
-}
-
-int
 dopy_chan_send_flags(struct dopy_chan *c, uint8_t type, uint8_t flags,
     uint32_t id)
 {

@@ -186,9 +186,14 @@ void	 dopy_chan_begin(struct dopy_chan *);
 /* Reads fail with DOPY_E_TIMEOUT after ms from now (0: never). */
 void	 dopy_chan_deadline(struct dopy_chan *, int ms);
 int64_t	 dopy_now_ms(void);
-int	 dopy_chan_send(struct dopy_chan *, uint8_t type, uint32_t id);
 int	 dopy_chan_send_flags(struct dopy_chan *, uint8_t type, uint8_t flags,
 	    uint32_t id);
+/* Inline: every answer goes through it, and a wrapper's call showed. */
+static inline int
+dopy_chan_send(struct dopy_chan *c, uint8_t type, uint32_t id)
+{
+	return dopy_chan_send_flags(c, type, 0, id);
+}
 /* Whether dopy_chan_read has a whole frame (or a bad header) without
  * reading. */
 int	 dopy_chan_frame_ready(const struct dopy_chan *);
