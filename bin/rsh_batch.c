@@ -100,6 +100,8 @@ next_line(struct input *in)
 struct slot {
 	long		 line;
 	dopy_future	*f;		/* in flight, or NULL */
+	dopy_stream	*st;		/* ... or a stream's */
+	dopy_type	*item;		/* its items' declared type */
 	int		 code;		/* 0 or the failure's code */
 	int		 notrun;	/* never sent for want of a connection */
 	int		 unknown;	/* in flight when the connection went */
@@ -156,8 +158,14 @@ send_call(struct batch *b, struct slot *s, struct req *rq)
 
 	if ((proxy = dopy_proxy_new(b->conn, rq->object)) == NULL)
 		err(ST_CONN, NULL);
-	r = dopy_proxy_call_async(proxy, rq->method, rq->args, NULL, NULL,
-	    &s->f, &s->err);
+	if (rq->stream) {	/* its items are printed before its line */
+		r = dopy_proxy_stream(proxy, rq->method, rq->args, &s->st,
+		    &s->err);
+		s->item = rq->result;
+		rq->result = NULL;
+	} else
+		r = dopy_proxy_call_async(proxy, rq->method, rq->args, NULL,
+		    NULL, &s->f, &s->err);
 	dopy_proxy_free(proxy);
 	if (r < 0) {
 		s->code = r;
@@ -178,8 +186,8 @@ prepare_json(struct req *rq, const dopy_value *methods,
 		return st;
 	if ((rq->args = dopy_args_new()) == NULL)
 		return rsh_refuse(rq, ST_REMOTE, "", "out of memory");
-	if (rsh_jline_args(jl, rq->sig, rq->args, &name, msg,
-	    sizeof(msg)) < 0)
+	if (rsh_jline_has_args(jl) && rsh_jline_args(jl, rq->sig, rq->args,
+	    &name, msg, sizeof(msg)) < 0)
 		return rsh_refuse(rq, ST_USAGE, name, "%s.%s: %s", rq->object,
 		    rq->method, msg);
 	return ST_OK;
@@ -204,18 +212,16 @@ run_json_line(struct batch *b, struct slot *s, const char *line)
 	}
 	rq.method = rsh_jline_method(jl);
 	slot_call(s, rq.object, rq.method);
-	if (rsh_jline_has_args(jl)) {
-		if ((st = rsh_descs_get(&b->descs, rq.object, &methods,
-		    &s->err)) < 0) {
-			s->code = st;
-			b->lost = s->notrun = conn_gone(b, st);
-			goto done;
-		}
-		if ((st = prepare_json(&rq, methods, jl)) != ST_OK) {
-			local_failure(s, st == ST_CONN ? DOPY_E_PROTO :
-			    DOPY_E_USAGE, rq.why, rq.msg);
-			goto done;
-		}
+	if ((st = rsh_descs_get(&b->descs, rq.object, &methods,
+	    &s->err)) < 0) {
+		s->code = st;
+		b->lost = s->notrun = conn_gone(b, st);
+		goto done;
+	}
+	if ((st = prepare_json(&rq, methods, jl)) != ST_OK) {
+		local_failure(s, st == ST_CONN ? DOPY_E_PROTO :
+		    DOPY_E_USAGE, rq.why, rq.msg);
+		goto done;
 	}
 	send_call(b, s, &rq);
 done:
@@ -245,21 +251,20 @@ run_line(struct batch *b, struct slot *s, char *line)
 	rq.object = first ? words[0] : b->object;
 	rq.method = words[first];
 	slot_call(s, rq.object, rq.method);
-	/* Without arguments there is nothing to type: no description. */
-	if (n > first + 1) {
-		if ((st = rsh_descs_get(&b->descs, rq.object, &methods,
-		    &s->err)) < 0) {
-			s->code = st;
-			b->lost = s->notrun = conn_gone(b, st);
-			return;
-		}
-		if ((st = rsh_prepare(&rq, methods, n - first - 1,
-		    words + first + 1)) != ST_OK) {
-			local_failure(s, st == ST_CONN ? DOPY_E_PROTO :
-			    DOPY_E_USAGE, rq.why, rq.msg);
-			rsh_req_release(&rq);
-			return;
-		}
+	/* Described once per object: the arguments' types, and whether
+	 * the method streams. */
+	if ((st = rsh_descs_get(&b->descs, rq.object, &methods,
+	    &s->err)) < 0) {
+		s->code = st;
+		b->lost = s->notrun = conn_gone(b, st);
+		return;
+	}
+	if ((st = rsh_prepare(&rq, methods, n - first - 1,
+	    words + first + 1)) != ST_OK) {
+		local_failure(s, st == ST_CONN ? DOPY_E_PROTO :
+		    DOPY_E_USAGE, rq.why, rq.msg);
+		rsh_req_release(&rq);
+		return;
 	}
 	send_call(b, s, &rq);
 	rsh_req_release(&rq);
@@ -403,6 +408,31 @@ tell_failure(const struct slot *s)
 	free(msg);
 }
 
+/* A stream's items, each on a line of its own as it comes (text as a
+ * result's line, or {"line":N,"item":...}); then its end's code. */
+static int
+print_items(struct slot *s)
+{
+	dopy_value *v = NULL;
+	char *text;
+	int r;
+
+	while ((r = dopy_stream_next(s->st, &v, &s->err)) == 1) {
+		text = jflag ? rsh_json_typed(v, s->item) : line_text(v);
+		dopy_value_free(v);
+		if (text == NULL)
+			err(ST_CONN, NULL);
+		if (jflag)
+			json_line(s->line, "item", text);
+		else
+			printf("%s\n", text);
+		free(text);
+		if (fflush(stdout) == EOF)
+			err(ST_REMOTE, "stdout");
+	}
+	return r;
+}
+
 /* Wait for the oldest line's answer, print it and free its slot. */
 static void
 finish_oldest(struct batch *b)
@@ -410,6 +440,11 @@ finish_oldest(struct batch *b)
 	struct slot *s = &b->ring[b->head];
 	int st;
 
+	if (s->st != NULL) {
+		s->code = print_items(s);
+		if (s->code < 0 && conn_gone(b, s->code))
+			b->lost = s->unknown = 1;
+	}
 	if (s->f != NULL) {
 		/* What is printed is seen before we wait. */
 		if (!dopy_future_ready(s->f) && fflush(stdout) == EOF)
@@ -429,6 +464,8 @@ finish_oldest(struct batch *b)
 	if ((st = slot_status(s)) > b->status)
 		b->status = st;
 	b->nnotrun += s->notrun;
+	dopy_stream_free(s->st);
+	dopy_type_free(s->item);
 	dopy_future_free(s->f);
 	dopy_value_free(s->result);
 	dopy_error_free(s->err);

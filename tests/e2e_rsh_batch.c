@@ -1,8 +1,9 @@
 /*
  * e2e_rsh_batch.c - dopy-rsh -b (calls from standard input, pipelined
  * over one connection) and -o (oneway), against the real dopyd:
- * output order, JSON lines, the rule for errors in the middle, a server
- * that dies mid-batch, comments and quoting (dopy-rsh(1), BATCH MODE).
+ * output order, JSON lines, streams, the rule for errors in the middle,
+ * a server that dies mid-batch, comments and quoting (dopy-rsh(1),
+ * BATCH MODE).
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -106,6 +107,27 @@ Test(rsh_batch, json_lines, .timeout = 20)
 	    "\"dopy.TypeError\",\"message\":\"test.add: parameter b: "
 	    "expected int, got 'x'\",\"object\":\"test\",\"method\":\"add\","
 	    "\"trace\":[],\"host\":null,\"pid\":null,\"status\":2}}\n");
+}
+
+/* A streaming method's items, each on a line of its own before its
+ * call's line; pipelined with the calls around it, in order. */
+Test(rsh_batch, streams, .timeout = 20)
+{
+	char *text[] = RSH("-b", (char *)e2e_bin("dopyd"));
+	char *json[] = RSH("-b", "-j", (char *)e2e_bin("dopyd"));
+	const char *in = "stream count 3\n"
+	    "test add 1 2\n"
+	    "stream fail_after 2\n"
+	    "stream lines 2 3\n";
+
+	batch_expect(text, in, 1, "1\n2\n3\n\n3\n1\n2\n"
+	    "error: remote: stream.Failure: failed after 2 items\n"
+	    "1..\n2..\n\n");
+	batch_expect(json, "stream count 2\n"
+	    "{\"object\":\"stream\",\"method\":\"lines\",\"args\":[1,2]}\n",
+	    0, "{\"line\":1,\"item\":1}\n{\"line\":1,\"item\":2}\n"
+	    "{\"line\":1,\"result\":null}\n{\"line\":2,\"item\":\"1.\"}\n"
+	    "{\"line\":2,\"result\":null}\n");
 }
 
 /* A remote error and bad lines are reported on their lines; the batch

@@ -259,7 +259,8 @@ Test(rsh_cli, timeout_before_hello_names_it, .timeout = 20)
 /*
  * A TCP server that goes with the call unread: the reset is a lost
  * connection like an EOF (kind lost on the line, the same on stderr),
- * with the reason from the system, not "system call failed".
+ * with the reason from the system, not "system call failed".  The batch
+ * asks what test's methods are first: the server answers that.
  */
 Test(rsh_cli, tcp_reset_is_lost, .timeout = 20)
 {
@@ -268,7 +269,7 @@ Test(rsh_cli, tcp_reset_is_lost, .timeout = 20)
 	char target[128], *out, *err;
 	char *argv[] = RSH("-b", "-j", target);
 	struct e2e_frame fr;
-	struct dopy_buf b;
+	struct dopy_buf b, pl;
 	struct e2e_proc p;
 	struct pollfd pfd;
 	int ls, fd, status;
@@ -296,6 +297,17 @@ Test(rsh_cli, tcp_reset_is_lost, .timeout = 20)
 	dopy_buf_init(&b);
 	e2e_hello(&b, DOPY_PROTOCOL, 1u << 20);
 	cr_assert_eq(e2e_write(fd, b.data, b.len), 0);
+	dopy_buf_release(&b);
+	cr_assert_eq(e2e_read_frame(fd, &fr, E2E_WAIT_MS), 1);
+	cr_assert_eq(fr.type, DOPY_F_CALL, "the description's call");
+	free(fr.payload);
+	dopy_buf_init(&b);
+	dopy_buf_init(&pl);
+	e2e_encode(&pl, e2e_value("(string,string,string,string)[]",
+	    "[(\"m\", \"\", \"\", \"\")]"));
+	e2e_frame(&b, DOPY_F_REPLY, fr.id, pl.data, pl.len);
+	cr_assert_eq(e2e_write(fd, b.data, b.len), 0);
+	dopy_buf_release(&pl);
 	dopy_buf_release(&b);
 	/* The call comes; closing with it unread sends a reset. */
 	pfd = (struct pollfd){ fd, POLLIN, 0 };
