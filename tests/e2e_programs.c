@@ -480,7 +480,7 @@ Test(dopyclient, mirror_fails_every_check, .timeout = 30)
 
 	e2e_run(&r, argv);
 	assert_fails(&r);
-	cr_assert_eq(count_lines(r.out), 4, "stdout:\n%s", r.out);
+	cr_assert_eq(count_lines(r.out), 6, "stdout:\n%s", r.out);
 	cr_assert_null(strstr(r.out, " ok\n"), "stdout: %s", r.out);
 	e2e_run_free(&r);
 }
