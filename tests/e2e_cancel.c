@@ -165,6 +165,33 @@ Test(cancel, queued_call_never_runs, .timeout = 30)
 	free(log);
 }
 
+/* A CANCEL behind a large CALL (read into a block of its own) that is
+ * queued behind the running one is seen as well. */
+Test(cancel, queued_large_call_never_runs, .timeout = 30)
+{
+	static char big[600 * 1024];
+	struct e2e_proc p;
+	struct dopy_buf b;
+	char *log;
+
+	e2e_dopyd_features(&p, DOPY_FEAT_ALL);
+	dopy_buf_init(&b);
+	put_spin(&b, 1, 3000, -1, 0);
+	e2e_call(&b, 2, "test", "echo", 1, NULL,
+	    (dopy_value *[]){ dopy_value_bytes(big, sizeof(big)) });
+	e2e_frame(&b, DOPY_F_CANCEL, 2, NULL, 0);
+	e2e_send(&p, &b);
+	dopy_buf_release(&b);
+	usleep(300 * 1000);
+	send_cancel(&p, 1);
+	expect_error(&p, 1, "dopy.Cancelled");
+	expect_error(&p, 2, "dopy.Cancelled");
+	log = log_of(&p, 0);
+	cr_assert(strstr(log, "call 2 test.echo: cancelled before it ran"),
+	    "log: %s", log);
+	free(log);
+}
+
 Test(cancel, after_the_answer_ignored, .timeout = 30)
 {
 	struct e2e_proc p;

@@ -123,6 +123,18 @@ client_gone(struct dopy_session *c)
 			r->why = DOPY_STOP_GONE;
 }
 
+/*
+ * Whether to read more ahead: at most a frame limit buffered.  A large
+ * frame is read into its own block (chan.c), allocated whole when its
+ * header came, and what follows it into the buffer, so a CANCEL behind
+ * a large CALL is seen too; a second large frame waits in the buffer.
+ */
+static int
+more_wanted(const struct dopy_session *c)
+{
+	return !c->gone && dopy_buf_avail(&c->ch.rbuf) < c->ch.max_frame;
+}
+
 /* Take what the client has sent, at most a frame limit ahead; whether
  * it has closed the connection (after what it sent, a CANCEL say). */
 static int
@@ -132,8 +144,7 @@ take_input(struct dopy_session *c)
 	uint64_t before;
 	int r;
 
-	while (!c->gone && !ch->big_open &&
-	    dopy_buf_avail(&ch->rbuf) < ch->max_frame) {
+	while (more_wanted(c)) {
 		before = ch->bytes_in;
 		r = dopy_chan_take_input(ch, 0);
 		if (r == DOPY_E_CLOSED || r == DOPY_E_PROTO)
@@ -147,8 +158,7 @@ take_input(struct dopy_session *c)
 int
 dopy_cancel_readable(struct dopy_session *c)
 {
-	return !c->gone && !c->ch.big_open &&
-	    dopy_buf_avail(&c->ch.rbuf) < c->ch.max_frame;
+	return more_wanted(c);
 }
 
 /* Act on and remove the CANCELs among the whole frames buffered. */
