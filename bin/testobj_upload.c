@@ -2,7 +2,8 @@
  * testobj_upload.c - the `upload` object: methods that take an upload
  * (a last parameter "stream T", dopy_call_next_item).  sum adds ints;
  * digest counts bytes and hashes them (FNV-1a, so a test can check
- * every byte arrived in order); count counts the lines with a prefix;
+ * every byte arrived in order); size only counts them (the bench's
+ * load); count counts the lines with a prefix;
  * take reads only n items and answers early; slow reads one item per
  * ms, stopping when cancelled; fail_at raises at item n.
  */
@@ -55,6 +56,22 @@ upload_digest(dopy_call *c)
 	snprintf(hex, sizeof(hex), "%llu %016llx", (unsigned long long)total,
 	    (unsigned long long)h);
 	return dopy_call_return(c, dopy_value_string(hex));
+}
+
+static int
+upload_size(dopy_call *c)
+{
+	uint64_t total = 0;
+	dopy_value *v;
+	size_t n;
+	int r;
+
+	while ((r = dopy_call_next_item(c, &v)) == 1) {
+		(void)dopy_value_get_bytes(v, &n);
+		total += n;
+		dopy_value_free(v);
+	}
+	return r < 0 ? r : dopy_call_return(c, dopy_value_uint(total));
 }
 
 static int
@@ -126,6 +143,8 @@ static const struct dopy_method upload_methods[] = {
 	    "The sum of the items." },
 	{ "digest", upload_digest, "data:stream bytes", "string",
 	    "The bytes' total and FNV-1a hash, \"BYTES HASH\"." },
+	{ "size", upload_size, "data:stream bytes", "uint",
+	    "The number of bytes, and nothing more done with them." },
 	{ "count", upload_count, "prefix:string, lines:stream string", "int",
 	    "How many lines begin with prefix." },
 	{ "take", upload_take, "n:int, data:stream int", "int",

@@ -607,35 +607,80 @@ dopy_stream_lines(dopy_proxy *p, size_t len, int n)
 	return now() - t;
 }
 
-/* Items of 4 KiB strings through a pipe against a raw pipe of the same
- * bytes: the ratio is dopy's time over the raw pipe's. */
+/* Items of STREAM_ITEM bytes through a pipe, read (a stream) or sent (an
+ * upload) by fn, against a raw pipe of the same bytes: the ratio is
+ * dopy's time over the raw pipe's. */
 static void
-bench_stream_pipe(const char *dopyd, const char *self)
+items_vs_raw(const char *dopyd, const char *object,
+    double (*fn)(dopy_proxy *, size_t, int), const char *row,
+    const char *how)
 {
 	double raw[REPS], dp[REPS], r, d;
 	dopy_conn *c;
 	dopy_proxy *p;
 	dopy_error *e = NULL;
 
-	(void)self;
 	if (dopy_conn_spawn(dopyd, &c, &e) != 0)
 		errx(1, "%s", dopy_error_message(e));
-	p = dopy_proxy_new(c, "stream");
-	dopy_stream_lines(p, STREAM_ITEM, 100);	/* warm up */
+	p = dopy_proxy_new(c, object);
+	fn(p, STREAM_ITEM, 100);	/* warm up */
 	for (int i = 0; i < REPS; i++) {
 		raw[i] = raw_stream(STREAM_ITEM, STREAM_N);
-		dp[i] = dopy_stream_lines(p, STREAM_ITEM, STREAM_N);
+		dp[i] = fn(p, STREAM_ITEM, STREAM_N);
 	}
 	dopy_proxy_free(p);
 	dopy_conn_close(c);
 	r = median(raw, REPS);
 	d = median(dp, REPS);
-	printf("bench: # %d items of %d bytes over a pipe: raw %.1f MB/s, "
+	printf("bench: # %d items of %d bytes %s a pipe: raw %.1f MB/s, "
 	    "dopy %.1f MB/s, %.0f items/s (medians of %d)\n", STREAM_N,
-	    STREAM_ITEM, STREAM_N * (double)STREAM_ITEM / r / 1e6,
+	    STREAM_ITEM, how, STREAM_N * (double)STREAM_ITEM / r / 1e6,
 	    STREAM_N * (double)STREAM_ITEM / d / 1e6, STREAM_N / d, REPS);
-	report("stream_pipe", STREAM_N * (double)STREAM_ITEM / d / 1e6,
-	    "MB/s", d / r, "<=", 3.0);
+	report(row, STREAM_N * (double)STREAM_ITEM / d / 1e6, "MB/s", d / r,
+	    "<=", 3.0);
+}
+
+static void
+bench_stream_pipe(const char *dopyd, const char *self)
+{
+	(void)self;
+	items_vs_raw(dopyd, "stream", dopy_stream_lines, "stream_pipe",
+	    "streamed over");
+}
+
+/* upload.size of n items of len bytes, sent one by one. */
+static double
+dopy_upload_items(dopy_proxy *p, size_t len, int n)
+{
+	char *buf = calloc(1, len);
+	dopy_upload *u = NULL;
+	dopy_value *v = NULL;
+	double t = now();
+
+	if (buf == NULL || dopy_proxy_upload(p, "size", NULL, &u,
+	    NULL) != 0)
+		errx(1, "upload.size failed");
+	for (int i = 0; i < n; i++)
+		if (dopy_upload_send(u, dopy_value_bytes(buf, len), NULL) != 0)
+			errx(1, "upload.size: item %d not sent", i);
+	if (dopy_upload_finish(u, &v, NULL) != 0)
+		errx(1, "upload.size failed");
+	t = now() - t;
+	if (dopy_value_get_uint(v) != len * (size_t)n)
+		errx(1, "upload.size: %llu bytes",
+		    (unsigned long long)dopy_value_get_uint(v));
+	dopy_value_free(v);
+	dopy_upload_free(u);
+	free(buf);
+	return t;
+}
+
+static void
+bench_upload_pipe(const char *dopyd, const char *self)
+{
+	(void)self;
+	items_vs_raw(dopyd, "upload", dopy_upload_items, "upload_pipe",
+	    "uploaded over");
 }
 
 /* ---- the event service ---- */
@@ -1352,6 +1397,7 @@ static const struct section {
 	{ "conn_rate",		bench_conn_rate },
 	{ "pos",		bench_pos_section },
 	{ "stream_pipe",	bench_stream_pipe },
+	{ "upload_pipe",	bench_upload_pipe },
 	{ "events",		bench_events },
 };
 
