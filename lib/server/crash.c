@@ -742,6 +742,13 @@ enabled(const dopy_server *srv)
 }
 
 void
+dopy_crash_prepare(dopy_server *srv)
+{
+	if (enabled(srv))
+		prepare_process(srv);
+}
+
+void
 dopy_crash_begin(struct dopy_session *s)
 {
 	if (!enabled(s->srv))
