@@ -25,6 +25,8 @@ int	testobj_slow_add(dopy_server *);
 int	testobj_iso_add(dopy_server *);
 /* Uploads (testobj_upload.c): `upload`. */
 int	testobj_upload_add(dopy_server *);
+/* Methods that die of fatal signals (testobj_crash.c): `crash`. */
+int	testobj_crash_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

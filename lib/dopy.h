@@ -413,6 +413,12 @@ void		 dopy_server_set_max_refs(dopy_server *, unsigned n);
  * and method only: no remote trace, which names source files and lines,
  * and no host name or pid.  The server's log still has them. */
 void		 dopy_server_set_traces(dopy_server *, int on);
+/* With on = 0, no crash reports: a method that dies of a fatal signal
+ * ends the process with no handler of dopy's in the way (a debugger, a
+ * program of its own handlers); so does DOPY_CRASH_REPORTS=0 in the
+ * environment.  On by default: the calls in flight get dopy.Crash.
+ * 0, or DOPY_E_INVAL. */
+int		 dopy_server_set_crash_reports(dopy_server *, int on);
 
 /*
  * Progress (dopy(5) PROGRESS frames): a long method calls this now and

@@ -43,7 +43,7 @@ Test(rshjson, list_objects, .timeout = 20)
 	char *argv[] = RSH("-j", DOPYD);
 
 	expect(argv, NULL, 0,
-	    "[\"cb\",\"dopy\",\"factory\",\"iso\",\"slow\",\"stream\",\"stub\","
+	    "[\"cb\",\"crash\",\"dopy\",\"factory\",\"iso\",\"slow\",\"stream\",\"stub\","
 	    "\"test\","
 	    "\"thermo\",\"upload\"]\n", NULL);
 }

@@ -144,6 +144,7 @@ child_setup(struct dopy_session *s, pid_t parent, int in, int out)
 	/* The parent speaks CANCEL to it whatever the client announced. */
 	s->features |= DOPY_FEAT_CANCEL;
 	s->iso_child = 1;
+	dopy_crash_forked(s);	/* its crash report is its call's answer */
 }
 
 void

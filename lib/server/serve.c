@@ -667,6 +667,7 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	dopy_chan_send_deadline(&c->ch, dopy_server_send_ms(c->srv));
 	if (c->srv->proctitle)
 		setproctitle("%s hello", peer_text(c));
+	dopy_crash_begin(c);
 	if ((r = hello(c)) == DOPY_E_CLOSED)
 		r = 0;
 	if (r == 0) {
@@ -697,6 +698,7 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	serialise_end(c, locked);
 	dopy_callback_end(c);
 	dopy_stub_session_end(c);
+	dopy_crash_end(c);
 	dopy_chan_release(&c->ch);
 	return r;
 }

@@ -128,6 +128,7 @@ struct dopy_server {
 	int			 ref_age_ms;	/* ref.c: 0, never reaped */
 	unsigned		 max_refs;	/* ref.c: per connection, 0: no cap */
 	int			 bare_errors;	/* no trace, host or pid sent */
+	int			 crash_off;	/* crash.c: no crash reports */
 	struct dopy_watch {		/* watch.c: extra fds */
 		int		 fd;
 		short		 events;
@@ -400,6 +401,27 @@ int	 dopy_isolate(dopy_call *);
 /* In an isolated call's child, after its answer (r: the reply's
  * code): the child ends here; elsewhere nothing. */
 void	 dopy_isolate_exit(struct dopy_session *, int r);
+
+/* ---- crash.c: crash reports (dopy(5): dopy.Crash) ---- */
+/* Before a session is served: the handler made ready for this process
+ * and thread, and the session made this thread's; end undoes the
+ * thread's part.  forked: in an isolated call's child (its own pipe). */
+void	 dopy_crash_begin(struct dopy_session *);
+/* The process's part alone, in a listener before it forks, so that
+ * its connection processes inherit it (libgcc loaded, the symbols
+ * mapped) instead of each making it again. */
+void	 dopy_crash_prepare(dopy_server *);
+void	 dopy_crash_end(struct dopy_session *);
+void	 dopy_crash_forked(struct dopy_session *);
+/* The names of system calls by number, which a SIGSYS report gives
+ * after the number: for a sandbox to set before serving (the table
+ * stays the caller's). */
+void	 dopy_crash_set_syscall_names(const char *const *, size_t n);
+/* crashsym.c: the program's symbol table, mapped; a function by pc
+ * (async-signal-safe; NULL if none). */
+void	 dopy_crashsym_init(void);
+const char *dopy_crashsym_lookup(uintptr_t pc, uintptr_t look,
+	    uintptr_t *fnoff, const char **path, uintptr_t *off);
 
 /* ---- stubcall.c: generated objects (dopy_server_set_stub) ---- */
 struct dopy_stubobj {

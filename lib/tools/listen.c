@@ -1082,6 +1082,7 @@ dopy_listen_run(dopy_server *s, int *child)
 	l->starting = 1;
 	l->reserve = l->endfd = -1;
 	pthread_mutex_init(&l->kidlock, NULL);
+	dopy_crash_prepare(s);
 	r = run(l, child);
 	free(l->unix_path);
 	l->unix_path = NULL;

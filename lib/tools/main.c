@@ -18,7 +18,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:de:EhI:i:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:"
+#define OPTSTRING	"Bc:C:de:EhI:i:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:X"
 /* DOPY_MAINOPT_MAX leaves 64 bytes for it. */
 _Static_assert(sizeof(OPTSTRING) <= 64, "OPTSTRING outgrows DOPY_MAINOPT_MAX");
 
@@ -33,7 +33,7 @@ usage(FILE *f, const char *prog, const struct dopy_option *own)
 {
 	int w = (int)strlen(prog);
 
-	fprintf(f, "usage: %s [-BdEhsv] [-C perpeer] [-c maxconn] "
+	fprintf(f, "usage: %s [-BdEhsvX] [-C perpeer] [-c maxconn] "
 	    "[-e eventdir]\n"
 	    "       %*s [-I object.method[=grace]] [-i idle] [-k keyfile] "
 	    "[-L logfile]\n"
@@ -95,7 +95,10 @@ help(const char *prog, const struct dopy_option *own)
 	    "  -v           log every frame (debug)\n"
 	    "  -w send      close a connection that takes no reply bytes "
 	    "for send seconds\n"
-	    "               (default: the idle limit, else %d)\n",
+	    "               (default: the idle limit, else %d)\n"
+	    "  -X           no crash reports: a fatal signal ends the server "
+	    "as it would\n"
+	    "               without dopy (for a debugger)\n",
 	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN, DOPY_MAX_REFS,
 	    DOPY_SEND_MS / 1000);
 	dopy_mainopt_help(own, prog);
@@ -269,6 +272,7 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'w': v = number(prog, ch, optarg, 1, 86400);
 			s->send_ms = (int)v * 1000;
 			break;
+		case 'X': dopy_server_set_crash_reports(s, 0); break;
 		default: if ((r = dopy_mainopt_set(o->own, ch, optarg,
 			    prog)) < 0)
 				usage(stderr, prog, o->own);

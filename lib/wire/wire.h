@@ -460,6 +460,13 @@ int	 dopy_msg_hello_get(const uint8_t *, size_t, struct dopy_hello *,
 void	 dopy_msg_hello_release(struct dopy_hello *);
 int	 dopy_msg_error_put(struct dopy_buf *, const dopy_error *);
 int	 dopy_msg_error_get(const uint8_t *, size_t, dopy_error **);
+/* errimg.c: the same payload as dopy_msg_error_put for an error of
+ * name, message, object, method, host (hdr), pid and trace, written into
+ * buf without allocating (a signal handler's); its length, or 0 when it
+ * does not fit in size. */
+size_t	 dopy_msg_error_fixed(uint8_t *buf, size_t size,
+	    const char *const hdr[5], int64_t pid, const char *const *trace,
+	    size_t ntrace);
 /* CALL: the header images; arguments are appended with dopy_encode. */
 int	 dopy_msg_call_put(struct dopy_buf *, const char *object,
 	    const char *method, const char *const *names, size_t argc);
