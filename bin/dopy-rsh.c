@@ -29,8 +29,10 @@
 #define OPT_PROMPT	258
 #define OPT_INTERFACE	259
 #define OPT_DEADLINE	260
+#define OPT_DELIVER	261
 static const struct option long_opts[] = {
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "deliver", required_argument, NULL, OPT_DELIVER },
 	{ "graceful", required_argument, NULL, OPT_GRACEFUL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "interface", no_argument, NULL, OPT_INTERFACE },
@@ -46,18 +48,19 @@ print_usage(FILE *fp)
 	int pad = 8 + (int)strlen(getprogname());
 
 	fprintf(fp,
-	    "usage: %s [-hjo] [--deadline=ms] [--graceful=error] "
-	    "[--json=mode]\n"
-	    "%*s[-k keyfile] [-t timeout] target [object [method\n"
+	    "usage: %s [-hjo] [--deadline=ms] [--deliver=program] "
+	    "[--graceful=error]\n"
+	    "%*s[--json=mode] [-k keyfile] [-t timeout] target [object "
+	    "[method\n"
 	    "%*s[arg | name=value ...]]]\n"
-	    "       %s -b [-j] [--deadline=ms] [--graceful=error] "
+	    "       %s -b [-j] [--deadline=ms] [--deliver=program] "
+	    "[--graceful=error]\n"
+	    "%*s[--json=mode] [-k keyfile] [-t timeout] target [object]\n"
+	    "       %s -i [-j] [--deadline=ms] [--deliver=program] "
 	    "[--json=mode]\n"
-	    "%*s[-k keyfile] [-t timeout] target [object]\n"
-	    "       %s -i [-j] [--deadline=ms] [--json=mode] "
-	    "[--prompt=text]\n"
-	    "%*s[-k keyfile] [-t timeout] target\n"
-	    "       %s [-j] [--json=mode] [-k keyfile] [-t timeout] target "
-	    "object\n%*s--interface\n",
+	    "%*s[--prompt=text] [-k keyfile] [-t timeout] target\n"
+	    "       %s [-j] [--deliver=program] [--json=mode] [-k keyfile] "
+	    "[-t timeout]\n%*starget object --interface\n",
 	    getprogname(), pad, "", pad, "", getprogname(), pad, "",
 	    getprogname(), pad, "", getprogname(), pad, "");
 }
@@ -85,6 +88,11 @@ help(void)
 	    "              give up on a call not answered within ms "
 	    "milliseconds, and\n"
 	    "              tell the server, which stops it\n"
+	    "  --deliver=program\n"
+	    "              send program (a server such as dopyd) and "
+	    "its libraries\n"
+	    "              over an ssh:// target, cached there, and run "
+	    "it\n"
 	    "  --graceful=error\n"
 	    "              exit 0 when the server answers with the error "
 	    "named error\n"
@@ -141,6 +149,11 @@ refuse_options(const char *why)
 	usage(ST_USAGE);
 }
 
+struct opts {
+	const char	*keyfile, *prompt, *deliver;
+	int		 bflag, iflag, timeout, interface, deadline;
+};
+
 /*
  * fd:N, a connection already open on descriptor N (dopyd on a terminal
  * hands its console one end of a socketpair this way).
@@ -173,15 +186,23 @@ open_fd(const char *text, const dopy_key *key, dopy_conn **conn)
  * server shows in its answer (the library waits anyway with a key).
  */
 static int
-open_target(const char *text, const char *keyfile, int flags,
+open_target(const char *text, const struct opts *o, int flags,
     dopy_target **tp, dopy_conn **conn)
 {
+	const char *keyfile = o->keyfile;
 	dopy_error *err = NULL;
 	dopy_key *key = NULL;
 	int r;
 
 	if (strncmp(text, "fd:", 3) != 0 &&
 	    (r = dopy_target_parse(text, tp, &err)) < 0)
+		return rsh_failed(r, err);
+	if (o->deliver != NULL && *tp == NULL) {
+		warnx("--deliver: only an ssh:// target can deliver a program");
+		return ST_USAGE;
+	}
+	if (o->deliver != NULL &&
+	    (r = dopy_target_deliver(*tp, o->deliver, &err)) < 0)
 		return rsh_failed(r, err);
 	if (keyfile != NULL && (r = dopy_key_load(keyfile, &key, &err)) < 0)
 		return rsh_failed(r, err);
@@ -193,11 +214,6 @@ open_target(const char *text, const char *keyfile, int flags,
 	dopy_key_free(key);
 	return r;
 }
-
-struct opts {
-	const char	*keyfile, *prompt;
-	int		 bflag, iflag, timeout, interface, deadline;
-};
 
 /* --json[=short|pretty]; -j is short unless stdout is a terminal. */
 static void
@@ -230,6 +246,9 @@ option(struct opts *o, int ch)
 			warnx("--deadline=%s: %s", optarg, errstr);
 			usage(ST_USAGE);
 		}
+		break;
+	case OPT_DELIVER:
+		o->deliver = optarg;
 		break;
 	case OPT_GRACEFUL:
 		if (*optarg == '\0' || rsh_graceful_add(optarg) < 0) {
@@ -343,7 +362,7 @@ run(dopy_conn *conn, const dopy_target *target, const struct opts *o,
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { NULL, NULL, 0, 0, 0, 0, 0 };
+	struct opts o = { NULL, NULL, NULL, 0, 0, 0, 0, 0 };
 	dopy_target *target = NULL;
 	dopy_conn *conn;
 	int ch, st;
@@ -362,7 +381,7 @@ main(int argc, char *argv[])
 	/* One-shot: connect, HELLO and the first call in one round trip.
 	 * A batch or a console keeps the plain connect, whose failure ends
 	 * it before the first line. */
-	if ((st = open_target(argv[0], o.keyfile, o.bflag || o.iflag ? 0 :
+	if ((st = open_target(argv[0], &o, o.bflag || o.iflag ? 0 :
 	    DOPY_CONNECT_EARLY, &target, &conn)) != ST_OK) {
 		dopy_target_free(target);
 		return st;

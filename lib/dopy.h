@@ -535,6 +535,18 @@ int		 dopy_target_parse(const char *text, dopy_target **,
 void		 dopy_target_free(dopy_target *);
 /* The object the target names, or NULL. */
 const char	*dopy_target_object(const dopy_target *);
+/*
+ * Zero-install (dopy-rsh(1) DELIVERY): connecting to the ssh:// target t
+ * sends program, a local executable (a server, such as dopyd), and the
+ * shared libraries it needs that glibc does not provide, as ldd(1)
+ * finds them here, to a shell stub on the remote host, which keeps them
+ * in a private cache, each checked by its SHA-256, and runs the program
+ * with the target's command's arguments; what is cached is not sent
+ * again.  NULL stops delivering.  DOPY_E_USAGE for a target that is not
+ * ssh://.
+ */
+int		 dopy_target_deliver(dopy_target *t, const char *program,
+		    dopy_error **);
 int		 dopy_target_connect(const dopy_target *, dopy_conn **,
 		    dopy_error **);
 /* Parse and connect in one call. */

@@ -361,27 +361,6 @@ tcp_connect(const char *from, int port)
 	return tcp_connect_buf(from, port, 0);
 }
 
-/* A port nobody had a moment ago. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert(fd >= 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0,
-	    "bind port 0: %s", strerror(errno));
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 /* Send a HELLO and read the server's; the connection is then served. */
 static void
 raw_hello(int fd)
@@ -434,80 +413,6 @@ read_dropped(int fd, const char *name, int ms)
 /* ------------------------------------------------------------------ */
 /* Daemons. */
 
-/* The inode of the socket listening on 127.0.0.1:port, or 0. */
-static unsigned long
-listen_inode(int port)
-{
-	char line[512], want[32], local[64];
-	unsigned long ino, found = 0;
-	unsigned st;
-	FILE *f;
-
-	snprintf(want, sizeof(want), "%08X:%04X",
-	    (unsigned)htonl(INADDR_LOOPBACK), (unsigned)port);
-	if ((f = fopen("/proc/net/tcp", "re")) == NULL)
-		return 0;
-	while (found == 0 && fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, " %*u: %63s %*s %x %*s %*s %*s %*u %*u %lu",
-		    local, &st, &ino) == 3 && st == 0x0A &&
-		    strcasecmp(local, want) == 0)
-			found = ino;
-	fclose(f);
-	return found;
-}
-
-static int
-pid_holds(pid_t pid, unsigned long ino)
-{
-	char dir[64], path[PATH_MAX], link[128], want[64];
-	struct dirent *d;
-	ssize_t n;
-	DIR *dp;
-	int yes = 0;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-	snprintf(want, sizeof(want), "socket:[%lu]", ino);
-	if ((dp = opendir(dir)) == NULL)
-		return 0;
-	while (!yes && (d = readdir(dp)) != NULL) {
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			yes = strcmp(link, want) == 0;
-		}
-	}
-	closedir(dp);
-	return yes;
-}
-
-/*
- * Wait until p itself listens on 127.0.0.1:port.  0 when it does; -1
- * when it died (reaped) or did not get there in time (still running).
- */
-static int
-wait_listening(struct e2e_proc *p, int port, int ms)
-{
-	int64_t end = now_ms() + ms;
-	unsigned long ino;
-	int status;
-
-	for (;;) {
-		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-			cr_log_warn("%s exited (%s) before listening on "
-			    "port %d", p->name, e2e_status(status), port);
-			p->pid = 0;
-			e2e_close(p);
-			return -1;
-		}
-		if ((ino = listen_inode(port)) != 0 && pid_holds(p->pid, ino))
-			return 0;
-		if (now_ms() > end)
-			return -1;
-		nap_ms(10);
-	}
-}
-
 /* SIGTERM, a bounded wait (e2e_wait kills and fails after it). */
 static int
 stop(struct e2e_proc *p)
@@ -516,36 +421,6 @@ stop(struct e2e_proc *p)
 		return 0;
 	kill(p->pid, SIGTERM);
 	return e2e_wait(p, STOP_MS);
-}
-
-static void
-discard(struct e2e_proc *p)
-{
-	if (p->pid > 0) {
-		kill(p->pid, SIGKILL);
-		e2e_wait(p, STOP_MS);
-	}
-}
-
-typedef void launch_fn(struct e2e_proc *, int port, void *arg);
-
-/* Start a daemon on a free port; a few tries if the port gets taken. */
-static int
-start_on_port(struct e2e_proc *p, launch_fn *launch, void *arg)
-{
-	int tries, port = 0;
-
-	for (tries = 0; tries < 5; tries++) {
-		port = free_port();
-		launch(p, port, arg);
-		if (wait_listening(p, port, LISTEN_MS) == 0)
-			return port;
-		log_file("its stderr", p->errpath);
-		discard(p);
-	}
-	cr_assert_fail("%s never listened on 127.0.0.1 (last port %d)",
-	    p->name, port);
-	return -1;
 }
 
 /* A line from fd within ms (the port dopyd -B and tcpserver -1 print). */
@@ -630,7 +505,7 @@ Test(launch, openbsd_inetd, .timeout = 40)
 	char *target;
 	int port;
 
-	port = start_on_port(&p, launch_inetd,
+	port = e2e_start_on_port(&p, launch_inetd,
 	    launcher("openbsd-inetd", "/usr/sbin/inetd"));
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
@@ -682,7 +557,7 @@ Test(launch, openbsd_inetd_wait, .timeout = 40,
 	char *target, *pidfile = tpath("wait.pid"), *text;
 	int port, pid;
 
-	port = start_on_port(&p, launch_inetd_wait,
+	port = e2e_start_on_port(&p, launch_inetd_wait,
 	    launcher("openbsd-inetd", "/usr/sbin/inetd"));
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
@@ -785,7 +660,7 @@ Test(launch, xinetd, .timeout = 40)
 	char *target, *log = tpath("xinetd.log");
 	int port;
 
-	port = start_on_port(&p, launch_xinetd,
+	port = e2e_start_on_port(&p, launch_xinetd,
 	    launcher("xinetd", "/usr/sbin/xinetd"));
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
@@ -871,7 +746,7 @@ Test(launch, socket_activate_inetd_accept, .timeout = 40)
 	int port;
 
 	launcher("systemd", "/usr/bin/systemd-socket-activate");
-	port = start_on_port(&p, launch_ssa, &s);
+	port = e2e_start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
 	noise_on_stderr(&p);
@@ -891,7 +766,7 @@ Test(launch, socket_activate_accept_fd3, .timeout = 40)
 	int port;
 
 	launcher("systemd", "/usr/bin/systemd-socket-activate");
-	port = start_on_port(&p, launch_ssa, &s);
+	port = e2e_start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
 	noise_on_stderr(&p);
@@ -915,7 +790,7 @@ Test(launch, socket_activate_listen_fds, .timeout = 40)
 	int port, status;
 
 	launcher("systemd", "/usr/bin/systemd-socket-activate");
-	port = start_on_port(&p, launch_ssa, &s);
+	port = e2e_start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
 	serves(target);
@@ -943,7 +818,7 @@ Test(launch, socket_activate_inetd_listening_stdin, .timeout = 40)
 	int port;
 
 	launcher("systemd", "/usr/bin/systemd-socket-activate");
-	port = start_on_port(&p, launch_ssa, &s);
+	port = e2e_start_on_port(&p, launch_ssa, &s);
 	target = xasprintf("tcp://127.0.0.1:%d", port);
 	serves(target);
 	stop(&p);
@@ -1060,81 +935,6 @@ Test(launch, tcpserver_run_script, .timeout = 40)
 /* ------------------------------------------------------------------ */
 /* sshd: ssh/authorized_keys.example and ssh/sshd_config.snippet. */
 
-struct sshd {
-	struct e2e_proc	 p;
-	int		 port;
-	const char	*rootlogin;	/* PermitRootLogin */
-	char		*extra;		/* config lines after ours */
-	char		*ssh;		/* the client command, for DOPY_SSH */
-};
-
-static void
-keygen(const char *path)
-{
-	char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
-	    "-C", "dopy-e2e", "-f", (char *)path, NULL };
-	struct e2e_run r;
-
-	run(&r, NULL, E2E_WAIT_MS, argv);
-	assert_exit(&r, 0, "ssh-keygen");
-}
-
-static void
-launch_sshd(struct e2e_proc *p, int port, void *arg)
-{
-	struct sshd *s = arg;
-	char *conf = tpath("sshd_config");
-	char *argv[] = { "/usr/sbin/sshd", "-D", "-e", "-f", conf, NULL };
-
-	spit(conf, xasprintf(
-	    "ListenAddress 127.0.0.1\n"
-	    "Port %d\n"
-	    "HostKey %s\n"
-	    "AuthorizedKeysFile %s\n"
-	    "PidFile %s\n"
-	    "StrictModes no\n"
-	    "UsePAM no\n"
-	    "PasswordAuthentication no\n"
-	    "KbdInteractiveAuthentication no\n"
-	    "PubkeyAuthentication yes\n"
-	    "PermitRootLogin %s\n"
-	    "LogLevel VERBOSE\n"
-	    "%s",
-	    port, tpath("host_key"), tpath("authorized_keys"),
-	    tpath("sshd.pid"), s->rootlogin, s->extra ? s->extra : ""));
-	e2e_spawn(p, argv);
-}
-
-/*
- * A private sshd as root on 127.0.0.1 with keys made here; opts are the
- * authorized_keys options for the client's key.
- */
-static void
-start_sshd(struct sshd *s, const char *opts)
-{
-	char *pub;
-	struct stat st;
-
-	launcher("openssh-server", "/usr/sbin/sshd");
-	launcher("openssh-client", "/usr/bin/ssh");
-	cr_assert(geteuid() == 0, "sshd tests run as root (sshd needs it "
-	    "to switch to the user; ours is root)");
-	/* Privilege separation needs this, normally made by the service. */
-	if (stat("/run/sshd", &st) < 0)
-		cr_assert(mkdir("/run/sshd", 0755) == 0 || errno == EEXIST,
-		    "mkdir /run/sshd: %s", strerror(errno));
-	keygen(tpath("host_key"));
-	keygen(tpath("user_key"));
-	pub = keep(e2e_slurp(tpath("user_key.pub"), NULL));
-	spit(tpath("authorized_keys"), xasprintf("%s %s", opts, pub));
-	s->port = start_on_port(&s->p, launch_sshd, s);
-	s->ssh = xasprintf("ssh -F /dev/null -i %s -o IdentitiesOnly=yes "
-	    "-o UserKnownHostsFile=%s -o StrictHostKeyChecking=no "
-	    "-o LogLevel=ERROR", tpath("user_key"), tpath("known_hosts"));
-	cr_assert(setenv("DOPY_SSH", s->ssh, 1) == 0);
-	unsetenv("SSH_AUTH_SOCK");
-}
-
 /* The options of the first key in ssh/authorized_keys.example. */
 static char *
 example_key_options(void)
@@ -1173,10 +973,10 @@ snippet(const char *user)
  */
 Test(launch, sshd_forced_command_key, .timeout = 60)
 {
-	struct sshd s = { .rootlogin = "forced-commands-only" };
+	struct e2e_sshd s = { .rootlogin = "forced-commands-only" };
 	char *target;
 
-	start_sshd(&s, example_key_options());
+	e2e_sshd_start(&s, example_key_options());
 	target = xasprintf("ssh://root@127.0.0.1:%d", s.port);
 	serves(target);
 	target = xasprintf("ssh://root@127.0.0.1:%d/dopyd", s.port);
@@ -1192,11 +992,11 @@ Test(launch, sshd_forced_command_key, .timeout = 60)
 /* The snippet's Match block (ForceCommand) for a plain key. */
 Test(launch, sshd_match_force_command, .timeout = 60)
 {
-	struct sshd s = { .rootlogin = "prohibit-password" };
+	struct e2e_sshd s = { .rootlogin = "prohibit-password" };
 	char *target;
 
 	s.extra = snippet("root");
-	start_sshd(&s, "restrict");
+	e2e_sshd_start(&s, "restrict");
 	target = xasprintf("ssh://root@127.0.0.1:%d/bin/false", s.port);
 	client_ok(target, NULL);
 	rsh_ok(NULL, target, "add", "2", "3", "5\n");
@@ -1209,11 +1009,11 @@ Test(launch, sshd_match_force_command, .timeout = 60)
 /* The snippet's Subsystem line: ssh -s host dopy (a bare command target). */
 Test(launch, sshd_subsystem, .timeout = 60)
 {
-	struct sshd s = { .rootlogin = "prohibit-password" };
+	struct e2e_sshd s = { .rootlogin = "prohibit-password" };
 	char *target;
 
 	s.extra = snippet("dopy");		/* root is not matched */
-	start_sshd(&s, "restrict");
+	e2e_sshd_start(&s, "restrict");
 	target = xasprintf("%s -T -o BatchMode=yes -p %d -s root@127.0.0.1 "
 	    "dopy", s.ssh, s.port);
 	client_ok(target, NULL);
@@ -1232,12 +1032,12 @@ Test(launch, sshd_subsystem, .timeout = 60)
  */
 Test(launch, sshd_oneway_returns_at_once, .timeout = 60)
 {
-	struct sshd s = { .rootlogin = "prohibit-password" };
+	struct e2e_sshd s = { .rootlogin = "prohibit-password" };
 	char *log = tpath("oneway.log"), *target, *line, *d;
 	struct e2e_run r;
 	int64_t t0, took;
 
-	start_sshd(&s, "restrict");
+	e2e_sshd_start(&s, "restrict");
 	target = xasprintf("ssh://root@127.0.0.1:%d/%s -L %s", s.port,
 	    bin("dopyd"), log);
 	char *argv[] = { (char *)e2e_bin("dopy-rsh"), "-o", target, "test",
@@ -1263,7 +1063,7 @@ Test(launch, sshd_oneway_returns_at_once, .timeout = 60)
  */
 Test(launch, sshd_events_subscribe, .timeout = 60)
 {
-	struct sshd s = { .rootlogin = "prohibit-password" };
+	struct e2e_sshd s = { .rootlogin = "prohibit-password" };
 	char *log = tpath("events.log"), *dir = tpath("ev"), *target, *line;
 	char *local = xasprintf("exec %s -L /dev/null -e %s", bin("dopyd"),
 	    dir);
@@ -1274,7 +1074,7 @@ Test(launch, sshd_events_subscribe, .timeout = 60)
 	dopy_args *a;
 	dopy_value *v = NULL;
 
-	start_sshd(&s, "restrict");
+	e2e_sshd_start(&s, "restrict");
 	target = xasprintf("ssh://root@127.0.0.1:%d/%s -L %s -e %s", s.port,
 	    bin("dopyd"), log, dir);
 	cr_assert_eq(dopy_connect(target, &sc, &e), 0, "%s",
@@ -1320,11 +1120,11 @@ Test(launch, sshd_events_subscribe, .timeout = 60)
  */
 Test(launch, sshd_interface_from_a_server, .timeout = 60)
 {
-	struct sshd s = { .rootlogin = "prohibit-password" };
+	struct e2e_sshd s = { .rootlogin = "prohibit-password" };
 	char *top = e2e_top(), *target, *file, *base;
 	struct e2e_run r, w;
 
-	start_sshd(&s, "restrict");
+	e2e_sshd_start(&s, "restrict");
 	target = xasprintf("ssh://root@127.0.0.1:%d/%s", s.port,
 	    bin("typesd"));
 	file = xasprintf("%s/tests/idl/types.idl", top);
@@ -2341,13 +2141,13 @@ Test(isolated, single_process_child_keeps_no_connection, .timeout = 40)
 /* Over ssh: the calls, and a client whose ssh session ends. */
 Test(isolated, over_ssh, .timeout = 60)
 {
-	struct sshd s = { .rootlogin = "prohibit-password" };
+	struct e2e_sshd s = { .rootlogin = "prohibit-password" };
 	char *log = tpath("iso-ssh.log"), *cmd, *line;
 	char *argv[] = { "sh", "-c", NULL, NULL };
 	struct e2e_proc c;
 	int64_t t0;
 
-	start_sshd(&s, "restrict");
+	e2e_sshd_start(&s, "restrict");
 	isolated_calls(xasprintf("ssh://root@127.0.0.1:%d/%s -L %s", s.port,
 	    bin("dopyd"), tpath("iso-calls.log")));
 	cmd = xasprintf("exec %s -T -o BatchMode=yes -p %d root@127.0.0.1 "

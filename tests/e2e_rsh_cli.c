@@ -83,13 +83,15 @@ Test(rsh_cli, help_names_every_option, .timeout = 20)
 Test(rsh_cli, usage_is_the_synopsis, .timeout = 20)
 {
 	char *help = help_text("-h"), *syn = man_section("SYNOPSIS");
-	const char *want[] = { "[-hjo] [--deadline=ms] [--graceful=error] "
-	    "[--json=mode]\n                [-k keyfile] [-t timeout] target "
-	    "[object [method\n                [arg | name=value ...]]]\n",
-	    "dopy-rsh -b [-j] [--deadline=ms] [--graceful=error] "
-	    "[--json=mode]\n                [-k keyfile] [-t timeout] target "
-	    "[object]\n", "dopy-rsh -i [-j] [--deadline=ms] [--json=mode] "
-	    "[--prompt=text]\n                [-k keyfile] [-t timeout] "
+	const char *want[] = { "[-hjo] [--deadline=ms] [--deliver=program] "
+	    "[--graceful=error]\n                [--json=mode] [-k keyfile] "
+	    "[-t timeout] target [object [method\n                [arg | "
+	    "name=value ...]]]\n",
+	    "dopy-rsh -b [-j] [--deadline=ms] [--deliver=program] "
+	    "[--graceful=error]\n                [--json=mode] [-k keyfile] "
+	    "[-t timeout] target [object]\n", "dopy-rsh -i [-j] "
+	    "[--deadline=ms] [--deliver=program] [--json=mode]\n"
+	    "                [--prompt=text] [-k keyfile] [-t timeout] "
 	    "target\n" };
 	size_t i;
 

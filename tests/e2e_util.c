@@ -2,6 +2,7 @@
  * e2e_util.c - spawning, reading and waiting with deadlines, and frames
  * by hand, for the end-to-end tests (see e2e_util.h).
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1007,4 +1011,214 @@ e2e_rss_kib(pid_t pid)
 	fclose(f);
 	cr_assert(kib > 0, "no VmRSS in %s", path);
 	return kib;
+}
+
+/* ---- daemons on loopback ---- */
+
+#define LISTEN_MS	5000	/* a daemon gets this long to listen */
+#define STOP_MS		5000	/* and this long to die of SIGKILL */
+
+/* A port nobody had a moment ago. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0,
+	    "bind port 0: %s", strerror(errno));
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* The inode of the socket listening on 127.0.0.1:port, or 0. */
+static unsigned long
+listen_inode(int port)
+{
+	char line[512], want[32], local[64];
+	unsigned long ino, found = 0;
+	unsigned st;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "%08X:%04X",
+	    (unsigned)htonl(INADDR_LOOPBACK), (unsigned)port);
+	if ((f = fopen("/proc/net/tcp", "re")) == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*u: %63s %*s %x %*s %*s %*s %*u %*u %lu",
+		    local, &st, &ino) == 3 && st == 0x0A &&
+		    strcasecmp(local, want) == 0)
+			found = ino;
+	fclose(f);
+	return found;
+}
+
+static int
+pid_holds(pid_t pid, unsigned long ino)
+{
+	char dir[64], path[PATH_MAX], link[128], want[64];
+	struct dirent *d;
+	ssize_t n;
+	DIR *dp;
+	int yes = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while (!yes && (d = readdir(dp)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			yes = strcmp(link, want) == 0;
+		}
+	}
+	closedir(dp);
+	return yes;
+}
+
+/*
+ * Wait until p itself listens on 127.0.0.1:port.  0 when it does; -1
+ * when it died (reaped) or did not get there in time (still running).
+ */
+static int
+wait_listening(struct e2e_proc *p, int port, int ms)
+{
+	int64_t end = dopy_now_ms() + ms;
+	unsigned long ino;
+	int status;
+
+	for (;;) {
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			cr_log_warn("%s exited (%s) before listening on "
+			    "port %d", p->name, e2e_status(status), port);
+			p->pid = 0;
+			e2e_close(p);
+			return -1;
+		}
+		if ((ino = listen_inode(port)) != 0 && pid_holds(p->pid, ino))
+			return 0;
+		if (dopy_now_ms() > end)
+			return -1;
+		e2e_nap_ms(10);
+	}
+}
+
+int
+e2e_start_on_port(struct e2e_proc *p, e2e_launch_fn *launch, void *arg)
+{
+	int tries, port = 0;
+	char *text;
+
+	for (tries = 0; tries < 5; tries++) {
+		port = free_port();
+		launch(p, port, arg);
+		if (wait_listening(p, port, LISTEN_MS) == 0)
+			return port;
+		text = e2e_slurp(p->errpath, NULL);
+		cr_log_info("its stderr (%s):\n%s", p->errpath,
+		    text ? text : "(none)");
+		free(text);
+		if (p->pid > 0) {
+			kill(p->pid, SIGKILL);
+			e2e_wait(p, STOP_MS);
+		}
+	}
+	cr_assert_fail("%s never listened on 127.0.0.1 (last port %d)",
+	    p->name, port);
+	return -1;
+}
+
+/* A file of the test's directory, in buf. */
+static const char *
+tfile(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", e2e_tmpdir(), name);
+	return buf;
+}
+
+static void
+keygen(const char *path)
+{
+	char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+	    "-C", "dopy-e2e", "-f", (char *)path, NULL };
+	struct e2e_run r;
+
+	e2e_run_ms(&r, NULL, 0, E2E_WAIT_MS, argv);
+	e2e_assert_run(&r, 0, NULL);
+	e2e_run_free(&r);
+}
+
+static void
+launch_sshd(struct e2e_proc *p, int port, void *arg)
+{
+	struct e2e_sshd *s = arg;
+	char conf[PATH_MAX], hk[PATH_MAX], ak[PATH_MAX], pid[PATH_MAX];
+	char *argv[] = { "/usr/sbin/sshd", "-D", "-e", "-f", conf, NULL };
+	char *text;
+
+	tfile(conf, sizeof(conf), "sshd_config");
+	cr_assert(asprintf(&text,
+	    "ListenAddress 127.0.0.1\n"
+	    "Port %d\n"
+	    "HostKey %s\n"
+	    "AuthorizedKeysFile %s\n"
+	    "PidFile %s\n"
+	    "StrictModes no\n"
+	    "UsePAM no\n"
+	    "PasswordAuthentication no\n"
+	    "KbdInteractiveAuthentication no\n"
+	    "PubkeyAuthentication yes\n"
+	    "PermitRootLogin %s\n"
+	    "LogLevel VERBOSE\n"
+	    "%s",
+	    port, tfile(hk, sizeof(hk), "host_key"),
+	    tfile(ak, sizeof(ak), "authorized_keys"),
+	    tfile(pid, sizeof(pid), "sshd.pid"), s->rootlogin,
+	    s->extra ? s->extra : "") >= 0);
+	cr_assert(e2e_spit(conf, text) == 0, "%s: %s", conf, strerror(errno));
+	free(text);
+	e2e_spawn(p, argv);
+}
+
+void
+e2e_sshd_start(struct e2e_sshd *s, const char *opts)
+{
+	char path[PATH_MAX], *pub, *text;
+	struct stat st;
+
+	cr_assert(access("/usr/sbin/sshd", X_OK) == 0 &&
+	    access("/usr/bin/ssh", X_OK) == 0, "openssh-server or "
+	    "openssh-client is not installed: run make deps-check");
+	cr_assert(geteuid() == 0, "sshd tests run as root (sshd needs it "
+	    "to switch to the user; ours is root)");
+	/* Privilege separation needs this, normally made by the service. */
+	if (stat("/run/sshd", &st) < 0)
+		cr_assert(mkdir("/run/sshd", 0755) == 0 || errno == EEXIST,
+		    "mkdir /run/sshd: %s", strerror(errno));
+	keygen(tfile(path, sizeof(path), "host_key"));
+	keygen(tfile(path, sizeof(path), "user_key"));
+	pub = e2e_slurp(tfile(path, sizeof(path), "user_key.pub"), NULL);
+	cr_assert_not_null(pub, "%s", path);
+	cr_assert(asprintf(&text, "%s %s", opts, pub) >= 0);
+	cr_assert(e2e_spit(tfile(path, sizeof(path), "authorized_keys"),
+	    text) == 0, "%s: %s", path, strerror(errno));
+	free(text);
+	free(pub);
+	s->port = e2e_start_on_port(&s->p, launch_sshd, s);
+	snprintf(s->ssh, sizeof(s->ssh), "ssh -F /dev/null -i %s/user_key "
+	    "-o IdentitiesOnly=yes -o UserKnownHostsFile=%s/known_hosts "
+	    "-o StrictHostKeyChecking=no -o LogLevel=ERROR", e2e_tmpdir(),
+	    e2e_tmpdir());
+	cr_assert(setenv("DOPY_SSH", s->ssh, 1) == 0);
+	unsetenv("SSH_AUTH_SOCK");
 }

@@ -176,6 +176,28 @@ void		 e2e_finish(struct e2e_proc *, int code);
 /* Send all of b to the child's stdin. */
 void		 e2e_send(struct e2e_proc *, const struct dopy_buf *b);
 
+/* ---- daemons on loopback (e2e_launchers.c, e2e_zero.c) ---- */
+
+/* launch starts a daemon that should listen on 127.0.0.1:port. */
+typedef void e2e_launch_fn(struct e2e_proc *, int port, void *arg);
+/* Start one on a free port, a few tries if the port gets taken; waits
+ * until the daemon's own pid listens there, and returns the port. */
+int		 e2e_start_on_port(struct e2e_proc *, e2e_launch_fn *,
+		    void *arg);
+
+/* A private sshd as root on 127.0.0.1, its keys and configuration in
+ * the test's directory (sshd_config, host_key, user_key, ...). */
+struct e2e_sshd {
+	struct e2e_proc	 p;
+	int		 port;
+	const char	*rootlogin;	/* PermitRootLogin */
+	char		*extra;		/* config lines after ours */
+	char		 ssh[1024];	/* the client command, for DOPY_SSH */
+};
+/* Start it, the client's key with the authorized_keys options opts, and
+ * set $DOPY_SSH to a client command that uses that key. */
+void		 e2e_sshd_start(struct e2e_sshd *, const char *opts);
+
 /* ---- tables as parameterized tests ---- */
 
 /*

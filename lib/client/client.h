@@ -6,6 +6,8 @@
 #ifndef DOPY_CLIENT_H
 #define DOPY_CLIENT_H
 
+#include <stdio.h>
+
 #include "wire/wire.h"
 
 /* ---- client side ---- */
@@ -150,6 +152,7 @@ struct dopy_target {
 	char			*user;		/* SSH, may be NULL */
 	char			*command;	/* EXEC, SSH; NAME: the name */
 	char			*object;	/* may be NULL */
+	char			*deliver;	/* SSH: a local program to send */
 	int			 trust_ns;	/* NAME: DOPY_CONNECT_TRUST_NS */
 };
 /* An empty frame from the client (RELEASE); thread-safe. */
@@ -186,6 +189,13 @@ int	 dopy_conn_fds_flags(int in, int out, const dopy_key *, int flags,
 	    dopy_conn **, dopy_error **);
 int	 dopy_conn_spawn_flags(const char *command, const dopy_key *,
 	    int flags, dopy_conn **, dopy_error **);
+/* conn.c: wait for a child: forever when ms is 0, else up to ms; 0
+ * once reaped, with its status. */
+int	 dopy_reap(pid_t pid, int ms, int *status);
+/* conn.c: a connection over the pipes in, out of a child already
+ * started (pid); command names it in messages. */
+int	 dopy_conn_child_flags(int in, int out, pid_t pid, const char *command,
+	    const dopy_key *, int flags, dopy_conn **, dopy_error **);
 /* conn.c: make the transport usable again (reconnect) or say why not;
  * called with c->lock held. */
 int	 dopy_conn_ensure(dopy_conn *, dopy_error **);
@@ -271,6 +281,47 @@ int	 dopy_answer_stub(const struct dopy_frame *, dopy_get_fn, void *,
 	    dopy_error **);
 /* target.c */
 dopy_target *dopy_target_dup(const dopy_target *);
+/* connect.c: the local command that runs remote (a shell command line,
+ * as ssh passes it on) on the ssh target t; NULL without memory. */
+char	*dopy_ssh_command(const dopy_target *t, const char *remote);
+/* connect.c: s in single quotes for a POSIX shell, appended to f. */
+void	 dopy_shquote(FILE *f, const char *s);
+/*
+ * bundle.c: a program to deliver and the libraries it needs that the GNU
+ * C library does not provide (as ldd(1) resolves them here), each read
+ * whole with its SHA-256; the manifest "NAME SIZE HASH ..." (program
+ * first) and the SHA-256 of its lines, which names the bundle.
+ */
+#define DOPY_BUNDLE_FILES	48
+#define DOPY_BUNDLE_NAME_MAX	64
+#define DOPY_BUNDLE_MAX		(256u << 20)	/* all files together */
+struct dopy_bundle_file {
+	char		*name;		/* the program's base name, a soname */
+	uint8_t		*data;
+	size_t		 len;
+	char		 hash[65];
+};
+struct dopy_bundle {
+	struct dopy_bundle_file	 f[DOPY_BUNDLE_FILES];
+	size_t			 n, total;
+	char			*interp;	/* PT_INTERP; NULL: static */
+	char			*manifest;
+	char			 hash[65];
+};
+/* 0, or -1 with the reason in err (cap bytes); free it either way. */
+int	 dopy_bundle_load(struct dopy_bundle *, const char *program,
+	    char *err, size_t cap);
+void	 dopy_bundle_free(struct dopy_bundle *);
+/* Whether glibc provides the library of this soname. */
+int	 dopy_bundle_glibc(const char *soname);
+/* A regular file of 1 byte to DOPY_BUNDLE_MAX, read whole (malloc'd);
+ * NULL with the reason in err. */
+char	*dopy_bundle_slurp(const char *path, size_t *len, char *err,
+	    size_t cap);
+/* deliver.c: connect to t, an ssh target with a program to deliver
+ * (dopy-rsh(1) DELIVERY). */
+int	 dopy_deliver_dial(const dopy_target *t, const dopy_key *, int flags,
+	    dopy_conn **, dopy_error **);
 /* future.c: settle f, still pending, with a local error (code, name,
  * message); 0, or -1 when it was answered already.  Lock held. */
 int	 dopy_future_settle_local(dopy_future *, int code, const char *name,

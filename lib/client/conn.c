@@ -347,8 +347,8 @@ dopy_conn_fds_flags(int in, int out, const dopy_key *key, int flags,
 }
 
 /* Wait for a child: forever when ms is 0, else up to ms; 0 if reaped. */
-static int
-reap(pid_t pid, int ms, int *status)
+int
+dopy_reap(pid_t pid, int ms, int *status)
 {
 	int flags = ms > 0 ? WNOHANG : 0;
 	pid_t r;
@@ -383,7 +383,7 @@ explain_exit(dopy_conn *c, const char *command, int r, int closing,
 		close(c->chan.out);
 		c->chan.out = -1;
 	}
-	if (reap(c->pid, 1000, &status) < 0)
+	if (dopy_reap(c->pid, 1000, &status) < 0)
 		return r;
 	c->pid = -1;
 	if (WIFEXITED(status))
@@ -405,7 +405,6 @@ int
 dopy_conn_spawn_flags(const char *command, const dopy_key *key, int flags,
     dopy_conn **cp, dopy_error **ep)
 {
-	dopy_conn *c;
 	int in, out, r;
 	pid_t pid;
 
@@ -414,11 +413,23 @@ dopy_conn_spawn_flags(const char *command, const dopy_key *key, int flags,
 		return dopy_error_set(ep, DOPY_E_INVAL, "empty command");
 	if ((r = dopy_spawn(command, &in, &out, &pid, ep)) < 0)
 		return r;
+	return dopy_conn_child_flags(in, out, pid, command, key, flags, cp,
+	    ep);
+}
+
+int
+dopy_conn_child_flags(int in, int out, pid_t pid, const char *command,
+    const dopy_key *key, int flags, dopy_conn **cp, dopy_error **ep)
+{
+	dopy_conn *c;
+	int r;
+
+	*cp = NULL;
 	if ((c = conn_new(in, out)) == NULL) {
 		close(in);
 		close(out);
 		kill(pid, SIGTERM);
-		reap(pid, 0, &r);
+		dopy_reap(pid, 0, &r);
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	}
 	c->pid = pid;
@@ -451,14 +462,14 @@ end_child(pid_t pid, int busy)
 {
 	int status;
 
-	if (!busy || reap(pid, 500, &status) < 0) {
+	if (!busy || dopy_reap(pid, 500, &status) < 0) {
 		if (busy) {
 			kill(-pid, SIGTERM);	/* its process group */
-			if (reap(pid, 500, &status) == 0)
+			if (dopy_reap(pid, 500, &status) == 0)
 				goto done;
 			kill(-pid, SIGKILL);
 		}
-		if (reap(pid, 0, &status) < 0)
+		if (dopy_reap(pid, 0, &status) < 0)
 			return -1;
 	}
 done:
@@ -471,7 +482,7 @@ reaper(void *arg)
 {
 	int status;
 
-	reap((pid_t)(intptr_t)arg, 0, &status);
+	dopy_reap((pid_t)(intptr_t)arg, 0, &status);
 	return NULL;
 }
 

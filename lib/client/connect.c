@@ -74,8 +74,8 @@ unix_socket(const dopy_target *t, int *fdp, dopy_error **ep)
 }
 
 /* Append s to f in single quotes, safe for sh -c. */
-static void
-shquote(FILE *f, const char *s)
+void
+dopy_shquote(FILE *f, const char *s)
 {
 	fputc('\'', f);
 	for (; *s != '\0'; s++) {
@@ -87,9 +87,9 @@ shquote(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-/* ssh -T -o BatchMode=yes [-p PORT] [-l USER] -- HOST COMMAND */
-static char *
-ssh_command(const dopy_target *t)
+/* ssh -T -o BatchMode=yes [-p PORT] [-l USER] -- HOST REMOTE */
+char *
+dopy_ssh_command(const dopy_target *t, const char *remote)
 {
 	const char *ssh = getenv("DOPY_SSH");
 	char *out = NULL;
@@ -102,16 +102,16 @@ ssh_command(const dopy_target *t)
 	    ssh : "ssh");
 	if (t->port != NULL) {
 		fputs(" -p ", f);
-		shquote(f, t->port);
+		dopy_shquote(f, t->port);
 	}
 	if (t->user != NULL) {
 		fputs(" -l ", f);
-		shquote(f, t->user);
+		dopy_shquote(f, t->user);
 	}
 	fputs(" -- ", f);
-	shquote(f, t->host);
+	dopy_shquote(f, t->host);
 	fputc(' ', f);
-	shquote(f, t->command);
+	dopy_shquote(f, remote);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;
@@ -289,7 +289,9 @@ dial(const dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
 	case DOPY_TARGET_NAME:
 		return connect_name((dopy_target *)t, key, flags, cp, ep);
 	case DOPY_TARGET_SSH:
-		if ((cmd = ssh_command(t)) == NULL)
+		if (t->deliver != NULL)
+			return dopy_deliver_dial(t, key, flags, cp, ep);
+		if ((cmd = dopy_ssh_command(t, t->command)) == NULL)
 			return dopy_error_set(ep, DOPY_E_NOMEM, "no memory");
 		r = dopy_conn_spawn_flags(cmd, key, flags, cp, ep);
 		free(cmd);

@@ -28,6 +28,7 @@ dopy_target_free(dopy_target *t)
 	free(t->user);
 	free(t->command);
 	free(t->object);
+	free(t->deliver);
 	free(t);
 }
 
@@ -196,6 +197,25 @@ dopy_target_parse(const char *text, dopy_target **tp, dopy_error **ep)
 	return 0;
 }
 
+/* Delivery (deliver.c) is an ssh matter: the stub is a remote command. */
+int
+dopy_target_deliver(dopy_target *t, const char *program, dopy_error **ep)
+{
+	char *copy = NULL;
+
+	if (t == NULL || t->kind != DOPY_TARGET_SSH)
+		return dopy_error_set(ep, DOPY_E_USAGE, "only an ssh:// target "
+		    "can deliver a program");
+	if (program != NULL && (*program == '\0' ||
+	    (copy = strdup(program)) == NULL))
+		return dopy_error_set(ep, *program == '\0' ? DOPY_E_USAGE :
+		    DOPY_E_NOMEM, *program == '\0' ? "empty program path" :
+		    "out of memory");
+	free(t->deliver);
+	t->deliver = copy;
+	return 0;
+}
+
 const char *
 dopy_target_object(const dopy_target *t)
 {
@@ -219,6 +239,7 @@ dopy_target_dup(const dopy_target *t)
 	DUP(user);
 	DUP(command);
 	DUP(object);
+	DUP(deliver);
 #undef DUP
 	return d;
 fail:
