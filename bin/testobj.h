@@ -25,6 +25,8 @@ int	testobj_slow_add(dopy_server *);
 int	testobj_iso_add(dopy_server *);
 /* Uploads (testobj_upload.c): `upload`. */
 int	testobj_upload_add(dopy_server *);
+/* Sandboxes (testobj_sandbox.c): `sandbox`. */
+int	testobj_sandbox_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

@@ -270,7 +270,8 @@ static const struct script scripts[] = {
 	/* help, ls, describe and .json, each answering as it should: a
 	 * void method prints nothing as text, null as JSON. */
 	{ "commands", "help\r" S "describe object" S "" S ".timeout ms" S
-	    "" S ".quit" S "ls\r" S "cb\r\ndopy\r\nfactory\r\niso\r\nslow\r\nstream\r\n"
+	    "" S ".quit" S "ls\r" S "cb\r\ndopy\r\nfactory\r\niso\r\nsandbox\r\nslow\r\n"
+	    "stream\r\n"
 	    "stub\r\ntest\r\n"
 	    "thermo\r\n" S "describe test\r" S "add(a:int, b:int) -> int  "
 	    "Add two integers.\r\n" S "test sleep 0\r" S "\r\ndopy T> " S
