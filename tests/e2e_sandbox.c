@@ -11,8 +11,8 @@
  * signal the server died of (and accept a dopy.Crash frame, which the
  * reporter will add).  Under AddressSanitizer an address-space limit
  * cannot work (dopyd refuses it), and the sanitizer's exit-time leak
- * check opens files that compute forbids: those tests are skipped with
- * the reason.
+ * check opens files that compute traps, after which the process spins
+ * instead of ending: those tests are skipped with the reason.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -389,7 +389,8 @@ Test(sandbox, connection_compute_serves, .timeout = 30)
 
 	if (ASAN)
 		cr_skip_test("AddressSanitizer's exit-time leak check opens "
-		    "/proc files, which compute forbids");
+		    "/proc files, which compute traps: the process then "
+		    "spins at exit instead of ending");
 	c = sandboxed("-S compute,cpu=30,nofile=64");
 	p = dopy_proxy_new(c, "sandbox");
 	iso = dopy_proxy_new(c, "iso");
@@ -471,7 +472,8 @@ Test(sandbox, listener_connection_others_unaffected, .timeout = 30)
 {
 	if (ASAN)
 		cr_skip_test("AddressSanitizer's exit-time leak check opens "
-		    "/proc files, which compute forbids");
+		    "/proc files, which compute traps: the process then "
+		    "spins at exit instead of ending");
 	others_unaffected("-Scompute", 0);
 }
 
