@@ -26,7 +26,7 @@ WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BSD_CFLAGS != pkg-config --cflags libbsd-overlay 2>/dev/null || true
 BSD_LIBS   != pkg-config --libs libbsd-overlay 2>/dev/null || echo -lbsd
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(BSD_CFLAGS) -Ilib $(CFLAGS)
-LIBS	= -ltpl -lsodium $(BSD_LIBS) -lpthread
+LIBS	= -ltpl -lsodium -lseccomp $(BSD_LIBS) -lpthread
 
 SONAME	= libdopy.so.$(SOMAJOR)
 SOFILE	= lib/libdopy.so.$(VERSION)
@@ -100,8 +100,9 @@ SODIUM_SLIBS != pkg-config --static --libs libsodium 2>/dev/null || \
 BSD_SLIBS != pkg-config --static --libs libbsd-overlay 2>/dev/null || \
 	    echo -lbsd -lmd
 DOPYD_STATIC ?=
-DOPYD_SHARED_LIBS = -lsodium $(BSD_LIBS)
-DOPYD_STATIC_LIBS = -Wl,-Bstatic $(BSD_SLIBS) $(SODIUM_SLIBS) -Wl,-Bdynamic
+DOPYD_SHARED_LIBS = -lsodium -lseccomp $(BSD_LIBS)
+DOPYD_STATIC_LIBS = -Wl,-Bstatic $(BSD_SLIBS) $(SODIUM_SLIBS) -lseccomp \
+	    -Wl,-Bdynamic
 DOPYD_LIBS = -ltpl $(if $(DOPYD_STATIC),$(DOPYD_STATIC_LIBS), \
 	    $(DOPYD_SHARED_LIBS)) -lpthread
 DOPYD_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
@@ -137,7 +138,7 @@ bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 # ---- Debian packages ----
 # Build needs; check adds the test tools.
 DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev libsodium-dev \
-	libjansson-dev libedit-dev
+	libseccomp-dev libjansson-dev libedit-dev
 DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang g++ libclang-rt-14-dev \
 	mandoc procps openbsd-inetd xinetd ucspi-tcp openssh-server \
 	openssh-client systemd netcat-openbsd

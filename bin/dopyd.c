@@ -30,7 +30,8 @@ main(int argc, char *argv[])
 	    testobj_attr_add(srv) < 0 || testobj_stub_add(srv) < 0 ||
 	    testobj_stream_add(srv) < 0 ||
 	    testobj_slow_add(srv) < 0 || testobj_iso_add(srv) < 0 ||
-	    testobj_upload_add(srv) < 0 || testobj_crash_add(srv) < 0) {
+	    testobj_upload_add(srv) < 0 || testobj_crash_add(srv) < 0 ||
+	    testobj_sandbox_add(srv) < 0) {
 		fprintf(stderr, "dopyd: %s\n", dopy_server_errmsg(srv));
 		dopy_server_free(srv);
 		return 1;

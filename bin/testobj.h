@@ -27,6 +27,8 @@ int	testobj_iso_add(dopy_server *);
 int	testobj_upload_add(dopy_server *);
 /* Methods that die of fatal signals (testobj_crash.c): `crash`. */
 int	testobj_crash_add(dopy_server *);
+/* Sandboxes (testobj_sandbox.c): `sandbox`. */
+int	testobj_sandbox_add(dopy_server *);
 /* The demonstration persistent classes: counter, note and record. */
 int	testobj_pclasses_add(dopy_server *);
 

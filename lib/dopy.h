@@ -243,6 +243,32 @@ int		 dopy_server_set_oneway(dopy_server *, const char *object,
  */
 int		 dopy_server_set_isolated(dopy_server *, const char *object,
 		    const char *method, int grace_ms);
+/*
+ * Sandboxes (dopy(7)).  spec is a comma-separated list: profiles
+ * (compute, readonly, nonet), resource limits (cpu=SECONDS, as=SIZE,
+ * nofile=N, fsize=SIZE, nproc=N; SIZE takes K, M or G), nnp, and
+ * Landlock rules (read=PATH, write=PATH).  With object and method, the
+ * method runs isolated (dopy_server_set_isolated with the default grace
+ * unless it is already) and each call's child is sandboxed before the
+ * method runs; with both NULL, every connection process is, once its
+ * HELLO exchange is over.  DOPY_E_USAGE with the reason in
+ * dopy_server_errmsg(): a bad spec, an unknown method, or what cannot
+ * work together (isolated methods under a connection's nproc=0).
+ */
+int		 dopy_server_set_sandbox(dopy_server *, const char *object,
+		    const char *method, const char *spec);
+/*
+ * For a crash reporter, async-signal-safe, in the sandboxed process:
+ * the name of a system call a profile in force blocks (NULL for any
+ * other number), and what a signal means under the sandbox in force
+ * ("the CPU time limit of 10 s (sandbox cpu=10)") into buf: its length,
+ * or 0 when the sandbox has nothing to say about sig.
+ */
+const char	*dopy_sandbox_syscall_name(int nr);
+size_t		 dopy_sandbox_describe(int sig, char *buf, size_t len);
+/* Raise dopy.NoMemory for an allocation of size bytes that failed,
+ * naming the sandbox's address-space limit when one is in force. */
+int		 dopy_call_raise_nomem(dopy_call *, size_t size);
 const char	*dopy_server_errmsg(const dopy_server *);
 
 /*

@@ -209,17 +209,6 @@ Test(crash, nested_calls_both_get_it)
 
 /* ---- listeners ---- */
 
-static dopy_conn *
-connect_to(const char *target)
-{
-	dopy_conn *c = NULL;
-	dopy_error *e = NULL;
-
-	cr_assert_eq(dopy_connect(target, &c, &e), 0, "%s",
-	    dopy_error_message(e));
-	return c;
-}
-
 static void
 crash_on(dopy_conn *c)
 {
@@ -271,15 +260,15 @@ Test(crash, forking_listener_others_go_on)
 	dopy_error *e = NULL;
 
 	listener(&l, target, sizeof(target), NULL);
-	a = connect_to(target);
-	b = connect_to(target);
+	a = e2e_connect(target);
+	b = e2e_connect(target);
 	cr_assert_eq(add(b, 1, 2, &e), 3);
 	crash_on(a);
 	cr_assert_eq(add(b, 3, 4, &e), 7, "%s", dopy_error_message(e));
 	dopy_conn_close(a);
 	cr_assert_eq(dopy_conn_close(b), -1);	/* not a child of ours */
 	/* Another connection is served as before. */
-	a = connect_to(target);
+	a = e2e_connect(target);
 	cr_assert_eq(add(a, 5, 6, &e), 11);
 	dopy_conn_close(a);
 	kill(l.pid, SIGTERM);
@@ -301,8 +290,8 @@ Test(crash, single_process_tells_the_crashing_connection)
 	int64_t r;
 
 	listener(&l, target, sizeof(target), "-s");
-	a = connect_to(target);
-	b = connect_to(target);
+	a = e2e_connect(target);
+	b = e2e_connect(target);
 	cr_assert_eq(add(b, 1, 2, &e), 3);
 	crash_on(a);
 	/* The one process is gone: b's connection with it, unannounced

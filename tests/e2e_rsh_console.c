@@ -271,7 +271,8 @@ static const struct script scripts[] = {
 	 * void method prints nothing as text, null as JSON. */
 	{ "commands", "help\r" S "describe object" S "" S ".timeout ms" S
 	    "" S ".quit" S "ls\r" S "cb\r\ncrash\r\ndopy\r\nfactory\r\niso\r\n"
-	    "slow\r\nstream\r\nstub\r\ntest\r\nthermo\r\nupload\r\n" S "describe test\r" S "add(a:int, b:int) -> int  "
+	    "sandbox\r\nslow\r\nstream\r\nstub\r\ntest\r\nthermo\r\nupload\r\n" S
+	    "describe test\r" S "add(a:int, b:int) -> int  "
 	    "Add two integers.\r\n" S "test sleep 0\r" S "\r\ndopy T> " S
 	    ".json on\r" S "dopy T> " S "test sleep 0\r" S "\r\nnull\r\n" S
 	    "test caller\r" S "[\r\n  \"pipe\",\r\n" S ".json off\r" S

@@ -43,8 +43,8 @@ Test(rshjson, list_objects, .timeout = 20)
 	char *argv[] = RSH("-j", DOPYD);
 
 	expect(argv, NULL, 0,
-	    "[\"cb\",\"crash\",\"dopy\",\"factory\",\"iso\",\"slow\",\"stream\",\"stub\","
-	    "\"test\","
+	    "[\"cb\",\"crash\",\"dopy\",\"factory\",\"iso\",\"sandbox\",\"slow\","
+	    "\"stream\",\"stub\",\"test\","
 	    "\"thermo\",\"upload\"]\n", NULL);
 }
 

@@ -1222,3 +1222,14 @@ e2e_sshd_start(struct e2e_sshd *s, const char *opts)
 	cr_assert(setenv("DOPY_SSH", s->ssh, 1) == 0);
 	unsetenv("SSH_AUTH_SOCK");
 }
+
+dopy_conn *
+e2e_connect(const char *target)
+{
+	dopy_conn *c = NULL;
+	dopy_error *e = NULL;
+
+	cr_assert_eq(dopy_connect(target, &c, &e), 0, "%s: %s", target,
+	    dopy_error_message(e));
+	return c;
+}

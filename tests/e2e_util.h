@@ -137,6 +137,8 @@ void		 e2e_expect_int(int fd, uint32_t id, int64_t want);
 /* `dopyd -d -B -l addr [opt]`, once it has printed where it listens. */
 void		 e2e_listener(struct e2e_proc *, const char *addr,
 		    const char *opt);
+/* dopy_connect(target), which must succeed. */
+dopy_conn	*e2e_connect(const char *target);
 /* VmRSS of process pid in KiB. */
 long		 e2e_rss_kib(pid_t pid);
 /* Sleep ms milliseconds. */

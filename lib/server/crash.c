@@ -200,11 +200,34 @@ stack_overflow(int sig, const siginfo_t *si, uintptr_t sp)
 	    (a > sp ? a - sp : sp - a) < 65536;
 }
 
+/* A system call's name: the table set before serving, else the
+ * sandbox's (which knows the calls its filter traps); NULL. */
+static const char *
+syscall_name(int nr)
+{
+	if (nr >= 0 && (size_t)nr < G.nsysnames && G.sysnames[nr] != NULL)
+		return G.sysnames[nr];
+	return dopy_sandbox_syscall_name(nr);
+}
+
+/* What the sandbox in force says of sig, ", the CPU time limit of 1 s
+ * (sandbox cpu=1)"; nothing without one (sandbox.c made it ready). */
+static void
+sandbox_detail(struct sb *b, int sig)
+{
+	char text[600];
+
+	if (dopy_sandbox_describe(sig, text, sizeof(text)) == 0)
+		return;
+	sb_str(b, ", ");
+	sb_str(b, text);
+}
+
 /* "(SIGSEGV: segmentation fault, address not mapped) at address 0x0" */
 static void
 describe(struct sb *b, int sig, const siginfo_t *si, uintptr_t sp)
 {
-	const char *meaning, *name = signame(sig, &meaning), *d;
+	const char *meaning, *name = signame(sig, &meaning), *d, *sc;
 	int nr;
 
 	sb_str(b, "signal ");
@@ -217,10 +240,9 @@ describe(struct sb *b, int sig, const siginfo_t *si, uintptr_t sp)
 		nr = si->si_syscall;
 		sb_str(b, " ");
 		sb_num(b, (uint64_t)(unsigned)nr, 10, 0);
-		if (nr >= 0 && (size_t)nr < G.nsysnames &&
-		    G.sysnames[nr] != NULL) {
+		if ((sc = syscall_name(nr)) != NULL) {
 			sb_str(b, " (");
-			sb_str(b, G.sysnames[nr]);
+			sb_str(b, sc);
 			sb_str(b, ")");
 		}
 	}
@@ -232,6 +254,7 @@ describe(struct sb *b, int sig, const siginfo_t *si, uintptr_t sp)
 		sb_str(b, ", sent by pid ");
 		sb_num(b, (uint64_t)si->si_pid, 10, 0);
 	}
+	sandbox_detail(b, sig);
 	sb_str(b, ")");
 	if (si->si_code > 0 && (sig == SIGSEGV || sig == SIGBUS)) {
 		sb_str(b, " at address ");

@@ -353,6 +353,7 @@ answer_for(struct iso *x)
 	dopy_call *c = x->call;
 	const char *o = dopy_call_object(c), *m = dopy_call_method(c);
 	const char *name = dopy_call_cancel_name(c);
+	char why[DOPY_SBX_SPEC + 80];
 	int st = x->status;
 
 	if (x->answered || x->lost)
@@ -363,10 +364,14 @@ answer_for(struct iso *x)
 		    name != NULL && strcmp(name, "dopy.DeadlineExceeded") ==
 		    0 ? "its deadline passed" : x->sess->gone ? "the client "
 		    "has gone" : "cancelled by the client", x->grace);
-	else if (st != -1 && WIFSIGNALED(st))
+	else if (st != -1 && WIFSIGNALED(st)) {
+		/* Under a sandbox, the signal may be its limit's. */
+		dopy_sandbox_explain(dopy_sandbox_of(c), WTERMSIG(st), why,
+		    sizeof(why));
 		dopy_call_fail(c, "dopy.Crashed", "%s.%s: the isolated call "
-		    "died of signal %d (%s)", o, m, WTERMSIG(st),
-		    strsignal(WTERMSIG(st)));
+		    "died of signal %d (%s)%s%s", o, m, WTERMSIG(st),
+		    strsignal(WTERMSIG(st)), *why != '\0' ? ": " : "", why);
+	}
 	else if (c->id == 0 || c->answered)
 		return;		/* nobody waits for an answer */
 	else if (st != -1 && WIFEXITED(st))
@@ -496,8 +501,8 @@ dopy_isolate(dopy_call *c)
 	/* What the method's process would write is written now, not
 	 * twice (once by each). */
 	fflush(NULL);
-	if ((x.pid = spawn(&x)) == 0)
-		return 1;		/* the child: run it */
+	if ((x.pid = spawn(&x)) == 0)	/* the child: run it */
+		return c->obj->sandbox == NULL ? 1 : dopy_sandbox_enter_call(c);
 	if (x.pid < 0) {
 		dopy_call_fail(c, "dopy.InternalError", "%s.%s: cannot fork "
 		    "to isolate the call: %s", dopy_call_object(c),

@@ -653,6 +653,30 @@ dopy_call_progress(dopy_call *call)
 	return send_frame(c, DOPY_F_PROGRESS, id);
 }
 
+/*
+ * After HELLO, so that the protocol works whatever the sandbox forbids.
+ * Never serve unsandboxed what was to be sandboxed: a failure ends the
+ * connection, and so does a connection of -s mode, whose process is
+ * every connection's (dopy_sandbox_check refuses it at start).
+ */
+static int
+sandbox(struct dopy_session *c)
+{
+	char err[256];
+
+	if (c->srv->locking)
+		snprintf(err, sizeof(err), "one process serves every "
+		    "connection (-s)");
+	else if (dopy_sandbox_apply(c->srv, c->srv->sandbox, err,
+	    sizeof(err)) == 0)
+		return 0;
+	dopy_log(&c->srv->log, LOG_ERR, "%s: cannot sandbox the connection: "
+	    "%s", peer_text(c), err);
+	conn_error(c, 0, "dopy.SandboxError", "cannot sandbox the "
+	    "connection: %s", err);
+	return DOPY_E_SYS;
+}
+
 int
 dopy_session_serve(struct dopy_session *c, int in, int out)
 {
@@ -670,6 +694,8 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	dopy_crash_begin(c);
 	if ((r = hello(c)) == DOPY_E_CLOSED)
 		r = 0;
+	else if (r == 0 && c->srv->sandbox != NULL)
+		r = sandbox(c);
 	if (r == 0) {
 		while ((r = dopy_session_step(c, c->srv->idle_ms, 1)) == 0)
 			;

@@ -70,6 +70,9 @@ struct dopy_object {
 	 * (dopy_server_set_isolated; 0: runs in process; NULL: none). */
 	int				*isolated;
 	size_t				 nisolated;
+	/* sandbox.c: per method (nisolated of them), its calls' sandbox,
+	 * or NULL; NULL: none. */
+	struct dopy_sandbox		**sandbox;
 	/* stubcall.c: a generated object's (dopy_server_set_stub), or
 	 * NULL. */
 	struct dopy_stubobj		*stub;
@@ -108,6 +111,7 @@ struct dopy_server {
 	}			 forkhook;
 	char			 errmsg[256];
 	dopy_key		*key;		/* -k: required of clients */
+	struct dopy_sandbox	*sandbox;	/* every connection's, or NULL */
 	struct dopy_pclass_ent {
 		const struct dopy_pclass	*def;
 		struct dopy_object_def		 odef;
@@ -422,6 +426,55 @@ void	 dopy_crash_set_syscall_names(const char *const *, size_t n);
 void	 dopy_crashsym_init(void);
 const char *dopy_crashsym_lookup(uintptr_t pc, uintptr_t look,
 	    uintptr_t *fnoff, const char **path, uintptr_t *off);
+
+/* ---- sandbox.c, sbxfilter.c: sandboxes (dopy_server_set_sandbox) ---- */
+enum { DOPY_SBX_CPU, DOPY_SBX_AS, DOPY_SBX_NOFILE, DOPY_SBX_FSIZE,
+	DOPY_SBX_NPROC, DOPY_SBX_NLIMITS };
+#define DOPY_SBX_COMPUTE	0x1	/* profiles */
+#define DOPY_SBX_READONLY	0x2
+#define DOPY_SBX_NONET		0x4
+#define DOPY_SBX_PATHS		16	/* read= and write= rules, each */
+#define DOPY_SBX_SPEC		512
+struct dopy_sandbox {
+	unsigned	 profiles;
+	int		 nnp;
+	unsigned	 limset;		/* bit per DOPY_SBX_CPU... */
+	uint64_t	 lim[DOPY_SBX_NLIMITS];
+	const char	*read[DOPY_SBX_PATHS], *write[DOPY_SBX_PATHS];
+	size_t		 nread, nwrite;		/* point into words */
+	char		 words[DOPY_SBX_SPEC];
+	char		 spec[DOPY_SBX_SPEC];	/* as given */
+};
+/* spec parsed into b: 0, or DOPY_E_USAGE with the reason in err. */
+int	 dopy_sandbox_parse(struct dopy_sandbox *b, const char *spec,
+	    char *err, size_t errlen);
+/* Refuse what cannot work: a connection sandbox in -s mode (single),
+ * forbidding the isolated methods' fork or the stores' files, or its
+ * fsize with a log file (logfile); a method's limits under the
+ * connection's.  0, or DOPY_E_USAGE with the reason in errmsg. */
+int	 dopy_sandbox_check(dopy_server *, int single, int stores,
+	    int logfile);
+/* serve.c: after HELLO, the connection's sandbox; isolate.c: in the
+ * child, c's method's.  0, or the reason in err (the caller must not
+ * go on unsandboxed). */
+int	 dopy_sandbox_apply(dopy_server *, const struct dopy_sandbox *,
+	    char *err, size_t errlen);
+/* isolate.c: in the child of c's isolated call: 1 to run the method
+ * (sandboxed, or no sandbox), 0 with the error raised in c. */
+int	 dopy_sandbox_enter_call(dopy_call *c);
+/* What sig means under b ("the CPU time limit of 10 s (sandbox cpu=10)")
+ * into buf, "" when nothing; not async-signal-safe. */
+void	 dopy_sandbox_explain(const struct dopy_sandbox *, int sig,
+	    char *buf, size_t len);
+/* c's method's sandbox, or NULL. */
+const struct dopy_sandbox *dopy_sandbox_of(const dopy_call *c);
+/* sbxfilter.c: the seccomp filter of b's profiles and limits, loaded;
+ * and its Landlock rules (1: this kernel has no Landlock, nothing done).
+ * 0, or -1 with the reason in err. */
+int	 dopy_sbx_seccomp(const struct dopy_sandbox *, char *err, size_t);
+int	 dopy_sbx_landlock(const struct dopy_sandbox *, char *err, size_t);
+/* The Landlock ABI version of this kernel, 0 without it. */
+int	 dopy_sbx_landlock_abi(void);
 
 /* ---- stubcall.c: generated objects (dopy_server_set_stub) ---- */
 struct dopy_stubobj {

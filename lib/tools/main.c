@@ -18,7 +18,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:de:EhI:i:k:l:L:m:n:N:p:P:R:r:st:T:u:vw:X"
+#define OPTSTRING	"Bc:C:de:EhI:i:k:l:L:M:m:n:N:p:P:R:r:S:st:T:u:vw:X"
 /* DOPY_MAINOPT_MAX leaves 64 bytes for it. */
 _Static_assert(sizeof(OPTSTRING) <= 64, "OPTSTRING outgrows DOPY_MAINOPT_MAX");
 
@@ -37,12 +37,14 @@ usage(FILE *f, const char *prog, const struct dopy_option *own)
 	    "[-e eventdir]\n"
 	    "       %*s [-I object.method[=grace]] [-i idle] [-k keyfile] "
 	    "[-L logfile]\n"
-	    "       %*s [-l address] [-m maxframe] [-N namingdir] "
-	    "[-n name[=object]]\n"
-	    "       %*s [-P posdir] [-p pidfile] [-R refage] [-r maxrefs] "
-	    "[-T grace]\n"
-	    "       %*s [-t handshake] [-u user[:group]] [-w send]\n",
-	    prog, w, "", w, "", w, "", w, "");
+	    "       %*s [-l address] [-M object.method=sandbox] "
+	    "[-m maxframe]\n"
+	    "       %*s [-N namingdir] [-n name[=object]] [-P posdir] "
+	    "[-p pidfile]\n"
+	    "       %*s [-R refage] [-r maxrefs] [-S sandbox] [-T grace] "
+	    "[-t handshake]\n"
+	    "       %*s [-u user[:group]] [-w send]\n",
+	    prog, w, "", w, "", w, "", w, "", w, "");
 	dopy_mainopt_usage(f, own, prog);
 }
 
@@ -74,6 +76,8 @@ help(const char *prog, const struct dopy_option *own)
 	    "  -L logfile   log to logfile instead of syslog\n"
 	    "  -l address   listen on [host:]port, [v6addr]:port or "
 	    "unix:path; fork per connection\n"
+	    "  -M object.method=sandbox  run the method isolated, each call "
+	    "sandboxed\n"
 	    "  -m maxframe  largest frame accepted, in bytes "
 	    "(default %u, at least %u)\n"
 	    "  -N dir       serve the naming service over the store dir\n"
@@ -85,6 +89,11 @@ help(const char *prog, const struct dopy_option *own)
 	    "seconds (default: never)\n"
 	    "  -r maxrefs   at most maxrefs objects by reference per "
 	    "connection (default %u)\n"
+	    "  -S sandbox   sandbox every connection after HELLO, e.g. "
+	    "compute,cpu=10,as=256M\n"
+	    "               (profiles compute readonly nonet; cpu as nofile "
+	    "fsize nproc;\n"
+	    "               nnp; read=path write=path)\n"
 	    "  -s           serve all connections in this one process, one "
 	    "call at a time\n"
 	    "  -T grace     seconds connections get to finish on SIGTERM "
@@ -130,21 +139,24 @@ struct opts {
 	const char		*naming, *pos, *events;
 	const char		**isolate;	/* -I, as given */
 	size_t			 nisolate;
+	const char		**msandbox;	/* -M, as given */
+	size_t			 nmsandbox;
+	const char		*sandbox;	/* -S */
 	int			 verbose;
 	const struct dopy_option *own;	/* the program's options */
 	char			 optstring[DOPY_MAINOPT_MAX];
 };
 
+/* spec onto a list of them (-I, -M); -1 without memory. */
 static int
-isolate_add(struct opts *o, const char *spec)
+spec_add(const char ***list, size_t *n, const char *spec)
 {
 	const char **v;
 
-	if ((v = reallocarray(o->isolate, o->nisolate + 1,
-	    sizeof(*v))) == NULL)
+	if ((v = reallocarray(*list, *n + 1, sizeof(*v))) == NULL)
 		return -1;
-	o->isolate = v;
-	v[o->nisolate++] = spec;
+	*list = v;
+	v[(*n)++] = spec;
 	return 0;
 }
 
@@ -234,7 +246,8 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 			}
 			break;
 		case 'h': help(prog, o->own); return 1;
-		case 'I': if (isolate_add(o, optarg) < 0) {
+		case 'I': if (spec_add(&o->isolate, &o->nisolate,
+			    optarg) < 0) {
 				fprintf(stderr, "%s: out of memory\n", prog);
 				return 2;
 			}
@@ -246,6 +259,12 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'l': l->addr = optarg; break;
 		case 'L': o->sink = DOPY_LOG_FILE;
 			o->logfile = optarg;
+			break;
+		case 'M': if (spec_add(&o->msandbox, &o->nmsandbox,
+			    optarg) < 0) {
+				fprintf(stderr, "%s: out of memory\n", prog);
+				return 2;
+			}
 			break;
 		case 'm': v = number(prog, ch, optarg, DOPY_FRAME_MIN,
 			    UINT32_MAX);
@@ -260,6 +279,7 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'r': v = number(prog, ch, optarg, 1, 10000000);
 			dopy_server_set_max_refs(s, (unsigned)v);
 			break;
+		case 'S': o->sandbox = optarg; break;
 		case 's': l->single = 1; break;
 		case 'T': v = number(prog, ch, optarg, 0, 3600);
 			l->grace = (int)v;
@@ -290,11 +310,61 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 	return 0;
 }
 
+/* -M OBJECT.METHOD=SPEC (the method's name after the last dot before
+ * the '='): 0, or 2 after saying why not. */
+static int
+msandbox_one(dopy_server *s, const char *arg, const char *prog)
+{
+	char name[512], *dot, *eq = NULL;
+
+	if (strlcpy(name, arg, sizeof(name)) >= sizeof(name) ||
+	    (eq = strchr(name, '=')) == NULL ||
+	    (*eq = '\0', (dot = strrchr(name, '.')) == NULL) ||
+	    dot == name || dot[1] == '\0') {
+		fprintf(stderr, "%s: -M %s: want object.method=sandbox\n",
+		    prog, arg);
+		return 2;
+	}
+	*dot = '\0';
+	if (dopy_server_set_sandbox(s, name, dot + 1, eq + 1) < 0) {
+		fprintf(stderr, "%s: -M %s: %s\n", prog, arg,
+		    dopy_server_errmsg(s));
+		return 2;
+	}
+	return 0;
+}
+
+/* -S and -M once the objects are there, and what cannot work with the
+ * other options refused at start. */
+static int
+sandbox_all(dopy_server *s, struct opts *o, const char *prog)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < o->nmsandbox && r == 0; i++)
+		r = msandbox_one(s, o->msandbox[i], prog);
+	if (r != 0)
+		return r;
+	if ((o->sandbox != NULL &&
+	    dopy_server_set_sandbox(s, NULL, NULL, o->sandbox) < 0) ||
+	    dopy_sandbox_check(s, s->lopt.single, o->naming != NULL ||
+	    o->pos != NULL || o->events != NULL,
+	    o->sink == DOPY_LOG_FILE) < 0) {
+		fprintf(stderr, "%s: -S %s: %s\n", prog, o->sandbox != NULL ?
+		    o->sandbox : "", dopy_server_errmsg(s));
+		return 2;
+	}
+	return 0;
+}
+
 /* What the options make before anything is served: 0, or 2 after
  * saying what is wrong. */
 static int
 set_up(dopy_server *s, struct opts *o, const char *prog)
 {
+	int r;
+
 	if (dopy_server_set_log(s, o->sink, o->logfile, o->verbose) < 0) {
 		fprintf(stderr, "%s: cannot open log %s: %s\n", prog,
 		    o->logfile ? o->logfile : "stderr", strerror(errno));
@@ -308,7 +378,9 @@ set_up(dopy_server *s, struct opts *o, const char *prog)
 		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
 		return 2;
 	}
-	return isolate_all(s, o, prog);
+	if ((r = isolate_all(s, o, prog)) != 0)
+		return r;
+	return sandbox_all(s, o, prog);
 }
 
 /* Options that mean nothing to a server of one stdio connection. */
@@ -383,6 +455,7 @@ dopy_main_opts(dopy_server *s, int argc, char *argv[],
 	if ((r = parse(s, &o, argc, argv, prog)) == 0)
 		r = set_up(s, &o, prog);
 	free(o.isolate);
+	free(o.msandbox);
 	if (r != 0)
 		return r == 1 ? 0 : r;
 	/* A listening socket may come from systemd (Accept=no, fd 3) or
