@@ -552,6 +552,27 @@ Test(idl, isolated_methods_run_in_a_child, .timeout = 30)
 	free(text);
 }
 
+/* isolated("compute") in the file: the generated register function
+ * sandboxes the method, whose open is trapped and reported by name. */
+Test(idl, sandboxed_method_from_the_file, .timeout = 30)
+{
+	dopy_conn *c = typesd(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "types");
+	dopy_error *e = NULL;
+	int64_t n = 0, pid;
+
+	cr_assert_eq(types_sealed(p, "/etc/passwd", &n, &e), DOPY_E_REMOTE);
+	cr_assert_str_eq(dopy_error_name(e), "dopy.Crashed");
+	cr_assert(strstr(dopy_error_message(e), "(openat), a system call "
+	    "that the sandbox blocks (sandbox compute)"), "%s",
+	    dopy_error_message(e));
+	dopy_error_free(e);
+	e = NULL;
+	ok(types_pid(p, &pid, &e), &e, "pid");	/* the connection goes on */
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
+
 /* A generated server takes dopy_main's -I like any: pid() runs in a
  * new child each call; what it publishes is still its file's text. */
 Test(idl, option_isolates_a_generated_method, .timeout = 30)

@@ -303,6 +303,7 @@ eq_method(const struct idl_method *a, const struct idl_method *b)
 	cr_assert(a->nparams == b->nparams && a->nraises == b->nraises &&
 	    a->oneway == b->oneway && a->readonly == b->readonly &&
 	    a->isolated == b->isolated);
+	eq_str(a->sandbox, b->sandbox, "sandbox");
 	for (i = 0; i < a->nparams; i++) {
 		eq_str(a->params[i].name, b->params[i].name, "param");
 		eq_type(a->params[i].type, b->params[i].type);
@@ -636,7 +637,8 @@ Test(idl, errors)
 		{ "class c { state: int; readonly isolated f(); }", "1:32: "
 		    "isolated is for the methods of an object" },
 		{ "object c { isolated(0) f(); }", "1:21: expected the grace "
-		    "in milliseconds, 1 to 3600000, after 'isolated('" },
+		    "in milliseconds, 1 to 3600000, or a sandbox in quotes, "
+		    "after 'isolated('" },
 		{ "object c { isolated(3600001) f(); }", "1:21: expected the "
 		    "grace in milliseconds" },
 		{ "object c { isolated(-5) f(); }", "1:21: expected the grace "
@@ -1033,4 +1035,58 @@ Test(idl, uploads_compat)
 	fclose(fp);
 	free(out);
 	idl_free(old);
+}
+
+/* isolated("SPEC") and isolated(GRACE, "SPEC"): a sandbox for each call
+ * (dopy_server_set_sandbox), printed back the same, compatible. */
+Test(idl, isolated_with_a_sandbox)
+{
+	static const char text[] = "object o {\n"
+	    "\tisolated(\"compute,cpu=10\") a();\n"
+	    "\tisolated(500, \"readonly\") b();\n"
+	    "\tisolated(\"nonet,read=/a \\\"b\\\"\") oneway c();\n"
+	    "\tisolated d();\n"
+	    "}\n";
+	static const struct {
+		const char *text, *want;
+	} wrong[] = {
+		{ "object o { isolated(\"\") a(); }",
+		    "1:21: expected a sandbox in quotes" },
+		{ "object o { isolated(500,) a(); }",
+		    "1:25: expected a sandbox in quotes" },
+		{ "object o { isolated(500 \"x\") a(); }",
+		    "1:25: expected ')' after the grace of isolated" },
+		{ "object o { isolated(\"x\", 5) a(); }",
+		    "1:24: expected ')' after the sandbox of isolated" },
+		{ "object o { isolated(x) a(); }",
+		    "1:21: expected the grace in milliseconds, 1 to 3600000, "
+		    "or a sandbox in quotes" },
+	};
+	struct idl_file *f = ok(text), *g;
+	const struct idl_method *m = f->objects[0].methods;
+	char *out = NULL;
+	size_t i, len;
+	FILE *fp;
+
+	cr_assert_str_eq(m[0].sandbox, "compute,cpu=10");
+	cr_assert_eq(m[0].isolated, IDL_GRACE_DEFAULT);
+	cr_assert_str_eq(m[1].sandbox, "readonly");
+	cr_assert_eq(m[1].isolated, 500);
+	cr_assert_str_eq(m[2].sandbox, "nonet,read=/a \"b\"");
+	cr_assert_null(m[3].sandbox);
+	round_trip(text, NULL);
+	for (i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++)
+		bad(wrong[i].text, wrong[i].want);
+	g = ok("object o {\n\tisolated(\"compute\") a();\n\tisolated(500) "
+	    "b();\n\tisolated oneway c();\n\tisolated(\"nonet\") d();\n}\n");
+	fp = open_memstream(&out, &len);
+	cr_assert_eq(idl_compat(f, g, fp), 0, "a sandbox is compatible");
+	fclose(fp);
+	cr_assert(strstr(out, "compatible: o.a: sandboxed compute, was "
+	    "compute,cpu=10") && strstr(out, "compatible: o.b: no longer "
+	    "sandboxed") && strstr(out, "compatible: o.d: now sandboxed: "
+	    "nonet"), "%s", out);
+	free(out);
+	idl_free(g);
+	idl_free(f);
 }

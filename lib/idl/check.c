@@ -145,6 +145,7 @@ method_free(struct idl_method *m)
 		free(m->params[i].def);
 	}
 	free(m->params);
+	free(m->sandbox);
 	if (m->upload != NULL) {
 		free(m->upload->name);
 		idl_type_free(m->upload->type);

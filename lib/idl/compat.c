@@ -232,6 +232,21 @@ cmp_isolated(struct cmp *c, const char *where, int old, int new)
 		    where, new, old);
 }
 
+/* A sandbox too is the server's business (dopy-idl(5)). */
+static void
+cmp_sandbox(struct cmp *c, const char *where, const char *old,
+    const char *new)
+{
+	if (old == NULL && new == NULL)
+		return;
+	if (old == NULL)
+		say(c, 0, "%s: now sandboxed: %s", where, new);
+	else if (new == NULL)
+		say(c, 0, "%s: no longer sandboxed", where);
+	else if (strcmp(old, new) != 0)
+		say(c, 0, "%s: sandboxed %s, was %s", where, new, old);
+}
+
 static void
 cmp_method(struct cmp *c, const char *obj, const struct idl_method *om,
     const struct idl_method *nm)
@@ -248,6 +263,7 @@ cmp_method(struct cmp *c, const char *obj, const struct idl_method *om,
 		    "changes it makes to the state are dropped)" :
 		    "no longer read-only");
 	cmp_isolated(c, where, om->isolated, nm->isolated);
+	cmp_sandbox(c, where, om->sandbox, nm->sandbox);
 	cmp_params(c, where, om, nm);
 	cmp_upload(c, where, om, nm);
 	cmp_result(c, where, om, nm);

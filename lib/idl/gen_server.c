@@ -442,6 +442,17 @@ class_def(const struct gen *g, const struct idl_object *ob)
 	free(ct);
 }
 
+/* The register function's line for a method's sandbox, after its
+ * isolation (dopy_server_set_sandbox keeps the grace). */
+static void
+set_sandbox(const struct gen *g, const char *obj, const struct idl_method *m)
+{
+	fprintf(g->o, "\tif ((r = dopy_server_set_sandbox(server, \"%s\", "
+	    "\"%s\",\n\t    ", obj, m->name);
+	gen_cstring(g->o, m->sandbox);
+	fputs(")) < 0)\n\t\treturn r;\n", g->o);
+}
+
 static void
 object_def(const struct gen *g, const struct idl_object *ob)
 {
@@ -472,6 +483,8 @@ object_def(const struct gen *g, const struct idl_object *ob)
 			    "server, \"%s\", \"%s\",\n\t    %d)) < 0)\n"
 			    "\t\treturn r;\n", ob->name, ob->methods[i].name,
 			    ob->methods[i].isolated);
+		if (ob->methods[i].sandbox != NULL)
+			set_sandbox(g, ob->name, &ob->methods[i]);
 	}
 	fprintf(g->o, "\treturn dopy_server_set_stub(server, \"%s\", "
 	    "%s%s_interface);\n}\n", ob->name, px, ob->name);

@@ -97,6 +97,9 @@ struct idl_method {
 	size_t			 nraises;
 	int			 oneway;
 	int			 readonly;	/* classes only */
+	/* isolated(..., "SPEC"): each call's sandbox (dopy_server_set_
+	 * sandbox), or NULL. */
+	char			*sandbox;
 	int			 isolated;	/* objects only: the grace
 						 * in ms; 0: in process */
 	struct idl_pos		 pos;

@@ -260,14 +260,35 @@ method_tail(struct parser *ps, struct idl_method *m)
 	return idl_expect(ps, ';', after);
 }
 
-/* The grace of isolated(GRACE), the word and '(' read: decimal
- * milliseconds, up to an hour (more would be a typo). */
+/* The sandbox of isolated(..., "SPEC"): its text, checked when the
+ * server registers the method (dopy_server_set_sandbox), as -M's is. */
+static int
+sandbox(struct parser *ps, struct idl_method *m)
+{
+	if (ps->tok.kind != T_STRING || ps->tok.s == NULL ||
+	    ps->tok.s[0] == '\0')
+		return idl_err(ps, ps->tok.pos, "expected a sandbox in quotes, "
+		    "such as \"compute,cpu=10\" (dopyd(8) -M)");
+	m->sandbox = ps->tok.s;
+	ps->tok.s = NULL;
+	if (idl_next(ps) < 0)
+		return -1;
+	return idl_expect(ps, ')', "the sandbox of isolated");
+}
+
+/* isolated(GRACE), isolated("SPEC") or isolated(GRACE, "SPEC"), the
+ * word and '(' read: the grace in decimal milliseconds, up to an hour
+ * (more would be a typo); the default with a sandbox alone. */
 static int
 grace(struct parser *ps, struct idl_method *m)
 {
 	char digits[16];
 	const char *errstr = NULL;
 
+	if (ps->tok.kind == T_STRING) {
+		m->isolated = IDL_GRACE_DEFAULT;
+		return sandbox(ps, m);
+	}
 	if (ps->tok.kind == T_NUMBER && ps->tok.len < sizeof(digits) &&
 	    strspn(ps->tok.p, "0123456789") >= ps->tok.len) {
 		memcpy(digits, ps->tok.p, ps->tok.len);
@@ -276,11 +297,13 @@ grace(struct parser *ps, struct idl_method *m)
 	}
 	if (m->isolated == 0)
 		return idl_err(ps, ps->tok.pos, "expected the grace in "
-		    "milliseconds, 1 to %d, after 'isolated('",
-		    IDL_GRACE_MAX);
+		    "milliseconds, 1 to %d, or a sandbox in quotes, after "
+		    "'isolated('", IDL_GRACE_MAX);
 	if (idl_next(ps) < 0)
 		return -1;
-	return idl_expect(ps, ')', "the grace of isolated");
+	if (!idl_is_punct(ps, ','))
+		return idl_expect(ps, ')', "the grace of isolated");
+	return idl_next(ps) < 0 ? -1 : sandbox(ps, m);
 }
 
 /*

@@ -136,6 +136,28 @@ short_name(const struct idl_object *obj, const char *name)
 	return name;
 }
 
+/* isolated, isolated(GRACE), isolated("SPEC"), isolated(GRACE, "SPEC"):
+ * the default grace goes without saying. */
+static void
+print_isolated(FILE *o, const struct idl_method *m)
+{
+	char *q = m->sandbox != NULL ? idl_quote(m->sandbox) : NULL;
+
+	if (m->isolated == 0)
+		return;
+	fputs("isolated", o);
+	if (m->isolated != IDL_GRACE_DEFAULT || q != NULL)
+		fputc('(', o);
+	if (m->isolated != IDL_GRACE_DEFAULT)
+		fprintf(o, "%d%s", m->isolated, q != NULL ? ", " : "");
+	if (q != NULL)
+		fputs(q, o);
+	if (m->isolated != IDL_GRACE_DEFAULT || q != NULL)
+		fputc(')', o);
+	fputc(' ', o);
+	free(q);
+}
+
 static void
 print_method(FILE *o, const struct idl_object *obj,
     const struct idl_method *m)
@@ -146,11 +168,7 @@ print_method(FILE *o, const struct idl_object *obj,
 
 	doc(o, m->doc, "\t");
 	fputc('\t', o);
-	/* The default grace goes without saying. */
-	if (m->isolated == IDL_GRACE_DEFAULT)
-		fputs("isolated ", o);
-	else if (m->isolated != 0)
-		fprintf(o, "isolated(%d) ", m->isolated);
+	print_isolated(o, m);
 	fprintf(o, "%s%s(", m->oneway ? "oneway " : m->readonly ?
 	    "readonly " : "", m->name);
 	for (i = 0; i < m->nparams; i++) {

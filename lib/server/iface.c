@@ -139,14 +139,37 @@ put_attrs(FILE *f, const struct dopy_object *o)
 	}
 }
 
-/* As print.c writes it: the default grace goes without saying. */
+/* s as an interface file's string (dopy-idl(5)): in quotes, with the
+ * escapes its lexer reads. */
 static void
-put_isolated(FILE *f, int grace)
+put_quoted(FILE *f, const char *s)
 {
-	if (grace == DOPY_ISOLATE_GRACE_MS)
+	fputc('"', f);
+	for (; *s != '\0'; s++)
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	fputc('"', f);
+}
+
+/* As print.c writes it: the default grace goes without saying, and a
+ * sandbox is its spec in quotes. */
+static void
+put_isolated(FILE *f, int grace, const struct dopy_sandbox *b)
+{
+	if (b == NULL && grace == DOPY_ISOLATE_GRACE_MS) {
 		fputs("isolated ", f);
-	else
-		fprintf(f, "isolated(%d) ", grace);
+		return;
+	}
+	fputs("isolated(", f);
+	if (grace != DOPY_ISOLATE_GRACE_MS)
+		fprintf(f, "%d%s", grace, b != NULL ? ", " : "");
+	if (b != NULL)
+		put_quoted(f, b->spec);
+	fputs(") ", f);
 }
 
 static void
@@ -164,7 +187,8 @@ put_methods(FILE *f, const struct dopy_object *o,
 		fputc('\t', f);
 		if (i < o->nisolated && o->isolated != NULL &&
 		    o->isolated[i] != 0)
-			put_isolated(f, o->isolated[i]);
+			put_isolated(f, o->isolated[i], o->sandbox != NULL ?
+			    o->sandbox[i] : NULL);
 		if (i < o->noneway && o->oneway != NULL && o->oneway[i])
 			fputs("oneway ", f);
 		if (cls != NULL && dopy_pclass_readonly(cls, m->name))

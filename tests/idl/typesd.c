@@ -4,6 +4,8 @@
  * is generated from types.idl at build time; tests/e2e_idl.c calls it
  * with generated stubs and with the dynamic API.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,6 +438,21 @@ types_stray(dopy_call *call, struct types *self, int64_t ms)
 	if (deaf_sleep(call, ms) < 0)
 		return DOPY_E_REMOTE;
 	self->notes++;		/* in the child: lost */
+	return 0;
+}
+
+int
+types_sealed(dopy_call *call, struct types *self, const char *path,
+    int64_t *result)
+{
+	int fd;
+
+	(void)self;
+	if ((fd = open(path, O_RDONLY)) < 0)	/* the sandbox traps it */
+		return dopy_raise(call, "types.Range", "%s: %s", path,
+		    strerror(errno));
+	close(fd);
+	*result = 1;
 	return 0;
 }
 
