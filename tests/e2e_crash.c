@@ -415,3 +415,75 @@ Test(crash, isolated_child_reports_its_call)
 	dopy_proxy_free(iso);
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
+
+/* ---- a client's callback that crashes ---- */
+
+static int
+client_segv(dopy_call *c)
+{
+	(void)c;
+	signal(SIGSEGV, SIG_DFL);	/* a sanitizer's handler would report */
+	raise(SIGSEGV);
+	return 0;
+}
+
+static const struct dopy_method crashing_methods[] = {
+	{ "segv", client_segv, "arg:string", "string", "Die." },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct dopy_object_def crashing_client = {
+	"client", "A client whose callback dies.", crashing_methods, NULL,
+	NULL
+};
+
+/* The client process: publish, call cb.call(client.segv) and die in
+ * the callback.  Exits 0 only if it lived, which the test refuses. */
+static void
+crash_in_callback(const char *log)
+{
+	char cmd[1024];
+	dopy_conn *c = NULL;
+	dopy_proxy *p;
+	dopy_args *a = dopy_args_new();
+	dopy_value *v = NULL;
+
+	snprintf(cmd, sizeof(cmd), "exec %s -L %s", e2e_bin("dopyd"), log);
+	if (dopy_conn_spawn(cmd, &c, NULL) != 0 ||
+	    dopy_conn_publish(c, &crashing_client, NULL) != 0)
+		_exit(2);
+	p = dopy_proxy_new(c, "cb");
+	dopy_args_string(a, NULL, "client");
+	dopy_args_string(a, NULL, "segv");
+	dopy_args_string(a, NULL, "x");
+	(void)dopy_proxy_call(p, "call", a, &v, NULL);
+	_exit(0);
+}
+
+/*
+ * A crash in the client's own callback takes the client down, not the
+ * server: the method that waited for the callback sees its connection
+ * lost (dopy.ConnectionLost, dopy(3)), nobody is left to answer, and
+ * the server ends as at any EOF, status 0, without a crash of its own.
+ */
+Test(crash, client_callback_crash_loses_the_connection, .timeout = 30)
+{
+	char log[600], *line, *text;
+	pid_t pid;
+	int st;
+
+	snprintf(log, sizeof(log), "%s/cbcrash.log", e2e_tmpdir());
+	if ((pid = fork()) == 0)
+		crash_in_callback(log);
+	cr_assert(pid > 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	assert_died(st, SIGSEGV, "the client");
+	line = e2e_dopyd_exit_line(log, E2E_WAIT_MS);
+	cr_assert(strstr(line, " calls=1 ") && strstr(line, " status=0"),
+	    "%s", line);
+	free(line);
+	text = e2e_slurp(log, NULL);
+	cr_assert(text != NULL && strstr(text, "dopy.Crash") == NULL,
+	    "log: %s", text);
+	free(text);
+}
