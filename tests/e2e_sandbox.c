@@ -102,9 +102,12 @@ expect_error(dopy_proxy *p, const char *method, dopy_args *a,
 static char *
 tmp_path(const char *name)
 {
-	char *p;
+	/* A few at once, none to free: a test's leak would be reported. */
+	static char ring[4][600];
+	static int next;
+	char *p = ring[next++ % 4];
 
-	cr_assert(asprintf(&p, "%s/%s", e2e_tmpdir(), name) > 0);
+	snprintf(p, sizeof(ring[0]), "%s/%s", e2e_tmpdir(), name);
 	return p;
 }
 
@@ -156,7 +159,6 @@ Test(sandbox, method_readonly_cannot_write, .timeout = 30)
 	cr_assert_gt(e2e_call_int(p, "read", str_arg("path", "/etc/passwd")),
 	    0);
 	done(c, p);
-	free(path);
 }
 
 Test(sandbox, method_nonet_cannot_connect, .timeout = 30)
@@ -331,7 +333,6 @@ Test(sandbox, connection_readonly_cannot_write, .timeout = 30)
 	    SIGSYS, "(openat), a system call that the sandbox blocks (sandbox "
 	    "readonly)");
 	cr_assert(access(path, F_OK) < 0, "%s was created", path);
-	free(path);
 }
 
 Test(sandbox, connection_past_its_cpu_limit, .timeout = 30)
