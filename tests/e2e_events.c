@@ -286,20 +286,8 @@ listener(struct e2e_proc *p, const char *addr, char *line, size_t len)
 {
 	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
 	    (char *)addr, "-e", (char *)evdir(), NULL };
-	char buf[512];
-	size_t n = 0;
 
-	e2e_spawn(p, argv);
-	while (n < sizeof(buf) - 1) {
-		cr_assert(e2e_read(p->out, buf + n, 1, E2E_WAIT_MS) == 1,
-		    "dopyd -B printed no line");
-		if (buf[n] == '\n')
-			break;
-		n++;
-	}
-	buf[n] = '\0';
-	if (line != NULL)
-		strlcpy(line, buf, len);
+	e2e_spawn_line(p, argv, line, len);
 }
 
 #define NPUB	3

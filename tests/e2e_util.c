@@ -979,21 +979,32 @@ e2e_nap_ms(long ms)
 }
 
 void
-e2e_listener(struct e2e_proc *p, const char *addr, const char *opt)
+e2e_spawn_line(struct e2e_proc *p, char *const argv[], char *line,
+    size_t len)
 {
-	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
-	    (char *)addr, (char *)opt, NULL };
 	char buf[512];
 	size_t n = 0;
 
 	e2e_spawn(p, argv);
 	while (n < sizeof(buf) - 1) {
 		cr_assert(e2e_read(p->out, buf + n, 1, E2E_WAIT_MS) == 1,
-		    "dopyd -B printed no line");
+		    "%s printed no line", argv[0]);
 		if (buf[n] == '\n')
 			break;
 		n++;
 	}
+	buf[n] = '\0';
+	if (line != NULL)
+		strlcpy(line, buf, len);
+}
+
+void
+e2e_listener(struct e2e_proc *p, const char *addr, const char *opt)
+{
+	char *argv[] = { (char *)e2e_bin("dopyd"), "-d", "-B", "-l",
+	    (char *)addr, (char *)opt, NULL };
+
+	e2e_spawn_line(p, argv, NULL, 0);
 }
 
 long

@@ -134,6 +134,10 @@ dopy_error	*e2e_expect_error(int fd, uint32_t id, const char *name);
 dopy_value	*e2e_expect_reply(int fd, uint32_t id);
 /* The same, whose value must be the int want. */
 void		 e2e_expect_int(int fd, uint32_t id, int64_t want);
+/* Spawn argv and read its first line (a listener's address, -B), kept
+ * without its newline in line if not NULL. */
+void		 e2e_spawn_line(struct e2e_proc *, char *const argv[],
+		    char *line, size_t len);
 /* `dopyd -d -B -l addr [opt]`, once it has printed where it listens. */
 void		 e2e_listener(struct e2e_proc *, const char *addr,
 		    const char *opt);
