@@ -103,24 +103,9 @@ Test(stream, pipe_in_order, .timeout = 30)
 
 
 static void
-stop(struct e2e_proc *p)
-{
-	kill(p->pid, SIGTERM);
-	cr_assert(e2e_exited(e2e_wait(p, 5000), 0), "dopyd after SIGTERM");
-}
-
-static void
 through_listener(const char *opt)
 {
-	char path[600], target[700];
-	struct e2e_proc p;
-
-	snprintf(path, sizeof(path), "%s/stream.sock", e2e_tmpdir());
-	snprintf(target, sizeof(target), "unix:%s", path);
-	e2e_listener(&p, target, opt);
-	serves_streams(target);
-	serves_streams(target);
-	stop(&p);
+	e2e_twice_through_listener(opt, serves_streams);
 }
 
 Test(stream, listener_unix, .timeout = 30)

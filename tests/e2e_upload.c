@@ -123,16 +123,7 @@ Test(upload, pipe_in_order, .timeout = 30)
 static void
 through_listener(const char *opt)
 {
-	char path[600], target[700];
-	struct e2e_proc p;
-
-	snprintf(path, sizeof(path), "%s/upload.sock", e2e_tmpdir());
-	snprintf(target, sizeof(target), "unix:%s", path);
-	e2e_listener(&p, target, opt);
-	serves_uploads(target);
-	serves_uploads(target);
-	kill(p.pid, SIGTERM);
-	cr_assert(e2e_exited(e2e_wait(&p, 5000), 0), "dopyd after SIGTERM");
+	e2e_twice_through_listener(opt, serves_uploads);
 }
 
 Test(upload, listener_unix, .timeout = 30)

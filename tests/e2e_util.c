@@ -1244,3 +1244,18 @@ e2e_connect(const char *target)
 	    dopy_error_message(e));
 	return c;
 }
+
+void
+e2e_twice_through_listener(const char *opt, void (*serves)(const char *))
+{
+	char target[700];
+	struct e2e_proc p;
+
+	snprintf(target, sizeof(target), "unix:%s/listener.sock",
+	    e2e_tmpdir());
+	e2e_listener(&p, target, opt);
+	serves(target);
+	serves(target);
+	kill(p.pid, SIGTERM);
+	cr_assert(e2e_exited(e2e_wait(&p, 5000), 0), "dopyd after SIGTERM");
+}

@@ -141,6 +141,10 @@ void		 e2e_spawn_line(struct e2e_proc *, char *const argv[],
 /* `dopyd -d -B -l addr [opt]`, once it has printed where it listens. */
 void		 e2e_listener(struct e2e_proc *, const char *addr,
 		    const char *opt);
+/* A listener `dopyd -l unix:... [opt]` serves two connections, each
+ * checked by serves(target), then ends at SIGTERM with status 0. */
+void		 e2e_twice_through_listener(const char *opt,
+		    void (*serves)(const char *target));
 /* dopy_connect(target), which must succeed. */
 dopy_conn	*e2e_connect(const char *target);
 /* VmRSS of process pid in KiB. */
