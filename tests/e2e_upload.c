@@ -29,6 +29,19 @@ open_upload(dopy_proxy *p, const char *method, dopy_args *args)
 	return u;
 }
 
+/* 1, 2, 3... until a send says the call has been answered (1), or
+ * fails; its code (0 when 100,000 went without an answer). */
+static int
+send_until_answered(dopy_upload *u, dopy_error **e)
+{
+	int64_t i;
+	int r = 0;
+
+	for (i = 1; i <= 100000 && r == 0; i++)
+		r = dopy_upload_send(u, dopy_value_int(i), e);
+	return r;
+}
+
 static int64_t
 finish_int(dopy_upload *u)
 {
@@ -145,14 +158,11 @@ Test(upload, early_answer, .timeout = 30)
 	dopy_args *a = dopy_args_new();
 	dopy_upload *u;
 	dopy_error *e = NULL;
-	int64_t i;
-	int r = 0;
+	int r;
 
 	dopy_args_int(a, NULL, 3);
 	u = open_upload(p, "take", a);
-	for (i = 1; i <= 100000 && (r = dopy_upload_send(u, dopy_value_int(i),
-	    &e)) == 0; i++)
-		;
+	r = send_until_answered(u, &e);
 	cr_assert_eq(r, 1, "sends went on after the answer: %d %s", r,
 	    dopy_error_message(e));
 	cr_assert_eq(finish_int(u), 6);
@@ -170,14 +180,11 @@ Test(upload, error_mid_upload, .timeout = 30)
 	dopy_upload *u;
 	dopy_value *v = NULL;
 	dopy_error *e = NULL;
-	int64_t i;
-	int r = 0;
+	int r;
 
 	dopy_args_int(a, NULL, 5);
 	u = open_upload(p, "fail_at", a);
-	for (i = 1; i <= 100000 && (r = dopy_upload_send(u, dopy_value_int(i),
-	    &e)) == 0; i++)
-		;
+	r = send_until_answered(u, &e);
 	cr_assert_eq(r, 1, "%s", dopy_error_message(e));
 	cr_assert_eq(dopy_upload_finish(u, &v, &e), DOPY_E_REMOTE);
 	cr_assert_str_eq(dopy_error_name(e), "upload.Failure");

@@ -71,9 +71,7 @@ static struct {
 	int			 pipe[2];
 	int			 syslog;	/* a socket on /dev/log, or -1 */
 	dopy_server		*srv;		/* the last to begin */
-	const char *const	*sysnames;	/* system call names */
-	size_t			 nsysnames;
-} G = { PTHREAD_MUTEX_INITIALIZER, 0, 0, { -1, -1 }, -1, NULL, NULL, 0 };
+} G = { PTHREAD_MUTEX_INITIALIZER, 0, 0, { -1, -1 }, -1, NULL };
 static int crashing;
 static uint8_t frame[DOPY_HDR_LEN + FRAME_ROOM];
 static char msg[1024], where[600], names[DEPTH * 200], lines[DEPTH * 300];
@@ -200,16 +198,6 @@ stack_overflow(int sig, const siginfo_t *si, uintptr_t sp)
 	    (a > sp ? a - sp : sp - a) < 65536;
 }
 
-/* A system call's name: the table set before serving, else the
- * sandbox's (which knows the calls its filter traps); NULL. */
-static const char *
-syscall_name(int nr)
-{
-	if (nr >= 0 && (size_t)nr < G.nsysnames && G.sysnames[nr] != NULL)
-		return G.sysnames[nr];
-	return dopy_sandbox_syscall_name(nr);
-}
-
 /* What the sandbox in force says of sig, ", the CPU time limit of 1 s
  * (sandbox cpu=1)"; nothing without one (sandbox.c made it ready). */
 static void
@@ -240,7 +228,7 @@ describe(struct sb *b, int sig, const siginfo_t *si, uintptr_t sp)
 		nr = si->si_syscall;
 		sb_str(b, " ");
 		sb_num(b, (uint64_t)(unsigned)nr, 10, 0);
-		if ((sc = syscall_name(nr)) != NULL) {
+		if ((sc = dopy_sandbox_syscall_name(nr)) != NULL) {
 			sb_str(b, " (");
 			sb_str(b, sc);
 			sb_str(b, ")");
@@ -655,13 +643,6 @@ handler(int sig, siginfo_t *si, void *uc)
 }
 
 /* ---- before serving ---- */
-
-void
-dopy_crash_set_syscall_names(const char *const *names_, size_t n)
-{
-	G.sysnames = names_;
-	G.nsysnames = n;
-}
 
 /* Our handler where the disposition is the default: a program's own
  * handler (or a sanitizer's) stays. */

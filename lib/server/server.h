@@ -417,10 +417,6 @@ void	 dopy_crash_begin(struct dopy_session *);
 void	 dopy_crash_prepare(dopy_server *);
 void	 dopy_crash_end(struct dopy_session *);
 void	 dopy_crash_forked(struct dopy_session *);
-/* The names of system calls by number, which a SIGSYS report gives
- * after the number: for a sandbox to set before serving (the table
- * stays the caller's). */
-void	 dopy_crash_set_syscall_names(const char *const *, size_t n);
 /* crashsym.c: the program's symbol table, mapped; a function by pc
  * (async-signal-safe; NULL if none). */
 void	 dopy_crashsym_init(void);
