@@ -48,18 +48,18 @@ print_usage(FILE *fp)
 	int pad = 8 + (int)strlen(getprogname());
 
 	fprintf(fp,
-	    "usage: %s [-hjo] [--deadline=ms] [--deliver=program] "
+	    "usage: %s [-hjov] [--deadline=ms] [--deliver=program] "
 	    "[--graceful=error]\n"
 	    "%*s[--json=mode] [-k keyfile] [-t timeout] target [object "
 	    "[method\n"
 	    "%*s[arg | name=value ...]]]\n"
-	    "       %s -b [-j] [--deadline=ms] [--deliver=program] "
+	    "       %s -b [-jv] [--deadline=ms] [--deliver=program] "
 	    "[--graceful=error]\n"
 	    "%*s[--json=mode] [-k keyfile] [-t timeout] target [object]\n"
-	    "       %s -i [-j] [--deadline=ms] [--deliver=program] "
+	    "       %s -i [-jv] [--deadline=ms] [--deliver=program] "
 	    "[--json=mode]\n"
 	    "%*s[--prompt=text] [-k keyfile] [-t timeout] target\n"
-	    "       %s [-j] [--deliver=program] [--json=mode] [-k keyfile] "
+	    "       %s [-jv] [--deliver=program] [--json=mode] [-k keyfile] "
 	    "[-t timeout]\n%*starget object --interface\n",
 	    getprogname(), pad, "", pad, "", getprogname(), pad, "",
 	    getprogname(), pad, "", getprogname(), pad, "");
@@ -114,6 +114,8 @@ help(void)
 	    "              with -i, the prompt is \"dopy text> \"\n"
 	    "  -t timeout  give up on a call silent for timeout seconds "
 	    "(1 to 86400)\n"
+	    "  -v          trace every frame to standard error, decoded "
+	    "(dopy-dump(1))\n"
 	    "\n"
 	    "Targets:\n"
 	    "  tcp://host:port[/object]  or  tcp:host:port[:object]\n"
@@ -278,6 +280,10 @@ option(struct opts *o, int ch)
 	case OPT_PROMPT:
 		o->prompt = optarg;
 		break;
+	case 'v':	/* read by libdopy as it connects: dopy(3) */
+		if (setenv("DOPY_VERBOSE", "1", 1) < 0)
+			err(ST_CONN, "setenv");
+		break;
 	case 't':
 		o->timeout = (int)strtonum(optarg, 1, 86400, &errstr);
 		if (errstr != NULL) {
@@ -367,7 +373,7 @@ main(int argc, char *argv[])
 	dopy_conn *conn;
 	int ch, st;
 
-	while ((ch = getopt_long(argc, argv, "+bhijk:ot:", long_opts,
+	while ((ch = getopt_long(argc, argv, "+bhijk:ot:v", long_opts,
 	    NULL)) != -1)
 		option(&o, ch);
 	argc -= optind;

@@ -445,6 +445,17 @@ void		 dopy_server_set_traces(dopy_server *, int on);
  * environment.  On by default: the calls in flight get dopy.Crash.
  * 0, or DOPY_E_INVAL. */
 int		 dopy_server_set_crash_reports(dopy_server *, int on);
+/*
+ * Record every connection's frames into the recording at path
+ * (dopy-dump(1)), made if missing; all processes of the server append
+ * to it.  Adds the object "recorder", whose start and stop switch
+ * recording for all of them.  0 or DOPY_E_*.
+ */
+int		 dopy_server_record(dopy_server *, const char *path);
+/* Record calls of object's method (NULL: all of its methods) without
+ * their arguments, and their answers without payload: secrets. */
+int		 dopy_server_record_omit(dopy_server *, const char *object,
+		    const char *method);
 
 /*
  * Progress (dopy(5) PROGRESS frames): a long method calls this now and

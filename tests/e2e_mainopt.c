@@ -221,7 +221,7 @@ Test(mainopt, dopy_options_beside_in_any_order, .timeout = 30)
 		cr_assert_str_eq(text, "Hi, World!", "order %zu", i);
 		cr_assert_not_null(strstr(err, "greetd["), "order %zu: -d: %s",
 		    i, err);
-		cr_assert_not_null(strstr(err, "recv CALL"),
+		cr_assert_not_null(strstr(err, "recv {\"frame\":\"CALL\""),
 		    "order %zu: -v: %s", i, err);
 		free(text);
 		free(err);

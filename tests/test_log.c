@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <syslog.h>
 
 #include "testutil.h"
@@ -178,34 +179,65 @@ Test(log, long_message_is_one_line)
 	tmp_remove(&t);
 }
 
-Test(log, frame_trace_is_made_safe)
+/* One frame to the log as -v writes it: a header and payload. */
+static void
+log_frame(struct dopy_log *l, int out, uint8_t type, uint32_t id,
+    const uint8_t *p, size_t len)
 {
-	struct dopy_frame f = { DOPY_F_CALL, 0, 7, 6,
-	    (const uint8_t *)"a\nb\0\x1b[", NULL };
+	struct iovec iov = { (void *)p, len };
+	uint8_t hdr[DOPY_HDR_LEN];
+
+	dopy_frame_encode(hdr, type, id, (uint32_t)len);
+	dopy_log_frame(l, out, hdr, &iov, len > 0);
+}
+
+Test(log, frame_trace_is_decoded_and_made_safe)
+{
+	const char *names[] = { "x" };
+	struct dopy_buf b;
 	struct dopy_log l;
 	struct tmp t;
+	dopy_value *v;
 	const char *s;
-	uint8_t big[100];
+	char big[3000];
 
 	tmp_make(&t);
 	dopy_log_init(&l);
 	cr_assert_eq(dopy_log_open(&l, DOPY_LOG_FILE, t.path), 0);
-	dopy_log_frame(&l, "recv", &f);		/* not verbose: nothing */
+	dopy_buf_init(&b);
+	cr_assert_eq(dopy_msg_call_put(&b, "a\nb\x1b[", "m", names, 1), 0);
+	v = dopy_value_string("hi");
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	dopy_value_free(v);
+	log_frame(&l, 0, DOPY_F_CALL, 7, b.data, b.len);	/* not verbose */
 	cr_assert_str_eq(slurp(t.path), "");
 	l.verbose = 1;
-	dopy_log_frame(&l, "recv", &f);
+	log_frame(&l, 0, DOPY_F_CALL, 7, b.data, b.len);
 	s = slurp(t.path);
-	cr_assert(strstr(s, "recv CALL id=7 len=6 ") != NULL, "%s", s);
-	cr_assert(strstr(s, "a\\nb") != NULL, "%s", s);
+	cr_assert(strstr(s, "recv {\"frame\":\"CALL\",\"id\":7,") != NULL,
+	    "%s", s);
+	cr_assert(strstr(s, "\"object\":\"a\\u000ab\\u001b[\"") != NULL,
+	    "%s", s);
+	cr_assert(strstr(s, "\"args\":[{\"name\":\"x\",\"type\":\"string\","
+	    "\"value\":\"hi\"}]") != NULL, "%s", s);
 	cr_assert_null(strchr(s, '\x1b'), "escape reached the log: %s", s);
 	cr_assert_eq(strchr(s, '\n'), s + strlen(s) - 1, "one line: %s", s);
-	/* Long payloads are cut. */
-	memset(big, 'p', sizeof(big));
-	f.payload = big;
-	f.len = sizeof(big);
-	dopy_log_frame(&l, "send", &f);
+	/* What does not decode is said, not fatal; long lines are cut. */
+	log_frame(&l, 1, DOPY_F_REPLY, 8, (const uint8_t *)"junk", 4);
 	s = slurp(t.path);
-	cr_assert(strstr(s, "...") != NULL, "%s", s);
+	cr_assert(strstr(s, "send {\"frame\":\"REPLY\",\"id\":8,\"flags\":0,"
+	    "\"len\":4,\"bad\":") != NULL, "%s", s);
+	dopy_buf_reset(&b);
+	memset(big, 'p', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	v = dopy_value_string(big);
+	cr_assert_eq(dopy_encode(v, &b), 0);
+	dopy_value_free(v);
+	log_frame(&l, 1, DOPY_F_REPLY, 9, b.data, b.len);
+	s = slurp(t.path);
+	cr_assert(strstr(s, "ppp...") != NULL, "%s", s);
+	cr_assert_lt(strlen(strstr(s, "\"id\":9")), 1100, "%s", s);
+	dopy_buf_release(&b);
 	dopy_log_close(&l);
 	tmp_remove(&t);
 }
@@ -233,8 +265,6 @@ Test(log, never_stdout)
 	struct capture out, err;
 	struct tmp t;
 	char buf[4096], ebuf[4096];
-	struct dopy_frame f = { DOPY_F_HELLO, 0, 0, 3, (const uint8_t *)"abc",
-	    NULL };
 	enum dopy_log_sink sinks[] = { DOPY_LOG_STDERR, DOPY_LOG_FILE,
 	    DOPY_LOG_SYSLOG };
 	size_t i;
@@ -248,7 +278,7 @@ Test(log, never_stdout)
 		cr_assert_eq(dopy_log_open(&l, sinks[i], t.path), 0);
 		dopy_log(&l, LOG_ERR, "MESSAGE-%zu", i);
 		dopy_log(&l, LOG_DEBUG, "DEBUG-%zu", i);
-		dopy_log_frame(&l, "recv", &f);
+		log_frame(&l, 0, DOPY_F_HELLO, 0, (const uint8_t *)"abc", 3);
 		dopy_log_close(&l);
 	}
 	capture_end(&err, STDERR_FILENO, ebuf, sizeof(ebuf));

@@ -1334,7 +1334,8 @@ Test(server, serve_logs_to_file, .timeout = 15)
 	cr_assert_eq(peer_end(&p), 1);
 	peer_log(&p, buf, sizeof(buf));
 	cr_assert(strstr(buf, "dopy.VersionMismatch") != NULL, "%s", buf);
-	cr_assert(strstr(buf, "recv HELLO") != NULL, "verbose: %s", buf);
+	cr_assert(strstr(buf, "recv {\"frame\":\"HELLO\"") != NULL,
+	    "verbose: %s", buf);
 }
 
 /*

@@ -87,6 +87,10 @@ struct dopy_conn {
 	int			 deadline_ms;
 	uint8_t			 nonce[DOPY_NONCE_LEN];
 	struct dopy_session	*sess;	/* server side: the client, callback.c */
+	/* trace.c: DOPY_RECORD and DOPY_VERBOSE */
+	struct dopy_tap		 tap;
+	struct dopy_rec		*rec;
+	int			 verbose;
 
 	/* Lock order: wlock, then lock (the drain hook runs inside a
 	 * write and takes lock).  lock guards what follows and
@@ -375,5 +379,11 @@ void	 dopy_clientcb_run(dopy_conn *, uint32_t id, uint8_t *payload,
 /* cancel.c: the call a method runs in this thread, or NULL: client calls
  * made from it inherit its deadline and cancellation. */
 dopy_call *dopy_current_call(void);
+
+/* trace.c: watch a connection's frames as the environment asks
+ * (begin: before HELLO), again after a redial, no more (end). */
+void	 dopy_conn_trace_begin(dopy_conn *);
+void	 dopy_conn_trace_redial(dopy_conn *);
+void	 dopy_conn_trace_end(dopy_conn *);
 
 #endif /* DOPY_CLIENT_H */

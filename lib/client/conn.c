@@ -42,6 +42,8 @@ conn_new(int in, int out)
 		c->chan.drain_arg = c;
 	}
 	dopy_buf_init(&c->hello_out);
+	if (in >= 0)
+		dopy_conn_trace_begin(c);
 	c->pid = -1;
 	c->next_id = 1;
 	c->gen = 1;
@@ -545,6 +547,7 @@ dopy_conn_close(dopy_conn *c)
 	status = drop(c);
 	dopy_futures_detach(c);
 	pthread_mutex_unlock(&c->lock);
+	dopy_conn_trace_end(c);
 	dopy_chan_release(&c->chan);
 	dopy_server_free(c->local);
 	dopy_target_free(c->target);
@@ -618,6 +621,7 @@ redial(dopy_conn *c, dopy_error **ep)
 	dopy_chan_release(&c->chan);
 	c->chan = n->chan;
 	c->chan.drain_arg = c;
+	dopy_conn_trace_redial(c);
 	c->pid = n->pid;
 	free(c->server_software);
 	c->server_software = n->server_software;

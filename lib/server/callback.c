@@ -120,16 +120,12 @@ send_callback(struct dopy_session *s, uint32_t id, const char *object,
     const char *method, const dopy_args *args, dopy_error **ep)
 {
 	struct dopy_buf *b = &s->ch.wbuf;
-	struct dopy_frame f;
 	int r;
 
 	dopy_buf_reset(b);
 	if ((r = dopy_put_call(b, DOPY_F_CALLBACK, id, object, method, args,
 	    s->ch.max_frame, ep)) < 0)
 		return r;
-	f = (struct dopy_frame){ DOPY_F_CALLBACK, 0, id,
-	    (uint32_t)(b->len - DOPY_HDR_LEN), b->data + DOPY_HDR_LEN, NULL };
-	dopy_log_frame(&s->srv->log, "send", &f);
 	if ((r = dopy_chan_write(&s->ch, b->data, b->len)) < 0)
 		return named(ep, dopy_error_set(ep, r, "cannot call back "
 		    "%s.%s: %s", object, method, r == DOPY_E_CLOSED ?

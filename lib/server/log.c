@@ -2,16 +2,16 @@
  * log.c - where a server's diagnostics go: syslog by default, stderr or
  * a file on request, never stdout (that is the wire).
  */
-#define LIBBSD_OPENBSD_VIS 1	/* strvisx(dst, src, len, flag) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <vis.h>
 
 #include "server/server.h"
 
@@ -157,21 +157,25 @@ dopy_vlog_limited(struct dopy_log *l, struct dopy_lograte *r, int prio,
 		vlog(l, prio, fmt, ap);
 }
 
-/* -v: one line per frame, with up to 64 payload bytes made printable. */
+/* A frame's line is cut to fit vlog's message. */
+#define FRAME_LINE_MAX	1000
+
+/* -v: one line per frame, as dopy-dump(1) prints it. */
 void
-dopy_log_frame(struct dopy_log *l, const char *dir, const struct dopy_frame *f)
+dopy_log_frame(struct dopy_log *l, int out, const uint8_t *hdr,
+    const struct iovec *pl, int cnt)
 {
-	char vis[64 * 4 + 1];
-	size_t n;
+	const uint8_t *p;
+	uint8_t *copy;
+	size_t len;
+	char *json = NULL;
 
 	if (!l->verbose)
 		return;
-	n = f->len < 64 ? f->len : 64;
-	vis[0] = '\0';
-	if (f->payload != NULL && n > 0)
-		strvisx(vis, (const char *)f->payload, n,
-		    VIS_CSTYLE | VIS_OCTAL | VIS_NL | VIS_TAB);
-	dopy_log(l, LOG_DEBUG, "%s %s id=%u len=%u %s%s", dir,
-	    dopy_frame_type_name(f->type), f->id, f->len, vis,
-	    f->len > 64 ? "..." : "");
+	if ((p = dopy_tap_flat(pl, cnt, &len, &copy)) != NULL)
+		json = dopy_frame_json(hdr, p, len, NULL, FRAME_LINE_MAX);
+	dopy_log(l, LOG_DEBUG, "%s %s", out ? "send" : "recv",
+	    json != NULL ? json : "(out of memory)");
+	free(json);
+	free(copy);
 }

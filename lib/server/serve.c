@@ -27,11 +27,6 @@
 static int
 send_frame(struct dopy_session *c, uint8_t type, uint32_t id)
 {
-	struct dopy_frame f = { type, 0, id,
-	    (uint32_t)dopy_buf_size(&c->ch.wbuf, DOPY_HDR_LEN),
-	    c->ch.wbuf.data + DOPY_HDR_LEN, NULL };
-
-	dopy_log_frame(&c->srv->log, "send", &f);
 	return dopy_chan_send(&c->ch, type, id);
 }
 
@@ -191,7 +186,6 @@ check_response(struct dopy_session *c, const uint8_t *nc, const uint8_t *ns)
 	if (r < 0)
 		return auth_failed(c, r == DOPY_E_CLOSED ? "the client left "
 		    "(it holds another key or none)" : dopy_strerror(r));
-	dopy_log_frame(&c->srv->log, "recv", &f);
 	if (f.type != DOPY_F_AUTH ||
 	    dopy_images_split(f.payload, f.len, img, 2, &n, err,
 	    sizeof(err)) < 0 || n != 1 ||
@@ -223,7 +217,6 @@ hello(struct dopy_session *c)
 	dopy_chan_deadline(&c->ch, c->srv->handshake_ms);
 	if ((r = dopy_chan_read(&c->ch, &f)) < 0)
 		return fatal(c, r) < 0 ? r : DOPY_E_CLOSED;
-	dopy_log_frame(&c->srv->log, "recv", &f);
 	if (f.type != DOPY_F_HELLO || f.id != 0) {
 		conn_error(c, 0, "dopy.ProtocolError", "expected HELLO with "
 		    "call id 0, got %s with call id %u",
@@ -615,7 +608,6 @@ dopy_session_step(struct dopy_session *c, int wait_ms, int top)
 		dopy_callback_set_over(c, r);
 		return r;
 	}
-	dopy_log_frame(&c->srv->log, "recv", &f);
 	if ((r = handle(c, &f)) == 0)
 		return 0;
 	/* A broken rule was answered already; a client that cannot be
@@ -689,6 +681,7 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	dopy_chan_init(&c->ch, in, out);
 	/* A client that stops reading must not pin us (dopyd(8) -w). */
 	dopy_chan_send_deadline(&c->ch, dopy_server_send_ms(c->srv));
+	dopy_record_begin(c);
 	if (c->srv->proctitle)
 		setproctitle("%s hello", peer_text(c));
 	dopy_crash_begin(c);
@@ -725,6 +718,7 @@ dopy_session_serve(struct dopy_session *c, int in, int out)
 	dopy_callback_end(c);
 	dopy_stub_session_end(c);
 	dopy_crash_end(c);
+	dopy_record_end(c);
 	dopy_chan_release(&c->ch);
 	return r;
 }

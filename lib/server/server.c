@@ -77,6 +77,7 @@ dopy_server_free(dopy_server *s)
 		s->owned[i].free(s->owned[i].p);
 	free(s->owned);
 	dopy_key_free(s->key);
+	dopy_record_free(s);
 	free(s->lopt.names);		/* the strings are argv's */
 	dopy_log_close(&s->log);
 	pthread_mutex_destroy(&s->lock);

@@ -39,9 +39,9 @@ struct dopy_lograte {
 };
 void	 dopy_vlog_limited(struct dopy_log *, struct dopy_lograte *,
 	    int prio, const char *fmt, va_list);
-/* Debug trace of one frame, peer strings made safe with strvis. */
-void	 dopy_log_frame(struct dopy_log *, const char *dir,
-	    const struct dopy_frame *);
+/* -v: one frame (out 0: read, 1: written) as dopy-dump(1) prints it. */
+void	 dopy_log_frame(struct dopy_log *, int out, const uint8_t *hdr,
+	    const struct iovec *payload, int cnt);
 
 /* ---- server side ---- */
 struct dopy_callmsg;
@@ -145,6 +145,10 @@ struct dopy_server {
 		char				*text;
 	}			*stubdefs;
 	size_t			 nstubdefs;
+	/* record.c: dopyd -Y and -W */
+	char			*rec_path;
+	char			**rec_omit;	/* "object.method" */
+	size_t			 nrec_omit;
 };
 /* Who is on the other end, whichever launcher started us. */
 struct dopy_peer {
@@ -209,7 +213,15 @@ struct dopy_session {
 	/* isolate.c: this process is an isolated call's child, its
 	 * channel the pipes to the connection process. */
 	int			 iso_child;
+	/* record.c: the channel's tap, and the recording it feeds */
+	struct dopy_tap		 tap;
+	struct dopy_rec		*rec;
 };
+/* record.c: watch the session's frames (recording, -v) or not. */
+void	 dopy_record_begin(struct dopy_session *);
+void	 dopy_record_end(struct dopy_session *);
+void	 dopy_record_free(dopy_server *);
+int	 dopy_recorder_add(dopy_server *);
 /* serve.c: log a complaint about the peer, within its rate limit. */
 void	 dopy_session_complain(struct dopy_session *, int prio,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

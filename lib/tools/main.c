@@ -18,7 +18,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:de:EhI:i:k:l:L:M:m:n:N:p:P:R:r:S:st:T:u:vw:X"
+#define OPTSTRING	"Bc:C:de:EhI:i:k:l:L:M:m:n:N:p:P:R:r:S:st:T:u:vW:w:XY:"
 /* DOPY_MAINOPT_MAX leaves 64 bytes for it. */
 _Static_assert(sizeof(OPTSTRING) <= 64, "OPTSTRING outgrows DOPY_MAINOPT_MAX");
 
@@ -43,7 +43,8 @@ usage(FILE *f, const char *prog, const struct dopy_option *own)
 	    "[-p pidfile]\n"
 	    "       %*s [-R refage] [-r maxrefs] [-S sandbox] [-T grace] "
 	    "[-t handshake]\n"
-	    "       %*s [-u user[:group]] [-w send]\n",
+	    "       %*s [-u user[:group]] [-W object.method] [-w send] "
+	    "[-Y recording]\n",
 	    prog, w, "", w, "", w, "", w, "", w, "");
 	dopy_mainopt_usage(f, own, prog);
 }
@@ -101,13 +102,21 @@ help(const char *prog, const struct dopy_option *own)
 	    "  -t handshake seconds a client gets to complete HELLO "
 	    "(default 20)\n"
 	    "  -u user      switch to user[:group] after binding\n"
-	    "  -v           log every frame (debug)\n"
+	    "  -v           log every frame, decoded as dopy-dump(1) prints "
+	    "it (debug)\n"
+	    "  -W object.method  record calls of the method (object.* for "
+	    "all) without\n"
+	    "               arguments or answers: secrets stay out of -Y\n"
 	    "  -w send      close a connection that takes no reply bytes "
 	    "for send seconds\n"
 	    "               (default: the idle limit, else %d)\n"
 	    "  -X           no crash reports: a fatal signal ends the server "
 	    "as it would\n"
-	    "               without dopy (for a debugger)\n",
+	    "               without dopy (for a debugger)\n"
+	    "  -Y recording append every connection's frames to the file "
+	    "recording\n"
+	    "               (dopy-dump(1)); the object recorder starts and "
+	    "stops it\n",
 	    DOPY_FRAME_DEFAULT, DOPY_FRAME_MIN, DOPY_MAX_REFS,
 	    DOPY_SEND_MS / 1000);
 	dopy_mainopt_help(own, prog);
@@ -142,6 +151,9 @@ struct opts {
 	const char		**msandbox;	/* -M, as given */
 	size_t			 nmsandbox;
 	const char		*sandbox;	/* -S */
+	const char		*record;	/* -Y */
+	const char		**omit;		/* -W, as given */
+	size_t			 nomit;
 	int			 verbose;
 	const struct dopy_option *own;	/* the program's options */
 	char			 optstring[DOPY_MAINOPT_MAX];
@@ -289,6 +301,12 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 			break;
 		case 'u': l->user = optarg; break;
 		case 'v': o->verbose = 1; break;
+		case 'W': if (spec_add(&o->omit, &o->nomit, optarg) < 0) {
+				fprintf(stderr, "%s: out of memory\n", prog);
+				return 2;
+			}
+			break;
+		case 'Y': o->record = optarg; break;
 		case 'w': v = number(prog, ch, optarg, 1, 86400);
 			s->send_ms = (int)v * 1000;
 			break;
@@ -358,6 +376,40 @@ sandbox_all(dopy_server *s, struct opts *o, const char *prog)
 	return 0;
 }
 
+/* -W OBJECT.METHOD (the method after the last dot; "*": all of the
+ * object's) and -Y: 0, or 2 after saying why not. */
+static int
+record_all(dopy_server *s, struct opts *o, const char *prog)
+{
+	char name[512], *dot;
+	size_t i;
+	int r;
+
+	if (o->nomit > 0 && o->record == NULL) {
+		fprintf(stderr, "%s: -W leaves calls out of a recording: it "
+		    "needs -Y\n", prog);
+		return 2;
+	}
+	for (i = 0; i < o->nomit; i++) {
+		if (strlcpy(name, o->omit[i], sizeof(name)) >= sizeof(name) ||
+		    (dot = strrchr(name, '.')) == NULL || dot == name ||
+		    dot[1] == '\0' || (*dot = '\0', dopy_server_record_omit(s,
+		    name, strcmp(dot + 1, "*") == 0 ? NULL : dot + 1) < 0)) {
+			fprintf(stderr, "%s: -W %s: want object.method or "
+			    "object.*\n", prog, o->omit[i]);
+			return 2;
+		}
+	}
+	if (o->record != NULL &&
+	    (r = dopy_server_record(s, o->record)) < 0) {
+		fprintf(stderr, "%s: -Y %s: %s\n", prog, o->record,
+		    r == DOPY_E_INVAL ? "not a dopy recording" :
+		    strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
 /* What the options make before anything is served: 0, or 2 after
  * saying what is wrong. */
 static int
@@ -378,7 +430,8 @@ set_up(dopy_server *s, struct opts *o, const char *prog)
 		fprintf(stderr, "%s: %s\n", prog, dopy_server_errmsg(s));
 		return 2;
 	}
-	if ((r = isolate_all(s, o, prog)) != 0)
+	if ((r = isolate_all(s, o, prog)) != 0 ||
+	    (r = record_all(s, o, prog)) != 0)
 		return r;
 	return sandbox_all(s, o, prog);
 }
@@ -456,6 +509,7 @@ dopy_main_opts(dopy_server *s, int argc, char *argv[],
 		r = set_up(s, &o, prog);
 	free(o.isolate);
 	free(o.msandbox);
+	free(o.omit);
 	if (r != 0)
 		return r == 1 ? 0 : r;
 	/* A listening socket may come from systemd (Accept=no, fd 3) or

@@ -44,6 +44,7 @@ dopy_chan_init(struct dopy_chan *c, int in, int out)
 	c->big_open = 0;
 	c->send_ms = 0;
 	c->stalled = 0;
+	c->tap = NULL;
 }
 
 int64_t
@@ -205,8 +206,27 @@ big_finish(struct dopy_chan *c, struct dopy_frame *f)
 	return 0;
 }
 
+static int read_frame(struct dopy_chan *, struct dopy_frame *);
+
 int
 dopy_chan_read(struct dopy_chan *c, struct dopy_frame *f)
+{
+	uint8_t hdr[DOPY_HDR_LEN];
+	struct iovec iov;
+	int r;
+
+	if ((r = read_frame(c, f)) < 0 || c->tap == NULL)
+		return r;
+	dopy_frame_encode(hdr, f->type, f->id, f->len);
+	dopy_frame_set_flags(hdr, f->flags);
+	iov.iov_base = (void *)f->payload;
+	iov.iov_len = f->len;
+	c->tap->frame(c->tap, 0, hdr, &iov, f->len > 0);
+	return 0;
+}
+
+static int
+read_frame(struct dopy_chan *c, struct dopy_frame *f)
 {
 	const uint8_t *hdr;
 	int r;
@@ -443,6 +463,8 @@ dopy_chan_write(struct dopy_chan *c, const void *p, size_t len)
 {
 	struct iovec iov = { (void *)p, len };
 
+	if (c->tap != NULL)
+		dopy_tap_frames(c->tap, &iov, len > 0);
 	return write_iov(c, &iov, len > 0);
 }
 
@@ -471,6 +493,8 @@ dopy_chan_flush(struct dopy_chan *c)
 		at = b->ref[i].at;
 	}
 	cnt = piece(iov, cnt, b->data + at, b->len - at);
+	if (c->tap != NULL)
+		dopy_tap_frames(c->tap, iov, cnt);
 	r = write_iov(c, iov, cnt);
 	/* What they point to is the caller's, and may go now. */
 	b->nrefs = 0;

@@ -778,13 +778,10 @@ utf8_len(const uint8_t *s, size_t n)
  * a reader gets the bytes back by taking every code point as a byte.
  */
 static void
-json_string(struct out *o, const dopy_value *v)
+json_chars(struct out *o, const uint8_t *p, size_t n, int bytes)
 {
-	const uint8_t *p;
-	size_t i, n, u;
-	int bytes = dopy_value_kind(v) == DOPY_BYTES;
+	size_t i, u;
 
-	p = dopy_value_get_bytes(v, &n);
 	put(o, "\"", 1);
 	for (i = 0; i < n; i += u) {
 		u = 1;
@@ -802,6 +799,26 @@ json_string(struct out *o, const dopy_value *v)
 		}
 	}
 	put(o, "\"", 1);
+}
+
+static void
+json_string(struct out *o, const dopy_value *v)
+{
+	const uint8_t *p;
+	size_t n;
+
+	p = dopy_value_get_bytes(v, &n);
+	json_chars(o, p, n, dopy_value_kind(v) == DOPY_BYTES);
+}
+
+int
+dopy_json_quote(struct dopy_buf *b, const void *p, size_t n, int bytes)
+{
+	struct out o = { *b, 0 };
+
+	json_chars(&o, p, n, bytes);
+	*b = o.b;
+	return o.failed ? DOPY_E_NOMEM : 0;
 }
 
 static void

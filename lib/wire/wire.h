@@ -174,6 +174,9 @@ struct dopy_chan {
 	 * so the channel is stalled: writes fail and reads see EOF. */
 	int		 send_ms;
 	int		 stalled;
+	/* Shown every whole frame read or about to be written (tap.c):
+	 * recording and -v.  NULL on the fast path. */
+	struct dopy_tap	*tap;
 };
 void	 dopy_chan_init(struct dopy_chan *, int in, int out);
 void	 dopy_chan_release(struct dopy_chan *);
@@ -213,6 +216,91 @@ int	 dopy_chan_send_deadline(struct dopy_chan *, int ms);
 int	 dopy_chan_take_input(struct dopy_chan *, int wait);
 /* Write len bytes of whole frames; DOPY_E_CLOSED on EPIPE. */
 int	 dopy_chan_write(struct dopy_chan *, const void *, size_t len);
+
+/* ---- tap.c: what a channel shows of its frames ---- */
+/*
+ * A tap sees each frame a channel reads, and each it writes just before
+ * the write, whole: header first, the payload in pieces (a large value
+ * is not copied).  Recording (rec.c) and -v logs are taps.
+ */
+struct iovec;
+struct dopy_tap {
+	void	(*frame)(struct dopy_tap *, int out, const uint8_t *hdr,
+		    const struct iovec *payload, int cnt);
+};
+/* Split len bytes of whole frames held in cnt pieces into frames for
+ * t; a header split across pieces (never made here) is copied. */
+void	 dopy_tap_frames(struct dopy_tap *t, const struct iovec *iov,
+	    int cnt);
+/* A frame's payload in one block: the first piece when there is only
+ * one, else a malloc'd copy in *copy (NULL on failure, or when none is
+ * needed). */
+const uint8_t *dopy_tap_flat(const struct iovec *payload, int cnt,
+	    size_t *len, uint8_t **copy);
+
+/* literal.c: append p as a JSON string, as dopy_value_json() writes a
+ * string (bytes set: a bytes value). */
+int	 dopy_json_quote(struct dopy_buf *, const void *p, size_t n,
+	    int bytes);
+
+/* ---- framejson.c: a frame as one line of JSON (dopy-dump(1)) ---- */
+/* extra: members put first (such as "dir":"in"), or NULL; max: a line
+ * longer than max bytes (0: no limit) is cut there and ends in "...",
+ * for logs.  malloc'd, or NULL without memory.  Never fails on a bad
+ * payload: it says what it could not decode in "bad". */
+char	*dopy_frame_json(const uint8_t hdr[DOPY_HDR_LEN],
+	    const uint8_t *payload, size_t len, const char *extra,
+	    size_t max);
+
+/* ---- rec.c, recread.c: recordings (dopy-dump(1) has the layout) ---- */
+#define DOPY_REC_FILE_MAGIC	"dopy-rec"	/* a file's first 8 bytes */
+#define DOPY_REC_FILEHDR	16	/* magic, version, state, zeros */
+#define DOPY_REC_STATE_AT	9	/* 1: recording, 0: paused */
+#define DOPY_REC_HDR		48	/* each record's own header */
+#define DOPY_REC_OMIT		0x01	/* arguments or payload left out */
+#define DOPY_REC_CUT		0x02	/* payload too large to keep */
+#define DOPY_REC_MAX		(1u << 30)	/* largest payload kept */
+struct dopy_rec;
+/* Append to the recording at path, made (recording) if missing;
+ * DOPY_E_INVAL when path is something else. side: 's' or 'c'. */
+int	 dopy_rec_open(const char *path, char side, struct dopy_rec **);
+void	 dopy_rec_close(struct dopy_rec *);
+/* The next connection of this process (a new serial). */
+void	 dopy_rec_next_conn(struct dopy_rec *);
+/* Calls of these methods ("object.method", or "object.*") are recorded
+ * without arguments and their answers without payload; the list stays
+ * the caller's. */
+void	 dopy_rec_omit(struct dopy_rec *, char *const *list, size_t n);
+/* One frame read (out 0) or about to be written (out 1). */
+void	 dopy_rec_frame(struct dopy_rec *, int out, const uint8_t *hdr,
+	    const struct iovec *payload, int cnt);
+/* Start (on) or pause recording into path for every process appending
+ * to it, making the file if missing; 0 or DOPY_E_*. */
+int	 dopy_rec_switch(const char *path, int on);
+/* A record's check: BLAKE2b-128 of its header's first 32 bytes and of
+ * the frame. */
+void	 dopy_rec_check(const uint8_t *hdr, const struct iovec *frame,
+	    int cnt, uint8_t out[16]);
+/* One record as read. */
+struct dopy_recent {
+	uint64_t	 time_ns;
+	uint32_t	 seq, pid, conn, orig_len;
+	char		 side, dir;		/* 's'/'c', 'i'/'o' */
+	uint8_t		 flags;
+	const uint8_t	*hdr;			/* the frame: 12 bytes */
+	const uint8_t	*payload;		/* valid until the next */
+	size_t		 len;
+};
+struct dopy_recread;
+/* Read records from fd (not closed by us). */
+struct dopy_recread *dopy_recread_new(int fd);
+void	 dopy_recread_free(struct dopy_recread *);
+/* 1 with a record, 0 at the end, DOPY_E_SYS or DOPY_E_NOMEM.  *skipped:
+ * bytes passed over before it (torn or truncated records, garbage). */
+int	 dopy_recread_next(struct dopy_recread *, struct dopy_recent *,
+	    size_t *skipped);
+/* The state byte of the file header, or -1 when it has none. */
+int	 dopy_recread_state(const struct dopy_recread *);
 
 /* ---- type.c ---- */
 struct dopy_type {
