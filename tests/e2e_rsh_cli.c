@@ -83,13 +83,13 @@ Test(rsh_cli, help_names_every_option, .timeout = 20)
 Test(rsh_cli, usage_is_the_synopsis, .timeout = 20)
 {
 	char *help = help_text("-h"), *syn = man_section("SYNOPSIS");
-	const char *want[] = { "[-hjo] [--deadline=ms] [--deliver=program] "
+	const char *want[] = { "[-hjov] [--deadline=ms] [--deliver=program] "
 	    "[--graceful=error]\n                [--json=mode] [-k keyfile] "
 	    "[-t timeout] target [object [method\n                [arg | "
 	    "name=value ...]]]\n",
-	    "dopy-rsh -b [-j] [--deadline=ms] [--deliver=program] "
+	    "dopy-rsh -b [-jv] [--deadline=ms] [--deliver=program] "
 	    "[--graceful=error]\n                [--json=mode] [-k keyfile] "
-	    "[-t timeout] target [object]\n", "dopy-rsh -i [-j] "
+	    "[-t timeout] target [object]\n", "dopy-rsh -i [-jv] "
 	    "[--deadline=ms] [--deliver=program] [--json=mode]\n"
 	    "                [--prompt=text] [-k keyfile] [-t timeout] "
 	    "target\n" };
@@ -108,7 +108,7 @@ Test(rsh_cli, usage_is_the_synopsis, .timeout = 20)
  * the man page. */
 Test(rsh_cli, help_usage_targets_and_page, .timeout = 20)
 {
-	const char *want[] = { "usage: dopy-rsh [-hjo]", "\n       dopy-rsh -b",
+	const char *want[] = { "usage: dopy-rsh [-hjov]", "\n       dopy-rsh -b",
 	    "\n       dopy-rsh -i", "\n  fd:n", "\n  tcp://host:port", "tcp:host:port", "\n  unix:path",
 	    "\n  ssh://", "\n  name:", "\n  exec:command", "dopy-rsh(1)" };
 	char *help = help_text("-h"), *h2 = help_text("--help");
