@@ -210,6 +210,7 @@ asan-build: $(IDL_GEN)
 	ar rcs tests/asan/lib/libdopy.a $(patsubst %.c,tests/asan/%.o,$(LIB_SRCS))
 	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
 	    "dopy-rsh $(notdir $(basename $(wildcard bin/rsh_*.c)))" \
+	    "dopy-replay $(notdir $(basename $(wildcard bin/replay_*.c)))" \
 	    dopyclient dopy-idl; do \
 	    srcs=""; for s in $$p; do srcs="$$srcs bin/$$s.c"; done; \
 	    case $$p in dopy-rsh*) xl="$(JSON_LIBS) $(EDIT_LIBS)";; \
