@@ -36,7 +36,7 @@ LAYERS    = wire client server store tools idl
 LIB_SRCS  = $(sort $(wildcard lib/*.c $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 LIB_HDRS  = $(sort $(wildcard lib/*.h lib/*/*.h))
 LIB_OBJS  = $(LIB_SRCS:.c=.o)
-PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient bin/dopy-idl
+PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient bin/dopy-idl bin/dopy-replay
 MANPAGES  = $(wildcard man/*.[1-9])
 UNIT_SRCS = $(sort $(wildcard tests/test_*.c))
 E2E_SRCS  = $(sort $(wildcard tests/e2e_*.c))
@@ -132,6 +132,13 @@ bin/dopy-rsh: $(RSH_OBJS) $(IDL_PARSE_OBJS) lib/libdopy.so
 bin/dopy-idl: bin/dopy-idl.o lib/libdopy.a
 	$(CC) -o $@ bin/dopy-idl.o lib/libdopy.a $(LDFLAGS) $(LIBS)
 
+# dopy-replay speaks the wire by hand through the client's internals
+# (lib/client/client.h), which the shared library does not export.
+REPLAY_OBJS = bin/dopy-replay.o $(patsubst %.c,%.o,$(sort $(wildcard \
+	    bin/replay_*.c)))
+bin/dopy-replay: $(REPLAY_OBJS) lib/libdopy.a
+	$(CC) -o $@ $(REPLAY_OBJS) lib/libdopy.a $(LDFLAGS) $(LIBS)
+
 bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 	$(CC) -o $@ bin/dopyclient.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
 
@@ -203,6 +210,7 @@ asan-build: $(IDL_GEN)
 	ar rcs tests/asan/lib/libdopy.a $(patsubst %.c,tests/asan/%.o,$(LIB_SRCS))
 	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
 	    "dopy-rsh $(notdir $(basename $(wildcard bin/rsh_*.c)))" \
+	    "dopy-replay $(notdir $(basename $(wildcard bin/replay_*.c)))" \
 	    dopyclient dopy-idl; do \
 	    srcs=""; for s in $$p; do srcs="$$srcs bin/$$s.c"; done; \
 	    case $$p in dopy-rsh*) xl="$(JSON_LIBS) $(EDIT_LIBS)";; \

@@ -456,6 +456,16 @@ int		 dopy_server_record(dopy_server *, const char *path);
  * their arguments, and their answers without payload: secrets. */
 int		 dopy_server_record_omit(dopy_server *, const char *object,
 		    const char *method);
+/*
+ * Answer every call from the recording at path (dopy-dump(1)) instead
+ * of the registered objects: a call whose object, method, argument
+ * names and argument images were recorded gets the recorded ITEMs and
+ * REPLY or ERROR, each repeat the next recorded answer (the last one
+ * once they are used up); any other call gets dopy.Unrecorded.
+ * Callbacks are not played.  0; DOPY_E_SYS (errno) when path cannot be
+ * opened, DOPY_E_INVAL when it is not a recording, DOPY_E_NOMEM.
+ */
+int		 dopy_server_fake(dopy_server *, const char *path);
 
 /*
  * Progress (dopy(5) PROGRESS frames): a long method calls this now and

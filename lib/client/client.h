@@ -288,6 +288,10 @@ dopy_target *dopy_target_dup(const dopy_target *);
 /* connect.c: the local command that runs remote (a shell command line,
  * as ssh passes it on) on the ssh target t; NULL without memory. */
 char	*dopy_ssh_command(const dopy_target *t, const char *remote);
+/* connect.c: open t's transport without HELLO: a socket (in == out,
+ * *pid -1) or a spawned command's pipes (*pid its pid); 0 or DOPY_E_*. */
+int	 dopy_target_dial_raw(const dopy_target *t, int *in, int *out,
+	    pid_t *pid, dopy_error **);
 /* connect.c: s in single quotes for a POSIX shell, appended to f. */
 void	 dopy_shquote(FILE *f, const char *s);
 /*

@@ -301,6 +301,37 @@ dial(const dopy_target *t, const dopy_key *key, int flags, dopy_conn **cp,
 	}
 }
 
+/*
+ * The transport alone, no HELLO: a replay (dopy-replay(1)) sends the
+ * recorded one itself.  A name: or a delivery needs the library's own
+ * exchanges first, so they are refused.
+ */
+int
+dopy_target_dial_raw(const dopy_target *t, int *in, int *out, pid_t *pid,
+    dopy_error **ep)
+{
+	char *cmd;
+	int fd = -1, r;
+
+	*pid = -1;
+	if (t->kind == DOPY_TARGET_TCP || t->kind == DOPY_TARGET_UNIX) {
+		r = t->kind == DOPY_TARGET_TCP ? tcp_socket(t, &fd, ep) :
+		    unix_socket(t, &fd, ep);
+		*in = *out = fd;
+		return r;
+	}
+	if (t->kind == DOPY_TARGET_NAME || t->deliver != NULL)
+		return dopy_error_set(ep, DOPY_E_USAGE, "a name: target or a "
+		    "delivery cannot be dialled without HELLO");
+	if (t->kind == DOPY_TARGET_EXEC)
+		return dopy_spawn(t->command, in, out, pid, ep);
+	if ((cmd = dopy_ssh_command(t, t->command)) == NULL)
+		return dopy_error_set(ep, DOPY_E_NOMEM, "no memory");
+	r = dopy_spawn(cmd, in, out, pid, ep);
+	free(cmd);
+	return r;
+}
+
 int
 dopy_target_connect_key(const dopy_target *t, const dopy_key *key,
     dopy_conn **cp, dopy_error **ep)

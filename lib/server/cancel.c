@@ -24,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/uio.h>
 
 #include "client/client.h"
+
 #include "server/server.h"
 
 static __thread dopy_call *current;
@@ -161,6 +163,19 @@ dopy_cancel_readable(struct dopy_session *c)
 	return more_wanted(c);
 }
 
+/* A CANCEL taken out of the buffer never reaches dopy_chan_read: the
+ * tap (a recording, -v) is shown it here, or a replay would lack it. */
+static void
+show_cancel(struct dopy_session *c, const uint8_t *frame, size_t flen)
+{
+	struct iovec iov = { (void *)(frame + DOPY_HDR_LEN),
+	    flen - DOPY_HDR_LEN };
+
+	if (c->ch.tap != NULL)
+		c->ch.tap->frame(c->ch.tap, 0, frame, &iov,
+		    flen > DOPY_HDR_LEN);
+}
+
 /* Act on and remove the CANCELs among the whole frames buffered. */
 static void
 scan(struct dopy_session *c)
@@ -179,6 +194,7 @@ scan(struct dopy_session *c)
 		if (b->len - off < flen)
 			break;
 		if (act && f.type == DOPY_F_CANCEL && f.id != 0) {
+			show_cancel(c, b->data + off, flen);
 			cancel_id(c, f.id);
 			memmove(b->data + off, b->data + off + flen,
 			    b->len - off - flen);

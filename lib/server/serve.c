@@ -472,6 +472,8 @@ handle(struct dopy_session *c, const struct dopy_frame *f)
 {
 	if (breaks_rules(c, f))
 		return DOPY_E_PROTO;
+	if (dopy_fake_takes(c->srv, f->type))	/* dopyd -F */
+		return dopy_fake_frame(c, f);
 	switch (f->type) {
 	case DOPY_F_CALL:
 		return handle_call(c, f, 0);

@@ -149,6 +149,7 @@ struct dopy_server {
 	char			*rec_path;
 	char			**rec_omit;	/* "object.method" */
 	size_t			 nrec_omit;
+	struct dopy_fake	*fake;		/* fake.c: dopyd -F, or NULL */
 };
 /* Who is on the other end, whichever launcher started us. */
 struct dopy_peer {
@@ -222,6 +223,11 @@ void	 dopy_record_begin(struct dopy_session *);
 void	 dopy_record_end(struct dopy_session *);
 void	 dopy_record_free(dopy_server *);
 int	 dopy_recorder_add(dopy_server *);
+/* fake.c: whether a frame of this type goes to the fake server (s has
+ * one, and it is a call, an item, a CANCEL or a RELEASE). */
+int	 dopy_fake_takes(const dopy_server *, uint8_t type);
+/* fake.c: answer it from the recording; 0 or the failed write's code. */
+int	 dopy_fake_frame(struct dopy_session *, const struct dopy_frame *);
 /* serve.c: log a complaint about the peer, within its rate limit. */
 void	 dopy_session_complain(struct dopy_session *, int prio,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -18,7 +18,7 @@
 
 extern char **environ;
 
-#define OPTSTRING	"Bc:C:de:EhI:i:k:l:L:M:m:n:N:p:P:R:r:S:st:T:u:vW:w:XY:"
+#define OPTSTRING	"Bc:C:de:EF:hI:i:k:l:L:M:m:n:N:p:P:R:r:S:st:T:u:vW:w:XY:"
 /* DOPY_MAINOPT_MAX leaves 64 bytes for it. */
 _Static_assert(sizeof(OPTSTRING) <= 64, "OPTSTRING outgrows DOPY_MAINOPT_MAX");
 
@@ -35,9 +35,10 @@ usage(FILE *f, const char *prog, const struct dopy_option *own)
 
 	fprintf(f, "usage: %s [-BdEhsvX] [-C perpeer] [-c maxconn] "
 	    "[-e eventdir]\n"
-	    "       %*s [-I object.method[=grace]] [-i idle] [-k keyfile] "
-	    "[-L logfile]\n"
-	    "       %*s [-l address] [-M object.method=sandbox] "
+	    "       %*s [-F recording] [-I object.method[=grace]] [-i idle]\n"
+	    "       %*s [-k keyfile] [-L logfile]"
+	    " [-l address]\n"
+	    "       %*s [-M object.method=sandbox] "
 	    "[-m maxframe]\n"
 	    "       %*s [-N namingdir] [-n name[=object]] [-P posdir] "
 	    "[-p pidfile]\n"
@@ -45,7 +46,7 @@ usage(FILE *f, const char *prog, const struct dopy_option *own)
 	    "[-t handshake]\n"
 	    "       %*s [-u user[:group]] [-W object.method] [-w send] "
 	    "[-Y recording]\n",
-	    prog, w, "", w, "", w, "", w, "", w, "");
+	    prog, w, "", w, "", w, "", w, "", w, "", w, "");
 	dopy_mainopt_usage(f, own, prog);
 }
 
@@ -65,6 +66,9 @@ help(const char *prog, const struct dopy_option *own)
 	    "  -e dir       serve the event service over the event log in "
 	    "dir\n"
 	    "  -E           send errors without remote trace, host or pid\n"
+	    "  -F recording answer every call from the recording "
+	    "(dopy-replay(1)),\n"
+	    "               not from this server's objects\n"
 	    "  -h           show this help\n"
 	    "  -I object.method[=grace]  run each call of the method in a "
 	    "child process,\n"
@@ -152,6 +156,7 @@ struct opts {
 	size_t			 nmsandbox;
 	const char		*sandbox;	/* -S */
 	const char		*record;	/* -Y */
+	const char		*fake;		/* -F */
 	const char		**omit;		/* -W, as given */
 	size_t			 nomit;
 	int			 verbose;
@@ -250,6 +255,7 @@ parse(dopy_server *s, struct opts *o, int argc, char *argv[],
 		case 'd': o->sink = DOPY_LOG_STDERR; break;
 		case 'e': o->events = optarg; break;
 		case 'E': dopy_server_set_traces(s, 0); break;
+		case 'F': o->fake = optarg; break;
 		case 'n': if (dopy_register_add(s, optarg) < 0) {
 				fprintf(stderr, "%s: -n %s: want NAME or "
 				    "NAME=OBJECT, NAME up to 255 bytes\n", prog,
@@ -410,6 +416,20 @@ record_all(dopy_server *s, struct opts *o, const char *prog)
 	return 0;
 }
 
+/* -F: 0, or 2 after saying why not. */
+static int
+fake_from(dopy_server *s, const char *path, const char *prog)
+{
+	int r;
+
+	if (path == NULL || (r = dopy_server_fake(s, path)) == 0)
+		return 0;
+	fprintf(stderr, "%s: -F %s: %s\n", prog, path, r == DOPY_E_INVAL ?
+	    "not a dopy recording" : r == DOPY_E_SYS ? strerror(errno) :
+	    dopy_strerror(r));
+	return 2;
+}
+
 /* What the options make before anything is served: 0, or 2 after
  * saying what is wrong. */
 static int
@@ -431,7 +451,8 @@ set_up(dopy_server *s, struct opts *o, const char *prog)
 		return 2;
 	}
 	if ((r = isolate_all(s, o, prog)) != 0 ||
-	    (r = record_all(s, o, prog)) != 0)
+	    (r = record_all(s, o, prog)) != 0 ||
+	    (r = fake_from(s, o->fake, prog)) != 0)
 		return r;
 	return sandbox_all(s, o, prog);
 }

@@ -570,6 +570,11 @@ struct dopy_callmsg {
 int	 dopy_msg_call_get(const uint8_t *, size_t, struct dopy_callmsg *,
 	    char *err, size_t errlen);
 void	 dopy_msg_call_release(struct dopy_callmsg *);
+/* Where a CALL or ONEWAY payload's call header begins: after the
+ * deadline image when flags has DOPY_FL_DEADLINE, else at 0.  0, or
+ * DOPY_E_PROTO when there is no such image. */
+int	 dopy_msg_call_body(const uint8_t *, size_t, uint8_t flags,
+	    size_t *skip);
 
 /* ---- auth.c: the shared-key challenge inside HELLO ---- */
 struct dopy_key {
