@@ -237,7 +237,7 @@ Test(mainopt, help_lists_the_programs_options, .timeout = 30)
 	cr_assert_str_eq(err, "");
 	cr_assert_not_null(strstr(out, "\n  -v           log every frame"),
 	    "%s", out);
-	cr_assert_not_null(strstr(out, "[-w send]\n"
+	cr_assert_not_null(strstr(out, "[-Y recording]\n"
 	    "              [-x] [-g greeting]\n"), "%s", out);
 	/* Last, after dopy's own lines. */
 	cr_assert_not_null(strstr(out, "\nOptions of greetd:\n"

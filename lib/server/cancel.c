@@ -27,7 +27,6 @@
 #include <sys/uio.h>
 
 #include "client/client.h"
-
 #include "server/server.h"
 
 static __thread dopy_call *current;
