@@ -423,7 +423,7 @@ Test(rsh_batch, usage, .timeout = 20)
 	e2e_run_expect(two, 2, "", "usage");
 	e2e_run(&r, h);
 	e2e_assert_run(&r, 0, NULL);
-	cr_assert_not_null(strstr(r.out, "-b [-j]"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "-b [-jv]"), "%s", r.out);
 	e2e_run_free(&r);
 }
 

@@ -359,10 +359,10 @@ Test(console, ctrl_c_abandons_a_call, .timeout = 40)
 	for (t = now_ms(); now_ms() - t < 8000; usleep(10000)) {
 		free(text);
 		if ((text = e2e_slurp(log, NULL)) != NULL &&
-		    strstr(text, "sleeptpl") != NULL)
+		    strstr(text, "\"method\":\"sleep\"") != NULL)
 			break;
 	}
-	cr_assert(text != NULL && strstr(text, "sleeptpl") != NULL,
+	cr_assert(text != NULL && strstr(text, "\"method\":\"sleep\"") != NULL,
 	    "dopyd never read the call:\n%s", text ? text : "");
 	free(text);
 	t = now_ms();
