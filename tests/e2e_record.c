@@ -241,7 +241,7 @@ Test(record, a_client_records_its_side, .timeout = 30)
 
 Test(record, options_are_checked_at_start)
 {
-	char notrec[600];
+	char notrec[600], *text;
 	char *omit[] = { (char *)e2e_bin("dopyd"), "-W", "test.echo", NULL };
 	char *bad[] = { (char *)e2e_bin("dopyd"), "-Y", notrec, NULL };
 	char *shape[] = { (char *)e2e_bin("dopyd"), "-Y", notrec, "-W",
@@ -255,5 +255,7 @@ Test(record, options_are_checked_at_start)
 	e2e_run_expect(shape, 2, "", "dopyd: -W echo: want object.method or "
 	    "object.*\n");
 	/* The file that is not a recording was left alone. */
-	cr_assert_str_eq(e2e_slurp(notrec, NULL), "my notes\n");
+	text = e2e_slurp(notrec, NULL);
+	cr_assert_str_eq(text, "my notes\n");
+	free(text);
 }

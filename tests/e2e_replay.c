@@ -292,12 +292,15 @@ fake_answers(const char *target)
 	dopy_value *ref = call(f, "counter", NULL, 0);
 	dopy_error *e = NULL;
 	dopy_value *v = NULL;
+	dopy_args *a;
 
 	k = dopy_proxy_ref(c, ref);
 	cr_assert_eq(call_int(k, "incr", NULL), 1);
 	cr_assert_eq(call_int(k, "incr", NULL), 2);
 	cr_assert_eq(call_int(k, "incr", NULL), 2);
-	cr_assert_lt(dopy_proxy_call(t, "add", ints(2, 2, 3), &v, &e), 0);
+	a = ints(2, 2, 3);
+	cr_assert_lt(dopy_proxy_call(t, "add", a, &v, &e), 0);
+	dopy_args_free(a);
 	cr_assert_str_eq(dopy_error_name(e), "dopy.Unrecorded");
 	cr_assert_not_null(strstr(dopy_error_message(e), "test.add"));
 	dopy_error_free(e);
