@@ -57,11 +57,14 @@ dopy_conn_trace_begin(dopy_conn *c)
 	int r;
 
 	c->verbose = v != NULL && strcmp(v, "1") == 0;
-	if (rec != NULL && rec[0] != '\0' && c->rec == NULL &&
-	    (r = dopy_rec_open(rec, 'c', &c->rec)) < 0)
-		fprintf(stderr, "dopy: DOPY_RECORD=%s: not recording: %s\n",
-		    rec, r == DOPY_E_INVAL ? "not a dopy recording" :
-		    dopy_strerror(r));
+	if (rec != NULL && rec[0] != '\0' && c->rec == NULL) {
+		if ((r = dopy_rec_open(rec, 'c', &c->rec)) < 0)
+			fprintf(stderr, "dopy: DOPY_RECORD=%s: not recording: "
+			    "%s\n", rec, r == DOPY_E_INVAL ?
+			    "not a dopy recording" : dopy_strerror(r));
+		else
+			dopy_rec_next_conn(c->rec);
+	}
 	if (c->rec == NULL && !c->verbose)
 		return;
 	c->tap.frame = tap_frame;

@@ -39,8 +39,10 @@ dopy_record_begin(struct dopy_session *c)
 		if ((r = dopy_rec_open(s->rec_path, 's', &c->rec)) < 0)
 			dopy_log(&s->log, LOG_ERR, "%s: not recording: %s",
 			    s->rec_path, dopy_strerror(r));
-		else
+		else {
+			dopy_rec_next_conn(c->rec);
 			dopy_rec_omit(c->rec, s->rec_omit, s->nrec_omit);
+		}
 	}
 	if (c->rec == NULL && !s->log.verbose)
 		return;		/* nothing watches: the fast path */

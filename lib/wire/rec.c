@@ -129,7 +129,6 @@ dopy_rec_open(const char *path, char side, struct dopy_rec **out)
 	}
 	r->fd = fd;
 	r->side = side;
-	dopy_rec_next_conn(r);
 	*out = r;
 	return 0;
 }

@@ -265,7 +265,8 @@ struct dopy_rec;
  * DOPY_E_INVAL when path is something else. side: 's' or 'c'. */
 int	 dopy_rec_open(const char *path, char side, struct dopy_rec **);
 void	 dopy_rec_close(struct dopy_rec *);
-/* The next connection of this process (a new serial). */
+/* The next connection of this process (a new serial, from 1); a
+ * recording just opened is connection 0 until then. */
 void	 dopy_rec_next_conn(struct dopy_rec *);
 /* Calls of these methods ("object.method", or "object.*") are recorded
  * without arguments and their answers without payload; the list stays
