@@ -259,3 +259,19 @@ Test(record, options_are_checked_at_start)
 	cr_assert_str_eq(text, "my notes\n");
 	free(text);
 }
+
+/* An isolated call's child writes its answer to the connection process,
+ * which forwards it: the answer is recorded once, by that process. */
+Test(record, isolated_calls_recorded_once, .timeout = 30)
+{
+	char rec[600];
+	struct tally t;
+
+	snprintf(rec, sizeof(rec), "%s/rec", e2e_tmpdir());
+	rsh2(rec, "-I test.add", "test", "add", "2", "3", "5\n");
+	tally(rec, &t);
+	cr_assert_eq(t.conns, 1, "%zu connections (a child's own?)", t.conns);
+	/* HELLO both ways, dopy.describe and test.add with their REPLYs. */
+	cr_assert_eq(t.records, 6, "%zu records", t.records);
+	cr_assert_eq(t.badseq, 0);
+}

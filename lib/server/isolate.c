@@ -139,6 +139,9 @@ child_setup(struct dopy_session *s, pid_t parent, int in, int out)
 	ch->stalled = 0;
 	ch->deadline = 0;
 	ch->drain = NULL;
+	/* What it sends the parent forwards: recorded and logged there,
+	 * once. */
+	dopy_record_end(s);
 	s->nnotes = 0;
 	s->scan_ms = 0;
 	/* The parent speaks CANCEL to it whatever the client announced. */
