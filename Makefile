@@ -36,7 +36,7 @@ LAYERS    = wire client server store tools idl
 LIB_SRCS  = $(sort $(wildcard lib/*.c $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 LIB_HDRS  = $(sort $(wildcard lib/*.h lib/*/*.h))
 LIB_OBJS  = $(LIB_SRCS:.c=.o)
-PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient bin/dopy-idl
+PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient bin/dopy-idl bin/dopy-dump
 MANPAGES  = $(wildcard man/*.[1-9])
 UNIT_SRCS = $(sort $(wildcard tests/test_*.c))
 E2E_SRCS  = $(sort $(wildcard tests/e2e_*.c))
@@ -131,6 +131,12 @@ bin/dopy-rsh: $(RSH_OBJS) $(IDL_PARSE_OBJS) lib/libdopy.so
 # not export: it takes the static one.
 bin/dopy-idl: bin/dopy-idl.o lib/libdopy.a
 	$(CC) -o $@ bin/dopy-idl.o lib/libdopy.a $(LDFLAGS) $(LIBS)
+
+# The dump reads recordings and decodes frames with lib/wire/, which
+# the shared library does not export: it takes the static one.
+DUMP_OBJS = bin/dopy-dump.o $(patsubst %.c,%.o,$(sort $(wildcard bin/dump_*.c)))
+bin/dopy-dump: $(DUMP_OBJS) lib/libdopy.a
+	$(CC) -o $@ $(DUMP_OBJS) lib/libdopy.a $(LDFLAGS) $(LIBS)
 
 bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 	$(CC) -o $@ bin/dopyclient.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
