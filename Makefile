@@ -134,7 +134,8 @@ bin/dopy-idl: bin/dopy-idl.o lib/libdopy.a
 
 # The dump reads recordings and decodes frames with lib/wire/, which
 # the shared library does not export: it takes the static one.
-DUMP_OBJS = bin/dopy-dump.o $(patsubst %.c,%.o,$(sort $(wildcard bin/dump_*.c)))
+DUMP_OBJS = bin/dopy-dump.o \
+	    $(patsubst %.c,%.o,$(sort $(wildcard bin/dump_*.c)))
 bin/dopy-dump: $(DUMP_OBJS) lib/libdopy.a
 	$(CC) -o $@ $(DUMP_OBJS) lib/libdopy.a $(LDFLAGS) $(LIBS)
 
@@ -209,6 +210,7 @@ asan-build: $(IDL_GEN)
 	ar rcs tests/asan/lib/libdopy.a $(patsubst %.c,tests/asan/%.o,$(LIB_SRCS))
 	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
 	    "dopy-rsh $(notdir $(basename $(wildcard bin/rsh_*.c)))" \
+	    "dopy-dump $(notdir $(basename $(wildcard bin/dump_*.c)))" \
 	    dopyclient dopy-idl; do \
 	    srcs=""; for s in $$p; do srcs="$$srcs bin/$$s.c"; done; \
 	    case $$p in dopy-rsh*) xl="$(JSON_LIBS) $(EDIT_LIBS)";; \
