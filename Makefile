@@ -184,8 +184,9 @@ bin/typesd: tests/idl/typesd.c $(IDL_GEN) lib/libdopy.a
 E2E_GEN_SRCS = tests/idl/gen/types_client.c tests/idl/gen/test_client.c
 
 tests/e2e: $(E2E_SRCS) $(TEST_HDRS) lib/libdopy.a $(IDL_GEN)
-	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(CRIT_CFLAGS) -o $@ $(E2E_SRCS) \
-	    $(E2E_GEN_SRCS) lib/libdopy.a $(CRIT_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(CRIT_CFLAGS) $(JSON_CFLAGS) \
+	    -o $@ $(E2E_SRCS) $(E2E_GEN_SRCS) lib/libdopy.a $(CRIT_LIBS) \
+	    $(JSON_LIBS) $(LIBS)
 
 # DOPY_BIN tells the end-to-end tests which programs to run.
 unit: tests/unit
@@ -224,8 +225,8 @@ asan-build: $(IDL_GEN)
 	    tests/idl/typesd.c tests/idl/gen/types_server.c \
 	    tests/asan/lib/libdopy.a $(LIBS)
 	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) \
-	    -o tests/asan/e2e $(E2E_SRCS) $(E2E_GEN_SRCS) \
-	    tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
+	    $(JSON_CFLAGS) -o tests/asan/e2e $(E2E_SRCS) $(E2E_GEN_SRCS) \
+	    tests/asan/lib/libdopy.a $(CRIT_LIBS) $(JSON_LIBS) $(LIBS)
 
 # libFuzzer harnesses: the frame and value decoders, whole sessions
 # against the server loop with dopyd's objects, hostile answers to the

@@ -127,17 +127,19 @@ could_be(const uint8_t *s, size_t n, const char *magic)
 static enum dump_kind
 detect(struct dump_in *in)
 {
+	const uint8_t *h = in->head;
+	size_t n;
 	ssize_t k;
 
-	while (in->nhead < sizeof(in->head)) {
-		if (in->nhead >= 4 && (could_be(in->head, in->nhead, "DREC") ||
-		    (in->nhead == 8 && could_be(in->head, 8, "dopy-rec"))))
+	for (;;) {
+		n = in->nhead;
+		if ((n >= 4 && could_be(h, n, "DREC")) ||
+		    (n == 8 && could_be(h, n, "dopy-rec")))
 			return DUMP_REC;
-		if (in->nhead > 0 && !could_be(in->head, in->nhead, "DREC") &&
-		    !could_be(in->head, in->nhead, "dopy-rec"))
+		if (n == 8 || (n > 0 && !could_be(h, n, "DREC") &&
+		    !could_be(h, n, "dopy-rec")))
 			return DUMP_RAW;
-		k = read(in->fd, in->head + in->nhead, sizeof(in->head) -
-		    in->nhead);
+		k = read(in->fd, in->head + n, sizeof(in->head) - n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
@@ -147,7 +149,6 @@ detect(struct dump_in *in)
 		}
 		in->nhead += (size_t)k;
 	}
-	return could_be(in->head, 8, "dopy-rec") ? DUMP_REC : DUMP_RAW;
 }
 
 static int
