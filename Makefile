@@ -230,13 +230,14 @@ asan-build: $(IDL_GEN)
 
 # libFuzzer harnesses: the frame and value decoders, whole sessions
 # against the server loop with dopyd's objects, hostile answers to the
-# client.  The library is compiled once for all four (coverage without
+# client, recordings and frames as dopy-dump reads them.  The library
+# is compiled once for all five (coverage without
 # libFuzzer's main), into tests/fuzzlib.  make fuzz FUZZ_SECONDS=N runs
 # each for N seconds (FUZZ_TIME is the older name).
 FUZZ_CC	= clang
 FUZZ_SAN = address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib -Ibin -g -O1
-FUZZ_NAMES = frame value session client
+FUZZ_NAMES = frame value session client dump
 FUZZ_PROGS = $(addprefix tests/fuzz_,$(FUZZ_NAMES))
 FUZZ_TIME ?= 20
 FUZZ_SECONDS ?= $(FUZZ_TIME)
