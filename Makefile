@@ -36,7 +36,8 @@ LAYERS    = wire client server store tools idl
 LIB_SRCS  = $(sort $(wildcard lib/*.c $(addsuffix /*.c,$(addprefix lib/,$(LAYERS)))))
 LIB_HDRS  = $(sort $(wildcard lib/*.h lib/*/*.h))
 LIB_OBJS  = $(LIB_SRCS:.c=.o)
-PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient bin/dopy-idl bin/dopy-replay
+PROGS	  = bin/dopyd bin/dopy-rsh bin/dopyclient bin/dopy-idl bin/dopy-dump \
+	    bin/dopy-replay
 MANPAGES  = $(wildcard man/*.[1-9])
 UNIT_SRCS = $(sort $(wildcard tests/test_*.c))
 E2E_SRCS  = $(sort $(wildcard tests/e2e_*.c))
@@ -132,12 +133,18 @@ bin/dopy-rsh: $(RSH_OBJS) $(IDL_PARSE_OBJS) lib/libdopy.so
 bin/dopy-idl: bin/dopy-idl.o lib/libdopy.a
 	$(CC) -o $@ bin/dopy-idl.o lib/libdopy.a $(LDFLAGS) $(LIBS)
 
+# dopy-dump reads recordings and decodes frames with lib/wire/, and
 # dopy-replay speaks the wire by hand through the client's internals
-# (lib/client/client.h), which the shared library does not export.
+# (lib/client/client.h): the shared library exports neither, so both
+# take the static one.
+DUMP_OBJS = bin/dopy-dump.o \
+	    $(patsubst %.c,%.o,$(sort $(wildcard bin/dump_*.c)))
 REPLAY_OBJS = bin/dopy-replay.o $(patsubst %.c,%.o,$(sort $(wildcard \
 	    bin/replay_*.c)))
+bin/dopy-dump: $(DUMP_OBJS) lib/libdopy.a
 bin/dopy-replay: $(REPLAY_OBJS) lib/libdopy.a
-	$(CC) -o $@ $(REPLAY_OBJS) lib/libdopy.a $(LDFLAGS) $(LIBS)
+bin/dopy-dump bin/dopy-replay:
+	$(CC) -o $@ $(filter %.o,$^) lib/libdopy.a $(LDFLAGS) $(LIBS)
 
 bin/dopyclient: bin/dopyclient.o lib/libdopy.so
 	$(CC) -o $@ bin/dopyclient.o $(PROG_LDFLAGS) -ldopy $(BSD_LIBS)
@@ -184,8 +191,9 @@ bin/typesd: tests/idl/typesd.c $(IDL_GEN) lib/libdopy.a
 E2E_GEN_SRCS = tests/idl/gen/types_client.c tests/idl/gen/test_client.c
 
 tests/e2e: $(E2E_SRCS) $(TEST_HDRS) lib/libdopy.a $(IDL_GEN)
-	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(CRIT_CFLAGS) -o $@ $(E2E_SRCS) \
-	    $(E2E_GEN_SRCS) lib/libdopy.a $(CRIT_LIBS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(CRIT_CFLAGS) $(JSON_CFLAGS) \
+	    -o $@ $(E2E_SRCS) $(E2E_GEN_SRCS) lib/libdopy.a $(CRIT_LIBS) \
+	    $(JSON_LIBS) $(LIBS)
 
 # DOPY_BIN tells the end-to-end tests which programs to run.
 unit: tests/unit
@@ -211,6 +219,7 @@ asan-build: $(IDL_GEN)
 	for p in "dopyd $(notdir $(basename $(wildcard bin/testobj*.c)))" \
 	    "dopy-rsh $(notdir $(basename $(wildcard bin/rsh_*.c)))" \
 	    "dopy-replay $(notdir $(basename $(wildcard bin/replay_*.c)))" \
+	    "dopy-dump $(notdir $(basename $(wildcard bin/dump_*.c)))" \
 	    dopyclient dopy-idl; do \
 	    srcs=""; for s in $$p; do srcs="$$srcs bin/$$s.c"; done; \
 	    case $$p in dopy-rsh*) xl="$(JSON_LIBS) $(EDIT_LIBS)";; \
@@ -224,18 +233,19 @@ asan-build: $(IDL_GEN)
 	    tests/idl/typesd.c tests/idl/gen/types_server.c \
 	    tests/asan/lib/libdopy.a $(LIBS)
 	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) $(ASAN_FLAGS) $(CRIT_CFLAGS) \
-	    -o tests/asan/e2e $(E2E_SRCS) $(E2E_GEN_SRCS) \
-	    tests/asan/lib/libdopy.a $(CRIT_LIBS) $(LIBS)
+	    $(JSON_CFLAGS) -o tests/asan/e2e $(E2E_SRCS) $(E2E_GEN_SRCS) \
+	    tests/asan/lib/libdopy.a $(CRIT_LIBS) $(JSON_LIBS) $(LIBS)
 
 # libFuzzer harnesses: the frame and value decoders, whole sessions
 # against the server loop with dopyd's objects, hostile answers to the
-# client.  The library is compiled once for all four (coverage without
+# client, recordings and frames as dopy-dump reads them.  The library
+# is compiled once for all five (coverage without
 # libFuzzer's main), into tests/fuzzlib.  make fuzz FUZZ_SECONDS=N runs
 # each for N seconds (FUZZ_TIME is the older name).
 FUZZ_CC	= clang
 FUZZ_SAN = address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(BSD_CFLAGS) -Ilib -Ibin -g -O1
-FUZZ_NAMES = frame value session client
+FUZZ_NAMES = frame value session client dump
 FUZZ_PROGS = $(addprefix tests/fuzz_,$(FUZZ_NAMES))
 FUZZ_TIME ?= 20
 FUZZ_SECONDS ?= $(FUZZ_TIME)

@@ -1,10 +1,10 @@
 #!/bin/sh
 # run-fuzz.sh SECONDS - run each libFuzzer harness (tests/fuzz_frame,
-# tests/fuzz_value, tests/fuzz_session, tests/fuzz_client; `make fuzz`
-# builds them) for SECONDS, FUZZ_JOBS (default 2, one per CPU of the
-# machines make check runs on) at a time, each over a copy of its seed
-# corpus in tests/corpus, so that the inputs a run discovers do not pile
-# up in git.  Fails on any crash, leak, timeout or sanitizer report; the
+# tests/fuzz_value, tests/fuzz_session, tests/fuzz_client,
+# tests/fuzz_dump; `make fuzz` builds them) for SECONDS, FUZZ_JOBS
+# (default 2, one per CPU of the machines make check runs on) at a time,
+# each over a copy of its seed corpus in tests/corpus, so that the
+# inputs a run discovers do not pile up in git.  Fails on any crash, leak, timeout or sanitizer report; the
 # input that caused it is kept in tests/.work/.
 #
 # To reproduce a failure:	tests/fuzz_value tests/.work/fuzz-value-crash-X
@@ -28,7 +28,7 @@ trap 'rm -rf "$work" "$scratch"' EXIT
 trap 'exit 1' INT TERM
 mkdir -p tests/.work
 
-names="frame value session client"
+names="frame value session client dump"
 jobs=${FUZZ_JOBS:-2}
 case $jobs in
 ''|*[!0-9]*|0) echo "run-fuzz: FUZZ_JOBS must be a positive number" >&2

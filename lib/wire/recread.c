@@ -43,6 +43,14 @@ dopy_recread_free(struct dopy_recread *r)
 }
 
 int
+dopy_recread_unread(struct dopy_recread *r, const void *p, size_t n)
+{
+	if (r->started || dopy_buf_avail(&r->b) > 0)
+		return DOPY_E_INVAL;
+	return dopy_buf_put(&r->b, p, n) < 0 ? DOPY_E_NOMEM : 0;
+}
+
+int
 dopy_recread_state(const struct dopy_recread *r)
 {
 	return r->state;

@@ -300,6 +300,10 @@ void	 dopy_recread_free(struct dopy_recread *);
  * bytes passed over before it (torn or truncated records, garbage). */
 int	 dopy_recread_next(struct dopy_recread *, struct dopy_recent *,
 	    size_t *skipped);
+/* Put back the n bytes a caller read from fd before handing it over
+ * (to tell a recording from something else); only before the first
+ * dopy_recread_next (else DOPY_E_INVAL).  0 or DOPY_E_NOMEM. */
+int	 dopy_recread_unread(struct dopy_recread *, const void *p, size_t n);
 /* The state byte of the file header, or -1 when it has none. */
 int	 dopy_recread_state(const struct dopy_recread *);
 
