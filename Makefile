@@ -155,7 +155,7 @@ DEPS_BUILD = gcc make pkg-config libbsd-dev libtpl-dev libsodium-dev \
 	libseccomp-dev libjansson-dev libedit-dev
 DEPS_CHECK = $(DEPS_BUILD) libcriterion-dev clang g++ libclang-rt-14-dev \
 	mandoc procps openbsd-inetd xinetd ucspi-tcp openssh-server \
-	openssh-client systemd netcat-openbsd
+	openssh-client systemd netcat-openbsd jq
 
 deps:
 	@sh tests/install-deps.sh $(DEPS_BUILD)
