@@ -219,6 +219,7 @@ call_upload(dopy_conn *c)
 	cr_assert_eq(dopy_upload_send(u, dopy_value_int(2), NULL), 0);
 	cr_assert_eq(dopy_upload_finish(u, &v, NULL), 0);
 	cr_assert_eq(dopy_value_get_int(v), 42);
+	dopy_upload_free(u);
 	dopy_value_free(v);
 	dopy_proxy_free(p);
 }
