@@ -180,6 +180,26 @@ Test(record, omitted_calls_keep_their_secrets, .timeout = 30)
 	free(text);
 }
 
+/* A call with a deadline begins with the deadline's image: the call
+ * behind it is still found, and still left out. */
+Test(record, omitted_calls_with_a_deadline, .timeout = 30)
+{
+	char rec[600], cmd[1400];
+	char *argv[] = { (char *)e2e_bin("dopy-rsh"), "--deadline=5000", cmd,
+	    "test", "echo", "hunter2", NULL };
+	size_t n;
+	char *text;
+
+	snprintf(rec, sizeof(rec), "%s/rec", e2e_tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s -Y %s -W test.echo", e2e_bin("dopyd"),
+	    rec);
+	e2e_run_expect(argv, 0, "hunter2", NULL);
+	text = e2e_slurp(rec, &n);
+	cr_assert_not(holds(text, n, "hunter2"), "the secret was recorded");
+	cr_assert(holds(text, n, "echo"));
+	free(text);
+}
+
 Test(record, recorder_switches_every_process, .timeout = 30)
 {
 	char rec[600];

@@ -224,15 +224,12 @@ omitted(const struct dopy_rec *r, const uint8_t *hdr, const uint8_t *p,
     size_t len, struct dopy_buf *stub)
 {
 	struct dopy_callmsg *m;
-	struct dopy_image img;
 	char err[160];
-	size_t n = 0, skip = 0;
+	size_t skip;
 	int hit = 0;
 
-	if ((hdr[3] & DOPY_FL_DEADLINE) && dopy_images_split(p, len, &img, 1,
-	    &n, err, sizeof(err)) >= 0 && n == 1)
-		skip = img.len;
-	if ((m = malloc(sizeof(*m))) == NULL)
+	if (dopy_msg_call_body(p, len, hdr[3], &skip) < 0 ||
+	    (m = malloc(sizeof(*m))) == NULL)
 		return 0;
 	if (dopy_msg_call_get(p + skip, len - skip, m, err, sizeof(err)) >= 0) {
 		hit = listed(r, m->object, m->method);
