@@ -22,20 +22,14 @@ conn_of(struct dopy_tap *t)
 static void
 say(int out, const uint8_t *hdr, const struct iovec *pl, int cnt)
 {
-	const uint8_t *p;
-	uint8_t *copy;
-	size_t len;
-	char *json = NULL, *line;
+	char *json = dopy_frame_json_iov(hdr, pl, cnt, 0), *line;
 
-	if ((p = dopy_tap_flat(pl, cnt, &len, &copy)) != NULL)
-		json = dopy_frame_json(hdr, p, len, NULL, 0);
 	line = dopy_asprintf("dopy[%ld]: %s %s\n", (long)getpid(),
 	    out ? "send" : "recv", json != NULL ? json : "(out of memory)");
 	if (line != NULL && write(STDERR_FILENO, line, strlen(line)) < 0)
 		(void)0;	/* nowhere to say so */
 	free(line);
 	free(json);
-	free(copy);
 }
 
 static void

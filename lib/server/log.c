@@ -165,17 +165,12 @@ void
 dopy_log_frame(struct dopy_log *l, int out, const uint8_t *hdr,
     const struct iovec *pl, int cnt)
 {
-	const uint8_t *p;
-	uint8_t *copy;
-	size_t len;
-	char *json = NULL;
+	char *json;
 
 	if (!l->verbose)
 		return;
-	if ((p = dopy_tap_flat(pl, cnt, &len, &copy)) != NULL)
-		json = dopy_frame_json(hdr, p, len, NULL, FRAME_LINE_MAX);
+	json = dopy_frame_json_iov(hdr, pl, cnt, FRAME_LINE_MAX);
 	dopy_log(l, LOG_DEBUG, "%s %s", out ? "send" : "recv",
 	    json != NULL ? json : "(out of memory)");
 	free(json);
-	free(copy);
 }

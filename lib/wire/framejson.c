@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "wire/wire.h"
 
@@ -306,4 +307,19 @@ dopy_frame_json(const uint8_t hdr[DOPY_HDR_LEN], const uint8_t *p,
 		return NULL;
 	}
 	return (char *)dopy_buf_take(&j.b);
+}
+
+char *
+dopy_frame_json_iov(const uint8_t hdr[DOPY_HDR_LEN],
+    const struct iovec *pl, int cnt, size_t max)
+{
+	const uint8_t *p;
+	uint8_t *copy;
+	size_t len;
+	char *json = NULL;
+
+	if ((p = dopy_tap_flat(pl, cnt, &len, &copy)) != NULL)
+		json = dopy_frame_json(hdr, p, len, NULL, max);
+	free(copy);
+	return json;
 }

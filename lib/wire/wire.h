@@ -251,6 +251,9 @@ int	 dopy_json_quote(struct dopy_buf *, const void *p, size_t n,
 char	*dopy_frame_json(const uint8_t hdr[DOPY_HDR_LEN],
 	    const uint8_t *payload, size_t len, const char *extra,
 	    size_t max);
+/* The same for a payload in pieces, as a tap is shown it. */
+char	*dopy_frame_json_iov(const uint8_t hdr[DOPY_HDR_LEN],
+	    const struct iovec *payload, int cnt, size_t max);
 
 /* ---- rec.c, recread.c: recordings (dopy-dump(1) has the layout) ---- */
 #define DOPY_REC_FILE_MAGIC	"dopy-rec"	/* a file's first 8 bytes */
