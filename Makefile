@@ -293,9 +293,10 @@ check: deps-check
 	@$(MAKE) --no-print-directory fuzz
 
 # ---- bench ----
-tests/bench: tests/bench.c lib/libdopy.a $(IDL_GEN)
-	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -o $@ $< $(E2E_GEN_SRCS) \
-	    lib/libdopy.a $(LIBS)
+BENCH_SRCS = $(wildcard tests/perf/*.c)
+tests/bench: $(BENCH_SRCS) tests/perf/bench.h lib/libdopy.a $(IDL_GEN)
+	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -Itests/perf -o $@ $(BENCH_SRCS) \
+	    $(E2E_GEN_SRCS) lib/libdopy.a $(LIBS)
 bench: all bin/typesd tests/bench
 	tests/bench $(CURDIR)/bin $(ONLY)
 
