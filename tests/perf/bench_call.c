@@ -180,7 +180,7 @@ bench_small_call_pipe(const char *dopyd, const char *self)
 	    "round trip with an exec'd peer %.2f us, dopy %.2f us (medians of "
 	    "%d x %d)\n",
 	    req, rep, r * 1e6, d * 1e6, REPS, n);
-	report("small_call_pipe", d * 1e6, "us", d / r, "<=", 1.3);
+	report("small_call_pipe", d * 1e6, "us", d / r, "<=", 1.15);
 }
 
 /* ---- a generated stub's small call ---- */
@@ -256,7 +256,7 @@ bench_stub_small_call_pipe(const char *dopyd, const char *self)
 	    "generated stub to a generated server (typesd) %.2f us (medians "
 	    "of %d x %d)\n", r * 1e6, d * 1e6, s * 1e6, median(ss, REPS) * 1e6,
 	    REPS, n);
-	report("stub_small_call_pipe", s * 1e6, "us", s / r, "<=", 1.3);
+	report("stub_small_call_pipe", s * 1e6, "us", s / r, "<=", 1.05);
 }
 
 /* ---- pipelining ---- */

@@ -232,7 +232,7 @@ bench_small_call_tcp(const char *dopyd, const char *self)
 {
 	(void)self;
 	small_call_via_listener(dopyd, "127.0.0.1:0", "small_call_tcp",
-	    "TCP loopback", raw_tcp, 1.1);
+	    "TCP loopback", raw_tcp, 1.05);
 }
 
 /* ---- UNIX sockets ---- */
@@ -279,7 +279,7 @@ bench_small_call_unix(const char *dopyd, const char *self)
 	snprintf(addr, sizeof(addr), "unix:/tmp/dopy-bench.%d.sock",
 	    (int)getpid());
 	small_call_via_listener(dopyd, addr, "small_call_unix",
-	    "a UNIX socket", raw_unix, 1.2);
+	    "a UNIX socket", raw_unix, 1.05);
 }
 
 /* ---- connection rates ---- */

@@ -103,8 +103,9 @@ items_vs_raw(const char *dopyd, const char *object,
 	    "dopy %.1f MB/s, %.0f items/s (medians of %d)\n", STREAM_N,
 	    STREAM_ITEM, how, STREAM_N * (double)STREAM_ITEM / r / 1e6,
 	    STREAM_N * (double)STREAM_ITEM / d / 1e6, STREAM_N / d, REPS);
-	report(row, STREAM_N * (double)STREAM_ITEM / d / 1e6, "MB/s", d / r,
-	    "<=", 3.0);
+	/* throughput: dopy's over the raw pipe's, higher is better */
+	report(row, STREAM_N * (double)STREAM_ITEM / d / 1e6, "MB/s", r / d,
+	    ">=", 0.9);
 }
 
 void
