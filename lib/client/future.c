@@ -823,11 +823,17 @@ dopy_conn_settle(dopy_conn *c, dopy_error **ep)
 static void
 what(char *w, size_t size, const char *object, const char *method)
 {
-	size_t n = strlcpy(w, object, size);
+	size_t n = strnlen(object, size - 1), m;
 
+	/* strnlen and memcpy, not strlcpy: libbsd's copies a byte at a
+	 * time, and this runs twice a call. */
+	memcpy(w, object, n);
+	w[n] = '\0';
 	if (n + 1 < size) {
 		w[n] = '.';
-		strlcpy(w + n + 1, method, size - n - 1);
+		m = strnlen(method, size - n - 2);
+		memcpy(w + n + 1, method, m);
+		w[n + 1 + m] = '\0';
 	}
 }
 

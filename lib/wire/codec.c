@@ -311,14 +311,25 @@ data_size(const dopy_value *v)
 int
 dopy_image_open(struct dopy_buf *b, const char *fmt)
 {
-	uint8_t pre[8] = { 't', 'p', 'l', DOPY_TPL_HOST_ORDER };
-	int r;
+	uint8_t *p, strings = 0;
+	size_t n;
 
-	if (strchr(fmt, 's') != NULL)
-		pre[3] |= 2;			/* the new string encoding */
-	if ((r = dopy_buf_put(b, pre, sizeof(pre))) < 0)
-		return r;
-	return dopy_buf_put(b, fmt, strlen(fmt) + 1);
+	/* One pass over a format of a few characters for its length and
+	 * whether it holds a string, and one reservation: every value of
+	 * every call comes through here. */
+	for (n = 0; fmt[n] != '\0'; n++)
+		strings |= fmt[n] == 's';
+	if ((p = dopy_buf_room(b, 8 + n + 1)) == NULL)
+		return DOPY_E_NOMEM;
+	p[0] = 't';
+	p[1] = 'p';
+	p[2] = 'l';
+	p[3] = DOPY_TPL_HOST_ORDER | (strings ? 2 : 0);	/* 2: new strings */
+	memset(p + 4, 0, 4);		/* the length, set by dopy_image_close */
+	for (size_t i = 0; i <= n; i++)	/* shorter than a call of memcpy */
+		p[8 + i] = (uint8_t)fmt[i];
+	b->len += 8 + n + 1;
+	return 0;
 }
 
 int

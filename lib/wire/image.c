@@ -317,6 +317,22 @@ fail:
 
 /* ---- writing: the same bytes dopy_encode writes for these values ---- */
 
+/* A string as tpl writes it, its length + 1 and its bytes, in one
+ * reservation: the CALL header is two of these and each name one. */
+static int
+put_counted(struct dopy_buf *b, const char *s, size_t len)
+{
+	uint32_t n = (uint32_t)len + 1;
+	uint8_t *p;
+
+	if ((p = dopy_buf_room(b, sizeof(n) + len)) == NULL)
+		return DOPY_E_NOMEM;
+	memcpy(p, &n, sizeof(n));
+	memcpy(p + sizeof(n), s, len);
+	b->len += sizeof(n) + len;
+	return 0;
+}
+
 /*
  * Append an image of strings: the structure S(s...) of n strings, or with
  * array set the string[] A(s) of n strings.  fmt is the format string.
@@ -333,8 +349,8 @@ dopy_image_put_strings(struct dopy_buf *b, const char *fmt, int array,
 	for (i = 0; r == 0 && i < n; i++) {
 		if ((len = strlen(s[i])) >= UINT32_MAX)
 			r = DOPY_E_TOOBIG;
-		else if ((r = dopy_image_put_u32(b, (uint32_t)len + 1)) == 0)
-			r = dopy_buf_put(b, s[i], len);
+		else
+			r = put_counted(b, s[i], len);
 	}
 	return dopy_image_close(b, start, r);
 }

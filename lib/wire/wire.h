@@ -115,6 +115,15 @@ dopy_buf_put(struct dopy_buf *b, const void *p, size_t n)
 	}
 	return dopy_buf_put_slow(b, p, n);
 }
+/* dopy_buf_reserve, inline when the room is there (as it nearly always
+ * is): the encoders reserve once for each small piece they write. */
+static inline uint8_t *
+dopy_buf_room(struct dopy_buf *b, size_t n)
+{
+	if (b->data != NULL && n <= b->cap - b->len && n <= PTRDIFF_MAX)
+		return b->data + b->len;
+	return dopy_buf_reserve(b, n);
+}
 size_t	 dopy_buf_avail(const struct dopy_buf *);
 void	 dopy_buf_consume(struct dopy_buf *, size_t);
 
