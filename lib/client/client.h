@@ -49,6 +49,11 @@ struct dopy_future {
 #define DOPY_DEADLINE_GRACE_MS	100
 	struct dopy_future	*next;		/* in its hash bucket */
 };
+
+/* future.c: answers up to this size are decoded under the connection's
+ * lock rather than letting go of it and taking it again. */
+#define DOPY_ANSWER_SMALL	4096
+
 /*
  * A stream's items as they came (the ITEM payloads, copied), until the
  * application takes them.  At most DOPY_STREAM_QUEUE items or

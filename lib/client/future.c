@@ -328,11 +328,33 @@ answer_stray(dopy_conn *c, const struct dopy_frame *fr)
 	}
 }
 
+/* An answer's value, or its error, or a stub's result in place; its
+ * code. */
+static int
+answer_decode(const struct dopy_frame *fr, int stub, dopy_get_fn get,
+    void *res, dopy_value **v, dopy_error **e)
+{
+	int code;
+
+	if (fr->type == DOPY_F_ERROR) {
+		if ((code = dopy_msg_error_get(fr->payload, fr->len, e)) == 0)
+			code = (*e)->code < 0 ? (*e)->code : DOPY_E_PROTO;
+		return code;
+	}
+	if (stub)
+		return dopy_answer_stub(fr, get, res, e);
+	return dopy_answer_value(fr, v, e);
+}
+
 /*
  * A call's answer, decoded while we hold the role (the payload lives in
- * the read buffer only until the next read).  The future is taken out
- * of the table first: a stub's get writes into the caller's memory,
- * which must not be a call that timed out or was forgotten meanwhile.
+ * the read buffer only until the next read); called with the lock held,
+ * returns with it released.  The future is taken out of the table
+ * first: a stub's get writes into the caller's memory, which must not
+ * be a call that timed out or was forgotten meanwhile.  A small answer
+ * is decoded under the lock (a few hundred instructions, less than
+ * letting go of it and taking it again); a large one without it, so
+ * that other threads' calls go on meanwhile.
  */
 static void
 on_answer(dopy_conn *c, const struct dopy_frame *fr)
@@ -340,11 +362,8 @@ on_answer(dopy_conn *c, const struct dopy_frame *fr)
 	dopy_value *v = NULL;
 	dopy_error *e = NULL;
 	dopy_future *f;
-	dopy_get_fn get;
-	void *res;
-	int code = 0, stub;
+	int code, small = fr->len <= DOPY_ANSWER_SMALL;
 
-	pthread_mutex_lock(&c->lock);
 	/* Calls run in order, so a oneway call sent before this answer's
 	 * call is over; closing waits for the server again (conn.c). */
 	c->oneway_busy = 0;
@@ -355,18 +374,11 @@ on_answer(dopy_conn *c, const struct dopy_frame *fr)
 		return;
 	}
 	f->decoding = 1;
-	stub = f->stub;
-	get = f->get;
-	res = f->getres;
-	pthread_mutex_unlock(&c->lock);
-	if (fr->type == DOPY_F_ERROR) {
-		if ((code = dopy_msg_error_get(fr->payload, fr->len, &e)) == 0)
-			code = e->code < 0 ? e->code : DOPY_E_PROTO;
-	} else if (stub)
-		code = dopy_answer_stub(fr, get, res, &e);
-	else
-		code = dopy_answer_value(fr, &v, &e);
-	pthread_mutex_lock(&c->lock);
+	if (!small)
+		pthread_mutex_unlock(&c->lock);
+	code = answer_decode(fr, f->stub, f->get, f->getres, &v, &e);
+	if (!small)
+		pthread_mutex_lock(&c->lock);
 	role_free(c);
 	f->decoding = 0;
 	settle(c, f, code, v, e);
@@ -555,17 +567,20 @@ on_hello(dopy_conn *c, const struct dopy_frame *fr, int r)
 }
 
 /* Whether the next frame is an early connection's HELLO, and so read
- * after a read that ended with r. */
+ * after a read that ended with r; lock held. */
 static int
-hello_due(dopy_conn *c, int r)
+hello_due(const dopy_conn *c, int r)
 {
-	int due;
-
-	pthread_mutex_lock(&c->lock);
-	due = c->hello_state == DOPY_HELLO_SENT && (r != DOPY_E_TIMEOUT ||
+	return c->hello_state == DOPY_HELLO_SENT && (r != DOPY_E_TIMEOUT ||
 	    dopy_now_ms() >= c->hello_until);
-	pthread_mutex_unlock(&c->lock);
-	return due;
+}
+
+/* Whether fr answers a call (an ERROR with id 0 ends the connection). */
+static int
+is_answer(const struct dopy_frame *fr)
+{
+	return fr->type == DOPY_F_REPLY ||
+	    (fr->type == DOPY_F_ERROR && fr->id != 0);
 }
 
 /*
@@ -583,27 +598,30 @@ read_one(dopy_conn *c, int64_t until)
 	r = dopy_chan_read(&c->chan, &fr);
 	syserr = errno;
 	c->chan.deadline = 0;
+	/* One lock for the usual frame, an answer: on_answer releases it. */
+	pthread_mutex_lock(&c->lock);
 	if (hello_due(c, r)) {
+		pthread_mutex_unlock(&c->lock);
 		on_hello(c, r < 0 ? NULL : &fr, r);
 		return 0;
 	}
+	if (r == 0 && is_answer(&fr)) {
+		on_answer(c, &fr);
+		return 0;
+	}
 	if (r == DOPY_E_TIMEOUT) {
-		pthread_mutex_lock(&c->lock);
 		role_free(c);
 		pthread_mutex_unlock(&c->lock);
 		return r;
 	}
+	pthread_mutex_unlock(&c->lock);
 	if (r < 0) {
 		on_loss(c, r, NULL, syserr);
 		return 0;
 	}
 	switch (fr.type) {
-	case DOPY_F_REPLY:
-	case DOPY_F_ERROR:
-		if (fr.id == 0 && fr.type == DOPY_F_ERROR)
-			on_loss(c, DOPY_E_PROTO, &fr, 0);
-		else
-			on_answer(c, &fr);
+	case DOPY_F_ERROR:	/* id 0: answers were taken above */
+		on_loss(c, DOPY_E_PROTO, &fr, 0);
 		break;
 	case DOPY_F_ITEM:
 		on_item(c, &fr);
