@@ -291,6 +291,7 @@ install(dopy_server *s, struct dopy_object *o, struct attr_block *b)
 
 	no.def = &b->def;
 	no.nmethods = 0;
+	no.mhash = NULL;
 	no.sigs = NULL;
 	no.results = NULL;
 	no.streams = NULL;

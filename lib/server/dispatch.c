@@ -94,11 +94,13 @@ int
 dopy_find_method(dopy_call *c, const struct dopy_object *o,
     const char *method)
 {
+	uint32_t h = dopy_method_hash(method);
 	size_t i;
 
 	c->obj = (struct dopy_object *)o;
 	for (i = 0; i < o->nmethods; i++)
-		if (strcmp(o->def->methods[i].name, method) == 0) {
+		if (o->mhash[i] == h &&
+		    strcmp(o->def->methods[i].name, method) == 0) {
 			c->midx = i;
 			c->sig = o->sigs[i];
 			memset(c->argv, 0, c->sig->n * sizeof(c->argv[0]));

@@ -52,6 +52,8 @@ dopy_object_release(struct dopy_object *o)
 	}
 	dopy_stubobj_free(o->stub, o->nmethods);
 	o->stub = NULL;
+	free(o->mhash);
+	o->mhash = NULL;
 	free(o->sigs);
 	free(o->results);
 	free(o->streams);
@@ -114,6 +116,17 @@ result_parse(const char *text, unsigned char *stream, char *err,
 	return dopy_type_parse(text, err, errlen);
 }
 
+/* FNV-1a: a few instructions a byte, and names are short. */
+uint32_t
+dopy_method_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	while (*name != '\0')
+		h = (h ^ (uint8_t)*name++) * 16777619u;
+	return h;
+}
+
 /* Parse every method's signature and result type. */
 int
 dopy_object_prepare(dopy_server *s, struct dopy_object *o)
@@ -125,11 +138,15 @@ dopy_object_prepare(dopy_server *s, struct dopy_object *o)
 
 	for (m = d->methods; m->name != NULL; m++)
 		o->nmethods++;
+	o->mhash = calloc(o->nmethods + 1, sizeof(*o->mhash));
 	o->sigs = calloc(o->nmethods + 1, sizeof(*o->sigs));
 	o->results = calloc(o->nmethods + 1, sizeof(*o->results));
 	o->streams = calloc(o->nmethods + 1, sizeof(*o->streams));
-	if (o->sigs == NULL || o->results == NULL || o->streams == NULL)
+	if (o->mhash == NULL || o->sigs == NULL || o->results == NULL ||
+	    o->streams == NULL)
 		return dopy_server_fail(s, "out of memory");
+	for (i = 0; i < o->nmethods; i++)
+		o->mhash[i] = dopy_method_hash(d->methods[i].name);
 	for (i = 0; i < o->nmethods; i++) {
 		m = &d->methods[i];
 		/* Names travel in CALLs and in readonly lists (pos.c):

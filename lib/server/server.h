@@ -55,6 +55,9 @@ struct dopy_object {
 	const struct dopy_object *(*resolve)(dopy_server *,
 		    const struct dopy_object *, const char *);
 	size_t				 nmethods;
+	/* per method, a hash of its name: dopy_find_method compares these
+	 * before any name (a generated object has dozens of methods) */
+	uint32_t			*mhash;
 	struct dopy_sig			**sigs;		/* per method */
 	dopy_type			**results;	/* per method or NULL */
 	/* stream.c: per method, whether its result is "stream T" (T in
@@ -337,6 +340,8 @@ void	 dopy_dispatch_object(dopy_server *, const struct dopy_object *,
 	    struct dopy_callmsg *, struct dopy_call *);
 /* Prepare an object (signatures, results) as dopy_server_add does. */
 int	 dopy_object_prepare(dopy_server *, struct dopy_object *);
+/* The hash of a method name that struct dopy_object's mhash holds. */
+uint32_t dopy_method_hash(const char *);
 void	 dopy_object_release(struct dopy_object *);
 /* The same, for a call arriving on a session (caller identity). */
 void	 dopy_dispatch_in(dopy_server *, struct dopy_session *,
