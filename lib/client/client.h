@@ -149,6 +149,9 @@ struct dopy_args {
 	dopy_value	**v;
 	char		*names_in[DOPY_ARGS_INLINE];
 	dopy_value	*v_in[DOPY_ARGS_INLINE];
+	/* The first arguments' values when they are scalars
+	 * (dopy_args_int and its kin): held here, not each malloc'd. */
+	struct dopy_value val_in[DOPY_ARGS_INLINE];
 };
 enum dopy_target_kind {
 	DOPY_TARGET_EXEC, DOPY_TARGET_TCP, DOPY_TARGET_UNIX, DOPY_TARGET_SSH,
