@@ -210,6 +210,23 @@ reader_agrees(const struct dopy_image *img, const dopy_type *t,
 	dopy_value_free(v);
 }
 
+/* What the server's slot reader (dopy_image_scalar) makes of an image:
+ * it may pass an image to the decoder, never take one the decoder
+ * refuses, nor read another value. */
+static void
+scalar_agrees(const struct dopy_image *img, const dopy_type *t,
+    const dopy_value *decoded)
+{
+	struct dopy_value slot;
+
+	if (dopy_image_scalar(img, t, &slot) != 0)
+		return;
+	if (decoded == NULL)
+		fail("the slot reader took what decode refused", &slot, NULL);
+	if (!dopy_value_equal(&slot, decoded))
+		fail("the slot reader read another value", decoded, NULL);
+}
+
 static void
 one_image(const struct dopy_image *img)
 {
@@ -223,9 +240,11 @@ one_image(const struct dopy_image *img)
 	for (i = 0; i < NTYPES; i++) {
 		if (decode_both(img, types[i], &v) < 0) {
 			reader_agrees(img, types[i], NULL);
+			scalar_agrees(img, types[i], NULL);
 			continue;
 		}
 		reader_agrees(img, types[i], v);
+		scalar_agrees(img, types[i], v);
 		if (!dopy_type_equal(dopy_value_type(v), types[i]))
 			fail("decoded to another type than expected", v,
 			    type_texts[i]);

@@ -166,6 +166,14 @@ c_same(dopy_call *c)
 	return dopy_call_return(c, dopy_value_copy(dopy_call_arg(c, 0)));
 }
 
+/* The first argument (a scalar, held in the call's own slot) taken and
+ * handed back as the result, which the server frees after the reply. */
+static int
+c_take(dopy_call *c)
+{
+	return dopy_call_return(c, dopy_call_take_arg(c, 0));
+}
+
 static int
 calc_before(dopy_call *c)
 {
@@ -207,6 +215,7 @@ static const struct dopy_method calc_methods[] = {
 	{ "die", c_die, "", NULL, NULL },
 	{ "big", c_big, "n:uint", "bytes", NULL },
 	{ "same", c_same, "x:any=5", "any", NULL },
+	{ "take", c_take, "n:int, b:bool", "int", NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -563,6 +572,21 @@ Test(server, positional, CALC)
 	call("calc", "add", NULL, ARGS(dopy_value_int(2), dopy_value_int(3)));
 	cr_assert_eq(int_result(), 5);
 	cr_assert_eq(calc.calls, 1);
+}
+
+/* Scalar arguments are read into the call's own slots; one taken by
+ * the method is the method's (a copy), and the next call's are its own. */
+Test(server, scalar_slots_taken, CALC)
+{
+	const char *n[] = { "b", "n" };
+
+	call("calc", "take", NULL, ARGS(dopy_value_int(41),
+	    dopy_value_bool(1)));
+	cr_assert_eq(int_result(), 41);
+	call("calc", "take", n, ARGS(dopy_value_bool(0), dopy_value_int(-7)));
+	cr_assert_eq(int_result(), -7);
+	fails("calc", "take", NULL, ARGS(dopy_value_int(1),
+	    dopy_value_int(2)), "dopy.TypeError", "parameter b");
 }
 
 Test(server, named, CALC)

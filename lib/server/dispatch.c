@@ -155,6 +155,12 @@ bind_one(dopy_call *c, size_t k, const struct dopy_image *img)
 {
 	if (c->argv[k] != NULL)
 		return dopy_call_twice(c, k);
+	/* A scalar in the call's own slot: no value to malloc and free. */
+	if (k < DOPY_CALL_INLINE &&
+	    dopy_image_scalar(img, c->sig->p[k].type, &c->argin[k]) == 0) {
+		c->argv[k] = &c->argin[k];
+		return 0;
+	}
 	return dopy_call_decode_arg(c, k, img, &c->argv[k]);
 }
 
@@ -484,6 +490,15 @@ dopy_call_fail_late(dopy_call *c, const char *name, const char *fmt, ...)
 		add_where(c);
 }
 
+/* Whether v is one of c's own argument slots (bind_one). */
+static int
+arg_inline(const dopy_call *c, const dopy_value *v)
+{
+	uintptr_t p = (uintptr_t)v, lo = (uintptr_t)c->argin;
+
+	return p >= lo && p < lo + sizeof(c->argin);
+}
+
 void
 dopy_call_drop_args(dopy_call *c)
 {
@@ -491,7 +506,8 @@ dopy_call_drop_args(dopy_call *c)
 
 	/* bind_args fills argv only below the signature's length. */
 	for (i = 0; c->sig != NULL && i < c->sig->n; i++) {
-		dopy_value_free(c->argv[i]);
+		if (!arg_inline(c, c->argv[i]))
+			dopy_value_free(c->argv[i]);
 		c->argv[i] = NULL;
 	}
 }
@@ -550,7 +566,8 @@ dopy_call_take_arg(dopy_call *c, size_t i)
 		return NULL;
 	v = c->argv[i];
 	c->argv[i] = NULL;
-	return v;
+	/* The caller owns what it takes: a slot's value moves to the heap. */
+	return arg_inline(c, v) ? dopy_value_copy(v) : v;
 }
 
 int64_t

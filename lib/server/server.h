@@ -279,6 +279,7 @@ int	 dopy_watch_poll(dopy_server *, int in, int ms, int watchers);
  * else DOPY_SEND_MS. */
 #define DOPY_SEND_MS		60000
 int	 dopy_server_send_ms(const dopy_server *);
+#define DOPY_CALL_INLINE	4
 struct dopy_call {
 	dopy_server		*srv;
 	struct dopy_session	*sess;
@@ -298,6 +299,9 @@ struct dopy_call {
 						 * went out; err is its copy */
 	struct dopy_stubcall	*stub;		/* a generated object's call */
 	struct dopy_out		 iout;		/* stream.c: an item's writer */
+	/* The first arguments' values when they are scalars (bind_one in
+	 * dispatch.c): held here, not each malloc'd; argv points here. */
+	struct dopy_value	 argin[DOPY_CALL_INLINE];
 	/* Last, and defined only below sig->n (NULL until bound): the
 	 * rest is never read, and clearing all of it cost a small call
 	 * more than its arguments. */

@@ -227,6 +227,33 @@ short_data:
 }
 
 /*
+ * A scalar argument read into a value the caller holds (the server's
+ * call keeps its first arguments' values in slots of its own): 0 when
+ * img is exactly an image of t, a bool, int, uint or double, in our byte
+ * order and holding a good value; else 1, and the full decoder says what
+ * the image is.  t must outlive into, which takes no reference.
+ */
+int
+dopy_image_scalar(const struct dopy_image *img, const dopy_type *t,
+    dopy_value *into)
+{
+	struct span s;
+	size_t want = t->kind == DOPY_BOOL ? 1 : 8;
+
+	if ((t->kind != DOPY_BOOL && t->kind != DOPY_INT &&
+	    t->kind != DOPY_UINT && t->kind != DOPY_DOUBLE) ||
+	    strcmp(img->fmt, t->tpl) != 0 || span_of(img, &s) < 0 ||
+	    (size_t)(s.end - s.p) != want || (want == 1 && s.p[0] > 1))
+		return 1;
+	into->type = (dopy_type *)t;
+	if (want == 1)
+		into->u.b = s.p[0];
+	else
+		memcpy(&into->u, s.p, 8);
+	return 0;
+}
+
+/*
  * Copy len bytes and a NUL to dst; whether the bytes hold a NUL.  The
  * CALL header's strings are names of a few bytes, where a loop costs
  * less than calls to memchr and memcpy.

@@ -488,6 +488,10 @@ int	 dopy_in_done(struct dopy_in *);
  * matched); 1 when tpl must decode it instead, else 0 or an error. */
 int	 dopy_image_leaf(const struct dopy_image *, const dopy_type *t,
 	    dopy_value **out, char *err, size_t errlen);
+/* A bool, int, uint or double image read into a value the caller holds;
+ * 0, or 1 when img is anything else (image.c). */
+int	 dopy_image_scalar(const struct dopy_image *, const dopy_type *,
+	    dopy_value *);
 /* The strings of an S(s...) (max of them) or A(s) (at most max) image
  * of format fmt, copied into one malloc'd block; 1 when tpl must read it
  * instead (another format, another byte order). */
