@@ -412,8 +412,7 @@ overran(dopy_call *call)
 
 	if (strcmp(name, "dopy.DeadlineExceeded") == 0)
 		return;
-	dopy_value_free(call->result);
-	call->result = NULL;
+	dopy_call_drop_result(call);
 	dopy_call_fail_late(call, "dopy.DeadlineExceeded", "%s.%s: ran past "
 	    "its deadline", dopy_call_object(call), dopy_call_method(call));
 }

@@ -325,10 +325,9 @@ check_result(dopy_call *c)
 	}
 	if (c->stub != NULL && dopy_stub_result(c) != 1)
 		return;
-	if (want == NULL && c->result != NULL) {
-		dopy_value_free(c->result);	/* nothing was promised */
-		c->result = NULL;
-	} else if (want != NULL && c->result == NULL)
+	if (want == NULL && c->result != NULL)
+		dopy_call_drop_result(c);	/* nothing was promised */
+	else if (want != NULL && c->result == NULL)
 		fail(c, "dopy.ResultError", "%s.%s: returned no %s",
 		    c->obj->def->name, mname(c), want->name);
 	else if (want != NULL && want->kind != DOPY_ANY &&
@@ -473,8 +472,7 @@ dopy_dispatch_in(dopy_server *s, struct dopy_session *sess,
 		fail(c, "dopy.UnknownObject", "no object '%s'", m->object);
 	if (c->err == NULL)
 		return;
-	dopy_value_free(c->result);
-	c->result = NULL;
+	dopy_call_drop_result(c);
 	add_where(c);
 }
 
@@ -517,7 +515,7 @@ dopy_call_release(dopy_call *c)
 {
 	dopy_stub_release(c);
 	dopy_call_drop_args(c);
-	dopy_value_free(c->result);
+	dopy_call_drop_result(c);
 	dopy_value_free(c->pstate);
 	dopy_error_free(c->err);
 	call_init(c);
@@ -615,33 +613,54 @@ dopy_call_return(dopy_call *c, dopy_value *v)
 		return DOPY_E_REMOTE;
 	if (v == NULL)
 		return fail(c, "dopy.InternalError", "out of memory");
-	dopy_value_free(c->result);
+	dopy_call_drop_result(c);
 	c->result = v;
 	return 0;
+}
+
+void
+dopy_call_drop_result(dopy_call *c)
+{
+	if (c->result != &c->resin)
+		dopy_value_free(c->result);
+	c->result = NULL;
+}
+
+/* A scalar result in the call's own slot: no value to malloc and free. */
+static dopy_value *
+result_slot(dopy_call *c, dopy_type *t)
+{
+	dopy_call_drop_result(c);
+	c->resin.type = t;		/* built in: never counted */
+	return c->result = &c->resin;
 }
 
 int
 dopy_return_int(dopy_call *c, int64_t i)
 {
-	return dopy_call_return(c, dopy_value_int(i));
+	result_slot(c, &dopy_type_int_)->u.i = i;
+	return 0;
 }
 
 int
 dopy_return_uint(dopy_call *c, uint64_t u)
 {
-	return dopy_call_return(c, dopy_value_uint(u));
+	result_slot(c, &dopy_type_uint_)->u.u = u;
+	return 0;
 }
 
 int
 dopy_return_double(dopy_call *c, double d)
 {
-	return dopy_call_return(c, dopy_value_double(d));
+	result_slot(c, &dopy_type_double_)->u.d = d;
+	return 0;
 }
 
 int
 dopy_return_bool(dopy_call *c, int b)
 {
-	return dopy_call_return(c, dopy_value_bool(b));
+	result_slot(c, &dopy_type_bool_)->u.b = b != 0;
+	return 0;
 }
 
 int

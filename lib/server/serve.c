@@ -282,8 +282,7 @@ reply(struct dopy_session *c, uint32_t id, dopy_call *call)
 		return r;
 	/* The call's own error, not the connection's: it keeps the call
 	 * id and the stream stays in sync. */
-	dopy_value_free(call->result);
-	call->result = NULL;
+	dopy_call_drop_result(call);
 	dopy_call_fail_late(call, "dopy.FrameTooLarge", "the result of %s.%s "
 	    "is larger than the maximum frame of %u bytes",
 	    dopy_call_object(call), dopy_call_method(call), c->ch.max_frame);

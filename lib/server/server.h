@@ -299,6 +299,9 @@ struct dopy_call {
 						 * went out; err is its copy */
 	struct dopy_stubcall	*stub;		/* a generated object's call */
 	struct dopy_out		 iout;		/* stream.c: an item's writer */
+	/* A scalar result (dopy_return_int and its kin): result points
+	 * here rather than to a malloc'd value; dopy_call_drop_result. */
+	struct dopy_value	 resin;
 	/* The first arguments' values when they are scalars (bind_one in
 	 * dispatch.c): held here, not each malloc'd; argv points here. */
 	struct dopy_value	 argin[DOPY_CALL_INLINE];
@@ -307,6 +310,8 @@ struct dopy_call {
 	 * more than its arguments. */
 	dopy_value		*argv[DOPY_MAX_ARGS];
 };
+/* dispatch.c: free c's result, wherever it is held, and clear it. */
+void	 dopy_call_drop_result(dopy_call *);
 /* serve.c: send the frame in the channel's write buffer (begun with
  * dopy_chan_begin), traced; 0 or the write's code. */
 int	 dopy_session_send(struct dopy_session *, uint8_t type, uint32_t id);

@@ -362,8 +362,7 @@ dopy_stub_result(dopy_call *c)
 		return DOPY_E_REMOTE;
 	if (sc->out.nimages == 0 && !sc->out.open && sc->out.err == 0)
 		return 1;
-	dopy_value_free(c->result);	/* the image is the result */
-	c->result = NULL;
+	dopy_call_drop_result(c);	/* the image is the result */
 	if (sc->out.err != 0 || sc->out.open)
 		return dopy_call_fail(c, "dopy.InternalError", "%s.%s: cannot "
 		    "write the result: %s", dopy_call_object(c),
