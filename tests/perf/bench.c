@@ -148,6 +148,8 @@ static const struct section {
 	{ "rsh",		bench_rsh },
 	{ "small_call_tcp",	bench_small_call_tcp },
 	{ "small_call_unix",	bench_small_call_unix },
+	{ "rpc_small_call_tcp",	bench_rpc_small_call_tcp },
+	{ "echo_1mib_tcp",	bench_echo_1mib_tcp },
 	{ "conn_rate",		bench_conn_rate },
 	{ "pos",		bench_pos },
 	{ "stream_pipe",	bench_stream_pipe },
