@@ -25,6 +25,8 @@
 #include "bench.h"
 #include "bench_rpc.h"
 
+#define RPC_TCP_RECORD	(64 * 1024)	/* libtirpc's TCP default and cap */
+
 struct rpc_peer {
 	CLIENT	*cl;
 	pid_t	 pid;
@@ -65,8 +67,11 @@ rpc_serve(int lfd, int cpu)
 		_exit(1);
 	close(lfd);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* protocol 0: not registered with rpcbind */
-	if ((x = svc_fd_create(fd, 0, 0)) == NULL ||
+	/* The record sizes a generated server's connections get (svc_vc
+	 * asks __rpc_get_t_size: 64 KiB over TCP); svc_fd_create's 0 would
+	 * mean xdrrec's 4000-byte fragments, 262 writes per MiB.  Protocol
+	 * 0: not registered with rpcbind. */
+	if ((x = svc_fd_create(fd, RPC_TCP_RECORD, RPC_TCP_RECORD)) == NULL ||
 	    !svc_register(x, DOPYBENCH_PROG, DOPYBENCH_VERS,
 	    dopybench_prog_1, 0))
 		_exit(1);
