@@ -46,8 +46,8 @@ TEST_HDRS = $(wildcard tests/*.h)
 CRIT_CFLAGS != pkg-config --cflags criterion 2>/dev/null || true
 CRIT_LIBS   != pkg-config --libs criterion 2>/dev/null || echo -lcriterion
 
-.PHONY: all deps deps-check deps-bench demo check unit e2e asan fuzz lint-man doctest \
-	symbols bench install uninstall clean help
+.PHONY: all deps deps-check deps-bench demo check unit e2e asan fuzz \
+	lint-man doctest symbols bench install uninstall clean help
 
 all: lib/libdopy.a lib/libdopy.so $(PROGS) lib/dopy.pc
 
@@ -388,6 +388,7 @@ help:
 	@echo "make uninstall  removes what install put there"
 	@echo "make deps       installs the Debian packages the build needs"
 	@echo "make deps-check installs those make check needs too"
+	@echo "make deps-bench installs those make bench needs (ONC RPC)"
 	@echo "make clean      removes what the build made"
 	@echo "make help       this list"
 
