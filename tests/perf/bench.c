@@ -115,7 +115,7 @@ pin_here(void)
 	sched_getaffinity(0, sizeof(all), &all);
 	pin_to(bench_cpu);
 	printf("bench: # all processes pinned to CPU %d, but for the "
-	    "pipelined server\n", bench_cpu);
+	    "pipelined server and the cross-CPU echo's servers\n", bench_cpu);
 	CPU_CLR(bench_cpu, &all);
 	server_cpu = CPU_COUNT(&all) > 0 ? -1 : bench_cpu;
 	for (int i = 0; server_cpu < 0 && i < CPU_SETSIZE; i++)
@@ -148,6 +148,8 @@ static const struct section {
 	{ "rsh",		bench_rsh },
 	{ "small_call_tcp",	bench_small_call_tcp },
 	{ "small_call_unix",	bench_small_call_unix },
+	{ "rpc_small_call_tcp",	bench_rpc_small_call_tcp },
+	{ "echo_1mib_tcp",	bench_echo_1mib_tcp },
 	{ "conn_rate",		bench_conn_rate },
 	{ "pos",		bench_pos },
 	{ "stream_pipe",	bench_stream_pipe },

@@ -32,16 +32,26 @@ void	add_answered(int, dopy_value *, int);
 double	dopy_add(dopy_proxy *, int);
 void	add_sizes(size_t *, size_t *);
 double	raw_pipe(const char *, size_t, size_t, int);
+double	dopy_echo(dopy_proxy *, const void *, size_t, int);
 int	pipe_echo(char *[]);
 
 /* loopback TCP and dopyd -l */
 int	tcp_listener(int *);
 int	tcp_connect(int);
+double	raw_tcp(size_t, size_t, int);
 pid_t	start_listener_at(const char *, const char *, const char *, char *,
 	    size_t);
 pid_t	start_listener(const char *, const char *, int *);
 void	stop(pid_t);
 dopy_conn *small_call_conn(const char *, size_t *, size_t *);
+
+/* ONC RPC's add and echo (bench_rpc.c): a forked server on cpu serving
+ * one TCP connection, and a client of it */
+struct rpc_peer;
+struct rpc_peer *rpc_start(int);
+double	rpc_add(struct rpc_peer *, int);
+double	rpc_echo(struct rpc_peer *, const void *, size_t, int);
+void	rpc_stop(struct rpc_peer *);
 
 /* the sections, in bench.c's table: (dopyd, this program) */
 void	bench_small_call_pipe(const char *, const char *);
@@ -53,6 +63,8 @@ void	bench_rss(const char *, const char *);
 void	bench_rsh(const char *, const char *);
 void	bench_small_call_tcp(const char *, const char *);
 void	bench_small_call_unix(const char *, const char *);
+void	bench_rpc_small_call_tcp(const char *, const char *);
+void	bench_echo_1mib_tcp(const char *, const char *);
 void	bench_conn_rate(const char *, const char *);
 void	bench_pos(const char *, const char *);
 void	bench_stream_pipe(const char *, const char *);

@@ -325,7 +325,7 @@ bench_pipelined(const char *dopyd, const char *self)
 }
 /* ---- large payloads ---- */
 
-static double
+double
 dopy_echo(dopy_proxy *p, const void *data, size_t len, int n)
 {
 	dopy_value *res;

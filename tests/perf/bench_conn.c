@@ -105,7 +105,7 @@ tcp_connect(int port)
 }
 
 /* Raw TCP ping-pong over one connection, both ends TCP_NODELAY. */
-static double
+double
 raw_tcp(size_t req, size_t rep, int n)
 {
 	char buf[4096] = { 0 };
