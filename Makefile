@@ -293,11 +293,14 @@ check: deps-check
 	@$(MAKE) --no-print-directory fuzz
 
 # ---- bench ----
-BENCH_SRCS = $(wildcard tests/perf/*.c)
+BENCH_SRCS = $(filter-out tests/perf/echo.c,$(wildcard tests/perf/*.c))
 tests/bench: $(BENCH_SRCS) tests/perf/bench.h lib/libdopy.a $(IDL_GEN)
 	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -Itests/perf -o $@ $(BENCH_SRCS) \
 	    $(E2E_GEN_SRCS) lib/libdopy.a $(LIBS)
-bench: all bin/typesd tests/bench
+# conn_rate_exec's baseline: the smallest C program, libc alone.
+tests/perf/echo: tests/perf/echo.c
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ tests/perf/echo.c
+bench: all bin/typesd tests/bench tests/perf/echo
 	tests/bench $(CURDIR)/bin $(ONLY)
 
 # ---- install ----
@@ -366,5 +369,6 @@ help:
 clean:
 	rm -rf tests/idl/gen bin/typesd
 	rm -f lib/*.o lib/*/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
-	    tests/unit tests/e2e $(FUZZ_PROGS) tests/bench
+	    tests/unit tests/e2e $(FUZZ_PROGS) tests/bench \
+	    tests/perf/echo
 	rm -rf tests/asan tests/.work tests/fuzzlib

@@ -61,6 +61,9 @@ bench_rss(const char *dopyd, const char *self)
 	dopy_conn_close(c);
 	printf("bench: # dopyd resident set after HELLO and 1000 calls: %ld "
 	    "KiB (libc, libtpl, libsodium, libbsd mapped)\n", kib);
-	/* A size, not a ratio: the ratio column is the size over 2 MiB. */
-	report("server_rss", kib / 1024.0, "MiB", kib / 2048.0, "<=", 1.0);
+	/* A size, not a ratio: the ratio column is the size over the
+	 * 1.2 MiB aimed at (a dynamically linked C echo keeps 0.9 to
+	 * 1.1 MiB, most of it libc's text). */
+	report("server_rss", kib / 1024.0, "MiB", kib / (1.2 * 1024), "<=",
+	    1.0);
 }
