@@ -59,9 +59,11 @@ lib/libdopy.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
+# -static-libgcc: crash reports' unwinder (lib/server/crash.c) is linked
+# in, not a libgcc_s.so more for every client and server to load.
 $(SOFILE): $(LIB_OBJS) lib/dopy.sym
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/dopy.sym \
-	    $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
+	    -static-libgcc $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
 
 lib/libdopy.so: $(SOFILE)
 	ln -sf libdopy.so.$(VERSION) lib/$(SONAME)
@@ -95,7 +97,8 @@ bin/%.o: bin/%.c $(LIB_HDRS) $(wildcard bin/*.h)
 # relocations are a hardening as well.  libsodium and libbsd stay shared
 # so that their security updates reach dopyd without a rebuild;
 # make DOPYD_STATIC=static links them in too (about 190 KiB less
-# resident, measured with make bench ONLY=rss).
+# resident, measured with make bench ONLY=rss).  -static-libgcc links in
+# the unwinder of crash reports, which backtrace(3) would dlopen.
 SODIUM_SLIBS != pkg-config --static --libs libsodium 2>/dev/null || \
 	    echo -lsodium
 BSD_SLIBS != pkg-config --static --libs libbsd-overlay 2>/dev/null || \
@@ -106,7 +109,7 @@ DOPYD_STATIC_LIBS = -Wl,-Bstatic $(BSD_SLIBS) $(SODIUM_SLIBS) -lseccomp \
 	    -Wl,-Bdynamic
 DOPYD_LIBS = -ltpl $(if $(DOPYD_STATIC),$(DOPYD_STATIC_LIBS), \
 	    $(DOPYD_SHARED_LIBS)) -lpthread
-DOPYD_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
+DOPYD_LDFLAGS = -Wl,-z,relro,-z,now -static-libgcc $(LDFLAGS)
 TESTOBJ_OBJS = $(patsubst %.c,%.o,$(sort $(wildcard bin/testobj*.c)))
 bin/dopyd: bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a
 	$(CC) -o $@ bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a \

@@ -8,14 +8,18 @@
  * is async-signal-safe: no malloc, no stdio, no locks.  So everything
  * is made before serving (dopy_crash_begin): the alternate stack, the
  * pipe for backtrace_symbols_fd, the program's symbol table
- * (crashsym.c), libgcc loaded by a first backtrace(3), a socket to
- * syslog; the handler formats into static buffers, encodes the ERROR
- * by hand (errimg.c), and writes with write(2).  backtrace(3) is not
- * listed as async-signal-safe only because its first call loads libgcc;
- * backtrace_symbols_fd(3) takes the loader's recursive lock, which a
- * crash inside dlopen in another thread would hold: the handler would
- * then hang instead of dying, a risk taken for the names of library
- * frames.
+ * (crashsym.c), a socket to syslog; the handler formats into static
+ * buffers, encodes the ERROR by hand (errimg.c), and writes with
+ * write(2).  The trace is libgcc's _Unwind_Backtrace, which backtrace(3)
+ * calls too, but backtrace(3) dlopens libgcc_s.so on its first call
+ * (not async-signal-safe), so it had to be called before serving: a
+ * library more to load at every exec under inetd.  dopyd and
+ * libdopy.so link the unwinder in (-static-libgcc), a program linking
+ * libdopy.a gets libgcc_s.so as a library of its own.  The unwinder
+ * and backtrace_symbols_fd(3) take the loader's recursive lock (to
+ * find each frame's object), which a crash inside dlopen in another
+ * thread would hold: the handler would then hang instead of dying, a
+ * risk taken for the trace.
  *
  * What it may touch of the server is read, never changed: the session
  * of its own thread (a thread-local pointer set when the session
@@ -44,6 +48,7 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include "server/server.h"
 
@@ -623,6 +628,39 @@ die(int sig, const siginfo_t *si)
 		raise(sig);
 }
 
+struct walk {
+	void	**pcs;
+	int	  n, max;
+};
+
+static _Unwind_Reason_Code
+walk_one(struct _Unwind_Context *ctx, void *arg)
+{
+	struct walk *w = arg;
+	_Unwind_Ptr pc = _Unwind_GetIP(ctx);
+
+	if (pc == 0 || w->n == w->max)
+		return _URC_END_OF_STACK;
+	w->pcs[w->n++] = (void *)pc;
+	return _URC_NO_REASON;
+}
+
+/* backtrace(3) without its dlopen: the return addresses, this
+ * function's caller first. */
+static int __attribute__((noinline))
+stack_trace(void **pcs, int max)
+{
+	void *all[DEPTH + 1];
+	struct walk w = { all, 0, DEPTH + 1 };
+	int i;
+
+	_Unwind_Backtrace(walk_one, &w);
+	/* all[0] is in this function, which backtrace(3) leaves out too. */
+	for (i = 1; i < w.n && i <= max; i++)
+		pcs[i - 1] = all[i];
+	return i - 1;
+}
+
 static void
 handler(int sig, siginfo_t *si, void *uc)
 {
@@ -636,7 +674,7 @@ handler(int sig, siginfo_t *si, void *uc)
 		die(sig, si);
 		return;
 	}
-	n = backtrace(pcs, DEPTH);
+	n = stack_trace(pcs, DEPTH);
 	report(sig, si, uc, pcs, n);
 	die(sig, si);
 	errno = e;
@@ -695,14 +733,11 @@ new_pipe(void)
 static void
 prepare_process(dopy_server *srv)
 {
-	void *pcs[2];
-
 	pthread_mutex_lock(&G.lock);
 	G.srv = srv;
 	if (G.pid != getpid())
 		new_pipe();
 	if (!G.installed) {
-		(void)backtrace(pcs, 2);	/* loads libgcc now */
 		dopy_crashsym_init();
 		install();
 		G.installed = 1;
