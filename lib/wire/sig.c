@@ -100,6 +100,20 @@ stream_of(const char *ty, int *stream)
 	return ty;
 }
 
+/* Letters, digits and '_' (strspn(3) with a set that long builds a
+ * table at each call, for every parameter of every method at start). */
+static int
+name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '_')
+			return 0;
+	return 1;
+}
+
 static int
 parse_param(struct dopy_param *p, int *stream, const char *b, const char *e,
     char *err, size_t errlen)
@@ -125,8 +139,7 @@ parse_param(struct dopy_param *p, int *stream, const char *b, const char *e,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (p->name[0] == '\0' || strspn(p->name, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(p->name)) {
+	if (!name_ok(p->name)) {
 		snprintf(err, errlen, "bad parameter name '%s'", p->name);
 		goto out;
 	}
