@@ -683,11 +683,15 @@ handler(int sig, siginfo_t *si, void *uc)
 /* ---- before serving ---- */
 
 /* Our handler where the disposition is the default: a program's own
- * handler (or a sanitizer's) stays. */
+ * handler (or a sanitizer's) stays, put back at once.  One sigaction(2)
+ * per signal, not a look and then a change: this runs in every dopyd
+ * exec'd per connection.  No signal can be delivered in between, as
+ * all of them are blocked meanwhile. */
 static void
 install(void)
 {
 	struct sigaction sa, old;
+	sigset_t all, mask;
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
@@ -696,11 +700,13 @@ install(void)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < NSIGNALS; i++)
 		sigaddset(&sa.sa_mask, crash_signals[i]);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &mask);
 	for (i = 0; i < NSIGNALS; i++)
-		if (sigaction(crash_signals[i], NULL, &old) == 0 &&
-		    !(old.sa_flags & SA_SIGINFO) &&
-		    old.sa_handler == SIG_DFL)
-			sigaction(crash_signals[i], &sa, NULL);
+		if (sigaction(crash_signals[i], &sa, &old) == 0 &&
+		    ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
+			sigaction(crash_signals[i], &old, NULL);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
 static void
