@@ -64,9 +64,11 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
     SIGABRT, SIGSYS, SIGXCPU, SIGXFSZ };
 #define NSIGNALS	(sizeof(crash_signals) / sizeof(crash_signals[0]))
 
-/* Per thread: its session, and the alternate stack it has. */
+/* Per thread: its session, and the alternate stack it has; kept: made
+ * by a listener, for the connection processes it forks to inherit. */
 static __thread struct dopy_session *tls_sess;
 static __thread void *tls_altstack;
+static __thread int tls_altstack_kept;
 
 /* Made once per process, under lock; the handler's own buffers. */
 static struct {
@@ -789,8 +791,13 @@ enabled(const dopy_server *srv)
 void
 dopy_crash_prepare(dopy_server *srv)
 {
-	if (enabled(srv))
-		prepare_process(srv);
+	if (!enabled(srv))
+		return;
+	prepare_process(srv);
+	/* The listener's own stack, which its children inherit with
+	 * their memory: five system calls fewer in each. */
+	prepare_thread();
+	tls_altstack_kept = tls_altstack != NULL;
 }
 
 void
@@ -811,8 +818,11 @@ dopy_crash_end(struct dopy_session *s)
 	if (tls_sess != s)
 		return;
 	tls_sess = NULL;
-	/* A thread of -s mode ends here; a process has no more use. */
-	if (tls_altstack != NULL && sigaltstack(&ss, NULL) == 0) {
+	/* A thread of -s mode ends here; a process has no more use.  A
+	 * listener's child keeps the stack it inherited: it is the
+	 * listener's, and unmapping it would be work for nothing. */
+	if (tls_altstack != NULL && !tls_altstack_kept &&
+	    sigaltstack(&ss, NULL) == 0) {
 		munmap(tls_altstack, ALTSTACK);
 		tls_altstack = NULL;
 	}
