@@ -59,9 +59,11 @@ lib/libdopy.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
+# -static-libgcc: crash reports' unwinder (lib/server/crash.c) is linked
+# in, not a libgcc_s.so more for every client and server to load.
 $(SOFILE): $(LIB_OBJS) lib/dopy.sym
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/dopy.sym \
-	    $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
+	    -static-libgcc $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
 
 lib/libdopy.so: $(SOFILE)
 	ln -sf libdopy.so.$(VERSION) lib/$(SONAME)
@@ -95,7 +97,8 @@ bin/%.o: bin/%.c $(LIB_HDRS) $(wildcard bin/*.h)
 # relocations are a hardening as well.  libsodium and libbsd stay shared
 # so that their security updates reach dopyd without a rebuild;
 # make DOPYD_STATIC=static links them in too (about 190 KiB less
-# resident, measured with make bench ONLY=rss).
+# resident, measured with make bench ONLY=rss).  -static-libgcc links in
+# the unwinder of crash reports, which backtrace(3) would dlopen.
 SODIUM_SLIBS != pkg-config --static --libs libsodium 2>/dev/null || \
 	    echo -lsodium
 BSD_SLIBS != pkg-config --static --libs libbsd-overlay 2>/dev/null || \
@@ -106,7 +109,7 @@ DOPYD_STATIC_LIBS = -Wl,-Bstatic $(BSD_SLIBS) $(SODIUM_SLIBS) -lseccomp \
 	    -Wl,-Bdynamic
 DOPYD_LIBS = -ltpl $(if $(DOPYD_STATIC),$(DOPYD_STATIC_LIBS), \
 	    $(DOPYD_SHARED_LIBS)) -lpthread
-DOPYD_LDFLAGS = -Wl,-z,relro,-z,now $(LDFLAGS)
+DOPYD_LDFLAGS = -Wl,-z,relro,-z,now -static-libgcc $(LDFLAGS)
 TESTOBJ_OBJS = $(patsubst %.c,%.o,$(sort $(wildcard bin/testobj*.c)))
 bin/dopyd: bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a
 	$(CC) -o $@ bin/dopyd.o $(TESTOBJ_OBJS) lib/libdopy.a \
@@ -302,7 +305,7 @@ check: deps-check
 # code is not ours, so it is built apart without the three warnings it
 # draws (unused locals, a dispatcher with no prototype, a cast of
 # xdr_void).
-BENCH_SRCS = $(wildcard tests/perf/*.c)
+BENCH_SRCS = $(filter-out tests/perf/echo.c,$(wildcard tests/perf/*.c))
 RPC_GEN_OBJS = tests/perf/gen/bench_rpc_xdr.o \
 	tests/perf/gen/bench_rpc_clnt.o tests/perf/gen/bench_rpc_svc.o
 RPC_GEN = tests/perf/gen/bench_rpc.h $(RPC_GEN_OBJS:.o=.c)
@@ -325,7 +328,10 @@ tests/bench: $(BENCH_SRCS) tests/perf/bench.h lib/libdopy.a $(IDL_GEN) \
 	$(CC) $(ALL_CFLAGS) $(IDL_CFLAGS) -Itests/perf -Itests/perf/gen \
 	    $(RPC_CFLAGS) -o $@ $(BENCH_SRCS) $(E2E_GEN_SRCS) \
 	    $(RPC_GEN_OBJS) lib/libdopy.a $(LIBS) $(RPC_LIBS)
-bench: deps-bench all bin/typesd tests/bench
+# conn_rate_exec's baseline: the smallest C program, libc alone.
+tests/perf/echo: tests/perf/echo.c
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ tests/perf/echo.c
+bench: deps-bench all bin/typesd tests/bench tests/perf/echo
 	tests/bench $(CURDIR)/bin $(ONLY)
 
 # ---- install ----
@@ -395,5 +401,6 @@ help:
 clean:
 	rm -rf tests/idl/gen tests/perf/gen bin/typesd
 	rm -f lib/*.o lib/*/*.o bin/*.o lib/libdopy.* lib/dopy.pc $(PROGS) \
-	    tests/unit tests/e2e $(FUZZ_PROGS) tests/bench
+	    tests/unit tests/e2e $(FUZZ_PROGS) tests/bench \
+	    tests/perf/echo
 	rm -rf tests/asan tests/.work tests/fuzzlib

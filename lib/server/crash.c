@@ -8,14 +8,18 @@
  * is async-signal-safe: no malloc, no stdio, no locks.  So everything
  * is made before serving (dopy_crash_begin): the alternate stack, the
  * pipe for backtrace_symbols_fd, the program's symbol table
- * (crashsym.c), libgcc loaded by a first backtrace(3), a socket to
- * syslog; the handler formats into static buffers, encodes the ERROR
- * by hand (errimg.c), and writes with write(2).  backtrace(3) is not
- * listed as async-signal-safe only because its first call loads libgcc;
- * backtrace_symbols_fd(3) takes the loader's recursive lock, which a
- * crash inside dlopen in another thread would hold: the handler would
- * then hang instead of dying, a risk taken for the names of library
- * frames.
+ * (crashsym.c), a socket to syslog; the handler formats into static
+ * buffers, encodes the ERROR by hand (errimg.c), and writes with
+ * write(2).  The trace is libgcc's _Unwind_Backtrace, which backtrace(3)
+ * calls too, but backtrace(3) dlopens libgcc_s.so on its first call
+ * (not async-signal-safe), so it had to be called before serving: a
+ * library more to load at every exec under inetd.  dopyd and
+ * libdopy.so link the unwinder in (-static-libgcc), a program linking
+ * libdopy.a gets libgcc_s.so as a library of its own.  The unwinder
+ * and backtrace_symbols_fd(3) take the loader's recursive lock (to
+ * find each frame's object), which a crash inside dlopen in another
+ * thread would hold: the handler would then hang instead of dying, a
+ * risk taken for the trace.
  *
  * What it may touch of the server is read, never changed: the session
  * of its own thread (a thread-local pointer set when the session
@@ -44,6 +48,7 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include "server/server.h"
 
@@ -59,9 +64,11 @@ static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
     SIGABRT, SIGSYS, SIGXCPU, SIGXFSZ };
 #define NSIGNALS	(sizeof(crash_signals) / sizeof(crash_signals[0]))
 
-/* Per thread: its session, and the alternate stack it has. */
+/* Per thread: its session, and the alternate stack it has; kept: made
+ * by a listener, for the connection processes it forks to inherit. */
 static __thread struct dopy_session *tls_sess;
 static __thread void *tls_altstack;
+static __thread int tls_altstack_kept;
 
 /* Made once per process, under lock; the handler's own buffers. */
 static struct {
@@ -623,6 +630,39 @@ die(int sig, const siginfo_t *si)
 		raise(sig);
 }
 
+struct walk {
+	void	**pcs;
+	int	  n, max;
+};
+
+static _Unwind_Reason_Code
+walk_one(struct _Unwind_Context *ctx, void *arg)
+{
+	struct walk *w = arg;
+	_Unwind_Ptr pc = _Unwind_GetIP(ctx);
+
+	if (pc == 0 || w->n == w->max)
+		return _URC_END_OF_STACK;
+	w->pcs[w->n++] = (void *)pc;
+	return _URC_NO_REASON;
+}
+
+/* backtrace(3) without its dlopen: the return addresses, this
+ * function's caller first. */
+static int __attribute__((noinline))
+stack_trace(void **pcs, int max)
+{
+	void *all[DEPTH + 1];
+	struct walk w = { all, 0, DEPTH + 1 };
+	int i;
+
+	_Unwind_Backtrace(walk_one, &w);
+	/* all[0] is in this function, which backtrace(3) leaves out too. */
+	for (i = 1; i < w.n && i <= max; i++)
+		pcs[i - 1] = all[i];
+	return i - 1;
+}
+
 static void
 handler(int sig, siginfo_t *si, void *uc)
 {
@@ -636,7 +676,7 @@ handler(int sig, siginfo_t *si, void *uc)
 		die(sig, si);
 		return;
 	}
-	n = backtrace(pcs, DEPTH);
+	n = stack_trace(pcs, DEPTH);
 	report(sig, si, uc, pcs, n);
 	die(sig, si);
 	errno = e;
@@ -645,11 +685,15 @@ handler(int sig, siginfo_t *si, void *uc)
 /* ---- before serving ---- */
 
 /* Our handler where the disposition is the default: a program's own
- * handler (or a sanitizer's) stays. */
+ * handler (or a sanitizer's) stays, put back at once.  One sigaction(2)
+ * per signal, not a look and then a change: this runs in every dopyd
+ * exec'd per connection.  No signal can be delivered in between, as
+ * all of them are blocked meanwhile. */
 static void
 install(void)
 {
 	struct sigaction sa, old;
+	sigset_t all, mask;
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
@@ -658,11 +702,13 @@ install(void)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < NSIGNALS; i++)
 		sigaddset(&sa.sa_mask, crash_signals[i]);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &mask);
 	for (i = 0; i < NSIGNALS; i++)
-		if (sigaction(crash_signals[i], NULL, &old) == 0 &&
-		    !(old.sa_flags & SA_SIGINFO) &&
-		    old.sa_handler == SIG_DFL)
-			sigaction(crash_signals[i], &sa, NULL);
+		if (sigaction(crash_signals[i], &sa, &old) == 0 &&
+		    ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
+			sigaction(crash_signals[i], &old, NULL);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
 static void
@@ -695,14 +741,11 @@ new_pipe(void)
 static void
 prepare_process(dopy_server *srv)
 {
-	void *pcs[2];
-
 	pthread_mutex_lock(&G.lock);
 	G.srv = srv;
 	if (G.pid != getpid())
 		new_pipe();
 	if (!G.installed) {
-		(void)backtrace(pcs, 2);	/* loads libgcc now */
 		dopy_crashsym_init();
 		install();
 		G.installed = 1;
@@ -748,8 +791,13 @@ enabled(const dopy_server *srv)
 void
 dopy_crash_prepare(dopy_server *srv)
 {
-	if (enabled(srv))
-		prepare_process(srv);
+	if (!enabled(srv))
+		return;
+	prepare_process(srv);
+	/* The listener's own stack, which its children inherit with
+	 * their memory: five system calls fewer in each. */
+	prepare_thread();
+	tls_altstack_kept = tls_altstack != NULL;
 }
 
 void
@@ -770,8 +818,11 @@ dopy_crash_end(struct dopy_session *s)
 	if (tls_sess != s)
 		return;
 	tls_sess = NULL;
-	/* A thread of -s mode ends here; a process has no more use. */
-	if (tls_altstack != NULL && sigaltstack(&ss, NULL) == 0) {
+	/* A thread of -s mode ends here; a process has no more use.  A
+	 * listener's child keeps the stack it inherited: it is the
+	 * listener's, and unmapping it would be work for nothing. */
+	if (tls_altstack != NULL && !tls_altstack_kept &&
+	    sigaltstack(&ss, NULL) == 0) {
 		munmap(tls_altstack, ALTSTACK);
 		tls_altstack = NULL;
 	}

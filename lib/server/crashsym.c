@@ -15,6 +15,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -59,35 +60,48 @@ main_program(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-/* The .symtab and its strings in the mapping, checked to lie in it. */
+/*
+ * The .symtab and its strings in the mapping, checked to lie in it.  The
+ * headers are read with pread(2), not through the mapping: only the
+ * handler reads it, and a page touched now would fault in 64 KiB of the
+ * file around it (the kernel's fault-around), resident for the life of
+ * every server process.
+ */
 static int
-find_symtab(void)
+find_symtab(int fd)
 {
-	const ElfW(Ehdr) *eh = (const void *)exe.map;
-	const ElfW(Shdr) *sh, *st;
-	size_t i;
+	ElfW(Ehdr) eh;
+	ElfW(Shdr) *sh = NULL, *st;
+	size_t i, len;
+	int r = -1;
 
-	if (exe.maplen < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG,
-	    SELFMAG) != 0 || eh->e_shentsize != sizeof(*sh) ||
-	    eh->e_shoff > exe.maplen ||
-	    (exe.maplen - eh->e_shoff) / sizeof(*sh) < eh->e_shnum)
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_shentsize != sizeof(*sh) || eh.e_shoff > exe.maplen ||
+	    (exe.maplen - eh.e_shoff) / sizeof(*sh) < eh.e_shnum)
 		return -1;
-	sh = (const void *)(exe.map + eh->e_shoff);
-	for (i = 0; i < eh->e_shnum; i++) {
-		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+	len = eh.e_shnum * sizeof(*sh);
+	if ((sh = malloc(len)) == NULL ||
+	    pread(fd, sh, len, (off_t)eh.e_shoff) != (ssize_t)len)
+		goto out;
+	for (i = 0; i < eh.e_shnum; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh.e_shnum)
 			continue;
 		st = &sh[sh[i].sh_link];
 		if (sh[i].sh_offset > exe.maplen || sh[i].sh_size >
 		    exe.maplen - sh[i].sh_offset || st->sh_offset >
 		    exe.maplen || st->sh_size > exe.maplen - st->sh_offset)
-			return -1;
+			break;
 		exe.syms = (const void *)(exe.map + sh[i].sh_offset);
 		exe.nsyms = sh[i].sh_size / sizeof(ElfW(Sym));
 		exe.strs = (const char *)exe.map + st->sh_offset;
 		exe.strslen = st->sh_size;
-		return 0;
+		r = 0;
+		break;
 	}
-	return -1;
+out:
+	free(sh);
+	return r;
 }
 
 void
@@ -111,7 +125,7 @@ dopy_crashsym_init(void)
 	    0)) != MAP_FAILED) {
 		exe.map = p;
 		exe.maplen = (size_t)st.st_size;
-		if (find_symtab() < 0) {
+		if (find_symtab(fd) < 0) {
 			munmap(p, exe.maplen);
 			exe.map = NULL;
 		}

@@ -443,9 +443,10 @@ void	 dopy_isolate_exit(struct dopy_session *, int r);
  * and thread, and the session made this thread's; end undoes the
  * thread's part.  forked: in an isolated call's child (its own pipe). */
 void	 dopy_crash_begin(struct dopy_session *);
-/* The process's part alone, in a listener before it forks, so that
- * its connection processes inherit it (libgcc loaded, the symbols
- * mapped) instead of each making it again. */
+/* The process's part and the calling thread's alternate stack, kept,
+ * in a listener before it forks, so that its connection processes
+ * inherit them (the handlers, the symbols mapped, the stack) instead
+ * of each making them again. */
 void	 dopy_crash_prepare(dopy_server *);
 void	 dopy_crash_end(struct dopy_session *);
 void	 dopy_crash_forked(struct dopy_session *);

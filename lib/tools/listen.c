@@ -57,7 +57,7 @@ struct listener {
 	int		 nfds;
 	char		*unix_path;	/* to unlink at the end */
 	struct child	*kids;
-	unsigned	 nkids;
+	unsigned	 nkids, kidroom;
 	pthread_mutex_t	 kidlock;	/* -s: threads leave on their own */
 	int		 starting;	/* errors go to stderr too */
 	const char	*from;		/* "systemd sockets", "stdin" or -l */
@@ -432,11 +432,17 @@ add_kid(struct listener *l, pid_t pid, int fd, int endfd, const char *peer)
 {
 	struct child *k;
 
-	k = reallocarray(l->kids, l->nkids + 1, sizeof(*k));
-	if (k == NULL)
-		return DOPY_E_NOMEM;
-	l->kids = k;
-	k += l->nkids++;
+	/* Grown by doubling: a realloc per accept rewrote the heap's
+	 * bookkeeping, a page shared with the last child each time. */
+	if (l->nkids == l->kidroom) {
+		k = reallocarray(l->kids, l->kidroom ? 2 * l->kidroom : 16,
+		    sizeof(*k));
+		if (k == NULL)
+			return DOPY_E_NOMEM;
+		l->kids = k;
+		l->kidroom = l->kidroom ? 2 * l->kidroom : 16;
+	}
+	k = l->kids + l->nkids++;
 	*k = (struct child){ pid, fd, endfd, 0, "" };
 	strlcpy(k->peer, peer, sizeof(k->peer));
 	return 0;

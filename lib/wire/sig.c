@@ -100,6 +100,20 @@ stream_of(const char *ty, int *stream)
 	return ty;
 }
 
+/* Letters, digits and '_' (strspn(3) with a set that long builds a
+ * table at each call, for every parameter of every method at start). */
+static int
+name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '_')
+			return 0;
+	return 1;
+}
+
 static int
 parse_param(struct dopy_param *p, int *stream, const char *b, const char *e,
     char *err, size_t errlen)
@@ -125,8 +139,7 @@ parse_param(struct dopy_param *p, int *stream, const char *b, const char *e,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (p->name[0] == '\0' || strspn(p->name, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(p->name)) {
+	if (!name_ok(p->name)) {
 		snprintf(err, errlen, "bad parameter name '%s'", p->name);
 		goto out;
 	}
@@ -157,61 +170,112 @@ out:
 }
 
 /*
+ * The text grows in a plain string: every method of every object is
+ * normalised as a server starts (once per exec under inetd), and
+ * open_memstream(3) would clear an 8 KiB buffer for each.
+ */
+struct text {
+	char	*s;
+	size_t	 len, cap;
+	int	 nomem;
+};
+
+static void
+put(struct text *t, const char *p, size_t n)
+{
+	size_t cap;
+	char *ns;
+
+	if (t->nomem)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		for (cap = t->cap ? t->cap : 64; cap < t->len + n + 1; cap *= 2)
+			;
+		if ((ns = realloc(t->s, cap)) == NULL) {
+			t->nomem = 1;
+			return;
+		}
+		t->s = ns;
+		t->cap = cap;
+	}
+	memcpy(t->s + t->len, p, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+static void
+puts_(struct text *t, const char *p)
+{
+	put(t, p, strlen(p));
+}
+
+/*
  * A string default as it reads back: bare, unless a comma or bracket
  * would end it early or a quote or blanks at an end would be lost; then
  * quoted, with the two escapes unquote() knows.  (dopy-idl's
  * idl_params_text() writes the same.)
  */
 static void
-put_string_default(FILE *f, const char *s)
+put_string_default(struct text *t, const char *s)
 {
 	size_t n = strlen(s);
 
 	if (strpbrk(s, ",\"()[]") == NULL && (n == 0 ||
 	    (!isspace((unsigned char)s[0]) &&
 	    !isspace((unsigned char)s[n - 1])))) {
-		fputs(s, f);
+		put(t, s, n);
 		return;
 	}
-	fputc('"', f);
+	put(t, "\"", 1);
 	for (; *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
+			put(t, "\\", 1);
+		put(t, s, 1);
 	}
-	fputc('"', f);
+	put(t, "\"", 1);
+}
+
+/* NAME:TYPE, after a comma but for the first. */
+static void
+put_param(struct text *t, const struct dopy_param *p, const char *stream)
+{
+	if (t->len > 0)
+		put(t, ", ", 2);
+	puts_(t, p->name);
+	put(t, ":", 1);
+	puts_(t, stream);
+	puts_(t, p->type->name);
 }
 
 /* "a:int, greeting:string=Hello" as it is shown to clients. */
 static int
 normalise(dopy_sig *s)
 {
-	char *out = NULL, *d;
-	size_t len = 0, i;
-	FILE *f;
+	struct text t = { NULL, 0, 0, 0 };
+	char *d;
+	size_t i;
 
-	if ((f = open_memstream(&out, &len)) == NULL)
-		return DOPY_E_NOMEM;
+	put(&t, "", 0);		/* "" for no parameters */
 	for (i = 0; i < s->n; i++) {
-		fprintf(f, "%s%s:%s", i ? ", " : "", s->p[i].name,
-		    s->p[i].type->name);
+		put_param(&t, &s->p[i], "");
 		if (s->p[i].def == NULL)
 			continue;
 		d = dopy_value_format(s->p[i].def);
-		fputc('=', f);
+		put(&t, "=", 1);
 		if (d != NULL && (s->p[i].type->kind == DOPY_STRING ||
 		    s->p[i].type->kind == DOPY_BYTES))
-			put_string_default(f, d);
+			put_string_default(&t, d);
 		else
-			fputs(d != NULL ? d : "?", f);
+			puts_(&t, d != NULL ? d : "?");
 		free(d);
 	}
 	if (s->up.type != NULL)
-		fprintf(f, "%s%s:stream %s", s->n ? ", " : "", s->up.name,
-		    s->up.type->name);
-	if (fclose(f) != 0)
+		put_param(&t, &s->up, "stream ");
+	if (t.nomem) {
+		free(t.s);
 		return DOPY_E_NOMEM;
-	s->text = out;
+	}
+	s->text = t.s;
 	return 0;
 }
 

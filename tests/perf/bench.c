@@ -123,16 +123,6 @@ pin_here(void)
 			server_cpu = i;
 }
 
-static int
-echo_child(void)
-{
-	char buf[32];
-
-	readfull(0, buf, sizeof(buf));
-	writefull(1, buf, sizeof(buf));
-	return 0;
-}
-
 /* The sections in the order make bench runs them; a name on the command
  * line (make bench ONLY="conn_rate echo_64mib") runs just those. */
 static const struct section {
@@ -176,8 +166,6 @@ main(int argc, char *argv[])
 	ssize_t n;
 	size_t i;
 
-	if (argc > 1 && strcmp(argv[1], "echo-child") == 0)
-		return echo_child();
 	if (argc == 5 && strcmp(argv[1], "pipe-echo") == 0)
 		return pipe_echo(argv);
 	for (i = 2; i < (size_t)argc; i++) {

@@ -13,10 +13,12 @@
 
 /* ---- memory ---- */
 
+/* A line of /proc/PID/status in KiB ("VmRSS:"), or -1. */
 static long
-rss_kib(pid_t pid)
+status_kib(pid_t pid, const char *name)
 {
 	char path[64], line[256];
+	size_t n = strlen(name);
 	long kib = -1;
 	FILE *f;
 
@@ -24,8 +26,8 @@ rss_kib(pid_t pid)
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kib = atol(line + 6);
+		if (strncmp(line, name, n) == 0)
+			kib = atol(line + n);
 	fclose(f);
 	return kib;
 }
@@ -38,7 +40,7 @@ bench_rss(const char *dopyd, const char *self)
 	dopy_proxy *p;
 	dopy_error *e = NULL;
 	pid_t pid;
-	long kib;
+	long kib, anon, file;
 	FILE *f;
 	int fd;
 
@@ -56,11 +58,21 @@ bench_rss(const char *dopyd, const char *self)
 	fclose(f);
 	unlink(pidfile);
 	pid = (pid_t)fd;
-	kib = rss_kib(pid);
+	kib = status_kib(pid, "VmRSS:");
+	anon = status_kib(pid, "RssAnon:");
+	file = status_kib(pid, "RssFile:");
 	dopy_proxy_free(p);
 	dopy_conn_close(c);
+	/* The kernel counts the pages of the shared libraries' text that
+	 * the process has mapped, 64 KiB around each page it ran
+	 * (fault-around): most of the figure, shared with every process. */
 	printf("bench: # dopyd resident set after HELLO and 1000 calls: %ld "
-	    "KiB (libc, libtpl, libsodium, libbsd mapped)\n", kib);
-	/* A size, not a ratio: the ratio column is the size over 2 MiB. */
-	report("server_rss", kib / 1024.0, "MiB", kib / 2048.0, "<=", 1.0);
+	    "KiB, %ld of its own memory and %ld of mapped files (libc, "
+	    "libtpl, libsodium, libseccomp, libbsd, libmd, ld.so, dopyd)\n",
+	    kib, anon, file);
+	/* A size, not a ratio: the ratio column is the size over the
+	 * 1.2 MiB aimed at (a dynamically linked C echo keeps 0.9 to
+	 * 1.1 MiB, most of it libc's text). */
+	report("server_rss", kib / 1024.0, "MiB", kib / (1.2 * 1024), "<=",
+	    1.0);
 }
