@@ -298,13 +298,17 @@ static char *
 phony_targets(const char *mk)
 {
 	const char *p = strstr(mk, "\n.PHONY:");
-	char *t, *q;
+	char *t, *q, prev = ' ';
 
 	cr_assert_not_null(p);
 	cr_assert_not_null(t = strdup(p + 8));
-	for (q = t; *q != '\0' && !(*q == '\n' && q[-1] != '\\'); q++)
+	/* The list goes on past a newline after a backslash: look at the
+	 * character as it was, before it became a space. */
+	for (q = t; *q != '\0' && !(*q == '\n' && prev != '\\'); q++) {
+		prev = *q;
 		if (*q == '\\' || *q == '\n' || *q == '\t')
 			*q = ' ';
+	}
 	*q = '\0';
 	return t;
 }
