@@ -101,6 +101,53 @@ Test(stream, pipe_in_order, .timeout = 30)
 	cr_assert_eq(dopy_conn_close(c), 0);
 }
 
+/* lines(n, size): item i is its number, then dots up to size bytes.
+ * Items of 64 KiB and more go out from the server's value by reference
+ * (writev); it once freed the value first, and an item over 128 KiB
+ * (glibc's mmap'd blocks) then failed with EFAULT, a smaller one read
+ * freed memory.  Every item whole, and the strings the client keeps in
+ * the item's own block whole too. */
+static void
+expect_lines(dopy_proxy *p, int64_t n, int64_t size)
+{
+	dopy_stream *s = open_stream(p, "lines", ints(2, n, size));
+	dopy_value *v = NULL;
+	dopy_error *e = NULL;
+	char num[32];
+	const char *str;
+	int64_t i, k;
+
+	for (i = 1; i <= n; i++) {
+		cr_assert_eq(dopy_stream_next(s, &v, &e), 1, "item %lld of %lld "
+		    "bytes: %s", (long long)i, (long long)size,
+		    dopy_error_message(e));
+		str = dopy_value_get_string(v);
+		cr_assert_eq(dopy_value_len(v), (size_t)size);
+		cr_assert_eq(strlen(str), (size_t)size);
+		k = snprintf(num, sizeof(num), "%lld", (long long)i);
+		cr_assert_eq(strncmp(str, num, (size_t)k), 0);
+		cr_assert_eq(strspn(str + k, "."), (size_t)(size - k),
+		    "item %lld is not dots after its number", (long long)i);
+		dopy_value_free(v);
+	}
+	cr_assert_eq(dopy_stream_next(s, &v, &e), 0, "%s",
+	    dopy_error_message(e));
+	dopy_stream_free(s);
+}
+
+Test(stream, large_items_whole, .timeout = 30)
+{
+	dopy_conn *c = e2e_dopyd_conn(NULL);
+	dopy_proxy *p = dopy_proxy_new(c, "stream");
+
+	expect_lines(p, 3, 10);
+	expect_lines(p, 5, 4096);
+	expect_lines(p, 5, 70000);
+	expect_lines(p, 4, 200000);
+	expect_lines(p, 2, 1 << 20);
+	dopy_proxy_free(p);
+	cr_assert_eq(dopy_conn_close(c), 0);
+}
 
 static void
 through_listener(const char *opt)

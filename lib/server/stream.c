@@ -149,15 +149,18 @@ dopy_call_send_item(dopy_call *c, dopy_value *item)
 		dopy_value_free(item);
 		return r;
 	}
+	/* The item lives until it is written: a large string or bytes
+	 * goes out from it by reference (writev), not copied. */
 	dopy_chan_begin(&c->sess->ch);
-	r = dopy_encode(item, &c->sess->ch.wbuf);
-	dopy_value_free(item);
-	if (r < 0) {
+	if ((r = dopy_encode(item, &c->sess->ch.wbuf)) < 0) {
+		dopy_value_free(item);
 		dopy_call_fail(c, "dopy.InternalError", "cannot encode an "
 		    "item: %s", dopy_strerror(r));
 		return r;
 	}
-	return send_item(c);
+	r = send_item(c);
+	dopy_value_free(item);
+	return r;
 }
 
 /*
