@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -403,7 +404,10 @@ squeue_push(dopy_conn *c, struct dopy_squeue *q, const struct dopy_frame *fr)
 {
 	struct dopy_sitem *it;
 
-	if ((it = malloc(sizeof(*it) + fr->len)) == NULL) {
+	/* A byte more: a string or bytes item decoded from it keeps the
+	 * item's block, and its NUL goes there (dopy_stream_next). */
+	if ((it = malloc(offsetof(struct dopy_sitem, data) + fr->len +
+	    1)) == NULL) {
 		q->err = DOPY_E_NOMEM;
 		return;
 	}

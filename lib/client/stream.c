@@ -9,6 +9,7 @@
  * while it is full nobody reads the connection, so a slow reader slows
  * the server down instead of growing either side's memory.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,7 @@ int
 dopy_stream_next(dopy_stream *s, dopy_value **item, dopy_error **ep)
 {
 	struct dopy_sitem *it;
+	struct dopy_buf block;
 	struct dopy_frame fr;
 	dopy_error *e = NULL;
 	int r;
@@ -164,11 +166,19 @@ dopy_stream_next(dopy_stream *s, dopy_value **item, dopy_error **ep)
 	if ((r = take(s, &it, ep)) < 0 || it == NULL)
 		return r;
 	item_frame(s, it, &fr);
+	/* A large string or bytes item keeps the item's block (squeue_push
+	 * left a byte for its NUL) rather than being copied again. */
+	dopy_buf_init(&block);
+	block.data = (uint8_t *)it;
+	block.len = offsetof(struct dopy_sitem, data) + it->len;
+	block.cap = block.len + 1;
+	fr.lend = &block;
 	if (fr.len == 0)
 		r = dopy_error_set(&e, DOPY_E_PROTO, "an empty ITEM");
 	else
 		r = dopy_answer_value(&fr, item, &e);
-	free(it);
+	if (block.data != NULL)		/* not taken */
+		free(it);
 	return read_result(r, e, ep);
 }
 

@@ -700,8 +700,8 @@ map_get(const dopy_type *t)
 /* The frame's block, if the data can stay in it: it fills most of the
  * block (a small value must not pin a large block) and ends it, so the
  * byte after it, which becomes our NUL, is no other image's. */
-static uint8_t *
-lent_block(const struct dopy_image *img, size_t n)
+uint8_t *
+dopy_image_lent_block(const struct dopy_image *img, size_t n)
 {
 	struct dopy_buf *b = img->lend;
 
@@ -726,7 +726,7 @@ take_bytes_image(const struct dopy_image *img, dopy_value **out, char *err,
 		    "image");
 		return DOPY_E_PROTO;
 	}
-	if ((block = lent_block(img, n)) != NULL)
+	if ((block = dopy_image_lent_block(img, n)) != NULL)
 		p = (char *)img->p + B_DATA;
 	else if ((p = dopy_alloc_large((size_t)n + 1)) != NULL)
 		memcpy(p, img->p + B_DATA, n);

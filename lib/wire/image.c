@@ -102,11 +102,21 @@ any_above_1(const uint8_t *p, size_t n)
 	return (any & 0xfe) != 0;
 }
 
+/* A string from len bytes at p, which end img: in the block of img's
+ * frame when it can keep it (a large REPLY, a stream's ITEM), else a
+ * copy. */
 static dopy_value *
-string_value(const dopy_type *t, const uint8_t *p, size_t len)
+string_value(const struct dopy_image *img, const dopy_type *t,
+    const uint8_t *p, size_t len)
 {
+	uint8_t *block;
 	char *c;
 
+	if ((block = dopy_image_lent_block(img, len)) != NULL) {
+		c = (char *)block + (p - block);	/* ours now */
+		c[len] = '\0';
+		return dopy_value_take_block((dopy_type *)t, block, c, len);
+	}
 	if ((c = malloc(len + 1)) == NULL)
 		return NULL;
 	memcpy(c, p, len);
@@ -206,7 +216,7 @@ dopy_image_leaf(const struct dopy_image *img, const dopy_type *t,
 			seterr(err, errlen, E_NUL);	/* tpl stops there */
 			return DOPY_E_PROTO;
 		}
-		*out = string_value(t, p, len);
+		*out = string_value(img, t, p, len);
 		break;
 	default:
 		return 1;

@@ -488,6 +488,10 @@ int	 dopy_in_done(struct dopy_in *);
  * matched); 1 when tpl must decode it instead, else 0 or an error. */
 int	 dopy_image_leaf(const struct dopy_image *, const dopy_type *t,
 	    dopy_value **out, char *err, size_t errlen);
+/* The block of img's frame (img->lend), taken, when n bytes of data
+ * ending the image fill most of it and a NUL fits after them: a string
+ * or bytes value keeps the block instead of a copy.  NULL: copy. */
+uint8_t	*dopy_image_lent_block(const struct dopy_image *, size_t n);
 /* A bool, int, uint or double image read into a value the caller holds;
  * 0, or 1 when img is anything else (image.c). */
 int	 dopy_image_scalar(const struct dopy_image *, const dopy_type *,
