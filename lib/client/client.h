@@ -6,6 +6,7 @@
 #ifndef DOPY_CLIENT_H
 #define DOPY_CLIENT_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "wire/wire.h"
@@ -106,6 +107,10 @@ struct dopy_conn {
 	int			 reading;	/* a thread holds the role */
 	int			 waiting;	/* threads in cond_wait */
 	struct dopy_future	*pending[DOPY_PENDING_BUCKETS];
+	/* future.c: the last future freed, kept for the next call (a
+	 * malloc and a free cost a small call more than its locks);
+	 * taken and put back by atomic exchange, outside the lock. */
+	_Atomic(struct dopy_future *) spare;
 
 	/* Reconnecting: what to dial again (NULL for fd pairs). */
 	struct dopy_target	*target;

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -559,6 +560,7 @@ dopy_conn_close(dopy_conn *c)
 	pthread_mutex_destroy(&c->wlock);
 	pthread_cond_destroy(&c->cond);
 	free(c->server_software);
+	free(atomic_load(&c->spare));
 	free(c);
 	return status;
 }

@@ -16,6 +16,7 @@
  * answer is dropped.  Whether it ran is unknown (at-most-once).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -57,11 +58,16 @@ table_take(dopy_conn *c, uint32_t id)
 static void
 future_unref(dopy_future *f)
 {
+	dopy_future *none = NULL;
+
 	if (--f->refs > 0)
 		return;
 	dopy_value_free(f->result);
 	dopy_error_free(f->err);
-	free(f);
+	/* Kept for the connection's next call if it has none kept. */
+	if (f->conn == NULL ||
+	    !atomic_compare_exchange_strong(&f->conn->spare, &none, f))
+		free(f);
 }
 
 /* Settle f (taken from the table); run its callback outside the lock. */
@@ -896,9 +902,11 @@ dopy_future_start(dopy_proxy *p, const char *method, dopy_future_fn fn,
 	dopy_future *f;
 	int r;
 
-	/* One per call: malloc and every field set, as glibc's calloc
-	 * bypasses its per-thread cache. */
-	if ((f = malloc(sizeof(*f))) == NULL)
+	/* One per call: the one the connection kept, or malloc (not
+	 * calloc, which bypasses glibc's per-thread cache); every field
+	 * set below either way. */
+	if ((f = atomic_exchange(&c->spare, NULL)) == NULL &&
+	    (f = malloc(sizeof(*f))) == NULL)
 		return dopy_error_set(ep, DOPY_E_NOMEM, "out of memory");
 	what(f->what, sizeof(f->what), p->object, method);
 	f->conn = c;
