@@ -123,19 +123,11 @@ args_grow(dopy_args *a)
 	return 0;
 }
 
-/* Whether v is one of a's own scalar slots (scalar_slot). */
-static int
-arg_inline(const dopy_args *a, const dopy_value *v)
-{
-	uintptr_t p = (uintptr_t)v, lo = (uintptr_t)a->val_in;
-
-	return p >= lo && p < lo + sizeof(a->val_in);
-}
-
+/* v, unless it is one of a's own scalar slots (scalar_slot). */
 static void
 arg_value_free(dopy_args *a, dopy_value *v)
 {
-	if (!arg_inline(a, v))
+	if (!dopy_points_into(v, a->val_in, sizeof(a->val_in)))
 		dopy_value_free(v);
 }
 

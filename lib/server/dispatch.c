@@ -492,9 +492,7 @@ dopy_call_fail_late(dopy_call *c, const char *name, const char *fmt, ...)
 static int
 arg_inline(const dopy_call *c, const dopy_value *v)
 {
-	uintptr_t p = (uintptr_t)v, lo = (uintptr_t)c->argin;
-
-	return p >= lo && p < lo + sizeof(c->argin);
+	return dopy_points_into(v, c->argin, sizeof(c->argin));
 }
 
 void

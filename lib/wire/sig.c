@@ -170,43 +170,15 @@ out:
 }
 
 /*
- * The text grows in a plain string: every method of every object is
- * normalised as a server starts (once per exec under inetd), and
- * open_memstream(3) would clear an 8 KiB buffer for each.
+ * The text grows in a dopy_buf, not an open_memstream(3): every method
+ * of every object is normalised as a server starts (once per exec under
+ * inetd), and a memstream clears an 8 KiB buffer for each.  A failed
+ * append leaves the buffer as it was; normalise() asks once at the end.
  */
-struct text {
-	char	*s;
-	size_t	 len, cap;
-	int	 nomem;
-};
-
-static void
-put(struct text *t, const char *p, size_t n)
+static int
+put(struct dopy_buf *b, const char *p)
 {
-	size_t cap;
-	char *ns;
-
-	if (t->nomem)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		for (cap = t->cap ? t->cap : 64; cap < t->len + n + 1; cap *= 2)
-			;
-		if ((ns = realloc(t->s, cap)) == NULL) {
-			t->nomem = 1;
-			return;
-		}
-		t->s = ns;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, p, n);
-	t->len += n;
-	t->s[t->len] = '\0';
-}
-
-static void
-puts_(struct text *t, const char *p)
-{
-	put(t, p, strlen(p));
+	return dopy_buf_put(b, p, strlen(p));
 }
 
 /*
@@ -215,67 +187,75 @@ puts_(struct text *t, const char *p)
  * quoted, with the two escapes unquote() knows.  (dopy-idl's
  * idl_params_text() writes the same.)
  */
-static void
-put_string_default(struct text *t, const char *s)
+static int
+put_string_default(struct dopy_buf *b, const char *s)
 {
 	size_t n = strlen(s);
+	int r;
 
 	if (strpbrk(s, ",\"()[]") == NULL && (n == 0 ||
 	    (!isspace((unsigned char)s[0]) &&
-	    !isspace((unsigned char)s[n - 1])))) {
-		put(t, s, n);
-		return;
-	}
-	put(t, "\"", 1);
-	for (; *s != '\0'; s++) {
+	    !isspace((unsigned char)s[n - 1]))))
+		return dopy_buf_put(b, s, n);
+	r = put(b, "\"");
+	for (; r == 0 && *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\')
-			put(t, "\\", 1);
-		put(t, s, 1);
+			r = put(b, "\\");
+		if (r == 0)
+			r = dopy_buf_put(b, s, 1);
 	}
-	put(t, "\"", 1);
+	return r < 0 ? r : put(b, "\"");
 }
 
 /* NAME:TYPE, after a comma but for the first. */
-static void
-put_param(struct text *t, const struct dopy_param *p, const char *stream)
+static int
+put_param(struct dopy_buf *b, const struct dopy_param *p, const char *stream)
 {
-	if (t->len > 0)
-		put(t, ", ", 2);
-	puts_(t, p->name);
-	put(t, ":", 1);
-	puts_(t, stream);
-	puts_(t, p->type->name);
+	if (b->len > 0 && put(b, ", ") < 0)
+		return DOPY_E_NOMEM;
+	if (put(b, p->name) < 0 || put(b, ":") < 0 || put(b, stream) < 0)
+		return DOPY_E_NOMEM;
+	return put(b, p->type->name);
+}
+
+/* A parameter's default after '='. */
+static int
+put_default(struct dopy_buf *b, const struct dopy_param *p)
+{
+	char *d = dopy_value_format(p->def);
+	int r = put(b, "=");
+
+	if (r == 0 && d != NULL && (p->type->kind == DOPY_STRING ||
+	    p->type->kind == DOPY_BYTES))
+		r = put_string_default(b, d);
+	else if (r == 0)
+		r = put(b, d != NULL ? d : "?");
+	free(d);
+	return r;
 }
 
 /* "a:int, greeting:string=Hello" as it is shown to clients. */
 static int
 normalise(dopy_sig *s)
 {
-	struct text t = { NULL, 0, 0, 0 };
-	char *d;
+	struct dopy_buf b;
 	size_t i;
+	int r = 0;
 
-	put(&t, "", 0);		/* "" for no parameters */
-	for (i = 0; i < s->n; i++) {
-		put_param(&t, &s->p[i], "");
-		if (s->p[i].def == NULL)
-			continue;
-		d = dopy_value_format(s->p[i].def);
-		put(&t, "=", 1);
-		if (d != NULL && (s->p[i].type->kind == DOPY_STRING ||
-		    s->p[i].type->kind == DOPY_BYTES))
-			put_string_default(&t, d);
-		else
-			puts_(&t, d != NULL ? d : "?");
-		free(d);
-	}
-	if (s->up.type != NULL)
-		put_param(&t, &s->up, "stream ");
-	if (t.nomem) {
-		free(t.s);
+	dopy_buf_init(&b);
+	for (i = 0; r == 0 && i < s->n; i++)
+		if ((r = put_param(&b, &s->p[i], "")) == 0 &&
+		    s->p[i].def != NULL)
+			r = put_default(&b, &s->p[i]);
+	if (r == 0 && s->up.type != NULL)
+		r = put_param(&b, &s->up, "stream ");
+	if (r == 0)		/* its NUL; "" for no parameters */
+		r = dopy_buf_put(&b, "", 1);
+	if (r < 0) {
+		dopy_buf_release(&b);
 		return DOPY_E_NOMEM;
 	}
-	s->text = t.s;
+	s->text = (char *)dopy_buf_take(&b);
 	return 0;
 }
 
